@@ -1,0 +1,191 @@
+"""The degradation model of a scene (scale, PSF, SRF) and its JSON file format.
+
+The model is estimated once per scene and reused by every fusion window, so it is a small,
+serialisable value object. File format (JSON, UTF-8)::
+
+    {
+      "format": "hsifusion-degradation", "version": 1,
+      "scale": 4,
+      "psf": [[...], ...],                       # K×K, sums to one
+      "psf_offset_px": [dy, dx],                 # centre of mass vs kernel centre (HR px)
+      "psf_fwhm_px": [fy, fx],
+      "srf": [[...], ...],                       # C×M, columns sum to one
+      "hsi_wavelengths_nm": [...] | null,
+      "msi_band_names": [...] | null,
+      "diagnostics": {...}                       # how it was obtained (estimator, residuals)
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from ..errors import InputError
+from .psf import block_centre, normalize_psf, psf_centroid, psf_fwhm
+
+__all__ = ["DegradationModel", "normalize_srf"]
+
+FORMAT = "hsifusion-degradation"
+VERSION = 1
+
+
+def normalize_srf(srf: np.ndarray) -> np.ndarray:
+    """Clip an SRF matrix ``(C, M)`` at zero and scale each column to sum to one."""
+    s = np.clip(np.asarray(srf, dtype=np.float64), 0.0, None)
+    if s.ndim != 2:
+        raise InputError(f"An SRF must be a matrix (HSI bands × MSI bands), got shape {s.shape}.")
+    sums = s.sum(axis=0)
+    empty = np.flatnonzero(sums <= 0)
+    if empty.size:
+        raise InputError(
+            f"SRF column(s) {empty.tolist()} have no response inside the HSI's bands: that MSI "
+            "band lies outside the hyperspectral wavelength range; drop it from the HR-MSI."
+        )
+    return s / sums
+
+
+@dataclass
+class DegradationModel:
+    """How the LR-HSI and HR-MSI were obtained from the unknown HR-HSI.
+
+    Attributes:
+        scale: integer resolution ratio r (LR pixel size / HR pixel size).
+        psf: ``(K, K)`` kernel, ``K >= r``, non-negative, sums to one.
+        srf: ``(C, M)`` matrix, non-negative, columns sum to one.
+        hsi_wavelengths: ``(C,)`` band centres in nm, when known.
+        msi_band_names: names of the M HR-MSI bands, when known.
+        diagnostics: free-form facts about how the model was obtained.
+    """
+
+    scale: int
+    psf: np.ndarray
+    srf: np.ndarray
+    hsi_wavelengths: Optional[np.ndarray] = None
+    msi_band_names: Optional[list[str]] = None
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.scale = int(self.scale)
+        if self.scale < 1:
+            raise InputError(f"The resolution ratio must be a positive integer, got {self.scale}.")
+        self.psf = normalize_psf(self.psf)
+        if min(self.psf.shape) < self.scale:
+            self.psf = _pad_to(self.psf, self.scale)
+        self.srf = normalize_srf(self.srf)
+        if self.hsi_wavelengths is not None:
+            self.hsi_wavelengths = np.asarray(self.hsi_wavelengths, dtype=np.float64).ravel()
+            if self.hsi_wavelengths.size != self.srf.shape[0]:
+                raise InputError(
+                    f"{self.hsi_wavelengths.size} HSI wavelengths for an SRF with "
+                    f"{self.srf.shape[0]} rows."
+                )
+
+    @property
+    def n_hsi_bands(self) -> int:
+        return int(self.srf.shape[0])
+
+    @property
+    def n_msi_bands(self) -> int:
+        return int(self.srf.shape[1])
+
+    @property
+    def psf_offset(self) -> tuple[float, float]:
+        """Grid offset (row, column) in HR pixels: the PSF's centre of mass minus its block centre."""
+        cy, cx = psf_centroid(self.psf)
+        kh, kw = self.psf.shape
+        return (cy + (kh - 1) / 2.0 - block_centre(kh, self.scale),
+                cx + (kw - 1) / 2.0 - block_centre(kw, self.scale))
+
+    def check_compatible(self, n_hsi_bands: int, n_msi_bands: int, scale: int) -> None:
+        """Raise :class:`InputError` when this model does not fit the given pair."""
+        problems = []
+        if self.scale != scale:
+            problems.append(f"ratio {self.scale} in the model vs {scale} between the rasters")
+        if self.n_hsi_bands != n_hsi_bands:
+            problems.append(f"{self.n_hsi_bands} HSI bands in the model vs {n_hsi_bands} in the LR-HSI")
+        if self.n_msi_bands != n_msi_bands:
+            problems.append(f"{self.n_msi_bands} MSI bands in the model vs {n_msi_bands} in the HR-MSI")
+        if problems:
+            raise InputError(
+                "The degradation model does not match the input rasters (" + "; ".join(problems)
+                + "): estimate it again from these rasters, or leave DEGRADATION empty."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dictionary in the documented file format."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "scale": self.scale,
+            "psf": self.psf.tolist(),
+            "psf_offset_px": list(self.psf_offset),
+            "psf_fwhm_px": list(psf_fwhm(self.psf)),
+            "srf": self.srf.tolist(),
+            "hsi_wavelengths_nm": None if self.hsi_wavelengths is None else self.hsi_wavelengths.tolist(),
+            "msi_band_names": self.msi_band_names,
+            "diagnostics": _jsonable(self.diagnostics),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DegradationModel":
+        """Inverse of :meth:`to_dict`; raises :class:`InputError` on a malformed dictionary."""
+        if data.get("format") != FORMAT:
+            raise InputError(
+                "This JSON file is not a degradation model written by HSI Fusion "
+                f"(format field is {data.get('format')!r}); create one with 'Estimate degradation'."
+            )
+        try:
+            return cls(
+                scale=int(data["scale"]),
+                psf=np.asarray(data["psf"], dtype=np.float64),
+                srf=np.asarray(data["srf"], dtype=np.float64),
+                hsi_wavelengths=data.get("hsi_wavelengths_nm"),
+                msi_band_names=data.get("msi_band_names"),
+                diagnostics=data.get("diagnostics") or {},
+            )
+        except KeyError as exc:
+            raise InputError(f"Degradation model file lacks the field {exc.args[0]!r}.") from None
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model as JSON atomically (temporary file, then rename)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "DegradationModel":
+        """Read a model written by :meth:`save`."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"Cannot read the degradation model file {path}: {exc.strerror}.") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}).") from None
+        return cls.from_dict(data)
+
+
+def _pad_to(kernel: np.ndarray, size: int) -> np.ndarray:
+    """Zero-pad a kernel symmetrically to at least ``size`` × ``size``."""
+    ph, pw = max(size - kernel.shape[0], 0), max(size - kernel.shape[1], 0)
+    return np.pad(kernel, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,81 @@
+"""The degradation operators of the observation model, as differentiable torch functions.
+
+Observation model (arrays are band-first, ``(B, C, H, W)`` tensors):
+
+* LR-HSI ``Y = spatial_degrade(X, psf, r)``: each band is correlated with the PSF and sampled
+  every ``r`` pixels. LR pixel ``(i, j)`` covers the HR block ``[i r, (i+1) r) × [j r, (j+1) r)``
+  (same origin, LR pixel size = r × HR pixel size). A kernel of size ``K >= r`` is centred on that
+  block: it reads HR rows ``i r - p … i r - p + K - 1`` with ``p = (K - r) // 2``. A PSF whose
+  centre of mass is off the kernel centre thus models a sub-pixel shift between the grids. Image
+  borders are extended by reflection.
+* HR-MSI ``Z = spectral_degrade(X, srf)``: ``Z[m] = sum_c srf[c, m] X[c]``; SRF columns sum to one.
+
+These functions are the single implementation used by simulation, estimation and every fusion
+method, so all agree on the model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import InputError
+
+__all__ = ["spatial_degrade", "spectral_degrade", "psf_padding", "as_kernel_tensor"]
+
+
+def psf_padding(kernel_size: int, scale: int) -> tuple[int, int]:
+    """(before, after) padding that centres a ``kernel_size`` kernel on an ``scale`` block."""
+    if kernel_size < scale:
+        raise InputError(
+            f"PSF kernel of size {kernel_size} is smaller than the ratio {scale}: "
+            "pad it with zeros to at least the ratio."
+        )
+    before = (kernel_size - scale) // 2
+    return before, kernel_size - scale - before
+
+
+def as_kernel_tensor(psf: np.ndarray | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """The PSF as a tensor with the dtype and device of ``like``."""
+    k = torch.as_tensor(psf)
+    return k.to(dtype=like.dtype, device=like.device)
+
+
+def spatial_degrade(x: torch.Tensor, psf: np.ndarray | torch.Tensor, scale: int) -> torch.Tensor:
+    """Blur every band with ``psf`` and decimate by ``scale``.
+
+    Args:
+        x: HR image ``(B, C, H, W)`` with H and W multiples of ``scale``.
+        psf: kernel ``(K, K)`` with ``K >= scale``; differentiable when a tensor.
+        scale: integer resolution ratio r.
+
+    Returns:
+        LR image ``(B, C, H / r, W / r)``.
+    """
+    if x.ndim != 4:
+        raise InputError(f"Expected an image of shape (B, C, H, W), got {tuple(x.shape)}.")
+    b, c, h, w = x.shape
+    if h % scale or w % scale:
+        raise InputError(f"Image size {h}×{w} is not a multiple of the ratio {scale}.")
+    k = as_kernel_tensor(psf, x)
+    kh, kw = k.shape
+    top, bottom = psf_padding(kh, scale)
+    left, right = psf_padding(kw, scale)
+    flat = x.reshape(b * c, 1, h, w)
+    if top or bottom or left or right:
+        mode = "reflect" if max(top, bottom) < h and max(left, right) < w else "replicate"
+        flat = F.pad(flat, (left, right, top, bottom), mode=mode)
+    out = F.conv2d(flat, k.reshape(1, 1, kh, kw), stride=scale)
+    return out.reshape(b, c, h // scale, w // scale)
+
+
+def spectral_degrade(x: torch.Tensor, srf: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Integrate the spectra of ``x`` ``(B, C, H, W)`` with ``srf`` ``(C, M)`` → ``(B, M, H, W)``."""
+    s = torch.as_tensor(srf).to(dtype=x.dtype, device=x.device)
+    if s.shape[0] != x.shape[1]:
+        raise InputError(
+            f"SRF has {s.shape[0]} rows but the image has {x.shape[1]} bands: "
+            "the SRF must have one row per hyperspectral band."
+        )
+    return torch.einsum("bchw,cm->bmhw", x, s)

@@ -1,0 +1,27 @@
+"""Typed errors of the engine.
+
+Every error raised on bad input says what was expected, what was found and what to do, so the
+QGIS layer can show it as is (it wraps them in ``QgsProcessingException``).
+"""
+
+__all__ = ["FusionError", "InputError", "GridMismatchError", "Cancelled", "DependencyError"]
+
+
+class FusionError(Exception):
+    """Base class of all errors raised by ``fusion_core``."""
+
+
+class InputError(FusionError, ValueError):
+    """An input raster, file or parameter cannot be used as given."""
+
+
+class GridMismatchError(InputError):
+    """The LR-HSI and HR-MSI grids do not nest (CRS, extent, resolution ratio)."""
+
+
+class DependencyError(FusionError, ImportError):
+    """An optional dependency is missing; the message gives the command that installs it."""
+
+
+class Cancelled(FusionError):
+    """The user cancelled the run; nothing was written."""

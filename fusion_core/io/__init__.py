@@ -1,0 +1,7 @@
+"""Georeferenced raster IO and the checks that an LR-HSI / HR-MSI pair lines up."""
+
+from .pair import check_pair
+from .raster import Raster, RasterGrid, atomic_output, read_raster, read_raster_info, write_raster
+
+__all__ = ["Raster", "RasterGrid", "atomic_output", "read_raster", "read_raster_info",
+           "write_raster", "check_pair"]

@@ -1,0 +1,73 @@
+"""The contract every fusion method follows.
+
+A method fuses one window: an LR-HSI tensor and the HR-MSI tensor over the same ground, given a
+degradation model estimated once for the whole scene. It never reads files, never estimates the
+degradation of the whole scene itself, and never sees a reference image, so the same method runs
+on a whole image, window by window, or on a Dask worker.
+
+Inputs arrive normalised by :mod:`fusion_core.pipeline` (both images divided by one common
+factor so the LR-HSI's high percentile is about 1) and on the chosen device.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+
+from ..degradation import DegradationModel
+from ..progress import Progress
+
+__all__ = ["FusionConfig", "FusionMethod", "PRESETS"]
+
+PRESETS = ("fast", "paper")
+
+
+@dataclass
+class FusionConfig:
+    """Run settings common to all methods.
+
+    Attributes:
+        preset: ``"fast"`` (default; minutes on a laptop CPU) or ``"paper"`` (the paper's schedule).
+        device: torch device to compute on.
+        seed: seed for every random choice (weights initialisation, sampling).
+        options: method-specific overrides, e.g. ``{"stage1_iters": 500}``; unknown keys are an error.
+    """
+
+    preset: str = "fast"
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class FusionMethod(ABC):
+    """A fusion method: LR-HSI ``(C, h, w)`` + HR-MSI ``(M, H, W)`` → HR-HSI ``(C, H, W)``.
+
+    Subclasses set :attr:`name` (stable id used in files and the CLI), :attr:`label` (shown to
+    users) and :attr:`summary` (one-paragraph help), and implement :meth:`fuse`.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    summary: ClassVar[str]
+
+    @abstractmethod
+    def fuse(
+        self,
+        lr_hsi: torch.Tensor,
+        hr_msi: torch.Tensor,
+        model: DegradationModel,
+        config: FusionConfig,
+        progress: Progress,
+    ) -> torch.Tensor:
+        """Return the fused HR-HSI ``(C, H, W)`` on the inputs' device.
+
+        Args:
+            lr_hsi: ``(C, h, w)`` low-resolution hyperspectral window.
+            hr_msi: ``(M, H, W)`` high-resolution multispectral window, ``H = r h``, ``W = r w``.
+            model: degradation model of the scene (scale, PSF, SRF), estimated or given.
+            config: preset, device, seed and method options.
+            progress: reports progress per stage and raises ``Cancelled`` when asked to stop.
+        """
