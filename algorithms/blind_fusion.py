@@ -1,0 +1,80 @@
+"""hsifusion:blindfusion — fuse an LR-HSI with an HR-MSI into a georeferenced HR-HSI."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+)
+
+from ..fusion_core.methods import CATALOG
+from .base import FusionAlgorithm
+
+PRESETS = ("fast", "paper")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class BlindFusion(FusionAlgorithm):
+    ID = "blindfusion"
+    LABEL = "Blind fusion (HSI + MSI → HR-HSI)"
+    GROUP = "fusion"
+    HELP = (
+        "Fuses a low-resolution hyperspectral image (LR-HSI) with a high-resolution multispectral "
+        "image (HR-MSI) of the same place into a high-resolution hyperspectral image, without "
+        "knowing the sensors' PSF or SRF: they are estimated from the two images (or read from "
+        "DEGRADATION, written by 'Estimate degradation').<br>"
+        "<b>Inputs</b> must share the CRS and origin, with an integer pixel-size ratio and the "
+        "HR-MSI covering exactly SCALE × the LR-HSI's pixels; NaN/nodata are refused.<br>"
+        "<b>METHOD</b>: " + "; ".join(f"{i} = {e.label}" for i, e in enumerate(CATALOG)) + ".<br>"
+        "<b>PRESET</b>: fast (default) or the paper's iteration schedule (hours for deep "
+        "methods on a CPU).<br>"
+        "<b>OUTPUT</b>: float32 tiled GeoTIFF on the HR-MSI grid, with the LR-HSI's band names "
+        "and wavelengths. DEVICE picks CPU or CUDA; SEED makes runs reproducible."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer("LR_HSI", self.tr("Low-resolution hyperspectral image")))
+        self.addParameter(QgsProcessingParameterRasterLayer("HR_MSI", self.tr("High-resolution multispectral image")))
+        self.addParameter(QgsProcessingParameterEnum(
+            "METHOD", self.tr("Fusion method"), options=[e.label for e in CATALOG], defaultValue=0))
+        self.addParameter(QgsProcessingParameterFile(
+            "DEGRADATION", self.tr("Degradation model (empty: estimate it)"), extension="json",
+            optional=True))
+        self.add_srf_parameters("optional prior for the estimation")
+        self.addParameter(QgsProcessingParameterEnum(
+            "PRESET", self.tr("Preset"), options=[self.tr("fast"), self.tr("paper's schedule")],
+            defaultValue=0))
+        self.addParameter(self.advanced(QgsProcessingParameterEnum(
+            "DEVICE", self.tr("Device"), options=list(DEVICES), defaultValue=0)))
+        self.addParameter(self.advanced(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, defaultValue=0)))
+        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Fused HR-HSI")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "DEGRADATION_OUTPUT", self.tr("Degradation model used"), "JSON files (*.json)",
+            optional=True, createByDefault=False))
+
+    def run(self, parameters, context, feedback, progress):
+        from ..fusion_core.pipeline import fuse_files
+
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        model_out = self.parameterAsFileOutput(parameters, "DEGRADATION_OUTPUT", context) or None
+        result = fuse_files(
+            self.raster_path(parameters, "LR_HSI", context),
+            self.raster_path(parameters, "HR_MSI", context),
+            output,
+            method=self.parameterAsEnum(parameters, "METHOD", context),
+            degradation_path=self.parameterAsFile(parameters, "DEGRADATION", context) or None,
+            srf_source=self.srf_source(parameters, context),
+            preset=PRESETS[self.parameterAsEnum(parameters, "PRESET", context)],
+            device=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
+            seed=self.parameterAsInt(parameters, "SEED", context),
+            model_output_path=model_out,
+            progress=progress,
+        )
+        timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+        feedback.pushInfo(f"Fused with {result.method}: {timing}.")
+        return {"OUTPUT": output, "DEGRADATION_OUTPUT": model_out}

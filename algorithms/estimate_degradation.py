@@ -1,0 +1,61 @@
+"""hsifusion:estimatedegradation — blind PSF/SRF estimation, written as a model file and a plot."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+)
+
+from .base import FusionAlgorithm
+
+
+class EstimateDegradation(FusionAlgorithm):
+    ID = "estimatedegradation"
+    LABEL = "Estimate degradation (PSF and SRF)"
+    GROUP = "degradation"
+    HELP = (
+        "Estimates, from the LR-HSI and HR-MSI alone, how the two images were formed: the point "
+        "spread function (PSF, a free non-negative kernel, possibly larger than the ratio and "
+        "off-centre, which also captures a sub-pixel shift between the grids) and the spectral "
+        "response functions (SRF, one non-negative curve per HR-MSI band, summing to one).<br>"
+        "It uses the fact that the HR-MSI blurred and decimated by the PSF must equal the LR-HSI "
+        "integrated by the SRF.<br>"
+        "An SRF preset or CSV is optional: when given, it regularises the estimate, which is "
+        "useful when the HR-MSI has few bands; a wrong preset is corrected by the data.<br>"
+        "<b>OUTPUT</b>: a JSON model that 'Blind fusion' accepts as DEGRADATION. <b>PLOT</b>: a "
+        "PNG with the PSF, the SRF curves and the consistency residual between the two "
+        "low-resolution MSIs (small and structure-free when the model is right)."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer("LR_HSI", self.tr("Low-resolution hyperspectral image")))
+        self.addParameter(QgsProcessingParameterRasterLayer("HR_MSI", self.tr("High-resolution multispectral image")))
+        self.add_srf_parameters("optional prior")
+        self.addParameter(self.advanced(QgsProcessingParameterNumber(
+            "PSF_SIZE", self.tr("PSF support in HR pixels (0: choose automatically)"),
+            QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=0)))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", self.tr("Degradation model"), "JSON files (*.json)"))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "PLOT", self.tr("Plot of PSF and SRF"), "PNG files (*.png)", optional=True))
+
+    def run(self, parameters, context, feedback, progress):
+        from ..fusion_core.pipeline import estimate_files
+
+        model_path = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        plot_path = self.parameterAsFileOutput(parameters, "PLOT", context) or None
+        psf_size = self.parameterAsInt(parameters, "PSF_SIZE", context) or None
+        model = estimate_files(
+            self.raster_path(parameters, "LR_HSI", context),
+            self.raster_path(parameters, "HR_MSI", context),
+            model_path, plot_path=plot_path, srf_source=self.srf_source(parameters, context),
+            psf_size=psf_size, progress=progress,
+        )
+        dy, dx = model.psf_offset
+        feedback.pushInfo(
+            f"Ratio {model.scale}, PSF {model.psf.shape[0]}×{model.psf.shape[1]} px, "
+            f"grid offset {dy:+.2f}, {dx:+.2f} HR px (row, column)."
+        )
+        return {"OUTPUT": model_path, "PLOT": plot_path}

@@ -1,0 +1,52 @@
+"""Fusion methods, listed in the order of the QGIS METHOD enum.
+
+This module imports neither torch nor any method, so the QGIS layer can build its dialogs
+before it knows whether torch is installed; :func:`load_method` imports a method on demand.
+The order of :data:`CATALOG` is frozen: new methods are appended, never reordered, because
+scripts and models refer to methods by index.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+__all__ = ["MethodEntry", "CATALOG", "load_method", "method_index"]
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    """Where a method lives and how it is shown."""
+
+    id: str
+    label: str
+    module: str
+    cls: str
+
+
+CATALOG: tuple[MethodEntry, ...] = (
+    MethodEntry("default", "Default (subspace closed-form fusion, fast)", "fusion_core.methods.default", "DefaultMethod"),
+    MethodEntry("udaln", "UDALN (Li et al., GRSL 2022)", "fusion_core.methods.udaln", "UDALN"),
+)
+
+
+def method_index(key: str | int) -> int:
+    """Index in :data:`CATALOG` of a method given by index or id."""
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        i = int(key)
+        if 0 <= i < len(CATALOG):
+            return i
+    else:
+        for i, entry in enumerate(CATALOG):
+            if entry.id == key.lower():
+                return i
+    valid = ", ".join(f"{i} = {e.id}" for i, e in enumerate(CATALOG))
+    raise InputError(f"Unknown fusion method {key!r}; choose one of: {valid}.")
+
+
+def load_method(key: str | int):
+    """An instance of the method given by index or id (imports torch)."""
+    entry = CATALOG[method_index(key)]
+    return getattr(importlib.import_module(entry.module), entry.cls)()

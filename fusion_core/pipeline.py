@@ -1,0 +1,297 @@
+"""File-to-file jobs: what the QGIS algorithms and the command line run.
+
+Each job checks its inputs before any compute, reads rasters with their georeferencing, calls the
+engine, and writes outputs atomically, so a failed or cancelled job leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from .degradation import DegradationModel, normalize_psf, sensor_psf, simulate_pair
+from .errors import InputError
+from .io import Raster, RasterGrid, check_pair, read_raster, read_raster_info, write_raster
+from .progress import Progress
+
+__all__ = [
+    "SrfSource",
+    "FusionResult",
+    "simulate_pair_files",
+    "estimate_files",
+    "fuse_files",
+    "metrics_files",
+    "load_psf_kernel",
+]
+
+
+@dataclass
+class SrfSource:
+    """Where a spectral response comes from: a sensor preset or a CSV table, optional band subset."""
+
+    sensor: Optional[str] = None
+    csv_path: Optional[str] = None
+    bands: Optional[Sequence[str]] = None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.sensor or self.csv_path)
+
+    def table(self):
+        """The :class:`fusion_core.srf.SrfTable` (wavelengths + one curve per band)."""
+        from . import srf
+
+        if self.sensor and self.csv_path:
+            raise InputError("Give either a sensor preset or an SRF CSV file, not both.")
+        table = srf.load_preset(self.sensor) if self.sensor else srf.read_srf_csv(self.csv_path)
+        return table.select(self.bands) if self.bands else table
+
+    def matrix(self, hsi_wavelengths: Optional[np.ndarray], hsi_fwhm: Optional[np.ndarray],
+               n_msi: Optional[int] = None, role: str = "LR-HSI") -> np.ndarray:
+        """The SRF resampled onto the HSI bands, ``(C, M)``, columns summing to one."""
+        from . import srf
+
+        table = self.table()
+        if hsi_wavelengths is None:
+            raise InputError(
+                f"The {role} has no wavelength metadata, which is needed to use an SRF preset "
+                "or CSV: set the band wavelengths (ENVI 'wavelength' metadata, in nm) or run "
+                "without an SRF prior."
+            )
+        if n_msi is not None and table.n_bands != n_msi:
+            raise InputError(
+                f"The SRF ({table.name}) has {table.n_bands} bands ({', '.join(table.band_names)}) "
+                f"but the HR-MSI has {n_msi}: choose the HR-MSI's bands by name, in raster order."
+            )
+        return srf.resample_srf(table, hsi_wavelengths, hsi_fwhm)
+
+
+@dataclass
+class FusionResult:
+    """What :func:`fuse_files` produced."""
+
+    output: str
+    model: DegradationModel
+    method: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def load_psf_kernel(path: str) -> np.ndarray:
+    """Read a PSF kernel from a text/CSV matrix or a ``.npy`` file; returns it normalised."""
+    p = Path(path)
+    try:
+        if p.suffix.lower() == ".npy":
+            kernel = np.load(p)
+        else:
+            text = p.read_text(encoding="utf-8")
+            delimiter = "," if "," in text else None
+            kernel = np.loadtxt(p, delimiter=delimiter, ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"Cannot read the PSF kernel file {path} ({exc}): give a square matrix as CSV, "
+            "whitespace-separated text or .npy."
+        ) from None
+    if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
+        raise InputError(f"The PSF kernel in {path} must be a square matrix, got shape {kernel.shape}.")
+    return normalize_psf(kernel)
+
+
+def _band_centres(srf_matrix: np.ndarray, wavelengths: np.ndarray) -> np.ndarray:
+    return (srf_matrix * wavelengths[:, None]).sum(axis=0) / srf_matrix.sum(axis=0)
+
+
+def simulate_pair_files(
+    reference_path: str,
+    lr_path: str,
+    hr_path: str,
+    scale: int,
+    srf_source: SrfSource,
+    psf_fwhm: Optional[float] = None,
+    psf_kernel_path: Optional[str] = None,
+    snr_db: Optional[float] = None,
+    seed: int = 0,
+    model_path: Optional[str] = None,
+    progress: Optional[Progress] = None,
+) -> DegradationModel:
+    """Simulate an LR-HSI and an HR-MSI from a reference HR-HSI raster (Wald's protocol).
+
+    The reference is cropped to a multiple of ``scale`` (same origin). LR pixel = ``scale`` × HR
+    pixel, same origin and CRS. The PSF is a Gaussian of FWHM ``psf_fwhm`` HR pixels centred on
+    each LR block (default FWHM = ``scale``) or the kernel in ``psf_kernel_path``.
+    """
+    progress = progress or Progress()
+    if scale < 2:
+        raise InputError(f"SCALE must be an integer of at least 2, got {scale}.")
+    if not srf_source.given:
+        raise InputError("Choose an SRF for the HR-MSI: a sensor preset or an SRF CSV file.")
+    ref = read_raster(reference_path, role="reference")
+    c, h, w = ref.data.shape
+    h2, w2 = h - h % scale, w - w % scale
+    if h2 == 0 or w2 == 0:
+        raise InputError(f"The reference ({w}×{h} pixels) is smaller than SCALE={scale}.")
+    if (h2, w2) != (h, w):
+        progress.info(f"Reference cropped from {w}×{h} to {w2}×{h2} pixels (a multiple of SCALE).")
+    data = ref.data[:, :h2, :w2]
+    grid = RasterGrid(ref.grid.crs, ref.grid.transform, w2, h2)
+    srf_matrix = srf_source.matrix(ref.wavelengths, ref.fwhm, role="reference")
+    if psf_kernel_path:
+        psf = load_psf_kernel(psf_kernel_path)
+    else:
+        psf = sensor_psf(scale, float(psf_fwhm or scale))
+    table_names = srf_source.table().band_names
+    model = DegradationModel(scale, psf, srf_matrix, ref.wavelengths, list(table_names),
+                             diagnostics={"source": "simulatepair", "snr_db": snr_db, "seed": seed})
+    progress.update(0.2, "Degrading the reference")
+    lr, hr = simulate_pair(data, model, snr_db=snr_db, seed=seed)
+    progress.update(0.7, "Writing the LR-HSI and HR-MSI")
+    write_raster(lr_path, lr, grid.scaled(scale), ref.band_names, ref.wavelengths, ref.fwhm)
+    msi_wl = _band_centres(srf_matrix, ref.wavelengths)
+    write_raster(hr_path, hr, grid, table_names, msi_wl)
+    if model_path:
+        model.save(model_path)
+    progress.update(1.0, "Done")
+    return model
+
+
+def _read_pair(lr_path: str, hr_path: str) -> tuple[Raster, Raster, int]:
+    """Check the grids from metadata alone, then read both rasters."""
+    scale = check_pair(read_raster_info(lr_path, "LR-HSI"), read_raster_info(hr_path, "HR-MSI"))
+    return read_raster(lr_path, "LR-HSI"), read_raster(hr_path, "HR-MSI"), scale
+
+
+def _normaliser(lr: np.ndarray) -> float:
+    """One common factor for both images so the LR-HSI's 99.9th percentile is 1."""
+    value = float(np.percentile(np.abs(lr), 99.9))
+    if not np.isfinite(value) or value <= 0:
+        raise InputError("The LR-HSI is empty (all zeros): check the input raster.")
+    return value
+
+
+def _estimate(lr: Raster, hr: Raster, scale: int, srf_source: Optional[SrfSource],
+              psf_size: Optional[int], progress: Progress) -> DegradationModel:
+    from .estimation import estimate_degradation
+
+    prior = None
+    if srf_source is not None and srf_source.given:
+        prior = srf_source.matrix(lr.wavelengths, lr.fwhm, n_msi=hr.count)
+    norm = _normaliser(lr.data)
+    return estimate_degradation(
+        lr.data / norm, hr.data / norm, scale, srf_prior=prior, psf_size=psf_size,
+        hsi_wavelengths=lr.wavelengths, msi_band_names=hr.band_names, progress=progress,
+    )
+
+
+def estimate_files(
+    lr_path: str,
+    hr_path: str,
+    model_path: str,
+    plot_path: Optional[str] = None,
+    srf_source: Optional[SrfSource] = None,
+    psf_size: Optional[int] = None,
+    progress: Optional[Progress] = None,
+) -> DegradationModel:
+    """Estimate the degradation model of a pair and write it as JSON (and a PNG plot)."""
+    progress = progress or Progress()
+    lr, hr, scale = _read_pair(lr_path, hr_path)
+    model = _estimate(lr, hr, scale, srf_source, psf_size, progress.child(0.0, 0.85))
+    model.save(model_path)
+    if plot_path:
+        from ui.degradation_plot import plot_degradation  # noqa: WPS433 (matplotlib, lazily)
+
+        prior = None
+        if srf_source is not None and srf_source.given:
+            prior = srf_source.matrix(lr.wavelengths, lr.fwhm, n_msi=hr.count)
+        plot_degradation(model, plot_path, srf_prior=prior)
+    progress.update(1.0, "Degradation model written")
+    return model
+
+
+def fuse_files(
+    lr_path: str,
+    hr_path: str,
+    output_path: str,
+    method: str | int = 0,
+    degradation_path: Optional[str] = None,
+    srf_source: Optional[SrfSource] = None,
+    preset: str = "fast",
+    device: str = "auto",
+    seed: int = 0,
+    options: Optional[dict[str, Any]] = None,
+    model_output_path: Optional[str] = None,
+    progress: Optional[Progress] = None,
+) -> FusionResult:
+    """Fuse an LR-HSI with an HR-MSI into a georeferenced HR-HSI GeoTIFF.
+
+    The output has the HR-MSI's CRS, geotransform and size and the LR-HSI's bands, band names
+    and wavelengths. The degradation model is read from ``degradation_path`` or estimated.
+    """
+    import torch
+
+    from .device import resolve_device, seed_everything
+    from .methods import CATALOG, load_method, method_index
+    from .methods.base import PRESETS, FusionConfig
+
+    progress = progress or Progress()
+    if preset not in PRESETS:
+        raise InputError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
+    entry = CATALOG[method_index(method)]
+    torch_device = resolve_device(device)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    lr, hr, scale = _read_pair(lr_path, hr_path)
+    seconds["read"] = time.perf_counter() - t0
+    if degradation_path:
+        model = DegradationModel.load(degradation_path)
+        model.check_compatible(lr.count, hr.count, scale)
+        progress.info(f"Degradation model read from {degradation_path}.")
+    else:
+        t1 = time.perf_counter()
+        model = _estimate(lr, hr, scale, srf_source, None, progress.child(0.0, 0.1))
+        seconds["estimation"] = time.perf_counter() - t1
+        progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
+    if model_output_path:
+        model.save(model_output_path)
+    norm = _normaliser(lr.data)
+    seed_everything(seed)
+    config = FusionConfig(preset=preset, device=torch_device, seed=seed, options=dict(options or {}))
+    progress.info(f"Fusing with {entry.label}, preset {preset}, on {torch_device}.")
+    t2 = time.perf_counter()
+    fused = load_method(entry.id).fuse(
+        torch.from_numpy(lr.data / norm).to(torch_device),
+        torch.from_numpy(hr.data / norm).to(torch_device),
+        model, config, progress.child(0.1, 0.95),
+    )
+    seconds["fusion"] = time.perf_counter() - t2
+    out = (fused.detach().float().cpu().numpy() * norm).astype(np.float32)
+    progress.update(0.0, "Writing the output")
+    write_raster(output_path, out, hr.grid, lr.band_names, lr.wavelengths, lr.fwhm)
+    seconds["total"] = time.perf_counter() - t0
+    progress.update(1.0, "Done")
+    return FusionResult(str(output_path), model, entry.id, seconds)
+
+
+def metrics_files(reference_path: str, estimate_path: str, scale: int,
+                  report_path: Optional[str] = None) -> dict[str, float]:
+    """Quality metrics of an estimate against a reference raster, optionally written as a report."""
+    from .io.raster import atomic_output
+    from .metrics import format_report, quality_metrics
+
+    ref = read_raster(reference_path, "reference")
+    est = read_raster(estimate_path, "estimate")
+    if ref.data.shape != est.data.shape:
+        c1, h1, w1 = ref.data.shape
+        c2, h2, w2 = est.data.shape
+        raise InputError(
+            f"REFERENCE is {w1}×{h1} pixels × {c1} bands but ESTIMATE is {w2}×{h2} × {c2}: "
+            "compare rasters of the same size and bands."
+        )
+    values = quality_metrics(ref.data, est.data, scale)
+    if report_path:
+        with atomic_output(report_path) as tmp:
+            title = f"{Path(estimate_path).name} vs {Path(reference_path).name}"
+            Path(tmp).write_text(format_report(values, title), encoding="utf-8")
+    return values

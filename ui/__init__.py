@@ -1,0 +1,1 @@
+"""What a person sees beyond the Processing dialogs: menu entries and plots."""
