@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
+from scipy.spatial import cKDTree
 
 from .errors import InputError
 from .io import RasterGrid, write_raster
@@ -27,9 +28,9 @@ from .io import RasterGrid, write_raster
 __all__ = ["SampleScene", "MATERIALS", "make_sample_scene", "spectral_library", "sample_wavelengths",
            "write_sample"]
 
-MATERIALS = ("green vegetation", "tree canopy", "dry grass", "bare soil", "water", "asphalt",
-             "red tile roof", "concrete roof")
-_KEYS = ("veg", "tree", "dry", "soil", "water", "asphalt", "tile", "concrete")
+MATERIALS = ("green vegetation", "tree canopy", "dry grass", "bare soil", "moist dark soil", "water",
+             "asphalt", "red tile roof", "concrete roof")
+_KEYS = ("veg", "tree", "dry", "soil", "moist", "water", "asphalt", "tile", "concrete")
 _TILE, _CONCRETE = _KEYS.index("tile"), _KEYS.index("concrete")
 
 _PIXEL_M = 10.0
@@ -85,6 +86,8 @@ def spectral_library(wavelengths_nm: np.ndarray) -> np.ndarray:
     soil_ramp = 0.07 + 0.2 * _s(lam, 620, 110) + 0.12 * _s(lam, 1300, 300)
     soil = soil_ramp * (1 - 0.07 * _g(lam, 900, 90) - 0.08 * _g(lam, 1415, 30)
                         - 0.12 * _g(lam, 1915, 40) - 0.1 * _g(lam, 2205, 25) - 0.1 * _s(lam, 2380, 60))
+    moist = (0.04 + 0.1 * _s(lam, 650, 150) + 0.06 * _s(lam, 1200, 300)) * np.exp(
+        -0.45 * _liquid_water(lam)) * (1 - 0.08 * _g(lam, 2205, 25))
     dry_vis = 0.06 + 0.2 * _s(lam, 640, 70) + 0.1 * _s(lam, 1000, 150)
     dry = dry_vis * np.exp(-0.35 * _liquid_water(lam)) * (1 - 0.12 * _g(lam, 2100, 40)
                                                           - 0.08 * _g(lam, 2300, 35))
@@ -98,7 +101,7 @@ def spectral_library(wavelengths_nm: np.ndarray) -> np.ndarray:
     lib = np.stack([
         _vegetation(lam, nir=0.48, water=1.0, green=0.06),
         _vegetation(lam, nir=0.33, water=1.3, green=0.035),
-        dry, soil, np.clip(water, 0.003, None), asphalt, tile, concrete,
+        dry, soil, moist, np.clip(water, 0.003, None), asphalt, tile, concrete,
     ])
     return np.clip(lib, 0.0, 1.0)
 
@@ -154,9 +157,9 @@ def _mixture(**fractions: float) -> np.ndarray:
 
 # Land cover of a parcel: two abundance mixtures the within-field texture blends between.
 _COVERS = (
-    ("crop", 0.4, _mixture(veg=0.9, soil=0.1), _mixture(veg=0.45, soil=0.55)),
+    ("crop", 0.4, _mixture(veg=0.9, soil=0.1), _mixture(veg=0.45, moist=0.3, soil=0.25)),
     ("stubble", 0.2, _mixture(dry=0.75, soil=0.25), _mixture(dry=0.4, soil=0.55, veg=0.05)),
-    ("ploughed soil", 0.15, _mixture(soil=1.0), _mixture(soil=0.9, dry=0.1)),
+    ("ploughed soil", 0.15, _mixture(soil=0.95, dry=0.05), _mixture(moist=0.9, dry=0.1)),
     ("meadow", 0.15, _mixture(veg=0.7, dry=0.25, soil=0.05), _mixture(veg=0.4, dry=0.5, soil=0.1)),
     ("woodland", 0.1, _mixture(tree=0.95, veg=0.05), _mixture(tree=0.7, veg=0.2, soil=0.1)),
 )
@@ -171,12 +174,10 @@ def _parcels(rng, yy, xx, abund, brightness) -> None:
     seeds = rng.uniform([0, 0], [h, w], size=(n, 2))
     t = rng.uniform(0, np.pi)
     stretch = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]]) * np.array([[0.75], [1.33]])
-    p = np.einsum("ij,jhw->ihw", stretch, np.stack([yy, xx]))
     s = seeds @ stretch.T
-    d2 = (p[0][None] - s[:, 0, None, None]) ** 2 + (p[1][None] - s[:, 1, None, None]) ** 2
-    order = np.argpartition(d2, 1, axis=0)[:2]  # nearest seed first, then the second nearest
-    first, second = order
-    d_first, d_second = np.take_along_axis(d2, order, 0)
+    dist, nearest = cKDTree(s).query(np.stack([yy, xx], axis=-1) @ stretch.T, k=2)
+    first, second = nearest[..., 0], nearest[..., 1]
+    d_first, d_second = dist[..., 0] ** 2, dist[..., 1] ** 2
     gap = np.linalg.norm(s[first] - s[second], axis=-1)
     border = (d_second - d_first) / (2 * gap)  # distance to the parcel edge
 
