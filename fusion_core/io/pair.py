@@ -33,12 +33,18 @@ def resolution_ratio(lr: Raster, hr: Raster) -> int:
             f"The resolution ratio differs along x ({rx:.4f}) and y ({ry:.4f}): LR pixels are "
             f"{lx:g}×{ly:g}, HR pixels {hx:g}×{hy:g}. Resample one raster to square pixels first."
         )
+    if rx < 1.0 - 1e-3:
+        raise GridMismatchError(
+            f"The LR-HSI pixels ({lx:g}) are smaller than the HR-MSI pixels ({hx:g}): the inputs "
+            "look swapped. LR_HSI must be the hyperspectral image with the coarse pixels, HR_MSI "
+            "the multispectral image with the fine ones."
+        )
     r = round(rx)
-    if r < 1 or abs(rx - r) > 1e-3:
+    if abs(rx - r) > 1e-3:
         raise GridMismatchError(
             f"The LR-HSI pixel ({lx:g}) is not an integer multiple of the HR-MSI pixel ({hx:g}); "
-            f"the ratio is {rx:.4f}. Resample the HR-MSI to a pixel size of {lx / max(r, 1):g} "
-            f"(ratio {max(r, 1)}) with 'Warp (reproject)', aligned to the LR-HSI grid."
+            f"the ratio is {rx:.4f}. Resample the HR-MSI to a pixel size of {lx / max(r, 2):g} "
+            f"(ratio {max(r, 2)}) with 'Warp (reproject)', aligned to the LR-HSI grid."
         )
     if r == 1:
         raise GridMismatchError(
