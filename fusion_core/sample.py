@@ -4,7 +4,7 @@
 HR-MSI pairs. The scene is a 10 m agricultural landscape near Potsdam (UTM zone 33N): parcels of
 crops, stubble, ploughed soil, meadow and woodland; a meandering river and a lake; a road network
 with tree rows; a small settlement of red-tile and concrete roofs. Every pixel is a linear mixture
-of eight analytic reflectance spectra, with soft edges (mixed pixels), within-field texture,
+of nine analytic reflectance spectra, with soft edges (mixed pixels), within-field texture,
 terrain shading and shadows of buildings and trees. The atmospheric water-vapour bands (about
 1350–1450 nm and 1800–1960 nm) are dim and noisy, as in a surface-reflectance product, but finite.
 
