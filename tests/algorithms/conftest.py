@@ -24,7 +24,12 @@ def qgis():
     return qgis_run
 
 
-def grid_of(path) -> tuple:
-    """(CRS as WKT, geotransform, width, height, band count) of a raster file."""
+def _grid_of(path) -> tuple:
     with rasterio.open(path) as ds:
         return ds.crs.to_wkt(), tuple(ds.transform)[:6], ds.width, ds.height, ds.count
+
+
+@pytest.fixture
+def grid_of():
+    """Function giving (CRS as WKT, geotransform, width, height, band count) of a raster file."""
+    return _grid_of

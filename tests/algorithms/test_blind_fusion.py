@@ -10,10 +10,8 @@ from fusion_core.baselines import bicubic_upsample
 from fusion_core.io import RasterGrid, read_raster, read_raster_info, write_raster
 from fusion_core.metrics import psnr
 
-from .conftest import grid_of
 
-
-def test_blind_fusion_output_is_georeferenced_and_beats_bicubic(qgis, tmp_rasters, tmp_path):
+def test_blind_fusion_output_is_georeferenced_and_beats_bicubic(qgis, tmp_rasters, tmp_path, grid_of):
     pair = tmp_rasters(size=48, n_hsi=30, n_msi=4, snr_db=40)
     out, model = tmp_path / "fused.tif", tmp_path / "model.json"
     qgis.run_algorithm("hsifusion:blindfusion", {

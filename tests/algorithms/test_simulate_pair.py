@@ -7,12 +7,10 @@ import rasterio
 
 from fusion_core.io import read_raster_info
 
-from .conftest import grid_of
-
 S2_VNIR_SWIR = "B2,B3,B4,B8,B11,B12"
 
 
-def test_simulated_pair_nests_on_the_reference_grid(qgis, tmp_rasters, tmp_path):
+def test_simulated_pair_nests_on_the_reference_grid(qgis, tmp_rasters, tmp_path, grid_of):
     pair = tmp_rasters(size=40, n_hsi=24)
     lr, hr, model = tmp_path / "lr.tif", tmp_path / "hr.tif", tmp_path / "true.json"
     qgis.run_algorithm("hsifusion:simulatepair", {
