@@ -1,0 +1,17 @@
+"""Spectral response functions of HR-MSI sensors: presets, CSV tables, resampling to HSI bands."""
+
+from .catalog import SENSOR_PRESETS
+from .csv import read_srf_csv
+from .presets import load_preset, preset_ids
+from .resample import hsi_band_responses, resample_srf
+from .table import SrfTable
+
+__all__ = [
+    "SENSOR_PRESETS",
+    "SrfTable",
+    "load_preset",
+    "preset_ids",
+    "read_srf_csv",
+    "resample_srf",
+    "hsi_band_responses",
+]
