@@ -3,12 +3,14 @@
 from .catalog import SENSOR_PRESETS
 from .csv import read_srf_csv
 from .presets import load_preset, preset_ids
+from .prior import SrfPrior
 from .resample import hsi_band_responses, resample_srf
 from .table import SrfTable
 
 __all__ = [
     "SENSOR_PRESETS",
     "SrfTable",
+    "SrfPrior",
     "load_preset",
     "preset_ids",
     "read_srf_csv",
