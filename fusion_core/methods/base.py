@@ -46,12 +46,20 @@ class FusionMethod(ABC):
     """A fusion method: LR-HSI ``(C, h, w)`` + HR-MSI ``(M, H, W)`` → HR-HSI ``(C, H, W)``.
 
     Subclasses set :attr:`name` (stable id used in files and the CLI), :attr:`label` (shown to
-    users) and :attr:`summary` (one-paragraph help), and implement :meth:`fuse`.
+    users) and :attr:`summary` (one-paragraph help), and implement :meth:`fuse`; they may set
+    :attr:`halo_lr_pixels` and :attr:`memory_factor` for the windowed runner.
     """
 
     name: ClassVar[str]
     label: ClassVar[str]
     summary: ClassVar[str]
+    #: How far (in LR pixels) a window's border can change the method's result inside it: its
+    #: receptive field. The windowed runner reads this much more around each window, on top of
+    #: the PSF's reach, and gives those pixels no weight. Set it in a subclass when it differs.
+    halo_lr_pixels: ClassVar[int] = 2
+    #: Peak memory of :meth:`fuse` in multiples of its output (C × H × W float32), used to size
+    #: windows within the user's memory bound. Set it in a subclass when it differs.
+    memory_factor: ClassVar[float] = 8.0
 
     @abstractmethod
     def fuse(

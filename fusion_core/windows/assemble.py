@@ -1,0 +1,84 @@
+"""Blend finished windows into output regions and write each region once all its windows are in.
+
+Windows may finish in any order (Dask). Each finished window's weighted result is cut into its
+contributions to the output core regions it overlaps; a region is summed and written as soon as
+every window it depends on is done, summing contributions in window order so the result is the
+same bit for bit whatever the order of completion. Contributions to regions not yet written are
+also kept in the resume stash, so an interrupted run loses no finished window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layout import WindowGrid
+from .output import TiledOutput
+from .state import Key, ResumeState
+
+__all__ = ["Assembler"]
+
+
+def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]):
+    y0, x0 = max(a[0], b[0]), max(a[1], b[1])
+    y1, x1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    return y0, x0, y1 - y0, x1 - x0
+
+
+class Assembler:
+    """Collects window results for ``grid`` and writes completed regions into ``output``."""
+
+    def __init__(self, grid: WindowGrid, output: TiledOutput, state: ResumeState, n_bands: int):
+        self.grid = grid
+        self.output = output
+        self.state = state
+        self.n_bands = n_bands
+        self.pending: dict[Key, dict[Key, np.ndarray]] = {}
+        for window in sorted(state.done):
+            pieces = {region: state.stashed_piece(window, region)
+                      for region in grid.window_receivers(*window) if region not in state.written}
+            if any(piece is None for piece in pieces.values()):
+                state.done.discard(window)  # lost by an interrupted run: fuse that window again
+                continue
+            for region, piece in pieces.items():
+                self.pending.setdefault(region, {})[window] = piece
+
+    def todo(self) -> list[Key]:
+        """Windows still to fuse, in raster order."""
+        return [w.key for w in self.grid if w.key not in self.state.done]
+
+    def add(self, key: Key, weighted: np.ndarray) -> int:
+        """Take window ``key``'s weighted result (over its HR support); returns regions written."""
+        support = self.grid.window(*key).hr_support
+        for region in self.grid.window_receivers(*key):
+            if region in self.state.written:
+                continue
+            y0, x0, h, w = _intersect(support, self.grid.region(*region))
+            piece = np.array(weighted[:, y0 - support[0]:y0 - support[0] + h,
+                                      x0 - support[1]:x0 - support[1] + w])
+            self.pending.setdefault(region, {})[key] = piece
+            if not self._ready(region, extra=key):
+                self.state.stash_piece(key, region, piece)
+        self.state.done.add(key)
+        written = [region for region in self.grid.window_receivers(*key)
+                   if region not in self.state.written and self._ready(region)]
+        for region in written:
+            self._write(region)
+        if written:
+            self.output.flush()
+        self.state.save()
+        for region in written:
+            self.state.drop_pieces(region, self.grid.region_contributors(*region))
+        return len(written)
+
+    def _ready(self, region: Key, extra: Key | None = None) -> bool:
+        done = self.state.done | ({extra} if extra else set())
+        return all(w in done for w in self.grid.region_contributors(*region))
+
+    def _write(self, region: Key) -> None:
+        rect = self.grid.region(*region)
+        total = np.zeros((self.n_bands, rect[2], rect[3]), dtype=np.float32)
+        for window, piece in sorted(self.pending.pop(region).items()):
+            y0, x0, h, w = _intersect(self.grid.window(*window).hr_support, rect)
+            total[:, y0 - rect[0]:y0 - rect[0] + h, x0 - rect[1]:x0 - rect[1] + w] += piece
+        self.output.write(rect, total)
+        self.state.written.add(region)

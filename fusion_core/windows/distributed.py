@@ -1,0 +1,128 @@
+"""Fuse windows on a Dask distributed cluster: an embedded LocalCluster or a running scheduler.
+
+The scheduler is given as ``"local"`` (an embedded :class:`distributed.LocalCluster` of worker
+processes on this machine, on loopback, started and stopped by the run) or as the address of a
+running scheduler (``"tcp://host:8786"``). :func:`resolve_scheduler` takes it from the algorithm
+parameter, else from the environment variable ``HSI_FUSION_DASK_SCHEDULER``.
+
+Workers read their windows from the input files themselves, so with a remote cluster the inputs
+must be at the same path on every worker (a shared file system); results come back to this
+process, which blends and writes them. At most two windows per worker thread are in flight, so
+results do not pile up on the workers. When a worker dies, the scheduler runs its windows again
+elsewhere; since each window is reseeded, the output does not change.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import InputError
+from ..progress import Progress
+from .state import Key
+from .task import WindowJob, fuse_window
+
+__all__ = ["ENV_VAR", "resolve_scheduler", "local_cluster_shape", "run_on_dask"]
+
+ENV_VAR = "HSI_FUSION_DASK_SCHEDULER"
+_POLL_S = 0.25
+_CONNECT_TIMEOUT_S = 15
+
+
+def resolve_scheduler(value: str | None) -> str:
+    """The scheduler to use: ``value`` when given, else ``$HSI_FUSION_DASK_SCHEDULER``, else ``""``.
+
+    ``""`` fuses in this process; ``"local"`` starts an embedded cluster; anything else is the
+    address of a running scheduler.
+    """
+    if value is None or not value.strip():
+        value = os.environ.get(ENV_VAR, "")
+    return value.strip()
+
+
+def local_cluster_shape() -> tuple[int, int]:
+    """(worker processes, torch threads per worker) of the embedded cluster.
+
+    Each worker fuses one window at a time; with four cores or more, each uses two threads
+    (fewer, bigger windows fit the memory bound), else one.
+    """
+    cores = os.cpu_count() or 1
+    threads = 2 if cores >= 4 else 1
+    return max(1, cores // threads), threads
+
+
+def _fuse_on_worker(job: WindowJob, key: Key) -> np.ndarray:
+    """:func:`fuse_window` with torch on this worker's share of the machine's cores."""
+    import torch
+    from distributed import get_worker
+
+    if not job.torch_threads:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // get_worker().state.nthreads))
+    return fuse_window(job, key)
+
+
+@contextmanager
+def _client(scheduler: str, progress: Progress) -> Iterator:
+    from distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        workers, threads = local_cluster_shape()
+        progress.info(f"Starting an embedded Dask cluster on this machine: {workers} worker "
+                      f"process(es), {threads} torch thread(s) each.")
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None, memory_limit=0,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(scheduler, timeout=_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(
+            f"Cannot reach the Dask scheduler at {scheduler!r} ({exc}): start it, check the "
+            f"address (e.g. tcp://host:8786), or leave DASK_SCHEDULER and ${ENV_VAR} empty to "
+            "fuse in this process."
+        ) from None
+    with client:
+        n = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        progress.info(f"Fusing on the Dask cluster at {scheduler} ({n} worker thread(s)).")
+        yield client
+
+
+def run_on_dask(job: WindowJob, keys: list[Key], scheduler: str,
+                progress: Progress) -> Iterator[tuple[Key, np.ndarray]]:
+    """Fuse windows ``keys`` on the cluster; yield ``(key, weighted result)`` as they finish.
+
+    Checks for cancel every quarter second while waiting; on cancel or error the windows still
+    queued are cancelled and an embedded cluster is shut down.
+    """
+    with _client(scheduler, progress) as client:
+        threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        limit = max(2, 2 * threads)
+        queue = list(keys)
+        running: dict = {}
+        try:
+            while queue or running:
+                while queue and len(running) < limit:
+                    key = queue.pop(0)
+                    running[client.submit(_fuse_on_worker, job, key, pure=False)] = key
+                finished = _wait_some(list(running))
+                progress.check_cancelled()
+                for future in sorted(finished, key=running.get):
+                    key = running.pop(future)
+                    yield key, future.result()
+        finally:
+            client.cancel(list(running))
+
+
+def _wait_some(futures: list) -> set:
+    """The futures that finish within a poll interval (maybe none)."""
+    from distributed import wait
+
+    try:
+        return wait(futures, timeout=_POLL_S, return_when="FIRST_COMPLETED").done
+    except TimeoutError:
+        return set()

@@ -1,0 +1,73 @@
+"""Window size from a memory bound: how big a window may be so a run stays under the bound.
+
+A run's peak memory is the process as it stands (Python, torch, the model), GDAL's block cache,
+the blending strips kept between window rows, and one window in flight per worker: its LR and
+HR inputs, its output and the method's own working memory (:attr:`FusionMethod.memory_factor`
+copies of the output). The largest core that fits is chosen, on the tile grid of the output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import psutil
+
+from ..errors import InputError
+
+__all__ = ["GDAL_CACHE_BYTES", "process_bytes", "window_bytes", "strip_bytes", "core_unit",
+           "choose_core"]
+
+#: GDAL block cache used while reading and writing windows.
+GDAL_CACHE_BYTES = 64 * 2**20
+_FLOAT = 4
+_MARGIN = 0.9  # keep 10 % of the bound for what the estimate does not see (allocator, Python)
+
+
+def process_bytes() -> int:
+    """Resident memory of this process now."""
+    return int(psutil.Process().memory_info().rss)
+
+
+def window_bytes(core_lr: int, halo: int, ramp: int, scale: int, n_hsi: int, n_msi: int,
+                 memory_factor: float) -> int:
+    """Peak bytes of one window with a core of ``core_lr`` LR pixels (interior window)."""
+    side_lr = core_lr + ramp + 2 * halo
+    hr_pixels = (side_lr * scale) ** 2
+    per_pixel = n_msi * 2 + n_hsi * (memory_factor + 3)  # inputs (+ normalised), output, weighted
+    return int(_FLOAT * (hr_pixels * per_pixel + 2 * side_lr ** 2 * n_hsi))
+
+
+def strip_bytes(hr_width: int, ramp: int, scale: int, n_hsi: int) -> int:
+    """Blending contributions kept between two window rows (the ramp strip, twice for safety)."""
+    return _FLOAT * n_hsi * hr_width * ramp * scale * 2
+
+
+def core_unit(scale: int) -> int:
+    """Smallest core (LR pixels) whose HR edge is a multiple of 16, as TIFF tiles need."""
+    return 16 // math.gcd(16, scale)
+
+
+def choose_core(budget: int, lr_shape: tuple[int, int], halo: int, ramp: int, scale: int,
+                n_hsi: int, n_msi: int, memory_factor: float, preferred_unit: int) -> int:
+    """The largest core (LR pixels, a multiple of ``preferred_unit``) whose window fits ``budget``.
+
+    The whole scene is one window when it fits. Raises :class:`InputError` when not even the
+    smallest window fits, saying how much memory it needs.
+    """
+    longest = max(lr_shape)
+    if window_bytes(longest, 0, 0, scale, n_hsi, n_msi, memory_factor) <= budget * _MARGIN:
+        return longest
+    unit = max(preferred_unit, core_unit(scale), ramp)
+    unit = math.ceil(unit / core_unit(scale)) * core_unit(scale)
+    need = window_bytes(unit, halo, ramp, scale, n_hsi, n_msi, memory_factor)
+    if need > budget * _MARGIN:
+        raise InputError(
+            f"The memory bound leaves {budget / 2**30:.2f} GB for the windows, but the smallest "
+            f"window ({unit * scale} HR pixels a side, {n_hsi} bands) needs about "
+            f"{need / _MARGIN / 2**30:.2f} GB: raise MAX_MEMORY_GB."
+        )
+    core = unit
+    while core + unit < longest and window_bytes(core + unit, halo, ramp, scale, n_hsi, n_msi,
+                                                 memory_factor) <= budget * _MARGIN:
+        core += unit
+    return core

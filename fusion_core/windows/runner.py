@@ -1,0 +1,165 @@
+"""Windowed fusion of a whole scene in bounded memory, here or on a Dask cluster.
+
+:func:`plan_grid` sizes the windows from the memory bound, the PSF's reach and the method's
+receptive field; :func:`run_windows` fuses every window not yet done (in this process, or on a
+Dask cluster with :mod:`fusion_core.windows.distributed`), blends them into the output region by
+region, reports progress per window with the time left, and renames the output into place at the
+end. Cancel is checked between windows and inside the method's own progress reports.
+
+Example (what :func:`fusion_core.pipeline.fuse_files` does)::
+
+    grid = plan_grid(source, method, model, 4 * 2**30)
+    job = WindowJob(source, method, model, config, norm, grid)
+    output = TiledOutput("fused.tif", hr_grid, n_bands, choose_tile(grid), names, wavelengths)
+    state = ResumeState("fused.tif", fingerprint(...), layout, norm, model)
+    run_windows(job, output, state, scheduler="", keep_partial=False, progress=progress)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+import numpy as np
+import rasterio
+
+from ..degradation import DegradationModel
+from ..methods.base import FusionMethod
+from ..progress import Progress
+from .assemble import Assembler
+from .layout import WindowGrid, output_tile_size, psf_halo
+from .memory import GDAL_CACHE_BYTES, choose_core, core_unit, process_bytes, strip_bytes
+from .output import TiledOutput
+from .source import PairSource
+from .state import Key, ResumeState
+from .task import WindowJob, fuse_window
+
+__all__ = ["plan_grid", "run_windows", "RunStats", "format_duration"]
+
+
+@dataclass
+class RunStats:
+    """What a windowed run did: windows fused now, windows found done, seconds."""
+
+    fused: int
+    resumed: int
+    windows: int
+    seconds: float
+
+
+def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
+              max_memory_bytes: int, window_hr: int = 0, worker_processes: int = 0,
+              log: Optional[Callable[[str], None]] = None) -> WindowGrid:
+    """The window grid of ``source`` for ``method``, within ``max_memory_bytes``.
+
+    Args:
+        source: the pair to fuse.
+        method: the fusion method (its ``halo_lr_pixels`` and ``memory_factor``).
+        model: the degradation model (its PSF's size sets part of the halo).
+        max_memory_bytes: bound on the memory of the whole run.
+        window_hr: core edge wanted, in HR pixels (0: the largest that fits); rounded to the
+            tile grid and capped by the bound.
+        worker_processes: Dask worker processes on this machine, which share the bound
+            (each also holds its own Python and torch); 0 when windows are fused here.
+        log: receives a line describing the layout.
+    """
+    scale = source.scale
+    halo = psf_halo(model.psf.shape[0], scale) + int(getattr(method, "halo_lr_pixels", 0))
+    ramp = max(2, halo)
+    n_hsi, n_msi = model.n_hsi_bands, model.n_msi_bands
+    factor = float(getattr(method, "memory_factor", 8.0))
+    baseline = process_bytes()
+    fixed = baseline + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
+    fixed += worker_processes * (baseline + GDAL_CACHE_BYTES)
+    budget = (max_memory_bytes - fixed) // max(1, worker_processes)
+    unit = max(core_unit(scale), output_tile_size(scale) // scale)
+    core = choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi, factor, unit)
+    if window_hr:
+        step = core_unit(scale)
+        wanted = max(step, ramp, round(window_hr / scale / step) * step)
+        if wanted > core and log is not None:
+            log(f"WINDOW_SIZE {window_hr} does not fit the memory bound: windows of "
+                f"{core * scale} HR pixels are used instead.")
+        core = min(core, wanted)
+    grid = WindowGrid.build(*source.lr_shape, scale, core, halo, ramp)
+    if log is not None:
+        rows, cols = grid.shape
+        log(f"{len(grid)} window(s) ({rows}×{cols}) with cores of {core * scale} HR pixels, a halo "
+            f"of {halo} and a blending ramp of {ramp} LR pixels, for a memory bound of "
+            f"{max_memory_bytes / 2**30:.1f} GB.")
+    return grid
+
+
+def format_duration(seconds: float) -> str:
+    """``'1 h 05 min'``, ``'3 min 20 s'`` or ``'12 s'``."""
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"
+
+
+def _run_here(job: WindowJob, keys: list[Key],
+              progress_for: Callable[[int], Progress]) -> Iterator[tuple[Key, np.ndarray]]:
+    for k, key in enumerate(keys):
+        yield key, fuse_window(job, key, progress_for(k))
+
+
+def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str = "",
+                keep_partial: bool = False, progress: Optional[Progress] = None) -> RunStats:
+    """Fuse the windows of ``job`` not done in ``state`` and complete ``output``.
+
+    Args:
+        job: the windows' common inputs.
+        output: the output file (written under its partial name, renamed at the end).
+        state: resume state (already holding the windows done by an earlier run, if any).
+        scheduler: ``""`` to fuse here, ``"local"`` for an embedded Dask cluster, or the address
+            of a running Dask scheduler.
+        keep_partial: keep the partial output and state when the run fails or is cancelled, so
+            it can be resumed; otherwise delete them.
+        progress: progress and cancel, reported per window with the time left.
+    """
+    progress = progress or Progress()
+    t0 = time.perf_counter()
+    assembler = Assembler(job.grid, output, state, job.model.n_hsi_bands)
+    todo = assembler.todo()
+    total = len(job.grid)
+    resumed = total - len(todo)
+    if resumed:
+        progress.info(f"Resuming: {resumed} of {total} windows were already fused.")
+    output.open(resume=bool(state.done or state.written))
+    state.save()
+    fused = 0
+    try:
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+            def progress_for(k: int) -> Progress:
+                return progress.child((resumed + k) / total, (resumed + k + 1) / total)
+
+            if scheduler:
+                from .distributed import run_on_dask
+
+                results = run_on_dask(job, todo, scheduler, progress)
+            else:
+                results = _run_here(job, todo, progress_for)
+            for key, weighted in results:
+                assembler.add(key, weighted)
+                fused += 1
+                elapsed = time.perf_counter() - t0
+                left = elapsed / fused * (len(todo) - fused)
+                progress.update((resumed + fused) / total,
+                                f"Window {resumed + fused}/{total} fused; about "
+                                f"{format_duration(left)} left")
+        output.finish()
+        state.remove()
+    except BaseException:
+        output.close()
+        if keep_partial:
+            progress.info(f"The partial output {output.path} and its state {state.path} are kept: "
+                          "run again with RESUME to continue.")
+        else:
+            output.discard()
+            state.remove()
+        raise
+    return RunStats(fused, resumed, total, time.perf_counter() - t0)
