@@ -55,19 +55,20 @@ def choose_core(budget: int, lr_shape: tuple[int, int], halo: int, ramp: int, sc
     smallest window fits, saying how much memory it needs.
     """
     longest = max(lr_shape)
+    fits = lambda core: window_bytes(core, halo, ramp, scale, n_hsi, n_msi, memory_factor) <= budget * _MARGIN  # noqa: E731
     if window_bytes(longest, 0, 0, scale, n_hsi, n_msi, memory_factor) <= budget * _MARGIN:
         return longest
-    unit = max(preferred_unit, core_unit(scale), ramp)
-    unit = math.ceil(unit / core_unit(scale)) * core_unit(scale)
-    need = window_bytes(unit, halo, ramp, scale, n_hsi, n_msi, memory_factor)
-    if need > budget * _MARGIN:
-        raise InputError(
-            f"The memory bound leaves {budget / 2**30:.2f} GB for the windows, but the smallest "
-            f"window ({unit * scale} HR pixels a side, {n_hsi} bands) needs about "
-            f"{need / _MARGIN / 2**30:.2f} GB: raise MAX_MEMORY_GB."
-        )
-    core = unit
-    while core + unit < longest and window_bytes(core + unit, halo, ramp, scale, n_hsi, n_msi,
-                                                 memory_factor) <= budget * _MARGIN:
-        core += unit
-    return core
+    smallest = core_unit(scale)
+    for unit in (preferred_unit, smallest):  # cores on the preferred tile grid, else on 16 HR px
+        unit = math.ceil(max(unit, ramp) / smallest) * smallest
+        if unit < longest and fits(unit):
+            core = unit
+            while core + unit < longest and fits(core + unit):
+                core += unit
+            return core
+    need = window_bytes(smallest, halo, ramp, scale, n_hsi, n_msi, memory_factor)
+    raise InputError(
+        f"The memory bound leaves {max(budget, 0) / 2**30:.2f} GB for the windows, but the "
+        f"smallest window ({smallest * scale} HR pixels a side, {n_hsi} bands) needs about "
+        f"{need / _MARGIN / 2**30:.2f} GB: raise MAX_MEMORY_GB."
+    )

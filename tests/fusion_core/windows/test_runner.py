@@ -1,0 +1,155 @@
+"""Tests of fusion_core.windows.runner: windowed and whole-image results agree, no seam shows,
+the output is a tiled compressed BigTIFF written atomically, progress has the time left, cancel
+leaves nothing behind, and an interrupted run resumes without fusing finished windows again."""
+
+import numpy as np
+import pytest
+import rasterio
+
+from fusion_core.errors import Cancelled, InputError
+from fusion_core.io import read_raster
+from fusion_core.metrics import psnr
+from fusion_core.progress import Progress
+from fusion_core.windows import plan_grid
+from fusion_core.windows.memory import GDAL_CACHE_BYTES, process_bytes
+
+from .conftest import RidgeFusion, grid_for, run, source_of, whole
+
+
+def leftovers(tmp_path, name="fused.tif"):
+    return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(name))
+
+
+def border_mask(grid, shape):
+    """HR pixels within 3 pixels of an inner core edge, or in the ramp after it."""
+    r, mask = grid.scale, np.zeros(shape, bool)
+    for b in grid.rows.bounds[1:-1]:
+        mask[b * r - 3:(b + grid.rows.ramp) * r + 3, :] = True
+    for b in grid.cols.bounds[1:-1]:
+        mask[:, b * r - 3:(b + grid.cols.ramp) * r + 3] = True
+    return mask
+
+
+def rmse(a, b, mask):
+    return float(np.sqrt(((a - b) ** 2).mean(axis=0)[mask].mean()))
+
+
+def seam_index(fused, reference, grid):
+    """Mean jump of the error between neighbour pixels across inner core edges, over the same
+    elsewhere: about 1 without seams, more where windows disagree at their borders."""
+    err, r = fused - reference, grid.scale
+    dy = np.abs(np.diff(err, axis=1)).mean(axis=0)
+    dx = np.abs(np.diff(err, axis=2)).mean(axis=0)
+    across_y, across_x = np.zeros(dy.shape[0], bool), np.zeros(dx.shape[1], bool)
+    across_y[[b * r - 1 for b in grid.rows.bounds[1:-1]]] = True
+    across_x[[b * r - 1 for b in grid.cols.bounds[1:-1]]] = True
+    border = np.concatenate([dy[across_y].ravel(), dx[:, across_x].ravel()])
+    inside = np.concatenate([dy[~across_y].ravel(), dx[:, ~across_x].ravel()])
+    return border.mean() / inside.mean()
+
+
+def fuse_both(pair, tmp_path, method_factory, grid):
+    run(pair, method_factory(), tmp_path / "whole.tif", whole(pair))
+    run(pair, method_factory(), tmp_path / "windows.tif", grid)
+    return read_raster(tmp_path / "whole.tif").data, read_raster(tmp_path / "windows.tif").data
+
+
+def test_a_local_method_gives_the_whole_image_result_window_by_window(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
+    grid = grid_for(pair, 8)
+    assert len(grid) == 9
+    at_once, windowed = fuse_both(pair, tmp_path, lambda: RidgeFusion(adaptive=False), grid)
+    assert abs(psnr(pair.reference, windowed) - psnr(pair.reference, at_once)) < 0.1
+    np.testing.assert_allclose(windowed, at_once, atol=1e-5 * np.abs(at_once).max())
+
+
+def test_windows_leave_no_seam_and_lose_nothing_against_the_whole_image(tmp_rasters, tmp_path):
+    # RidgeFusion fits its spectral map on each window, so neighbours disagree at their borders.
+    pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
+    grid = grid_for(pair, 8)
+    at_once, windowed = fuse_both(pair, tmp_path, RidgeFusion, grid)
+    ref = pair.reference
+    assert psnr(ref, windowed) > psnr(ref, at_once) - 0.1
+    border = border_mask(grid, at_once.shape[1:])
+    ratio_border = rmse(windowed, ref, border) / rmse(at_once, ref, border)
+    ratio_inside = rmse(windowed, ref, ~border) / rmse(at_once, ref, ~border)
+    assert ratio_border <= 1.05 * ratio_inside
+    assert seam_index(windowed, ref, grid) <= 1.05 * seam_index(at_once, ref, grid)
+
+
+def test_the_seam_test_sees_the_seams_of_naive_tiling(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
+    naive = grid_for(pair, 8, halo=0, ramp=0)
+    at_once, tiled = fuse_both(pair, tmp_path, RidgeFusion, naive)
+    assert seam_index(tiled, pair.reference, naive) > 1.3 * seam_index(at_once, pair.reference, naive)
+
+
+def test_output_is_a_tiled_compressed_bigtiff_with_the_lr_bands_and_nothing_else(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=20)
+    out = tmp_path / "fused.tif"
+    stats = run(pair, RidgeFusion(), out, grid_for(pair, 4))
+    assert (stats.fused, stats.windows) == (16, 16)
+    with rasterio.open(out) as ds, rasterio.open(pair.hr_path) as hr:
+        assert (ds.crs, ds.transform, ds.width, ds.height) == (hr.crs, hr.transform, hr.width, hr.height)
+        assert ds.count == 20 and ds.dtypes[0] == "float32"
+        assert ds.profile["tiled"] and ds.block_shapes[0] == (16, 16) and ds.compression is not None
+        assert ds.tags(1)["wavelength_units"] == "Nanometers"
+    with open(out, "rb") as f:
+        assert f.read(4) in (b"II+\x00", b"MM\x00+")  # BigTIFF magic
+    assert leftovers(tmp_path) == ["fused.tif"]
+
+
+def test_windows_are_sized_by_the_memory_bound(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=96, n_hsi=20)
+    source, method = source_of(pair), RidgeFusion()
+    roomy = plan_grid(source, method, pair.model, 64 * 2**30)
+    assert len(roomy) == 1
+    tight = plan_grid(source, method, pair.model, process_bytes() + GDAL_CACHE_BYTES + 6 * 2**20)
+    assert len(tight) > 1 and tight.core * 4 % 16 == 0
+    with pytest.raises(InputError, match="raise MAX_MEMORY_GB"):
+        plan_grid(source, method, pair.model, process_bytes())
+
+
+def test_progress_reports_each_window_with_the_time_left(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    messages = []
+    run(pair, RidgeFusion(), tmp_path / "fused.tif", grid_for(pair, 8),
+        progress=Progress(lambda pct, msg: messages.append((pct, msg))))
+    windows = [m for _, m in messages if m.startswith("Window")]
+    assert windows[0].startswith("Window 1/4 fused; about ") and windows[0].endswith(" s left")
+    assert windows[-1] == "Window 4/4 fused; about 0 s left" and len(windows) == 4
+    assert messages[-1][0] == pytest.approx(100.0)
+
+
+def test_cancel_stops_between_windows_and_leaves_no_output(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    method = RidgeFusion()
+    progress = Progress(is_cancelled=lambda: method.calls >= 2)
+    with pytest.raises(Cancelled):
+        run(pair, method, tmp_path / "fused.tif", grid_for(pair, 4), progress=progress)
+    assert method.calls == 2
+    assert leftovers(tmp_path) == []
+
+
+def test_an_interrupted_run_resumes_without_fusing_finished_windows_again(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid, out = grid_for(pair, 4), tmp_path / "fused.tif"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run(pair, RidgeFusion(fail_after=6), out, grid, keep_partial=True)
+    assert leftovers(tmp_path) == ["fused.tif.part", "fused.tif.resume", "fused.tif.resume.json"]
+    again = RidgeFusion()
+    stats = run(pair, again, out, grid, keep_partial=True)
+    assert (stats.resumed, stats.fused, again.calls) == (6, 10, 10)
+    assert leftovers(tmp_path) == ["fused.tif"]
+    run(pair, RidgeFusion(), tmp_path / "straight.tif", grid)
+    np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "straight.tif").data)
+
+
+def test_a_state_of_other_inputs_is_not_resumed(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid, out = grid_for(pair, 4), tmp_path / "fused.tif"
+    with pytest.raises(RuntimeError):
+        run(pair, RidgeFusion(fail_after=3), out, grid, keep_partial=True, fingerprint="first")
+    again = RidgeFusion()
+    stats = run(pair, again, out, grid, fingerprint="other settings")
+    assert (stats.resumed, again.calls) == (0, 16)
