@@ -1,0 +1,1 @@
+"""Benchmarks: real scenes from ../shared/data under the seeds' simulation protocol."""

@@ -1,0 +1,131 @@
+"""Real hyperspectral scenes of ``../shared/data`` and the seeds' simulation protocol.
+
+Every cube is its own ground truth: clipped at zero (bands left constant are dropped) and
+divided by its maximum (as in
+``../shared/docs/REFERENCE_NUMBERS.md``), cropped at the top-left to a multiple of the ratio.
+Wald's protocol, as in UDALN and M2U-Net: the LR-HSI is the reference blurred by an isotropic
+Gaussian PSF of size r and FWHM r on disjoint r×r blocks (stride r); the HR-MSI is the reference
+times a real sensor SRF sampled at the HSI band centres by linear interpolation, columns
+normalised to sum one. The MSI bands are those of the sensor that the scene's wavelengths cover
+(listed per scene below).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import scipy.io as sio
+
+from fusion_core.degradation import DegradationModel, sensor_psf
+from fusion_core.srf import read_srf_csv
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+S2_NO_CIRRUS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12")
+WV_VNIR = ("Blue", "Green", "Yellow", "Red", "RedEdge", "NIR1")
+# Water-vapour absorption and the noisy ends, dropped from the full-range AVIRIS cube.
+AVIRIS_BAD_NM = ((0, 400), (1340, 1450), (1790, 1970), (2450, 3000))
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    """Where a scene's cube is and which MSI sensor simulates its HR-MSI."""
+
+    file: str
+    srf_csv: str
+    msi_bands: tuple[str, ...]
+    description: str
+
+
+SCENES: dict[str, SceneSpec] = {
+    "jasper_ridge": SceneSpec("jasper_ridge_aviris_100x100x198.mat", "srf_sentinel2a_msi.csv",
+                              S2_NO_CIRRUS, "AVIRIS Jasper Ridge 100×100×198, 380–2500 nm"),
+    "pavia_centre": SceneSpec("pavia_centre_rosis_abu_beach4_100x100x102.mat", "srf_worldview2.csv",
+                              WV_VNIR, "ROSIS Pavia Centre 100×100×102, 430–860 nm"),
+    "enmap_potsdam": SceneSpec("enmap_potsdam_l2a_crops_224b.mat", "srf_sentinel2a_msi.csv",
+                               S2_NO_CIRRUS, "EnMAP L2A Potsdam 64×128×218 good bands"),
+    "aviris_santa_barbara": SceneSpec("aviris_santa_barbara_90x90x224.mat", "srf_sentinel2a_msi.csv",
+                                      S2_NO_CIRRUS, "AVIRIS Santa Barbara 90×90, water bands dropped"),
+    "samson": SceneSpec("samson_95x95x156.mat", "srf_worldview3_vnir.csv", WV_VNIR,
+                        "SAMSON 95×95×156, 401–889 nm"),
+    "hydice_urban": SceneSpec("hydice_urban_crop_100x80x162.mat", "srf_sentinel2a_msi.csv",
+                              S2_NO_CIRRUS, "HYDICE Urban 100×80×162, 400–2500 nm"),
+}
+
+
+@dataclass
+class Scene:
+    """A reference cube ``(C, H, W)`` in [0, 1] with its band centres in nm."""
+
+    name: str
+    cube: np.ndarray
+    wavelengths: np.ndarray
+    spec: SceneSpec
+
+
+def _wavelengths(mat: dict, n: int, name: str) -> np.ndarray:
+    for key in ("wavelengths_nm", "wavelengths_nm_nominal"):
+        if key in mat:
+            return np.asarray(mat[key], dtype=np.float64).ravel()
+    ranges = {"pavia_centre": (430.0, 860.0), "hydice_urban": (400.0, 2500.0)}
+    return np.linspace(*ranges[name], n)  # nominal ranges from SOURCES.md
+
+
+def load_scene(name: str, shared: Path = SHARED) -> Scene:
+    """Load a scene of :data:`SCENES`, clipped at 0 and divided by its maximum, band-first."""
+    spec = SCENES[name]
+    mat = sio.loadmat(shared / spec.file)
+    cube = np.asarray(mat["cube_a" if name == "enmap_potsdam" else "cube"], dtype=np.float64)
+    wl = _wavelengths(mat, cube.shape[2], name)
+    keep = np.ones(wl.size, dtype=bool)
+    if name == "enmap_potsdam":
+        keep &= np.asarray(mat["good_band"]).ravel().astype(bool)
+    if name == "aviris_santa_barbara":
+        for lo, hi in AVIRIS_BAD_NM:
+            keep &= ~((wl >= lo) & (wl < hi))
+    cube = np.clip(cube, 0.0, None)
+    keep &= cube.reshape(-1, cube.shape[2]).std(axis=0) > 0  # bands left constant by clipping
+    cube = cube[:, :, keep].transpose(2, 0, 1)
+    return Scene(name, cube / cube.max(), wl[keep], spec)
+
+
+def sampled_srf(scene: Scene, shared: Path = SHARED) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The scene's MSI SRF sampled at the HSI band centres (linear interpolation), columns sum 1."""
+    table = read_srf_csv(shared / "srf" / scene.spec.srf_csv).select(scene.spec.msi_bands)
+    srf = np.column_stack([np.interp(scene.wavelengths, table.wavelengths, col, left=0.0, right=0.0)
+                           for col in table.responses.T])
+    return srf / srf.sum(axis=0), table.band_names
+
+
+@dataclass
+class SimulatedScene:
+    """A Wald's-protocol pair with its reference and true degradation model."""
+
+    name: str
+    scale: int
+    reference: np.ndarray
+    lr_hsi: np.ndarray
+    hr_msi: np.ndarray
+    model: DegradationModel
+
+
+def wald_pair(scene: Scene, scale: int, psf: Optional[np.ndarray] = None,
+              srf: Optional[np.ndarray] = None, snr_db: Optional[float] = None,
+              seed: int = 0) -> SimulatedScene:
+    """Simulate LR-HSI and HR-MSI from ``scene`` at ratio ``scale`` (Wald's protocol by default).
+
+    ``psf`` and ``srf`` replace the protocol's Gaussian r×r PSF and sampled sensor SRF (for the
+    harder protocols); ``snr_db`` adds noise to both images.
+    """
+    from fusion_core.degradation import simulate_pair
+
+    c, h, w = scene.cube.shape
+    ref = scene.cube[:, : h - h % scale, : w - w % scale]
+    true_srf, names = sampled_srf(scene) if srf is None else (srf, None)
+    model = DegradationModel(scale, sensor_psf(scale, float(scale), size=scale) if psf is None else psf,
+                             true_srf, scene.wavelengths, list(names) if names else None)
+    lr, hr = simulate_pair(ref, model, snr_db=snr_db, seed=seed)
+    return SimulatedScene(scene.name, scale, ref.astype(np.float32), lr, hr, model)
