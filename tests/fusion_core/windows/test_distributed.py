@@ -1,0 +1,74 @@
+"""Tests of fusion_core.windows.distributed: windows fused on a Dask cluster give the same output
+as in one process, even when a worker dies mid-run; the scheduler comes from the parameter or
+the environment. Clusters here listen on loopback only and are shut down by each test."""
+
+import os
+import signal
+import sys
+
+import cloudpickle
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+from fusion_core.errors import InputError
+from fusion_core.io import read_raster
+from fusion_core.progress import Progress
+from fusion_core.windows import distributed
+from fusion_core.windows.distributed import ENV_VAR, resolve_scheduler
+
+from .conftest import RidgeFusion, grid_for, run
+
+# Workers cannot import test modules: send the test method's code along with it.
+cloudpickle.register_pickle_by_value(sys.modules[RidgeFusion.__module__])
+
+
+def test_the_parameter_wins_over_the_environment_variable(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "tcp://127.0.0.1:8786")
+    assert resolve_scheduler(None) == "tcp://127.0.0.1:8786"
+    assert resolve_scheduler("") == "tcp://127.0.0.1:8786"
+    assert resolve_scheduler("local") == "local"
+    monkeypatch.delenv(ENV_VAR)
+    assert resolve_scheduler(None) == ""
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_rasters, tmp_path, monkeypatch):
+    monkeypatch.setattr(distributed, "_CONNECT_TIMEOUT_S", 1)
+    pair = tmp_rasters(size=32, n_hsi=8)
+    with pytest.raises(InputError, match="Cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        run(pair, RidgeFusion(), tmp_path / "fused.tif", grid_for(pair, 4), scheduler="tcp://127.0.0.1:9")
+    assert not any(tmp_path.glob("fused.tif*"))
+
+
+@pytest.mark.timeout(120)
+def test_the_embedded_cluster_gives_the_single_process_result(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid = grid_for(pair, 8)
+    run(pair, RidgeFusion(), tmp_path / "here.tif", grid)
+    run(pair, RidgeFusion(), tmp_path / "dask.tif", grid, scheduler="local")
+    np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data,
+                                  read_raster(tmp_path / "here.tif").data)
+
+
+@pytest.mark.timeout(120)
+def test_killing_a_worker_mid_run_still_gives_the_complete_correct_output(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid = grid_for(pair, 4)
+    run(pair, RidgeFusion(), tmp_path / "here.tif", grid)
+    killed = []
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+        victim = min(client.run(os.getpid).values())
+
+        def kill_after_two_windows(percent, message):
+            if message.startswith("Window 2/") and not killed:
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+
+        stats = run(pair, RidgeFusion(delay_s=0.3), tmp_path / "dask.tif", grid,
+                    scheduler=cluster.scheduler_address, progress=Progress(kill_after_two_windows))
+        survivors = client.run(os.getpid).values()
+    assert killed and victim not in survivors
+    assert stats.fused == len(grid) == 16
+    np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data,
+                                  read_raster(tmp_path / "here.tif").data)
