@@ -1,0 +1,193 @@
+"""SSCF: spectral-mapping fusion with subspace data consistency, the default fusion method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, Mapping
+
+import torch
+
+from ...degradation import DegradationModel, spatial_degrade
+from ...errors import InputError
+from ...progress import Progress
+from ..base import PRESETS, FusionConfig, FusionMethod
+from .alignment import Alignment, estimate_alignment, noise_gains, warp
+from .mapping import apply_local_map, fit_local_map, fit_ridge_map
+from .noise import hsi_noise_std, msi_noise_std
+from .solver import consistency_correction
+from .subspace import signal_subspace
+
+__all__ = ["SSCF", "SSCFSettings", "resolve_settings"]
+
+
+@dataclass(frozen=True)
+class SSCFSettings:
+    """Settings of one run; every field can be overridden through ``config.options``.
+
+    Attributes:
+        align: estimate and apply the relative shift/blur of the HR-MSI (real sensor pairs).
+        local: add the local (guided) spectral map of the residual.
+        local_radius: window radius of the local map, in LR pixels.
+        local_eps: ridge of the local map relative to the guide's local variance.
+        smoothness: weight of the correction's gradient in the consistency solve, ``τ r²``.
+        cg_iters: most conjugate-gradient iterations of the consistency solve.
+        cg_tol: relative residual at which the consistency solve stops.
+    """
+
+    align: bool = True
+    local: bool = True
+    local_radius: int = 2
+    local_eps: float = 1e-3
+    smoothness: float = 0.16
+    cg_iters: int = 100
+    cg_tol: float = 1e-6
+
+
+#: ``"paper"`` solves the consistency step to a tighter tolerance; the result differs from
+#: ``"fast"`` by far less than a hundredth of a dB, so ``"fast"`` is the one to use.
+PRESET_SETTINGS = {"fast": SSCFSettings(), "paper": SSCFSettings(cg_iters=400, cg_tol=1e-9)}
+
+
+def resolve_settings(preset: str, options: Mapping[str, Any]) -> SSCFSettings:
+    """The preset's settings with ``options`` applied; raises :class:`InputError` on a bad key or value."""
+    if preset not in PRESETS:
+        raise InputError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
+    base = PRESET_SETTINGS[preset]
+    types = {f.name: type(getattr(base, f.name)) for f in fields(SSCFSettings)}
+    unknown = sorted(set(options) - set(types))
+    if unknown:
+        raise InputError(
+            f"Unknown SSCF option(s) {', '.join(unknown)}; valid options are {', '.join(types)}."
+        )
+    values = {}
+    for key, value in options.items():
+        kind = types[key]
+        if kind is bool and not isinstance(value, bool):
+            raise InputError(f"SSCF option {key} must be true or false, got {value!r}.")
+        try:
+            values[key] = kind(value)
+        except (TypeError, ValueError):
+            raise InputError(f"SSCF option {key} must be a {kind.__name__}, got {value!r}.") from None
+        if kind is not bool and values[key] < 0:
+            raise InputError(f"SSCF option {key} must not be negative, got {value!r}.")
+    return replace(base, **values)
+
+
+class SSCF(FusionMethod):
+    """Spectral-mapping fusion with subspace data consistency (SSCF).
+
+    The fused image is built in four closed-form steps, all decided from the two inputs:
+
+    1. **Alignment** (:mod:`.alignment`): a sub-pixel shift and blur that put the HR-MSI on the
+       HSI's grid (the identity on simulated pairs; it matters with real sensors).
+    2. **Global spectral map** (:mod:`.mapping`): a ridge regression from the PSF-degraded
+       HR-MSI to the LR-HSI, strength by GCV, penalised for the HR-MSI's noise
+       (:mod:`.noise`), applied to the HR-MSI.
+    3. **Local map of the residual**: what the global map misses at LR, projected on the
+       LR-HSI's signal subspace (:mod:`.subspace`), is explained by a smoothly varying local
+       affine map of the MSI bands and added at HR.
+    4. **Data consistency** (:mod:`.solver`): the remaining LR residual, shrunk by its noise
+       share, is spread over HR pixels by the smoothest correction whose degradation
+       reproduces it (conjugate gradients on the exact PSF operator).
+
+    It optimises, in turn, the LR fit of the spectral maps (least squares with data-chosen
+    ridges) and ``||D(Δ) - R||² + τ||∇Δ||²`` for the correction. A 100×100 scene with 200 bands
+    takes a few seconds on a laptop CPU. Preset ``"paper"`` only tightens the solver's
+    tolerance. Options: the fields of :class:`SSCFSettings`.
+    """
+
+    name = "sscf"
+    label = "SSCF: spectral mapping + subspace consistency (fast)"
+    summary = (
+        "Fast closed-form fusion: learns a linear spectral map from the MSI bands to the HSI "
+        "bands at low resolution (global, then local), applies it to the HR-MSI, and corrects "
+        "the result so that, blurred and decimated by the PSF, it reproduces the LR-HSI. "
+        "Co-registers the two sensors to a fraction of a pixel and adapts to their noise."
+    )
+    halo_lr_pixels = 8
+    memory_factor = 16.0
+
+    def fuse(
+        self,
+        lr_hsi: torch.Tensor,
+        hr_msi: torch.Tensor,
+        model: DegradationModel,
+        config: FusionConfig,
+        progress: Progress,
+    ) -> torch.Tensor:
+        settings = resolve_settings(config.preset, config.options)
+        _check_inputs(lr_hsi, hr_msi, model)
+        r, psf = model.scale, model.psf
+        y = lr_hsi.double()
+        z = hr_msi.double()
+
+        progress.update(0.0, "Estimating the noise of the LR-HSI")
+        sigma_y = hsi_noise_std(y)
+        progress.update(0.05, "Aligning the HR-MSI to the HSI")
+        alignment = estimate_alignment(y, z, psf, model.srf, r) if settings.align else Alignment()
+        if not alignment.is_identity:
+            z = warp(z, alignment.dy, alignment.dx, alignment.blur)
+            progress.info(
+                f"SSCF: HR-MSI shifted by ({alignment.dy:+.2f}, {alignment.dx:+.2f}) px and "
+                f"blurred (variance {alignment.blur:.2f} px²) to match the HSI."
+            )
+        lr_msi = spatial_degrade(z[None], psf, r)[0]
+        hr_gain, lr_gain = noise_gains(alignment, psf, z.dtype, z.device)
+        progress.update(0.15, "Estimating the noise of the HR-MSI")
+        sigma_z = msi_noise_std(hr_msi.double(), lr_msi, y, sigma_y, lr_gain)
+        extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
+
+        progress.update(0.2, "Learning the spectral map")
+        x = fit_ridge_map(lr_msi, y, extra_var)(z)
+        basis = signal_subspace(y, sigma_y)
+        if settings.local:
+            progress.update(0.3, "Learning the local spectral map")
+            residual = _coefficients(basis, y - spatial_degrade(x[None], psf, r)[0])
+            local = fit_local_map(lr_msi, residual, settings.local_radius, settings.local_eps, extra_var)
+            x = x + _bands(basis, apply_local_map(local, z, r))
+
+        progress.update(0.45, "Solving for data consistency")
+        residual = _coefficients(basis, y - spatial_degrade(x[None], psf, r)[0])
+        residual = _shrink(residual, basis, sigma_y)
+        delta = consistency_correction(residual, psf, r, settings.smoothness, settings.cg_iters,
+                                       settings.cg_tol, progress.child(0.45, 1.0))
+        x = x + _bands(basis, delta)
+        progress.update(1.0, "Fused")
+        progress.info(f"SSCF: signal subspace of {basis.shape[1]} components.")
+        return x.to(dtype=lr_hsi.dtype if lr_hsi.is_floating_point() else torch.float32)
+
+
+def _coefficients(basis: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """Subspace coefficients ``(p, H, W)`` of an image ``(C, H, W)``."""
+    return torch.einsum("cp,chw->phw", basis, image)
+
+
+def _bands(basis: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
+    """Image ``(C, H, W)`` of subspace coefficients ``(p, H, W)``."""
+    return torch.einsum("cp,phw->chw", basis, coefficients)
+
+
+def _shrink(residual: torch.Tensor, basis: torch.Tensor, sigma_y: torch.Tensor) -> torch.Tensor:
+    """Scale each coefficient of an LR residual by the share of its power that is not noise."""
+    noise = (basis ** 2 * sigma_y[:, None] ** 2).sum(0)
+    power = (residual ** 2).mean((1, 2)).clamp_min(1e-30)
+    return residual * (1.0 - noise / power).clamp(0.0, 1.0)[:, None, None]
+
+
+def _check_inputs(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel) -> None:
+    """Raise :class:`InputError` unless the shapes fit each other and the model."""
+    if lr_hsi.ndim != 3 or hr_msi.ndim != 3:
+        raise InputError(
+            f"SSCF expects an LR-HSI (C, h, w) and an HR-MSI (M, H, W); got shapes "
+            f"{tuple(lr_hsi.shape)} and {tuple(hr_msi.shape)}."
+        )
+    r = model.scale
+    (c, h, w), (m, hh, ww) = lr_hsi.shape, hr_msi.shape
+    if (hh, ww) != (h * r, w * r):
+        raise InputError(
+            f"The HR-MSI is {hh}×{ww} pixels but the LR-HSI ({h}×{w}) times the ratio {r} is "
+            f"{h * r}×{w * r}: crop both to the same ground extent."
+        )
+    model.check_compatible(c, m, r)
+    if min(h, w) < 2:
+        raise InputError(f"The LR-HSI window is {h}×{w} pixels; SSCF needs at least 2×2.")

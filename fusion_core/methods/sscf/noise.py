@@ -1,0 +1,132 @@
+"""Noise levels of the two inputs, estimated from the inputs alone.
+
+They set how much the method trusts each input: the spectral mapping is regularised against the
+HR-MSI's noise (which it would amplify), the subspace keeps only components above the LR-HSI's
+noise, and the LR residual is shrunk by the share of it that is noise.
+
+* LR-HSI: each band is regressed on its spectral neighbours and on the leading principal
+  components of the other bands; the residual variance (degrees of freedom corrected) is the
+  noise variance (the multiple-regression idea of HySime, Bioucas-Dias & Nascimento 2008).
+  Hyperspectral bands are so redundant that the signal left in that residual is small.
+* HR-MSI: a few broad bands are not redundant enough for that, so two upper bounds are combined,
+  each of which overestimates only where the signal fools it, and the smaller is kept per band:
+
+  1. a factor analysis of the bands' high-pass images (Laplacian), whose cross-band covariance
+     is low rank for the scene's edges plus a diagonal for the noise;
+  2. the cross-sensor residual: the LR-MSI regressed on the LR-HSI's principal components leaves
+     the MSI's blurred noise (variance ``σ² Σ k²``) plus the HSI's propagated noise, which is
+     subtracted.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["hsi_noise_std", "msi_noise_std", "pixel_samples", "MAX_SAMPLES"]
+
+#: Pixels used by the regressions at most (a regular subsample beyond that).
+MAX_SAMPLES = 20000
+_NEIGHBOURS = 2
+_COMPONENTS = 5
+_FA_ITERS = 300
+
+
+def pixel_samples(x: torch.Tensor) -> torch.Tensor:
+    """``(C, N)`` pixels of an image ``(C, H, W)``, regularly subsampled to at most MAX_SAMPLES."""
+    flat = x.reshape(x.shape[0], -1)
+    step = max(1, flat.shape[1] // MAX_SAMPLES)
+    return flat[:, ::step].double()
+
+
+def hsi_noise_std(lr_hsi: torch.Tensor) -> torch.Tensor:
+    """Per-band noise standard deviation ``(C,)`` of an LR-HSI ``(C, h, w)`` (float64)."""
+    y = pixel_samples(lr_hsi)
+    c, n = y.shape
+    y = y - y.mean(1, keepdim=True)
+    k = min(_COMPONENTS, max(c - 1, 0))
+    u = torch.linalg.svd(y, full_matrices=False)[0][:, :k]          # (C, k)
+    scores = u.T @ y                                                # (k, n)
+    q = min(2 * _NEIGHBOURS, c - 1)
+    designs = []
+    for band in range(c):
+        start = min(max(band - _NEIGHBOURS, 0), c - q - 1)
+        nbrs = [j for j in range(start, start + q + 1) if j != band][:q]
+        own = scores - u[band][:, None] * y[band][None]             # components without this band
+        designs.append(torch.cat([y[nbrs], own], 0).T)
+    a = torch.stack(designs)                                        # (C, n, q)
+    gram = a.transpose(1, 2) @ a
+    ridge = 1e-10 * gram.diagonal(dim1=1, dim2=2).sum(-1)[:, None, None] * torch.eye(
+        gram.shape[-1], dtype=gram.dtype, device=gram.device)
+    coef = torch.linalg.solve(gram + ridge, a.transpose(1, 2) @ y[:, :, None])
+    resid = y - (a @ coef)[..., 0]
+    return ((resid ** 2).sum(1) / max(n - 1 - q - k, 1)).sqrt()
+
+
+def _high_pass(x: torch.Tensor) -> torch.Tensor:
+    """Laplacian of each band ``(M, H, W)`` scaled to unit gain for white noise, borders cut."""
+    k = torch.tensor([[1.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 1.0]], dtype=x.dtype,
+                     device=x.device) / 6.0
+    return F.conv2d(x[:, None], k[None, None])[:, 0]
+
+
+def _factor_noise(samples: torch.Tensor, n_factors: int) -> torch.Tensor:
+    """Diagonal (unique) variances of a factor-analysis model ``L Lᵀ + diag(ψ)`` (EM/PCA-FA)."""
+    m, n = samples.shape
+    s = samples @ samples.T / n
+    psi = s.diagonal().clone() * 0.5
+    for _ in range(_FA_ITERS):
+        ph = psi.rsqrt()
+        w, v = torch.linalg.eigh(s * ph[:, None] * ph[None])
+        w, v = w.flip(0)[:n_factors], v.flip(1)[:, :n_factors]
+        load = v * (w - 1.0).clamp_min(0.0).sqrt() / ph[:, None]
+        psi = (s.diagonal() - (load ** 2).sum(1)).clamp_min(1e-12 * float(s.diagonal().max()))
+    return psi
+
+
+def _ledermann_factors(m: int) -> int:
+    """The most factors a diagonal-plus-low-rank covariance of ``m`` variables identifies."""
+    return int(math.floor((2 * m + 1 - math.sqrt(8 * m + 1)) / 2))
+
+
+def msi_noise_std(
+    hr_msi: torch.Tensor,
+    lr_msi: torch.Tensor,
+    lr_hsi: torch.Tensor,
+    hsi_noise: torch.Tensor,
+    lr_noise_gain: float,
+) -> torch.Tensor:
+    """Per-band noise standard deviation ``(M,)`` of the HR-MSI (float64).
+
+    Args:
+        hr_msi: ``(M, H, W)`` HR-MSI.
+        lr_msi: ``(M, h, w)`` the HR-MSI degraded by the scene's PSF (and aligned to the HSI).
+        lr_hsi: ``(C, h, w)`` LR-HSI.
+        hsi_noise: ``(C,)`` noise std of the LR-HSI bands.
+        lr_noise_gain: variance of the LR-MSI's noise per unit variance of HR-MSI noise
+            (``Σ k²`` of the kernel that maps the HR-MSI to ``lr_msi``).
+    """
+    m = hr_msi.shape[0]
+    # Cross-sensor bound.
+    y = pixel_samples(lr_hsi)
+    z = pixel_samples(lr_msi)
+    n = y.shape[1]
+    y = y - y.mean(1, keepdim=True)
+    z = z - z.mean(1, keepdim=True)
+    p = max(1, min(20, n // 4, y.shape[0]))
+    u = torch.linalg.svd(y, full_matrices=False)[0][:, :p]
+    scores = u.T @ y
+    beta = torch.linalg.lstsq(scores.T, z.T).solution                # (p, M)
+    resid = z - beta.T @ scores
+    var = (resid ** 2).sum(1) / max(n - p - 1, 1)
+    propagated = ((u @ beta) ** 2 * (hsi_noise.double() ** 2)[:, None]).sum(0)
+    bound = (var - propagated).clamp_min(0.0) / max(lr_noise_gain, 1e-12)
+    # Factor-analysis bound.
+    n_factors = _ledermann_factors(m) - 1
+    if n_factors >= 1 and min(hr_msi.shape[1:]) > 4:
+        hp = pixel_samples(_high_pass(hr_msi.double()))
+        hp = hp - hp.mean(1, keepdim=True)
+        bound = torch.minimum(bound, _factor_noise(hp, n_factors))
+    return bound.sqrt()

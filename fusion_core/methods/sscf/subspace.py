@@ -1,0 +1,37 @@
+"""The LR-HSI's spectral signal subspace: a few spectral vectors that carry its signal.
+
+Hyperspectral pixels lie close to a low-dimensional subspace; fusing its coefficients instead of
+every band is faster and discards the noise outside it. The subspace is found on the
+noise-whitened LR-HSI (each band divided by its noise std), where pure noise would give
+eigenvalues of the sample covariance below the Marchenko–Pastur edge ``(1 + √(C/n))²``:
+components above that edge carry signal. On clean data almost every component does and the
+subspace grows up to its cap; on noisy data it shrinks to the few components above the noise.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .noise import pixel_samples
+
+__all__ = ["signal_subspace"]
+
+
+def signal_subspace(lr_hsi: torch.Tensor, noise_std: torch.Tensor, max_dim: int | None = None) -> torch.Tensor:
+    """An orthonormal basis ``(C, p)`` (float64) of the LR-HSI's signal subspace.
+
+    Args:
+        lr_hsi: ``(C, h, w)`` LR-HSI.
+        noise_std: ``(C,)`` noise std of its bands.
+        max_dim: cap on ``p``; default a third of the pixels (so the estimate stays well posed).
+    """
+    y = pixel_samples(lr_hsi)
+    c, n = y.shape
+    y = y - y.mean(1, keepdim=True)
+    scale = noise_std.double().clamp_min(1e-6 * float(y.std()) + 1e-30)
+    u, s, _ = torch.linalg.svd(y / scale[:, None], full_matrices=False)
+    edge = (1.0 + (c / n) ** 0.5) ** 2
+    cap = max(1, min(c, n // 3 if max_dim is None else max_dim))
+    p = int(min(max(1, int((s ** 2 / max(n - 1, 1) > edge).sum())), cap))
+    basis = scale[:, None] * u[:, :p]
+    return torch.linalg.qr(basis)[0]
