@@ -210,11 +210,48 @@ def estimate_files(
     return model
 
 
+#: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
+ESTIMATION_MEMORY_FACTOR = 8
+#: LR-HSI values read to compute the common normalising factor (all of them when fewer).
+NORMALISER_SAMPLE = 20_000_000
+
+
+def _scene_model(source, lr_info: Raster, hr_info: Raster, srf_source: Optional[SrfSource],
+                 budget: int, sample: np.ndarray, step: int, progress: Progress) -> DegradationModel:
+    """Estimate the degradation once for the scene: on the whole pair when it fits ``budget``,
+    else on the most textured crop that does (the model holds for the whole scene)."""
+    from dataclasses import replace
+
+    from .windows.sampling import estimation_crop
+
+    rows, cols = source.lr_shape
+    r, c, m = source.scale, lr_info.count, hr_info.count
+    per_lr_pixel = 4 * (c + m * r * r) * ESTIMATION_MEMORY_FACTOR
+    if rows * cols * per_lr_pixel <= budget:
+        rect = (0, 0, rows, cols)
+    else:
+        side = int(np.sqrt(max(budget, 0) / per_lr_pixel))
+        if side < 8:
+            raise InputError(
+                f"MAX_MEMORY_GB leaves {budget / 2**30:.2f} GB to estimate the degradation, too "
+                "little for a 8×8-pixel crop of the LR-HSI: raise MAX_MEMORY_GB or give a "
+                "degradation model (DEGRADATION)."
+            )
+        rect = estimation_crop(sample, step, (rows, cols), side)
+        progress.info(f"The scene is too big to estimate the degradation on at once: it is "
+                      f"estimated on the {rect[3]}×{rect[2]} LR pixels from column {rect[1]}, row "
+                      f"{rect[0]} (the most textured crop that fits the memory bound).")
+    hr_rect = tuple(v * r for v in rect)
+    lr = replace(lr_info, data=source.read_lr(rect))
+    hr = replace(hr_info, data=source.read_hr(hr_rect))
+    return _estimate(lr, hr, r, srf_source, None, progress)
+
+
 def fuse_files(
     lr_path: str,
     hr_path: str,
     output_path: str,
-    method: str | int = 0,
+    method: Any = 0,
     degradation_path: Optional[str] = None,
     srf_source: Optional[SrfSource] = None,
     preset: str = "fast",
@@ -223,55 +260,115 @@ def fuse_files(
     options: Optional[dict[str, Any]] = None,
     model_output_path: Optional[str] = None,
     progress: Optional[Progress] = None,
+    max_memory_gb: float = 4.0,
+    window_size: int = 0,
+    dask_scheduler: Optional[str] = None,
+    resume: bool = False,
+    resample_hr_msi: bool = False,
 ) -> FusionResult:
-    """Fuse an LR-HSI with an HR-MSI into a georeferenced HR-HSI GeoTIFF.
+    """Fuse an LR-HSI with an HR-MSI into a georeferenced HR-HSI BigTIFF, window by window.
 
-    The output has the HR-MSI's CRS, geotransform and size and the LR-HSI's bands, band names
-    and wavelengths. The degradation model is read from ``degradation_path`` or estimated.
+    The output has the (aligned) HR-MSI's CRS, geotransform and size and the LR-HSI's bands,
+    band names and wavelengths. The degradation model is read from ``degradation_path`` or
+    estimated once for the scene (whole, or on a representative crop when the scene does not fit
+    the memory bound); both images are divided by one common factor of the scene; then the
+    scene is fused window by window (:mod:`fusion_core.windows`) with peak memory under
+    ``max_memory_gb``, and written window by window into a tiled, compressed BigTIFF under a
+    temporary name (``<output>.part``), renamed at the end.
+
+    Args:
+        method: CATALOG index or id, or a :class:`~fusion_core.methods.base.FusionMethod`.
+        max_memory_gb: bound on the run's memory (this process and an embedded cluster's workers).
+        window_size: window core edge in HR pixels (0: the largest that fits the bound).
+        dask_scheduler: ``"local"`` (embedded cluster), a scheduler address, or ``""``/None to
+            fuse in this process; None reads ``$HSI_FUSION_DASK_SCHEDULER``.
+        resume: continue an interrupted run of the same inputs and settings from its state
+            (``<output>.resume.json``); also keeps the partial output if this run stops.
+        resample_hr_msi: warp an HR-MSI whose grid does not nest in the LR-HSI's onto the nested
+            grid at the nearest integer ratio (GDAL warp, stated in the log); when False such a
+            pair is refused.
     """
-    import torch
-
     from .device import resolve_device, seed_everything
+    from .io.resample import plan_pair
     from .methods import CATALOG, load_method, method_index
-    from .methods.base import PRESETS, FusionConfig
+    from .methods.base import PRESETS, FusionConfig, FusionMethod
+    from .windows import (PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob,
+                          choose_tile, file_facts, fingerprint, plan_grid, resolve_scheduler,
+                          run_windows)
+    from .windows.distributed import local_cluster_shape
+    from .windows.memory import process_bytes
 
     progress = progress or Progress()
     if preset not in PRESETS:
         raise InputError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
-    entry = CATALOG[method_index(method)]
+    if not max_memory_gb or max_memory_gb <= 0:
+        raise InputError(f"MAX_MEMORY_GB must be positive, got {max_memory_gb}.")
+    if isinstance(method, FusionMethod):
+        fusion, method_id, label = method, method.name, method.label
+    else:
+        entry = CATALOG[method_index(method)]
+        fusion, method_id, label = load_method(entry.id), entry.id, entry.label
     torch_device = resolve_device(device)
+    scheduler = resolve_scheduler(dask_scheduler)
+    max_bytes = int(max_memory_gb * 2**30)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    lr, hr, scale = _read_pair(lr_path, hr_path)
-    seconds["read"] = time.perf_counter() - t0
-    if degradation_path:
-        model = DegradationModel.load(degradation_path)
-        model.check_compatible(lr.count, hr.count, scale)
-        progress.info(f"Degradation model read from {degradation_path}.")
+    lr_info, hr_info = read_raster_info(lr_path, "LR-HSI"), read_raster_info(hr_path, "HR-MSI")
+    plan = plan_pair(lr_info, hr_info, resample_hr_msi, progress.info)
+    source = PairSource(str(lr_path), str(hr_path), plan)
+    run_key = fingerprint(
+        lr=file_facts(lr_path), hr=file_facts(hr_path), plan=plan, method=method_id,
+        preset=preset, seed=seed, options=options or {}, device=torch_device.type,
+        degradation=file_facts(degradation_path) if degradation_path else None,
+        srf=None if srf_source is None else (srf_source.sensor, srf_source.csv_path, srf_source.bands))
+    state = ResumeState.load(output_path, run_key) if resume else None
+    if resume and state is None and ResumeState.exists(output_path):
+        progress.info("The saved state next to the output is for other inputs or settings: "
+                      "starting over.")
+    workers, threads = local_cluster_shape() if scheduler == "local" else (0, None)
+    if state is not None:
+        model, norm = state.model, state.norm
+        layout = {k: state.layout[k] for k in ("core_lr", "halo_lr", "ramp_lr")}
+        grid = WindowGrid.build(*source.lr_shape, plan.scale, layout["core_lr"],
+                                layout["halo_lr"], layout["ramp_lr"])
+        progress.info(f"Resuming with the degradation model, factor and windows of {state.path}.")
     else:
-        t1 = time.perf_counter()
-        model = _estimate(lr, hr, scale, srf_source, None, progress.child(0.0, 0.1))
-        seconds["estimation"] = time.perf_counter() - t1
-        progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
+        step = source.sample_step(NORMALISER_SAMPLE)
+        sample = source.read_lr_sample(step)
+        norm = _normaliser(sample)
+        if degradation_path:
+            model = DegradationModel.load(degradation_path)
+            model.check_compatible(lr_info.count, hr_info.count, plan.scale)
+            progress.info(f"Degradation model read from {degradation_path}.")
+        else:
+            t1 = time.perf_counter()
+            model = _scene_model(source, lr_info, hr_info, srf_source,
+                                 max_bytes - process_bytes(), sample, step, progress.child(0.0, 0.1))
+            seconds["estimation"] = time.perf_counter() - t1
+            progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
+        del sample
+        grid = plan_grid(source, fusion, model, max_bytes, window_size, workers, progress.info)
+        state = ResumeState(output_path, run_key, dict(grid.describe(), tile=choose_tile(grid)),
+                            norm, model)
+    if not resume:
+        state.remove()
     if model_output_path:
         model.save(model_output_path)
-    norm = _normaliser(lr.data)
     seed_everything(seed)
     config = FusionConfig(preset=preset, device=torch_device, seed=seed, options=dict(options or {}))
-    progress.info(f"Fusing with {entry.label}, preset {preset}, on {torch_device}.")
+    progress.info(f"Fusing with {label}, preset {preset}, on {torch_device}"
+                  + (f", Dask scheduler {scheduler}." if scheduler else "."))
+    job = WindowJob(source, fusion, model, config, norm, grid, threads)
+    output = TiledOutput(output_path, plan.hr_grid(hr_info),
+                         lr_info.count, choose_tile(grid), lr_info.band_names, lr_info.wavelengths,
+                         lr_info.fwhm)
     t2 = time.perf_counter()
-    fused = load_method(entry.id).fuse(
-        torch.from_numpy(lr.data / norm).to(torch_device),
-        torch.from_numpy(hr.data / norm).to(torch_device),
-        model, config, progress.child(0.1, 0.95),
-    )
+    stats = run_windows(job, output, state, scheduler, keep_partial=resume,
+                        progress=progress.child(0.1, 1.0))
     seconds["fusion"] = time.perf_counter() - t2
-    out = (fused.detach().float().cpu().numpy() * norm).astype(np.float32)
-    progress.update(0.0, "Writing the output")
-    write_raster(output_path, out, hr.grid, lr.band_names, lr.wavelengths, lr.fwhm)
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")
-    return FusionResult(str(output_path), model, entry.id, seconds)
+    return FusionResult(str(output_path), model, method_id, seconds)
 
 
 def metrics_files(reference_path: str, estimate_path: str, scale: int,

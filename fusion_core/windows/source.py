@@ -69,17 +69,23 @@ class PairSource:
             )
         return data
 
-    def read_lr_sample(self, max_values: int) -> np.ndarray:
-        """The LR-HSI, decimated evenly so it holds at most ``max_values`` values (all if it fits).
+    def sample_step(self, max_values: int) -> int:
+        """Decimation step that leaves at most ``max_values`` LR-HSI values (1: all of them)."""
+        rows, cols = self.lr_shape
+        with rasterio.open(self.lr_path) as ds:
+            count = ds.count
+        return max(1, int(np.ceil(np.sqrt(count * rows * cols / max(max_values, 1)))))
+
+    def read_lr_sample(self, step: int) -> np.ndarray:
+        """The LR-HSI keeping every ``step``-th pixel of every ``step``-th row, ``(C, rows, cols)``.
 
         A decimated read lets GDAL decode each tile once, whatever the scene size.
         """
+        if step == 1:
+            return self.read_lr()
         rows, cols = self.lr_shape
+        off_r, off_c = self.plan.lr_window[:2]
         with rasterio.open(self.lr_path) as ds:
-            step = max(1, int(np.ceil(np.sqrt(ds.count * rows * cols / max(max_values, 1)))))
-            if step == 1:
-                return self.read_lr()
-            off_r, off_c = self.plan.lr_window[:2]
             shape = (ds.count, max(1, rows // step), max(1, cols // step))
             return ds.read(window=Window(off_c, off_r, cols, rows), out_shape=shape,
                            out_dtype=np.float32)

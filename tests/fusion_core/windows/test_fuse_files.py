@@ -1,0 +1,89 @@
+"""fusion_core.pipeline.fuse_files runs through the windowed engine: windows sized by the memory
+bound, the degradation estimated once (on a crop when the scene is too big), resampling of an
+HR-MSI whose grid does not nest, and resume."""
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from fusion_core import pipeline
+from fusion_core.errors import GridMismatchError
+from fusion_core.io import RasterGrid, read_raster, read_raster_info, write_raster
+from fusion_core.metrics import psnr
+from fusion_core.progress import Progress
+
+from .conftest import RidgeFusion
+
+
+def fuse(pair, out, method, log=None, **kwargs):
+    model = out.with_name("true_model.json")
+    if not model.exists():
+        pair.model.save(model)
+    kwargs.setdefault("degradation_path", str(model))
+    return pipeline.fuse_files(str(pair.lr_path), str(pair.hr_path), str(out), method=method,
+                               device="cpu", progress=Progress(log=log), **kwargs)
+
+
+def test_small_windows_give_the_whole_image_result(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
+    log = []
+    fuse(pair, tmp_path / "whole.tif", RidgeFusion(adaptive=False))
+    fuse(pair, tmp_path / "windows.tif", RidgeFusion(adaptive=False), log.append, window_size=32)
+    assert any(line.startswith("9 window(s) (3×3) with cores of 32 HR pixels") for line in log)
+    whole, windows = read_raster(tmp_path / "whole.tif").data, read_raster(tmp_path / "windows.tif").data
+    assert abs(psnr(pair.reference, windows) - psnr(pair.reference, whole)) < 0.1
+
+
+def test_a_scene_too_big_for_the_bound_is_estimated_on_a_crop(tmp_rasters, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "ESTIMATION_MEMORY_FACTOR", 50_000)  # 24² LR px: 10 GB
+    pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
+    log = []
+    result = fuse(pair, tmp_path / "fused.tif", RidgeFusion(), log.append, degradation_path=None)
+    assert any("estimated on the" in line and "most textured crop" in line for line in log)
+    assert result.model.scale == 4 and (tmp_path / "fused.tif").exists()
+
+
+def shifted_hr(pair, tmp_path, dx_m):
+    """The pair's HR-MSI moved east by ``dx_m`` metres (its grid no longer nests)."""
+    hr = read_raster(pair.hr_path)
+    t = hr.grid.transform
+    grid = RasterGrid(hr.grid.crs, Affine(t.a, 0, t.c + dx_m, 0, t.e, t.f), hr.grid.width, hr.grid.height)
+    path = tmp_path / "hr_shifted.tif"
+    write_raster(path, hr.data, grid, hr.band_names, hr.wavelengths)
+    return path
+
+
+def test_a_shifted_hr_msi_is_refused_or_resampled_onto_the_lr_grid(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=20)
+    pair.hr_path = shifted_hr(pair, tmp_path, dx_m=3.0)
+    with pytest.raises(GridMismatchError, match="RESAMPLE_HR_MSI"):
+        fuse(pair, tmp_path / "refused.tif", RidgeFusion())
+    assert not list(tmp_path.glob("refused.tif*"))
+    log = []
+    fuse(pair, tmp_path / "fused.tif", RidgeFusion(), log.append, resample_hr_msi=True)
+    assert any("GDAL warp" in line for line in log)
+    out, lr = read_raster_info(tmp_path / "fused.tif"), read_raster_info(pair.lr_path)
+    t = lr.grid.transform
+    assert out.grid.transform == Affine(t.a / 4, 0, t.c + t.a, 0, t.e / 4, t.f)  # first LR column dropped
+    assert (out.grid.width, out.grid.height) == (60, 64)
+
+
+def test_resume_continues_an_interrupted_run(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    out = tmp_path / "fused.tif"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fuse(pair, out, RidgeFusion(fail_after=5), window_size=16, resume=True)
+    assert (tmp_path / "fused.tif.part").exists() and (tmp_path / "fused.tif.resume.json").exists()
+    log, again = [], RidgeFusion()
+    fuse(pair, out, again, log.append, window_size=16, resume=True)
+    assert again.calls == 11 and any("Resuming: 5 of 16 windows" in line for line in log)
+    fuse(pair, tmp_path / "straight.tif", RidgeFusion(), window_size=16)
+    np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "straight.tif").data)
+    assert sorted(p.name for p in tmp_path.glob("fused.tif*")) == ["fused.tif"]
+
+
+def test_without_resume_a_crash_leaves_nothing_behind(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    with pytest.raises(RuntimeError):
+        fuse(pair, tmp_path / "fused.tif", RidgeFusion(fail_after=2), window_size=16)
+    assert not list(tmp_path.glob("fused.tif*"))
