@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from qgis.core import (
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
 )
 
 from ..fusion_core.methods import CATALOG
@@ -32,8 +34,23 @@ class BlindFusion(FusionAlgorithm):
         "<b>METHOD</b>: " + "; ".join(f"{i} = {e.label}" for i, e in enumerate(CATALOG)) + ".<br>"
         "<b>PRESET</b>: fast (default) or the paper's iteration schedule (hours for deep "
         "methods on a CPU).<br>"
-        "<b>OUTPUT</b>: float32 tiled GeoTIFF on the HR-MSI grid, with the LR-HSI's band names "
-        "and wavelengths. DEVICE picks CPU or CUDA; SEED makes runs reproducible."
+        "<b>OUTPUT</b>: float32 tiled, compressed BigTIFF on the HR-MSI grid, with the LR-HSI's "
+        "band names and wavelengths, written window by window under the name "
+        "&lt;output&gt;.part and renamed when complete. DEVICE picks CPU or CUDA; SEED makes "
+        "runs reproducible.<br>"
+        "<b>Large scenes</b> (advanced): the scene is fused in overlapping windows, blended "
+        "without seams, so memory stays under MAX_MEMORY_GB whatever the scene size; "
+        "WINDOW_SIZE sets the window edge in HR pixels (0 = the largest that fits). "
+        "DASK_SCHEDULER runs the windows on a Dask cluster: 'local' starts one on this machine, "
+        "an address (tcp://host:8786) uses a running one whose workers see the input files at "
+        "the same paths; empty uses the environment variable HSI_FUSION_DASK_SCHEDULER, or none. "
+        "RESUME continues an interrupted run of the same inputs and settings from "
+        "&lt;output&gt;.resume.json (without fusing finished windows again) and keeps the "
+        "partial output if this run stops.<br>"
+        "<b>RESAMPLE_HR_MSI</b>: when the HR-MSI's grid does not nest in the LR-HSI's (a "
+        "non-integer pixel ratio, shifted grids, another CRS), warp it with GDAL onto the grid "
+        "nested in the LR-HSI's at the nearest integer ratio (the log says how); when off, such "
+        "a pair is refused."
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -52,6 +69,20 @@ class BlindFusion(FusionAlgorithm):
             "DEVICE", self.tr("Device"), options=list(DEVICES), defaultValue=0)))
         self.addParameter(self.advanced(QgsProcessingParameterNumber(
             "SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, defaultValue=0)))
+        self.addParameter(self.advanced(QgsProcessingParameterNumber(
+            "MAX_MEMORY_GB", self.tr("Memory bound (GB)"), QgsProcessingParameterNumber.Double,
+            defaultValue=4.0, minValue=0.25)))
+        self.addParameter(self.advanced(QgsProcessingParameterNumber(
+            "WINDOW_SIZE", self.tr("Window size in HR pixels (0 = from the memory bound)"),
+            QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=0)))
+        self.addParameter(self.advanced(QgsProcessingParameterString(
+            "DASK_SCHEDULER", self.tr("Dask scheduler ('local', an address, or empty)"),
+            defaultValue="", optional=True)))
+        self.addParameter(self.advanced(QgsProcessingParameterBoolean(
+            "RESUME", self.tr("Resume an interrupted run"), defaultValue=False)))
+        self.addParameter(self.advanced(QgsProcessingParameterBoolean(
+            "RESAMPLE_HR_MSI", self.tr("Resample the HR-MSI onto the LR-HSI grid when they do not nest"),
+            defaultValue=False)))
         self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Fused HR-HSI")))
         self.addParameter(QgsProcessingParameterFileDestination(
             "DEGRADATION_OUTPUT", self.tr("Degradation model used"), "JSON files (*.json)",
@@ -74,6 +105,11 @@ class BlindFusion(FusionAlgorithm):
             seed=self.parameterAsInt(parameters, "SEED", context),
             model_output_path=model_out,
             progress=progress,
+            max_memory_gb=self.parameterAsDouble(parameters, "MAX_MEMORY_GB", context),
+            window_size=self.parameterAsInt(parameters, "WINDOW_SIZE", context),
+            dask_scheduler=self.parameterAsString(parameters, "DASK_SCHEDULER", context) or None,
+            resume=self.parameterAsBool(parameters, "RESUME", context),
+            resample_hr_msi=self.parameterAsBool(parameters, "RESAMPLE_HR_MSI", context),
         )
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
         feedback.pushInfo(f"Fused with {result.method}: {timing}.")

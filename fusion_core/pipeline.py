@@ -304,10 +304,10 @@ def fuse_files(
     if not max_memory_gb or max_memory_gb <= 0:
         raise InputError(f"MAX_MEMORY_GB must be positive, got {max_memory_gb}.")
     if isinstance(method, FusionMethod):
-        fusion, method_id, label = method, method.name, method.label
+        method_id, label = method.name, method.label
     else:
         entry = CATALOG[method_index(method)]
-        fusion, method_id, label = load_method(entry.id), entry.id, entry.label
+        method_id, label = entry.id, entry.label
     torch_device = resolve_device(device)
     scheduler = resolve_scheduler(dask_scheduler)
     max_bytes = int(max_memory_gb * 2**30)
@@ -347,6 +347,8 @@ def fuse_files(
             seconds["estimation"] = time.perf_counter() - t1
             progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
         del sample
+    fusion = method if isinstance(method, FusionMethod) else load_method(method_id)
+    if state is None:
         grid = plan_grid(source, fusion, model, max_bytes, window_size, workers, progress.info)
         state = ResumeState(output_path, run_key, dict(grid.describe(), tile=choose_tile(grid)),
                             norm, model)
@@ -367,6 +369,8 @@ def fuse_files(
                         progress=progress.child(0.1, 1.0))
     seconds["fusion"] = time.perf_counter() - t2
     seconds["total"] = time.perf_counter() - t0
+    progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
+                  + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))
     progress.update(1.0, "Done")
     return FusionResult(str(output_path), model, method_id, seconds)
 
