@@ -112,12 +112,12 @@ def estimate_degradation(
     fit = joint_fit(patches, weights, window, SMOOTHNESS_GRID[0], wl)
     smooth = choose_smoothness(patches, weights, fit.srf, window)
     if smooth != SMOOTHNESS_GRID[0]:
-        fit = joint_fit(patches, weights, window, smooth, wl)
+        fit = joint_fit(patches, weights, window, smooth, wl, start=fit)
     iterations = {"joint": fit.iterations}
     if prior is not None:
         progress.update(0.75, "Fitting the SRF prior to the data")
         adapted, shifts, stretches = adapt_prior(prior, patches, fit.kernel, noise)
-        fit = joint_fit(patches, weights, window, smooth, wl, prior=adapted)
+        fit = joint_fit(patches, weights, window, smooth, wl, prior=adapted, start=fit)
         iterations["joint_with_prior"] = fit.iterations
         diag["srf_prior"] = {"name": prior.name, "shift": shifts, "stretch": stretches,
                              "shift_unit": "nm" if prior.wavelengths is not None else "bands"}

@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from .simplex_qp import ArrowQP, solve_arrow_qp
+from .simplex_qp import ArrowQP, QPSolution, solve_arrow_qp
 from .psf_estimator import smoothness_matrix
 from .srf_estimator import spectral_smoothness
 from .windows import Patches, Window
@@ -39,12 +39,16 @@ class JointFit:
     srf: np.ndarray
     iterations: int
     ridge: float
+    solution: QPSolution
 
 
 def joint_fit(patches: Patches, weights: np.ndarray, window: Window, psf_smoothness: float,
               wavelengths: Optional[np.ndarray] = None, prior: Optional[np.ndarray] = None,
-              prior_weight: float = PRIOR_WEIGHT) -> JointFit:
-    """Least-squares PSF and SRF on ``window`` under the simplex constraints."""
+              prior_weight: float = PRIOR_WEIGHT, start: Optional[JointFit] = None) -> JointFit:
+    """Least-squares PSF and SRF on ``window`` under the simplex constraints.
+
+    ``start``, a fit of the same window with other penalties, warm-starts the solver.
+    """
     y, a = patches.y, patches.a
     n, c = patches.n_pixels, y.shape[0]
     hkk = sum(w * (am.T @ am) for w, am in zip(weights, a)) / n
@@ -58,5 +62,6 @@ def joint_fit(patches: Patches, weights: np.ndarray, window: Window, psf_smoothn
         fs = (weights[:, None] * prior_weight * mean_eig) * prior.T
     qss = weights[:, None, None] * base[None]
     cross = np.stack([-w * (y @ am).T / n for w, am in zip(weights, a)])
-    sol = solve_arrow_qp(ArrowQP(hkk, cross, qss, np.zeros(window.size), fs))
-    return JointFit(sol.k.reshape(window.height, window.width), sol.s, sol.iterations, sol.ridge)
+    sol = solve_arrow_qp(ArrowQP(hkk, cross, qss, np.zeros(window.size), fs),
+                         start=None if start is None else start.solution)
+    return JointFit(sol.k.reshape(window.height, window.width), sol.s, sol.iterations, sol.ridge, sol)

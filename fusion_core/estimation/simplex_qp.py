@@ -55,13 +55,16 @@ class QPSolution:
     ridge: float
 
 
-def solve_arrow_qp(qp: ArrowQP, max_iter: int = 300) -> QPSolution:
-    """Solve ``qp`` exactly; adds a growing ridge only if pivoting fails to converge."""
+def solve_arrow_qp(qp: ArrowQP, start: QPSolution | None = None, max_iter: int = 300) -> QPSolution:
+    """Solve ``qp`` exactly; adds a growing ridge only if pivoting fails to converge.
+
+    ``start``, the solution of a similar problem, gives the initial free set (warm start).
+    """
     ridge = 0.0
     for _ in range(6):
         problem = qp if ridge == 0.0 else qp.with_ridge(ridge)
         try:
-            k, s, iterations = _pivot(problem, max_iter)
+            k, s, iterations = _pivot(problem, max_iter, start)
             return QPSolution(k, s, iterations, ridge)
         except (_NoConvergence, np.linalg.LinAlgError):
             ridge = 1e-9 if ridge == 0.0 else ridge * 100.0
@@ -72,11 +75,15 @@ class _NoConvergence(Exception):
     pass
 
 
-def _pivot(qp: ArrowQP, max_iter: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _pivot(qp: ArrowQP, max_iter: int, start: QPSolution | None) -> tuple[np.ndarray, np.ndarray, int]:
     n_k = qp.fk.size
     n_m, n_c = qp.fs.shape if qp.fs.ndim == 2 else (0, 0)
     free_k = np.ones(n_k, bool)
     free_s = np.ones((n_m, n_c), bool)
+    if start is not None and start.k.shape == (n_k,) and start.s.shape == (n_c, n_m):
+        free_k = start.k > 0
+        free_s = start.s.T > 0
+        free_k[np.argmax(start.k)] = True
     scale = max(np.abs(np.diag(qp.hkk)).max(), max((np.abs(np.diag(q)).max() for q in qp.qss), default=0.0))
     tol_dual = 1e-11 * scale
     best, budget = np.inf, 3
