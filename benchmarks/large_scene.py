@@ -1,0 +1,242 @@
+"""Large-scene benchmark: a 3000×3000 HR-MSI and a 1000×1000×198 LR-HSI fused in bounded memory.
+
+The scene is built from real data: the AVIRIS Jasper Ridge cube of ``../shared/data``
+(100×100 pixels, 198 bands, 380–2500 nm, scaled to [0, 1] by :func:`benchmarks.scenes.load_scene`)
+is tiled 30×30 times with mirrored copies (tile ``(i, j)`` flipped vertically when ``i`` is odd
+and horizontally when ``j`` is odd, so the mosaic is continuous) into a 3000×3000×198 reference.
+Wald's protocol at ratio 3 gives the pair: the LR-HSI is the reference blurred by a 3×3 Gaussian
+PSF of FWHM 3 and decimated by 3 (1000×1000×198, 30 m pixels), the HR-MSI the reference through
+the Sentinel-2A SRF of its 12 non-cirrus bands (3000×3000×12, 10 m pixels), both with 40 dB of
+white noise. The pair is written strip by strip, so building it needs about 1 GB.
+
+Usage::
+
+    python -m benchmarks.large_scene build /tmp/large_scene
+    python -m benchmarks.large_scene run /tmp/large_scene --method ridge --threads 2 \\
+        --max-memory-gb 4 --json /tmp/large_scene/result.json
+
+``run`` fuses the pair with :func:`fusion_core.pipeline.fuse_files` (degradation estimated
+blindly, as a user would run it), samples the resident memory of the process and its children
+every 0.2 s, and records wall time, peak RSS, throughput (HR megapixels × bands per second) and
+the PSNR of four 256×256 crops against the reference (rebuilt on the fly). ``--method ridge`` is
+:class:`RidgeBaseline`, a minimal method to measure the engine itself; any CATALOG id or index,
+or ``module:Class``, runs that method instead. Results go to ``benchmarks/LARGE_SCENE.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import resource
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+from affine import Affine
+from rasterio.crs import CRS
+
+from fusion_core.baselines import bicubic_upsample
+from fusion_core.degradation import DegradationModel, sensor_psf, spatial_degrade, spectral_degrade
+from fusion_core.degradation.simulate import add_noise
+from fusion_core.io import RasterGrid
+from fusion_core.methods.base import FusionMethod
+from fusion_core.windows.output import TiledOutput
+
+from .scenes import load_scene, sampled_srf
+
+SIZE, SCALE, STRIP_LR, SNR_DB = 3000, 3, 128, 40.0
+ORIGIN = (500_000.0, 4_150_000.0)  # UTM 10N, where Jasper Ridge is
+CRS_UTM10N = CRS.from_epsg(32610)
+
+
+class RidgeBaseline(FusionMethod):
+    """A minimal method to time the engine: a ridge map from MSI to HSI bands fitted on the LR
+    grid of each window, plus the bicubic-upsampled residual of the LR-HSI."""
+
+    name = "ridge-baseline"
+    label = "Ridge spectral map + bicubic residual (benchmark baseline)"
+    summary = "Engine benchmark baseline."
+    halo_lr_pixels = 3
+    memory_factor = 6.0
+
+    def fuse(self, lr_hsi, hr_msi, model, config, progress):
+        z_lr = spatial_degrade(hr_msi[None], model.psf, model.scale)[0]
+        m, h, w = z_lr.shape
+        design = torch.cat([z_lr.reshape(m, -1), torch.ones(1, h * w, dtype=z_lr.dtype, device=z_lr.device)])
+        gram = (design @ design.T).double()
+        gram += 1e-6 * torch.trace(gram) / (m + 1) * torch.eye(m + 1, dtype=gram.dtype, device=gram.device)
+        coef = torch.linalg.solve(gram, (design @ lr_hsi.reshape(lr_hsi.shape[0], -1).T).double()).T
+        coef = coef.to(lr_hsi.dtype)
+        residual = lr_hsi - torch.einsum("cm,mhw->chw", coef[:, :m], z_lr) - coef[:, m, None, None]
+        fused = torch.einsum("cm,mhw->chw", coef[:, :m], hr_msi) + coef[:, m, None, None]
+        progress.update(1.0)
+        return fused + bicubic_upsample(residual, model.scale)
+
+
+def mirrored(cube: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Pixels ``rows × cols`` of the mirrored mosaic of ``cube`` ``(C, h, w)``."""
+    def fold(index, n):
+        i = np.mod(index, 2 * n)
+        return np.where(i < n, i, 2 * n - 1 - i)
+
+    return cube[:, fold(rows, cube.shape[1])[:, None], fold(cols, cube.shape[2])[None, :]]
+
+
+def true_model() -> tuple[DegradationModel, np.ndarray, list[str]]:
+    scene = load_scene("jasper_ridge")
+    srf, names = sampled_srf(scene)
+    model = DegradationModel(SCALE, sensor_psf(SCALE, float(SCALE), size=SCALE), srf,
+                             scene.wavelengths, list(names), {"source": "benchmarks/large_scene.py"})
+    return model, scene.cube.astype(np.float32), list(names)
+
+
+def build(folder: Path) -> None:
+    """Write ``lr_hsi.tif``, ``hr_msi.tif`` and ``true_model.json`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model, cube, names = true_model()
+    hr_grid = RasterGrid(CRS_UTM10N, Affine(10.0, 0, ORIGIN[0], 0, -10.0, ORIGIN[1]), SIZE, SIZE)
+    lr_grid = hr_grid.scaled(SCALE)
+    bands = [f"{w:.1f} nm" for w in model.hsi_wavelengths]
+    lr_out = TiledOutput(folder / "lr_hsi.tif", lr_grid, cube.shape[0], STRIP_LR, bands, model.hsi_wavelengths)
+    hr_out = TiledOutput(folder / "hr_msi.tif", hr_grid, len(names), STRIP_LR, names)
+    lr_out.open(resume=False)
+    hr_out.open(resume=False)
+    rng = np.random.default_rng(0)
+    n_lr = SIZE // SCALE
+    for lr_row in range(0, n_lr, STRIP_LR):  # strips of whole tiles: each tile written once
+        strip = min(STRIP_LR, n_lr - lr_row)
+        rows = np.arange(lr_row * SCALE, (lr_row + strip) * SCALE)
+        ref = torch.from_numpy(mirrored(cube, rows, np.arange(SIZE)))[None]
+        lr = spatial_degrade(ref, model.psf, SCALE)[0].numpy()
+        hr = spectral_degrade(ref, model.srf)[0].numpy()
+        del ref
+        lr_out.write((lr_row, 0, strip, n_lr), add_noise(lr, SNR_DB, rng))
+        hr_out.write((lr_row * SCALE, 0, strip * SCALE, SIZE), add_noise(hr, SNR_DB, rng))
+        print(f"LR rows {lr_row}–{lr_row + strip} of {n_lr}", flush=True)
+    lr_out.finish()
+    hr_out.finish()
+    model.save(folder / "true_model.json")
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and its children in a background thread."""
+
+    def __init__(self, every_s: float = 0.2):
+        self.peak = 0
+        self._every = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = me.memory_info().rss
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self._every)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def load(method: str):
+    if method == "ridge":
+        return RidgeBaseline()
+    if ":" in method:
+        module, cls = method.split(":")
+        return getattr(importlib.import_module(module), cls)()
+    return method
+
+
+def crop_psnr(output: Path, n: int = 4, side: int = 256, seed: int = 0) -> float:
+    """PSNR of ``n`` random ``side``² crops of the output against the mosaic reference."""
+    import rasterio
+    from rasterio.windows import Window
+
+    from fusion_core.metrics import psnr
+
+    _, cube, _ = true_model()
+    rng = np.random.default_rng(seed)
+    values = []
+    with rasterio.open(output) as ds:
+        for _ in range(n):
+            y, x = rng.integers(0, SIZE - side, 2)
+            est = ds.read(window=Window(int(x), int(y), side, side))
+            ref = mirrored(cube, np.arange(y, y + side), np.arange(x, x + side))
+            values.append(psnr(ref, est))
+    return float(np.mean(values))
+
+
+def run(folder: Path, method: str, threads: int, max_memory_gb: float, device: str,
+        scheduler: str, blind: bool) -> dict:
+    from fusion_core.pipeline import fuse_files
+    from fusion_core.progress import Progress
+
+    torch.set_num_threads(threads)
+    out = folder / f"fused_{method.replace(':', '_')}_{device}.tif"
+    log = []
+    progress = Progress(lambda pct, msg: None, log=lambda m: (log.append(m), print(m, flush=True)))
+    t0 = time.perf_counter()
+    with PeakMemory() as mem:
+        result = fuse_files(str(folder / "lr_hsi.tif"), str(folder / "hr_msi.tif"), str(out),
+                            method=load(method), device=device, max_memory_gb=max_memory_gb,
+                            degradation_path=None if blind else str(folder / "true_model.json"),
+                            dask_scheduler=scheduler, progress=progress)
+    wall = time.perf_counter() - t0
+    bands = result.model.n_hsi_bands
+    record = {
+        "method": method, "device": device, "torch_threads": threads, "dask": scheduler or None,
+        "max_memory_gb": max_memory_gb, "wall_s": round(wall, 1),
+        "seconds": {k: round(v, 1) for k, v in result.seconds.items()},
+        "peak_rss_gb_sampled": round(mem.peak / 2**30, 3),
+        "peak_rss_gb_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
+        "throughput_mpx_bands_per_s": round(SIZE * SIZE / 1e6 * bands / wall, 2),
+        "output_gb": round(out.stat().st_size / 2**30, 2),
+        "psnr_4_crops_db": round(crop_psnr(out), 2),
+        "log": log,
+    }
+    out.unlink()
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("folder", type=Path)
+    r = sub.add_parser("run")
+    r.add_argument("folder", type=Path)
+    r.add_argument("--method", default="ridge")
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--max-memory-gb", type=float, default=4.0)
+    r.add_argument("--device", default="cpu")
+    r.add_argument("--dask", default="")
+    r.add_argument("--true-model", action="store_true", help="use the true degradation model")
+    r.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if args.command == "build":
+        build(args.folder)
+        return
+    record = run(args.folder, args.method, args.threads, args.max_memory_gb, args.device,
+                 args.dask, not args.true_model)
+    text = json.dumps(record, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
