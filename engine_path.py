@@ -2,8 +2,10 @@
 
 ``scripts/setup.sh`` creates the environment (by default ``.venv`` in the plugin folder) and
 records its path in ``~/.local/share/hsi_fusion/venv-path``. QGIS runs on the system Python, so
-the plugin appends that environment's ``site-packages`` to ``sys.path`` at load time. Appending
-(not prepending) keeps QGIS's own numpy, GDAL and PyQt first.
+the plugin puts that environment's ``site-packages`` on ``sys.path`` at load time, just before
+the system's ``dist-packages``: the same precedence the environment's own interpreter has (where
+the tests run). The environment holds only what the system lacks or has too old (torch needs a
+newer SymPy than Debian's), and never numpy, GDAL or PyQt, so QGIS keeps its own.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ def candidate_venvs() -> list[Path]:
 
 
 def add_engine_site_packages() -> list[str]:
-    """Append the site-packages of every existing candidate environment to ``sys.path``."""
+    """Put the site-packages of every existing candidate environment before ``dist-packages``."""
     tag = f"python{sys.version_info.major}.{sys.version_info.minor}"
     added = []
     for venv in candidate_venvs():
         site = venv / "lib" / tag / "site-packages"
         if site.is_dir() and str(site) not in sys.path:
-            sys.path.append(str(site))
+            system = [i for i, p in enumerate(sys.path) if p.endswith("dist-packages")]
+            sys.path.insert(system[0] if system else len(sys.path), str(site))
             added.append(str(site))
     return added
 

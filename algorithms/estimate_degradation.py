@@ -47,12 +47,16 @@ class EstimateDegradation(FusionAlgorithm):
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         plot_path = self.parameterAsFileOutput(parameters, "PLOT", context) or None
         psf_size = self.parameterAsInt(parameters, "PSF_SIZE", context) or None
-        model = estimate_files(
+        model, prior = estimate_files(
             self.raster_path(parameters, "LR_HSI", context),
             self.raster_path(parameters, "HR_MSI", context),
-            model_path, plot_path=plot_path, srf_source=self.srf_source(parameters, context),
+            model_path, srf_source=self.srf_source(parameters, context),
             psf_size=psf_size, progress=progress,
         )
+        if plot_path:
+            from ..ui.degradation_plot import plot_degradation
+
+            plot_degradation(model, plot_path, srf_prior=prior)
         dy, dx = model.psf_offset
         feedback.pushInfo(
             f"Ratio {model.scale}, PSF {model.psf.shape[0]}×{model.psf.shape[1]} px, "

@@ -50,10 +50,14 @@ class SrfSource:
         table = srf.load_preset(self.sensor) if self.sensor else srf.read_srf_csv(self.csv_path)
         return table.select(self.bands) if self.bands else table
 
-    def matrix(self, hsi_wavelengths: Optional[np.ndarray], hsi_fwhm: Optional[np.ndarray],
-               n_msi: Optional[int] = None, role: str = "LR-HSI") -> np.ndarray:
-        """The SRF resampled onto the HSI bands, ``(C, M)``, columns summing to one."""
-        from . import srf
+    def prior(self, hsi_wavelengths: Optional[np.ndarray], hsi_fwhm: Optional[np.ndarray],
+              n_msi: Optional[int] = None, role: str = "LR-HSI"):
+        """The SRF on the HSI bands as a :class:`fusion_core.srf.SrfPrior` (``.matrix`` is ``(C, M)``).
+
+        Raises:
+            InputError: no wavelengths on the HSI, or a band count that differs from the HR-MSI's.
+        """
+        from .srf import SrfPrior
 
         table = self.table()
         if hsi_wavelengths is None:
@@ -65,9 +69,10 @@ class SrfSource:
         if n_msi is not None and table.n_bands != n_msi:
             raise InputError(
                 f"The SRF ({table.name}) has {table.n_bands} bands ({', '.join(table.band_names)}) "
-                f"but the HR-MSI has {n_msi}: choose the HR-MSI's bands by name, in raster order."
+                f"but the HR-MSI has {n_msi}: choose the HR-MSI's bands by name, in raster order "
+                "(MSI_BANDS)."
             )
-        return srf.resample_srf(table, hsi_wavelengths, hsi_fwhm)
+        return SrfPrior.from_table(table, hsi_wavelengths, hsi_fwhm)
 
 
 @dataclass
@@ -137,7 +142,7 @@ def simulate_pair_files(
         progress.info(f"Reference cropped from {w}×{h} to {w2}×{h2} pixels (a multiple of SCALE).")
     data = ref.data[:, :h2, :w2]
     grid = RasterGrid(ref.grid.crs, ref.grid.transform, w2, h2)
-    srf_matrix = srf_source.matrix(ref.wavelengths, ref.fwhm, role="reference")
+    srf_matrix = srf_source.prior(ref.wavelengths, ref.fwhm, role="reference").matrix
     if psf_kernel_path:
         psf = load_psf_kernel(psf_kernel_path)
     else:
@@ -171,13 +176,17 @@ def _normaliser(lr: np.ndarray) -> float:
     return value
 
 
+def _srf_prior(srf_source: Optional[SrfSource], lr: Raster, hr: Raster):
+    if srf_source is None or not srf_source.given:
+        return None
+    return srf_source.prior(lr.wavelengths, lr.fwhm, n_msi=hr.count)
+
+
 def _estimate(lr: Raster, hr: Raster, scale: int, srf_source: Optional[SrfSource],
               psf_size: Optional[int], progress: Progress) -> DegradationModel:
     from .estimation import estimate_degradation
 
-    prior = None
-    if srf_source is not None and srf_source.given:
-        prior = srf_source.matrix(lr.wavelengths, lr.fwhm, n_msi=hr.count)
+    prior = _srf_prior(srf_source, lr, hr)
     norm = _normaliser(lr.data)
     return estimate_degradation(
         lr.data / norm, hr.data / norm, scale, srf_prior=prior, psf_size=psf_size,
@@ -189,25 +198,22 @@ def estimate_files(
     lr_path: str,
     hr_path: str,
     model_path: str,
-    plot_path: Optional[str] = None,
     srf_source: Optional[SrfSource] = None,
     psf_size: Optional[int] = None,
     progress: Optional[Progress] = None,
-) -> DegradationModel:
-    """Estimate the degradation model of a pair and write it as JSON (and a PNG plot)."""
+):
+    """Estimate the degradation model of a pair and write it as JSON.
+
+    Returns:
+        (model, prior): the :class:`DegradationModel` and the SRF prior it started from (None
+        without one), e.g. for :func:`ui.degradation_plot.plot_degradation`.
+    """
     progress = progress or Progress()
     lr, hr, scale = _read_pair(lr_path, hr_path)
-    model = _estimate(lr, hr, scale, srf_source, psf_size, progress.child(0.0, 0.85))
+    model = _estimate(lr, hr, scale, srf_source, psf_size, progress.child(0.0, 0.95))
     model.save(model_path)
-    if plot_path:
-        from ui.degradation_plot import plot_degradation  # noqa: WPS433 (matplotlib, lazily)
-
-        prior = None
-        if srf_source is not None and srf_source.given:
-            prior = srf_source.matrix(lr.wavelengths, lr.fwhm, n_msi=hr.count)
-        plot_degradation(model, plot_path, srf_prior=prior)
     progress.update(1.0, "Degradation model written")
-    return model
+    return model, _srf_prior(srf_source, lr, hr)
 
 
 #: Memory the degradation estimator needs, in multiples of the pair it is given (float32).

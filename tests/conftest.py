@@ -18,6 +18,13 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # so a bare `pytest` finds fusion_core, like `python -m pytest`
     sys.path.insert(0, str(REPO))
+# The plugin as QGIS imports it (package ``hsi_fusion``), for its ui/ modules: a link to the repo.
+PLUGIN_ROOT = REPO / "build" / "plugins"
+if not (PLUGIN_ROOT / "hsi_fusion").exists():
+    PLUGIN_ROOT.mkdir(parents=True, exist_ok=True)
+    (PLUGIN_ROOT / "hsi_fusion").symlink_to(REPO, target_is_directory=True)
+if str(PLUGIN_ROOT) not in sys.path:
+    sys.path.append(str(PLUGIN_ROOT))
 
 from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair  # noqa: E402
 from fusion_core.io import RasterGrid, write_raster  # noqa: E402

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from fusion_core.degradation import DegradationModel, block_centre, psf_fwhm
+from ..fusion_core.degradation import DegradationModel, block_centre, psf_fwhm
 
 __all__ = ["plot_degradation"]
 

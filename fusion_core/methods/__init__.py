@@ -27,17 +27,20 @@ class MethodEntry:
 
 
 CATALOG: tuple[MethodEntry, ...] = (
-    MethodEntry("default", "Default (subspace closed-form fusion, fast)", "fusion_core.methods.default", "DefaultMethod"),
+    MethodEntry("sscf", "Default: SSCF spectral mapping + subspace consistency (fast)",
+                "fusion_core.methods.sscf", "SSCF"),
     MethodEntry("udaln", "UDALN (Li et al., GRSL 2022)", "fusion_core.methods.udaln", "UDALN"),
 )
 
 
 def method_index(key: str | int) -> int:
-    """Index in :data:`CATALOG` of a method given by index or id."""
+    """Index in :data:`CATALOG` of a method given by index or id (``"default"`` is index 0)."""
     if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
         i = int(key)
         if 0 <= i < len(CATALOG):
             return i
+    elif key.lower() == "default":
+        return 0
     else:
         for i, entry in enumerate(CATALOG):
             if entry.id == key.lower():
@@ -49,4 +52,6 @@ def method_index(key: str | int) -> int:
 def load_method(key: str | int):
     """An instance of the method given by index or id (imports torch)."""
     entry = CATALOG[method_index(key)]
-    return getattr(importlib.import_module(entry.module), entry.cls)()
+    package = __name__.rsplit(".", 1)[0]  # "fusion_core", or "hsi_fusion.fusion_core" inside QGIS
+    module = importlib.import_module(entry.module.replace("fusion_core", package, 1))
+    return getattr(module, entry.cls)()

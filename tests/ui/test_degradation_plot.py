@@ -2,14 +2,17 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from matplotlib.image import imread
 
+PLUGIN_ROOT = Path(__file__).resolve().parents[2] / "build" / "plugins"
+
 from fusion_core.degradation import DegradationModel, motion_psf, simulate_pair
 from fusion_core.estimation import estimate_degradation
 from fusion_core.srf import load_preset, resample_srf
-from ui.degradation_plot import plot_degradation
+from hsi_fusion.ui.degradation_plot import plot_degradation
 
 
 def test_plot_of_an_estimated_model_with_its_prior(tmp_path):
@@ -34,6 +37,8 @@ def test_plot_of_a_model_without_diagnostics_or_wavelengths(tmp_path):
 
 
 def test_module_imports_neither_qgis_nor_pyplot():
-    code = "import sys, ui.degradation_plot; print('qgis' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = ("import sys; sys.path.append(sys.argv[1]); import hsi_fusion.ui.degradation_plot; "
+            "print('qgis' in sys.modules, 'matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(PLUGIN_ROOT)], capture_output=True, text=True,
+                         check=True)
     assert out.stdout.split() == ["False", "False"]
