@@ -66,10 +66,13 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
         if problem:
             raise QgsProcessingException(problem)
 
+        last_message = [""]
+
         def report(percent: float, message: str) -> None:
             feedback.setProgress(percent)
-            if message:
+            if message and message != last_message[0]:
                 feedback.setProgressText(message)
+                last_message[0] = message
 
         progress = Progress(report, feedback.isCanceled, feedback.pushInfo)
         try:

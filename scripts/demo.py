@@ -14,13 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from fusion_core.degradation import DegradationModel  # noqa: E402
+from fusion_core.degradation import DegradationModel, psf_error, srf_effect_error  # noqa: E402
+from fusion_core.io import read_raster  # noqa: E402
 from fusion_core.sample import make_sample_scene, write_sample  # noqa: E402
 from qgis_run import enable_plugin, run_algorithm  # noqa: E402
 
@@ -93,17 +92,16 @@ def main() -> int:
 
     true = DegradationModel.load(out / "true_degradation.json")
     est = DegradationModel.load(out / "estimated_degradation.json")
-    size = min(true.psf.shape[0], est.psf.shape[0])
-    crop = lambda k: k[(k.shape[0] - size) // 2:][:size, (k.shape[1] - size) // 2:][:, :size]  # noqa: E731
-    psf_err = np.linalg.norm(crop(est.psf) - crop(true.psf)) / np.linalg.norm(crop(true.psf))
-    srf_err = np.linalg.norm(est.srf - true.srf) / np.linalg.norm(true.srf)
+    psf_err = psf_error(est.psf, true.psf, SCALE)
+    srf_err = srf_effect_error(read_raster(reference).data, est.srf, true.srf)
 
     print("\n== Results")
     print(f"    outputs in {out}:")
     for f in ("lr_hsi.tif", "hr_msi.tif", "estimated_degradation.json", "estimated_degradation.png",
               "fused_hr_hsi.tif", "bicubic_hr_hsi.tif", "metrics_blind_fusion.txt"):
         print(f"      {f}")
-    print(f"    blind estimate vs truth: PSF error {100 * psf_err:.1f} %, SRF error {100 * srf_err:.1f} %")
+    print(f"    blind estimate vs truth: PSF error {100 * psf_err:.1f} %, SRF effect error "
+          f"{100 * srf_err:.2f} % (relative error of reference × SRF)")
     print(f"    {'':14s}" + "".join(f"{k:>9s}" for k in ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM", "UIQI")))
     for name, values in rows.items():
         print(f"    {name:14s}" + "".join(f"{float(values[k]):9.4f}" for k in ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM", "UIQI")))
