@@ -1,0 +1,176 @@
+"""Stable lightweight VAE fusion: network table, explicit degradation, schedules, fuse contract.
+
+Short schedules (tens of iterations) on a small simulated pair keep each test to seconds; one
+test runs the fast preset on a crop of a real scene and compares it with bicubic upsampling.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from fusion_core.baselines import bicubic_upsample
+from fusion_core.degradation import DegradationModel, psf_fwhm
+from fusion_core.errors import Cancelled, InputError
+from fusion_core.methods.base import FusionConfig
+from fusion_core.methods.stable_vae import (GaussianMixtureSRF, GaussianPSF, StableVAE, VAEFusion,
+                                            decoder_width, resolve_schedule, step_decay)
+from fusion_core.metrics import psnr, sam
+from fusion_core.progress import Progress
+
+SHORT = {"em_iters": 30, "finetune_iters": 10}
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[torch.Tensor, torch.Tensor, DegradationModel]:
+    """A 32×32 HR sample scene of 30 bands at r = 4 (Wald PSF) with a 4-band Gaussian-SRF MSI."""
+    from fusion_core.degradation import sensor_psf, simulate_pair
+    from fusion_core.sample import make_sample_scene
+
+    scene = make_sample_scene(32, 32, 30, seed=0)
+    wl = scene.wavelengths_nm
+    centres = np.array([490.0, 560.0, 665.0, 842.0])
+    srf = np.exp(-0.5 * ((wl[:, None] - centres[None]) / 40.0) ** 2)
+    model = DegradationModel(4, sensor_psf(4, 4.0), srf / srf.sum(axis=0), wl)
+    lr, hr = simulate_pair(scene.cube, model)
+    return torch.as_tensor(lr, dtype=torch.float32), torch.as_tensor(hr, dtype=torch.float32), model
+
+
+def fuse(pair, preset: str = "fast", seed: int = 0, device: str = "cpu", progress=None, **options):
+    lr, hr, model = pair
+    method = StableVAE()
+    out = method.fuse(lr.to(device), hr.to(device), model,
+                      FusionConfig(preset=preset, device=torch.device(device), seed=seed,
+                                   options={**SHORT, **options}),
+                      progress or Progress())
+    return out, method
+
+
+def test_decoder_width_reproduces_the_network_table():
+    # Table 1: CAVE/Harvard (31 bands) 24, Chikusei (128) 64, WorldView-2 (8) 18.
+    assert [decoder_width(c) for c in (31, 128, 8)] == [24, 64, 18]
+
+
+def test_vae_maps_msi_pixels_to_mean_and_std_spectra():
+    vae = VAEFusion(msi_bands=3, hsi_bands=31)
+    mean, std = vae(torch.rand(2, 3, 8, 8))
+    assert mean.shape == std.shape == (2, 31, 8, 8)
+    assert (std >= 0).all()
+    # Encoder widths of Table 1 with the 3 MSI bands concatenated before layers 2-5.
+    assert [layer.in_features for layer in vae.encoder.layers] == [3, 7, 11, 19, 27]
+    assert [layer.out_features for layer in vae.encoder.layers] == [4, 8, 16, 24, 16]
+
+
+def test_vae_is_per_pixel():
+    vae = VAEFusion(msi_bands=4, hsi_bands=10)
+    msi = torch.rand(1, 4, 6, 6)
+    changed = msi.clone()
+    changed[:, :, 0, 0] += 1.0
+    diff = (vae(changed)[0] - vae(msi)[0]).abs().sum(dim=1)[0]
+    assert diff[0, 0] > 0 and diff.flatten()[1:].max() == 0
+
+
+def test_gaussian_psf_starts_as_the_supplements_narrow_isotropic_kernel():
+    psf = GaussianPSF(scale=4, size=4).psf.detach().numpy()
+    model = DegradationModel(4, psf, np.eye(3))
+    assert psf.sum() == pytest.approx(1.0)
+    assert model.psf_offset == pytest.approx((0.0, 0.0), abs=1e-6)  # centred on the LR block
+    assert max(psf_fwhm(psf)) < 2.0  # variance 0.1 px²: almost a 2×2 box on an even grid
+
+
+def test_gaussian_psf_learns_its_width():
+    true = torch.as_tensor(GaussianPSF(4, 8, variance=2.0).psf.detach())
+    psf = GaussianPSF(4, 8)
+    optimizer = torch.optim.Adam(psf.parameters(), lr=0.05)
+    for _ in range(300):
+        optimizer.zero_grad()
+        loss = (psf.psf - true).abs().sum()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.05
+
+
+def test_mixture_srf_covers_each_bands_support():
+    support = np.zeros((20, 2), dtype=bool)
+    support[2:8, 0] = True
+    support[10:19, 1] = True
+    srf = GaussianMixtureSRF.from_support(support).srf.detach().numpy()
+    np.testing.assert_allclose(srf.sum(axis=0), 1.0, rtol=1e-5)
+    assert srf[support].sum() / 2 > 0.9  # most of each column's mass on its support
+
+
+def test_step_decay_halves_at_each_milestone():
+    factor = step_decay((25, 45), 0.5)
+    assert [factor(i) for i in (0, 24, 25, 44, 45, 500)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_options_override_the_preset_and_are_checked():
+    assert resolve_schedule("paper", {"em_iters": 7}).em_iters == 7
+    with pytest.raises(InputError, match="Unknown stable VAE option.*valid options are"):
+        resolve_schedule("fast", {"epochs": 3})
+    with pytest.raises(InputError, match="lr_fusion must be a positive learning rate"):
+        resolve_schedule("fast", {"lr_fusion": 0})
+    with pytest.raises(InputError, match="Unknown preset 'slow'"):
+        resolve_schedule("slow", {})
+
+
+def test_fuse_returns_the_hr_hsi_on_the_inputs_device(pair, device):
+    out, method = fuse(pair, device=str(device))
+    lr, hr, model = pair
+    assert out.shape == (lr.shape[0], *hr.shape[1:])
+    assert out.device.type == device.type
+    assert torch.isfinite(out).all()
+    assert method.last_degradation.diagnostics["estimator"] == "stable_vae"
+
+
+def test_paper_preset_estimates_the_explicit_model(pair):
+    _, method = fuse(pair, preset="paper")
+    learned = method.last_degradation
+    assert learned.psf.shape == (4, 4)  # the paper's kernel of size r
+    assert learned.srf.shape == pair[2].srf.shape
+
+
+def test_fuse_reports_each_stage(pair):
+    messages = []
+    fuse(pair, progress=Progress(report=lambda pct, msg: messages.append(msg)))
+    assert any("coordination" in m for m in messages)
+    assert any("decoder fine-tuning" in m for m in messages)
+
+
+def test_cancel_stops_promptly(pair):
+    calls = []
+    progress = Progress(is_cancelled=lambda: calls.append(1) or len(calls) > 3)
+    start = time.monotonic()
+    with pytest.raises(Cancelled):
+        fuse(pair, progress=progress, em_iters=100000)
+    assert time.monotonic() - start < 5.0
+
+
+def test_same_seed_same_result_other_seed_differs(pair):
+    a, _ = fuse(pair, seed=3)
+    b, _ = fuse(pair, seed=3)
+    c, _ = fuse(pair, seed=4)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_model_of_another_pair_is_refused(pair):
+    lr, hr, model = pair
+    wrong = DegradationModel(4, model.psf, model.srf[:, :3])
+    with pytest.raises(InputError, match="does not match the input rasters"):
+        fuse((lr, hr, wrong))
+
+
+def test_beats_bicubic_on_a_real_scene(shared_data):
+    from benchmarks.scenes import load_scene, wald_pair
+
+    sim = wald_pair(load_scene("jasper_ridge"), 4)
+    ref, lr, hr = sim.reference[:, :48, :48], sim.lr_hsi[:, :12, :12], sim.hr_msi[:, :48, :48]
+    out = StableVAE().fuse(torch.as_tensor(lr), torch.as_tensor(hr), sim.model,
+                           FusionConfig(preset="fast"), Progress()).numpy()
+    bicubic = bicubic_upsample(torch.as_tensor(lr), 4).numpy()
+    assert psnr(ref, out) > psnr(ref, bicubic) + 6.0
+    assert sam(ref, out) < sam(ref, bicubic)
