@@ -37,7 +37,7 @@ class SSCFSettings:
     align: bool = True
     local: bool = True
     local_radius: int = 2
-    local_eps: float = 1e-3
+    local_eps: float = 1e-4
     smoothness: float = 0.16
     cg_iters: int = 100
     cg_tol: float = 1e-6
@@ -134,7 +134,8 @@ class SSCF(FusionMethod):
         lr_msi = spatial_degrade(z[None], psf, r)[0]
         hr_gain, lr_gain = noise_gains(alignment, psf, z.dtype, z.device)
         progress.update(0.15, "Estimating the noise of the HR-MSI")
-        sigma_z = msi_noise_std(hr_msi.double(), lr_msi, y, sigma_y, lr_gain)
+        sigma_z = msi_noise_std(hr_msi.double(), lr_msi, y, sigma_y, torch.as_tensor(model.srf, device=y.device),
+                                lr_gain)
         extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
 
         progress.update(0.2, "Learning the spectral map")
@@ -148,8 +149,8 @@ class SSCF(FusionMethod):
 
         progress.update(0.45, "Solving for data consistency")
         residual = _coefficients(basis, y - spatial_degrade(x[None], psf, r)[0])
-        residual = _shrink(residual, basis, sigma_y)
-        delta = consistency_correction(residual, psf, r, settings.smoothness, settings.cg_iters,
+        delta = consistency_correction(residual, psf, r, settings.smoothness,
+                                       _damping(residual, basis, sigma_y), settings.cg_iters,
                                        settings.cg_tol, progress.child(0.45, 1.0))
         x = x + _bands(basis, delta)
         progress.update(1.0, "Fused")
@@ -167,11 +168,11 @@ def _bands(basis: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
     return torch.einsum("cp,phw->chw", basis, coefficients)
 
 
-def _shrink(residual: torch.Tensor, basis: torch.Tensor, sigma_y: torch.Tensor) -> torch.Tensor:
-    """Scale each coefficient of an LR residual by the share of its power that is not noise."""
+def _damping(residual: torch.Tensor, basis: torch.Tensor, sigma_y: torch.Tensor) -> torch.Tensor:
+    """Per coefficient, the residual's noise variance over the variance of its signal part."""
     noise = (basis ** 2 * sigma_y[:, None] ** 2).sum(0)
-    power = (residual ** 2).mean((1, 2)).clamp_min(1e-30)
-    return residual * (1.0 - noise / power).clamp(0.0, 1.0)[:, None, None]
+    power = (residual ** 2).mean((1, 2))
+    return noise / (power - noise).clamp_min(1e-3 * noise + 1e-30)
 
 
 def _check_inputs(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel) -> None:

@@ -8,14 +8,19 @@ noise, and the LR residual is shrunk by the share of it that is noise.
   components of the other bands; the residual variance (degrees of freedom corrected) is the
   noise variance (the multiple-regression idea of HySime, Bioucas-Dias & Nascimento 2008).
   Hyperspectral bands are so redundant that the signal left in that residual is small.
-* HR-MSI: a few broad bands are not redundant enough for that, so two upper bounds are combined,
-  each of which overestimates only where the signal fools it, and the smaller is kept per band:
+* HR-MSI: a few broad bands are not redundant enough for that, so two estimates are combined:
 
   1. a factor analysis of the bands' high-pass images (Laplacian), whose cross-band covariance
-     is low rank for the scene's edges plus a diagonal for the noise;
-  2. the cross-sensor residual: the LR-MSI regressed on the LR-HSI's principal components leaves
-     the MSI's blurred noise (variance ``σ² Σ k²``) plus the HSI's propagated noise, which is
-     subtracted.
+     is low rank for the scene's edges plus a diagonal for the noise. Fine texture that is not
+     low rank reads as noise, so this one errs high, by up to a few per cent of the signal;
+  2. the cross-sensor residual: the LR-MSI regressed on the LR-HSI integrated by the SRF and on
+     the LR-HSI's principal components leaves the MSI's blurred noise (variance ``σ² Σ k²``)
+     plus the HSI's propagated noise, which is subtracted. It is exact on clean data but its
+     sampling error grows as ``1 / Σ k²`` (large PSFs) and with few LR pixels.
+
+  The cross-sensor value is used where it is below the factor-analysis one by more than twice
+  its sampling error, the factor-analysis one elsewhere (or the cross-sensor one alone when
+  there are too few bands for a factor analysis).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ __all__ = ["hsi_noise_std", "msi_noise_std", "pixel_samples", "MAX_SAMPLES"]
 MAX_SAMPLES = 20000
 _NEIGHBOURS = 2
 _COMPONENTS = 5
+_CROSS_COMPONENTS = 20
 _FA_ITERS = 300
 
 
@@ -96,6 +102,7 @@ def msi_noise_std(
     lr_msi: torch.Tensor,
     lr_hsi: torch.Tensor,
     hsi_noise: torch.Tensor,
+    srf: torch.Tensor,
     lr_noise_gain: float,
 ) -> torch.Tensor:
     """Per-band noise standard deviation ``(M,)`` of the HR-MSI (float64).
@@ -105,6 +112,8 @@ def msi_noise_std(
         lr_msi: ``(M, h, w)`` the HR-MSI degraded by the scene's PSF (and aligned to the HSI).
         lr_hsi: ``(C, h, w)`` LR-HSI.
         hsi_noise: ``(C,)`` noise std of the LR-HSI bands.
+        srf: ``(C, M)`` the scene's SRF; with it the LR-HSI predicts the LR-MSI almost exactly,
+            and the leading principal components absorb what an approximate SRF misses.
         lr_noise_gain: variance of the LR-MSI's noise per unit variance of HR-MSI noise
             (``Σ k²`` of the kernel that maps the HR-MSI to ``lr_msi``).
     """
@@ -115,18 +124,24 @@ def msi_noise_std(
     n = y.shape[1]
     y = y - y.mean(1, keepdim=True)
     z = z - z.mean(1, keepdim=True)
-    p = max(1, min(20, n // 4, y.shape[0]))
-    u = torch.linalg.svd(y, full_matrices=False)[0][:, :p]
-    scores = u.T @ y
-    beta = torch.linalg.lstsq(scores.T, z.T).solution                # (p, M)
-    resid = z - beta.T @ scores
-    var = (resid ** 2).sum(1) / max(n - p - 1, 1)
-    propagated = ((u @ beta) ** 2 * (hsi_noise.double() ** 2)[:, None]).sum(0)
-    bound = (var - propagated).clamp_min(0.0) / max(lr_noise_gain, 1e-12)
-    # Factor-analysis bound.
+    p = max(0, min(_CROSS_COMPONENTS, n // 4 - m, y.shape[0]))
+    loadings = torch.cat([srf.double(), torch.linalg.svd(y, full_matrices=False)[0][:, :p]], 1)
+    regressors = loadings.T @ y                                      # (M + p, n)
+    gram = regressors @ regressors.T
+    gram = gram + 1e-10 * float(gram.diagonal().mean()) * torch.eye(
+        gram.shape[0], dtype=gram.dtype, device=gram.device)
+    beta = torch.linalg.solve(gram, regressors @ z.T)                 # (M + p, M)
+    resid = z - beta.T @ regressors
+    dof = max(n - gram.shape[0] - 1, 1)
+    var = (resid ** 2).sum(1) / dof
+    propagated = ((loadings @ beta) ** 2 * (hsi_noise.double() ** 2)[:, None]).sum(0)
+    gain = max(lr_noise_gain, 1e-12)
+    cross = (var - propagated).clamp_min(0.0) / gain
     n_factors = _ledermann_factors(m) - 1
-    if n_factors >= 1 and min(hr_msi.shape[1:]) > 4:
-        hp = pixel_samples(_high_pass(hr_msi.double()))
-        hp = hp - hp.mean(1, keepdim=True)
-        bound = torch.minimum(bound, _factor_noise(hp, n_factors))
-    return bound.sqrt()
+    if n_factors < 1 or min(hr_msi.shape[1:]) <= 4:
+        return cross.sqrt()
+    # Factor-analysis bound; the cross-sensor one replaces it where it is clearly smaller.
+    hp = pixel_samples(_high_pass(hr_msi.double()))
+    fa = _factor_noise(hp - hp.mean(1, keepdim=True), n_factors)
+    spread = 2.0 * var * (2.0 / dof) ** 0.5 / gain
+    return torch.where(cross + spread < fa, cross, fa).sqrt()

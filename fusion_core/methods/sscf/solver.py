@@ -5,7 +5,8 @@ low resolution. The correction ``Δ`` solves, for every channel independently,
 
     min_Δ  ||D(Δ) - R||²  +  τ ||∇Δ||²  +  μ ||Δ||²,
 
-with ``D`` the scene's blur-and-decimate operator (:func:`~fusion_core.degradation.spatial_degrade`,
+where ``μ`` (per channel) weighs the residual's noise against the correction it should carry and
+``D`` is the scene's blur-and-decimate operator (:func:`~fusion_core.degradation.spatial_degrade`,
 so any PSF, anisotropic or larger than the ratio, is handled exactly, borders included). The
 normal equations ``(DᵀD + τ ∇ᵀ∇ + μ I) Δ = Dᵀ R`` are symmetric positive definite and solved by
 conjugate gradients, one step size per channel. With a small ``τ`` the result reproduces ``R``
@@ -95,6 +96,7 @@ def consistency_correction(
     psf: np.ndarray,
     scale: int,
     smoothness: float,
+    damping: torch.Tensor,
     iters: int,
     tol: float = 1e-8,
     progress: Optional[Progress] = None,
@@ -106,13 +108,16 @@ def consistency_correction(
         psf: the scene's PSF.
         scale: resolution ratio r.
         smoothness: ``τ r²`` (dimensionless): the weight of ``||∇Δ||²`` relative to the data
-            term's response to a flat image (``1 / r²``); ``μ`` is ``1e-6`` of it.
+            term's response to a flat image (``1 / r²``).
+        damping: ``(C,)`` the weight ``μ`` of ``||Δ||²`` per channel: its noise variance over
+            the variance of the correction it should carry (a Wiener filter); at least
+            ``1e-6 τ`` so the system stays well posed.
         iters: maximum number of CG iterations.
         tol: relative residual at which CG stops.
         progress: reports every iteration and honours cancel.
     """
     tau = smoothness / scale ** 2
-    mu = 1e-6 * tau
+    mu = damping.to(residual.dtype).clamp_min(1e-6 * tau)[None, :, None, None]
     rhs = spatial_adjoint(residual[None], psf, scale)
 
     def normal(d: torch.Tensor) -> torch.Tensor:
