@@ -25,7 +25,8 @@ from rasterio.windows import Window
 
 from ..errors import InputError
 
-__all__ = ["RasterGrid", "Raster", "read_raster", "read_raster_info", "write_raster", "atomic_path"]
+__all__ = ["RasterGrid", "Raster", "read_raster", "read_raster_info", "write_raster", "atomic_path",
+           "write_spectral_metadata"]
 
 _UNIT_TO_NM = {
     "nanometers": 1.0, "nanometer": 1.0, "nm": 1.0,
@@ -193,20 +194,30 @@ def write_raster(
     with atomic_output(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(data.astype(np.float32, copy=False))
-            for i in range(c):
-                if band_names is not None:
-                    dst.set_band_description(i + 1, str(band_names[i]))
-                if wavelengths is not None:
-                    tags = {"wavelength": f"{wavelengths[i]:.4f}", "wavelength_units": "Nanometers"}
-                    if fwhm is not None:
-                        tags["fwhm"] = f"{fwhm[i]:.4f}"
-                    dst.update_tags(i + 1, **tags)
-            if wavelengths is not None:
-                envi = {"wavelength": "{" + ", ".join(f"{v:.4f}" for v in wavelengths) + "}",
-                        "wavelength_units": "Nanometers"}
-                if fwhm is not None:
-                    envi["fwhm"] = "{" + ", ".join(f"{v:.4f}" for v in fwhm) + "}"
-                dst.update_tags(ns="ENVI", **envi)
+            write_spectral_metadata(dst, band_names, wavelengths, fwhm)
+
+
+def write_spectral_metadata(dst, band_names: Optional[Sequence[str]] = None,
+                            wavelengths: Optional[np.ndarray] = None,
+                            fwhm: Optional[np.ndarray] = None) -> None:
+    """Write band descriptions and wavelengths/FWHM (nm) per band and in the ENVI domain.
+
+    ``dst`` is a rasterio dataset open for writing; where QGIS, GDAL and EnMAP-Box look.
+    """
+    for i in range(dst.count):
+        if band_names is not None:
+            dst.set_band_description(i + 1, str(band_names[i]))
+        if wavelengths is not None:
+            tags = {"wavelength": f"{wavelengths[i]:.4f}", "wavelength_units": "Nanometers"}
+            if fwhm is not None:
+                tags["fwhm"] = f"{fwhm[i]:.4f}"
+            dst.update_tags(i + 1, **tags)
+    if wavelengths is not None:
+        envi = {"wavelength": "{" + ", ".join(f"{v:.4f}" for v in wavelengths) + "}",
+                "wavelength_units": "Nanometers"}
+        if fwhm is not None:
+            envi["fwhm"] = "{" + ", ".join(f"{v:.4f}" for v in fwhm) + "}"
+        dst.update_tags(ns="ENVI", **envi)
 
 
 def _block(n: int) -> int:

@@ -18,6 +18,7 @@ import rasterio
 from rasterio.windows import Window
 
 from ..io import RasterGrid
+from ..io.raster import write_spectral_metadata
 from .layout import WindowGrid
 
 __all__ = ["TiledOutput", "choose_tile", "partial_path"]
@@ -76,7 +77,7 @@ class TiledOutput:
             bigtiff="yes", sparse_ok=True,
         )
         with rasterio.open(self.path, "w", **profile) as dst:
-            _write_spectral_metadata(dst, *self._meta)
+            write_spectral_metadata(dst, *self._meta)
 
     def write(self, rect: tuple[int, int, int, int], data: np.ndarray) -> None:
         """Write ``data`` ``(C, rows, cols)`` at HR rectangle ``rect`` ``(row0, col0, rows, cols)``."""
@@ -103,20 +104,3 @@ class TiledOutput:
         for leftover in (self.path, Path(str(self.path) + ".aux.xml")):
             if leftover.exists():
                 leftover.unlink()
-
-
-def _write_spectral_metadata(dst, band_names, wavelengths, fwhm) -> None:
-    for i in range(dst.count):
-        if band_names is not None:
-            dst.set_band_description(i + 1, str(band_names[i]))
-        if wavelengths is not None:
-            tags = {"wavelength": f"{wavelengths[i]:.4f}", "wavelength_units": "Nanometers"}
-            if fwhm is not None:
-                tags["fwhm"] = f"{fwhm[i]:.4f}"
-            dst.update_tags(i + 1, **tags)
-    if wavelengths is not None:
-        envi = {"wavelength": "{" + ", ".join(f"{v:.4f}" for v in wavelengths) + "}",
-                "wavelength_units": "Nanometers"}
-        if fwhm is not None:
-            envi["fwhm"] = "{" + ", ".join(f"{v:.4f}" for v in fwhm) + "}"
-        dst.update_tags(ns="ENVI", **envi)
