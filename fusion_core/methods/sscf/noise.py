@@ -19,7 +19,7 @@ noise, and the LR residual is shrunk by the share of it that is noise.
      sampling error grows as ``1 / Σ k²`` (large PSFs) and with few LR pixels.
 
   The cross-sensor value is used where it is below the factor-analysis one by more than twice
-  its sampling error, the factor-analysis one elsewhere (or the cross-sensor one alone when
+  its error (sampling error of the residual variance and error of the subtracted HSI noise), the factor-analysis one elsewhere (or the cross-sensor one alone when
   there are too few bands for a factor analysis).
 """
 
@@ -37,6 +37,8 @@ MAX_SAMPLES = 20000
 _NEIGHBOURS = 2
 _COMPONENTS = 5
 _CROSS_COMPONENTS = 20
+#: Relative error of the propagated HSI noise variance (the HSI noise std is known to ~10 %).
+_PROPAGATED_ERROR = 0.2
 _FA_ITERS = 300
 
 
@@ -143,5 +145,5 @@ def msi_noise_std(
     # Factor-analysis bound; the cross-sensor one replaces it where it is clearly smaller.
     hp = pixel_samples(_high_pass(hr_msi.double()))
     fa = _factor_noise(hp - hp.mean(1, keepdim=True), n_factors)
-    spread = 2.0 * var * (2.0 / dof) ** 0.5 / gain
+    spread = 2.0 * torch.hypot(var * (2.0 / dof) ** 0.5, _PROPAGATED_ERROR * propagated) / gain
     return torch.where(cross + spread < fa, cross, fa).sqrt()

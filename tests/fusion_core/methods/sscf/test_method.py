@@ -1,0 +1,123 @@
+"""SSCF, the default method: contract, options, cancel, and quality against the baselines."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import scipy.io as sio
+import torch
+
+from fusion_core.baselines import bicubic_upsample
+from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair
+from fusion_core.errors import Cancelled, InputError
+from fusion_core.methods import load_method
+from fusion_core.methods.base import FusionConfig
+from fusion_core.methods.sscf import SSCF
+from fusion_core.methods.sscf.mapping import ridge_fusion
+from fusion_core.methods.sscf.method import resolve_settings
+from fusion_core.metrics import psnr, sam
+from fusion_core.progress import Progress
+from fusion_core.srf import read_srf_csv
+
+
+def fuse(lr, hr, model, device="cpu", progress=None, preset="fast", **options):
+    config = FusionConfig(preset=preset, device=torch.device(device), options=options)
+    return SSCF().fuse(lr.to(device), hr.to(device), model, config, progress or Progress())
+
+
+def test_is_method_zero_of_the_catalog():
+    assert isinstance(load_method(0), SSCF)
+    assert SSCF.name == "sscf"
+
+
+def test_output_shape_dtype_and_device(wald_pair, device):
+    _, lr, hr, model = wald_pair
+    out = fuse(lr, hr, model, device=str(device))
+    assert out.shape == (lr.shape[0], *hr.shape[1:])
+    assert out.dtype == lr.dtype and out.device.type == device.type
+    assert torch.isfinite(out).all()
+
+
+def test_beats_bicubic_and_ridge_on_a_small_pair_in_seconds(wald_pair):
+    ref, lr, hr, model = wald_pair
+    start = time.perf_counter()
+    out = fuse(lr, hr, model).numpy()
+    assert time.perf_counter() - start < 10.0
+    bicubic = bicubic_upsample(lr, 4).numpy()
+    ridge = ridge_fusion(lr, hr, model.psf, 4).numpy()
+    assert psnr(ref, out) > psnr(ref, ridge) + 0.2 > psnr(ref, bicubic) + 5.0
+    assert sam(ref, out) < sam(ref, ridge)
+
+
+def test_reports_progress_to_the_end_and_logs(wald_pair):
+    _, lr, hr, model = wald_pair
+    seen, logs = [], []
+    fuse(lr, hr, model, progress=Progress(lambda pct, msg: seen.append(pct), log=logs.append))
+    assert seen[-1] == pytest.approx(100.0)
+    assert seen == sorted(seen)
+    assert any("subspace" in line for line in logs)
+
+
+def test_cancel_stops_the_run(wald_pair):
+    _, lr, hr, model = wald_pair
+    with pytest.raises(Cancelled):
+        fuse(lr, hr, model, progress=Progress(is_cancelled=lambda: True))
+
+
+def test_options_are_checked():
+    assert resolve_settings("fast", {"cg_iters": 5}).cg_iters == 5
+    assert resolve_settings("paper", {}).cg_iters > resolve_settings("fast", {}).cg_iters
+    with pytest.raises(InputError, match="Unknown SSCF option.*valid options are align"):
+        resolve_settings("fast", {"iterations": 3})
+    with pytest.raises(InputError, match="align must be true or false"):
+        resolve_settings("fast", {"align": "yes"})
+    with pytest.raises(InputError, match="must not be negative"):
+        resolve_settings("fast", {"smoothness": -1})
+
+
+def test_mismatched_sizes_are_rejected(wald_pair):
+    _, lr, hr, model = wald_pair
+    with pytest.raises(InputError, match="crop both to the same ground extent"):
+        fuse(lr, hr[:, :-4], model)
+    with pytest.raises(InputError, match="does not match the input rasters"):
+        fuse(lr[:-1], hr, model)
+
+
+def test_noisy_pair_with_a_large_motion_psf(scene):
+    from fusion_core.degradation import motion_psf
+
+    from .conftest import gaussian_srf
+
+    model = DegradationModel(4, motion_psf(9, 6.0, 30.0, width_fwhm=2.0),
+                             gaussian_srf(scene.wavelengths_nm), scene.wavelengths_nm)
+    lr, hr = simulate_pair(scene.cube, model, snr_db=30.0, seed=1)
+    lr, hr = torch.from_numpy(lr), torch.from_numpy(hr)
+    out = fuse(lr, hr, model).numpy()
+    ref = scene.cube.astype(np.float64)
+    assert psnr(ref, out) > psnr(ref, ridge_fusion(lr, hr, model.psf, 4).numpy()) + 0.5
+
+
+def _jasper_pair(shared: "Path", scale: int):
+    mat = sio.loadmat(shared / "jasper_ridge_aviris_100x100x198.mat")
+    cube = np.clip(mat["cube"].astype(np.float64), 0.0, None).transpose(2, 0, 1)
+    cube /= cube.max()
+    wl = mat["wavelengths_nm"].ravel()
+    table = read_srf_csv(shared / "srf" / "srf_sentinel2a_msi.csv")
+    table = table.select([b for b in table.band_names if b != "B10"])
+    srf = np.column_stack([np.interp(wl, table.wavelengths, col, left=0.0, right=0.0)
+                           for col in table.responses.T])
+    model = DegradationModel(scale, sensor_psf(scale, float(scale), size=scale), srf, wl)
+    lr, hr = simulate_pair(cube, model)
+    return cube, torch.from_numpy(lr), torch.from_numpy(hr), model
+
+
+def test_jasper_ridge_beats_bicubic_and_ridge(shared_data):
+    ref, lr, hr, model = _jasper_pair(shared_data, 4)
+    out = fuse(lr, hr, model).numpy()
+    ridge = ridge_fusion(lr, hr, model.psf, 4).numpy()
+    assert psnr(ref, ridge) == pytest.approx(44.9, abs=0.2)  # the reference figure
+    assert psnr(ref, out) > psnr(ref, ridge) + 1.0
+    assert psnr(ref, bicubic_upsample(lr, 4).numpy()) < 26.0
+    assert sam(ref, out) < sam(ref, ridge)

@@ -1,0 +1,62 @@
+"""Noise estimates of the LR-HSI and the HR-MSI against noise of known level."""
+
+import numpy as np
+import pytest
+import torch
+
+from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair, spatial_degrade
+from fusion_core.methods.sscf.noise import hsi_noise_std, msi_noise_std
+
+from .conftest import gaussian_srf
+
+
+def _low_rank_cube(bands: int, size: int, rank: int = 4, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    spectra = np.cumsum(rng.standard_normal((bands, rank)), axis=0) / np.sqrt(bands) + 1.0
+    abund = rng.uniform(0.0, 1.0, (rank, size, size))
+    return np.einsum("cr,rhw->chw", spectra, abund)
+
+
+def test_hsi_noise_recovers_known_band_levels():
+    rng = np.random.default_rng(1)
+    cube = _low_rank_cube(60, 40)
+    sigma = np.linspace(0.005, 0.03, 60)
+    noisy = cube + sigma[:, None, None] * rng.standard_normal(cube.shape)
+    est = hsi_noise_std(torch.from_numpy(noisy)).numpy()
+    assert np.median(est / sigma) == pytest.approx(1.0, rel=0.1)
+    assert np.all((est / sigma > 0.7) & (est / sigma < 1.4))
+
+
+def test_hsi_noise_of_a_clean_low_rank_cube_is_negligible():
+    cube = _low_rank_cube(60, 40)
+    est = hsi_noise_std(torch.from_numpy(cube)).numpy()
+    assert est.max() < 1e-6 * cube.std()
+
+
+def _msi_case(cube, wavelengths, snr_db):
+    model = DegradationModel(4, sensor_psf(4, 4.0), gaussian_srf(wavelengths), wavelengths)
+    lr, hr = simulate_pair(cube, model, snr_db=snr_db, seed=3)
+    clean = simulate_pair(cube, model)[1]
+    lr, hr = torch.from_numpy(lr).double(), torch.from_numpy(hr).double()
+    lr_msi = spatial_degrade(hr[None], model.psf, 4)[0]
+    est = msi_noise_std(hr, lr_msi, lr, hsi_noise_std(lr), torch.from_numpy(model.srf),
+                        float((model.psf ** 2).sum()))
+    true = (hr.numpy() - clean).reshape(hr.shape[0], -1).std(axis=1)
+    return est.numpy(), true, clean.reshape(clean.shape[0], -1).std(axis=1)
+
+
+def test_msi_noise_is_found_at_30_db(scene):
+    est, true, _ = _msi_case(scene.cube, scene.wavelengths_nm, 30.0)
+    assert np.all((est / true > 0.6) & (est / true < 1.5))
+
+
+def test_msi_noise_of_an_exactly_simulated_pair_is_negligible():
+    wavelengths = np.linspace(420.0, 2450.0, 60)
+    est, _, signal = _msi_case(_low_rank_cube(60, 48).astype(np.float32), wavelengths, None)
+    assert np.all(est < 1e-3 * signal)
+
+
+def test_msi_noise_of_a_clean_msi_stays_well_below_30_db_noise(scene):
+    est, _, _ = _msi_case(scene.cube, scene.wavelengths_nm, None)
+    _, true30, _ = _msi_case(scene.cube, scene.wavelengths_nm, 30.0)
+    assert np.all(est < 0.7 * true30)
