@@ -1,8 +1,9 @@
 """Benchmark fusion methods on real scenes under Wald's protocol; append rows to a JSON file.
 
-Each row: scene, ratio, method, preset, degradation (``estimated``: blind, from the pair, as
-users run it; ``true``: the simulation's PSF/SRF, the oracle), PSNR, SAM, ERGAS, CC, RMSE,
-wall time (estimation included) and device. ``python benchmarks/report.py`` turns the JSON files
+Each row: scene, ratio, method (a classical baseline of :mod:`benchmarks.baselines` or a
+:data:`fusion_core.methods.CATALOG` id), preset, degradation (``estimated``: blind, from the
+pair, as users run it; ``true``: the simulation's PSF/SRF, the oracle), PSNR, SAM, ERGAS, CC,
+RMSE, wall time (estimation included) and device. ``python benchmarks/report.py`` turns the JSON files
 into ``benchmarks/RESULTS.md``.
 
 Example:
@@ -25,17 +26,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.baselines import BASELINES, run_baseline  # noqa: E402
 from benchmarks.scenes import SCENES, load_scene, wald_pair  # noqa: E402
-from fusion_core.baselines import bicubic_upsample  # noqa: E402
 from fusion_core.device import resolve_device, seed_everything  # noqa: E402
 from fusion_core.estimation import estimate_degradation  # noqa: E402
 from fusion_core.methods import CATALOG, load_method  # noqa: E402
 from fusion_core.methods.base import FusionConfig  # noqa: E402
 from fusion_core.metrics import quality_metrics  # noqa: E402
 from fusion_core.progress import Progress  # noqa: E402
-
-BASELINES = ("bicubic",)
-
 
 def machine() -> str:
     """A short description of where the numbers were measured."""
@@ -55,18 +53,18 @@ def run_one(method: str, preset: str, degradation: str, pair, device: torch.devi
     """Fuse one simulated pair; return metrics and timings."""
     t0 = time.perf_counter()
     lr = torch.from_numpy(pair.lr_hsi).to(device)
-    if method == "bicubic":
-        fused = bicubic_upsample(lr, pair.scale)
+    hr = torch.from_numpy(pair.hr_msi).to(device)
+    if degradation == "estimated":
+        model = estimate_degradation(pair.lr_hsi, pair.hr_msi, pair.scale,
+                                     hsi_wavelengths=pair.model.hsi_wavelengths)
     else:
-        if degradation == "estimated":
-            model = estimate_degradation(pair.lr_hsi, pair.hr_msi, pair.scale,
-                                         hsi_wavelengths=pair.model.hsi_wavelengths)
-        else:
-            model = pair.model
+        model = pair.model
+    if method in BASELINES:
+        fused = run_baseline(method, lr, hr, model)
+    else:
         seed_everything(seed)
         config = FusionConfig(preset=preset, device=device, seed=seed)
-        fused = load_method(method).fuse(lr, torch.from_numpy(pair.hr_msi).to(device), model,
-                                         config, Progress())
+        fused = load_method(method).fuse(lr, hr, model, config, Progress())
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
@@ -77,8 +75,8 @@ def run_one(method: str, preset: str, degradation: str, pair, device: torch.devi
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ids = [e.id for e in CATALOG]
-    parser.add_argument("--methods", default="bicubic," + ",".join(ids),
-                        help=f"comma-separated: {', '.join(BASELINES + tuple(ids))}")
+    parser.add_argument("--methods", default=",".join(list(BASELINES) + ids),
+                        help=f"comma-separated: {', '.join(list(BASELINES) + ids)}")
     parser.add_argument("--presets", default="fast")
     parser.add_argument("--scenes", default=",".join(SCENES))
     parser.add_argument("--scales", default="4,8")
@@ -99,7 +97,7 @@ def main() -> int:
             pair = wald_pair(scene, scale)
             for method in args.methods.split(","):
                 presets = ("-",) if method in BASELINES else args.presets.split(",")
-                degr = ("-",) if method in BASELINES else degradations
+                degr = ("-",) if method == "bicubic" else degradations
                 for preset in presets:
                     for deg in degr:
                         result = run_one(method, preset, deg, pair, device, args.seed)
