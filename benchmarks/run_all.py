@@ -1,0 +1,43 @@
+"""`make benchmark`: every committed figure that runs in reasonable time on a 2-core CPU.
+
+1. the seed-methods benchmark: classical baselines and every catalogue method (fast preset),
+   blind, on all scenes at r = 4 and 8, plus the default method with the true PSF/SRF (oracle);
+2. the estimation speed/accuracy benchmark;
+3. RESULTS.md rendered from the JSON rows.
+
+The paper schedules of the deep methods (hours each) and the 3000×3000 large scene are separate
+commands (see benchmarks/README.md). Results go to benchmarks/results/*.json, one file per
+device, replaced on each run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+
+
+def run(*args: str) -> None:
+    print("+", " ".join(args), flush=True)
+    subprocess.run([PY, *args], check=True, cwd=HERE.parent)
+
+
+def main() -> int:
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    out = HERE / "results" / f"seed_methods_fast_{device}.json"
+    out.unlink(missing_ok=True)
+    run("benchmarks/run_methods.py", "--methods", "bicubic,ridge,glp_hs,sscf,udaln,m2unet,stable_vae",
+        "--out", str(out))
+    run("benchmarks/run_methods.py", "--methods", "sscf", "--degradation", "true", "--out", str(out))
+    run("benchmarks/estimation_speed.py")
+    run("benchmarks/report.py")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
