@@ -11,7 +11,7 @@ from ...degradation import DegradationModel, spatial_degrade
 from ...errors import InputError
 from ...progress import Progress
 from ..base import PRESETS, FusionConfig, FusionMethod
-from .alignment import Alignment, estimate_alignment, noise_gains, warp
+from .alignment import Alignment, estimate_alignment, noise_gains, recentre_psf, warp
 from .mapping import apply_local_map, fit_local_map, fit_ridge_map
 from .noise import hsi_noise_std, msi_noise_std
 from .solver import consistency_correction
@@ -26,6 +26,10 @@ class SSCFSettings:
 
     Attributes:
         align: estimate and apply the relative shift/blur of the HR-MSI (real sensor pairs).
+        hsi_geometry: put the result on the HSI's geometry even when the model's PSF is off
+            centre: the PSF is re-centred and the HR-MSI moved by its offset instead. By default
+            the result follows the model, whose off-centre PSF (e.g. a blind estimate across
+            misregistered sensors) keeps it on the HR-MSI's geometry.
         local: add the local (guided) spectral map of the residual.
         local_radius: window radius of the local map, in LR pixels.
         local_eps: ridge of the local map relative to the guide's local variance.
@@ -35,6 +39,7 @@ class SSCFSettings:
     """
 
     align: bool = True
+    hsi_geometry: bool = False
     local: bool = True
     local_radius: int = 2
     local_eps: float = 1e-4
@@ -117,14 +122,19 @@ class SSCF(FusionMethod):
     ) -> torch.Tensor:
         settings = resolve_settings(config.preset, config.options)
         _check_inputs(lr_hsi, hr_msi, model)
-        r, psf = model.scale, model.psf
+        r = model.scale
         y = lr_hsi.double()
         z = hr_msi.double()
+        psf, alignment = model.psf, Alignment()
+        if settings.hsi_geometry:
+            psf, alignment = recentre_psf(model.psf, model.psf_offset)
 
         progress.update(0.0, "Estimating the noise of the LR-HSI")
         sigma_y = hsi_noise_std(y)
         progress.update(0.05, "Aligning the HR-MSI to the HSI")
-        alignment = estimate_alignment(y, z, psf, model.srf, r) if settings.align else Alignment()
+        if settings.align:
+            alignment = alignment.then(estimate_alignment(
+                y, warp(z, alignment.dy, alignment.dx, 0.0), psf, model.srf, r))
         if not alignment.is_identity:
             z = warp(z, alignment.dy, alignment.dx, alignment.blur)
             progress.info(

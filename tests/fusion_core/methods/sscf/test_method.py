@@ -10,7 +10,7 @@ import scipy.io as sio
 import torch
 
 from fusion_core.baselines import bicubic_upsample
-from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair
+from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair, spatial_degrade
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.methods import load_method
 from fusion_core.methods.base import FusionConfig
@@ -121,3 +121,15 @@ def test_jasper_ridge_beats_bicubic_and_ridge(shared_data):
     assert psnr(ref, out) > psnr(ref, ridge) + 1.0
     assert psnr(ref, bicubic_upsample(lr, 4).numpy()) < 26.0
     assert sam(ref, out) < sam(ref, ridge)
+
+
+def test_real_hyperion_ali_pair_beats_ridge_clearly(shared_data):
+    mat = sio.loadmat(shared_data / "paris_hyperion_ali_real.mat")
+    ref = mat["hs_ms_HS"].astype(np.float64).transpose(2, 0, 1)
+    ali = torch.from_numpy(mat["hs_ms_MS"].astype(np.float32).transpose(2, 0, 1))
+    model = DegradationModel(3, sensor_psf(3, 3.0, size=5), mat["ali_srf_on_hs_bands"].T)
+    lr = spatial_degrade(torch.from_numpy(ref)[None], model.psf, 3)[0].float()
+    out = fuse(lr, ali, model).numpy()
+    ridge = ridge_fusion(lr, ali, model.psf, 3).numpy()
+    assert psnr(ref, ridge) == pytest.approx(28.6, abs=0.2)  # the reference figure
+    assert psnr(ref, out) > psnr(ref, ridge) + 2.0
