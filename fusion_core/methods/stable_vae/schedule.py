@@ -71,7 +71,7 @@ PRESET_SCHEDULES: dict[str, StableVAESchedule] = {
     # Starts from the given degradation model, refined at a tenth of the rate; same stages and
     # weights, fewer iterations. Well under a minute for a 100×100×198 scene on a CPU.
     "fast": StableVAESchedule(
-        em_iters=400, finetune_iters=200,
+        em_iters=800, finetune_iters=200,
         lr_fusion=1e-3, lr_degradation=1e-4, lr_finetune=5e-3,
         em_milestones=(), finetune_milestones=(25, 45, 65, 85, 105, 125, 145, 165), gamma=0.5,
         init_from_model=True, **PAPER_WEIGHTS,
