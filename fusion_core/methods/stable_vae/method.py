@@ -51,6 +51,11 @@ class StableVAE(FusionMethod):
       degraded against the HR-MSI spatially degraded
       (:func:`~fusion_core.losses.cross_degradation_loss`); the authors' code compares
       SRF(PSF(Z)) with PSF(SRF(Z)), which is identically zero for linear operators.
+    * E-step: the degradation update uses the decoded mean at high resolution, where the
+      authors' code uses one draw. The L1 training drives the standard deviation to zero, so
+      the two agree once training has started, and on a CPU drawing the C × H × W normal
+      numbers cost more than the rest of an iteration. The fusion module's own loss keeps the
+      draw (it is over the LR pixels only).
     * No KL term: neither the supplement's losses nor the authors' code have one.
     * One scene, no training set: the authors pretrain on 16 CAVE images and fine-tune on each
       test image. Here both stages run on the input pair, which is all an unsupervised method
@@ -81,7 +86,7 @@ class StableVAE(FusionMethod):
         "each HR-MSI pixel to endmember abundances and decodes a spectrum, while a Gaussian PSF "
         "and a Gaussian-mixture SRF are estimated in the same EM-style loop, each guiding the "
         "other; the decoders are then fine-tuned alone. 'fast' starts from the estimated "
-        "degradation and takes well under a minute on a CPU for a 100×100 window; 'paper' "
+        "degradation and takes about a minute on a CPU for a 100×100 window; 'paper' "
         "estimates it from the paper's initialisation with the authors' schedule."
     )
 
@@ -111,7 +116,8 @@ class StableVAE(FusionMethod):
 
         self.last_degradation = _learned_model(spa, spe, model, config.preset, results)
         with torch.no_grad():
-            return vae(z)[0][0]
+            mean, _ = vae(z)
+        return mean[0]
 
 
 def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[nn.Module, nn.Module]:

@@ -69,7 +69,7 @@ PRESET_SCHEDULES: dict[str, StableVAESchedule] = {
         init_from_model=False, **PAPER_WEIGHTS,
     ),
     # Starts from the given degradation model, refined at a tenth of the rate; same stages and
-    # weights, fewer iterations. Well under a minute for a 100×100×198 scene on a CPU.
+    # weights, fewer iterations. About a minute for a 100×100×198 scene on one CPU core.
     "fast": StableVAESchedule(
         em_iters=800, finetune_iters=200,
         lr_fusion=1e-3, lr_degradation=1e-4, lr_finetune=5e-3,
