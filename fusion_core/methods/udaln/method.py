@@ -172,6 +172,6 @@ def _learned_model(
         diagnostics={
             "estimator": "udaln",
             "preset": preset,
-            "final_losses": {res.name: float(res.final_loss) for res in results},
+            "final_losses": {res.name: res.final_loss for res in results if res.history},
         },
     )
