@@ -27,7 +27,7 @@ import torch
 from .errors import FusionError, InputError
 from .progress import Progress
 
-__all__ = ["AdamSettings", "Stage", "StageResult", "run_stages", "linear_decay"]
+__all__ = ["AdamSettings", "Stage", "StageResult", "run_stages", "linear_decay", "decay_after", "step_decay"]
 
 #: Longest stretch of compute between two progress reports (seconds); cancel is checked every
 #: iteration regardless.
@@ -191,3 +191,13 @@ def _finite(loss: torch.Tensor, prefix: str, step: int) -> float:
             "Lower the learning rate or check the inputs for NaN or extreme values."
         )
     return value
+
+
+def decay_after(iterations: int, fraction: float) -> Callable[[int], float]:
+    """:func:`linear_decay` starting after ``fraction`` (0–1) of the stage's iterations."""
+    return linear_decay(iterations, int(round(fraction * iterations)))
+
+
+def step_decay(milestones: tuple[int, ...], gamma: float) -> Callable[[int], float]:
+    """Factor ``gamma ** (number of milestones <= iteration)`` (torch's MultiStepLR)."""
+    return lambda iteration: gamma ** sum(iteration >= m for m in milestones)

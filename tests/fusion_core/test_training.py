@@ -8,7 +8,7 @@ import torch
 from fusion_core.device import seed_everything
 from fusion_core.errors import Cancelled, FusionError, InputError
 from fusion_core.progress import Progress
-from fusion_core.training import AdamSettings, Stage, linear_decay, run_stages
+from fusion_core.training import AdamSettings, Stage, decay_after, linear_decay, run_stages, step_decay
 
 
 def quadratic_stage(name: str, target: float, iterations: int = 100, **kwargs) -> tuple[Stage, torch.Tensor]:
@@ -144,3 +144,13 @@ def test_runs_on_the_parameters_device(device):
     run_stages([stage], Progress())
 
     assert w.device.type == device.type and w.detach().min().item() > 0.9
+
+
+def test_step_decay_halves_at_each_milestone():
+    factor = step_decay((25, 45), 0.5)
+    assert [factor(i) for i in (0, 24, 25, 44, 45, 500)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_decay_after_starts_at_the_given_fraction():
+    factor = decay_after(10, 0.5)
+    assert factor(4) == 1.0 and factor(5) < 1.0 and factor(9) > 0.0

@@ -4,7 +4,7 @@ prior, coordinated with an explicit degradation estimate in an EM-style loop."""
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .method import StableVAE
 from .networks import AbundanceEncoder, SpectralDecoder, VAEFusion, decoder_width
-from .schedule import PRESET_SCHEDULES, StableVAESchedule, resolve_schedule, step_decay
+from .schedule import PRESET_SCHEDULES, StableVAESchedule, resolve_schedule
 
 __all__ = [
     "StableVAE",
@@ -17,5 +17,4 @@ __all__ = [
     "PRESET_SCHEDULES",
     "StableVAESchedule",
     "resolve_schedule",
-    "step_decay",
 ]

@@ -11,13 +11,13 @@ from ...degradation import DegradationModel, spatial_degrade, spectral_degrade
 from ...device import seed_everything
 from ...losses import cross_degradation_loss, l1_loss
 from ...progress import Progress
-from ...training import AdamSettings, Stage, StageResult, run_stages
+from ...training import AdamSettings, Stage, run_stages, step_decay
 from ..base import FusionConfig, FusionMethod
+from ..common import learned_model, window_scale
 from ..udaln import SpaDnet, SpeDnet, srf_support
-from ..udaln.method import _scale  # shared window check; see the report on moving it to base
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .networks import VAEFusion
-from .schedule import StableVAESchedule, resolve_schedule, step_decay
+from .schedule import StableVAESchedule, resolve_schedule
 
 __all__ = ["StableVAE"]
 
@@ -102,7 +102,7 @@ class StableVAE(FusionMethod):
         progress: Progress,
     ) -> torch.Tensor:
         schedule = resolve_schedule(config.preset, config.options)
-        scale = _scale(lr_hsi, hr_msi)
+        scale = window_scale(lr_hsi, hr_msi)
         model.check_compatible(lr_hsi.shape[0], hr_msi.shape[0], scale)
         seed_everything(config.seed)
         device = lr_hsi.device
@@ -114,7 +114,8 @@ class StableVAE(FusionMethod):
 
         results = run_stages(_stages(vae, spa, spe, y, z, schedule), progress, label="Stable VAE")
 
-        self.last_degradation = _learned_model(spa, spe, model, config.preset, results)
+        self.last_degradation = learned_model(spa.psf, spe.srf, spa.scale, model, "stable_vae",
+                                              config.preset, results)
         with torch.no_grad():
             mean, _ = vae(z)
         return mean[0]
@@ -171,20 +172,3 @@ def _stages(vae: VAEFusion, spa: nn.Module, spe: nn.Module, y: torch.Tensor, z: 
               AdamSettings(lr=s.lr_finetune), step_decay(s.finetune_milestones, s.gamma),
               weight=1.0 * s.finetune_iters),
     ]
-
-
-def _learned_model(spa: nn.Module, spe: nn.Module, given: DegradationModel, preset: str,
-                   results: list[StageResult]) -> DegradationModel:
-    """The PSF and SRF the coordination loop ended with, as a degradation model of the window."""
-    with torch.no_grad():
-        psf = spa.psf.detach().cpu().double().numpy()
-        srf = spe.srf.detach().cpu().double().numpy()
-    return DegradationModel(
-        scale=spa.scale, psf=psf, srf=srf,
-        hsi_wavelengths=given.hsi_wavelengths, msi_band_names=given.msi_band_names,
-        diagnostics={
-            "estimator": "stable_vae",
-            "preset": preset,
-            "final_losses": {res.name: float(res.final_loss) for res in results},
-        },
-    )

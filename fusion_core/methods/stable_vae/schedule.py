@@ -7,12 +7,12 @@ authors' step decay: multiplied by ``gamma`` at each milestone (iteration number
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping
 
-from ...errors import InputError
+from ..common import resolve_preset
 
-__all__ = ["StableVAESchedule", "PRESET_SCHEDULES", "resolve_schedule", "step_decay"]
+__all__ = ["StableVAESchedule", "PRESET_SCHEDULES", "resolve_schedule"]
 
 
 @dataclass(frozen=True)
@@ -79,55 +79,6 @@ PRESET_SCHEDULES: dict[str, StableVAESchedule] = {
 }
 
 
-def step_decay(milestones: tuple[int, ...], gamma: float) -> Callable[[int], float]:
-    """Learning-rate factor ``gamma ** (number of milestones <= iteration)`` (torch's MultiStepLR)."""
-    return lambda iteration: gamma ** sum(iteration >= m for m in milestones)
-
-
 def resolve_schedule(preset: str, options: Mapping[str, Any]) -> StableVAESchedule:
-    """The preset's schedule with ``options`` applied.
-
-    Raises:
-        InputError: unknown preset, unknown option key (the message lists the valid ones) or a
-            value of the wrong type or range.
-    """
-    if preset not in PRESET_SCHEDULES:
-        raise InputError(
-            f"Unknown preset {preset!r} for the stable VAE method: choose one of "
-            f"{', '.join(PRESET_SCHEDULES)}."
-        )
-    base = PRESET_SCHEDULES[preset]
-    valid = [f.name for f in fields(StableVAESchedule)]
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise InputError(
-            f"Unknown stable VAE option(s) {', '.join(unknown)}; valid options are {', '.join(valid)}."
-        )
-    defaults = asdict(base)
-    return replace(base, **{k: _checked(k, v, defaults[k]) for k, v in options.items()})
-
-
-def _checked(key: str, value: Any, default: Any) -> Any:
-    """``value`` in the type of ``default``, or InputError saying what was expected."""
-    def fail(expected: str) -> InputError:
-        return InputError(f"Stable VAE option {key} must be {expected}, got {value!r}.")
-
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise fail("true or false")
-        return value
-    if isinstance(default, tuple):
-        if not isinstance(value, (list, tuple)) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
-        ):
-            raise fail("a list of iteration numbers >= 0")
-        return tuple(sorted(value))
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise fail("a whole number >= 0")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise fail("a number >= 0")
-    if key.startswith("lr") and value == 0:
-        raise fail("a positive learning rate")
-    return float(value)
+    """The preset's schedule with ``options`` applied (see :func:`..common.resolve_preset`)."""
+    return resolve_preset(PRESET_SCHEDULES, preset, options, "stable VAE")

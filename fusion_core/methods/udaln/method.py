@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 
 from ...degradation import DegradationModel
 from ...device import seed_everything
-from ...errors import InputError
 from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
-from ...training import AdamSettings, Stage, StageResult, linear_decay, run_stages
+from ...training import AdamSettings, Stage, decay_after, run_stages
 from ..base import FusionConfig, FusionMethod
+from ..common import learned_model, window_scale
 from .networks import SpaDnet, SpeDnet, SpeUnet, gaussian_srf, srf_support
 from .schedule import UDALNSchedule, resolve_schedule
 
@@ -75,7 +75,7 @@ class UDALN(FusionMethod):
         progress: Progress,
     ) -> torch.Tensor:
         schedule = resolve_schedule(config.preset, config.options)
-        scale = _scale(lr_hsi, hr_msi)
+        scale = window_scale(lr_hsi, hr_msi)
         model.check_compatible(lr_hsi.shape[0], hr_msi.shape[0], scale)
         seed_everything(config.seed)
         device = lr_hsi.device
@@ -87,21 +87,10 @@ class UDALN(FusionMethod):
 
         results = run_stages(_stages(spa, spe, up, y, z, schedule), progress, label="UDALN")
 
-        self.last_degradation = _learned_model(spa, spe, model, config.preset, results)
+        self.last_degradation = learned_model(spa.psf, spe.srf, spa.scale, model, "udaln",
+                                              config.preset, results)
         with torch.no_grad():
             return up(z)[0]
-
-
-def _scale(lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> int:
-    """The integer ratio between the two windows; InputError when they do not nest."""
-    (_, h, w), (_, big_h, big_w) = lr_hsi.shape, hr_msi.shape
-    scale = big_h // h if h else 0
-    if scale < 1 or big_h != scale * h or big_w != scale * w:
-        raise InputError(
-            f"The HR-MSI window ({big_h}×{big_w}) is not an integer multiple of the LR-HSI window "
-            f"({h}×{w}) with the same ratio along both axes: pass windows that nest exactly."
-        )
-    return scale
 
 
 def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[SpaDnet, SpeDnet]:
@@ -141,37 +130,12 @@ def _stages(
     # Progress weights: per-iteration cost relative to one SpeUnet pass over the LR-HSI pixels.
     return [
         Stage("degradation", [spa.weight, spe.weight], loss1, s.stage1_iters,
-              AdamSettings(lr=s.lr_stage1), _decay(s.stage1_iters, s.decay_stage1), project,
+              AdamSettings(lr=s.lr_stage1), decay_after(s.stage1_iters, s.decay_stage1), project,
               weight=0.2 * s.stage1_iters),
         Stage("spectral map", list(up.parameters()), loss2, s.stage2_iters,
-              AdamSettings(lr=s.lr_stage2), _decay(s.stage2_iters, s.decay_stage2),
+              AdamSettings(lr=s.lr_stage2), decay_after(s.stage2_iters, s.decay_stage2),
               weight=1.0 * s.stage2_iters),
         Stage("refinement", [spa.weight, spe.weight, *up.parameters()], loss_all, s.stage3_iters,
-              AdamSettings(lr=s.lr_stage3), _decay(s.stage3_iters, s.decay_stage3), project,
+              AdamSettings(lr=s.lr_stage3), decay_after(s.stage3_iters, s.decay_stage3), project,
               weight=(2 * r * r + 1) * s.stage3_iters),
     ]
-
-
-def _decay(iterations: int, fraction: float) -> Callable[[int], float]:
-    return linear_decay(iterations, int(round(fraction * iterations)))
-
-
-def _learned_model(
-    spa: SpaDnet, spe: SpeDnet, given: DegradationModel, preset: str, results: list[StageResult]
-) -> DegradationModel:
-    """The PSF and SRF UDALN ended with, as a degradation model of the window."""
-    with torch.no_grad():
-        psf = spa.psf.detach().cpu().double().numpy()
-        srf = spe.srf.detach().cpu().double().numpy()
-    return DegradationModel(
-        scale=spa.scale,
-        psf=psf,
-        srf=srf,
-        hsi_wavelengths=given.hsi_wavelengths,
-        msi_band_names=given.msi_band_names,
-        diagnostics={
-            "estimator": "udaln",
-            "preset": preset,
-            "final_losses": {res.name: res.final_loss for res in results if res.history},
-        },
-    )

@@ -7,10 +7,10 @@ SpaDnet and SpeDnet start from the given degradation model or from the paper's i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ...errors import InputError
+from ..common import resolve_preset
 
 __all__ = ["UDALNSchedule", "PRESET_SCHEDULES", "resolve_schedule"]
 
@@ -67,42 +67,5 @@ PRESET_SCHEDULES: dict[str, UDALNSchedule] = {
 
 
 def resolve_schedule(preset: str, options: Mapping[str, Any]) -> UDALNSchedule:
-    """The preset's schedule with ``options`` applied.
-
-    Raises:
-        InputError: unknown preset, unknown option key (the message lists the valid ones) or a
-            value of the wrong type or range.
-    """
-    if preset not in PRESET_SCHEDULES:
-        raise InputError(
-            f"Unknown preset {preset!r} for UDALN: choose one of {', '.join(PRESET_SCHEDULES)}."
-        )
-    base = PRESET_SCHEDULES[preset]
-    valid = [f.name for f in fields(UDALNSchedule)]
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise InputError(
-            f"Unknown UDALN option(s) {', '.join(unknown)}; valid options are {', '.join(valid)}."
-        )
-    defaults = asdict(base)
-    return replace(base, **{k: _checked(k, v, defaults[k]) for k, v in options.items()})
-
-
-def _checked(key: str, value: Any, default: Any) -> Any:
-    """``value`` converted to the type of ``default``, or InputError saying what was expected."""
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise InputError(f"UDALN option {key} must be true or false, got {value!r}.")
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InputError(f"UDALN option {key} must be a whole number >= 0, got {value!r}.")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"UDALN option {key} must be a number, got {value!r}.")
-    value = float(value)
-    if key.startswith("decay") and not 0.0 <= value <= 1.0:
-        raise InputError(f"UDALN option {key} is a fraction of the stage: give 0 to 1, got {value}.")
-    if key.startswith("lr") and value <= 0.0:
-        raise InputError(f"UDALN option {key} must be a positive learning rate, got {value}.")
-    return value
+    """The preset's schedule with ``options`` applied (see :func:`..common.resolve_preset`)."""
+    return resolve_preset(PRESET_SCHEDULES, preset, options, "UDALN")

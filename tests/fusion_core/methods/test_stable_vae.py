@@ -17,7 +17,7 @@ from fusion_core.degradation import DegradationModel, psf_fwhm
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.methods.base import FusionConfig
 from fusion_core.methods.stable_vae import (GaussianMixtureSRF, GaussianPSF, StableVAE, VAEFusion,
-                                            decoder_width, resolve_schedule, step_decay)
+                                            decoder_width, resolve_schedule)
 from fusion_core.metrics import psnr, sam
 from fusion_core.progress import Progress
 
@@ -112,11 +112,6 @@ def test_mixture_srf_covers_each_bands_support():
     srf = GaussianMixtureSRF.from_support(support).srf.detach().numpy()
     np.testing.assert_allclose(srf.sum(axis=0), 1.0, rtol=1e-5)
     assert srf[support].sum() / 2 > 0.9  # most of each column's mass on its support
-
-
-def test_step_decay_halves_at_each_milestone():
-    factor = step_decay((25, 45), 0.5)
-    assert [factor(i) for i in (0, 24, 25, 44, 45, 500)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
 
 
 def test_options_override_the_preset_and_are_checked():

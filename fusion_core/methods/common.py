@@ -1,0 +1,102 @@
+"""Pieces every trained method shares: the window check, preset options, the learned model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any, Mapping, Sequence, TypeVar
+
+import torch
+
+from ..degradation import DegradationModel
+from ..errors import InputError
+from ..training import StageResult
+
+__all__ = ["window_scale", "resolve_preset", "learned_model"]
+
+T = TypeVar("T")
+
+
+def window_scale(lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> int:
+    """The integer ratio between an LR-HSI ``(C, h, w)`` and an HR-MSI ``(M, H, W)`` window.
+
+    Raises:
+        InputError: the windows do not nest with one ratio along both axes.
+    """
+    (_, h, w), (_, big_h, big_w) = lr_hsi.shape, hr_msi.shape
+    scale = big_h // h if h else 0
+    if scale < 1 or big_h != scale * h or big_w != scale * w:
+        raise InputError(
+            f"The HR-MSI window ({big_h}×{big_w}) is not an integer multiple of the LR-HSI window "
+            f"({h}×{w}) with the same ratio along both axes: pass windows that nest exactly."
+        )
+    return scale
+
+
+def resolve_preset(presets: Mapping[str, T], preset: str, options: Mapping[str, Any], label: str) -> T:
+    """The schedule dataclass ``presets[preset]`` with the fields named in ``options`` replaced.
+
+    Each option is checked against the type of the preset's value: bool; whole number >= 0
+    (``width`` >= 1); a list of whole numbers (milestones); or a number (``lr*`` > 0, ``decay*``
+    a fraction 0–1, others >= 0).
+
+    Raises:
+        InputError: unknown preset, unknown option (the message lists the valid ones) or a value
+            of the wrong type or range; messages name the method by ``label``.
+    """
+    if preset not in presets:
+        raise InputError(f"Unknown preset {preset!r} for {label}: choose one of {', '.join(presets)}.")
+    base = presets[preset]
+    defaults = asdict(base)
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise InputError(
+            f"Unknown {label} option(s) {', '.join(unknown)}; valid options are {', '.join(defaults)}."
+        )
+    return replace(base, **{k: _checked(f"{label} option {k}", k, v, defaults[k]) for k, v in options.items()})
+
+
+def _checked(what: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` in the type of ``default``, or InputError saying what was expected."""
+    def whole(v: Any, lowest: int) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= lowest
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise InputError(f"{what} must be true or false, got {value!r}.")
+        return value
+    if isinstance(default, tuple):
+        if not isinstance(value, Sequence) or not all(whole(v, 0) for v in value):
+            raise InputError(f"{what} must be a list of iteration numbers >= 0, got {value!r}.")
+        return tuple(sorted(value))
+    if isinstance(default, int):
+        lowest = 1 if key == "width" else 0
+        if not whole(value, lowest):
+            raise InputError(f"{what} must be a whole number >= {lowest}, got {value!r}.")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{what} must be a number, got {value!r}.")
+    value = float(value)
+    if key.startswith("decay") and not 0.0 <= value <= 1.0:
+        raise InputError(f"{what} is a fraction of the stage: give 0 to 1, got {value}.")
+    if key.startswith("lr") and value <= 0.0:
+        raise InputError(f"{what} must be a positive learning rate, got {value}.")
+    if value < 0.0:
+        raise InputError(f"{what} must not be negative, got {value}.")
+    return value
+
+
+def learned_model(psf: torch.Tensor, srf: torch.Tensor, scale: int, given: DegradationModel,
+                  estimator: str, preset: str, results: list[StageResult]) -> DegradationModel:
+    """The PSF and SRF a method ended with, as the degradation model of the window."""
+    with torch.no_grad():
+        psf_np = psf.detach().cpu().double().numpy()
+        srf_np = srf.detach().cpu().double().numpy()
+    return DegradationModel(
+        scale=scale, psf=psf_np, srf=srf_np,
+        hsi_wavelengths=given.hsi_wavelengths, msi_band_names=given.msi_band_names,
+        diagnostics={
+            "estimator": estimator,
+            "preset": preset,
+            "final_losses": {res.name: float(res.final_loss) for res in results},
+        },
+    )
