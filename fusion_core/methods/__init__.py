@@ -30,6 +30,9 @@ CATALOG: tuple[MethodEntry, ...] = (
     MethodEntry("sscf", "Default: SSCF spectral mapping + subspace consistency (fast)",
                 "fusion_core.methods.sscf", "SSCF"),
     MethodEntry("udaln", "UDALN (Li et al., GRSL 2022)", "fusion_core.methods.udaln", "UDALN"),
+    MethodEntry("m2unet", "M2U-Net (Li et al., TGRS 2024)", "fusion_core.methods.m2unet", "M2UNet"),
+    MethodEntry("stable_vae", "Stable lightweight VAE fusion (Guo et al., CVPR 2023)",
+                "fusion_core.methods.stable_vae", "StableVAE"),
 )
 
 

@@ -23,7 +23,8 @@ def test_blind_fusion_keeps_its_public_parameters_and_method_order(qgis):
     for name in ("LR_HSI", "HR_MSI", "METHOD", "DEGRADATION", "PRESET", "DEVICE", "SEED", "OUTPUT",
                  "SENSOR", "SRF_FILE"):
         assert f"{name}:" in text or f"\n{name}" in text, name
-    assert text.index("0: Default") < text.index("1: UDALN")
+    order = [text.index(f"{i}: {name}") for i, name in enumerate(("Default", "UDALN", "M2U-Net", "Stable"))]
+    assert order == sorted(order)
 
 
 def test_metrics_are_numeric_outputs(qgis):
