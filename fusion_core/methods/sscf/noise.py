@@ -30,6 +30,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .linalg import principal_axes
+
 __all__ = ["hsi_noise_std", "msi_noise_std", "pixel_samples", "MAX_SAMPLES"]
 
 #: Pixels used by the regressions at most (a regular subsample beyond that).
@@ -55,7 +57,7 @@ def hsi_noise_std(lr_hsi: torch.Tensor) -> torch.Tensor:
     c, n = y.shape
     y = y - y.mean(1, keepdim=True)
     k = min(_COMPONENTS, max(c - 1, 0))
-    u = torch.linalg.svd(y, full_matrices=False)[0][:, :k]          # (C, k)
+    u = principal_axes(y)[0][:, :k]                                 # (C, k)
     scores = u.T @ y                                                # (k, n)
     q = min(2 * _NEIGHBOURS, c - 1)
     designs = []
@@ -127,7 +129,7 @@ def msi_noise_std(
     y = y - y.mean(1, keepdim=True)
     z = z - z.mean(1, keepdim=True)
     p = max(0, min(_CROSS_COMPONENTS, n // 4 - m, y.shape[0]))
-    loadings = torch.cat([srf.double(), torch.linalg.svd(y, full_matrices=False)[0][:, :p]], 1)
+    loadings = torch.cat([srf.double().to(y.device), principal_axes(y)[0][:, :p]], 1)
     regressors = loadings.T @ y                                      # (M + p, n)
     gram = regressors @ regressors.T
     gram = gram + 1e-10 * float(gram.diagonal().mean()) * torch.eye(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from .linalg import orthonormalise, principal_axes
 from .noise import pixel_samples
 
 __all__ = ["signal_subspace"]
@@ -29,9 +30,8 @@ def signal_subspace(lr_hsi: torch.Tensor, noise_std: torch.Tensor, max_dim: int 
     c, n = y.shape
     y = y - y.mean(1, keepdim=True)
     scale = noise_std.double().clamp_min(1e-6 * float(y.std()) + 1e-30)
-    u, s, _ = torch.linalg.svd(y / scale[:, None], full_matrices=False)
+    u, eig = principal_axes(y / scale[:, None])
     edge = (1.0 + (c / n) ** 0.5) ** 2
     cap = max(1, min(c, n // 3 if max_dim is None else max_dim))
-    p = int(min(max(1, int((s ** 2 / max(n - 1, 1) > edge).sum())), cap))
-    basis = scale[:, None] * u[:, :p]
-    return torch.linalg.qr(basis)[0]
+    p = int(min(max(1, int((eig / max(n - 1, 1) > edge).sum())), cap))
+    return orthonormalise(scale[:, None] * u[:, :p])
