@@ -83,9 +83,12 @@ def main() -> int:
     parser.add_argument("--degradation", default="estimated", help="estimated, true, or both")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", required=True, help="JSON file the rows are appended to")
     args = parser.parse_args()
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     out = Path(args.out)
     rows = json.loads(out.read_text()) if out.exists() else []
