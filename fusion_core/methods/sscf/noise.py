@@ -20,7 +20,8 @@ noise, and the LR residual is shrunk by the share of it that is noise.
 
   The cross-sensor value is used where it is below the factor-analysis one by more than twice
   its error (sampling error of the residual variance and error of the subtracted HSI noise), the factor-analysis one elsewhere (or the cross-sensor one alone when
-  there are too few bands for a factor analysis).
+  there are too few bands for a factor analysis). Each band's noise-to-signal ratio is then
+  shrunk halfway towards the median over the bands.
 """
 
 from __future__ import annotations
@@ -143,9 +144,21 @@ def msi_noise_std(
     cross = (var - propagated).clamp_min(0.0) / gain
     n_factors = _ledermann_factors(m) - 1
     if n_factors < 1 or min(hr_msi.shape[1:]) <= 4:
-        return cross.sqrt()
+        return _pooled(cross, hr_msi)
     # Factor-analysis bound; the cross-sensor one replaces it where it is clearly smaller.
     hp = pixel_samples(_high_pass(hr_msi.double()))
     fa = _factor_noise(hp - hp.mean(1, keepdim=True), n_factors)
     spread = 2.0 * torch.hypot(var * (2.0 / dof) ** 0.5, _PROPAGATED_ERROR * propagated) / gain
-    return torch.where(cross + spread < fa, cross, fa).sqrt()
+    return _pooled(torch.where(cross + spread < fa, cross, fa), hr_msi)
+
+
+def _pooled(variance: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
+    """Noise std per band, its noise-to-signal ratio shrunk halfway to the median over bands.
+
+    Per-band estimates from a few bands and few LR pixels scatter (a band may read zero or
+    half again too much); the bands of one sensor have similar signal-to-noise ratios, so
+    averaging each band's variance with the one the median ratio gives it steadies them.
+    """
+    rms = pixel_samples(hr_msi).std(1)
+    ratio = (variance.sqrt() / rms.clamp_min(1e-30)).median()
+    return (0.5 * (variance + (ratio * rms) ** 2)).sqrt()
