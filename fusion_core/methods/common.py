@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping, Sequence, TypeVar
 
 import torch
 
 from ..degradation import DegradationModel
+from ..device import seed_everything
 from ..errors import InputError
 from ..training import StageResult
 
-__all__ = ["window_scale", "resolve_preset", "learned_model"]
+__all__ = ["window_scale", "training_tensors", "ThreeStageSchedule", "resolve_preset", "learned_model"]
 
 T = TypeVar("T")
 
@@ -30,6 +31,47 @@ def window_scale(lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> int:
             f"({h}×{w}) with the same ratio along both axes: pass windows that nest exactly."
         )
     return scale
+
+
+def training_tensors(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel,
+                     seed: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Check a window against the model, seed the run, and batch both images as float32.
+
+    Returns:
+        ``(y, z, r)``: LR-HSI ``(1, C, h, w)``, HR-MSI ``(1, M, H, W)`` on the LR-HSI's device,
+        and the ratio.
+    """
+    scale = window_scale(lr_hsi, hr_msi)
+    model.check_compatible(lr_hsi.shape[0], hr_msi.shape[0], scale)
+    seed_everything(seed)
+    y = lr_hsi[None].to(torch.float32)
+    z = hr_msi[None].to(device=lr_hsi.device, dtype=torch.float32)
+    return y, z, scale
+
+
+@dataclass(frozen=True)
+class ThreeStageSchedule:
+    """Iterations, learning rates and decay starts of a three-stage training (UDALN, M2U-Net).
+
+    Attributes:
+        stage1_iters, stage2_iters, stage3_iters: iterations of each stage.
+        lr_stage1, lr_stage2, lr_stage3: Adam's initial learning rate in each stage.
+        decay_stage1, decay_stage2, decay_stage3: fraction of each stage after which its rate
+            decays linearly to zero.
+        init_from_model: start the PSF/SRF modules from the given degradation model (True) or
+            from the paper's own initialisation (False).
+    """
+
+    stage1_iters: int
+    stage2_iters: int
+    stage3_iters: int
+    lr_stage1: float
+    lr_stage2: float
+    lr_stage3: float
+    decay_stage1: float
+    decay_stage2: float
+    decay_stage3: float
+    init_from_model: bool
 
 
 def resolve_preset(presets: Mapping[str, T], preset: str, options: Mapping[str, Any], label: str) -> T:

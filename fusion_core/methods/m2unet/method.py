@@ -8,12 +8,11 @@ from typing import Callable, Optional
 import torch
 
 from ...degradation import DegradationModel
-from ...device import seed_everything
 from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
 from ..base import FusionConfig, FusionMethod
-from ..common import learned_model, window_scale
+from ..common import learned_model, training_tensors
 from .dil_net import DILNet
 from .dual_unet import DualUNet
 from .schedule import M2UNetSchedule, resolve_schedule
@@ -95,12 +94,8 @@ class M2UNet(FusionMethod):
         progress: Progress,
     ) -> torch.Tensor:
         schedule = resolve_schedule(config.preset, config.options)
-        scale = window_scale(lr_hsi, hr_msi)
-        model.check_compatible(lr_hsi.shape[0], hr_msi.shape[0], scale)
-        seed_everything(config.seed)
+        y, z, scale = training_tensors(lr_hsi, hr_msi, model, config.seed)
         device = lr_hsi.device
-        y = lr_hsi[None].to(torch.float32)
-        z = hr_msi[None].to(device=device, dtype=torch.float32)
         factor = SIGMOID_HEADROOM * float(torch.maximum(y.max(), z.max()).clamp_min(1e-12))
         y, z = y / factor, z / factor
         c, m = y.shape[1], z.shape[1]

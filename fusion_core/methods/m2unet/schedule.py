@@ -10,41 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..common import resolve_preset
+from ..common import ThreeStageSchedule, resolve_preset
 
 __all__ = ["M2UNetSchedule", "PRESET_SCHEDULES", "resolve_schedule"]
 
 
 @dataclass(frozen=True)
-class M2UNetSchedule:
-    """Iterations, learning rates, decay starts and network width of the three stages.
+class M2UNetSchedule(ThreeStageSchedule):
+    """M2U-Net's three stages: 1 DIL-Net (PSF and SRF from eq. 9), 2 SML-Net from the two
+    LR-MSIs (eq. 10), 3 the Dual U-Net on the model-constrained loss (eq. 16). With
+    ``init_from_model=False``, DIL-Net starts from the authors' box PSF and flat SRF.
 
     Attributes:
-        stage1_iters: iterations of stage 1 (DIL-Net: PSF and SRF from eq. 9).
-        stage2_iters: iterations of stage 2 (SML-Net from the two LR-MSIs, eq. 10).
-        stage3_iters: iterations of stage 3 (Dual U-Net on the model-constrained loss, eq. 16).
-        lr_stage1: Adam learning rate of stage 1.
-        lr_stage2: Adam learning rate of stage 2.
-        lr_stage3: Adam learning rate of stage 3.
-        decay_stage1: fraction of stage 1 after which its rate decays linearly to zero.
-        decay_stage2: same for stage 2.
-        decay_stage3: same for stage 3.
         width: P, the feature maps of every Dual U-Net layer.
-        init_from_model: start DIL-Net from the given PSF and SRF (True) or from the authors'
-            box PSF and flat SRF (False).
     """
 
-    stage1_iters: int
-    stage2_iters: int
-    stage3_iters: int
-    lr_stage1: float
-    lr_stage2: float
-    lr_stage3: float
-    decay_stage1: float
-    decay_stage2: float
-    decay_stage3: float
     width: int
-    init_from_model: bool
 
 
 PRESET_SCHEDULES: dict[str, M2UNetSchedule] = {

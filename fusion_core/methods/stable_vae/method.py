@@ -8,12 +8,11 @@ import torch
 from torch import nn
 
 from ...degradation import DegradationModel, spatial_degrade, spectral_degrade
-from ...device import seed_everything
 from ...losses import cross_degradation_loss, l1_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, run_stages, step_decay
 from ..base import FusionConfig, FusionMethod
-from ..common import learned_model, window_scale
+from ..common import learned_model, training_tensors
 from ..udaln import SpaDnet, SpeDnet, srf_support
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .networks import VAEFusion
@@ -102,12 +101,8 @@ class StableVAE(FusionMethod):
         progress: Progress,
     ) -> torch.Tensor:
         schedule = resolve_schedule(config.preset, config.options)
-        scale = window_scale(lr_hsi, hr_msi)
-        model.check_compatible(lr_hsi.shape[0], hr_msi.shape[0], scale)
-        seed_everything(config.seed)
+        y, z, _ = training_tensors(lr_hsi, hr_msi, model, config.seed)
         device = lr_hsi.device
-        y = lr_hsi[None].to(torch.float32)
-        z = hr_msi[None].to(device=device, dtype=torch.float32)
         spa, spe = _degradation_modules(model, schedule.init_from_model)
         spa, spe = spa.to(device), spe.to(device)
         vae = VAEFusion(z.shape[1], y.shape[1]).to(device)

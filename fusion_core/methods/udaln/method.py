@@ -7,12 +7,11 @@ from typing import Optional
 import torch
 
 from ...degradation import DegradationModel
-from ...device import seed_everything
 from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
 from ..base import FusionConfig, FusionMethod
-from ..common import learned_model, window_scale
+from ..common import learned_model, training_tensors
 from .networks import SpaDnet, SpeDnet, SpeUnet, gaussian_srf, srf_support
 from .schedule import UDALNSchedule, resolve_schedule
 
@@ -75,12 +74,8 @@ class UDALN(FusionMethod):
         progress: Progress,
     ) -> torch.Tensor:
         schedule = resolve_schedule(config.preset, config.options)
-        scale = window_scale(lr_hsi, hr_msi)
-        model.check_compatible(lr_hsi.shape[0], hr_msi.shape[0], scale)
-        seed_everything(config.seed)
+        y, z, _ = training_tensors(lr_hsi, hr_msi, model, config.seed)
         device = lr_hsi.device
-        y = lr_hsi[None].to(torch.float32)
-        z = hr_msi[None].to(device=device, dtype=torch.float32)
         spa, spe = _degradation_modules(model, schedule.init_from_model)
         spa, spe = spa.to(device), spe.to(device)
         up = SpeUnet(z.shape[1], y.shape[1]).to(device)

@@ -10,39 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..common import resolve_preset
+from ..common import ThreeStageSchedule, resolve_preset
 
 __all__ = ["UDALNSchedule", "PRESET_SCHEDULES", "resolve_schedule"]
 
 
 @dataclass(frozen=True)
-class UDALNSchedule:
-    """Iterations, learning rates and decay starts of the three stages.
-
-    Attributes:
-        stage1_iters: iterations of stage 1 (PSF and SRF from the cross-degradation loss, eq. 8).
-        stage2_iters: iterations of stage 2 (SpeUnet from the low-resolution pair, eq. 11).
-        stage3_iters: iterations of stage 3 (all three modules on the loss of eq. 17).
-        lr_stage1: Adam learning rate of stage 1.
-        lr_stage2: Adam learning rate of stage 2.
-        lr_stage3: Adam learning rate of stage 3.
-        decay_stage1: fraction of stage 1 after which its rate decays linearly to zero.
-        decay_stage2: same for stage 2.
-        decay_stage3: same for stage 3.
-        init_from_model: start SpaDnet/SpeDnet from the given PSF and SRF (True) or from the
-            paper's box PSF and Gaussian SRF on the given SRF's support (False).
-    """
-
-    stage1_iters: int
-    stage2_iters: int
-    stage3_iters: int
-    lr_stage1: float
-    lr_stage2: float
-    lr_stage3: float
-    decay_stage1: float
-    decay_stage2: float
-    decay_stage3: float
-    init_from_model: bool
+class UDALNSchedule(ThreeStageSchedule):
+    """UDALN's three stages: 1 learns PSF and SRF from the cross-degradation loss (eq. 8), 2 the
+    SpeUnet from the low-resolution pair (eq. 11), 3 all three modules on eq. 17. With
+    ``init_from_model=False``, SpaDnet/SpeDnet start from the paper's box PSF and Gaussian SRF
+    on the given SRF's support."""
 
 
 PRESET_SCHEDULES: dict[str, UDALNSchedule] = {
