@@ -27,7 +27,9 @@ noise, and the LR residual is shrunk by the share of it that is noise.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -83,18 +85,31 @@ def _high_pass(x: torch.Tensor) -> torch.Tensor:
     return F.conv2d(x[:, None], k[None, None])[:, 0]
 
 
-def _factor_noise(samples: torch.Tensor, n_factors: int) -> torch.Tensor:
-    """Diagonal (unique) variances of a factor-analysis model ``L Lᵀ + diag(ψ)`` (EM/PCA-FA)."""
-    m, n = samples.shape
-    s = samples @ samples.T / n
-    psi = s.diagonal().clone() * 0.5
+def _factor_noise(samples: torch.Tensor) -> Optional[torch.Tensor]:
+    """Unique variances ``ψ`` of a factor-analysis model ``L Lᵀ + diag(ψ)`` of ``samples (M, n)``.
+
+    Fitted by the EM-like PCA iteration on the whitened covariance, with as many factors as the
+    non-flat bands identify (Ledermann bound minus one). Flat bands get zero. ``None`` when too
+    few bands vary for the model to be identified.
+    """
+    cov = (samples @ samples.T).cpu().numpy() / samples.shape[1]
+    var = np.diag(cov).copy()
+    live = var > 1e-12 * max(float(var.max()), 1e-300)
+    n_factors = _ledermann_factors(int(live.sum())) - 1
+    if n_factors < 1:
+        return None
+    s = cov[np.ix_(live, live)]
+    d = np.diag(s)
+    psi = 0.5 * d
     for _ in range(_FA_ITERS):
-        ph = psi.rsqrt()
-        w, v = torch.linalg.eigh(s * ph[:, None] * ph[None])
-        w, v = w.flip(0)[:n_factors], v.flip(1)[:, :n_factors]
-        load = v * (w - 1.0).clamp_min(0.0).sqrt() / ph[:, None]
-        psi = (s.diagonal() - (load ** 2).sum(1)).clamp_min(1e-12 * float(s.diagonal().max()))
-    return psi
+        ph = 1.0 / np.sqrt(psi)
+        w, v = np.linalg.eigh(s * ph[:, None] * ph[None])
+        w, v = w[::-1][:n_factors], v[:, ::-1][:, :n_factors]
+        load = v * np.sqrt(np.clip(w - 1.0, 0.0, None)) / ph[:, None]
+        psi = np.maximum(d - (load ** 2).sum(1), 1e-6 * d)
+    out = np.zeros_like(var)
+    out[live] = psi
+    return torch.as_tensor(out, dtype=torch.float64, device=samples.device)
 
 
 def _ledermann_factors(m: int) -> int:
@@ -142,12 +157,13 @@ def msi_noise_std(
     propagated = ((loadings @ beta) ** 2 * (hsi_noise.double() ** 2)[:, None]).sum(0)
     gain = max(lr_noise_gain, 1e-12)
     cross = (var - propagated).clamp_min(0.0) / gain
-    n_factors = _ledermann_factors(m) - 1
-    if n_factors < 1 or min(hr_msi.shape[1:]) <= 4:
+    if min(hr_msi.shape[1:]) <= 4:
         return _pooled(cross, hr_msi)
     # Factor-analysis bound; the cross-sensor one replaces it where it is clearly smaller.
     hp = pixel_samples(_high_pass(hr_msi.double()))
-    fa = _factor_noise(hp - hp.mean(1, keepdim=True), n_factors)
+    fa = _factor_noise(hp - hp.mean(1, keepdim=True))
+    if fa is None:
+        return _pooled(cross, hr_msi)
     spread = 2.0 * torch.hypot(var * (2.0 / dof) ** 0.5, _PROPAGATED_ERROR * propagated) / gain
     return _pooled(torch.where(cross + spread < fa, cross, fa), hr_msi)
 

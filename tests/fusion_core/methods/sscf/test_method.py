@@ -133,3 +133,11 @@ def test_real_hyperion_ali_pair_beats_ridge_clearly(shared_data):
     ridge = ridge_fusion(lr, ali, model.psf, 3).numpy()
     assert psnr(ref, ridge) == pytest.approx(28.6, abs=0.2)  # the reference figure
     assert psnr(ref, out) > psnr(ref, ridge) + 2.0
+
+
+def test_a_flat_msi_band_and_a_tiny_window_are_handled(wald_pair):
+    _, lr, hr, model = wald_pair
+    flat = hr.clone()
+    flat[2] = 0.5
+    assert torch.isfinite(fuse(lr, flat, model)).all()
+    assert torch.isfinite(fuse(lr[:, :3, :3], hr[:, :12, :12], model)).all()
