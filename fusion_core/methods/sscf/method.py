@@ -91,14 +91,15 @@ class SSCF(FusionMethod):
     3. **Local map of the residual**: what the global map misses at LR, projected on the
        LR-HSI's signal subspace (:mod:`.subspace`), is explained by a smoothly varying local
        affine map of the MSI bands and added at HR.
-    4. **Data consistency** (:mod:`.solver`): the remaining LR residual, shrunk by its noise
-       share, is spread over HR pixels by the smoothest correction whose degradation
-       reproduces it (conjugate gradients on the exact PSF operator).
+    4. **Data consistency** (:mod:`.solver`): the remaining LR residual is spread over HR
+       pixels by the smoothest correction whose degradation reproduces it (conjugate gradients
+       on the exact PSF operator), damped per subspace coefficient by its noise share.
 
     It optimises, in turn, the LR fit of the spectral maps (least squares with data-chosen
-    ridges) and ``||D(Δ) - R||² + τ||∇Δ||²`` for the correction. A 100×100 scene with 200 bands
-    takes a few seconds on a laptop CPU. Preset ``"paper"`` only tightens the solver's
-    tolerance. Options: the fields of :class:`SSCFSettings`.
+    ridges) and ``||D(Δ) - R||² + τ||∇Δ||² + μ||Δ||²`` for the correction. A 100×100 scene with
+    200 bands takes about a second on a laptop CPU, and the cost grows with pixels × bands.
+    Preset ``"paper"`` only tightens the solver's tolerance. Options: the fields of
+    :class:`SSCFSettings`.
     """
 
     name = "sscf"
@@ -144,8 +145,8 @@ class SSCF(FusionMethod):
         lr_msi = spatial_degrade(z[None], psf, r)[0]
         hr_gain, lr_gain = noise_gains(alignment, psf, z.dtype, z.device)
         progress.update(0.15, "Estimating the noise of the HR-MSI")
-        sigma_z = msi_noise_std(hr_msi.double(), lr_msi, y, sigma_y, torch.as_tensor(model.srf, device=y.device),
-                                lr_gain)
+        srf = torch.as_tensor(model.srf, device=y.device)
+        sigma_z = msi_noise_std(hr_msi.double(), lr_msi, y, sigma_y, srf, lr_gain)
         extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
 
         progress.update(0.2, "Learning the spectral map")
