@@ -12,15 +12,14 @@ white noise. The pair is written strip by strip, so building it needs about 1 GB
 Usage::
 
     python -m benchmarks.large_scene build /tmp/large_scene
-    python -m benchmarks.large_scene run /tmp/large_scene --method ridge --threads 2 \\
+    python -m benchmarks.large_scene run /tmp/large_scene --method sscf --threads 2 \\
         --max-memory-gb 4 --json /tmp/large_scene/result.json
 
 ``run`` fuses the pair with :func:`fusion_core.pipeline.fuse_files` (degradation estimated
 blindly, as a user would run it), samples the resident memory of the process and its children
 every 0.2 s, and records wall time, peak RSS, throughput (HR megapixels × bands per second) and
-the PSNR of four 256×256 crops against the reference (rebuilt on the fly). ``--method ridge`` is
-:class:`RidgeBaseline`, a minimal method to measure the engine itself; any CATALOG id or index,
-or ``module:Class``, runs that method instead. Results go to ``benchmarks/LARGE_SCENE.md``.
+the PSNR of four 256×256 crops against the reference (rebuilt on the fly). ``--method`` takes a
+CATALOG id or index (default: the default method, SSCF) or ``module:Class``. Results go to ``benchmarks/LARGE_SCENE.md``.
 """
 
 from __future__ import annotations
@@ -39,11 +38,9 @@ import torch
 from affine import Affine
 from rasterio.crs import CRS
 
-from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import DegradationModel, sensor_psf, spatial_degrade, spectral_degrade
 from fusion_core.degradation.simulate import add_noise
 from fusion_core.io import RasterGrid
-from fusion_core.methods.base import FusionMethod
 from fusion_core.windows.output import TiledOutput
 
 from .scenes import load_scene, sampled_srf
@@ -51,30 +48,6 @@ from .scenes import load_scene, sampled_srf
 SIZE, SCALE, STRIP_LR, SNR_DB = 3000, 3, 128, 40.0
 ORIGIN = (500_000.0, 4_150_000.0)  # UTM 10N, where Jasper Ridge is
 CRS_UTM10N = CRS.from_epsg(32610)
-
-
-class RidgeBaseline(FusionMethod):
-    """A minimal method to time the engine: a ridge map from MSI to HSI bands fitted on the LR
-    grid of each window, plus the bicubic-upsampled residual of the LR-HSI."""
-
-    name = "ridge-baseline"
-    label = "Ridge spectral map + bicubic residual (benchmark baseline)"
-    summary = "Engine benchmark baseline."
-    halo_lr_pixels = 3
-    memory_factor = 6.0
-
-    def fuse(self, lr_hsi, hr_msi, model, config, progress):
-        z_lr = spatial_degrade(hr_msi[None], model.psf, model.scale)[0]
-        m, h, w = z_lr.shape
-        design = torch.cat([z_lr.reshape(m, -1), torch.ones(1, h * w, dtype=z_lr.dtype, device=z_lr.device)])
-        gram = (design @ design.T).double()
-        gram += 1e-6 * torch.trace(gram) / (m + 1) * torch.eye(m + 1, dtype=gram.dtype, device=gram.device)
-        coef = torch.linalg.solve(gram, (design @ lr_hsi.reshape(lr_hsi.shape[0], -1).T).double()).T
-        coef = coef.to(lr_hsi.dtype)
-        residual = lr_hsi - torch.einsum("cm,mhw->chw", coef[:, :m], z_lr) - coef[:, m, None, None]
-        fused = torch.einsum("cm,mhw->chw", coef[:, :m], hr_msi) + coef[:, m, None, None]
-        progress.update(1.0)
-        return fused + bicubic_upsample(residual, model.scale)
 
 
 def mirrored(cube: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -153,8 +126,6 @@ class PeakMemory:
 
 
 def load(method: str):
-    if method == "ridge":
-        return RidgeBaseline()
     if ":" in method:
         module, cls = method.split(":")
         return getattr(importlib.import_module(module), cls)()
@@ -219,7 +190,7 @@ def main() -> None:
     b.add_argument("folder", type=Path)
     r = sub.add_parser("run")
     r.add_argument("folder", type=Path)
-    r.add_argument("--method", default="ridge")
+    r.add_argument("--method", default="sscf")
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--max-memory-gb", type=float, default=4.0)
     r.add_argument("--device", default="cpu")
