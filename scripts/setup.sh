@@ -31,4 +31,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$VENV/constraints.txt" -r requirements.txt
   echo "$want" > "$stamp"
 fi
+# Tell the plugin where the environment is, wherever QGIS loads the plugin from.
+mkdir -p "$HOME/.local/share/hsi_fusion" && (cd "$VENV" && pwd) > "$HOME/.local/share/hsi_fusion/venv-path"
 echo "setup: ready ($("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)'))"

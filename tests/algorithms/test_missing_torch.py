@@ -1,28 +1,22 @@
-"""Installed from ZIP without running setup: every algorithm says how to install torch."""
+"""Installed from the ZIP `make package` builds, without running setup: the provider loads and
+every algorithm says how to install torch."""
 
 import os
-import shutil
 import subprocess
+import zipfile
 
 import pytest
 
 from qgis_run import REPO, qgis_process_binary
 
-PLUGIN_FILES = ("metadata.txt", "__init__.py", "plugin.py", "engine_path.py", "icon.svg",
-                "algorithms", "fusion_core", "ui", "scripts")
-
-
 @pytest.fixture
 def bare_install(tmp_path):
-    """A plugin copy without the venv, in a fresh QGIS profile (new HOME), enabled."""
+    """The packaged plugin unzipped into a fresh QGIS profile (new HOME, no venv), enabled."""
+    subprocess.run(["make", "-s", "package"], cwd=REPO, check=True, capture_output=True)
+    with zipfile.ZipFile(REPO / "hsi_fusion.zip") as archive:
+        archive.extractall(tmp_path / "plugins")
     plugins = tmp_path / "plugins" / "hsi_fusion"
-    plugins.mkdir(parents=True)
-    for name in PLUGIN_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, plugins / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, plugins / name)
+    assert (plugins / "metadata.txt").exists() and not (plugins / ".venv").exists()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HSI_FUSION")}
     env.update(HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen",
                QGIS_PLUGINPATH=str(tmp_path / "plugins"), XDG_RUNTIME_DIR=str(tmp_path / "run"))
