@@ -2,6 +2,7 @@
 
 1. the seed-methods benchmark: classical baselines and every catalogue method (fast preset),
    blind, on all scenes at r = 4 and 8, plus the default method with the true PSF/SRF (oracle);
+   the harder protocol (PSFs larger than r, SRF +10 nm, 30 dB) and the real Hyperion/ALI pair;
 2. the estimation speed/accuracy benchmark;
 3. RESULTS.md rendered from the JSON rows.
 
@@ -34,6 +35,13 @@ def main() -> int:
     run("benchmarks/run_methods.py", "--methods", "bicubic,ridge,glp_hs,sscf,udaln,m2unet,stable_vae",
         "--out", str(out))
     run("benchmarks/run_methods.py", "--methods", "sscf", "--degradation", "true", "--out", str(out))
+    hard = HERE / "results" / f"hard_protocol_{device}.json"
+    hard.unlink(missing_ok=True)
+    run("benchmarks/run_methods.py", "--protocol", "hard", "--scenes", "jasper_ridge,pavia_centre,enmap_potsdam",
+        "--scales", "4", "--methods", "bicubic,ridge,glp_hs,sscf,udaln", "--out", str(hard))
+    real = HERE / "results" / f"real_hyperion_ali_{device}.json"
+    real.unlink(missing_ok=True)
+    run("benchmarks/run_methods.py", "--protocol", "real", "--degradation", "both", "--out", str(real))
     run("benchmarks/estimation_speed.py")
     run("benchmarks/report.py")
     return 0

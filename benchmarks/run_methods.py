@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.baselines import BASELINES, run_baseline  # noqa: E402
-from benchmarks.scenes import SCENES, load_scene, wald_pair  # noqa: E402
+from benchmarks.scenes import HARD_PSFS, SCENES, hard_pair, load_scene, paris_real_pair, wald_pair  # noqa: E402
 from fusion_core.device import resolve_device, seed_everything  # noqa: E402
 from fusion_core.estimation import estimate_degradation  # noqa: E402
 from fusion_core.methods import CATALOG, load_method  # noqa: E402
@@ -72,12 +72,30 @@ def run_one(method: str, preset: str, degradation: str, pair, device: torch.devi
     return {**{k: float(values[k]) for k in ("PSNR", "SAM", "ERGAS", "CC", "RMSE")}, "seconds": seconds}
 
 
+def pairs(protocol: str, scenes: list[str], scales: list[int]):
+    """The simulated (or real) pairs of a protocol, one at a time."""
+    if protocol == "real":
+        yield paris_real_pair()
+        return
+    for name in scenes:
+        scene = load_scene(name)
+        for scale in scales:
+            if protocol == "wald":
+                yield wald_pair(scene, scale)
+            else:
+                for kind in HARD_PSFS:
+                    yield hard_pair(scene, scale, kind)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ids = [e.id for e in CATALOG]
     parser.add_argument("--methods", default=",".join(list(BASELINES) + ids),
                         help=f"comma-separated: {', '.join(list(BASELINES) + ids)}")
     parser.add_argument("--presets", default="fast")
+    parser.add_argument("--protocol", default="wald", choices=("wald", "hard", "real"),
+                        help="wald: the seeds' protocol; hard: PSFs larger than r, SRF +10 nm, "
+                             "30 dB; real: Hyperion with the real ALI image")
     parser.add_argument("--scenes", default=",".join(SCENES))
     parser.add_argument("--scales", default="4,8")
     parser.add_argument("--degradation", default="estimated", help="estimated, true, or both")
@@ -94,22 +112,19 @@ def main() -> int:
     rows = json.loads(out.read_text()) if out.exists() else []
     degradations = ("estimated", "true") if args.degradation == "both" else (args.degradation,)
     stamp = {"date": date.today().isoformat(), "machine": machine(), "device": str(device)}
-    for scene_name in args.scenes.split(","):
-        scene = load_scene(scene_name)
-        for scale in map(int, args.scales.split(",")):
-            pair = wald_pair(scene, scale)
-            for method in args.methods.split(","):
-                presets = ("-",) if method in BASELINES else args.presets.split(",")
-                degr = ("-",) if method == "bicubic" else degradations
-                for preset in presets:
-                    for deg in degr:
-                        result = run_one(method, preset, deg, pair, device, args.seed)
-                        row = {"scene": scene_name, "scale": scale, "method": method, "preset": preset,
-                               "degradation": deg, **result, **stamp}
-                        rows.append(row)
-                        print(json.dumps(row), flush=True)
-                        out.parent.mkdir(parents=True, exist_ok=True)
-                        out.write_text(json.dumps(rows, indent=1))
+    for pair in pairs(args.protocol, args.scenes.split(","), [int(v) for v in args.scales.split(",")]):
+        for method in args.methods.split(","):
+            presets = ("-",) if method in BASELINES else args.presets.split(",")
+            degr = ("-",) if method == "bicubic" else degradations
+            for preset in presets:
+                for deg in degr:
+                    result = run_one(method, preset, deg, pair, device, args.seed)
+                    row = {"scene": pair.name, "scale": pair.scale, "method": method, "preset": preset,
+                           "degradation": deg, "protocol": args.protocol, **result, **stamp}
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_text(json.dumps(rows, indent=1))
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 import scipy.io as sio
 
-from fusion_core.degradation import DegradationModel, sensor_psf
+from fusion_core.degradation import DegradationModel, motion_psf, sensor_psf, spatial_degrade
 from fusion_core.srf import read_srf_csv
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -92,10 +92,14 @@ def load_scene(name: str, shared: Path = SHARED) -> Scene:
     return Scene(name, cube / cube.max(), wl[keep], spec)
 
 
-def sampled_srf(scene: Scene, shared: Path = SHARED) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The scene's MSI SRF sampled at the HSI band centres (linear interpolation), columns sum 1."""
+def sampled_srf(scene: Scene, shared: Path = SHARED,
+                shift_nm: float = 0.0) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The scene's MSI SRF sampled at the HSI band centres (linear interpolation), columns sum 1.
+
+    ``shift_nm`` moves every curve of the published table (a sensor that is not the table).
+    """
     table = read_srf_csv(shared / "srf" / scene.spec.srf_csv).select(scene.spec.msi_bands)
-    srf = np.column_stack([np.interp(scene.wavelengths, table.wavelengths, col, left=0.0, right=0.0)
+    srf = np.column_stack([np.interp(scene.wavelengths, table.wavelengths + shift_nm, col, left=0.0, right=0.0)
                            for col in table.responses.T])
     return srf / srf.sum(axis=0), table.band_names
 
@@ -129,3 +133,34 @@ def wald_pair(scene: Scene, scale: int, psf: Optional[np.ndarray] = None,
                              true_srf, scene.wavelengths, list(names) if names else None)
     lr, hr = simulate_pair(ref, model, snr_db=snr_db, seed=seed)
     return SimulatedScene(scene.name, scale, ref.astype(np.float32), lr, hr, model)
+
+
+#: The harder protocol's PSFs, larger than r and not Gaussian-isotropic (r = ratio).
+HARD_PSFS = {
+    "motion": lambda r: motion_psf(2 * r + 3 - r % 2, 1.5 * r, 30.0, width_fwhm=0.5 * r),
+    "aniso": lambda r: sensor_psf(r, (1.6 * r, 0.7 * r), size=2 * r + 4, angle_deg=60.0),
+}
+
+
+def hard_pair(scene: Scene, scale: int, psf_kind: str, seed: int = 0) -> SimulatedScene:
+    """The harder protocol: a motion-blur or anisotropic PSF larger than r, the true SRF 10 nm
+    off the published table, and 30 dB noise on both images."""
+    srf, names = sampled_srf(scene, shift_nm=10.0)
+    pair = wald_pair(scene, scale, psf=HARD_PSFS[psf_kind](scale), srf=srf, snr_db=30.0, seed=seed)
+    pair.name = f"{scene.name} ({psf_kind} PSF, SRF +10 nm, 30 dB)"
+    return pair
+
+
+def paris_real_pair(shared: Path = SHARED) -> SimulatedScene:
+    """Hyperion with the *real* EO-1 ALI image of the same place (REFERENCE_NUMBERS.md): the
+    LR-HSI is Hyperion blurred by a 5×5 Gaussian of FWHM 3 and decimated by 3; the HR-MSI is the
+    real ALI image, so radiometry, registration and PSF differ from any model."""
+    import torch
+
+    mat = sio.loadmat(shared / "paris_hyperion_ali_real.mat")
+    ref = mat["hs_ms_HS"].astype(np.float64).transpose(2, 0, 1)
+    ali = mat["hs_ms_MS"].astype(np.float32).transpose(2, 0, 1)
+    wl = mat["hyperion_wavelengths_nm_nominal"].ravel().astype(np.float64)
+    model = DegradationModel(3, sensor_psf(3, 3.0, size=5), mat["ali_srf_on_hs_bands"].T, wl)
+    lr = spatial_degrade(torch.from_numpy(ref)[None], model.psf, 3)[0].numpy().astype(np.float32)
+    return SimulatedScene("paris_hyperion_ali (real ALI)", 3, ref.astype(np.float32), lr, ali, model)

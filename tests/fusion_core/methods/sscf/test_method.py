@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 import pytest
-import scipy.io as sio
 import torch
 
+from benchmarks.scenes import load_scene, paris_real_pair, wald_pair
 from fusion_core.baselines import bicubic_upsample
-from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair, spatial_degrade
+from fusion_core.degradation import DegradationModel, motion_psf, simulate_pair
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.methods import load_method
 from fusion_core.methods.base import FusionConfig
@@ -19,7 +19,6 @@ from fusion_core.methods.sscf.mapping import ridge_fusion
 from fusion_core.methods.sscf.method import resolve_settings
 from fusion_core.metrics import psnr, sam
 from fusion_core.progress import Progress
-from fusion_core.srf import read_srf_csv
 
 
 def fuse(lr, hr, model, device="cpu", progress=None, preset="fast", **options):
@@ -86,7 +85,6 @@ def test_mismatched_sizes_are_rejected(wald_pair):
 
 
 def test_noisy_pair_with_a_large_motion_psf(scene):
-    from fusion_core.degradation import motion_psf
 
     from .conftest import gaussian_srf
 
@@ -99,22 +97,10 @@ def test_noisy_pair_with_a_large_motion_psf(scene):
     assert psnr(ref, out) > psnr(ref, ridge_fusion(lr, hr, model.psf, 4).numpy()) + 0.5
 
 
-def _jasper_pair(shared: "Path", scale: int):
-    mat = sio.loadmat(shared / "jasper_ridge_aviris_100x100x198.mat")
-    cube = np.clip(mat["cube"].astype(np.float64), 0.0, None).transpose(2, 0, 1)
-    cube /= cube.max()
-    wl = mat["wavelengths_nm"].ravel()
-    table = read_srf_csv(shared / "srf" / "srf_sentinel2a_msi.csv")
-    table = table.select([b for b in table.band_names if b != "B10"])
-    srf = np.column_stack([np.interp(wl, table.wavelengths, col, left=0.0, right=0.0)
-                           for col in table.responses.T])
-    model = DegradationModel(scale, sensor_psf(scale, float(scale), size=scale), srf, wl)
-    lr, hr = simulate_pair(cube, model)
-    return cube, torch.from_numpy(lr), torch.from_numpy(hr), model
-
-
 def test_jasper_ridge_beats_bicubic_and_ridge(shared_data):
-    ref, lr, hr, model = _jasper_pair(shared_data, 4)
+    pair = wald_pair(load_scene("jasper_ridge"), 4)
+    ref, model = pair.reference.astype(np.float64), pair.model
+    lr, hr = torch.from_numpy(pair.lr_hsi), torch.from_numpy(pair.hr_msi)
     out = fuse(lr, hr, model).numpy()
     ridge = ridge_fusion(lr, hr, model.psf, 4).numpy()
     assert psnr(ref, ridge) == pytest.approx(44.9, abs=0.2)  # the reference figure
@@ -124,11 +110,9 @@ def test_jasper_ridge_beats_bicubic_and_ridge(shared_data):
 
 
 def test_real_hyperion_ali_pair_beats_ridge_clearly(shared_data):
-    mat = sio.loadmat(shared_data / "paris_hyperion_ali_real.mat")
-    ref = mat["hs_ms_HS"].astype(np.float64).transpose(2, 0, 1)
-    ali = torch.from_numpy(mat["hs_ms_MS"].astype(np.float32).transpose(2, 0, 1))
-    model = DegradationModel(3, sensor_psf(3, 3.0, size=5), mat["ali_srf_on_hs_bands"].T)
-    lr = spatial_degrade(torch.from_numpy(ref)[None], model.psf, 3)[0].float()
+    pair = paris_real_pair()
+    ref, model = pair.reference.astype(np.float64), pair.model
+    lr, ali = torch.from_numpy(pair.lr_hsi), torch.from_numpy(pair.hr_msi)
     out = fuse(lr, ali, model).numpy()
     ridge = ridge_fusion(lr, ali, model.psf, 3).numpy()
     assert psnr(ref, ridge) == pytest.approx(28.6, abs=0.2)  # the reference figure
