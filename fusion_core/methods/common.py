@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import Any, Mapping, Optional, Sequence, TypeVar
 
 import torch
 
 from ..degradation import DegradationModel
 from ..device import seed_everything
 from ..errors import InputError
+from ..progress import Progress
 from ..training import StageResult
+from .base import FusionConfig, FusionMethod
 
-__all__ = ["window_scale", "training_tensors", "ThreeStageSchedule", "resolve_preset", "learned_model"]
+__all__ = ["window_scale", "training_tensors", "ThreeStageSchedule", "resolve_preset", "learned_model",
+           "TrainingOutcome", "TrainedMethod"]
 
 T = TypeVar("T")
 
@@ -142,3 +146,51 @@ def learned_model(psf: torch.Tensor, srf: torch.Tensor, scale: int, given: Degra
             "final_losses": {res.name: float(res.final_loss) for res in results},
         },
     )
+
+
+@dataclass
+class TrainingOutcome:
+    """What a trained method's :meth:`TrainedMethod.train` returns.
+
+    Attributes:
+        fused: the fused HR-HSI ``(C, H, W)``.
+        psf: the PSF the method ended with ``(K, K)``.
+        srf: the SRF it ended with ``(C, M)``.
+        results: one :class:`StageResult` per training stage.
+    """
+
+    fused: torch.Tensor
+    psf: torch.Tensor
+    srf: torch.Tensor
+    results: list[StageResult]
+
+
+class TrainedMethod(FusionMethod):
+    """Template of the methods trained on the window itself (UDALN, M2U-Net, stable VAE).
+
+    :meth:`fuse` resolves the preset, checks and batches the window, seeds the run, calls
+    :meth:`train`, and keeps the PSF and SRF the method ended with in :attr:`last_degradation`.
+    Subclasses implement :meth:`schedule` and :meth:`train`.
+    """
+
+    def __init__(self) -> None:
+        self.last_degradation: Optional[DegradationModel] = None
+
+    @abstractmethod
+    def schedule(self, config: FusionConfig) -> Any:
+        """The preset's schedule with the run's options applied (InputError on a bad option)."""
+
+    def fuse(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel,
+             config: FusionConfig, progress: Progress) -> torch.Tensor:
+        schedule = self.schedule(config)
+        y, z, scale = training_tensors(lr_hsi, hr_msi, model, config.seed)
+        outcome = self.train(y, z, scale, model, schedule, progress)
+        self.last_degradation = learned_model(outcome.psf, outcome.srf, scale, model, self.name,
+                                              config.preset, outcome.results)
+        return outcome.fused
+
+    @abstractmethod
+    def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
+              schedule: Any, progress: Progress) -> TrainingOutcome:
+        """Train on LR-HSI ``y`` ``(1, C, h, w)`` and HR-MSI ``z`` ``(1, M, H, W)`` (float32, on
+        the inputs' device) and return the fused image with the PSF/SRF reached."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 
@@ -11,8 +11,8 @@ from ...degradation import DegradationModel
 from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
-from ..base import FusionConfig, FusionMethod
-from ..common import learned_model, training_tensors
+from ..base import FusionConfig
+from ..common import TrainedMethod, TrainingOutcome
 from .dil_net import DILNet
 from .dual_unet import DualUNet
 from .schedule import M2UNetSchedule, resolve_schedule
@@ -26,7 +26,7 @@ __all__ = ["M2UNet"]
 SIGMOID_HEADROOM = 1.5
 
 
-class M2UNet(FusionMethod):
+class M2UNet(TrainedMethod):
     """M2U-Net (J. Li, K. Zheng, L. Gao, L. Ni, M. Huang, J. Chanussot, "Model-Informed
     Multistage Unsupervised Network for Hyperspectral Image Super-Resolution", IEEE TGRS 62,
     2024, doi:10.1109/TGRS.2024.3391014).
@@ -82,20 +82,12 @@ class M2UNet(FusionMethod):
     #: The paper's P = 260 needs about 70; this is a class constant, so it fits "fast".
     memory_factor = 16.0
 
-    def __init__(self) -> None:
-        self.last_degradation: Optional[DegradationModel] = None
+    def schedule(self, config: FusionConfig) -> M2UNetSchedule:
+        return resolve_schedule(config.preset, config.options)
 
-    def fuse(
-        self,
-        lr_hsi: torch.Tensor,
-        hr_msi: torch.Tensor,
-        model: DegradationModel,
-        config: FusionConfig,
-        progress: Progress,
-    ) -> torch.Tensor:
-        schedule = resolve_schedule(config.preset, config.options)
-        y, z, scale = training_tensors(lr_hsi, hr_msi, model, config.seed)
-        device = lr_hsi.device
+    def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
+              schedule: M2UNetSchedule, progress: Progress) -> TrainingOutcome:
+        device = y.device
         factor = SIGMOID_HEADROOM * float(torch.maximum(y.max(), z.max()).clamp_min(1e-12))
         y, z = y / factor, z / factor
         c, m = y.shape[1], z.shape[1]
@@ -108,11 +100,8 @@ class M2UNet(FusionMethod):
 
         stages, initial_image = _stages(dil, sml, dual, y, z, schedule)
         results = run_stages(stages, progress, label="M2U-Net")
-
-        self.last_degradation = learned_model(dil.psf, dil.srf, scale, model, "m2unet",
-                                              config.preset, results)
         with torch.no_grad():
-            return dual(initial_image(), z)[0] * factor
+            return TrainingOutcome(dual(initial_image(), z)[0] * factor, dil.psf, dil.srf, results)
 
 
 def _stages(

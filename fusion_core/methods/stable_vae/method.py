@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import nn
 
@@ -11,8 +9,8 @@ from ...degradation import DegradationModel, spatial_degrade, spectral_degrade
 from ...losses import cross_degradation_loss, l1_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, run_stages, step_decay
-from ..base import FusionConfig, FusionMethod
-from ..common import learned_model, training_tensors
+from ..base import FusionConfig
+from ..common import TrainedMethod, TrainingOutcome
 from ..udaln import SpaDnet, SpeDnet, srf_support
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .networks import VAEFusion
@@ -21,7 +19,7 @@ from .schedule import StableVAESchedule, resolve_schedule
 __all__ = ["StableVAE"]
 
 
-class StableVAE(FusionMethod):
+class StableVAE(TrainedMethod):
     """Stable, interpretable and lightweight HSI super-resolution (W.-j. Guo, W. Xie, K. Jiang,
     Y. Li, J. Lei, L. Fang, CVPR 2023, pp. 22272-22281).
 
@@ -89,31 +87,19 @@ class StableVAE(FusionMethod):
         "estimates it from the paper's initialisation with the authors' schedule."
     )
 
-    def __init__(self) -> None:
-        self.last_degradation: Optional[DegradationModel] = None
+    def schedule(self, config: FusionConfig) -> StableVAESchedule:
+        return resolve_schedule(config.preset, config.options)
 
-    def fuse(
-        self,
-        lr_hsi: torch.Tensor,
-        hr_msi: torch.Tensor,
-        model: DegradationModel,
-        config: FusionConfig,
-        progress: Progress,
-    ) -> torch.Tensor:
-        schedule = resolve_schedule(config.preset, config.options)
-        y, z, _ = training_tensors(lr_hsi, hr_msi, model, config.seed)
-        device = lr_hsi.device
+    def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
+              schedule: StableVAESchedule, progress: Progress) -> TrainingOutcome:
+        device = y.device
         spa, spe = _degradation_modules(model, schedule.init_from_model)
         spa, spe = spa.to(device), spe.to(device)
         vae = VAEFusion(z.shape[1], y.shape[1]).to(device)
-
         results = run_stages(_stages(vae, spa, spe, y, z, schedule), progress, label="Stable VAE")
-
-        self.last_degradation = learned_model(spa.psf, spe.srf, spa.scale, model, "stable_vae",
-                                              config.preset, results)
         with torch.no_grad():
             mean, _ = vae(z)
-        return mean[0]
+            return TrainingOutcome(mean[0], spa.psf, spe.srf, results)
 
 
 def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[nn.Module, nn.Module]:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 
 from ...degradation import DegradationModel
 from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
-from ..base import FusionConfig, FusionMethod
-from ..common import learned_model, training_tensors
+from ..base import FusionConfig
+from ..common import TrainedMethod, TrainingOutcome
 from .networks import SpaDnet, SpeDnet, SpeUnet, gaussian_srf, srf_support
 from .schedule import UDALNSchedule, resolve_schedule
 
 __all__ = ["UDALN"]
 
 
-class UDALN(FusionMethod):
+class UDALN(TrainedMethod):
     """UDALN (J. Li, K. Zheng, J. Yao, L. Gao, D. Hong, "Deep Unsupervised Blind Hyperspectral
     and Multispectral Data Fusion", IEEE GRSL 19, 2022, doi:10.1109/LGRS.2022.3151779).
 
@@ -62,30 +60,18 @@ class UDALN(FusionMethod):
         "100×100 window, 'paper' (the authors' 65k iterations) hours."
     )
 
-    def __init__(self) -> None:
-        self.last_degradation: Optional[DegradationModel] = None
+    def schedule(self, config: FusionConfig) -> UDALNSchedule:
+        return resolve_schedule(config.preset, config.options)
 
-    def fuse(
-        self,
-        lr_hsi: torch.Tensor,
-        hr_msi: torch.Tensor,
-        model: DegradationModel,
-        config: FusionConfig,
-        progress: Progress,
-    ) -> torch.Tensor:
-        schedule = resolve_schedule(config.preset, config.options)
-        y, z, _ = training_tensors(lr_hsi, hr_msi, model, config.seed)
-        device = lr_hsi.device
+    def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
+              schedule: UDALNSchedule, progress: Progress) -> TrainingOutcome:
+        device = y.device
         spa, spe = _degradation_modules(model, schedule.init_from_model)
         spa, spe = spa.to(device), spe.to(device)
         up = SpeUnet(z.shape[1], y.shape[1]).to(device)
-
         results = run_stages(_stages(spa, spe, up, y, z, schedule), progress, label="UDALN")
-
-        self.last_degradation = learned_model(spa.psf, spe.srf, spa.scale, model, "udaln",
-                                              config.preset, results)
         with torch.no_grad():
-            return up(z)[0]
+            return TrainingOutcome(up(z)[0], spa.psf, spe.srf, results)
 
 
 def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[SpaDnet, SpeDnet]:
