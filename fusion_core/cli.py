@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--degradation", help="degradation model JSON (default: estimate it)")
     p.add_argument("--preset", default="fast", choices=("fast", "paper"))
     p.add_argument("--device", default="auto"), p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-memory-gb", type=float, default=4.0, help="peak memory bound (GB)")
+    p.add_argument("--window-size", type=int, default=0, help="window size in HR pixels (0: auto)")
+    p.add_argument("--dask", help="'local' for an embedded Dask cluster, or a scheduler address")
+    p.add_argument("--resume", action="store_true", help="resume an interrupted run")
+    p.add_argument("--resample-hr-msi", action="store_true",
+                   help="warp the HR-MSI onto the LR-aligned grid when the grids do not nest")
     _srf_args(p)
 
     p = sub.add_parser("metrics", help="PSNR, SAM, ERGAS, … of an estimate vs a reference")
@@ -90,7 +96,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         elif args.command == "fuse":
             result = pipeline.fuse_files(
                 args.lr_hsi, args.hr_msi, args.output, args.method, args.degradation,
-                _srf_source(args), args.preset, args.device, args.seed, progress=progress)
+                _srf_source(args), args.preset, args.device, args.seed, progress=progress,
+                max_memory_gb=args.max_memory_gb, window_size=args.window_size,
+                dask_scheduler=args.dask, resume=args.resume, resample_hr_msi=args.resample_hr_msi)
             print(json.dumps({"output": result.output, "method": result.method, "seconds": result.seconds}))
         else:
             print(json.dumps(pipeline.metrics_files(args.reference, args.estimate, args.scale, args.report)))
