@@ -1,0 +1,26 @@
+"""`python -m fusion_core`: the jobs of the QGIS algorithms without QGIS."""
+
+import json
+
+from fusion_core.cli import main
+from fusion_core.io import read_raster_info
+
+
+def test_estimate_then_fuse_then_metrics(tmp_rasters, tmp_path, capsys):
+    pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
+    model, fused = tmp_path / "model.json", tmp_path / "fused.tif"
+    assert main(["-q", "estimate", str(pair.lr_path), str(pair.hr_path), str(model)]) == 0
+    assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(fused),
+                 "--degradation", str(model), "--window-size", "16"]) == 0
+    assert read_raster_info(fused).grid == read_raster_info(pair.hr_path).grid
+    capsys.readouterr()
+    assert main(["-q", "metrics", str(pair.reference_path), str(fused), "--scale", "4"]) == 0
+    assert json.loads(capsys.readouterr().out)["PSNR"] > 30
+
+
+def test_bad_input_exits_2_with_the_message(tmp_rasters, tmp_path, capsys):
+    pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
+    code = main(["-q", "fuse", str(pair.hr_path), str(pair.lr_path), str(tmp_path / "f.tif")])
+    assert code == 2
+    assert "swapped" in capsys.readouterr().err
+    assert not (tmp_path / "f.tif").exists()
