@@ -182,11 +182,11 @@ def _srf_prior(srf_source: Optional[SrfSource], lr: Raster, hr: Raster):
     return srf_source.prior(lr.wavelengths, lr.fwhm, n_msi=hr.count)
 
 
-def _estimate(lr: Raster, hr: Raster, scale: int, srf_source: Optional[SrfSource],
-              psf_size: Optional[int], progress: Progress) -> DegradationModel:
+def _estimate(lr: Raster, hr: Raster, scale: int, prior, psf_size: Optional[int],
+              progress: Progress) -> DegradationModel:
+    """Blind estimation on the pair, both images scaled by one common factor."""
     from .estimation import estimate_degradation
 
-    prior = _srf_prior(srf_source, lr, hr)
     norm = _normaliser(lr.data)
     return estimate_degradation(
         lr.data / norm, hr.data / norm, scale, srf_prior=prior, psf_size=psf_size,
@@ -210,10 +210,11 @@ def estimate_files(
     """
     progress = progress or Progress()
     lr, hr, scale = _read_pair(lr_path, hr_path)
-    model = _estimate(lr, hr, scale, srf_source, psf_size, progress.child(0.0, 0.95))
+    prior = _srf_prior(srf_source, lr, hr)
+    model = _estimate(lr, hr, scale, prior, psf_size, progress.child(0.0, 0.95))
     model.save(model_path)
     progress.update(1.0, "Degradation model written")
-    return model, _srf_prior(srf_source, lr, hr)
+    return model, prior
 
 
 #: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
@@ -250,7 +251,7 @@ def _scene_model(source, lr_info: Raster, hr_info: Raster, srf_source: Optional[
     hr_rect = tuple(v * r for v in rect)
     lr = replace(lr_info, data=source.read_lr(rect))
     hr = replace(hr_info, data=source.read_hr(hr_rect))
-    return _estimate(lr, hr, r, srf_source, None, progress)
+    return _estimate(lr, hr, r, _srf_prior(srf_source, lr, hr), None, progress)
 
 
 def fuse_files(
