@@ -19,6 +19,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
+    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
 from qgis.PyQt.QtCore import QCoreApplication
@@ -98,6 +99,18 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
         parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         return parameter
+
+    def add_pair_parameters(self) -> None:
+        """LR_HSI and HR_MSI, the two inputs of estimation and fusion."""
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            "LR_HSI", self.tr("Low-resolution hyperspectral image")))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            "HR_MSI", self.tr("High-resolution multispectral image")))
+
+    def pair_paths(self, parameters, context) -> tuple[str, str]:
+        """File paths of the LR_HSI and HR_MSI layers."""
+        return (self.raster_path(parameters, "LR_HSI", context),
+                self.raster_path(parameters, "HR_MSI", context))
 
     def add_srf_parameters(self, required_help: str) -> None:
         """SENSOR (preset), SRF_FILE (CSV) and MSI_BANDS (band names to pick from the table)."""

@@ -9,7 +9,6 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
 
@@ -54,8 +53,7 @@ class BlindFusion(FusionAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer("LR_HSI", self.tr("Low-resolution hyperspectral image")))
-        self.addParameter(QgsProcessingParameterRasterLayer("HR_MSI", self.tr("High-resolution multispectral image")))
+        self.add_pair_parameters()
         self.addParameter(QgsProcessingParameterEnum(
             "METHOD", self.tr("Fusion method"), options=[e.label for e in CATALOG], defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
@@ -94,8 +92,7 @@ class BlindFusion(FusionAlgorithm):
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         model_out = self.parameterAsFileOutput(parameters, "DEGRADATION_OUTPUT", context) or None
         result = fuse_files(
-            self.raster_path(parameters, "LR_HSI", context),
-            self.raster_path(parameters, "HR_MSI", context),
+            *self.pair_paths(parameters, context),
             output,
             method=self.parameterAsEnum(parameters, "METHOD", context),
             degradation_path=self.parameterAsFile(parameters, "DEGRADATION", context) or None,

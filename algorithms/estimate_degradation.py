@@ -5,7 +5,6 @@ from __future__ import annotations
 from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterLayer,
 )
 
 from .base import FusionAlgorithm
@@ -30,8 +29,7 @@ class EstimateDegradation(FusionAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer("LR_HSI", self.tr("Low-resolution hyperspectral image")))
-        self.addParameter(QgsProcessingParameterRasterLayer("HR_MSI", self.tr("High-resolution multispectral image")))
+        self.add_pair_parameters()
         self.add_srf_parameters("optional prior")
         self.addParameter(self.advanced(QgsProcessingParameterNumber(
             "PSF_SIZE", self.tr("PSF support in HR pixels (0: choose automatically)"),
@@ -48,8 +46,7 @@ class EstimateDegradation(FusionAlgorithm):
         plot_path = self.parameterAsFileOutput(parameters, "PLOT", context) or None
         psf_size = self.parameterAsInt(parameters, "PSF_SIZE", context) or None
         model, prior = estimate_files(
-            self.raster_path(parameters, "LR_HSI", context),
-            self.raster_path(parameters, "HR_MSI", context),
+            *self.pair_paths(parameters, context),
             model_path, srf_source=self.srf_source(parameters, context),
             psf_size=psf_size, progress=progress,
         )
