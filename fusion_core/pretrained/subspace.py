@@ -13,8 +13,11 @@ coefficients are decoded back to all bands:
   has unit spread whatever the scene's radiometry (zero channels stay zero);
 * MSI guidance: a ridge map fitted at low resolution from the HR-MSI blurred and decimated with
   the scene's PSF to the LR-HSI's coefficients
-  (:func:`fusion_core.methods.sscf.mapping.fit_ridge_map`), applied to the HR-MSI: ``K``
-  channels on the HR grid that say what the MSI implies for each coefficient;
+  (:func:`fusion_core.methods.sscf.mapping.fit_ridge_map`), applied to the HR-MSI, and its
+  error at low resolution (the map's output degraded with the PSF minus the LR-HSI's
+  coefficients) taken away after bicubic upsampling, as generalised Laplacian pyramid
+  pansharpening injects detail: ``K`` channels on the HR grid, the linear estimate of the
+  coefficients that the networks correct;
 * what the subspace leaves out of the LR-HSI is added back upsampled when the subspace is full
   (more signal components than ``K``), and dropped as noise otherwise (:meth:`SubspaceAdapter.outside`).
 
@@ -56,6 +59,8 @@ class SubspaceAdapter:
             columns).
         guide: ridge map from the ``M`` MSI bands to the ``K`` normalised coefficients.
         rank: number of non-zero columns of ``basis``.
+        psf: the PSF ``(K, K)`` the guidance was fitted with.
+        scale: the resolution ratio r.
 
     Example:
         >>> adapter = SubspaceAdapter.fit(lr_hsi, hr_msi, model.psf, model.scale)
@@ -68,6 +73,8 @@ class SubspaceAdapter:
     spread: torch.Tensor
     guide: RidgeMap
     rank: int
+    psf: torch.Tensor
+    scale: int
 
     @property
     def k(self) -> int:
@@ -108,7 +115,8 @@ class SubspaceAdapter:
         lr_coeffs = (coeffs / spread[:, None]).reshape(k, h, w)
         lr_msi = spatial_degrade(hr_msi[None].double(), psf, scale)[0]
         guide = fit_ridge_map(lr_msi, lr_coeffs)
-        return cls(mean.float(), basis.float(), spread.float(), guide, rank)
+        psf_t = torch.as_tensor(np.asarray(psf), dtype=torch.float32, device=lr_hsi.device)
+        return cls(mean.float(), basis.float(), spread.float(), guide, rank, psf_t, scale)
 
     def encode(self, hsi: torch.Tensor) -> torch.Tensor:
         """Normalised coefficients ``(B, K, H, W)`` of an image ``(B, C, H, W)`` (any resolution)."""
@@ -122,16 +130,18 @@ class SubspaceAdapter:
         image = torch.einsum("bkhw,ck->bchw", scaled, self.basis.to(coeffs))
         return image + self.mean.to(coeffs)[None, :, None, None]
 
-    def guidance(self, hr_msi: torch.Tensor) -> torch.Tensor:
-        """The MSI's estimate of the normalised coefficients, ``(1, K, H, W)`` float32."""
-        return self.guide(hr_msi.double()).float()[None]
+    def guidance(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
+        """The MSI's linear estimate of the normalised coefficients, corrected at low resolution
+        against the LR-HSI ``(C, h, w)``: ``(1, K, H, W)`` float32 from the HR-MSI ``(M, H, W)``."""
+        mapped = self.guide(hr_msi.double()).float()[None]
+        error = spatial_degrade(mapped, self.psf, self.scale) - self.encode(lr_hsi[None].float())
+        return mapped - bicubic_upsample(error, self.scale)
 
     def network_inputs(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The two inputs of a pretrained fusion network, both ``(1, K, H, W)`` float32:
         the MSI guidance and the LR-HSI's coefficients upsampled bicubically."""
-        scale = hr_msi.shape[-1] // lr_hsi.shape[-1]
-        y = self.encode(lr_hsi[None].float())
-        return self.guidance(hr_msi), bicubic_upsample(y, scale)
+        upsampled = bicubic_upsample(self.encode(lr_hsi[None].float()), self.scale)
+        return self.guidance(lr_hsi, hr_msi), upsampled
 
     def outside(self, lr_hsi: torch.Tensor, scale: int) -> torch.Tensor:
         """The part of the LR-HSI ``(C, h, w)`` outside the subspace, upsampled bicubically to
