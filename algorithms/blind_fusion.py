@@ -46,6 +46,11 @@ class BlindFusion(FusionAlgorithm):
         "RESUME continues an interrupted run of the same inputs and settings from "
         "&lt;output&gt;.resume.json (without fusing finished windows again) and keeps the "
         "partial output if this run stops.<br>"
+        "<b>METHOD_OPTIONS</b> (advanced): settings of the chosen method as "
+        "'name=value; name=value', e.g. 'hsi_geometry=false' to keep the default method's "
+        "result on the HR-MSI's geometry when the sensors are misregistered (by default it "
+        "follows the HSI's, whose PSF is centred on its pixels); an unknown name is refused "
+        "with the list of valid ones.<br>"
         "<b>RESAMPLE_HR_MSI</b>: when the HR-MSI's grid does not nest in the LR-HSI's (a "
         "non-integer pixel ratio, shifted grids, another CRS), warp it with GDAL onto the grid "
         "nested in the LR-HSI's at the nearest integer ratio (the log says how); when off, such "
@@ -67,6 +72,9 @@ class BlindFusion(FusionAlgorithm):
             "DEVICE", self.tr("Device"), options=list(DEVICES), defaultValue=0)))
         self.addParameter(self.advanced(QgsProcessingParameterNumber(
             "SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, defaultValue=0)))
+        self.addParameter(self.advanced(QgsProcessingParameterString(
+            "METHOD_OPTIONS", self.tr("Method options (name=value; ...)"), defaultValue="",
+            optional=True)))
         self.addParameter(self.advanced(QgsProcessingParameterNumber(
             "MAX_MEMORY_GB", self.tr("Memory bound (GB)"), QgsProcessingParameterNumber.Double,
             defaultValue=4.0, minValue=0.25)))
@@ -87,6 +95,7 @@ class BlindFusion(FusionAlgorithm):
             optional=True, createByDefault=False))
 
     def run(self, parameters, context, feedback, progress):
+        from ..fusion_core.methods.options import parse_method_options
         from ..fusion_core.pipeline import fuse_files
 
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
@@ -100,6 +109,7 @@ class BlindFusion(FusionAlgorithm):
             preset=PRESETS[self.parameterAsEnum(parameters, "PRESET", context)],
             device=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
             seed=self.parameterAsInt(parameters, "SEED", context),
+            options=parse_method_options(self.parameterAsString(parameters, "METHOD_OPTIONS", context)),
             model_output_path=model_out,
             progress=progress,
             max_memory_gb=self.parameterAsDouble(parameters, "MAX_MEMORY_GB", context),

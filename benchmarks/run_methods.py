@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.baselines import BASELINES, run_baseline  # noqa: E402
-from benchmarks.scenes import HARD_PSFS, SCENES, hard_pair, load_scene, paris_real_pair, wald_pair  # noqa: E402
+from benchmarks.scenes import BENCHMARK_RUNS, HARD_PSFS, SCENES, hard_pair, load_scene, paris_real_pair, wald_pair  # noqa: E402
 from fusion_core.device import resolve_device, seed_everything  # noqa: E402
 from fusion_core.estimation import estimate_degradation  # noqa: E402
 from fusion_core.methods import CATALOG, load_method  # noqa: E402
@@ -77,14 +77,21 @@ def pairs(protocol: str, scenes: list[str], scales: list[int]):
     if protocol == "real":
         yield paris_real_pair()
         return
-    for name in scenes:
+    runs = [(name, scale) for name in scenes for scale in scales] if scenes else [
+        (name, scale) for scale in scales for name in BENCHMARK_RUNS.get(scale, ())]
+    for name, scale in runs:
         scene = load_scene(name)
-        for scale in scales:
-            if protocol == "wald":
-                yield wald_pair(scene, scale)
-            else:
-                for kind in HARD_PSFS:
-                    yield hard_pair(scene, scale, kind)
+        if protocol == "wald":
+            yield wald_pair(scene, scale)
+        else:
+            for kind in HARD_PSFS:
+                yield hard_pair(scene, scale, kind)
+
+
+def _key(row: dict) -> tuple:
+    """What a row measured: a re-run of the same configuration replaces the older row."""
+    return (row.get("protocol", "wald"),
+            *(row[k] for k in ("scene", "scale", "method", "preset", "degradation")))
 
 
 def main() -> int:
@@ -96,13 +103,16 @@ def main() -> int:
     parser.add_argument("--protocol", default="wald", choices=("wald", "hard", "real"),
                         help="wald: the seeds' protocol; hard: PSFs larger than r, SRF +10 nm, "
                              "30 dB; real: Hyperion with the real ALI image")
-    parser.add_argument("--scenes", default=",".join(SCENES))
+    parser.add_argument("--scenes", default="",
+                        help=f"comma-separated, of {', '.join(SCENES)} (default: the benchmark's "
+                             "runs, BENCHMARK_RUNS in benchmarks/scenes.py)")
     parser.add_argument("--scales", default="4,8")
     parser.add_argument("--degradation", default="estimated", help="estimated, true, or both")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--out", required=True, help="JSON file the rows are appended to")
+    parser.add_argument("--out", required=True,
+                        help="JSON file the rows are added to (a re-run replaces its own rows)")
     args = parser.parse_args()
 
     if args.threads:
@@ -112,7 +122,7 @@ def main() -> int:
     rows = json.loads(out.read_text()) if out.exists() else []
     degradations = ("estimated", "true") if args.degradation == "both" else (args.degradation,)
     stamp = {"date": date.today().isoformat(), "machine": machine(), "device": str(device)}
-    for pair in pairs(args.protocol, args.scenes.split(","), [int(v) for v in args.scales.split(",")]):
+    for pair in pairs(args.protocol, [s for s in args.scenes.split(",") if s], [int(v) for v in args.scales.split(",")]):
         for method in args.methods.split(","):
             presets = ("-",) if method in BASELINES else args.presets.split(",")
             degr = ("-",) if method == "bicubic" else degradations
@@ -121,7 +131,7 @@ def main() -> int:
                     result = run_one(method, preset, deg, pair, device, args.seed)
                     row = {"scene": pair.name, "scale": pair.scale, "method": method, "preset": preset,
                            "degradation": deg, "protocol": args.protocol, **result, **stamp}
-                    rows.append(row)
+                    rows = [r for r in rows if _key(r) != _key(row)] + [row]
                     print(json.dumps(row), flush=True)
                     out.parent.mkdir(parents=True, exist_ok=True)
                     out.write_text(json.dumps(rows, indent=1))

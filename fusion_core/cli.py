@@ -12,6 +12,7 @@ import sys
 from typing import Optional, Sequence
 
 from .errors import FusionError
+from .methods.options import parse_method_options
 from .progress import Progress
 
 __all__ = ["main"]
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--degradation", help="degradation model JSON (default: estimate it)")
     p.add_argument("--preset", default="fast", choices=("fast", "paper"))
     p.add_argument("--device", default="auto"), p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--options", default="",
+                   help="method options 'name=value; ...', e.g. 'hsi_geometry=false'")
     p.add_argument("--max-memory-gb", type=float, default=4.0, help="peak memory bound (GB)")
     p.add_argument("--window-size", type=int, default=0, help="window size in HR pixels (0: auto)")
     p.add_argument("--dask", help="'local' for an embedded Dask cluster, or a scheduler address")
@@ -96,8 +99,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         elif args.command == "fuse":
             result = pipeline.fuse_files(
                 args.lr_hsi, args.hr_msi, args.output, args.method, args.degradation,
-                _srf_source(args), args.preset, args.device, args.seed, progress=progress,
-                max_memory_gb=args.max_memory_gb, window_size=args.window_size,
+                _srf_source(args), args.preset, args.device, args.seed,
+                options=parse_method_options(args.options), progress=progress, max_memory_gb=args.max_memory_gb, window_size=args.window_size,
                 dask_scheduler=args.dask, resume=args.resume, resample_hr_msi=args.resample_hr_msi)
             print(json.dumps({"output": result.output, "method": result.method, "seconds": result.seconds}))
         else:

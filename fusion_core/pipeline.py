@@ -316,6 +316,9 @@ def fuse_files(
         entry = CATALOG[method_index(method)]
         method_id, label = entry.id, entry.label
     torch_device = resolve_device(device)
+    fusion = method if isinstance(method, FusionMethod) else load_method(method_id)
+    config = FusionConfig(preset=preset, device=torch_device, seed=seed, options=dict(options or {}))
+    fusion.check_config(config)
     scheduler = resolve_scheduler(dask_scheduler)
     max_bytes = int(max_memory_gb * 2**30)
     seconds: dict[str, float] = {}
@@ -354,7 +357,6 @@ def fuse_files(
             seconds["estimation"] = time.perf_counter() - t1
             progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
         del sample
-    fusion = method if isinstance(method, FusionMethod) else load_method(method_id)
     if state is None:
         grid = plan_grid(source, fusion, model, max_bytes, window_size, workers, progress.info)
         state = ResumeState(output_path, run_key, dict(grid.describe(), tile=choose_tile(grid)),
@@ -364,7 +366,6 @@ def fuse_files(
     if model_output_path:
         model.save(model_output_path)
     seed_everything(seed)
-    config = FusionConfig(preset=preset, device=torch_device, seed=seed, options=dict(options or {}))
     progress.info(f"Fusing with {label}, preset {preset}, on {torch_device}"
                   + (f", Dask scheduler {scheduler}." if scheduler else "."))
     job = WindowJob(source, fusion, model, config, norm, grid, threads)

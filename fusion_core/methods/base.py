@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import torch
 
 from ..degradation import DegradationModel
+from ..errors import InputError
 from ..progress import Progress
 
 __all__ = ["FusionConfig", "FusionMethod", "PRESETS"]
@@ -60,6 +61,17 @@ class FusionMethod(ABC):
     #: Peak memory of :meth:`fuse` in multiples of its output (C × H × W float32), used to size
     #: windows within the user's memory bound. Set it in a subclass when it differs.
     memory_factor: ClassVar[float] = 8.0
+
+    def check_config(self, config: FusionConfig) -> None:
+        """Raise :class:`InputError` for a preset or an option this method does not take.
+
+        Called before any work starts, so a typo fails at once rather than after the estimation.
+        Methods with options override it to check them against their settings.
+        """
+        if config.preset not in PRESETS:
+            raise InputError(f"Unknown preset {config.preset!r}; choose one of {', '.join(PRESETS)}.")
+        if config.options:
+            raise InputError(f"{self.label} takes no options; got {', '.join(map(str, config.options))}.")
 
     @abstractmethod
     def fuse(

@@ -180,6 +180,9 @@ class TrainedMethod(FusionMethod):
     def schedule(self, config: FusionConfig) -> Any:
         """The preset's schedule with the run's options applied (InputError on a bad option)."""
 
+    def check_config(self, config: FusionConfig) -> None:
+        self.schedule(config)
+
     def fuse(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel,
              config: FusionConfig, progress: Progress) -> torch.Tensor:
         schedule = self.schedule(config)

@@ -24,3 +24,14 @@ def test_bad_input_exits_2_with_the_message(tmp_rasters, tmp_path, capsys):
     assert code == 2
     assert "swapped" in capsys.readouterr().err
     assert not (tmp_path / "f.tif").exists()
+
+
+def test_method_options_are_checked_before_any_work(tmp_rasters, tmp_path, capsys):
+    pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
+    out = tmp_path / "f.tif"
+    code = main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out), "--options", "geometry=hsi"])
+    assert code == 2
+    assert "Unknown SSCF option(s) geometry; valid options are align, hsi_geometry" in capsys.readouterr().err
+    assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out),
+                 "--options", "hsi_geometry=false; cg_iters=20"]) == 0
+    assert out.exists()

@@ -26,10 +26,12 @@ class SSCFSettings:
 
     Attributes:
         align: estimate and apply the relative shift/blur of the HR-MSI (real sensor pairs).
-        hsi_geometry: put the result on the HSI's geometry even when the model's PSF is off
-            centre: the PSF is re-centred and the HR-MSI moved by its offset instead. By default
-            the result follows the model, whose off-centre PSF (e.g. a blind estimate across
-            misregistered sensors) keeps it on the HR-MSI's geometry.
+        hsi_geometry: put the result on the HSI's geometry (default): an off-centre PSF (a
+            blind estimate across misregistered sensors absorbs their shift) is re-centred and
+            the HR-MSI moved by its offset instead, because a sensor's PSF is centred on its
+            pixel and the fused image must degrade to the LR-HSI it refines. ``False`` keeps
+            the result on the HR-MSI's geometry, for an HSI whose georeferencing is the
+            less trusted of the two.
         local: add the local (guided) spectral map of the residual.
         local_radius: window radius of the local map, in LR pixels.
         local_eps: ridge of the local map relative to the guide's local variance.
@@ -39,7 +41,7 @@ class SSCFSettings:
     """
 
     align: bool = True
-    hsi_geometry: bool = False
+    hsi_geometry: bool = True
     local: bool = True
     local_radius: int = 2
     local_eps: float = 1e-4
@@ -112,6 +114,9 @@ class SSCF(FusionMethod):
     )
     halo_lr_pixels = 8
     memory_factor = 16.0
+
+    def check_config(self, config: FusionConfig) -> None:
+        resolve_settings(config.preset, config.options)
 
     def fuse(
         self,
