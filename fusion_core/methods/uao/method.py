@@ -43,8 +43,8 @@ class UAO(TrainedMethod):
     loss acts on full bands through the subspace's decoder.
 
     Presets: ``"paper"`` is the supplement's schedule (40 outer × 10 inner iterations, rates
-    1e-4 / 1e-3), about half a minute on one CPU core for a 100×100×198 scene at r = 4;
-    ``"fast"`` keeps it. Options (``config.options``): ``outer_iters``, ``inner_iters``,
+    1e-4 / 1e-3), about 40 s on one CPU core for a 100×100×198 scene at r = 4; ``"fast"`` runs
+    half the alternations. Options (``config.options``): ``outer_iters``, ``inner_iters``,
     ``lr_degradation``, ``lr_reconstruction``, ``psf_l2``, ``srf_l2``, ``pretrained`` (False:
     G from torch's default initialisation).
 
