@@ -1,10 +1,14 @@
-"""Convex quadratic programs over products of simplices, with an "arrow" structure.
+"""Convex quadratic programs over a simplex and non-negative blocks, with an "arrow" structure.
 
 The blind estimation problem is, after stacking all equations, a convex QP in one PSF block
 ``k`` (``K²`` unknowns) and ``M`` SRF blocks ``s_m`` (``C`` unknowns each)::
 
     minimise   ½ kᵀ H k + Σ_m (kᵀ B_m s_m + ½ s_mᵀ Q_m s_m) − f_kᵀ k − Σ_m f_mᵀ s_m
-    subject to k ≥ 0, 1ᵀk = 1,  s_m ≥ 0, 1ᵀs_m = 1.
+    subject to k ≥ 0, 1ᵀk = 1,  s_m ≥ 0  (and 1ᵀs_m = 1 when ``srf_sum_one``).
+
+Without the SRF sum constraint, the sum of ``s_m`` is the radiometric gain between the two
+sensors in band ``m`` (the caller normalises the columns afterwards): the PSF's sum already
+fixes the scale of the problem.
 
 The SRF blocks couple only through ``k``, so the KKT system of the free variables is solved by
 eliminating each ``s_m`` (a ``C × C`` Cholesky) and then solving a ``K² × K²`` Schur system. The
@@ -29,20 +33,22 @@ __all__ = ["ArrowQP", "QPSolution", "solve_arrow_qp"]
 @dataclass
 class ArrowQP:
     """Matrices of the QP above: ``hkk (K², K²)``, ``cross (M, K², C)`` (the ``B_m``),
-    ``qss (M, C, C)``, ``fk (K²,)`` and ``fs (M, C)``. ``M`` may be zero (PSF alone)."""
+    ``qss (M, C, C)``, ``fk (K²,)`` and ``fs (M, C)``. ``M`` may be zero (PSF alone).
+    ``srf_sum_one`` adds the SRF blocks' sum-to-one constraints."""
 
     hkk: np.ndarray
     cross: np.ndarray
     qss: np.ndarray
     fk: np.ndarray
     fs: np.ndarray
+    srf_sum_one: bool = False
 
     def with_ridge(self, weight: float) -> "ArrowQP":
         """The same problem plus ``weight`` × (mean diagonal) on every block's diagonal."""
         def add(mat: np.ndarray) -> np.ndarray:
             return mat + weight * np.trace(mat) / mat.shape[0] * np.eye(mat.shape[0])
         return ArrowQP(add(self.hkk), self.cross, np.stack([add(q) for q in self.qss]) if len(self.qss)
-                       else self.qss, self.fk, self.fs)
+                       else self.qss, self.fk, self.fs, self.srf_sum_one)
 
 
 @dataclass
@@ -112,26 +118,30 @@ def _pivot(qp: ArrowQP, max_iter: int, start: QPSolution | None) -> tuple[np.nda
         else:
             j = np.flatnonzero(bad_k)[-1]
             free_k[j] = ~free_k[j]
-        if not free_k.any() or (n_m and not free_s.any(axis=1).all()):
+        if not free_k.any():
             raise _NoConvergence
     raise _NoConvergence
 
 
 def _solve_free(qp: ArrowQP, free_k: np.ndarray, free_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Minimiser with the non-free variables at zero and only the sum-to-one constraints."""
+    """Minimiser with the non-free variables at zero and only the PSF's sum-to-one constraint."""
     ik = np.flatnonzero(free_k)
     schur = qp.hkk[np.ix_(ik, ik)].copy()
     rhs = qp.fk[ik].copy()
     parts = []
     for m in range(free_s.shape[0]):
         im = np.flatnonzero(free_s[m])
+        if im.size == 0:  # a band the HSI does not explain at all
+            parts.append((im, np.zeros(0), np.zeros((0, ik.size))))
+            continue
         factor = sla.cho_factor(qp.qss[m][np.ix_(im, im)])
         cross = qp.cross[m][np.ix_(ik, im)]
         sol = sla.cho_solve(factor, np.column_stack([cross.T, qp.fs[m, im], np.ones(im.size)]))
-        q_cross, q_f, q_one = sol[:, :-2], sol[:, -2], sol[:, -1]
-        # s = Q⁻¹(f − Bᵀk − ν1) with 1ᵀs = 1  →  s = a − T k
-        a = q_f - q_one * (q_f.sum() - 1.0) / q_one.sum()
-        t = q_cross - np.outer(q_one, q_cross.sum(axis=0)) / q_one.sum()
+        t, a, q_one = sol[:, :-2], sol[:, -2], sol[:, -1]
+        # s = Q⁻¹(f − Bᵀk) = a − T k, or with 1ᵀs = 1: s = Q⁻¹(f − Bᵀk − ν1)
+        if qp.srf_sum_one:
+            a = a - q_one * (a.sum() - 1.0) / q_one.sum()
+            t = t - np.outer(q_one, t.sum(axis=0)) / q_one.sum()
         schur -= cross @ t
         rhs -= cross @ a
         parts.append((im, a, t))
@@ -150,9 +160,10 @@ def _solve_free(qp: ArrowQP, free_k: np.ndarray, free_s: np.ndarray) -> tuple[np
 
 def _duals(qp: ArrowQP, k: np.ndarray, s: np.ndarray, free_k: np.ndarray,
            free_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Reduced gradients: the gradient plus each block's sum-to-one multiplier."""
+    """Reduced gradients: the gradient plus each sum-to-one constraint's multiplier."""
     grad_k = qp.hkk @ k - qp.fk + np.einsum("mkc,mc->k", qp.cross, s)
     grad_s = np.einsum("mkc,k->mc", qp.cross, k) + np.einsum("mcd,md->mc", qp.qss, s) - qp.fs
     dual_k = grad_k - grad_k[free_k].mean()
-    dual_s = grad_s - np.array([g[f].mean() for g, f in zip(grad_s, free_s)])[:, None] if len(s) else grad_s
-    return dual_k, dual_s
+    if qp.srf_sum_one and len(s):
+        grad_s = grad_s - np.array([g[f].mean() if f.any() else 0.0 for g, f in zip(grad_s, free_s)])[:, None]
+    return dual_k, grad_s

@@ -48,8 +48,9 @@ def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray,
                 noise_variance: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shift and stretch the prior's columns to fit the data; returns (matrix, shifts, stretches).
 
-    Every variant ``p`` of a column is scored by ``RSS(p) = ‖Yᵀp − A_m k‖²``, the mismatch
-    between the LR-HSI it integrates and the HR-MSI band blurred by ``kernel``. The LR-HSI is
+    Every variant ``p`` of a column is scored by ``RSS(p) = min_g ‖g Yᵀp − A_m k‖²``, the
+    mismatch between the LR-HSI it integrates and the HR-MSI band blurred by ``kernel``, up to
+    the band's radiometric gain ``g``. The LR-HSI is
     first projected onto its signal subspace: its noise would otherwise favour wide variants,
     which average more of it. A sensor's curves usually move together, so one shift common to all bands is
     chosen first; a band keeps a shift of its own, and a stretch other than 1, only when that
@@ -91,5 +92,6 @@ def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray,
 
 
 def _rss(cands: np.ndarray, gram: np.ndarray, rhs: np.ndarray, energy: float) -> np.ndarray:
-    """``‖Yᵀp − b‖²`` of each variant (NaN for variants outside the HSI's range)."""
-    return np.einsum("nc,cd,nd->n", cands, gram, cands) - 2.0 * cands @ rhs + energy
+    """``min_g ‖g Yᵀp − b‖²`` of each variant (NaN for variants outside the HSI's range)."""
+    power = np.einsum("nc,cd,nd->n", cands, gram, cands)
+    return energy - (cands @ rhs) ** 2 / np.where(power > 0, power, np.nan)
