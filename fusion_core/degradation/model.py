@@ -10,6 +10,7 @@ serialisable value object. File format (JSON, UTF-8)::
       "psf_offset_px": [dy, dx],                 # centre of mass vs kernel centre (HR px)
       "psf_fwhm_px": [fy, fx],
       "srf": [[...], ...],                       # C×M, columns sum to one
+      "msi_gain": [...] | null,                  # M: MSI band = gain × SRF-integrated HSI
       "hsi_wavelengths_nm": [...] | null,
       "msi_band_names": [...] | null,
       "diagnostics": {...}                       # how it was obtained (estimator, residuals)
@@ -61,6 +62,10 @@ class DegradationModel:
         hsi_wavelengths: ``(C,)`` band centres in nm, when known.
         msi_band_names: names of the M HR-MSI bands, when known.
         diagnostics: free-form facts about how the model was obtained.
+        msi_gain: ``(M,)`` radiometric gain of each HR-MSI band over the LR-HSI integrated by
+            the SRF (two sensors calibrated alike: all one, the default). Methods whose
+            networks assume SRFs summing to one divide the HR-MSI by it
+            (:meth:`calibrated_msi`).
     """
 
     scale: int
@@ -69,6 +74,7 @@ class DegradationModel:
     hsi_wavelengths: Optional[np.ndarray] = None
     msi_band_names: Optional[list[str]] = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    msi_gain: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         self.scale = int(self.scale)
@@ -78,6 +84,10 @@ class DegradationModel:
         if min(self.psf.shape) < self.scale:
             self.psf = _pad_to(self.psf, self.scale)
         self.srf = normalize_srf(self.srf)
+        gain = np.ones(self.srf.shape[1]) if self.msi_gain is None else np.asarray(self.msi_gain, np.float64).ravel()
+        if gain.size != self.srf.shape[1] or not np.all(np.isfinite(gain) & (gain > 0)):
+            raise InputError(f"msi_gain must hold {self.srf.shape[1]} positive numbers, one per MSI band.")
+        self.msi_gain = gain
         if self.hsi_wavelengths is not None:
             self.hsi_wavelengths = np.asarray(self.hsi_wavelengths, dtype=np.float64).ravel()
             if self.hsi_wavelengths.size != self.srf.shape[0]:
@@ -101,6 +111,14 @@ class DegradationModel:
         kh, kw = self.psf.shape
         return (cy + (kh - 1) / 2.0 - block_centre(kh, self.scale),
                 cx + (kw - 1) / 2.0 - block_centre(kw, self.scale))
+
+    def calibrated_msi(self, hr_msi: "torch.Tensor") -> "torch.Tensor":
+        """The HR-MSI ``(..., M, H, W)`` divided band by band by :attr:`msi_gain`."""
+        gain = self.msi_gain.reshape(-1, 1, 1)
+        if np.all(gain == 1.0):
+            return hr_msi
+        import torch
+        return hr_msi / torch.as_tensor(gain, dtype=hr_msi.dtype, device=hr_msi.device)
 
     def check_compatible(self, n_hsi_bands: int, n_msi_bands: int, scale: int) -> None:
         """Raise :class:`InputError` when this model does not fit the given pair."""
@@ -127,6 +145,7 @@ class DegradationModel:
             "psf_offset_px": list(self.psf_offset),
             "psf_fwhm_px": list(psf_fwhm(self.psf)),
             "srf": self.srf.tolist(),
+            "msi_gain": self.msi_gain.tolist(),
             "hsi_wavelengths_nm": None if self.hsi_wavelengths is None else self.hsi_wavelengths.tolist(),
             "msi_band_names": self.msi_band_names,
             "diagnostics": _jsonable(self.diagnostics),
@@ -148,6 +167,7 @@ class DegradationModel:
                 hsi_wavelengths=data.get("hsi_wavelengths_nm"),
                 msi_band_names=data.get("msi_band_names"),
                 diagnostics=data.get("diagnostics") or {},
+                msi_gain=data.get("msi_gain"),
             )
         except KeyError as exc:
             raise InputError(f"Degradation model file lacks the field {exc.args[0]!r}.") from None

@@ -131,7 +131,7 @@ def estimate_degradation(
                              "shift_unit": "nm" if prior.wavelengths is not None else "bands"}
     psf = window.embed(fit.kernel, r)
     progress.update(0.9, "Checking consistency")
-    model = DegradationModel(r, psf, fit.srf, wl, names, diag)
+    model = DegradationModel(r, psf, fit.srf, wl, names, diag, msi_gain=fit.gains if free_gains else None)
     diag.update({
         "psf_support": int(psf.shape[0]),
         "psf_window": {"top": window.top, "left": window.left, "height": window.height, "width": window.width},
@@ -142,7 +142,6 @@ def estimate_degradation(
         "iterations": iterations,
         "solver_ridge": fit.ridge,
         "msi_gains_modelled": bool(free_gains),
-        "msi_gain": fit.gains,
         "hsi_noise_rms": float(np.sqrt(np.mean(noise))) * factor,
     })
     _consistency(lr, hr, model, bad_lr, bad_hr, diag)

@@ -42,14 +42,14 @@ def training_tensors(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: Degradat
     """Check a window against the model, seed the run, and batch both images as float32.
 
     Returns:
-        ``(y, z, r)``: LR-HSI ``(1, C, h, w)``, HR-MSI ``(1, M, H, W)`` on the LR-HSI's device,
-        and the ratio.
+        ``(y, z, r)``: LR-HSI ``(1, C, h, w)``, HR-MSI ``(1, M, H, W)`` on the LR-HSI's device
+        divided by the model's radiometric gains (the networks' SRFs sum to one), and the ratio.
     """
     scale = window_scale(lr_hsi, hr_msi)
     model.check_compatible(lr_hsi.shape[0], hr_msi.shape[0], scale)
     seed_everything(seed)
     y = lr_hsi[None].to(torch.float32)
-    z = hr_msi[None].to(device=lr_hsi.device, dtype=torch.float32)
+    z = model.calibrated_msi(hr_msi[None].to(device=lr_hsi.device, dtype=torch.float32))
     return y, z, scale
 
 
@@ -140,7 +140,7 @@ def learned_model(psf: torch.Tensor, srf: torch.Tensor, scale: int, given: Degra
     return DegradationModel(
         scale=scale, psf=psf_np, srf=srf_np,
         hsi_wavelengths=given.hsi_wavelengths, msi_band_names=given.msi_band_names,
-        diagnostics={
+        msi_gain=given.msi_gain, diagnostics={
             "estimator": estimator,
             "preset": preset,
             "final_losses": {res.name: float(res.final_loss) for res in results},
