@@ -3,7 +3,8 @@
 1. the seed-methods benchmark: classical baselines and every catalogue method (fast preset),
    blind, on all scenes at r = 4 and 8, plus the default method with the true PSF/SRF (oracle);
    the harder protocol (PSFs larger than r, SRF +10 nm, 30 dB) and the real Hyperion/ALI pair;
-2. the estimation speed/accuracy benchmark;
+2. the estimation speed/accuracy benchmark, the side-by-side speed of the default method and
+   UDALN's paper schedule (projected from measured per-stage rates), the default method's profile;
 3. RESULTS.md rendered from the JSON rows.
 
 The paper schedules of the deep methods (hours each) and the 3000×3000 large scene are separate
@@ -29,20 +30,27 @@ def run(*args: str) -> None:
 
 
 def main() -> int:
+    from fusion_core.methods import CATALOG
+
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    methods = ",".join(["bicubic", "ridge", "glp_hs"] + [e.id for e in CATALOG])
     out = HERE / "results" / f"seed_methods_fast_{device}.json"
     out.unlink(missing_ok=True)
-    run("benchmarks/run_methods.py", "--methods", "bicubic,ridge,glp_hs,sscf,udaln,m2unet,stable_vae",
-        "--out", str(out))
+    run("benchmarks/run_methods.py", "--methods", methods, "--threads", "1", "--out", str(out))
     run("benchmarks/run_methods.py", "--methods", "sscf", "--degradation", "true", "--out", str(out))
     hard = HERE / "results" / f"hard_protocol_{device}.json"
     hard.unlink(missing_ok=True)
     run("benchmarks/run_methods.py", "--protocol", "hard", "--scenes", "jasper_ridge,pavia_centre,enmap_potsdam",
-        "--scales", "4", "--methods", "bicubic,ridge,glp_hs,sscf,udaln", "--out", str(hard))
+        "--scales", "4", "--methods", "bicubic,ridge,glp_hs,sscf,udaln", "--threads", "1", "--out", str(hard))
+    run("benchmarks/run_methods.py", "--protocol", "hard", "--scenes", "jasper_ridge,pavia_centre,enmap_potsdam",
+        "--scales", "4", "--methods", "sscf", "--degradation", "true", "--out", str(hard))
     real = HERE / "results" / f"real_hyperion_ali_{device}.json"
     real.unlink(missing_ok=True)
-    run("benchmarks/run_methods.py", "--protocol", "real", "--degradation", "both", "--out", str(real))
+    run("benchmarks/run_methods.py", "--protocol", "real", "--degradation", "both", "--methods", methods,
+        "--threads", "1", "--out", str(real))
     run("benchmarks/estimation_speed.py")
+    run("-m", "benchmarks.speed", "--threads", "1")
+    run("-m", "benchmarks.profile_default", "--threads", "1")
     run("benchmarks/report.py")
     return 0
 
