@@ -46,7 +46,9 @@ def main() -> int:
         "--scales", "4", "--methods", "sscf", "--degradation", "true", "--out", str(hard))
     real = HERE / "results" / f"real_hyperion_ali_{device}.json"
     real.unlink(missing_ok=True)
-    run("benchmarks/run_methods.py", "--protocol", "real", "--degradation", "both", "--methods", methods,
+    run("benchmarks/run_methods.py", "--protocol", "real", "--degradation", "both", "--methods",
+        "bicubic,ridge,glp_hs,sscf", "--out", str(real))
+    run("benchmarks/run_methods.py", "--protocol", "real", "--methods", ",".join(e.id for e in CATALOG[1:]),
         "--threads", "1", "--out", str(real))
     run("benchmarks/estimation_speed.py")
     run("-m", "benchmarks.speed", "--threads", "1")
