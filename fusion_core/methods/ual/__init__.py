@@ -1,9 +1,15 @@
 """UAL (Zhang et al., CVPR 2020): unsupervised adaptation learning on a pretrained fusion module."""
 
-from .networks import (MutualGuidingFusion, SelfGuidingAdaptation, degeneration_network)
+from .method import UAL
+from .networks import MutualGuidingFusion, SelfGuidingAdaptation, degeneration_network
 from .pretrained import WEIGHTS, load_pretrained_fusion
+from .schedule import PRESET_SCHEDULES, UALSchedule, resolve_schedule
 
 __all__ = [
+    "UAL",
+    "PRESET_SCHEDULES",
+    "UALSchedule",
+    "resolve_schedule",
     "MutualGuidingFusion",
     "SelfGuidingAdaptation",
     "degeneration_network",
