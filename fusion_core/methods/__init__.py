@@ -33,6 +33,7 @@ CATALOG: tuple[MethodEntry, ...] = (
     MethodEntry("m2unet", "M2U-Net (Li et al., TGRS 2024)", "fusion_core.methods.m2unet", "M2UNet"),
     MethodEntry("stable_vae", "Stable lightweight VAE fusion (Guo et al., CVPR 2023)",
                 "fusion_core.methods.stable_vae", "StableVAE"),
+    MethodEntry("ual", "UAL (Zhang et al., CVPR 2020)", "fusion_core.methods.ual", "UAL"),
 )
 
 
