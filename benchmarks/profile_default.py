@@ -23,6 +23,7 @@ import os
 import cProfile
 import math
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -54,7 +55,7 @@ def step_times(profile: cProfile.Profile) -> tuple[dict[str, float], float, dict
     """Cumulative seconds per step, the total, and call counts of the CG solver and the PSF operator."""
     stats = pstats.Stats(profile).stats
     times = {name: 0.0 for name, _, _ in STEPS}
-    calls = {"CG solves": 0, "PSF operator calls": 0}
+    calls = {"CG solves (count)": 0, "PSF operator calls (count)": 0}
     total = 0.0
     for (file, _, func), (_, ncalls, _, cumulative, callers) in stats.items():
         path = file.replace("\\", "/")
@@ -62,9 +63,9 @@ def step_times(profile: cProfile.Profile) -> tuple[dict[str, float], float, dict
             if path.endswith(suffix) and func == fn:
                 times[name] += cumulative
         if path.endswith(CG_STEP[0]) and func == CG_STEP[1]:
-            calls["CG solves"] += ncalls
+            calls["CG solves (count)"] += ncalls
         if path.endswith(OPERATOR[0]) and func == OPERATOR[1]:
-            calls["PSF operator calls"] += ncalls
+            calls["PSF operator calls (count)"] += ncalls
         if not callers:
             total = max(total, cumulative)
     return times, total, calls
@@ -96,18 +97,39 @@ def profile_in_memory() -> tuple[dict[str, float], float, dict[str, int]]:
 
 
 def profile_files(size: int) -> tuple[dict[str, float], float, dict[str, int]]:
-    """``fuse_files`` on the mirrored Jasper Ridge scene of ``size``² HR pixels, 198 bands."""
+    """``fuse_files`` on the mirrored Jasper Ridge scene of ``size``² HR pixels, 198 bands.
+
+    The counts also give the windows' read area over the scene's: the share of the work the
+    windows' halos and blending ramps add.
+    """
     from benchmarks.cost_growth import write_pair
     from fusion_core.pipeline import fuse_files
+    from fusion_core.progress import Progress
 
+    layout: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         lr, hr = write_pair(Path(tmp), size, 198)
         profile = cProfile.Profile()
         start = time.perf_counter()
-        profile.runcall(fuse_files, str(lr), str(hr), str(Path(tmp) / "out.tif"))
+        profile.runcall(fuse_files, str(lr), str(hr), str(Path(tmp) / "out.tif"),
+                        progress=Progress(log=layout.append))
         wall = time.perf_counter() - start
     times, _, calls = step_times(profile)
+    calls["windows' read area / scene area (%)"] = round(100 * _read_area_ratio(layout, size // 4))
     return times, wall, calls
+
+
+def _read_area_ratio(log: list[str], lr_size: int) -> float:
+    """Sum of the LR areas the windows read over the scene's, from the layout line of the log."""
+    from fusion_core.windows.layout import AxisLayout
+
+    line = next(m for m in log if "window(s)" in m)
+    core = int(re.search(r"cores of (\d+) HR", line).group(1)) // 4
+    halo = int(re.search(r"halo of (\d+)", line).group(1))
+    ramp = int(re.search(r"ramp of (\d+)", line).group(1))
+    axis = AxisLayout.build(lr_size, core, halo, ramp)
+    read = sum(axis.extent(k)[1] - axis.extent(k)[0] for k in range(axis.count))
+    return (read / lr_size) ** 2
 
 
 def table(columns: list[tuple[str, tuple[dict[str, float], float, dict[str, int]]]],
@@ -138,8 +160,8 @@ def table(columns: list[tuple[str, tuple[dict[str, float], float, dict[str, int]
     else:
         row += " |"
     lines.append(row)
-    for key in ("CG solves", "PSF operator calls"):
-        lines.append(f"| {key} (count) | " + " | ".join(f"{c[1][2][key]} | —" for c in columns)
+    for key in [k for k in columns[0][1][2] if all(k in c[1][2] for c in columns)]:
+        lines.append(f"| {key} | " + " | ".join(f"{c[1][2][key]} | —" for c in columns)
                      + (" | — |" if growth else " |"))
     return lines
 
