@@ -83,3 +83,17 @@ def test_swapped_inputs_are_refused(qgis, tmp_rasters, tmp_path):
     out = qgis.run_failing("hsifusion:blindfusion", {
         "LR_HSI": pair.hr_path, "HR_MSI": pair.lr_path, "OUTPUT": tmp_path / "fused.tif"})
     assert "HR-MSI" in out and "LR-HSI" in out
+
+
+def test_method_options_are_passed_and_checked(qgis, tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=32, n_hsi=20, n_msi=4)
+    out = tmp_path / "fused.tif"
+    qgis.run_algorithm("hsifusion:blindfusion", {
+        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "METHOD_OPTIONS": "hsi_geometry=false; cg_iters=30",
+        "OUTPUT": out})
+    assert out.exists()
+    bad = tmp_path / "bad.tif"
+    message = qgis.run_failing("hsifusion:blindfusion", {
+        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "METHOD_OPTIONS": "iterations=3", "OUTPUT": bad})
+    assert "Unknown SSCF option(s) iterations; valid options are" in message
+    assert not bad.exists()
