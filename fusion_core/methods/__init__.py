@@ -34,6 +34,7 @@ CATALOG: tuple[MethodEntry, ...] = (
     MethodEntry("stable_vae", "Stable lightweight VAE fusion (Guo et al., CVPR 2023)",
                 "fusion_core.methods.stable_vae", "StableVAE"),
     MethodEntry("ual", "UAL (Zhang et al., CVPR 2020)", "fusion_core.methods.ual", "UAL"),
+    MethodEntry("uao", "UAO blind alternating optimisation (Nie et al.)", "fusion_core.methods.uao", "UAO"),
 )
 
 
