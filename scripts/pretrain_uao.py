@@ -27,7 +27,7 @@ Gaps the paper leaves, filled as follows (and recorded in the JSON next to the w
   over its CAVE/Harvard training set, which we do not have).
 
 Usage:
-    python scripts/pretrain_uao.py            # CPU default (12 epochs): about 20 minutes on one thread
+    python scripts/pretrain_uao.py            # CPU default (12 epochs): 11–15 minutes on one thread
     python scripts/pretrain_uao.py --paper    # the paper's 100 epochs
 """
 

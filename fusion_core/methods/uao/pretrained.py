@@ -20,7 +20,7 @@ __all__ = ["WEIGHTS", "NETWORK", "load_pretrained_reconstruction"]
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "reconstruction_net.pt"
 #: The network name the record must carry.
 NETWORK = "ReconstructionNet"
-_REMEDY = "Retrain them with 'python scripts/pretrain_uao.py' (about 25 minutes on a CPU)."
+_REMEDY = "Retrain them with 'python scripts/pretrain_uao.py' (about 15 minutes on a CPU)."
 
 
 def load_pretrained_reconstruction(k: int, device: torch.device, path: Path = WEIGHTS) -> ReconstructionNet:
