@@ -46,7 +46,7 @@ class UAO(TrainedMethod):
     1e-4 / 1e-3), about 40 s on one CPU core for a 100×100×198 scene at r = 4; ``"fast"`` runs
     half the alternations. Options (``config.options``): ``outer_iters``, ``inner_iters``,
     ``lr_degradation``, ``lr_reconstruction``, ``psf_l2``, ``srf_l2``, ``pretrained`` (False:
-    G from torch's default initialisation).
+    G from torch's default initialisation with its last layer at zero, i.e. starting from Ẑ).
 
     After :meth:`fuse`, :attr:`last_degradation` holds the PSF and SRF the loop ended with.
     """
