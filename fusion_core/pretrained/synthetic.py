@@ -70,12 +70,18 @@ class TrainingExample:
         upsampled: the LR-HSI's coefficients, bicubically upsampled.
         target: the reference's coefficients (what the network should output).
         spread: ``(K,)`` coefficient spreads, to weigh a loss in the scene's units.
+        decoder: ``(C, K)`` map from a coefficient error to the error in every band
+            (basis × spread), for a loss on all bands.
+        band_peak: ``(C,)`` each band's maximum in the reference, to weigh bands as the
+            per-band PSNR does.
     """
 
     guidance: torch.Tensor
     upsampled: torch.Tensor
     target: torch.Tensor
     spread: torch.Tensor
+    decoder: torch.Tensor
+    band_peak: torch.Tensor
 
 
 def random_psf(rng: np.random.Generator, scale: int, ranges: DegradationRanges = DegradationRanges()) -> np.ndarray:
@@ -153,8 +159,10 @@ def training_example(reference: np.ndarray, lr_hsi: np.ndarray, hr_msi: np.ndarr
     lr, hr = torch.from_numpy(lr_hsi), torch.from_numpy(hr_msi)
     adapter = SubspaceAdapter.fit(lr, hr, model.psf, model.scale, k)
     guidance, upsampled = adapter.network_inputs(lr, hr)
-    target = adapter.encode(torch.from_numpy(reference)[None])
-    return TrainingExample(guidance[0], upsampled[0], target[0], adapter.spread)
+    ref = torch.from_numpy(reference)[None]
+    peak = ref.amax(dim=(0, 2, 3)).clamp_min(1e-6)
+    return TrainingExample(guidance[0], upsampled[0], adapter.encode(ref)[0], adapter.spread,
+                           adapter.basis * adapter.spread, peak)
 
 
 def random_patches(example: TrainingExample, size: int, count: int, rng: np.random.Generator
