@@ -59,6 +59,8 @@ class UAL(TrainedMethod):
         "Unsupervised adaptation learning: a fusion network pretrained on synthetic pairs from "
         "real scenes gives a rough fused image, then a light adaptation module and a one-layer "
         "degradation network are trained on the two inputs so the result reproduces both. "
+        "The paper assumes a known SRF; here it is the SRF of the blind estimate (or of the "
+        "given degradation model). "
         "Works on the scene's spectral subspace, so any band count is accepted. 'fast' takes a "
         "few minutes on a CPU for a 100×100 window, 'paper' (1500 epochs) longer."
     )
