@@ -19,6 +19,8 @@ from fusion_core.metrics import psnr
 from fusion_core.pretrained import LAYOUT, record_path
 from fusion_core.progress import Progress
 
+from .conftest import run_method
+
 #: A few adaptation steps: enough to move every weight, quick on any machine.
 TINY = {"iterations": 5}
 BENCHMARK_FILES = {spec.file for spec in SCENES.values()} - {SCENES["aviris_santa_barbara"].file,
@@ -26,17 +28,9 @@ BENCHMARK_FILES = {spec.file for spec in SCENES.values()} - {SCENES["aviris_sant
 BENCHMARK_FILES |= {"samson_95x95x156.mat", "paris_hyperion_ali_real.mat", "tiangong1_r12"}
 
 
-def fuse(pair, preset="fast", options=TINY, device=torch.device("cpu"), seed=0, progress=None, model=None):
+def fuse(pair, preset="fast", options=TINY, **kwargs):
     """Run UAL on a simulated pair; returns (output, method)."""
-    method = UAL()
-    out = method.fuse(
-        torch.from_numpy(pair.lr_hsi).to(device),
-        torch.from_numpy(pair.hr_msi).to(device),
-        pair.model if model is None else model,
-        FusionConfig(preset=preset, device=device, seed=seed, options=dict(options)),
-        progress or Progress(),
-    )
-    return out, method
+    return run_method(UAL(), pair, preset, options, **kwargs)
 
 
 def test_output_has_the_hr_grid_and_the_hsi_bands(tmp_rasters, device):

@@ -23,21 +23,15 @@ from fusion_core.metrics import psnr
 from fusion_core.pretrained import LAYOUT
 from fusion_core.progress import Progress
 
+from .conftest import run_method
+
 #: Two alternations of three steps: enough to move every weight, quick on any machine.
 TINY = {"outer_iters": 2, "inner_iters": 3}
 
 
-def fuse(pair, options=TINY, device=torch.device("cpu"), seed=0, progress=None, model=None):
+def fuse(pair, options=TINY, **kwargs):
     """Run UAO on a simulated pair; returns (output, method)."""
-    method = UAO()
-    out = method.fuse(
-        torch.from_numpy(pair.lr_hsi).to(device),
-        torch.from_numpy(pair.hr_msi).to(device),
-        pair.model if model is None else model,
-        FusionConfig(device=device, seed=seed, options=dict(options)),
-        progress or Progress(),
-    )
-    return out, method
+    return run_method(UAO(), pair, "fast", options, **kwargs)
 
 
 # --- guidance -------------------------------------------------------------------------------

@@ -17,22 +17,15 @@ from fusion_core.methods.udaln import UDALN, SpeUnet, srf_support
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
 
+from .conftest import run_method
+
 #: A schedule of a few iterations per stage: enough to move every weight, quick on any machine.
 TINY = {"stage1_iters": 30, "stage2_iters": 60, "stage3_iters": 10}
 
 
-def fuse(pair, preset="fast", options=TINY, device=torch.device("cpu"), seed=0, progress=None,
-         model=None):
+def fuse(pair, preset="fast", options=TINY, **kwargs):
     """Run UDALN on a simulated pair; returns (output, method)."""
-    method = UDALN()
-    out = method.fuse(
-        torch.from_numpy(pair.lr_hsi).to(device),
-        torch.from_numpy(pair.hr_msi).to(device),
-        pair.model if model is None else model,
-        FusionConfig(preset=preset, device=device, seed=seed, options=dict(options)),
-        progress or Progress(),
-    )
-    return out, method
+    return run_method(UDALN(), pair, preset, options, **kwargs)
 
 
 def test_output_has_the_hr_grid_and_the_hsi_bands(tmp_rasters, device):
