@@ -5,7 +5,7 @@ degradation model, and returns the fused ``(C, H, W)``; none looks at a referenc
 
 * ``bicubic``: the LR-HSI interpolated (:func:`fusion_core.baselines.bicubic_upsample`).
 * ``ridge``: a ridge-regularised linear map from the PSF-degraded HR-MSI to the LR-HSI, applied to
-  the HR-MSI (:func:`fusion_core.methods.sscf.mapping.ridge_fusion`). About 45 dB on Jasper Ridge
+  the HR-MSI (:func:`fusion_core.spectral.ridge_fusion`). About 45 dB on Jasper Ridge
   at r = 4 with Sentinel-2 bands, in a second: a fusion method must beat it to be worth running.
 * ``glp_hs``: GLP hyper-sharpening (Selva et al., "Hyper-sharpening: a first approach on SIM-GA
   data", IEEE JSTARS 8(6), 2015): each HSI band gets its own synthetic HR band (the regression
@@ -23,7 +23,7 @@ import torch
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import DegradationModel, spatial_degrade
 from fusion_core.errors import InputError
-from fusion_core.methods.sscf.mapping import fit_ridge_map, ridge_fusion
+from fusion_core.spectral import fit_ridge_map, ridge_fusion
 
 __all__ = ["BASELINES", "bicubic", "ridge", "glp_hs", "run_baseline"]
 

@@ -115,6 +115,25 @@ def tmp_rasters(tmp_path: Path) -> Callable[..., SimulatedPair]:
 
 
 @pytest.fixture(scope="session")
+def small_scene():
+    """A 48×48 sample scene with 40 bands from 420 to 2450 nm (a second to fuse on a CPU)."""
+    return make_sample_scene(48, 48, 40, seed=0)
+
+
+@pytest.fixture(scope="session")
+def six_band_srf() -> Callable[[np.ndarray], np.ndarray]:
+    """Factory: the SRF ``(C, 6)`` of six Gaussian MSI bands (σ = 40 nm, Sentinel-2-like centres
+    from blue to SWIR 2) over the given HSI band centres; columns sum to one."""
+    centres = np.array([490.0, 560.0, 665.0, 842.0, 1610.0, 2190.0])
+
+    def make(wavelengths: np.ndarray) -> np.ndarray:
+        srf = np.exp(-0.5 * ((np.asarray(wavelengths, dtype=np.float64)[:, None] - centres) / 40.0) ** 2)
+        return srf / srf.sum(axis=0)
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real scenes in ``<repo>/../shared/data``; skips the test when that folder is absent."""
     if not SHARED_DATA.is_dir():

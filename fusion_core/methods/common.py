@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Mapping, Optional, Sequence, TypeVar
+from typing import Any, ClassVar, Mapping, Optional, Sequence, TypeVar
 
 import torch
 
@@ -166,19 +166,23 @@ class TrainingOutcome:
 
 
 class TrainedMethod(FusionMethod):
-    """Template of the methods trained on the window itself (UDALN, M2U-Net, stable VAE).
+    """Template of the methods trained on the window itself (UDALN, M2U-Net, stable VAE, UAL, UAO).
 
     :meth:`fuse` resolves the preset, checks and batches the window, seeds the run, calls
     :meth:`train`, and keeps the PSF and SRF the method ended with in :attr:`last_degradation`.
-    Subclasses implement :meth:`schedule` and :meth:`train`.
+    Subclasses set :attr:`presets` and implement :meth:`train`.
     """
+
+    #: The method's schedules by preset name: frozen dataclasses whose fields are the options
+    #: a run may override (``config.options``).
+    presets: ClassVar[Mapping[str, Any]]
 
     def __init__(self) -> None:
         self.last_degradation: Optional[DegradationModel] = None
 
-    @abstractmethod
     def schedule(self, config: FusionConfig) -> Any:
         """The preset's schedule with the run's options applied (InputError on a bad option)."""
+        return resolve_preset(self.presets, config.preset, config.options, self.label)
 
     def check_config(self, config: FusionConfig) -> None:
         self.schedule(config)

@@ -6,14 +6,14 @@ on ``K`` coefficients of a spectral subspace computed from each scene's LR-HSI, 
 coefficients are decoded back to all bands:
 
 * basis: the principal axes of the LR-HSI's centred pixels, as many as carry signal above its
-  noise (the count of :func:`fusion_core.methods.sscf.subspace.signal_subspace`), at most ``K``;
+  noise (the count of :func:`fusion_core.spectral.signal_subspace`), at most ``K``;
   the remaining columns are zeros. Axes are ordered by variance and signed so that their
   largest entry is positive, so channel ``k`` means the same thing in training and at test;
 * coefficients are divided by their standard deviation over the LR pixels, so every channel
   has unit spread whatever the scene's radiometry (zero channels stay zero);
 * MSI guidance: a ridge map fitted at low resolution from the HR-MSI blurred and decimated with
   the scene's PSF to the LR-HSI's coefficients
-  (:func:`fusion_core.methods.sscf.mapping.fit_ridge_map`), applied to the HR-MSI, and its
+  (:func:`fusion_core.spectral.fit_ridge_map`), applied to the HR-MSI, and its
   error at low resolution (the map's output degraded with the PSF minus the LR-HSI's
   coefficients) taken away after bicubic upsampling, as generalised Laplacian pyramid
   pansharpening injects detail: ``K`` channels on the HR grid, the linear estimate of the
@@ -35,10 +35,7 @@ import torch
 from ..baselines import bicubic_upsample
 from ..degradation import spatial_degrade
 from ..errors import InputError
-from ..methods.sscf.linalg import principal_axes
-from ..methods.sscf.mapping import RidgeMap, fit_ridge_map
-from ..methods.sscf.noise import hsi_noise_std, pixel_samples
-from ..methods.sscf.subspace import signal_subspace
+from ..spectral import RidgeMap, fit_ridge_map, hsi_noise_std, pixel_samples, principal_axes, signal_subspace
 
 __all__ = ["DEFAULT_K", "LAYOUT", "SubspaceAdapter"]
 

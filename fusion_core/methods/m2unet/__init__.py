@@ -3,7 +3,7 @@
 from .dil_net import DILNet
 from .dual_unet import CAGModule, DualUNet
 from .method import M2UNet
-from .schedule import PRESET_SCHEDULES, M2UNetSchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, M2UNetSchedule
 from .sml_net import CIEModule, SMLNet, SMLStream
 
 __all__ = [
@@ -16,5 +16,4 @@ __all__ = [
     "CAGModule",
     "PRESET_SCHEDULES",
     "M2UNetSchedule",
-    "resolve_schedule",
 ]

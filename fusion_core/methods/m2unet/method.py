@@ -11,11 +11,10 @@ from ...degradation import DegradationModel
 from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
-from ..base import FusionConfig
 from ..common import TrainedMethod, TrainingOutcome
 from .dil_net import DILNet
 from .dual_unet import DualUNet
-from .schedule import M2UNetSchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, M2UNetSchedule
 from .sml_net import SMLNet
 
 __all__ = ["M2UNet"]
@@ -68,6 +67,7 @@ class M2UNet(TrainedMethod):
 
     name = "m2unet"
     label = "M2U-Net (Li et al., TGRS 2024)"
+    presets = PRESET_SCHEDULES
     summary = (
         "Unsupervised blind fusion in three stages: learns the PSF and SRF from the two inputs, "
         "learns two spectral maps from the low-resolution MSI to the LR-HSI and applies them to "
@@ -81,9 +81,6 @@ class M2UNet(TrainedMethod):
     #: Measured peak of the fast preset (P = 32) on a 100×100×198 window: about 14 outputs.
     #: The paper's P = 260 needs about 70; this is a class constant, so it fits "fast".
     memory_factor = 16.0
-
-    def schedule(self, config: FusionConfig) -> M2UNetSchedule:
-        return resolve_schedule(config.preset, config.options)
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: M2UNetSchedule, progress: Progress) -> TrainingOutcome:

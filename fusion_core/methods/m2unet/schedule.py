@@ -8,11 +8,10 @@ width P of the Dual U-Net and whether DIL-Net starts from the given degradation 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
-from ..common import ThreeStageSchedule, resolve_preset
+from ..common import ThreeStageSchedule
 
-__all__ = ["M2UNetSchedule", "PRESET_SCHEDULES", "resolve_schedule"]
+__all__ = ["M2UNetSchedule", "PRESET_SCHEDULES"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,3 @@ PRESET_SCHEDULES: dict[str, M2UNetSchedule] = {
         width=32, init_from_model=True,
     ),
 }
-
-
-def resolve_schedule(preset: str, options: Mapping[str, Any]) -> M2UNetSchedule:
-    """The preset's schedule with ``options`` applied (see :func:`..common.resolve_preset`)."""
-    return resolve_preset(PRESET_SCHEDULES, preset, options, "M2U-Net")

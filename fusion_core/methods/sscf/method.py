@@ -10,12 +10,11 @@ import torch
 from ...degradation import DegradationModel, spatial_degrade
 from ...errors import InputError
 from ...progress import Progress
+from ...spectral import (apply_local_map, fit_local_map, fit_ridge_map, hsi_noise_std, msi_noise_std,
+                         signal_subspace)
 from ..base import PRESETS, FusionConfig, FusionMethod
 from .alignment import Alignment, estimate_alignment, noise_gains, recentre_psf, warp
-from .mapping import apply_local_map, fit_local_map, fit_ridge_map
-from .noise import hsi_noise_std, msi_noise_std
 from .solver import consistency_correction
-from .subspace import signal_subspace
 
 __all__ = ["SSCF", "SSCFSettings", "resolve_settings"]
 

@@ -4,7 +4,7 @@ prior, coordinated with an explicit degradation estimate in an EM-style loop."""
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .method import StableVAE
 from .networks import AbundanceEncoder, SpectralDecoder, VAEFusion, decoder_width
-from .schedule import PRESET_SCHEDULES, StableVAESchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, StableVAESchedule
 
 __all__ = [
     "StableVAE",
@@ -16,5 +16,4 @@ __all__ = [
     "GaussianMixtureSRF",
     "PRESET_SCHEDULES",
     "StableVAESchedule",
-    "resolve_schedule",
 ]

@@ -9,12 +9,11 @@ from ...degradation import DegradationModel, spatial_degrade, spectral_degrade
 from ...losses import cross_degradation_loss, l1_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, run_stages, step_decay
-from ..base import FusionConfig
 from ..common import TrainedMethod, TrainingOutcome
 from ..udaln import SpaDnet, SpeDnet, srf_support
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .networks import VAEFusion
-from .schedule import StableVAESchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, StableVAESchedule
 
 __all__ = ["StableVAE"]
 
@@ -78,6 +77,7 @@ class StableVAE(TrainedMethod):
 
     name = "stable_vae"
     label = "Stable lightweight VAE fusion (Guo et al., CVPR 2023)"
+    presets = PRESET_SCHEDULES
     summary = (
         "Blind fusion by a tiny variational autoencoder under the spectral mixing prior: it maps "
         "each HR-MSI pixel to endmember abundances and decodes a spectrum, while a Gaussian PSF "
@@ -86,9 +86,6 @@ class StableVAE(TrainedMethod):
         "degradation and takes about a minute on a CPU for a 100×100 window; 'paper' "
         "estimates it from the paper's initialisation with the authors' schedule."
     )
-
-    def schedule(self, config: FusionConfig) -> StableVAESchedule:
-        return resolve_schedule(config.preset, config.options)
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: StableVAESchedule, progress: Progress) -> TrainingOutcome:

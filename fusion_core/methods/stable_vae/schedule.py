@@ -8,11 +8,8 @@ authors' step decay: multiplied by ``gamma`` at each milestone (iteration number
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
-from ..common import resolve_preset
-
-__all__ = ["StableVAESchedule", "PRESET_SCHEDULES", "resolve_schedule"]
+__all__ = ["StableVAESchedule", "PRESET_SCHEDULES"]
 
 
 @dataclass(frozen=True)
@@ -77,8 +74,3 @@ PRESET_SCHEDULES: dict[str, StableVAESchedule] = {
         init_from_model=True, **PAPER_WEIGHTS,
     ),
 }
-
-
-def resolve_schedule(preset: str, options: Mapping[str, Any]) -> StableVAESchedule:
-    """The preset's schedule with ``options`` applied (see :func:`..common.resolve_preset`)."""
-    return resolve_preset(PRESET_SCHEDULES, preset, options, "stable VAE")

@@ -3,13 +3,12 @@
 from .method import UAL
 from .networks import MutualGuidingFusion, SelfGuidingAdaptation, degeneration_network
 from .pretrained import WEIGHTS, load_pretrained_fusion
-from .schedule import PRESET_SCHEDULES, UALSchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, UALSchedule
 
 __all__ = [
     "UAL",
     "PRESET_SCHEDULES",
     "UALSchedule",
-    "resolve_schedule",
     "MutualGuidingFusion",
     "SelfGuidingAdaptation",
     "degeneration_network",

@@ -9,11 +9,10 @@ from ...losses import reconstruction_loss
 from ...pretrained import SubspaceAdapter
 from ...progress import Progress
 from ...training import AdamSettings, Stage, run_stages
-from ..base import FusionConfig
 from ..common import TrainedMethod, TrainingOutcome
 from .networks import SelfGuidingAdaptation, degeneration_network
 from .pretrained import load_pretrained_fusion
-from .schedule import UALSchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, UALSchedule
 
 __all__ = ["UAL"]
 
@@ -55,6 +54,7 @@ class UAL(TrainedMethod):
 
     name = "ual"
     label = "UAL (Zhang et al., CVPR 2020)"
+    presets = PRESET_SCHEDULES
     summary = (
         "Unsupervised adaptation learning: a fusion network pretrained on synthetic pairs from "
         "real scenes gives a rough fused image, then a light adaptation module and a one-layer "
@@ -68,9 +68,6 @@ class UAL(TrainedMethod):
     halo_lr_pixels = 8
     #: Activations of the adaptation module kept for the backward pass, plus the decoded image.
     memory_factor = 12.0
-
-    def schedule(self, config: FusionConfig) -> UALSchedule:
-        return resolve_schedule(config.preset, config.options)
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: UALSchedule, progress: Progress) -> TrainingOutcome:

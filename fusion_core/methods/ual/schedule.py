@@ -8,11 +8,8 @@ module stays fixed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
-from ..common import resolve_preset
-
-__all__ = ["UALSchedule", "PRESET_SCHEDULES", "resolve_schedule"]
+__all__ = ["UALSchedule", "PRESET_SCHEDULES"]
 
 
 @dataclass(frozen=True)
@@ -52,8 +49,3 @@ PRESET_SCHEDULES: dict[str, UALSchedule] = {
         lr_degeneration=1e-4, weight_decay_degeneration=1e-5, width=32, degeneration_size=0,
     ),
 }
-
-
-def resolve_schedule(preset: str, options: Mapping[str, Any]) -> UALSchedule:
-    """The preset's schedule with ``options`` applied (see :func:`..common.resolve_preset`)."""
-    return resolve_preset(PRESET_SCHEDULES, preset, options, "UAL")

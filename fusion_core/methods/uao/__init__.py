@@ -5,7 +5,7 @@ from .guidance import spatial_guidance, spectral_guidance
 from .method import UAO
 from .networks import ReconstructionNet
 from .pretrained import load_pretrained_reconstruction
-from .schedule import PRESET_SCHEDULES, UAOSchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, UAOSchedule
 
 __all__ = [
     "UAO",
@@ -17,5 +17,4 @@ __all__ = [
     "load_pretrained_reconstruction",
     "PRESET_SCHEDULES",
     "UAOSchedule",
-    "resolve_schedule",
 ]

@@ -7,14 +7,13 @@ import torch
 from ...degradation import DegradationModel
 from ...pretrained import SubspaceAdapter
 from ...progress import Progress
-from ..base import FusionConfig
 from ..common import TrainedMethod, TrainingOutcome
 from ..ual.pretrained import load_pretrained_fusion
 from ..udaln import SpaDnet, SpeDnet, srf_support
 from .alternating import alternate
 from .networks import ReconstructionNet
 from .pretrained import load_pretrained_reconstruction
-from .schedule import UAOSchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, UAOSchedule
 
 __all__ = ["UAO", "BACKBONE_SHARE"]
 
@@ -53,6 +52,7 @@ class UAO(TrainedMethod):
 
     name = "uao"
     label = "UAO blind alternating optimisation (Nie et al.)"
+    presets = PRESET_SCHEDULES
     summary = (
         "Blind fusion by alternating optimisation: a pretrained backbone gives a rough image; "
         "then the PSF and SRF are refined on the current image and a small meta-learned "
@@ -63,9 +63,6 @@ class UAO(TrainedMethod):
     #: G's four 3×3 convolutions and the backbone's receptive field reach about 20 HR pixels.
     halo_lr_pixels = 6
     memory_factor = 12.0
-
-    def schedule(self, config: FusionConfig) -> UAOSchedule:
-        return resolve_schedule(config.preset, config.options)
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: UAOSchedule, progress: Progress) -> TrainingOutcome:

@@ -8,11 +8,8 @@ for ``inner_iters`` steps with the image fixed, then the reconstruction network 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
-from ..common import resolve_preset
-
-__all__ = ["UAOSchedule", "PRESET_SCHEDULES", "resolve_schedule"]
+__all__ = ["UAOSchedule", "PRESET_SCHEDULES"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +46,3 @@ PRESET_SCHEDULES: dict[str, UAOSchedule] = {
     "fast": UAOSchedule(outer_iters=20, inner_iters=10, lr_degradation=1e-4, lr_reconstruction=1e-3,
                         psf_l2=1e-4, srf_l2=1e-4, pretrained=True),
 }
-
-
-def resolve_schedule(preset: str, options: Mapping[str, Any]) -> UAOSchedule:
-    """The preset's schedule with ``options`` applied (see :func:`..common.resolve_preset`)."""
-    return resolve_preset(PRESET_SCHEDULES, preset, options, "UAO")

@@ -2,7 +2,7 @@
 
 from .method import UDALN
 from .networks import SpaDnet, SpeDnet, SpeUnet, gaussian_srf, srf_support
-from .schedule import PRESET_SCHEDULES, UDALNSchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, UDALNSchedule
 
 __all__ = [
     "UDALN",
@@ -13,5 +13,4 @@ __all__ = [
     "srf_support",
     "PRESET_SCHEDULES",
     "UDALNSchedule",
-    "resolve_schedule",
 ]

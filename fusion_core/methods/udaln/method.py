@@ -8,10 +8,9 @@ from ...degradation import DegradationModel
 from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
-from ..base import FusionConfig
 from ..common import TrainedMethod, TrainingOutcome
 from .networks import SpaDnet, SpeDnet, SpeUnet, gaussian_srf, srf_support
-from .schedule import UDALNSchedule, resolve_schedule
+from .schedule import PRESET_SCHEDULES, UDALNSchedule
 
 __all__ = ["UDALN"]
 
@@ -52,6 +51,7 @@ class UDALN(TrainedMethod):
 
     name = "udaln"
     label = "UDALN (Li et al., GRSL 2022)"
+    presets = PRESET_SCHEDULES
     summary = (
         "Unsupervised blind fusion by degradation-adaptive learning: learns the PSF and SRF from "
         "the two inputs, learns a per-pixel spectral map from the low-resolution MSI to the "
@@ -59,9 +59,6 @@ class UDALN(TrainedMethod):
         "the map to the HR-MSI. Three-stage training; 'fast' takes about a minute on a CPU for a "
         "100×100 window, 'paper' (the authors' 65k iterations) hours."
     )
-
-    def schedule(self, config: FusionConfig) -> UDALNSchedule:
-        return resolve_schedule(config.preset, config.options)
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: UDALNSchedule, progress: Progress) -> TrainingOutcome:

@@ -8,11 +8,10 @@ SpaDnet and SpeDnet start from the given degradation model or from the paper's i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
 
-from ..common import ThreeStageSchedule, resolve_preset
+from ..common import ThreeStageSchedule
 
-__all__ = ["UDALNSchedule", "PRESET_SCHEDULES", "resolve_schedule"]
+__all__ = ["UDALNSchedule", "PRESET_SCHEDULES"]
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,3 @@ PRESET_SCHEDULES: dict[str, UDALNSchedule] = {
         init_from_model=True,
     ),
 }
-
-
-def resolve_schedule(preset: str, options: Mapping[str, Any]) -> UDALNSchedule:
-    """The preset's schedule with ``options`` applied (see :func:`..common.resolve_preset`)."""
-    return resolve_preset(PRESET_SCHEDULES, preset, options, "UDALN")

@@ -17,7 +17,7 @@ from fusion_core.degradation import DegradationModel, psf_fwhm
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.methods.base import FusionConfig
 from fusion_core.methods.stable_vae import (GaussianMixtureSRF, GaussianPSF, StableVAE, VAEFusion,
-                                            decoder_width, resolve_schedule)
+                                            decoder_width)
 from fusion_core.metrics import psnr, sam
 from fusion_core.progress import Progress
 
@@ -115,13 +115,13 @@ def test_mixture_srf_covers_each_bands_support():
 
 
 def test_options_override_the_preset_and_are_checked():
-    assert resolve_schedule("paper", {"em_iters": 7}).em_iters == 7
-    with pytest.raises(InputError, match="Unknown stable VAE option.*valid options are"):
-        resolve_schedule("fast", {"epochs": 3})
+    assert StableVAE().schedule(FusionConfig(preset="paper", options={"em_iters": 7})).em_iters == 7
+    with pytest.raises(InputError, match="Unknown Stable lightweight VAE .*option.*valid options are"):
+        StableVAE().schedule(FusionConfig(preset="fast", options={"epochs": 3}))
     with pytest.raises(InputError, match="lr_fusion must be a positive learning rate"):
-        resolve_schedule("fast", {"lr_fusion": 0})
+        StableVAE().schedule(FusionConfig(preset="fast", options={"lr_fusion": 0}))
     with pytest.raises(InputError, match="Unknown preset 'slow'"):
-        resolve_schedule("slow", {})
+        StableVAE().schedule(FusionConfig(preset="slow", options={}))
 
 
 def test_fuse_returns_the_hr_hsi_on_the_inputs_device(pair, device):

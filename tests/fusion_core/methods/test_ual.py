@@ -99,7 +99,7 @@ def test_cancel_stops_the_fusion(tmp_rasters):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"epochs": 10}, "Unknown UAL option.*epochs.*valid options are iterations"),
+    ({"epochs": 10}, "Unknown UAL .*option.*epochs.*valid options are iterations"),
     ({"iterations": -1}, "iterations must be a whole number >= 0"),
     ({"lr_adaptation": 0}, "lr_adaptation must be a positive learning rate"),
     ({"width": 0}, "width must be a whole number >= 1"),

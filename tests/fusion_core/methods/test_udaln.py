@@ -103,7 +103,7 @@ def test_cancel_stops_the_fusion(tmp_rasters):
 def test_unknown_option_lists_the_valid_ones(tmp_rasters):
     pair = tmp_rasters(size=32, scale=4, n_hsi=30, n_msi=4)
 
-    with pytest.raises(InputError, match="Unknown UDALN option.*epochs.*valid options are stage1_iters"):
+    with pytest.raises(InputError, match="Unknown UDALN .*option.*epochs.*valid options are stage1_iters"):
         fuse(pair, options={"epochs": 10})
 
 

@@ -13,16 +13,11 @@ from fusion_core.pretrained import DEFAULT_K, SubspaceAdapter
 from fusion_core.sample import make_sample_scene
 
 
-def gaussian_srf(wavelengths: np.ndarray, centres=(490.0, 560.0, 665.0, 842.0, 1610.0, 2190.0)) -> np.ndarray:
-    srf = np.exp(-0.5 * ((wavelengths[:, None] - np.array(centres)[None]) / 40.0) ** 2)
-    return srf / srf.sum(axis=0)
-
-
 @pytest.fixture(scope="module")
-def pair():
+def pair(six_band_srf):
     """A 48×48×60 sample scene at r = 4 (reference, LR-HSI, HR-MSI, model), no noise."""
     scene = make_sample_scene(48, 48, 60, seed=0)
-    model = DegradationModel(4, sensor_psf(4, 4.0), gaussian_srf(scene.wavelengths_nm), scene.wavelengths_nm)
+    model = DegradationModel(4, sensor_psf(4, 4.0), six_band_srf(scene.wavelengths_nm), scene.wavelengths_nm)
     lr, hr = simulate_pair(scene.cube, model)
     return scene.cube.astype(np.float32), torch.from_numpy(lr), torch.from_numpy(hr), model
 
@@ -61,12 +56,12 @@ def test_msi_guidance_is_close_to_the_references_coefficients(pair):
     assert guided > bicubic + 5.0, (guided, bicubic)
 
 
-def test_a_scene_with_few_components_gets_zero_columns_and_nothing_added_back():
+def test_a_scene_with_few_components_gets_zero_columns_and_nothing_added_back(six_band_srf):
     rng = np.random.default_rng(0)
     spectra = rng.uniform(0.1, 0.9, (40, 3))
     abundances = rng.dirichlet(np.ones(3), (32, 32)).transpose(2, 0, 1)
     cube = np.einsum("cp,phw->chw", spectra, abundances)
-    model = DegradationModel(4, sensor_psf(4, 4.0), gaussian_srf(np.linspace(450, 2400, 40)))
+    model = DegradationModel(4, sensor_psf(4, 4.0), six_band_srf(np.linspace(450, 2400, 40)))
     lr, hr = simulate_pair(cube, model)
     lr = add_noise(lr, 40.0, rng)
 

@@ -7,28 +7,12 @@ import pytest
 import torch
 
 from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair
-from fusion_core.sample import make_sample_scene
-
-MSI_CENTRES_NM = np.array([490.0, 560.0, 665.0, 842.0, 1610.0, 2190.0])
-
-
-def gaussian_srf(wavelengths: np.ndarray, centres: np.ndarray = MSI_CENTRES_NM,
-                 width_nm: float = 40.0) -> np.ndarray:
-    """Gaussian MSI bands over the HSI band centres, columns summing to one."""
-    srf = np.exp(-0.5 * ((wavelengths[:, None] - centres[None]) / width_nm) ** 2)
-    return srf / srf.sum(axis=0)
 
 
 @pytest.fixture(scope="package")
-def scene():
-    """A 48×48 sample scene with 40 bands from 420 to 2450 nm."""
-    return make_sample_scene(48, 48, 40, seed=0)
-
-
-@pytest.fixture(scope="package")
-def wald_pair(scene):
+def wald_pair(small_scene, six_band_srf):
     """(reference, LR-HSI, HR-MSI, model) at r = 4, Wald PSF, 6 Gaussian MSI bands, no noise."""
-    model = DegradationModel(4, sensor_psf(4, 4.0), gaussian_srf(scene.wavelengths_nm),
-                             scene.wavelengths_nm)
-    lr, hr = simulate_pair(scene.cube, model)
-    return scene.cube.astype(np.float64), torch.from_numpy(lr), torch.from_numpy(hr), model
+    model = DegradationModel(4, sensor_psf(4, 4.0), six_band_srf(small_scene.wavelengths_nm),
+                             small_scene.wavelengths_nm)
+    lr, hr = simulate_pair(small_scene.cube, model)
+    return small_scene.cube.astype(np.float64), torch.from_numpy(lr), torch.from_numpy(hr), model

@@ -15,7 +15,7 @@ from fusion_core.errors import Cancelled, InputError
 from fusion_core.methods import load_method
 from fusion_core.methods.base import FusionConfig
 from fusion_core.methods.sscf import SSCF
-from fusion_core.methods.sscf.mapping import ridge_fusion
+from fusion_core.spectral import ridge_fusion
 from fusion_core.methods.sscf.method import resolve_settings
 from fusion_core.metrics import psnr, sam
 from fusion_core.progress import Progress
@@ -84,12 +84,10 @@ def test_mismatched_sizes_are_rejected(wald_pair):
         fuse(lr[:-1], hr, model)
 
 
-def test_noisy_pair_with_a_large_motion_psf(scene):
-
-    from .conftest import gaussian_srf
-
+def test_noisy_pair_with_a_large_motion_psf(small_scene, six_band_srf):
+    scene = small_scene
     model = DegradationModel(4, motion_psf(10, 6.0, 30.0, width_fwhm=2.0),  # centred on its block
-                             gaussian_srf(scene.wavelengths_nm), scene.wavelengths_nm)
+                             six_band_srf(scene.wavelengths_nm), scene.wavelengths_nm)
     lr, hr = simulate_pair(scene.cube, model, snr_db=30.0, seed=1)
     lr, hr = torch.from_numpy(lr), torch.from_numpy(hr)
     out = fuse(lr, hr, model).numpy()

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...baselines import bicubic_upsample
-from ...degradation import spatial_degrade
+from ..baselines import bicubic_upsample
+from ..degradation import spatial_degrade
 
 __all__ = ["RidgeMap", "fit_ridge_map", "ridge_fusion", "LocalMap", "fit_local_map", "apply_local_map"]
 

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from fusion_core.methods.sscf.subspace import signal_subspace
+from fusion_core.spectral import signal_subspace
 
 
 def _cube(rank: int, noise: float, bands: int = 50, size: int = 30) -> tuple[torch.Tensor, np.ndarray]:

@@ -5,9 +5,7 @@ import pytest
 import torch
 
 from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair, spatial_degrade
-from fusion_core.methods.sscf.noise import hsi_noise_std, msi_noise_std
-
-from .conftest import gaussian_srf
+from fusion_core.spectral import hsi_noise_std, msi_noise_std
 
 
 def _low_rank_cube(bands: int, size: int, rank: int = 4, seed: int = 0) -> np.ndarray:
@@ -33,8 +31,8 @@ def test_hsi_noise_of_a_clean_low_rank_cube_is_negligible():
     assert est.max() < 1e-6 * cube.std()
 
 
-def _msi_case(cube, wavelengths, snr_db):
-    model = DegradationModel(4, sensor_psf(4, 4.0), gaussian_srf(wavelengths), wavelengths)
+def _msi_case(cube, srf, snr_db):
+    model = DegradationModel(4, sensor_psf(4, 4.0), srf)
     lr, hr = simulate_pair(cube, model, snr_db=snr_db, seed=3)
     clean = simulate_pair(cube, model)[1]
     lr, hr = torch.from_numpy(lr).double(), torch.from_numpy(hr).double()
@@ -45,18 +43,19 @@ def _msi_case(cube, wavelengths, snr_db):
     return est.numpy(), true, clean.reshape(clean.shape[0], -1).std(axis=1)
 
 
-def test_msi_noise_is_found_at_30_db(scene):
-    est, true, _ = _msi_case(scene.cube, scene.wavelengths_nm, 30.0)
+def test_msi_noise_is_found_at_30_db(small_scene, six_band_srf):
+    est, true, _ = _msi_case(small_scene.cube, six_band_srf(small_scene.wavelengths_nm), 30.0)
     assert np.all((est / true > 0.6) & (est / true < 1.5))
 
 
-def test_msi_noise_of_an_exactly_simulated_pair_is_negligible():
-    wavelengths = np.linspace(420.0, 2450.0, 60)
-    est, _, signal = _msi_case(_low_rank_cube(60, 48).astype(np.float32), wavelengths, None)
+def test_msi_noise_of_an_exactly_simulated_pair_is_negligible(six_band_srf):
+    srf = six_band_srf(np.linspace(420.0, 2450.0, 60))
+    est, _, signal = _msi_case(_low_rank_cube(60, 48).astype(np.float32), srf, None)
     assert np.all(est < 1e-3 * signal)
 
 
-def test_msi_noise_of_a_clean_msi_stays_well_below_30_db_noise(scene):
-    est, _, _ = _msi_case(scene.cube, scene.wavelengths_nm, None)
-    _, true30, _ = _msi_case(scene.cube, scene.wavelengths_nm, 30.0)
+def test_msi_noise_of_a_clean_msi_stays_well_below_30_db_noise(small_scene, six_band_srf):
+    srf = six_band_srf(small_scene.wavelengths_nm)
+    est, _, _ = _msi_case(small_scene.cube, srf, None)
+    _, true30, _ = _msi_case(small_scene.cube, srf, 30.0)
     assert np.all(est < 0.7 * true30)

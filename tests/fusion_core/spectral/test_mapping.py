@@ -6,8 +6,7 @@ import torch
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import sensor_psf, spatial_degrade
 from fusion_core.metrics import psnr
-from fusion_core.methods.sscf.mapping import (apply_local_map, fit_local_map, fit_ridge_map,
-                                              ridge_fusion)
+from fusion_core.spectral import apply_local_map, fit_local_map, fit_ridge_map, ridge_fusion
 
 
 def _linear_scene(seed: int = 0):
