@@ -112,7 +112,7 @@ class SubspaceAdapter:
         lr_coeffs = (coeffs / spread[:, None]).reshape(k, h, w)
         lr_msi = spatial_degrade(hr_msi[None].double(), psf, scale)[0]
         guide = fit_ridge_map(lr_msi, lr_coeffs)
-        psf_t = torch.as_tensor(np.asarray(psf), dtype=torch.float32, device=lr_hsi.device)
+        psf_t = torch.as_tensor(psf, dtype=torch.float32, device=lr_hsi.device)
         return cls(mean.float(), basis.float(), spread.float(), guide, rank, psf_t, scale)
 
     def encode(self, hsi: torch.Tensor) -> torch.Tensor:

@@ -77,7 +77,7 @@ def _mismatch(target: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
     return (1.0 - cov ** 2 / (tt * ff)).mean()
 
 
-def estimate_alignment(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarray,
+def estimate_alignment(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarray | torch.Tensor,
                        srf: np.ndarray, scale: int) -> Alignment:
     """The relative kernel that best maps the HR-MSI ``(M, H, W)`` onto the LR-HSI ``(C, h, w)``."""
     target = spectral_degrade(lr_hsi[None].double(), srf)[0]
@@ -107,7 +107,7 @@ def estimate_alignment(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarr
     return Alignment(dy, dx, blur)
 
 
-def noise_gains(alignment: Alignment, psf: np.ndarray, dtype: torch.dtype,
+def noise_gains(alignment: Alignment, psf: np.ndarray | torch.Tensor, dtype: torch.dtype,
                 device: torch.device) -> tuple[float, float]:
     """``(Σ g², Σ (k ∗ g)²)``: the noise variance an HR-MSI pixel passes to the warped HR-MSI and
     to its LR version, per unit of its own noise variance."""

@@ -133,6 +133,7 @@ class SSCF(FusionMethod):
         psf, alignment = model.psf, Alignment()
         if settings.hsi_geometry:
             psf, alignment = recentre_psf(model.psf, model.psf_offset)
+        psf = torch.as_tensor(psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
 
         progress.update(0.0, "Estimating the noise of the LR-HSI")
         sigma_y = hsi_noise_std(y)

@@ -93,7 +93,7 @@ def conjugate_gradient(
 
 def consistency_correction(
     residual: torch.Tensor,
-    psf: np.ndarray,
+    psf: np.ndarray | torch.Tensor,
     scale: int,
     smoothness: float,
     damping: torch.Tensor,

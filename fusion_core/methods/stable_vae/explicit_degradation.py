@@ -107,8 +107,8 @@ class GaussianMixtureSRF(nn.Module):
     def __init__(self, means: np.ndarray | torch.Tensor, sigmas: np.ndarray | torch.Tensor,
                  hsi_bands: int) -> None:
         super().__init__()
-        self.means = nn.Parameter(torch.as_tensor(np.asarray(means), dtype=torch.float32).clone())
-        self.sigmas = nn.Parameter(torch.as_tensor(np.asarray(sigmas), dtype=torch.float32).clone())
+        self.means = nn.Parameter(torch.as_tensor(means, dtype=torch.float32).detach().clone())
+        self.sigmas = nn.Parameter(torch.as_tensor(sigmas, dtype=torch.float32).detach().clone())
         self.register_buffer("bands", torch.arange(hsi_bands, dtype=torch.float32))
 
     @classmethod

@@ -34,8 +34,8 @@ def load_pretrained_fusion(device: torch.device, path: Path = WEIGHTS) -> Mutual
             or spectral layout.
     """
     state, record = load_weights(path, {"network": NETWORK, "layout": LAYOUT}, device, _REMEDY)
-    fusion = MutualGuidingFusion(record["k"], record["width"], record["depth"])
+    fusion = MutualGuidingFusion(record["k"], record["width"], record["depth"]).to(device)
     fusion.load_state_dict(state)
-    fusion.to(device).eval().requires_grad_(False)
+    fusion.eval().requires_grad_(False)
     fusion.record = record
     return fusion

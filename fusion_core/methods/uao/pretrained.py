@@ -31,6 +31,6 @@ def load_pretrained_reconstruction(k: int, device: torch.device, path: Path = WE
             network, spectral layout or number of coefficients.
     """
     state, record = load_weights(path, {"network": NETWORK, "layout": LAYOUT, "k": k}, device, _REMEDY)
-    net = ReconstructionNet(record["k"], record["width"])
+    net = ReconstructionNet(record["k"], record["width"]).to(device)
     net.load_state_dict(state)
-    return net.to(device)
+    return net

@@ -43,7 +43,7 @@ class SpaDnet(nn.Module):
     def __init__(self, psf: np.ndarray | torch.Tensor, scale: int) -> None:
         super().__init__()
         self.scale = int(scale)
-        self.weight = nn.Parameter(torch.as_tensor(np.asarray(psf), dtype=torch.float32).clone())
+        self.weight = nn.Parameter(torch.as_tensor(psf, dtype=torch.float32).detach().clone())
 
     @classmethod
     def uniform(cls, scale: int) -> "SpaDnet":
@@ -82,9 +82,9 @@ class SpeDnet(nn.Module):
 
     def __init__(self, srf: np.ndarray | torch.Tensor, support: np.ndarray | torch.Tensor) -> None:
         super().__init__()
-        mask = torch.as_tensor(np.asarray(support), dtype=torch.float32)
+        mask = torch.as_tensor(support, dtype=torch.float32)
         self.register_buffer("support", mask)
-        self.weight = nn.Parameter(torch.as_tensor(np.asarray(srf), dtype=torch.float32) * mask)
+        self.weight = nn.Parameter(torch.as_tensor(srf, dtype=torch.float32).detach() * mask)
 
     @property
     def srf(self) -> torch.Tensor:

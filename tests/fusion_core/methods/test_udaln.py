@@ -13,7 +13,7 @@ from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.methods.base import FusionConfig
-from fusion_core.methods.udaln import UDALN, SpeUnet, srf_support
+from fusion_core.methods.udaln import UDALN, SpaDnet, SpeDnet, SpeUnet, srf_support
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
 
@@ -132,6 +132,18 @@ def test_speunet_doubles_the_width_from_m_towards_c():
     widths = [layer.out_features for layer in SpeUnet(12, 198).layers if isinstance(layer, torch.nn.Linear)]
 
     assert widths == [24, 48, 96, 192, 198]
+
+
+def test_degradation_modules_start_from_learned_tensors_as_from_arrays(tmp_rasters):
+    pair = tmp_rasters(size=16, scale=4, n_hsi=30, n_msi=4)
+    support = srf_support(pair.model.srf)
+    first = SpaDnet(pair.model.psf, 4), SpeDnet(pair.model.srf, support)
+
+    spa = SpaDnet(first[0].psf, 4)  # a PSF and an SRF another module learned, with gradients
+    spe = SpeDnet(first[1].srf, torch.from_numpy(support))
+
+    assert spa.weight.is_leaf and torch.allclose(spa.psf, first[0].psf)
+    assert spe.weight.is_leaf and torch.allclose(spe.srf, first[1].srf)
 
 
 # --- one real scene -------------------------------------------------------------------------
