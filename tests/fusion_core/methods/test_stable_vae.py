@@ -1,4 +1,4 @@
-"""Stable lightweight VAE fusion: network table, explicit degradation, schedules, fuse contract.
+"""Stable lightweight VAE fusion: network table, explicit degradation, schedules, stages.
 
 Short schedules (tens of iterations) on a small simulated pair keep each test to seconds; one
 test runs the fast preset on a crop of a real scene and compares it with bicubic upsampling.
@@ -6,15 +6,13 @@ test runs the fast preset on a crop of a real scene and compares it with bicubic
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
 
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import DegradationModel, psf_fwhm
-from fusion_core.errors import Cancelled, InputError
+from fusion_core.errors import InputError
 from fusion_core.methods.base import FusionConfig
 from fusion_core.methods.stable_vae import (GaussianMixtureSRF, GaussianPSF, StableVAE, VAEFusion,
                                             decoder_width)
@@ -124,15 +122,6 @@ def test_options_override_the_preset_and_are_checked():
         StableVAE().schedule(FusionConfig(preset="slow", options={}))
 
 
-def test_fuse_returns_the_hr_hsi_on_the_inputs_device(pair, device):
-    out, method = fuse(pair, device=str(device))
-    lr, hr, model = pair
-    assert out.shape == (lr.shape[0], *hr.shape[1:])
-    assert out.device.type == device.type
-    assert torch.isfinite(out).all()
-    assert method.last_degradation.diagnostics["estimator"] == "stable_vae"
-
-
 def test_paper_preset_estimates_the_explicit_model(pair):
     _, method = fuse(pair, preset="paper")
     learned = method.last_degradation
@@ -145,23 +134,6 @@ def test_fuse_reports_each_stage(pair):
     fuse(pair, progress=Progress(report=lambda pct, msg: messages.append(msg)))
     assert any("coordination" in m for m in messages)
     assert any("decoder fine-tuning" in m for m in messages)
-
-
-def test_cancel_stops_promptly(pair):
-    calls = []
-    progress = Progress(is_cancelled=lambda: calls.append(1) or len(calls) > 3)
-    start = time.monotonic()
-    with pytest.raises(Cancelled):
-        fuse(pair, progress=progress, em_iters=100000)
-    assert time.monotonic() - start < 5.0
-
-
-def test_same_seed_same_result_other_seed_differs(pair):
-    a, _ = fuse(pair, seed=3)
-    b, _ = fuse(pair, seed=3)
-    c, _ = fuse(pair, seed=4)
-    assert torch.equal(a, b)
-    assert not torch.equal(a, c)
 
 
 def test_model_of_another_pair_is_refused(pair):

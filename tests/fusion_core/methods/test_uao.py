@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import numpy as np
 import pytest
 import torch
 
 from benchmarks.scenes import load_scene, wald_pair
 from fusion_core.baselines import bicubic_upsample
-from fusion_core.degradation import DegradationModel
-from fusion_core.errors import Cancelled, InputError
+from fusion_core.errors import InputError
 from fusion_core.estimation import estimate_degradation
 from fusion_core.methods.base import FusionConfig
 from fusion_core.methods.udaln import SpaDnet, SpeDnet, srf_support
@@ -115,36 +113,6 @@ def test_alternation_improves_the_fit_to_both_inputs(tmp_rasters):
 
 
 # --- the method -----------------------------------------------------------------------------
-
-def test_output_has_the_hr_grid_and_the_hsi_bands(tmp_rasters, device):
-    pair = tmp_rasters(size=32, scale=4, n_hsi=30, n_msi=4)
-
-    out, method = fuse(pair, device=device)
-
-    assert out.shape == (30, 32, 32)
-    assert out.device.type == device.type and out.dtype == torch.float32
-    assert torch.isfinite(out).all()
-    learned = method.last_degradation
-    assert isinstance(learned, DegradationModel) and learned.psf.shape == pair.model.psf.shape
-    assert learned.srf.sum(axis=0) == pytest.approx(np.ones(4), abs=1e-5)
-
-
-def test_same_seed_same_result(tmp_rasters):
-    pair = tmp_rasters(size=32, scale=4, n_hsi=30, n_msi=4)
-    options = dict(TINY, pretrained=False)  # torch's initialisation draws from the seed
-
-    assert torch.equal(fuse(pair, options, seed=5)[0], fuse(pair, options, seed=5)[0])
-    assert not torch.equal(fuse(pair, options, seed=5)[0], fuse(pair, options, seed=6)[0])
-
-
-def test_cancel_stops_the_fusion(tmp_rasters):
-    pair = tmp_rasters(size=32, scale=4, n_hsi=30, n_msi=4)
-    reports = []
-    progress = Progress(report=lambda pct, msg: reports.append(pct), is_cancelled=lambda: len(reports) > 3)
-
-    with pytest.raises(Cancelled):
-        fuse(pair, options={"outer_iters": 10_000}, progress=progress)
-
 
 def test_unknown_option_lists_the_valid_ones(tmp_rasters):
     pair = tmp_rasters(size=32, scale=4, n_hsi=30, n_msi=4)
