@@ -358,7 +358,7 @@ def fuse_files(
             progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
         del sample
     if state is None:
-        grid = plan_grid(source, fusion, model, max_bytes, window_size, workers, progress.info)
+        grid = plan_grid(source, fusion, model, max_bytes, window_size, workers, progress.info, config)
         state = ResumeState(output_path, run_key, dict(grid.describe(), tile=choose_tile(grid)),
                             norm, model)
     if not resume:

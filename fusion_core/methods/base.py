@@ -48,7 +48,8 @@ class FusionMethod(ABC):
 
     Subclasses set :attr:`name` (stable id used in files and the CLI), :attr:`label` (shown to
     users) and :attr:`summary` (one-paragraph help), and implement :meth:`fuse`; they may set
-    :attr:`halo_lr_pixels` and :attr:`memory_factor` for the windowed runner.
+    :attr:`halo_lr_pixels` and :attr:`memory_factor` (or :meth:`window_memory_factor`) for the
+    windowed runner.
     """
 
     name: ClassVar[str]
@@ -58,9 +59,18 @@ class FusionMethod(ABC):
     #: receptive field. The windowed runner reads this much more around each window, on top of
     #: the PSF's reach, and gives those pixels no weight. Set it in a subclass when it differs.
     halo_lr_pixels: ClassVar[int] = 2
-    #: Peak memory of :meth:`fuse` in multiples of its output (C × H × W float32), used to size
-    #: windows within the user's memory bound. Set it in a subclass when it differs.
+    #: Peak working memory of :meth:`fuse` in copies of its output (C × H × W float32) beyond the
+    #: output itself, used to size windows within the user's memory bound. Set it in a subclass
+    #: from ``benchmarks/memory.py``, which measures it.
     memory_factor: ClassVar[float] = 8.0
+
+    def window_memory_factor(self, config: FusionConfig, hsi_bands: int) -> float:
+        """:attr:`memory_factor` of a run with ``config`` on ``hsi_bands`` bands.
+
+        Methods whose working memory grows with one of their settings (a network's width)
+        override it.
+        """
+        return self.memory_factor
 
     def check_config(self, config: FusionConfig) -> None:
         """Raise :class:`InputError` for a preset or an option this method does not take.

@@ -9,13 +9,15 @@ copies of the output). The largest core that fits is chosen, on the tile grid of
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import psutil
+import torch
 
 from ..errors import InputError
 
-__all__ = ["GDAL_CACHE_BYTES", "process_bytes", "window_bytes", "strip_bytes", "core_unit",
-           "choose_core"]
+__all__ = ["GDAL_CACHE_BYTES", "process_bytes", "device_free_bytes", "window_bytes", "strip_bytes",
+           "core_unit", "choose_core"]
 
 #: GDAL block cache used while reading and writing windows.
 GDAL_CACHE_BYTES = 64 * 2**20
@@ -26,6 +28,14 @@ _MARGIN = 0.9  # keep 10 % of the bound for what the estimate does not see (allo
 def process_bytes() -> int:
     """Resident memory of this process now."""
     return int(psutil.Process().memory_info().rss)
+
+
+def device_free_bytes(device: torch.device) -> Optional[int]:
+    """Free memory of a CUDA device, where a window's tensors live during its fusion; None for
+    the CPU, whose memory the bound already covers."""
+    if device.type != "cuda":
+        return None
+    return int(torch.cuda.mem_get_info(device)[0])
 
 
 def window_bytes(core_lr: int, halo: int, ramp: int, scale: int, n_hsi: int, n_msi: int,

@@ -8,7 +8,7 @@ end. Cancel is checked between windows and inside the method's own progress repo
 
 Example (what :func:`fusion_core.pipeline.fuse_files` does)::
 
-    grid = plan_grid(source, method, model, 4 * 2**30)
+    grid = plan_grid(source, method, model, 4 * 2**30, config=config)
     job = WindowJob(source, method, model, config, norm, grid)
     output = TiledOutput("fused.tif", hr_grid, n_bands, choose_tile(grid), names, wavelengths)
     state = ResumeState("fused.tif", fingerprint(...), layout, norm, model)
@@ -25,11 +25,13 @@ import numpy as np
 import rasterio
 
 from ..degradation import DegradationModel
-from ..methods.base import FusionMethod
+from ..errors import InputError
+from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress
 from .assemble import Assembler
 from .layout import WindowGrid, output_tile_size, psf_halo
-from .memory import GDAL_CACHE_BYTES, choose_core, core_unit, process_bytes, strip_bytes
+from .memory import (GDAL_CACHE_BYTES, choose_core, core_unit, device_free_bytes, process_bytes,
+                     strip_bytes)
 from .output import TiledOutput
 from .source import PairSource
 from .state import Key, ResumeState
@@ -50,12 +52,13 @@ class RunStats:
 
 def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
               max_memory_bytes: int, window_hr: int = 0, worker_processes: int = 0,
-              log: Optional[Callable[[str], None]] = None) -> WindowGrid:
+              log: Optional[Callable[[str], None]] = None,
+              config: Optional[FusionConfig] = None) -> WindowGrid:
     """The window grid of ``source`` for ``method``, within ``max_memory_bytes``.
 
     Args:
         source: the pair to fuse.
-        method: the fusion method (its ``halo_lr_pixels`` and ``memory_factor``).
+        method: the fusion method (its ``halo_lr_pixels`` and ``window_memory_factor``).
         model: the degradation model (its PSF's size sets part of the halo).
         max_memory_bytes: bound on the memory of the whole run.
         window_hr: core edge wanted, in HR pixels (0: the largest that fits); rounded to the
@@ -63,18 +66,32 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
         worker_processes: Dask worker processes on this machine, which share the bound
             (each also holds its own Python and torch); 0 when windows are fused here.
         log: receives a line describing the layout.
+        config: the run's preset and options, which can set the method's working memory, and
+            its device: on a GPU, windows also fit its free memory (default: fast, CPU).
     """
     scale = source.scale
     halo = psf_halo(model.psf.shape[0], scale) + int(getattr(method, "halo_lr_pixels", 0))
     ramp = max(2, halo)
     n_hsi, n_msi = model.n_hsi_bands, model.n_msi_bands
-    factor = float(getattr(method, "memory_factor", 8.0))
+    config = config or FusionConfig()
+    factor = method.window_memory_factor(config, n_hsi)
     baseline = process_bytes()
     fixed = baseline + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
     fixed += worker_processes * (baseline + GDAL_CACHE_BYTES)
     budget = (max_memory_bytes - fixed) // max(1, worker_processes)
     unit = max(core_unit(scale), output_tile_size(scale) // scale)
     core = choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi, factor, unit)
+    gpu_free = device_free_bytes(config.device)
+    if gpu_free is not None:  # the window's tensors must also fit the GPU, beside other workers'
+        try:
+            gpu_core = choose_core(gpu_free // max(1, worker_processes), source.lr_shape, halo, ramp,
+                                   scale, n_hsi, n_msi, factor, unit)
+        except InputError as exc:
+            raise InputError(f"{config.device} has {gpu_free / 2**30:.2f} GB free, too little for the "
+                             "smallest window: close what else uses the GPU, or choose DEVICE cpu.") from exc
+        if gpu_core < core and log is not None:
+            log(f"Windows sized by the {gpu_free / 2**30:.1f} GB free on {config.device}.")
+        core = min(core, gpu_core)
     if window_hr:
         step = core_unit(scale)
         wanted = max(step, ramp, round(window_hr / scale / step) * step)

@@ -11,6 +11,7 @@ from ...degradation import DegradationModel
 from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
+from ..base import FusionConfig
 from ..common import TrainedMethod, TrainingOutcome
 from .dil_net import DILNet
 from .dual_unet import DualUNet
@@ -18,6 +19,9 @@ from .schedule import PRESET_SCHEDULES, M2UNetSchedule
 from .sml_net import SMLNet
 
 __all__ = ["M2UNet"]
+
+#: Floats per HR pixel that each feature map of the Dual U-Net adds to the working memory.
+WIDTH_FLOATS = 16.0
 
 #: The inputs are divided by this multiple of their largest value before training, so that the
 #: fused image, brighter than both inputs in places, stays inside the range of the Dual U-Net's
@@ -78,9 +82,15 @@ class M2UNet(TrainedMethod):
     )
     #: The Dual U-Net's 5×5 convolutions on three scales reach about 24 HR pixels.
     halo_lr_pixels = 6
-    #: Measured peak of the fast preset (P = 32) on a 100×100×198 window: about 14 outputs.
-    #: The paper's P = 260 needs about 70; this is a class constant, so it fits "fast".
-    memory_factor = 16.0
+    #: Working memory per HR pixel, measured (``benchmarks/memory.py`` and its notes in
+    #: ``benchmarks/MEMORY.md``) on 50 and 198 bands at P = 32 and 260, bounded from above:
+    #: about 31 floats per band and 16 per Dual U-Net feature map; see :meth:`window_memory_factor`.
+    memory_factor = 30.0
+
+    def window_memory_factor(self, config: FusionConfig, hsi_bands: int) -> float:
+        """The band term plus the Dual U-Net's width P in copies of the output: a narrow scene
+        with the paper's P = 260 needs several times the memory of the fast preset's P = 32."""
+        return self.memory_factor + WIDTH_FLOATS * self.schedule(config).width / hsi_bands
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: M2UNetSchedule, progress: Progress) -> TrainingOutcome:

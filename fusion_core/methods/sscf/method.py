@@ -112,7 +112,8 @@ class SSCF(FusionMethod):
         "Co-registers the two sensors to a fraction of a pixel and adapts to their noise."
     )
     halo_lr_pixels = 8
-    memory_factor = 16.0
+    #: Measured by ``benchmarks/memory.py`` (float64 work copies, the CG solver's vectors).
+    memory_factor = 22.0
 
     def check_config(self, config: FusionConfig) -> None:
         resolve_settings(config.preset, config.options)

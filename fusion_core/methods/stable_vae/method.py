@@ -86,6 +86,8 @@ class StableVAE(TrainedMethod):
         "degradation and takes about a minute on a CPU for a 100×100 window; 'paper' "
         "estimates it from the paper's initialisation with the authors' schedule."
     )
+    #: Measured by ``benchmarks/memory.py``: per-pixel networks hold little.
+    memory_factor = 5.0
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: StableVAESchedule, progress: Progress) -> TrainingOutcome:

@@ -66,8 +66,9 @@ class UAL(TrainedMethod):
     )
     #: Receptive field: about 14 HR pixels of 3×3 convolutions plus bicubic interpolation.
     halo_lr_pixels = 8
-    #: Activations of the adaptation module kept for the backward pass, plus the decoded image.
-    memory_factor = 12.0
+    #: Activations of the adaptation module kept for the backward pass, plus the decoded image
+    #: (measured by ``benchmarks/memory.py``).
+    memory_factor = 25.0
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: UALSchedule, progress: Progress) -> TrainingOutcome:

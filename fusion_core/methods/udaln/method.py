@@ -59,6 +59,9 @@ class UDALN(TrainedMethod):
         "the map to the HR-MSI. Three-stage training; 'fast' takes about a minute on a CPU for a "
         "100×100 window, 'paper' (the authors' 65k iterations) hours."
     )
+    #: Measured by ``benchmarks/memory.py``: the fast preset's PSF (K >= r) spreads every HR band
+    #: over K² taps in the degradation losses.
+    memory_factor = 24.0
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: UDALNSchedule, progress: Progress) -> TrainingOutcome:

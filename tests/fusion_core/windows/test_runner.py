@@ -5,9 +5,12 @@ leaves nothing behind, and an interrupted run resumes without fusing finished wi
 import numpy as np
 import pytest
 import rasterio
+import torch
 
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.io import read_raster
+from fusion_core.methods.base import FusionConfig
+from fusion_core.methods.m2unet import M2UNet
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
 from fusion_core.windows import plan_grid
@@ -108,6 +111,35 @@ def test_windows_are_sized_by_the_memory_bound(tmp_rasters, tmp_path):
     assert len(tight) > 1 and tight.core * 4 % 16 == 0
     with pytest.raises(InputError, match="raise MAX_MEMORY_GB"):
         plan_grid(source, method, pair.model, process_bytes())
+
+
+def test_a_wider_network_gets_smaller_windows(tmp_rasters):
+    pair = tmp_rasters(size=256, n_hsi=60)
+    source, method = source_of(pair), M2UNet()
+    bound = process_bytes() + GDAL_CACHE_BYTES + 2**30
+
+    fast = plan_grid(source, method, pair.model, bound, config=FusionConfig(preset="fast"))
+    paper = plan_grid(source, method, pair.model, bound, config=FusionConfig(preset="paper"))
+
+    assert method.window_memory_factor(FusionConfig(preset="paper"), 60) > 3 * method.memory_factor
+    assert paper.core < fast.core
+
+
+def test_on_a_gpu_windows_also_fit_its_free_memory(tmp_rasters, monkeypatch):
+    pair = tmp_rasters(size=96, n_hsi=20)
+    source, method = source_of(pair), RidgeFusion()
+    gpu = FusionConfig(device=torch.device("cuda"))
+    free = {"bytes": 2**30}
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (free["bytes"], 80 * 2**30))
+    messages = []
+
+    assert len(plan_grid(source, method, pair.model, 64 * 2**30, config=gpu)) == 1
+    free["bytes"] = 6 * 2**20
+    small = plan_grid(source, method, pair.model, 64 * 2**30, log=messages.append, config=gpu)
+    assert len(small) > 1 and any("free on cuda" in m for m in messages)
+    free["bytes"] = 2**16
+    with pytest.raises(InputError, match="choose DEVICE cpu"):
+        plan_grid(source, method, pair.model, 64 * 2**30, config=gpu)
 
 
 def test_progress_reports_each_window_with_the_time_left(tmp_rasters, tmp_path):
