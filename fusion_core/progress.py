@@ -11,7 +11,17 @@ from typing import Callable, Optional
 
 from .errors import Cancelled
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "format_duration"]
+
+
+def format_duration(seconds: float) -> str:
+    """``'1 h 05 min'``, ``'3 min 20 s'`` or ``'12 s'``: how long runs and what is left are shown."""
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    if s >= 60:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s} s"
 
 
 class Progress:

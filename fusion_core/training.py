@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 import torch
 
 from .errors import FusionError, InputError
-from .progress import Progress
+from .progress import Progress, format_duration
 
 __all__ = ["AdamSettings", "Stage", "StageResult", "run_stages", "linear_decay", "decay_after", "step_decay"]
 
@@ -116,9 +116,10 @@ def run_stages(stages: Sequence[Stage], progress: Progress, label: str = "Traini
 
     Args:
         stages: the stages; each creates its own Adam optimiser over its parameters.
-        progress: receives "``label`` stage i/n: it/total, loss L" updates about every 1 % of a
-            stage (and at least every half second), is checked for cancel at every iteration, and
-            logs the loss a few times per stage.
+        progress: receives "``label`` stage i/n: it/total, loss L, about T left in this stage"
+            updates about every 1 % of a stage (and at least every half second; T from the
+            stage's pace so far), is checked for cancel at every iteration, and logs the loss a
+            few times per stage.
         label: prefix of the messages, usually the method's short name.
 
     Returns:
@@ -154,7 +155,7 @@ def _run_stage(stage: Stage, progress: Progress, prefix: str) -> StageResult:
     report_every = max(1, int(n * REPORT_FRACTION))
     log_at = {min(n, max(1, round(f * n))) for f in LOG_FRACTIONS}
     history: list[tuple[int, float]] = []
-    last_report = time.monotonic()
+    started = last_report = time.monotonic()
     loss_value = math.nan
     progress.update(0.0, f"{prefix}: 0/{n}")
     for it in range(n):
@@ -173,7 +174,9 @@ def _run_stage(stage: Stage, progress: Progress, prefix: str) -> StageResult:
         now = time.monotonic()
         if step in log_at or step % report_every == 0 or now - last_report >= REPORT_INTERVAL_S:
             loss_value = _finite(loss, prefix, step)
-            progress.update(step / n, f"{prefix}: {step}/{n}, loss {loss_value:.4g}")
+            left = format_duration((now - started) / step * (n - step))
+            progress.update(step / n, f"{prefix}: {step}/{n}, loss {loss_value:.4g}, "
+                                      f"about {left} left in this stage")
             last_report = now
             if step in log_at:
                 history.append((step, loss_value))

@@ -27,7 +27,7 @@ import rasterio
 from ..degradation import DegradationModel
 from ..errors import InputError
 from ..methods.base import FusionConfig, FusionMethod
-from ..progress import Progress
+from ..progress import Progress, format_duration
 from .assemble import Assembler
 from .layout import WindowGrid, output_tile_size, psf_halo
 from .memory import (GDAL_CACHE_BYTES, choose_core, core_unit, device_free_bytes, process_bytes,
@@ -37,7 +37,7 @@ from .source import PairSource
 from .state import Key, ResumeState
 from .task import WindowJob, fuse_window
 
-__all__ = ["plan_grid", "run_windows", "RunStats", "format_duration"]
+__all__ = ["plan_grid", "run_windows", "RunStats"]
 
 
 @dataclass
@@ -106,16 +106,6 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
             f"of {halo} and a blending ramp of {ramp} LR pixels, for a memory bound of "
             f"{max_memory_bytes / 2**30:.1f} GB.")
     return grid
-
-
-def format_duration(seconds: float) -> str:
-    """``'1 h 05 min'``, ``'3 min 20 s'`` or ``'12 s'``."""
-    s = int(round(seconds))
-    if s >= 3600:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    if s >= 60:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s} s"
 
 
 def _run_here(job: WindowJob, keys: list[Key],

@@ -46,6 +46,7 @@ def test_progress_is_reported_per_stage_with_loss_and_logged():
     assert ("Demo stage 2/2 (b): 0/200") in [m for p, m in reports if p == pytest.approx(25.0)]
     assert len(reports) >= 2 * 100  # about every 1 % of each stage
     assert any(m.startswith("Demo stage 1/2 (a): 100/200, loss ") for _, m in reports)
+    assert reports[-1][1].endswith(", about 0 s left in this stage")  # the time left, from the pace
     assert 8 <= len(logs) <= 12 and all("loss" in m for m in logs)
 
 
