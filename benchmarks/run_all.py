@@ -4,7 +4,8 @@
    blind, on all scenes at r = 4 and 8, plus the default method with the true PSF/SRF (oracle);
    the harder protocol (PSFs larger than r, SRF +10 nm, 30 dB) and the real Hyperion/ALI pair;
 2. the estimation speed/accuracy benchmark, the side-by-side speed of the default method and
-   UDALN's paper schedule (projected from measured per-stage rates), the default method's profile;
+   UDALN's and M2U-Net's paper schedules (projected from measured per-stage rates), the default
+   method's profile, the methods' working memory per pixel;
 3. RESULTS.md rendered from the JSON rows.
 
 The paper schedules of the deep methods (hours each) and the 3000×3000 large scene are separate
@@ -53,6 +54,7 @@ def main() -> int:
     run("benchmarks/estimation_speed.py")
     run("-m", "benchmarks.speed", "--threads", "1")
     run("-m", "benchmarks.profile_default", "--threads", "1")
+    run("-m", "benchmarks.memory")
     run("benchmarks/report.py")
     return 0
 
