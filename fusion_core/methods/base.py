@@ -61,7 +61,7 @@ class FusionMethod(ABC):
     halo_lr_pixels: ClassVar[int] = 2
     #: Peak working memory of :meth:`fuse` in copies of its output (C × H × W float32) beyond the
     #: output itself, used to size windows within the user's memory bound. Set it in a subclass
-    #: from ``benchmarks/memory.py``, which measures it.
+    #: a little above what ``benchmarks/memory.py`` measures (runs differ by up to 10 %).
     memory_factor: ClassVar[float] = 8.0
 
     def window_memory_factor(self, config: FusionConfig, hsi_bands: int) -> float:

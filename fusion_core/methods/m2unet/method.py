@@ -21,7 +21,7 @@ from .sml_net import SMLNet
 __all__ = ["M2UNet"]
 
 #: Floats per HR pixel that each feature map of the Dual U-Net adds to the working memory.
-WIDTH_FLOATS = 15.0
+WIDTH_FLOATS = 17.0
 
 #: The inputs are divided by this multiple of their largest value before training, so that the
 #: fused image, brighter than both inputs in places, stays inside the range of the Dual U-Net's
@@ -83,9 +83,9 @@ class M2UNet(TrainedMethod):
     #: The Dual U-Net's 5×5 convolutions on three scales reach about 24 HR pixels.
     halo_lr_pixels = 6
     #: Working memory per HR pixel, measured by ``benchmarks/memory.py`` on 50 and 198 bands at
-    #: P = 32 and 260 and bounded from above: 32 output copies plus :data:`WIDTH_FLOATS` per
+    #: P = 32 and 260 and bounded from above: 34 output copies plus :data:`WIDTH_FLOATS` per
     #: Dual U-Net feature map; see :meth:`window_memory_factor`.
-    memory_factor = 32.0
+    memory_factor = 34.0
 
     def window_memory_factor(self, config: FusionConfig, hsi_bands: int) -> float:
         """The band term plus the Dual U-Net's width P in copies of the output: a narrow scene

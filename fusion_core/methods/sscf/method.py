@@ -113,7 +113,7 @@ class SSCF(FusionMethod):
     )
     halo_lr_pixels = 8
     #: Measured by ``benchmarks/memory.py`` (float64 work copies, the CG solver's vectors).
-    memory_factor = 22.0
+    memory_factor = 24.0
 
     def check_config(self, config: FusionConfig) -> None:
         resolve_settings(config.preset, config.options)

@@ -63,7 +63,7 @@ class UAO(TrainedMethod):
     #: G's four 3×3 convolutions and the backbone's receptive field reach about 20 HR pixels.
     halo_lr_pixels = 6
     #: Measured by ``benchmarks/memory.py``.
-    memory_factor = 26.0
+    memory_factor = 28.0
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: UAOSchedule, progress: Progress) -> TrainingOutcome:
