@@ -335,7 +335,7 @@ def fuse_files(
     if resume and state is None and ResumeState.exists(output_path):
         progress.info("The saved state next to the output is for other inputs or settings: "
                       "starting over.")
-    workers, threads = local_cluster_shape() if scheduler == "local" else (0, None)
+    workers, threads = local_cluster_shape(torch_device) if scheduler == "local" else (0, None)
     if state is not None:
         model, norm = state.model, state.norm
         layout = {k: state.layout[k] for k in ("core_lr", "halo_lr", "ramp_lr")}

@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Optional
 
 import numpy as np
+import torch
 
 from ..errors import InputError
 from ..progress import Progress
@@ -44,20 +45,22 @@ def resolve_scheduler(value: str | None) -> str:
     return value.strip()
 
 
-def local_cluster_shape() -> tuple[int, int]:
-    """(worker processes, torch threads per worker) of the embedded cluster.
+def local_cluster_shape(device: Optional[torch.device] = None) -> tuple[int, int]:
+    """(worker processes, torch threads per worker) of the embedded cluster on ``device``.
 
     Each worker fuses one window at a time; with four cores or more, each uses two threads
-    (fewer, bigger windows fit the memory bound), else one.
+    (fewer, bigger windows fit the memory bound), else one. On a GPU one worker drives it with
+    every core: more would each open a CUDA context on the same GPU and split its memory.
     """
     cores = os.cpu_count() or 1
+    if device is not None and device.type == "cuda":
+        return 1, cores
     threads = 2 if cores >= 4 else 1
     return max(1, cores // threads), threads
 
 
 def _fuse_on_worker(job: WindowJob, key: Key) -> np.ndarray:
     """:func:`fuse_window` with torch on this worker's share of the machine's cores."""
-    import torch
     from distributed import get_worker
 
     if not job.torch_threads:
@@ -66,11 +69,11 @@ def _fuse_on_worker(job: WindowJob, key: Key) -> np.ndarray:
 
 
 @contextmanager
-def _client(scheduler: str, progress: Progress) -> Iterator:
+def _client(scheduler: str, progress: Progress, device: torch.device) -> Iterator:
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        workers, threads = local_cluster_shape()
+        workers, threads = local_cluster_shape(device)
         progress.info(f"Starting an embedded Dask cluster on this machine: {workers} worker "
                       f"process(es), {threads} torch thread(s) each.")
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -99,7 +102,7 @@ def run_on_dask(job: WindowJob, keys: list[Key], scheduler: str,
     Checks for cancel every quarter second while waiting; on cancel or error the windows still
     queued are cancelled and an embedded cluster is shut down.
     """
-    with _client(scheduler, progress) as client:
+    with _client(scheduler, progress, job.config.device) as client:
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
         limit = max(2, 2 * threads)
         queue = list(keys)

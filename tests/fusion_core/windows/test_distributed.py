@@ -9,6 +9,7 @@ import sys
 import cloudpickle
 import numpy as np
 import pytest
+import torch
 from distributed import Client, LocalCluster
 
 from fusion_core.errors import InputError
@@ -30,6 +31,13 @@ def test_the_parameter_wins_over_the_environment_variable(monkeypatch):
     assert resolve_scheduler("local") == "local"
     monkeypatch.delenv(ENV_VAR)
     assert resolve_scheduler(None) == ""
+
+
+def test_on_a_gpu_the_local_cluster_is_one_worker_with_every_core():
+    cores = os.cpu_count()
+    assert distributed.local_cluster_shape(torch.device("cuda")) == (1, cores)
+    workers, threads = distributed.local_cluster_shape(torch.device("cpu"))
+    assert workers * threads <= cores and workers >= 1
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_rasters, tmp_path, monkeypatch):
