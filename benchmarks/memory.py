@@ -12,7 +12,7 @@ itself; the table compares it with the factor the method declares. Every method 
 bands; M2U-Net also on 50, where its Dual U-Net's width (a fixed number of feature maps)
 weighs more per band.
 
-The measurements go to ``results/memory_cpu.json``; ``--render`` rewrites the table from them
+The measurements go to ``results/memory/cpu.json`` (beside, not among, the rows report.py reads); ``--render`` rewrites the table from them
 with the factors the code declares now (after changing a factor, no need to measure again).
 
 Usage::
@@ -115,7 +115,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--render", action="store_true", help="only rewrite the table from the JSON")
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/memory_cpu.json"))
+    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/memory/cpu.json"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/MEMORY.md"))
     args = parser.parse_args()
     if args.child:
