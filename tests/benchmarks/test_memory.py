@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 
-
 from benchmarks.memory import RUNS, render
 
 MEASURED = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "memory" / "cpu.json"
