@@ -37,7 +37,7 @@ from fusion_core.estimation import estimate_degradation
 from fusion_core.methods import load_method
 from fusion_core.methods.base import FusionConfig
 from fusion_core.metrics import quality_metrics
-from fusion_core.progress import Progress
+from fusion_core.progress import Progress, format_duration
 
 STAGES = ("stage1_iters", "stage2_iters", "stage3_iters")
 #: Iterations per stage measured when a paper schedule is projected (an iteration of M2U-Net's
@@ -82,10 +82,6 @@ def paper_schedule(pair, method: str, device: torch.device, full: bool) -> dict:
     return {"seconds": projected, "psnr": None, "how": how}
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds < 3 * 3600 else f"{seconds / 3600:.1f} h"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
@@ -118,8 +114,8 @@ def main() -> int:
     ]
     for method, run in papers.items():
         run_psnr = "—" if run["psnr"] is None else f"{run['psnr']:.2f}"
-        lines.append(f"| {LABELS[method]}, paper schedule, blind | {_duration(run['seconds'])} | {run_psnr} | "
-                     f"{run['how']} |")
+        lines.append(f"| {LABELS[method]}, paper schedule, blind | {format_duration(run['seconds'])} | "
+                     f"{run_psnr} | {run['how']} |")
     lines.append("")
     lines.append(" · ".join(f"**{LABELS[m]} / SSCF (median): {run['seconds'] / median:,.0f}×**"
                             for m, run in papers.items()))

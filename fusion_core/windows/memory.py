@@ -58,11 +58,13 @@ def core_unit(scale: int) -> int:
 
 
 def choose_core(budget: int, lr_shape: tuple[int, int], halo: int, ramp: int, scale: int,
-                n_hsi: int, n_msi: int, memory_factor: float, preferred_unit: int) -> int:
+                n_hsi: int, n_msi: int, memory_factor: float, preferred_unit: int,
+                room: str = "The memory bound", remedy: str = "raise MAX_MEMORY_GB") -> int:
     """The largest core (LR pixels, a multiple of ``preferred_unit``) whose window fits ``budget``.
 
     The whole scene is one window when it fits. Raises :class:`InputError` when not even the
-    smallest window fits, saying how much memory it needs.
+    smallest window fits, saying how much memory it needs: ``room`` names where the budget comes
+    from and ``remedy`` what to do.
     """
     longest = max(lr_shape)
     fits = lambda core: window_bytes(core, halo, ramp, scale, n_hsi, n_msi, memory_factor) <= budget * _MARGIN  # noqa: E731
@@ -78,7 +80,7 @@ def choose_core(budget: int, lr_shape: tuple[int, int], halo: int, ramp: int, sc
             return core
     need = window_bytes(smallest, halo, ramp, scale, n_hsi, n_msi, memory_factor)
     raise InputError(
-        f"The memory bound leaves {max(budget, 0) / 2**30:.2f} GB for the windows, but the "
-        f"smallest window ({smallest * scale} HR pixels a side, {n_hsi} bands) needs about "
-        f"{need / _MARGIN / 2**30:.2f} GB: raise MAX_MEMORY_GB."
+        f"{room} leaves {max(budget, 0) / 2**30:.2f} GB for the windows, but the smallest window "
+        f"({smallest * scale} HR pixels a side, {n_hsi} bands) needs about "
+        f"{need / _MARGIN / 2**30:.2f} GB: {remedy}."
     )

@@ -25,7 +25,6 @@ import numpy as np
 import rasterio
 
 from ..degradation import DegradationModel
-from ..errors import InputError
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
 from .assemble import Assembler
@@ -83,12 +82,9 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
     core = choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi, factor, unit)
     gpu_free = device_free_bytes(config.device)
     if gpu_free is not None:  # the window's tensors must also fit the GPU, beside other workers'
-        try:
-            gpu_core = choose_core(gpu_free // max(1, worker_processes), source.lr_shape, halo, ramp,
-                                   scale, n_hsi, n_msi, factor, unit)
-        except InputError as exc:
-            raise InputError(f"{config.device} has {gpu_free / 2**30:.2f} GB free, too little for the "
-                             "smallest window: close what else uses the GPU, or choose DEVICE cpu.") from exc
+        gpu_core = choose_core(gpu_free // max(1, worker_processes), source.lr_shape, halo, ramp,
+                               scale, n_hsi, n_msi, factor, unit, room=f"The free memory of {config.device}",
+                               remedy="close what else uses the GPU, or choose DEVICE cpu")
         if gpu_core < core and log is not None:
             log(f"Windows sized by the {gpu_free / 2**30:.1f} GB free on {config.device}.")
         core = min(core, gpu_core)
