@@ -125,10 +125,10 @@ def six_band_srf() -> Callable[[np.ndarray], np.ndarray]:
     """Factory: the SRF ``(C, 6)`` of six Gaussian MSI bands (σ = 40 nm, Sentinel-2-like centres
     from blue to SWIR 2) over the given HSI band centres; columns sum to one."""
     centres = np.array([490.0, 560.0, 665.0, 842.0, 1610.0, 2190.0])
+    fwhm = np.full(6, 40.0 * np.sqrt(8.0 * np.log(2.0)))
 
     def make(wavelengths: np.ndarray) -> np.ndarray:
-        srf = np.exp(-0.5 * ((np.asarray(wavelengths, dtype=np.float64)[:, None] - centres) / 40.0) ** 2)
-        return srf / srf.sum(axis=0)
+        return gaussian_srf(wavelengths, np.zeros(len(wavelengths)), centres, fwhm)
 
     return make
 
