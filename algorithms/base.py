@@ -17,17 +17,12 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterDefinition,
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterFile,
-    QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..engine_path import missing_engine_message
 from ..fusion_core.errors import Cancelled, FusionError
 from ..fusion_core.progress import Progress
-from ..fusion_core.srf.catalog import SENSOR_PRESETS
 
 GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation"}
 
@@ -92,46 +87,10 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def raster_path(self, parameters, name: str, context) -> str:
         layer = self.parameterAsRasterLayer(parameters, name, context)
         if layer is None:
-            raise QgsProcessingException(self.tr(f"{name}: no raster layer given."))
+            raise QgsProcessingException(self.tr("{}: no raster layer given.").format(name))
         return layer.source()
 
     @staticmethod
     def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
         parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         return parameter
-
-    def add_pair_parameters(self) -> None:
-        """LR_HSI and HR_MSI, the two inputs of estimation and fusion."""
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            "LR_HSI", self.tr("Low-resolution hyperspectral image")))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            "HR_MSI", self.tr("High-resolution multispectral image")))
-
-    def pair_paths(self, parameters, context) -> tuple[str, str]:
-        """File paths of the LR_HSI and HR_MSI layers."""
-        return (self.raster_path(parameters, "LR_HSI", context),
-                self.raster_path(parameters, "HR_MSI", context))
-
-    def add_srf_parameters(self, required_help: str) -> None:
-        """SENSOR (preset), SRF_FILE (CSV) and MSI_BANDS (band names to pick from the table)."""
-        self.addParameter(QgsProcessingParameterEnum(
-            "SENSOR", self.tr(f"HR-MSI sensor SRF preset ({required_help})"),
-            options=[label for _, label in SENSOR_PRESETS], optional=True, defaultValue=None))
-        self.addParameter(QgsProcessingParameterFile(
-            "SRF_FILE", self.tr(f"HR-MSI SRF CSV file ({required_help})"),
-            extension="csv", optional=True))
-        self.addParameter(QgsProcessingParameterString(
-            "MSI_BANDS", self.tr("SRF bands in HR-MSI band order, comma separated (e.g. B2,B3,B4,B8)"),
-            optional=True))
-
-    def srf_source(self, parameters, context):
-        from ..fusion_core.pipeline import SrfSource
-
-        sensor = None
-        if parameters.get("SENSOR") is not None:
-            index = self.parameterAsEnum(parameters, "SENSOR", context)
-            sensor = SENSOR_PRESETS[index][0]
-        csv_path = self.parameterAsFile(parameters, "SRF_FILE", context) or None
-        bands_text = self.parameterAsString(parameters, "MSI_BANDS", context)
-        bands = [b.strip() for b in bands_text.split(",") if b.strip()] or None
-        return SrfSource(sensor, csv_path, bands)

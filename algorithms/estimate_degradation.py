@@ -8,6 +8,11 @@ from qgis.core import (
 )
 
 from .base import FusionAlgorithm
+from .request_parameters import request_from_parameters, request_parameters
+
+#: The request fields this algorithm takes (the fusion's, where they decide the estimate).
+FIELDS = ("lr_hsi", "hr_msi", "sensor", "srf_file", "msi_bands", "wavelengths", "resample_hr_msi",
+          "coregister", "max_memory_gb")
 
 
 class EstimateDegradation(FusionAlgorithm):
@@ -32,8 +37,8 @@ class EstimateDegradation(FusionAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.add_pair_parameters()
-        self.add_srf_parameters("optional prior")
+        for parameter in request_parameters(FIELDS):
+            self.addParameter(parameter)
         self.addParameter(self.advanced(QgsProcessingParameterNumber(
             "PSF_SIZE", self.tr("PSF support in HR pixels (0: choose automatically)"),
             QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=0)))
@@ -48,11 +53,8 @@ class EstimateDegradation(FusionAlgorithm):
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         plot_path = self.parameterAsFileOutput(parameters, "PLOT", context) or None
         psf_size = self.parameterAsInt(parameters, "PSF_SIZE", context) or None
-        model, prior = estimate_files(
-            *self.pair_paths(parameters, context),
-            model_path, srf_source=self.srf_source(parameters, context),
-            psf_size=psf_size, progress=progress,
-        )
+        request = request_from_parameters(self, parameters, context, FIELDS)
+        model, prior = estimate_files(request, model_path, psf_size=psf_size, progress=progress)
         if plot_path:
             from ..ui.degradation_plot import plot_degradation
 

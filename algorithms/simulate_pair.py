@@ -11,6 +11,7 @@ from qgis.core import (
 )
 
 from .base import FusionAlgorithm
+from .request_parameters import request_from_parameters, request_parameters
 
 
 class SimulatePair(FusionAlgorithm):
@@ -23,7 +24,7 @@ class SimulatePair(FusionAlgorithm):
         "<b>LR-HSI</b>: the reference blurred by the PSF and sampled every SCALE pixels (LR pixel "
         "= SCALE × HR pixel, same origin and CRS; the reference is cropped to a multiple of "
         "SCALE).<br><b>HR-MSI</b>: the reference integrated by the SRF of a multispectral sensor "
-        "(a preset, or a CSV with a <i>wavelength_nm</i> column and one column per band), "
+        "(SENSOR, a preset, or SRF_FILE, a CSV with a <i>wavelength_nm</i> column and one column per band), "
         "resampled onto the reference's band wavelengths.<br>"
         "<b>PSF</b>: a Gaussian of the given FWHM in HR pixels (default: SCALE), centred on each "
         "LR pixel, or a kernel file (square matrix as CSV/text or .npy).<br>"
@@ -37,7 +38,8 @@ class SimulatePair(FusionAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "SCALE", self.tr("Resolution ratio (SCALE)"), QgsProcessingParameterNumber.Integer,
             defaultValue=4, minValue=2, maxValue=64))
-        self.add_srf_parameters("one of the two is required")
+        for parameter in request_parameters(("sensor", "srf_file", "msi_bands")):
+            self.addParameter(parameter)
         self.addParameter(QgsProcessingParameterNumber(
             "PSF_FWHM", self.tr("Gaussian PSF FWHM in HR pixels (default: SCALE)"),
             QgsProcessingParameterNumber.Double, optional=True, minValue=0.1))
@@ -65,7 +67,8 @@ class SimulatePair(FusionAlgorithm):
         simulate_pair_files(
             self.raster_path(parameters, "REFERENCE", context), lr_path, hr_path,
             scale=self.parameterAsInt(parameters, "SCALE", context),
-            srf_source=self.srf_source(parameters, context),
+            srf_source=request_from_parameters(self, parameters, context,
+                                               ("sensor", "srf_file", "msi_bands")).srf_source,
             psf_fwhm=self.parameterAsDouble(parameters, "PSF_FWHM", context) if fwhm not in (None, "") else None,
             psf_kernel_path=self.parameterAsFile(parameters, "PSF_FILE", context) or None,
             snr_db=self.parameterAsDouble(parameters, "SNR", context) if snr not in (None, "") else None,

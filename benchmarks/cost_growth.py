@@ -34,9 +34,9 @@ SCALE = 4
 CHILD = r"""
 import json, sys, time, torch
 torch.set_num_threads(int(sys.argv[4]))
-from fusion_core.pipeline import fuse_files
+from fusion_core import FusionRequest, fuse_files
 t = time.perf_counter()
-fuse_files(sys.argv[1], sys.argv[2], sys.argv[3])
+fuse_files(FusionRequest(sys.argv[1], sys.argv[2], sys.argv[3]))
 print(json.dumps({"seconds": time.perf_counter() - t}))
 """
 

@@ -153,7 +153,7 @@ def crop_psnr(output: Path, n: int = 4, side: int = 256, seed: int = 0) -> float
 
 def run(folder: Path, method: str, threads: int, max_memory_gb: float, device: str,
         scheduler: str, blind: bool) -> dict:
-    from fusion_core.pipeline import fuse_files
+    from fusion_core import FusionRequest, fuse_files
     from fusion_core.progress import Progress
 
     torch.set_num_threads(threads)
@@ -162,10 +162,11 @@ def run(folder: Path, method: str, threads: int, max_memory_gb: float, device: s
     progress = Progress(lambda pct, msg: None, log=lambda m: (log.append(m), print(m, flush=True)))
     t0 = time.perf_counter()
     with PeakMemory() as mem:
-        result = fuse_files(str(folder / "lr_hsi.tif"), str(folder / "hr_msi.tif"), str(out),
-                            method=load(method), device=device, max_memory_gb=max_memory_gb,
-                            degradation_path=None if blind else str(folder / "true_model.json"),
-                            dask_scheduler=scheduler, progress=progress)
+        request = FusionRequest(
+            str(folder / "lr_hsi.tif"), str(folder / "hr_msi.tif"), str(out), device=device,
+            max_memory_gb=max_memory_gb, dask_scheduler=scheduler,
+            degradation=None if blind else str(folder / "true_model.json"))
+        result = fuse_files(request, progress, method=load(method))
     wall = time.perf_counter() - t0
     bands = result.model.n_hsi_bands
     record = {

@@ -103,7 +103,7 @@ def profile_files(size: int) -> tuple[dict[str, float], float, dict[str, int]]:
     windows' halos and blending ramps add.
     """
     from benchmarks.cost_growth import write_pair
-    from fusion_core.pipeline import fuse_files
+    from fusion_core import FusionRequest, fuse_files
     from fusion_core.progress import Progress
 
     layout: list[str] = []
@@ -111,8 +111,8 @@ def profile_files(size: int) -> tuple[dict[str, float], float, dict[str, int]]:
         lr, hr = write_pair(Path(tmp), size, 198)
         profile = cProfile.Profile()
         start = time.perf_counter()
-        profile.runcall(fuse_files, str(lr), str(hr), str(Path(tmp) / "out.tif"),
-                        progress=Progress(log=layout.append))
+        request = FusionRequest(str(lr), str(hr), str(Path(tmp) / "out.tif"))
+        profile.runcall(fuse_files, request, Progress(log=layout.append))
         wall = time.perf_counter() - start
     times, _, calls = step_times(profile)
     calls["windows' read area / scene area (%)"] = round(100 * _read_area_ratio(layout, size // 4))

@@ -1,7 +1,8 @@
 """Command line without QGIS: ``python -m fusion_core {simulate,estimate,fuse,metrics} …``.
 
 The same jobs as the Processing algorithms (see :mod:`fusion_core.pipeline`), for scripts and
-clusters where QGIS is not installed.
+clusters where QGIS is not installed. The ``fuse`` and ``estimate`` arguments are generated from
+:class:`~fusion_core.request.FusionRequest`, so flags, defaults and help match the QGIS dialog.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import sys
 from typing import Optional, Sequence
 
 from .errors import FusionError
-from .methods.options import parse_method_options
 from .progress import Progress
+from .request import FusionRequest, cli_flag, request_fields
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
+
+#: Request fields of the ``estimate`` command (the pair, its SRF prior, how its grids meet).
+ESTIMATE_FIELDS = ("lr_hsi", "hr_msi", "sensor", "srf_file", "msi_bands", "wavelengths",
+                   "resample_hr_msi", "coregister", "max_memory_gb")
 
 
 def _progress(quiet: bool) -> Progress:
@@ -28,17 +33,35 @@ def _progress(quiet: bool) -> Progress:
     return Progress(None if quiet else report, None, None if quiet else log)
 
 
-def _srf_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sensor", help="SRF preset id, e.g. sentinel-2a, landsat-8, worldview-3")
-    p.add_argument("--srf-file", help="SRF CSV: wavelength_nm column, then one column per band")
-    p.add_argument("--msi-bands", help="comma-separated SRF band names in HR-MSI band order")
+def add_request_arguments(parser: argparse.ArgumentParser,
+                          only: Optional[Sequence[str]] = None) -> list[str]:
+    """Add the request's fields (all, or ``only`` these) as arguments; returns their names."""
+    added = []
+    for name, spec in request_fields():
+        if only is not None and name not in only:
+            continue
+        added.append(name)
+        flag = cli_flag(name)
+        if not flag:
+            parser.add_argument(name, metavar=spec.key, help=spec.help)
+            continue
+        kwargs: dict = {"dest": name, "help": spec.help, "default": argparse.SUPPRESS}
+        if spec.kind == "boolean":
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif spec.kind == "integer":
+            kwargs["type"] = int
+        elif spec.kind == "number":
+            kwargs["type"] = float
+        if spec.kind == "enum" and name != "method":
+            kwargs["choices"] = spec.choices
+        parser.add_argument(flag, **kwargs)
+    return added
 
 
-def _srf_source(args):
-    from .pipeline import SrfSource
-
-    bands = [b.strip() for b in args.msi_bands.split(",")] if args.msi_bands else None
-    return SrfSource(args.sensor, args.srf_file, bands)
+def request_from_args(args: argparse.Namespace, names: Sequence[str]) -> FusionRequest:
+    """The :class:`FusionRequest` of parsed arguments (absent flags keep the request's defaults)."""
+    given = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    return FusionRequest(caller="cli", **given)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,28 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--psf-fwhm", type=float), p.add_argument("--psf-file")
     p.add_argument("--snr", type=float), p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", help="write the true degradation model (JSON) here")
-    _srf_args(p)
+    add_request_arguments(p, ("sensor", "srf_file", "msi_bands"))
 
     p = sub.add_parser("estimate", help="blind PSF/SRF estimation → JSON model")
-    p.add_argument("lr_hsi"), p.add_argument("hr_msi"), p.add_argument("model")
-    p.add_argument("--psf-size", type=int)
-    _srf_args(p)
+    p.set_defaults(fields=add_request_arguments(p, ESTIMATE_FIELDS))
+    p.add_argument("model", help="the degradation model to write (JSON)")
+    p.add_argument("--psf-size", type=int, help="PSF support in HR pixels (default: from the data)")
 
     p = sub.add_parser("fuse", help="blind fusion → HR-HSI GeoTIFF")
-    p.add_argument("lr_hsi"), p.add_argument("hr_msi"), p.add_argument("output")
-    p.add_argument("--method", default="default", help="method id or index (default: default)")
-    p.add_argument("--degradation", help="degradation model JSON (default: estimate it)")
-    p.add_argument("--preset", default="fast", choices=("fast", "paper"))
-    p.add_argument("--device", default="auto"), p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--options", default="",
-                   help="method options 'name=value; ...', e.g. 'hsi_geometry=false'")
-    p.add_argument("--max-memory-gb", type=float, default=4.0, help="peak memory bound (GB)")
-    p.add_argument("--window-size", type=int, default=0, help="window size in HR pixels (0: auto)")
-    p.add_argument("--dask", help="'local' for an embedded Dask cluster, or a scheduler address")
-    p.add_argument("--resume", action="store_true", help="resume an interrupted run")
-    p.add_argument("--resample-hr-msi", action="store_true",
-                   help="warp the HR-MSI onto the LR-aligned grid when the grids do not nest")
-    _srf_args(p)
+    p.set_defaults(fields=add_request_arguments(p))
 
     p = sub.add_parser("metrics", help="PSNR, SAM, ERGAS, … of an estimate vs a reference")
     p.add_argument("reference"), p.add_argument("estimate")
@@ -89,22 +99,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     progress = _progress(args.quiet)
     try:
         if args.command == "simulate":
+            request = request_from_args(args, ("sensor", "srf_file", "msi_bands"))
             pipeline.simulate_pair_files(
-                args.reference, args.lr_hsi, args.hr_msi, args.scale, _srf_source(args),
+                args.reference, args.lr_hsi, args.hr_msi, args.scale, request.srf_source,
                 args.psf_fwhm, args.psf_file, args.snr, args.seed, args.model, progress)
         elif args.command == "estimate":
-            pipeline.estimate_files(args.lr_hsi, args.hr_msi, args.model,
-                                    srf_source=_srf_source(args), psf_size=args.psf_size,
-                                    progress=progress)
+            pipeline.estimate_files(request_from_args(args, args.fields), args.model,
+                                    psf_size=args.psf_size, progress=progress)
         elif args.command == "fuse":
-            result = pipeline.fuse_files(
-                args.lr_hsi, args.hr_msi, args.output, args.method, args.degradation,
-                _srf_source(args), args.preset, args.device, args.seed,
-                options=parse_method_options(args.options), progress=progress, max_memory_gb=args.max_memory_gb, window_size=args.window_size,
-                dask_scheduler=args.dask, resume=args.resume, resample_hr_msi=args.resample_hr_msi)
-            print(json.dumps({"output": result.output, "method": result.method, "seconds": result.seconds}))
+            result = pipeline.fuse_files(request_from_args(args, args.fields), progress)
+            print(json.dumps({"output": result.output, "method": result.method,
+                              "seconds": result.seconds}))
         else:
-            print(json.dumps(pipeline.metrics_files(args.reference, args.estimate, args.scale, args.report)))
+            print(json.dumps(pipeline.metrics_files(args.reference, args.estimate, args.scale,
+                                                    args.report)))
     except FusionError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2

@@ -12,8 +12,11 @@ from .errors import InputError
 __all__ = ["resolve_device", "seed_everything"]
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """Map ``"auto"``, ``"cpu"`` or ``"cuda"`` to a torch device; CUDA when asked and present."""
+def resolve_device(name: str = "auto", what: str = "device") -> torch.device:
+    """Map ``"auto"``, ``"cpu"`` or ``"cuda"`` to a torch device; CUDA when asked and present.
+
+    ``what`` names the setting in the caller's vocabulary, for messages.
+    """
     name = (name or "auto").lower()
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -22,11 +25,11 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
             raise InputError(
-                "DEVICE is 'cuda' but torch sees no CUDA GPU on this machine: "
+                f"{what} is 'cuda' but torch sees no CUDA GPU on this machine: "
                 "choose 'auto' or 'cpu', or install a CUDA build of torch."
             )
         return torch.device(name)
-    raise InputError(f"Unknown device {name!r}: use 'auto', 'cpu' or 'cuda'.")
+    raise InputError(f"Unknown {what} {name!r}: use 'auto', 'cpu' or 'cuda'.")
 
 
 def seed_everything(seed: int) -> torch.Generator:

@@ -120,8 +120,12 @@ class DegradationModel:
         import torch
         return hr_msi / torch.as_tensor(gain, dtype=hr_msi.dtype, device=hr_msi.device)
 
-    def check_compatible(self, n_hsi_bands: int, n_msi_bands: int, scale: int) -> None:
-        """Raise :class:`InputError` when this model does not fit the given pair."""
+    def check_compatible(self, n_hsi_bands: int, n_msi_bands: int, scale: int,
+                         what: str = "degradation") -> None:
+        """Raise :class:`InputError` when this model does not fit the given pair.
+
+        ``what`` names the setting that gave the model, in the caller's vocabulary.
+        """
         problems = []
         if self.scale != scale:
             problems.append(f"ratio {self.scale} in the model vs {scale} between the rasters")
@@ -132,7 +136,7 @@ class DegradationModel:
         if problems:
             raise InputError(
                 "The degradation model does not match the input rasters (" + "; ".join(problems)
-                + "): estimate it again from these rasters, or leave DEGRADATION empty."
+                + f"): estimate it again from these rasters, or leave {what} empty."
             )
 
     def to_dict(self) -> dict[str, Any]:

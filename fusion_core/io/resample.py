@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import rasterio
@@ -28,6 +28,9 @@ from rasterio.windows import Window
 from ..errors import GridMismatchError
 from .pair import check_pair
 from .raster import Raster, RasterGrid
+
+if TYPE_CHECKING:
+    from ..request import FusionRequest
 
 __all__ = ["HrAlignment", "PairPlan", "plan_pair", "read_aligned_hr"]
 
@@ -74,14 +77,15 @@ class PairPlan:
         return self.alignment.grid if self.alignment is not None else hr.grid
 
 
-def plan_pair(lr: Raster, hr: Raster, resample: bool,
+def plan_pair(lr: Raster, hr: Raster, request: "FusionRequest",
               log: Optional[Callable[[str], None]] = None) -> PairPlan:
-    """Check that a pair nests; if it does not and ``resample`` is set, plan the HR-MSI warp.
+    """Check that a pair nests; if it does not and the request allows it, plan the HR-MSI warp.
 
     Args:
         lr: LR-HSI metadata (:func:`fusion_core.io.read_raster_info`).
         hr: HR-MSI metadata.
-        resample: whether the HR-MSI may be warped onto the LR-aligned grid.
+        request: the run's request (``resample_hr_msi``: whether the HR-MSI may be warped onto
+            the LR-aligned grid; its names for messages).
         log: called with the plan's description when the HR-MSI is resampled.
 
     Raises:
@@ -94,10 +98,10 @@ def plan_pair(lr: Raster, hr: Raster, resample: bool,
     except GridMismatchError as exc:
         if not _warp_can_fix(lr, hr):
             raise
-        if not resample:
+        if not request.resample_hr_msi:
             raise GridMismatchError(
                 f"{exc} Alternatively, let the fusion resample the HR-MSI onto the LR-HSI grid at "
-                "the nearest integer ratio (RESAMPLE_HR_MSI, or resample_hr_msi=True)."
+                f"the nearest integer ratio ({request.name_of('resample_hr_msi')})."
             ) from None
     plan = _plan_alignment(lr, hr)
     if log is not None:

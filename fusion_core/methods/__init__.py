@@ -38,8 +38,11 @@ CATALOG: tuple[MethodEntry, ...] = (
 )
 
 
-def method_index(key: str | int) -> int:
-    """Index in :data:`CATALOG` of a method given by index or id (``"default"`` is index 0)."""
+def method_index(key: str | int, what: str = "fusion method") -> int:
+    """Index in :data:`CATALOG` of a method given by index or id (``"default"`` is index 0).
+
+    ``what`` names the setting in the caller's vocabulary, for the message.
+    """
     if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
         i = int(key)
         if 0 <= i < len(CATALOG):
@@ -51,7 +54,7 @@ def method_index(key: str | int) -> int:
             if entry.id == key.lower():
                 return i
     valid = ", ".join(f"{i} = {e.id}" for i, e in enumerate(CATALOG))
-    raise InputError(f"Unknown fusion method {key!r}; choose one of: {valid}.")
+    raise InputError(f"Unknown {what} {key!r}; choose one of: {valid}.")
 
 
 def load_method(key: str | int):

@@ -32,7 +32,7 @@ from .layout import WindowGrid, output_tile_size, psf_halo
 from .memory import (GDAL_CACHE_BYTES, choose_core, core_unit, device_free_bytes, process_bytes,
                      strip_bytes)
 from .output import TiledOutput
-from .source import PairSource
+from .source import Source
 from .state import Key, ResumeState
 from .task import WindowJob, fuse_window
 
@@ -49,10 +49,11 @@ class RunStats:
     seconds: float
 
 
-def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
+def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
               max_memory_bytes: int, window_hr: int = 0, worker_processes: int = 0,
               log: Optional[Callable[[str], None]] = None,
-              config: Optional[FusionConfig] = None) -> WindowGrid:
+              config: Optional[FusionConfig] = None,
+              name_of: Callable[[str], str] = str) -> WindowGrid:
     """The window grid of ``source`` for ``method``, within ``max_memory_bytes``.
 
     Args:
@@ -67,6 +68,8 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
         log: receives a line describing the layout.
         config: the run's preset and options, which can set the method's working memory, and
             its device: on a GPU, windows also fit its free memory (default: fast, CPU).
+        name_of: how the caller names a request field (``"max_memory_gb"`` →
+            ``"MAX_MEMORY_GB"`` in QGIS), for messages.
     """
     scale = source.scale
     halo = psf_halo(model.psf.shape[0], scale) + int(getattr(method, "halo_lr_pixels", 0))
@@ -79,12 +82,13 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
     fixed += worker_processes * (baseline + GDAL_CACHE_BYTES)
     budget = (max_memory_bytes - fixed) // max(1, worker_processes)
     unit = max(core_unit(scale), output_tile_size(scale) // scale)
-    core = choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi, factor, unit)
+    core = choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi, factor, unit,
+                       remedy=f"raise {name_of('max_memory_gb')}")
     gpu_free = device_free_bytes(config.device)
     if gpu_free is not None:  # the window's tensors must also fit the GPU, beside other workers'
         gpu_core = choose_core(gpu_free // max(1, worker_processes), source.lr_shape, halo, ramp,
                                scale, n_hsi, n_msi, factor, unit, room=f"The free memory of {config.device}",
-                               remedy="close what else uses the GPU, or choose DEVICE cpu")
+                               remedy=f"close what else uses the GPU, or choose {name_of('device')} cpu")
         if gpu_core < core and log is not None:
             log(f"Windows sized by the {gpu_free / 2**30:.1f} GB free on {config.device}.")
         core = min(core, gpu_core)
@@ -92,7 +96,7 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
         step = core_unit(scale)
         wanted = max(step, ramp, round(window_hr / scale / step) * step)
         if wanted > core and log is not None:
-            log(f"WINDOW_SIZE {window_hr} does not fit the memory bound: windows of "
+            log(f"{name_of('window_size')} {window_hr} does not fit the memory bound: windows of "
                 f"{core * scale} HR pixels are used instead.")
         core = min(core, wanted)
     grid = WindowGrid.build(*source.lr_shape, scale, core, halo, ramp)
@@ -111,7 +115,8 @@ def _run_here(job: WindowJob, keys: list[Key],
 
 
 def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str = "",
-                keep_partial: bool = False, progress: Optional[Progress] = None) -> RunStats:
+                keep_partial: bool = False, progress: Optional[Progress] = None,
+                name_of: Callable[[str], str] = str) -> RunStats:
     """Fuse the windows of ``job`` not done in ``state`` and complete ``output``.
 
     Args:
@@ -123,6 +128,7 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
         keep_partial: keep the partial output and state when the run fails or is cancelled, so
             it can be resumed; otherwise delete them.
         progress: progress and cancel, reported per window with the time left.
+        name_of: how the caller names a request field, for messages.
     """
     progress = progress or Progress()
     t0 = time.perf_counter()
@@ -160,7 +166,7 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
         output.close()
         if keep_partial:
             progress.info(f"The partial output {output.path} and its state {state.path} are kept: "
-                          "run again with RESUME to continue.")
+                          f"run again with {name_of('resume')} to continue.")
         else:
             output.discard()
             state.remove()

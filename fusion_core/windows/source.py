@@ -8,7 +8,7 @@ HR-MSI is read through the planned GDAL warp when it does not nest in the LR-HSI
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Protocol
 
 import numpy as np
 import rasterio
@@ -18,9 +18,24 @@ from ..errors import InputError
 from ..io import read_raster
 from ..io.resample import PairPlan, read_aligned_hr
 
-__all__ = ["PairSource", "Rect"]
+__all__ = ["PairSource", "Rect", "Source"]
 
 Rect = tuple[int, int, int, int]  # (row0, col0, rows, cols)
+
+
+class Source(Protocol):
+    """What the windows read pixels from: a pair of files, or arrays in memory."""
+
+    @property
+    def scale(self) -> int: ...
+    @property
+    def lr_shape(self) -> tuple[int, int]: ...
+    @property
+    def hr_shape(self) -> tuple[int, int]: ...
+    def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray: ...
+    def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray: ...
+    def sample_step(self, max_values: int) -> int: ...
+    def read_lr_sample(self, step: int) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

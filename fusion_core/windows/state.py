@@ -56,12 +56,13 @@ def file_facts(path: str | os.PathLike) -> dict[str, Any]:
 class ResumeState:
     """The state file and the contribution stash of one output."""
 
-    def __init__(self, final: str | os.PathLike, fingerprint_: str, layout: dict, norm: float,
-                 model: DegradationModel, done: Optional[set] = None,
+    def __init__(self, final: Optional[str | os.PathLike], fingerprint_: str, layout: dict,
+                 norm: float, model: DegradationModel, done: Optional[set] = None,
                  written: Optional[set] = None):
-        p = Path(final)
-        self.path = p.with_name(p.name + ".resume.json")
-        self.stash = p.with_name(p.name + ".resume")
+        """``final`` None keeps the state in memory only (an in-memory run: nothing to resume)."""
+        p = Path(final) if final is not None else None
+        self.path = p.with_name(p.name + ".resume.json") if p is not None else None
+        self.stash = p.with_name(p.name + ".resume") if p is not None else None
         self.fingerprint = fingerprint_
         self.layout = layout
         self.norm = float(norm)
@@ -91,6 +92,8 @@ class ResumeState:
 
     def save(self) -> None:
         """Write the state atomically."""
+        if self.path is None:
+            return
         raw = {"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
                "layout": self.layout, "norm": self.norm, "model": self.model.to_dict(),
                "done": sorted(self.done), "written": sorted(self.written)}
@@ -103,6 +106,8 @@ class ResumeState:
 
     def stash_piece(self, window: Key, region: Key, data: np.ndarray) -> None:
         """Keep a window's contribution to a region not yet written (atomically)."""
+        if self.stash is None:
+            return
         self.stash.mkdir(exist_ok=True)
         target = self._piece(window, region)
         tmp = target.with_name(target.stem + ".tmp.npy")
@@ -111,15 +116,21 @@ class ResumeState:
 
     def stashed_piece(self, window: Key, region: Key) -> Optional[np.ndarray]:
         """A kept contribution, or None when there is none."""
+        if self.stash is None:
+            return None
         path = self._piece(window, region)
         return np.load(path) if path.exists() else None
 
     def drop_pieces(self, region: Key, windows: list[Key]) -> None:
         """Delete the kept contributions to a written region."""
+        if self.stash is None:
+            return
         for window in windows:
             self._piece(window, region).unlink(missing_ok=True)
 
     def remove(self) -> None:
         """Delete the state file and the stash."""
+        if self.path is None or self.stash is None:
+            return
         self.path.unlink(missing_ok=True)
         shutil.rmtree(self.stash, ignore_errors=True)

@@ -21,7 +21,7 @@ from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress
 from .blend import window_weights
 from .layout import WindowGrid
-from .source import PairSource
+from .source import Source
 
 __all__ = ["WindowJob", "fuse_window"]
 
@@ -40,7 +40,7 @@ class WindowJob:
         torch_threads: threads torch may use per window (None: leave as set).
     """
 
-    source: PairSource
+    source: Source
     method: FusionMethod
     model: DegradationModel
     config: FusionConfig

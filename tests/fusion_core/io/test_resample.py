@@ -11,6 +11,7 @@ from rasterio.warp import transform_bounds
 from fusion_core.errors import GridMismatchError
 from fusion_core.io import Raster, RasterGrid, read_raster_info, write_raster
 from fusion_core.io.resample import plan_pair, read_aligned_hr
+from fusion_core.request import FusionRequest
 
 UTM33, UTM32 = CRS.from_epsg(32633), CRS.from_epsg(32632)
 X0, Y0 = 368_000.0, 5_808_000.0
@@ -36,18 +37,18 @@ WORLDVIEW = grid(1.24, 250, 200, origin=(X0 - 3.1, Y0 + 2.0))   # covers the LR-
 
 
 def test_a_nested_pair_is_used_as_it_is():
-    plan = plan_pair(info(LR_30M, 30), info(grid(10.0, 30, 24), 4), resample=False)
+    plan = plan_pair(info(LR_30M, 30), info(grid(10.0, 30, 24), 4), FusionRequest())
     assert (plan.scale, plan.lr_window, plan.alignment, plan.message) == (3, (0, 0, 8, 10), None, "")
 
 
 def test_a_non_integer_ratio_is_refused_with_the_way_out_when_resampling_is_off():
-    with pytest.raises(GridMismatchError, match=r"not an integer multiple.*RESAMPLE_HR_MSI"):
-        plan_pair(info(LR_30M, 30), info(WORLDVIEW, 4), resample=False)
+    with pytest.raises(GridMismatchError, match=r"not an integer multiple.*resample_hr_msi"):
+        plan_pair(info(LR_30M, 30), info(WORLDVIEW, 4), FusionRequest())
 
 
 def test_worldview_is_warped_onto_the_lr_grid_at_the_nearest_integer_ratio(tmp_path):
     logged = []
-    plan = plan_pair(info(LR_30M, 30), info(WORLDVIEW, 4), resample=True, log=logged.append)
+    plan = plan_pair(info(LR_30M, 30), info(WORLDVIEW, 4), FusionRequest(resample_hr_msi=True), log=logged.append)
     assert plan.scale == 24 and plan.lr_window == (0, 0, 8, 10)
     target = plan.alignment.grid
     assert target.transform == Affine(1.25, 0, X0, 0, -1.25, Y0)
@@ -59,7 +60,7 @@ def test_worldview_is_warped_onto_the_lr_grid_at_the_nearest_integer_ratio(tmp_p
 def test_warped_pixels_follow_the_source_and_a_window_reads_what_the_whole_does(tmp_path):
     path = tmp_path / "worldview.tif"
     write_raster(path, linear_field(WORLDVIEW), WORLDVIEW)
-    plan = plan_pair(info(LR_30M, 30), read_raster_info(path), resample=True)
+    plan = plan_pair(info(LR_30M, 30), read_raster_info(path), FusionRequest(resample_hr_msi=True))
     whole = read_aligned_hr(str(path), plan.alignment)
     np.testing.assert_allclose(whole, linear_field(plan.alignment.grid), atol=1e-4)
     window = read_aligned_hr(str(path), plan.alignment, (48, 72, 96, 120))
@@ -68,7 +69,7 @@ def test_warped_pixels_follow_the_source_and_a_window_reads_what_the_whole_does(
 
 def test_a_shifted_grid_is_cut_to_the_lr_pixels_it_covers_entirely():
     shifted = grid(10.0, 36, 36, origin=(X0 + 4.0, Y0 - 3.0))   # PRISMA 30 m vs Sentinel-2 10 m
-    plan = plan_pair(info(grid(30.0, 12, 12), 60), info(shifted, 4), resample=True)
+    plan = plan_pair(info(grid(30.0, 12, 12), 60), info(shifted, 4), FusionRequest(resample_hr_msi=True))
     assert plan.scale == 3 and plan.lr_window == (1, 1, 11, 11)
     assert plan.alignment.grid.transform == Affine(10.0, 0, X0 + 30.0, 0, -10.0, Y0 - 30.0)
     assert "cut to the 11×11 pixels" in plan.message
@@ -78,7 +79,7 @@ def test_an_hr_msi_in_another_utm_zone_is_reprojected():
     lr = grid(30.0, 10, 10)
     left, bottom, right, top = transform_bounds(UTM33, UTM32, X0 - 100, Y0 - 400, X0 + 400, Y0 + 100)
     hr = grid(10.0, int((right - left) / 10), int((top - bottom) / 10), origin=(left, top), crs=UTM32)
-    plan = plan_pair(info(lr, 30), info(hr, 4), resample=True)
+    plan = plan_pair(info(lr, 30), info(hr, 4), FusionRequest(resample_hr_msi=True))
     assert plan.scale == 3 and plan.lr_window == (0, 0, 10, 10)
     assert plan.alignment.grid.crs == UTM33
     assert "reprojected into the LR-HSI's CRS" in plan.message
@@ -86,10 +87,10 @@ def test_an_hr_msi_in_another_utm_zone_is_reprojected():
 
 def test_swapped_inputs_are_refused_even_with_resampling():
     with pytest.raises(GridMismatchError, match="look swapped|hyperspectral input must have more bands"):
-        plan_pair(info(WORLDVIEW, 30), info(LR_30M, 4), resample=True)
+        plan_pair(info(WORLDVIEW, 30), info(LR_30M, 4), FusionRequest(resample_hr_msi=True))
 
 
 def test_rasters_of_different_places_are_refused():
     far = grid(1.24, 250, 200, origin=(X0 + 50_000.0, Y0))
     with pytest.raises(GridMismatchError, match="do not overlap"):
-        plan_pair(info(LR_30M, 30), info(far, 4), resample=True)
+        plan_pair(info(LR_30M, 30), info(far, 4), FusionRequest(resample_hr_msi=True))

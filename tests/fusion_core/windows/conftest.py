@@ -15,6 +15,7 @@ from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import spatial_degrade
 from fusion_core.io import read_raster_info
 from fusion_core.io.resample import plan_pair
+from fusion_core.request import FusionRequest
 from fusion_core.methods.base import FusionConfig, FusionMethod
 from fusion_core.windows import (PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob,
                                  choose_tile, run_windows)
@@ -79,7 +80,7 @@ def ridge() -> RidgeFusion:
 def source_of(pair) -> PairSource:
     """A :class:`PairSource` of a simulated pair (nested grids)."""
     lr, hr = read_raster_info(pair.lr_path), read_raster_info(pair.hr_path)
-    return PairSource(str(pair.lr_path), str(pair.hr_path), plan_pair(lr, hr, resample=False))
+    return PairSource(str(pair.lr_path), str(pair.hr_path), plan_pair(lr, hr, FusionRequest()))
 
 
 def run(pair, method: FusionMethod, out: Path, grid: WindowGrid, scheduler: str = "",

@@ -7,6 +7,8 @@ import pytest
 from affine import Affine
 
 from fusion_core import pipeline
+from fusion_core.pipeline import scene
+from fusion_core.request import FusionRequest
 from fusion_core.errors import GridMismatchError
 from fusion_core.io import RasterGrid, read_raster, read_raster_info, write_raster
 from fusion_core.metrics import psnr
@@ -15,13 +17,13 @@ from fusion_core.progress import Progress
 from .conftest import RidgeFusion
 
 
-def fuse(pair, out, method, log=None, **kwargs):
+def fuse(pair, out, method, log=None, **settings):
     model = out.with_name("true_model.json")
     if not model.exists():
         pair.model.save(model)
-    kwargs.setdefault("degradation_path", str(model))
-    return pipeline.fuse_files(str(pair.lr_path), str(pair.hr_path), str(out), method=method,
-                               device="cpu", progress=Progress(log=log), **kwargs)
+    settings.setdefault("degradation", str(model))
+    request = FusionRequest(str(pair.lr_path), str(pair.hr_path), str(out), device="cpu", **settings)
+    return pipeline.fuse_files(request, Progress(log=log), method=method)
 
 
 def test_small_windows_give_the_whole_image_result(tmp_rasters, tmp_path):
@@ -35,10 +37,10 @@ def test_small_windows_give_the_whole_image_result(tmp_rasters, tmp_path):
 
 
 def test_a_scene_too_big_for_the_bound_is_estimated_on_a_crop(tmp_rasters, tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "ESTIMATION_MEMORY_FACTOR", 50_000)  # 24² LR px: 10 GB
+    monkeypatch.setattr(scene, "ESTIMATION_MEMORY_FACTOR", 50_000)  # 24² LR px: 10 GB
     pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
     log = []
-    result = fuse(pair, tmp_path / "fused.tif", RidgeFusion(), log.append, degradation_path=None)
+    result = fuse(pair, tmp_path / "fused.tif", RidgeFusion(), log.append, degradation=None)
     assert any("estimated on the" in line and "most textured crop" in line for line in log)
     assert result.model.scale == 4 and (tmp_path / "fused.tif").exists()
 
@@ -56,7 +58,7 @@ def shifted_hr(pair, tmp_path, dx_m):
 def test_a_shifted_hr_msi_is_refused_or_resampled_onto_the_lr_grid(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=64, n_hsi=20)
     pair.hr_path = shifted_hr(pair, tmp_path, dx_m=3.0)
-    with pytest.raises(GridMismatchError, match="RESAMPLE_HR_MSI"):
+    with pytest.raises(GridMismatchError, match="resample_hr_msi"):
         fuse(pair, tmp_path / "refused.tif", RidgeFusion())
     assert not list(tmp_path.glob("refused.tif*"))
     log = []

@@ -109,7 +109,7 @@ def test_windows_are_sized_by_the_memory_bound(tmp_rasters, tmp_path):
     assert len(roomy) == 1
     tight = plan_grid(source, method, pair.model, process_bytes() + GDAL_CACHE_BYTES + 6 * 2**20)
     assert len(tight) > 1 and tight.core * 4 % 16 == 0
-    with pytest.raises(InputError, match="raise MAX_MEMORY_GB"):
+    with pytest.raises(InputError, match="raise max_memory_gb"):
         plan_grid(source, method, pair.model, process_bytes())
 
 
@@ -138,7 +138,7 @@ def test_on_a_gpu_windows_also_fit_its_free_memory(tmp_rasters, monkeypatch):
     small = plan_grid(source, method, pair.model, 64 * 2**30, log=messages.append, config=gpu)
     assert len(small) > 1 and any("free on cuda" in m for m in messages)
     free["bytes"] = 2**16
-    with pytest.raises(InputError, match="choose DEVICE cpu"):
+    with pytest.raises(InputError, match="choose device cpu"):
         plan_grid(source, method, pair.model, 64 * 2**30, config=gpu)
 
 

@@ -1,0 +1,128 @@
+"""QGIS Processing parameters generated from :class:`fusion_core.request.FusionRequest` fields.
+
+The request declares each setting once (key, label, help, kind, default, range); this module turns
+those declarations into ``QgsProcessingParameter*`` objects and the values a user chose back into a
+request, so the dialog, the help and the engine can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, Optional, Sequence
+
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+
+from ..fusion_core.request import FusionRequest, Param, request_fields
+
+__all__ = ["request_parameters", "request_from_parameters", "request_help"]
+
+_DESTINATIONS = ("raster_out", "file_out")
+
+
+def _default(name: str) -> Any:
+    for f in fields(FusionRequest):
+        if f.name == name:
+            return f.default
+    raise KeyError(name)
+
+
+def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
+    default = _default(name)
+    if spec.kind == "raster_in":
+        param = QgsProcessingParameterRasterLayer(spec.key, spec.label, optional=spec.optional)
+    elif spec.kind == "raster_out":
+        param = QgsProcessingParameterRasterDestination(spec.key, spec.label)
+    elif spec.kind == "file_in":
+        param = QgsProcessingParameterFile(spec.key, spec.label, extension=spec.extension,
+                                           optional=spec.optional)
+    elif spec.kind == "file_out":
+        param = QgsProcessingParameterFileDestination(
+            spec.key, spec.label, f"{spec.extension.upper()} files (*.{spec.extension})",
+            optional=spec.optional, createByDefault=False)
+    elif spec.kind == "enum":
+        index = spec.choices.index(default) if default in spec.choices else None
+        param = QgsProcessingParameterEnum(spec.key, spec.label, options=list(spec.shown_choices),
+                                           defaultValue=index, optional=spec.optional)
+    elif spec.kind in ("integer", "number"):
+        kind = (QgsProcessingParameterNumber.Integer if spec.kind == "integer"
+                else QgsProcessingParameterNumber.Double)
+        param = QgsProcessingParameterNumber(spec.key, spec.label, kind, defaultValue=default,
+                                             optional=spec.optional)
+        if spec.minimum is not None:
+            param.setMinimum(spec.minimum)
+        if spec.maximum is not None:
+            param.setMaximum(spec.maximum)
+    elif spec.kind == "boolean":
+        param = QgsProcessingParameterBoolean(spec.key, spec.label, defaultValue=bool(default))
+    else:
+        param = QgsProcessingParameterString(spec.key, spec.label, defaultValue="",
+                                             optional=spec.optional)
+    param.setHelp(spec.help)
+    if spec.advanced:
+        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+    return param
+
+
+def _chosen(only: Optional[Sequence[str]]) -> list[tuple[str, Param]]:
+    return [(n, s) for n, s in request_fields() if only is None or n in only]
+
+
+def request_parameters(only: Optional[Sequence[str]] = None) -> list[QgsProcessingParameterDefinition]:
+    """The parameters of the request's fields (all, or ``only`` these): inputs and settings
+    first, then outputs, as QGIS lays them out."""
+    chosen = _chosen(only)
+    ordered = ([c for c in chosen if c[1].kind not in _DESTINATIONS]
+               + [c for c in chosen if c[1].kind in _DESTINATIONS])
+    return [_parameter(name, spec) for name, spec in ordered]
+
+
+def _value(alg, parameters: dict, context, name: str, spec: Param) -> Any:
+    key = spec.key
+    if spec.kind == "raster_in":
+        layer = alg.parameterAsRasterLayer(parameters, key, context)
+        if layer is None:
+            if spec.optional:
+                return ""
+            raise QgsProcessingException(f"{key}: no raster layer given.")
+        return layer.source()
+    if spec.kind == "raster_out":
+        return alg.parameterAsOutputLayer(parameters, key, context)
+    if spec.kind == "file_in":
+        return alg.parameterAsFile(parameters, key, context) or None
+    if spec.kind == "file_out":
+        return alg.parameterAsFileOutput(parameters, key, context) or None
+    if spec.kind == "enum":
+        if spec.optional and parameters.get(key) is None:
+            return None
+        return spec.choices[alg.parameterAsEnum(parameters, key, context)]
+    if spec.kind == "integer":
+        return alg.parameterAsInt(parameters, key, context)
+    if spec.kind == "number":
+        return alg.parameterAsDouble(parameters, key, context)
+    if spec.kind == "boolean":
+        return alg.parameterAsBool(parameters, key, context)
+    return alg.parameterAsString(parameters, key, context)
+
+
+def request_from_parameters(alg, parameters: dict, context,
+                            only: Optional[Sequence[str]] = None) -> FusionRequest:
+    """The :class:`FusionRequest` of the values chosen in the dialog (or given to
+    ``processing.run``/qgis_process); fields not in ``only`` keep their defaults."""
+    values = {name: _value(alg, parameters, context, name, spec) for name, spec in _chosen(only)}
+    return FusionRequest(caller="qgis", **values)
+
+
+def request_help(only: Optional[Sequence[str]] = None) -> str:
+    """``<b>KEY</b>: help`` lines of the request's fields, for ``shortHelpString``."""
+    return "<br>".join(f"<b>{spec.key}</b>: {spec.help}" for _, spec in _chosen(only))

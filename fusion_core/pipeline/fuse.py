@@ -1,0 +1,172 @@
+"""A fusion run, from a request to a fused image: plan → scene model → windows.
+
+:func:`fuse_files` is what the QGIS algorithm and the command line run; :func:`fuse_arrays` is the
+same run on arrays in memory (the Python API and the benchmarks), through the same scene model and
+window loop, so that what is measured is what users run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional, Sequence
+
+import numpy as np
+from affine import Affine
+
+from ..degradation import DegradationModel
+from ..errors import InputError
+from ..io import Raster, RasterGrid
+from ..progress import Progress
+from ..request import FusionRequest
+from .plan import RunPlan, method_and_config, plan_run
+from .scene import SceneModel, scene_model
+
+if TYPE_CHECKING:
+    from ..methods.base import FusionMethod
+    from ..windows.source import Source
+
+__all__ = ["FusionResult", "fuse_files", "fuse_arrays"]
+
+
+@dataclass
+class FusionResult:
+    """What a run produced.
+
+    Attributes:
+        output: the output path (``"memory"`` for :func:`fuse_arrays`).
+        model: the degradation model used.
+        method: the method's id.
+        seconds: time by stage (``estimation``, ``fusion``, ``total``).
+        fused: the fused image ``(C, H, W)`` float32 (:func:`fuse_arrays` only).
+    """
+
+    output: str
+    model: DegradationModel
+    method: str
+    seconds: dict[str, float] = field(default_factory=dict)
+    fused: Optional[np.ndarray] = None
+
+
+def _run(plan: RunPlan, source: "Source", scene: SceneModel, output, progress: Progress) -> dict:
+    """Fuse every window of a planned run into ``output``; returns the seconds by stage."""
+    from ..device import seed_everything
+    from ..windows import WindowJob, run_windows
+    from ..windows.distributed import local_cluster_shape
+
+    request = plan.request
+    threads = local_cluster_shape(plan.config.device)[1] if plan.scheduler == "local" else None
+    seed_everything(request.seed)
+    label = getattr(plan.method, "label", request.method)
+    progress.info(f"Fusing with {label}, preset {request.preset}, on {plan.config.device}"
+                  + (f", Dask scheduler {plan.scheduler}." if plan.scheduler else "."))
+    job = WindowJob(source, plan.method, scene.model, plan.config, scene.norm, scene.grid, threads)
+    t0 = time.perf_counter()
+    stats = run_windows(job, output, scene.state, plan.scheduler, keep_partial=request.resume,
+                        progress=progress.child(0.1, 1.0), name_of=request.name_of)
+    seconds = dict(scene.seconds, fusion=time.perf_counter() - t0)
+    progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
+                  + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))
+    return seconds
+
+
+def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
+               method: Optional["FusionMethod"] = None) -> FusionResult:
+    """Fuse the request's LR-HSI with its HR-MSI into a georeferenced HR-HSI GeoTIFF.
+
+    The output has the HR-MSI's CRS and pixel grid and the LR-HSI's bands, band names and
+    wavelengths. It is written window by window under a temporary name and renamed when
+    complete, with peak memory under the request's bound. ``method``, a
+    :class:`~fusion_core.methods.base.FusionMethod` instance, replaces the request's method
+    (a method of your own; its options are checked by it).
+    """
+    from ..windows import PairSource, TiledOutput, choose_tile
+
+    progress = progress or Progress()
+    t0 = time.perf_counter()
+    plan = plan_run(request, progress, method)
+    source = PairSource(request.lr_hsi, request.hr_msi, plan.pair)
+    scene = scene_model(plan, source, progress, state_path=request.output)
+    if request.degradation_output:
+        scene.model.save(request.degradation_output)
+    lr = plan.lr
+    output = TiledOutput(request.output, plan.pair.hr_grid(plan.hr), lr.count,
+                         choose_tile(scene.grid), lr.band_names, lr.wavelengths, lr.fwhm)
+    seconds = _run(plan, source, scene, output, progress)
+    seconds["total"] = time.perf_counter() - t0
+    progress.update(1.0, "Done")
+    return FusionResult(str(request.output), scene.model, plan.method.name, seconds)
+
+
+def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, *,
+                model: Optional[DegradationModel] = None,
+                method: Optional["FusionMethod"] = None,
+                wavelengths: Optional[np.ndarray] = None,
+                msi_band_names: Optional[Sequence[str]] = None,
+                progress: Optional[Progress] = None) -> FusionResult:
+    """Fuse an LR-HSI ``(C, h, w)`` with an HR-MSI ``(M, r h, r w)`` held in memory.
+
+    The request's settings apply as in :func:`fuse_files` (its paths are not used): the same
+    normalisation, blind estimation (unless ``model`` or the request's ``degradation`` is given)
+    and windows. NaN marks invalid pixels.
+
+    Args:
+        request: the run's settings, e.g. ``FusionRequest(method="udaln", seed=1)``.
+        lr_hsi, hr_msi: the two images, on nested grids with one integer ratio.
+        model: a degradation model to use instead of estimating one.
+        method: a :class:`~fusion_core.methods.base.FusionMethod` instance replacing the
+            request's method.
+        wavelengths: ``(C,)`` band centres of the LR-HSI in nm (for an SRF prior).
+        msi_band_names: names of the HR-MSI's bands (for messages and the model).
+        progress: progress and cancel.
+
+    Returns:
+        A :class:`FusionResult` whose ``fused`` holds the ``(C, r h, r w)`` image.
+    """
+    from ..io.resample import PairPlan
+    from ..windows import resolve_scheduler
+    from ..windows.in_memory import ArrayOutput, ArraySource
+
+    progress = progress or Progress()
+    t0 = time.perf_counter()
+    if resolve_scheduler(request.dask_scheduler):
+        raise InputError(f"fuse_arrays fuses in this process: leave {request.name_of('dask_scheduler')} "
+                         "empty (and $HSI_FUSION_DASK_SCHEDULER unset), or write the images to "
+                         "files and use fuse_files.")
+    lr, hr, scale = _checked_arrays(lr_hsi, hr_msi)
+    method, config = method_and_config(request, method)
+    grid = RasterGrid(None, Affine.scale(scale), lr.shape[2], lr.shape[1])
+    names = list(msi_band_names) if msi_band_names is not None else [
+        f"Band {i + 1}" for i in range(hr.shape[0])]
+    lr_info = Raster(np.empty((lr.shape[0], 0, 0), np.float32), grid,
+                     [f"Band {i + 1}" for i in range(lr.shape[0])],
+                     None if wavelengths is None else np.asarray(wavelengths, np.float64))
+    hr_info = Raster(np.empty((hr.shape[0], 0, 0), np.float32), RasterGrid(None, Affine.identity(), hr.shape[2], hr.shape[1]), names)
+    plan = RunPlan(request, method, config, "", lr_info, hr_info,
+                   PairPlan(scale, (0, 0, lr.shape[1], lr.shape[2])))
+    source = ArraySource(lr, hr, scale)
+    scene = scene_model(plan, source, progress, model=model)
+    output = ArrayOutput(lr.shape[0], source.hr_shape)
+    seconds = _run(plan, source, scene, output, progress)
+    seconds["total"] = time.perf_counter() - t0
+    progress.update(1.0, "Done")
+    return FusionResult(output.path, scene.model, plan.method.name, seconds, output.data)
+
+
+def _checked_arrays(lr_hsi: np.ndarray, hr_msi: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Both images as float32 ``(C, h, w)`` / ``(M, H, W)`` and their integer ratio."""
+    lr = np.asarray(lr_hsi, dtype=np.float32)
+    hr = np.asarray(hr_msi, dtype=np.float32)
+    if lr.ndim != 3 or hr.ndim != 3:
+        raise InputError(f"Give the LR-HSI as (C, h, w) and the HR-MSI as (M, H, W); got shapes "
+                         f"{lr.shape} and {hr.shape}.")
+    (_, h, w), (_, big_h, big_w) = lr.shape, hr.shape
+    scale = big_h // h if h else 0
+    if scale < 2 or (big_h, big_w) != (scale * h, scale * w):
+        raise InputError(f"The HR-MSI ({big_h}×{big_w}) must be an integer multiple (at least 2) of "
+                         f"the LR-HSI ({h}×{w}) along both axes.")
+    if lr.shape[0] <= hr.shape[0]:
+        raise InputError(f"The LR-HSI has {lr.shape[0]} bands and the HR-MSI {hr.shape[0]}: the "
+                         "hyperspectral image must have more bands (are they swapped?).")
+    return lr, hr, scale
+

@@ -1,0 +1,104 @@
+"""The first step of a file-to-file run: everything decided from metadata, before any pixel is read.
+
+:func:`plan_run` turns a :class:`~fusion_core.request.FusionRequest` into a :class:`RunPlan`: the
+method and its settings, the scheduler, both rasters' metadata and how their grids meet
+(:func:`fusion_core.io.resample.plan_pair`). Every problem found here is reported in a second, not
+after an hour of compute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from ..errors import InputError
+from ..io import Raster, read_raster_info
+from ..progress import Progress
+from ..request import FusionRequest
+
+if TYPE_CHECKING:
+    from ..io.resample import PairPlan
+    from ..methods.base import FusionConfig, FusionMethod
+
+__all__ = ["RunPlan", "plan_run", "method_and_config"]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run will do, decided from the request and the rasters' metadata.
+
+    Attributes:
+        request: the request it was planned from.
+        method: a fresh instance of the fusion method.
+        config: preset, device, seed and options, as the method receives them.
+        scheduler: ``""`` (this process), ``"local"`` or a Dask scheduler's address.
+        lr: the LR-HSI's metadata (data array empty).
+        hr: the HR-MSI's metadata (data array empty).
+        pair: how the two grids meet: ratio, pixels fused, warps.
+    """
+
+    request: FusionRequest
+    method: "FusionMethod"
+    config: "FusionConfig"
+    scheduler: str
+    lr: Raster
+    hr: Raster
+    pair: "PairPlan"
+
+
+def method_and_config(request: FusionRequest, method: Optional["FusionMethod"] = None
+                      ) -> tuple["FusionMethod", "FusionConfig"]:
+    """The method of ``request`` (or ``method``, a custom one) and its run settings, checked
+    (a bad option fails here)."""
+    from ..device import resolve_device
+    from ..methods import load_method
+    from ..methods.base import FusionConfig
+
+    method = method if method is not None else load_method(request.method)
+    config = FusionConfig(preset=request.preset,
+                          device=resolve_device(request.device, request.name_of("device")),
+                          seed=request.seed, options=dict(request.options))
+    method.check_config(config)
+    return method, config
+
+
+def _require_paths(request: FusionRequest, names: tuple[str, ...]) -> None:
+    missing = [request.name_of(n) for n in names if not getattr(request, n)]
+    if missing:
+        raise InputError(f"Give {' and '.join(missing)}: a file-to-file run needs "
+                         f"{'them' if len(missing) > 1 else 'it'}.")
+
+
+def read_pair_info(request: FusionRequest) -> tuple[Raster, Raster]:
+    """Metadata of the request's LR-HSI and HR-MSI, with WAVELENGTHS applied when given."""
+    from dataclasses import replace
+
+    _require_paths(request, ("lr_hsi", "hr_msi"))
+    lr = read_raster_info(request.lr_hsi, "LR-HSI")
+    hr = read_raster_info(request.hr_msi, "HR-MSI")
+    if request.wavelengths:
+        from ..io.wavelengths import parse_wavelengths
+
+        lr = replace(lr, wavelengths=parse_wavelengths(request.wavelengths, lr.count,
+                                                       request.name_of("wavelengths")))
+    return lr, hr
+
+
+def plan_run(request: FusionRequest, progress: Progress,
+             method: Optional["FusionMethod"] = None) -> RunPlan:
+    """Check a file-to-file request against its rasters and decide how it runs.
+
+    ``method`` replaces the request's method by a custom :class:`FusionMethod` instance.
+
+    Raises:
+        InputError: a missing path, an unreadable raster, grids that cannot be fused (the
+            message names the setting that fixes it), or a method option the method refuses.
+    """
+    from ..io.resample import plan_pair
+    from ..windows import resolve_scheduler
+
+    _require_paths(request, ("lr_hsi", "hr_msi", "output"))
+    method, config = method_and_config(request, method)
+    lr, hr = read_pair_info(request)
+    pair = plan_pair(lr, hr, request, progress.info)
+    return RunPlan(request, method, config, resolve_scheduler(request.dask_scheduler), lr, hr, pair)

@@ -1,0 +1,281 @@
+"""One fusion run as one typed, immutable value: :class:`FusionRequest`.
+
+The request owns every setting of a run: its default, its validation and how users see it (the
+QGIS parameter key, label and help, the CLI flag). The QGIS algorithm and the command line build
+their parameters from :data:`FusionRequest` fields (:func:`request_fields`) instead of restating
+them, and messages name a field in the caller's vocabulary (:meth:`FusionRequest.name_of`):
+``MAX_MEMORY_GB`` in QGIS, ``--max-memory-gb`` on the command line, ``max_memory_gb`` in Python.
+
+Example::
+
+    from fusion_core import FusionRequest, fuse_files
+    fuse_files(FusionRequest("enmap.tif", "s2.tif", "fused.tif", method="sscf"))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+from typing import Any, Callable, Literal, Mapping, Optional
+
+from .errors import InputError
+from .methods import CATALOG, method_index
+from .methods.options import parse_method_options
+from .srf.catalog import SENSOR_PRESETS
+from .srf.source import SrfSource
+
+__all__ = ["FusionRequest", "Param", "Caller", "request_fields", "PRESETS", "DEVICES",
+           "GEOMETRIES", "MIN_MEMORY_GB"]
+
+Caller = Literal["python", "qgis", "cli"]
+#: Values of the enumerated fields, in the (frozen) order of their QGIS enums.
+PRESETS = ("fast", "paper")
+DEVICES = ("auto", "cpu", "cuda")
+GEOMETRIES = ("msi", "hsi")
+#: Smallest memory bound a run can work in: the Python process with torch loaded and a window.
+MIN_MEMORY_GB = 1.0
+
+Kind = Literal["raster_in", "raster_out", "file_in", "file_out", "enum", "integer", "number",
+               "boolean", "text"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """How users see one request field.
+
+    Attributes:
+        key: the QGIS parameter name (frozen once released), e.g. ``"MAX_MEMORY_GB"``.
+        label: the dialog's label.
+        help: one or two sentences for the QGIS help and the CLI ``--help``.
+        kind: the parameter's type, which picks the QGIS parameter class and the CLI's parsing.
+        choices: for ``enum``: the stored values, in the frozen order of the QGIS enum.
+        choice_labels: for ``enum``: what the dialog shows for each choice (default: the values).
+        minimum, maximum: bounds of a number.
+        advanced: shown under the dialog's advanced parameters.
+        optional: may be left empty (no value: the field's default, usually None).
+        extension: for files, the expected extension (``"json"``, ``"csv"``).
+        cli: the command-line flag when it is not ``--`` + the field name with dashes; an empty
+            string makes the field positional.
+        parse: turns the text a user typed (QGIS string parameter, CLI argument) into the value.
+    """
+
+    key: str
+    label: str
+    help: str
+    kind: Kind
+    choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    advanced: bool = False
+    optional: bool = False
+    extension: str = ""
+    cli: Optional[str] = None
+    parse: Optional[Callable[[str], Any]] = None
+
+    @property
+    def shown_choices(self) -> tuple[str, ...]:
+        return self.choice_labels or self.choices
+
+
+def _param(default: Any, **spec: Any) -> Any:
+    """A dataclass field with its :class:`Param` in the metadata."""
+    factory = spec.pop("factory", None)
+    meta = {"param": Param(**spec)}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _split_names(text: str) -> tuple[str, ...]:
+    return tuple(b.strip() for b in (text or "").split(",") if b.strip())
+
+
+def _method_help() -> str:
+    return "; ".join(f"{i} = {e.label}" for i, e in enumerate(CATALOG))
+
+
+@dataclass(frozen=True)
+class FusionRequest:
+    """Everything that decides a fusion run (see the module docstring).
+
+    The three paths may stay empty for :func:`fusion_core.pipeline.fuse_arrays`, which fuses
+    arrays in memory with the same settings and the same code path.
+    """
+
+    lr_hsi: str = _param("", key="LR_HSI", label="Low-resolution hyperspectral image",
+                         help="The LR-HSI (EnMAP, PRISMA, DESIS, Hyperion…), any GDAL raster.",
+                         kind="raster_in", cli="")
+    hr_msi: str = _param("", key="HR_MSI", label="High-resolution multispectral image",
+                         help="The HR-MSI of the same place (Sentinel-2, Landsat, WorldView…).",
+                         kind="raster_in", cli="")
+    output: str = _param("", key="OUTPUT", label="Fused HR-HSI",
+                         help="The fused image (GeoTIFF), on the HR-MSI's grid with the LR-HSI's "
+                              "bands, band names and wavelengths.", kind="raster_out", cli="")
+    method: str = _param("sscf", key="METHOD", label="Fusion method",
+                         help="The fusion method, by index or id: " + _method_help() + ".",
+                         kind="enum", choices=tuple(e.id for e in CATALOG),
+                         choice_labels=tuple(e.label for e in CATALOG))
+    degradation: Optional[str] = _param(
+        None, key="DEGRADATION", label="Degradation model (empty: estimate it)",
+        help="A degradation model (JSON written by 'Estimate degradation'); estimated from the "
+             "pair when empty.", kind="file_in", optional=True, extension="json")
+    sensor: Optional[str] = _param(
+        None, key="SENSOR", label="HR-MSI sensor SRF preset",
+        help="The SRF of the HR-MSI's sensor, from a preset: for fusion an optional prior, which "
+             "the blind estimation corrects.",
+        kind="enum", choices=tuple(p for p, _ in SENSOR_PRESETS),
+        choice_labels=tuple(label for _, label in SENSOR_PRESETS), optional=True)
+    srf_file: Optional[str] = _param(
+        None, key="SRF_FILE", label="HR-MSI SRF CSV file",
+        help="The SRF of the HR-MSI's sensor as a table (a wavelength_nm column, then one column "
+             "per band): for fusion an optional prior, which the blind estimation corrects.", kind="file_in",
+        optional=True, extension="csv")
+    msi_bands: tuple[str, ...] = _param(
+        (), key="MSI_BANDS",
+        label="SRF bands in HR-MSI band order, comma separated (e.g. B2,B3,B4,B8)",
+        help="Which bands of the SRF preset or file the HR-MSI holds, in raster order.",
+        kind="text", optional=True, parse=_split_names)
+    preset: str = _param("fast", key="PRESET", label="Preset",
+                         help="fast (default) or the paper's iteration schedule (hours for the "
+                              "deep methods on a CPU).", kind="enum", choices=PRESETS,
+                         choice_labels=("fast", "paper's schedule"))
+    device: str = _param("auto", key="DEVICE", label="Device",
+                         help="auto (CUDA when present), cpu or cuda.", kind="enum",
+                         choices=DEVICES, advanced=True)
+    seed: int = _param(0, key="SEED", label="Random seed",
+                       help="Seed of every random choice: runs are reproducible (bit for bit on a "
+                            "CPU; on CUDA to within rounding).", kind="integer", advanced=True)
+    options: Mapping[str, Any] = _param(
+        None, factory=lambda: MappingProxyType({}), key="METHOD_OPTIONS",
+        label="Method options (name=value; ...)",
+        help="Settings of the chosen method as 'name=value; name=value' or a JSON object; an "
+             "unknown name is refused with the list of valid ones.", kind="text",
+        advanced=True, optional=True, cli="--options", parse=parse_method_options)
+    max_memory_gb: float = _param(
+        4.0, key="MAX_MEMORY_GB", label="Memory bound (GB)",
+        help=f"Peak memory of the run (this process and an embedded cluster's workers); at least "
+             f"{MIN_MEMORY_GB:g} GB.", kind="number", minimum=MIN_MEMORY_GB, advanced=True)
+    window_size: int = _param(
+        0, key="WINDOW_SIZE", label="Window size in HR pixels (0 = from the memory bound)",
+        help="Edge of the windows the scene is fused in, in HR pixels; 0 takes the largest that "
+             "fits the memory bound.", kind="integer", minimum=0, advanced=True)
+    dask_scheduler: str = _param(
+        "", key="DASK_SCHEDULER", label="Dask scheduler ('local', an address, or empty)",
+        help="'local' starts a Dask cluster on this machine; an address (tcp://host:8786) uses a "
+             "running one whose workers see the inputs at the same paths; empty uses "
+             "$HSI_FUSION_DASK_SCHEDULER, or none.", kind="text", advanced=True, optional=True,
+        cli="--dask")
+    resume: bool = _param(False, key="RESUME", label="Resume an interrupted run",
+                          help="Continue an interrupted run of the same inputs and settings "
+                               "without fusing finished windows again.", kind="boolean",
+                          advanced=True)
+    resample_hr_msi: bool = _param(
+        False, key="RESAMPLE_HR_MSI",
+        label="Resample the HR-MSI onto the LR-HSI grid when they do not nest",
+        help="Warp the HR-MSI (instead of the LR-HSI) when the grids do not nest; the output is "
+             "then on the LR-HSI-aligned grid.", kind="boolean", advanced=True)
+    geometry: str = _param(
+        "msi", key="GEOMETRY", label="Output geometry",
+        help="msi: the result is pixel-aligned with the HR-MSI and follows its georeferencing "
+             "(default); hsi: it follows the LR-HSI's georeferencing when the two images are "
+             "misregistered (same pixels, moved by the measured shift).", kind="enum",
+        choices=GEOMETRIES, choice_labels=("HR-MSI's (default)", "LR-HSI's"), advanced=True)
+    coregister: bool = _param(
+        True, key="COREGISTER", label="Estimate and compensate a shift between the images",
+        help="Measure a global shift between the two images (up to a few LR pixels) and "
+             "compensate it; the log and the degradation model report it.", kind="boolean",
+        advanced=True)
+    wavelengths: str = _param(
+        "", key="WAVELENGTHS", label="LR-HSI wavelengths (list in nm or µm, or a CSV file)",
+        help="Band centres of the LR-HSI when its metadata has none: '443, 490, …' or a text/CSV "
+             "file with one value per band.", kind="text", advanced=True, optional=True)
+    degradation_output: Optional[str] = _param(
+        None, key="DEGRADATION_OUTPUT", label="Degradation model used",
+        help="Also write the degradation model used (JSON).", kind="file_out", optional=True,
+        extension="json")
+    caller: Caller = field(default="python", compare=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "method", CATALOG[method_index(self.method, self.name_of("method"))].id)
+        if isinstance(self.options, str):
+            set_(self, "options", parse_method_options(self.options))
+        set_(self, "options", MappingProxyType(dict(self.options or {})))
+        if isinstance(self.msi_bands, str):
+            set_(self, "msi_bands", _split_names(self.msi_bands))
+        set_(self, "msi_bands", tuple(self.msi_bands or ()))
+        set_(self, "dask_scheduler", (self.dask_scheduler or "").strip())
+        for name in ("preset", "device", "geometry", "sensor"):
+            self._check_choice(name)
+        if self.sensor and self.srf_file:
+            raise InputError(f"Give either {self.name_of('sensor')} or {self.name_of('srf_file')}, "
+                             "not both.")
+        self._check_number("max_memory_gb")
+        self._check_number("window_size")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise InputError(f"{self.name_of('seed')} must be a whole number, got {self.seed!r}.")
+
+    # Naming ------------------------------------------------------------------------------------
+
+    def name_of(self, name: str) -> str:
+        """How the caller spells field ``name``: QGIS key, CLI flag or Python argument."""
+        if self.caller == "qgis":
+            return param_of(name).key
+        if self.caller == "cli":
+            flag = cli_flag(name)
+            return flag if flag else param_of(name).key
+        return name
+
+    def with_(self, **changes: Any) -> "FusionRequest":
+        """A copy with ``changes`` applied (validated again)."""
+        return replace(self, **changes)
+
+    @property
+    def srf_source(self) -> SrfSource:
+        """The SRF prior asked for (a preset, a CSV, or none)."""
+        return SrfSource(self.sensor, self.srf_file, self.msi_bands or None,
+                         names=(self.name_of("sensor"), self.name_of("srf_file"),
+                                self.name_of("msi_bands")))
+
+    @property
+    def memory_bytes(self) -> int:
+        return int(self.max_memory_gb * 2**30)
+
+    # Validation helpers --------------------------------------------------------------------------
+
+    def _check_choice(self, name: str) -> None:
+        value, spec = getattr(self, name), param_of(name)
+        if value is None and spec.optional:
+            return
+        if value not in spec.choices:
+            raise InputError(f"{self.name_of(name)} must be one of {', '.join(spec.choices)}; "
+                             f"got {value!r}.")
+
+    def _check_number(self, name: str) -> None:
+        value, spec = getattr(self, name), param_of(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{self.name_of(name)} must be a number, got {value!r}.")
+        if spec.minimum is not None and value < spec.minimum:
+            raise InputError(f"{self.name_of(name)} must be at least {spec.minimum:g}, got {value:g}.")
+        if spec.maximum is not None and value > spec.maximum:
+            raise InputError(f"{self.name_of(name)} must be at most {spec.maximum:g}, got {value:g}.")
+
+
+def request_fields() -> list[tuple[str, Param]]:
+    """``(field name, Param)`` of every user-facing field, in declaration order."""
+    return [(f.name, f.metadata["param"]) for f in fields(FusionRequest) if "param" in f.metadata]
+
+
+def param_of(name: str) -> Param:
+    """The :class:`Param` of field ``name``."""
+    for f in fields(FusionRequest):
+        if f.name == name and "param" in f.metadata:
+            return f.metadata["param"]
+    raise KeyError(name)
+
+
+def cli_flag(name: str) -> str:
+    """The command-line flag of field ``name`` (empty for a positional argument)."""
+    spec = param_of(name)
+    return spec.cli if spec.cli is not None else "--" + name.replace("_", "-")
