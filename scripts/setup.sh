@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 DEB_PACKAGES="qgis python3-qgis qgis-providers python3-venv python3-pip python3-gdal python3-rasterio \
-python3-pyproj python3-scipy python3-pandas python3-matplotlib python3-pytest"
+python3-pyproj python3-scipy python3-pandas python3-matplotlib python3-pytest python3-skimage"
 
 missing=""
 for p in $DEB_PACKAGES; do

@@ -1,94 +1,233 @@
-"""Checks that an LR-HSI and an HR-MSI describe the same place on nested grids.
+"""How an LR-HSI and an HR-MSI meet: the ratio, the pixels they share, and what must be warped.
 
-Run before any compute so a user learns in a second, not after an hour, that the inputs do not
-fit: different CRS, rotated grids, a non-integer resolution ratio, shifted extents.
+Real pairs seldom nest exactly: an EnMAP or PRISMA grid lies a fraction of a Sentinel-2 pixel
+away from the MSI's (5 m is the normal case), the two extents differ, and the two images may come
+in neighbouring UTM zones. The plan keeps the sharp image untouched whenever it can:
+
+* same CRS and an integer pixel ratio (:func:`nested_plan`): the pair is fused on its overlap,
+  directly on the HR-MSI's pixels; a sub-pixel offset between the grids is recorded
+  (:attr:`PairPlan.grid_offset`) and left to the degradation model, whose PSF is centred where
+  each LR pixel really lies on the HR grid;
+* otherwise the LR-HSI — the blurry one — is warped with GDAL onto the grid nested in the
+  HR-MSI's (:func:`fusion_core.io.resample.plan_lr_warp`);
+* on request (``resample_hr_msi``) the HR-MSI is warped onto the LR-HSI's grid instead.
+
+Everything here works from metadata, before any pixel is read.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
+from typing import Optional
 
+from affine import Affine
 from pyproj import CRS as ProjCRS
+from rasterio.crs import CRS
 
 from ..errors import GridMismatchError
-from .raster import Raster
+from .raster import Raster, RasterGrid
 
-__all__ = ["check_pair", "resolution_ratio"]
+__all__ = ["Warp", "PairPlan", "check_inputs", "nested_plan", "resolution_ratio", "same_crs",
+           "Rect"]
 
 _TOL = 1e-6
+#: Smallest overlap that can be fused, in LR pixels a side.
+MIN_OVERLAP = 2
+
+Rect = tuple[int, int, int, int]  # (row0, col0, rows, cols)
 
 
-def _same_crs(a, b) -> bool:
+@dataclass(frozen=True)
+class Warp:
+    """A GDAL warp of one input onto ``grid`` (CRS wkt, transform, size) with ``resampling``."""
+
+    crs_wkt: str
+    transform: tuple[float, ...]
+    width: int
+    height: int
+    resampling: str
+
+    @property
+    def grid(self) -> RasterGrid:
+        crs = CRS.from_wkt(self.crs_wkt) if self.crs_wkt else None
+        return RasterGrid(crs, Affine(*self.transform[:6]), self.width, self.height)
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """How a pair is fused.
+
+    Attributes:
+        scale: the integer ratio r.
+        lr_window: the LR pixels fused, ``(row0, col0, rows, cols)`` in the LR-HSI (or in
+            ``lr_warp``'s grid).
+        hr_window: the HR pixels fused, ``(row0, col0, r rows, r cols)`` in the HR-MSI (or in
+            ``hr_warp``'s grid); LR pixel ``(i, j)`` of the window lies over HR pixels
+            ``r i … r i + r - 1`` of it, moved by ``grid_offset``.
+        lr_warp: the warp of the LR-HSI onto the grid nested in the HR-MSI's, if needed.
+        hr_warp: the warp of the HR-MSI onto the LR-HSI's grid (``resample_hr_msi``), if asked.
+        grid_offset: (row, column) HR pixels from the HR window's LR-aligned corners to where
+            the LR pixels' corners really lie (within ±0.5), from the georeferencing.
+        message: what was done, for the log (empty when the pair nests exactly).
+    """
+
+    scale: int
+    lr_window: Rect
+    hr_window: Rect
+    lr_warp: Optional[Warp] = None
+    hr_warp: Optional[Warp] = None
+    grid_offset: tuple[float, float] = (0.0, 0.0)
+    message: str = ""
+
+    def hr_grid(self, hr: Raster) -> RasterGrid:
+        """The grid of the fused pixels: the HR-MSI's (or its warp's), cut to the HR window."""
+        grid = self.hr_warp.grid if self.hr_warp is not None else hr.grid
+        row0, col0, rows, cols = self.hr_window
+        return RasterGrid(grid.crs, grid.transform * Affine.translation(col0, row0), cols, rows)
+
+    def moved(self, rows: int, cols: int, hr_shape: tuple[int, int]) -> "PairPlan":
+        """The plan with the HR window moved by whole HR pixels (a measured shift between the
+        images), shrunk by whole LR pixels where it would leave the HR-MSI of ``hr_shape``."""
+        r = self.scale
+        (lr0, lc0, lrows, lcols), (hr0, hc0, _, _) = self.lr_window, self.hr_window
+        hr0, hc0 = hr0 + rows, hc0 + cols
+        cut_top, cut_left = _ceil_div(max(0, -hr0), r), _ceil_div(max(0, -hc0), r)
+        hr0, hc0 = hr0 + cut_top * r, hc0 + cut_left * r
+        lrows = min(lrows - cut_top, (hr_shape[0] - hr0) // r)
+        lcols = min(lcols - cut_left, (hr_shape[1] - hc0) // r)
+        if lrows < MIN_OVERLAP or lcols < MIN_OVERLAP:
+            raise GridMismatchError(
+                f"The measured shift between the images ({rows:+d}, {cols:+d} HR pixels, row, "
+                "column) leaves no overlap to fuse: check that both images show the same place, "
+                "or turn co-registration off."
+            )
+        return replace(self, lr_window=(lr0 + cut_top, lc0 + cut_left, lrows, lcols),
+                       hr_window=(hr0, hc0, lrows * r, lcols * r))
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def same_crs(a: Optional[CRS], b: Optional[CRS]) -> bool:
+    """Whether two CRSs are the same (compared with pyproj, whatever their spelling)."""
     if a is None or b is None:
         return a is None and b is None
     return ProjCRS.from_wkt(a.to_wkt()) == ProjCRS.from_wkt(b.to_wkt())
 
 
-def resolution_ratio(lr: Raster, hr: Raster) -> int:
-    """The integer ratio LR pixel size / HR pixel size; raises when it is not an integer."""
-    (lx, ly), (hx, hy) = lr.grid.pixel_size, hr.grid.pixel_size
-    rx, ry = lx / hx, ly / hy
-    if abs(rx - ry) > 1e-4 * max(rx, ry):
-        raise GridMismatchError(
-            f"The resolution ratio differs along x ({rx:.4f}) and y ({ry:.4f}): LR pixels are "
-            f"{lx:g}×{ly:g}, HR pixels {hx:g}×{hy:g}. Resample one raster to square pixels first."
-        )
-    if rx < 1.0 - 1e-3:
-        raise GridMismatchError(
-            f"The LR-HSI pixels ({lx:g}) are smaller than the HR-MSI pixels ({hx:g}): the inputs "
-            "look swapped. LR_HSI must be the hyperspectral image with the coarse pixels, HR_MSI "
-            "the multispectral image with the fine ones."
-        )
-    r = round(rx)
-    if abs(rx - r) > 1e-3:
-        raise GridMismatchError(
-            f"The LR-HSI pixel ({lx:g}) is not an integer multiple of the HR-MSI pixel ({hx:g}); "
-            f"the ratio is {rx:.4f}. Resample the HR-MSI to a pixel size of {lx / max(r, 2):g} "
-            f"(ratio {max(r, 2)}) with 'Warp (reproject)', aligned to the LR-HSI grid."
-        )
-    if r == 1:
-        raise GridMismatchError(
-            "The LR-HSI and HR-MSI have the same pixel size: there is nothing to sharpen. "
-            "Check that LR_HSI is the hyperspectral image and HR_MSI the multispectral one."
-        )
-    return r
-
-
-def check_pair(lr: Raster, hr: Raster) -> int:
-    """Validate that ``lr`` and ``hr`` nest on one grid; return the resolution ratio r.
-
-    Requires: equal CRS (compared with pyproj), north-up grids, an integer ratio r, the same
-    origin (top-left corner) and HR size = r × LR size, and more HSI bands than MSI bands.
-    """
-    if not _same_crs(lr.grid.crs, hr.grid.crs):
-        name = lambda c: c.to_string() if c is not None else "none"  # noqa: E731
-        raise GridMismatchError(
-            f"The LR-HSI CRS ({name(lr.grid.crs)}) differs from the HR-MSI CRS "
-            f"({name(hr.grid.crs)}): reproject the LR-HSI onto the HR-MSI's CRS first "
-            "('Warp (reproject)'), then run again."
-        )
-    for role, g in (("LR-HSI", lr.grid), ("HR-MSI", hr.grid)):
-        if abs(g.transform.b) > _TOL or abs(g.transform.d) > _TOL:
-            raise GridMismatchError(f"The {role} grid is rotated: warp it to a north-up grid first.")
-    r = resolution_ratio(lr, hr)
-    hx, hy = hr.grid.pixel_size
-    dx = (hr.grid.transform.c - lr.grid.transform.c) / hx
-    dy = (hr.grid.transform.f - lr.grid.transform.f) / hy
-    if math.hypot(dx, dy) > 1e-2:
-        raise GridMismatchError(
-            f"The HR-MSI's top-left corner is {dx:+.2f}, {dy:+.2f} HR pixels (x, y) from the "
-            "LR-HSI's: the grids must share their origin. Clip both rasters to the same extent "
-            "aligned on LR pixel edges ('Clip raster by extent'), then run again."
-        )
-    if (hr.grid.width, hr.grid.height) != (lr.grid.width * r, lr.grid.height * r):
-        raise GridMismatchError(
-            f"The HR-MSI is {hr.grid.width}×{hr.grid.height} pixels but ratio {r} × the LR-HSI's "
-            f"{lr.grid.width}×{lr.grid.height} needs {lr.grid.width * r}×{lr.grid.height * r}: "
-            "clip both rasters to the same extent, aligned on LR pixel edges."
-        )
+def check_inputs(lr: Raster, hr: Raster) -> None:
+    """Refuse what no warp can fix: swapped inputs, too few HSI bands, an HR-MSI that is not
+    north-up, a missing CRS on one side only."""
     if lr.count <= hr.count:
         raise GridMismatchError(
             f"The LR-HSI has {lr.count} bands and the HR-MSI {hr.count}: the hyperspectral input "
             "must have more bands. Check that the two inputs are not swapped."
         )
-    return r
+    if (lr.grid.crs is None) != (hr.grid.crs is None):
+        role, other = ("LR-HSI", "HR-MSI") if lr.grid.crs is None else ("HR-MSI", "LR-HSI")
+        raise GridMismatchError(
+            f"The {role} has no CRS while the {other} has one: assign the {role} its CRS "
+            "('Assign projection', or gdal_edit.py -a_srs), then run again."
+        )
+    t = hr.grid.transform
+    if abs(t.b) > _TOL or abs(t.d) > _TOL:
+        raise GridMismatchError("The HR-MSI grid is rotated: the result is made on its pixels, "
+                                "so warp it to a north-up grid first ('Warp (reproject)').")
+    if t.a <= 0 or t.e >= 0:
+        raise GridMismatchError(
+            f"The HR-MSI is not north-up (pixel width {t.a:g}, height {t.e:g}; north-up has a "
+            "positive width and a negative height): warp it to a north-up grid first "
+            "('Warp (reproject)')."
+        )
+
+
+def resolution_ratio(lr: Raster, hr: Raster) -> float:
+    """LR pixel size / HR pixel size (same CRS); raises on swapped inputs or unequal axes."""
+    (lx, ly), (hx, hy) = lr.grid.pixel_size, hr.grid.pixel_size
+    rx, ry = lx / hx, ly / hy
+    if rx < 1.0 - 1e-3 or ry < 1.0 - 1e-3:
+        raise GridMismatchError(
+            f"The LR-HSI pixels ({lx:g}) are smaller than the HR-MSI pixels ({hx:g}): the inputs "
+            "look swapped. LR_HSI must be the hyperspectral image with the coarse pixels, HR_MSI "
+            "the multispectral image with the fine ones."
+        )
+    if abs(rx - ry) > 1e-4 * max(rx, ry):
+        raise GridMismatchError(
+            f"The resolution ratio differs along x ({rx:.4f}) and y ({ry:.4f}): LR pixels are "
+            f"{lx:g}×{ly:g}, HR pixels {hx:g}×{hy:g}."
+        )
+    if round(rx) == 1 and abs(rx - 1) < 1e-3:
+        raise GridMismatchError(
+            "The LR-HSI and HR-MSI have the same pixel size: there is nothing to sharpen. "
+            "Check that LR_HSI is the hyperspectral image and HR_MSI the multispectral one."
+        )
+    return rx
+
+
+def nested_plan(lr: Raster, hr: Raster) -> Optional[PairPlan]:
+    """The plan of a pair on one CRS with an integer ratio and north-up grids, fused on its
+    overlap without resampling; None when the grids cannot nest (another CRS, a non-integer
+    ratio, a rotated or flipped LR-HSI), which a warp of the LR-HSI fixes."""
+    t = lr.grid.transform
+    if not same_crs(lr.grid.crs, hr.grid.crs) or abs(t.b) > _TOL or abs(t.d) > _TOL \
+            or t.a <= 0 or t.e >= 0:
+        return None
+    ratio = resolution_ratio(lr, hr)
+    r = round(ratio)
+    if abs(ratio - r) > 1e-3:
+        return None
+    h = hr.grid.transform
+    col_f, row_f = (t.c - h.c) / h.a, (t.f - h.f) / h.e
+    oc, orow = round(col_f), round(row_f)
+    offset = (row_f - orow, col_f - oc)
+    offset = tuple(0.0 if abs(v) < 1e-3 else float(v) for v in offset)
+    j0, j1 = max(0, _ceil_div(-oc, r)), min(lr.grid.width, (hr.grid.width - oc) // r)
+    i0, i1 = max(0, _ceil_div(-orow, r)), min(lr.grid.height, (hr.grid.height - orow) // r)
+    if j1 - j0 < MIN_OVERLAP or i1 - i0 < MIN_OVERLAP:
+        raise GridMismatchError(_no_overlap(lr, hr))
+    rows, cols = i1 - i0, j1 - j0
+    plan = PairPlan(r, (i0, j0, rows, cols), (orow + r * i0, oc + r * j0, r * rows, r * cols),
+                    grid_offset=offset)
+    return replace(plan, message=_describe(plan, lr, hr))
+
+
+def _no_overlap(lr: Raster, hr: Raster) -> str:
+    def extent(g: RasterGrid) -> str:
+        x0, y0 = g.transform * (0, 0)
+        x1, y1 = g.transform * (g.width, g.height)
+        return f"x {min(x0, x1):.1f}–{max(x0, x1):.1f}, y {min(y0, y1):.1f}–{max(y0, y1):.1f}"
+
+    return (f"The LR-HSI ({extent(lr.grid)}) and the HR-MSI ({extent(hr.grid)}) do not overlap "
+            f"by {MIN_OVERLAP}×{MIN_OVERLAP} LR pixels: check that both images show the same place "
+            "(and the same CRS).")
+
+
+def _describe(plan: PairPlan, lr: Raster, hr: Raster) -> str:
+    """The log line of a nested plan (empty when the pair nests exactly)."""
+    parts = []
+    i0, j0, rows, cols = plan.lr_window
+    if (rows, cols) != (lr.grid.height, lr.grid.width) or plan.hr_window[2:] != (hr.grid.height,
+                                                                              hr.grid.width):
+        parts.append(
+            f"The pair is fused on its overlap: {cols}×{rows} LR-HSI pixels (from column {j0}, row "
+            f"{i0}) over {plan.hr_window[3]}×{plan.hr_window[2]} HR-MSI pixels (from column "
+            f"{plan.hr_window[1]}, row {plan.hr_window[0]}); the output is on the HR-MSI's grid.")
+    if plan.grid_offset != (0.0, 0.0):
+        dy, dx = plan.grid_offset
+        parts.append(
+            f"The LR-HSI's grid lies {dx:+.2f}, {dy:+.2f} HR pixels (x, y) from the HR-MSI's: the "
+            "degradation model places the PSF there; the HR-MSI is not resampled.")
+    return " ".join(parts)
+
+
+def hr_pixel_in_lr_crs(lr: Raster, hr: Raster) -> float:
+    """The HR-MSI's pixel size measured in the LR-HSI's CRS units (across the HR scene's centre)."""
+    from .resample import to_crs
+
+    t = hr.grid.transform
+    cx, cy = hr.grid.width / 2.0, hr.grid.height / 2.0
+    xs, ys = zip(*(t * (cx + dx, cy + dy) for dx, dy in ((0, 0), (1, 0), (0, 1))))
+    xs, ys = to_crs(hr.grid.crs, lr.grid.crs, list(xs), list(ys))
+    return math.sqrt(abs((xs[1] - xs[0]) * (ys[2] - ys[0]) - (xs[2] - xs[0]) * (ys[1] - ys[0])))

@@ -1,19 +1,17 @@
-"""Bring an HR-MSI onto the grid nested in the LR-HSI's, at the nearest integer ratio (GDAL warp).
+"""Warps that bring a pair onto nested grids, planned from metadata and read window by window.
 
-Real pairs seldom nest: WorldView's 1.24 m pixels inside a 30 m LR-HSI make a ratio of 24.19,
-PRISMA and Sentinel-2 grids are shifted by a fraction of a pixel, and two sensors may deliver in
-different UTM zones. Fusion needs the HR-MSI on the grid whose pixels are the LR-HSI's divided by
-an integer ``r``, with the same origin. :func:`plan_pair` finds that grid (the part of the LR-HSI
-fully covered by the HR-MSI, cut on LR pixel edges, times ``r``) and :func:`read_aligned_hr`
-reads any window of it through GDAL's warper (``rasterio.vrt.WarpedVRT``): nothing is written to
-disk and each window is warped from the source pixels around it, so a window reads the same
-values as the whole image does.
+:func:`plan_pair` decides how a pair is fused (see :mod:`fusion_core.io.pair`): on its overlap
+without resampling when the grids can nest; else with the LR-HSI warped onto the grid nested in
+the HR-MSI's (:func:`plan_lr_warp`: another UTM zone, a non-integer ratio such as WorldView's
+1.24 m in a 30 m HSI, a rotated HSI); or, when asked (``resample_hr_msi``), with the HR-MSI
+warped onto the LR-HSI's grid (:func:`plan_hr_warp`). :func:`read_warped` reads any window of a
+warped input through GDAL's warper (``rasterio.vrt.WarpedVRT``): nothing is written to disk, and
+a window reads the same values as the whole image does.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
@@ -26,129 +24,134 @@ from rasterio.warp import transform as transform_points
 from rasterio.windows import Window
 
 from ..errors import GridMismatchError
-from .pair import check_pair
-from .raster import Raster, RasterGrid
+from .pair import (MIN_OVERLAP, PairPlan, Rect, Warp, check_inputs, hr_pixel_in_lr_crs,
+                   nested_plan, same_crs)
+from .raster import Raster
 
 if TYPE_CHECKING:
     from ..request import FusionRequest
 
-__all__ = ["HrAlignment", "PairPlan", "plan_pair", "read_aligned_hr"]
+__all__ = ["plan_pair", "plan_lr_warp", "plan_hr_warp", "read_warped", "to_crs"]
 
 # Above this ratio of target to source pixel size, the warp averages the source pixels it covers;
 # below it (a shift or a small change of size) it interpolates with a cubic kernel.
 _AVERAGE_ABOVE = 1.5
 _EDGE_POINTS = 33
-_EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class HrAlignment:
-    """How the HR-MSI is warped: onto ``grid`` (CRS wkt, transform, size) with ``resampling``."""
-
-    crs_wkt: str
-    transform: tuple[float, ...]
-    width: int
-    height: int
-    resampling: str
-
-    @property
-    def grid(self) -> RasterGrid:
-        return RasterGrid(CRS.from_wkt(self.crs_wkt), Affine(*self.transform[:6]), self.width, self.height)
-
-
-@dataclass(frozen=True)
-class PairPlan:
-    """How a pair is fused: the ratio, the LR pixels used and, if needed, the HR-MSI warp.
-
-    Attributes:
-        scale: integer ratio r.
-        lr_window: ``(row0, col0, rows, cols)`` of the LR-HSI pixels that are fused.
-        alignment: the warp of the HR-MSI onto the nested grid, or None when it already nests.
-        message: what was done, for the log (empty when nothing was resampled).
-    """
-
-    scale: int
-    lr_window: tuple[int, int, int, int]
-    alignment: Optional[HrAlignment] = None
-    message: str = ""
-
-    def hr_grid(self, hr: Raster) -> RasterGrid:
-        """The grid of the HR-MSI as it is fused."""
-        return self.alignment.grid if self.alignment is not None else hr.grid
 
 
 def plan_pair(lr: Raster, hr: Raster, request: "FusionRequest",
               log: Optional[Callable[[str], None]] = None) -> PairPlan:
-    """Check that a pair nests; if it does not and the request allows it, plan the HR-MSI warp.
-
-    Args:
-        lr: LR-HSI metadata (:func:`fusion_core.io.read_raster_info`).
-        hr: HR-MSI metadata.
-        request: the run's request (``resample_hr_msi``: whether the HR-MSI may be warped onto
-            the LR-aligned grid; its names for messages).
-        log: called with the plan's description when the HR-MSI is resampled.
+    """How the request's pair is fused (see the module docstring); the plan's message goes to
+    ``log``.
 
     Raises:
-        GridMismatchError: the grids do not nest and ``resample`` is off (the message says how
-            to turn it on), or they cannot be made to nest (swapped inputs, no overlap).
+        GridMismatchError: swapped inputs, an HR-MSI that is not north-up, a CRS on one side
+            only, or images that do not overlap.
     """
-    try:
-        scale = check_pair(lr, hr)
-        return PairPlan(scale, (0, 0, lr.grid.height, lr.grid.width))
-    except GridMismatchError as exc:
-        if not _warp_can_fix(lr, hr):
-            raise
-        if not request.resample_hr_msi:
-            raise GridMismatchError(
-                f"{exc} Alternatively, let the fusion resample the HR-MSI onto the LR-HSI grid at "
-                f"the nearest integer ratio ({request.name_of('resample_hr_msi')})."
-            ) from None
-    plan = _plan_alignment(lr, hr)
-    if log is not None:
+    check_inputs(lr, hr)
+    plan = nested_plan(lr, hr)
+    exact = plan is not None and plan.grid_offset == (0.0, 0.0) and plan.lr_window == (
+        0, 0, lr.grid.height, lr.grid.width) and plan.hr_window[2:] == (hr.grid.height, hr.grid.width)
+    if request.resample_hr_msi and not exact:
+        plan = plan_hr_warp(lr, hr)
+    elif plan is None:
+        plan = plan_lr_warp(lr, hr)
+    if log is not None and plan.message:
         log(plan.message)
     return plan
 
 
-def _warp_can_fix(lr: Raster, hr: Raster) -> bool:
-    """Whether the mismatch is one of grids (CRS, ratio, origin, extent), not of the inputs."""
-    if lr.count <= hr.count:
-        return False
-    for g in (lr.grid, hr.grid):
-        if abs(g.transform.b) > _EPS or abs(g.transform.d) > _EPS:
-            return False
-    return _hr_pixel_in_lr_crs(lr, hr) * 1.5 < min(lr.grid.pixel_size)
-
-
-def _hr_pixel_in_lr_crs(lr: Raster, hr: Raster) -> float:
-    """HR-MSI pixel size measured in the LR-HSI's CRS units (across the scene's centre)."""
-    t = hr.grid.transform
-    cx, cy = hr.grid.width / 2.0, hr.grid.height / 2.0
-    xs, ys = zip(*(t * (cx + dx, cy + dy) for dx, dy in ((0, 0), (1, 0), (0, 1))))
-    xs, ys = _to_lr_crs(hr.grid.crs, lr.grid.crs, list(xs), list(ys))
-    return math.sqrt(abs((xs[1] - xs[0]) * (ys[2] - ys[0]) - (xs[2] - xs[0]) * (ys[1] - ys[0])))
-
-
-def _to_lr_crs(src: Optional[CRS], dst: Optional[CRS], xs: list, ys: list) -> tuple[list, list]:
-    if src is None or dst is None or src == dst:
+def to_crs(src: Optional[CRS], dst: Optional[CRS], xs: list, ys: list) -> tuple[list, list]:
+    """Points from ``src`` into ``dst`` (unchanged when the CRSs are the same or unknown)."""
+    if src is None or dst is None or same_crs(src, dst):
         return xs, ys
     return transform_points(src, dst, xs, ys)
 
 
-def _plan_alignment(lr: Raster, hr: Raster) -> PairPlan:
+def _edges(grid, n: int = _EDGE_POINTS) -> dict[str, list[tuple[float, float]]]:
+    """Points along the four edges of a grid's footprint, in its CRS."""
+    t, w, h = grid.transform, grid.width, grid.height
+    s = np.linspace(0.0, 1.0, n)
+    return {"left": [t * (0.0, v * h) for v in s], "right": [t * (w, v * h) for v in s],
+            "top": [t * (u * w, 0.0) for u in s], "bottom": [t * (u * w, h) for u in s]}
+
+
+def _inner_window(outer, inner_crs: Optional[CRS], grid) -> tuple[float, float, float, float]:
+    """Pixel bounds ``(row0, col0, row1, col1)`` of ``grid`` that lie inside the footprint of
+    ``outer`` (a grid in ``inner_crs``), as fractional pixels of ``grid``."""
+    inv = ~grid.transform
+    pixel = {}
+    for name, pts in _edges(outer).items():
+        xs, ys = to_crs(inner_crs, grid.crs, [p[0] for p in pts], [p[1] for p in pts])
+        pixel[name] = [inv * (x, y) for x, y in zip(xs, ys)]
+    left_is_low = np.mean([c for c, _ in pixel["left"]]) < np.mean([c for c, _ in pixel["right"]])
+    top_is_low = np.mean([r for _, r in pixel["top"]]) < np.mean([r for _, r in pixel["bottom"]])
+    lo_c, hi_c = (pixel["left"], pixel["right"]) if left_is_low else (pixel["right"], pixel["left"])
+    lo_r, hi_r = (pixel["top"], pixel["bottom"]) if top_is_low else (pixel["bottom"], pixel["top"])
+    return (max(r for _, r in lo_r), max(c for c, _ in lo_c),
+            min(r for _, r in hi_r), min(c for c, _ in hi_c))
+
+
+def plan_lr_warp(lr: Raster, hr: Raster) -> PairPlan:
+    """Warp the LR-HSI onto the grid nested in the HR-MSI's: pixels of r × the HR-MSI's, on its
+    pixel corners, over the part of the HR-MSI that the LR-HSI covers."""
+    lx, _ = lr.grid.pixel_size
+    hr_px_lr = hr_pixel_in_lr_crs(lr, hr)
+    if hr_px_lr * 1.5 > lx:
+        raise GridMismatchError(
+            f"The LR-HSI pixels ({lx:g}) are not larger than the HR-MSI's ({hr_px_lr:g} in the "
+            "LR-HSI's units): the inputs look swapped. LR_HSI must be the hyperspectral image "
+            "with the coarse pixels, HR_MSI the multispectral image with the fine ones.")
+    ratio = lx / hr_px_lr
+    r = max(2, round(ratio))
+    row0, col0, row1, col1 = _inner_window(lr.grid, lr.grid.crs, hr.grid)
+    row0, col0 = max(0, math.ceil(row0 - 1e-3)), max(0, math.ceil(col0 - 1e-3))
+    rows = (min(hr.grid.height, math.floor(row1 + 1e-3)) - row0) // r
+    cols = (min(hr.grid.width, math.floor(col1 + 1e-3)) - col0) // r
+    if rows < MIN_OVERLAP or cols < MIN_OVERLAP:
+        raise GridMismatchError(
+            "The LR-HSI does not cover a 2×2 block of LR pixels of the HR-MSI: the two rasters "
+            "do not overlap. Check that both show the same place.")
+    target = hr.grid.transform * Affine.translation(col0, row0) * Affine.scale(r)
+    crs = hr.grid.crs if hr.grid.crs is not None else lr.grid.crs
+    warp = Warp(crs.to_wkt() if crs is not None else "", tuple(target)[:6], cols, rows, "cubic")
+    reprojected = "" if same_crs(lr.grid.crs, hr.grid.crs) else " reprojected into the HR-MSI's CRS and"
+    message = (
+        f"The LR-HSI ({lr.grid.width}×{lr.grid.height} pixels of {lx:g}) was{reprojected} "
+        f"resampled with a GDAL warp (cubic) onto the grid nested in the HR-MSI's at the nearest "
+        f"integer ratio {r} (ratio was {ratio:.4f}): {cols}×{rows} pixels of "
+        f"{abs(target.a):g}; the HR-MSI is used as it is, from column {col0}, row {row0} "
+        f"({cols * r}×{rows * r} pixels), and the output is on its grid.")
+    return PairPlan(r, (0, 0, rows, cols), (row0, col0, rows * r, cols * r), lr_warp=warp,
+                    message=message)
+
+
+def plan_hr_warp(lr: Raster, hr: Raster) -> PairPlan:
+    """Warp the HR-MSI onto the grid nested in the LR-HSI's (the ``resample_hr_msi`` option),
+    over the LR pixels the HR-MSI covers entirely; the output is on that grid."""
     lx, ly = lr.grid.pixel_size
-    hr_px = _hr_pixel_in_lr_crs(lr, hr)
+    hr_px = hr_pixel_in_lr_crs(lr, hr)
+    if hr_px * 1.5 > min(lx, ly):
+        raise GridMismatchError(
+            f"The LR-HSI pixels ({lx:g}) are not larger than the HR-MSI's ({hr_px:g} in the "
+            "LR-HSI's units): the inputs look swapped.")
     scale = max(2, round(lx / hr_px))
-    window = _covered_lr_window(lr, hr)
-    row0, col0, rows, cols = window
+    row0, col0, row1, col1 = _inner_window(hr.grid, hr.grid.crs, lr.grid)
+    row0, col0 = max(0, math.ceil(row0 - 1e-3)), max(0, math.ceil(col0 - 1e-3))
+    rows = min(lr.grid.height, math.floor(row1 + 1e-3)) - row0
+    cols = min(lr.grid.width, math.floor(col1 + 1e-3)) - col0
+    if rows < MIN_OVERLAP or cols < MIN_OVERLAP:
+        raise GridMismatchError(
+            "The HR-MSI does not cover a 2×2 block of LR-HSI pixels: the two rasters do not "
+            "overlap. Check that both show the same place.")
     lt = lr.grid.transform
     origin = lt * (col0, row0)
     target = Affine(lt.a / scale, 0.0, origin[0], 0.0, lt.e / scale, origin[1])
-    ratio = (lx / scale) / hr_px
-    resampling = "average" if ratio > _AVERAGE_ABOVE else "cubic"
+    resampling = "average" if (lx / scale) / hr_px > _AVERAGE_ABOVE else "cubic"
     crs = lr.grid.crs if lr.grid.crs is not None else hr.grid.crs
-    alignment = HrAlignment(crs.to_wkt() if crs is not None else "", tuple(target)[:6],
-                            cols * scale, rows * scale, resampling)
-    reprojected = "" if lr.grid.crs == hr.grid.crs else " reprojected into the LR-HSI's CRS and"
+    warp = Warp(crs.to_wkt() if crs is not None else "", tuple(target)[:6], cols * scale,
+                rows * scale, resampling)
+    reprojected = "" if same_crs(lr.grid.crs, hr.grid.crs) else " reprojected into the LR-HSI's CRS and"
     cropped = ("" if (rows, cols) == (lr.grid.height, lr.grid.width) else
                f" The LR-HSI is cut to the {cols}×{rows} pixels (from column {col0}, row {row0}) "
                "that the HR-MSI covers.")
@@ -156,46 +159,20 @@ def _plan_alignment(lr: Raster, hr: Raster) -> PairPlan:
         f"The HR-MSI ({hr.grid.width}×{hr.grid.height} pixels of {hr_px:g}) was{reprojected} "
         f"resampled with a GDAL warp ({resampling}) onto the grid nested in the LR-HSI's at the "
         f"nearest integer ratio {scale} (ratio was {lx / hr_px:.4f}): {cols * scale}×{rows * scale} "
-        f"pixels of {lx / scale:g}, origin {origin[0]:.3f}, {origin[1]:.3f}.{cropped}"
-    )
-    return PairPlan(scale, window, alignment, message)
+        f"pixels of {lx / scale:g}, origin {origin[0]:.3f}, {origin[1]:.3f}.{cropped}")
+    return PairPlan(scale, (row0, col0, rows, cols), (0, 0, rows * scale, cols * scale),
+                    hr_warp=warp, message=message)
 
 
-def _covered_lr_window(lr: Raster, hr: Raster) -> tuple[int, int, int, int]:
-    """LR pixels ``(row0, col0, rows, cols)`` entirely inside the HR-MSI's footprint."""
-    t, w, h = hr.grid.transform, hr.grid.width, hr.grid.height
-    s = np.linspace(0.0, 1.0, _EDGE_POINTS)
-    edges = {
-        "left": [t * (0.0, v * h) for v in s], "right": [t * (w, v * h) for v in s],
-        "top": [t * (u * w, 0.0) for u in s], "bottom": [t * (u * w, h) for u in s],
-    }
-    inv = ~lr.grid.transform
-    pixel = {}
-    for name, pts in edges.items():
-        xs, ys = _to_lr_crs(hr.grid.crs, lr.grid.crs, [p[0] for p in pts], [p[1] for p in pts])
-        pixel[name] = [inv * (x, y) for x, y in zip(xs, ys)]
-    col0 = max(0, math.ceil(max(c for c, _ in pixel["left"]) - 1e-3))
-    col1 = min(lr.grid.width, math.floor(min(c for c, _ in pixel["right"]) + 1e-3))
-    row0 = max(0, math.ceil(max(r for _, r in pixel["top"]) - 1e-3))
-    row1 = min(lr.grid.height, math.floor(min(r for _, r in pixel["bottom"]) + 1e-3))
-    if col1 <= col0 or row1 <= row0:
-        raise GridMismatchError(
-            "The HR-MSI does not cover a single whole LR-HSI pixel: the two rasters do not "
-            "overlap. Check that both show the same place."
-        )
-    return row0, col0, row1 - row0, col1 - col0
+def read_warped(path: str, warp: Warp, rect: Optional[Rect] = None, role: str = "input") -> np.ndarray:
+    """Read ``rect`` ``(row0, col0, rows, cols)`` of a warped input as float32 ``(C, rows, cols)``,
+    in physical units (GDAL scale/offset applied); NaN where the warp has no valid source."""
+    from .raster import read_dataset
 
-
-def read_aligned_hr(path: str, alignment: HrAlignment,
-                    rect: Optional[tuple[int, int, int, int]] = None) -> np.ndarray:
-    """Read ``rect`` ``(row0, col0, rows, cols)`` of the warped HR-MSI as float32 ``(M, rows, cols)``.
-
-    Pixels the warp cannot fill (outside the HR-MSI, or nodata there) come back as NaN.
-    """
-    grid = alignment.grid
-    with rasterio.open(path) as src, WarpedVRT(
+    grid = warp.grid
+    with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(path) as src, WarpedVRT(
             src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-            resampling=Resampling[alignment.resampling], dtype="float32",
-            src_nodata=src.nodata, nodata=np.nan) as vrt:
+            resampling=Resampling[warp.resampling], src_nodata=src.nodata,
+            nodata=src.nodata) as vrt:
         window = None if rect is None else Window(rect[1], rect[0], rect[3], rect[2])
-        return vrt.read(window=window, out_dtype=np.float32)
+        return read_dataset(vrt, role, window, radiometry_of=src)
