@@ -16,7 +16,7 @@ from typing import Iterator, Optional, Sequence
 
 import numpy as np
 import rasterio
-from rasterio.errors import RasterioError
+from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.windows import Window
 
 from ..errors import InputError
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - rasterio always has it; keep reading i
 
 __all__ = ["open_raster", "read_pixels"]
 
-_READ_ERRORS = (RasterioError, CPLE_BaseError)
+_READ_ERRORS = (RasterioIOError, RasterioError, CPLE_BaseError)
 
 
 @contextmanager

@@ -66,12 +66,10 @@ def _parse_xml(path: Path) -> Optional[tuple[str, list[float], Optional[list[flo
     except (ET.ParseError, OSError):
         return None
     char = next((e for e in root.iter() if _local(e.tag) == "bandCharacterisation"), None)
-    if char is not None:  # EnMAP
-        bands = [e for e in char if _local(e.tag) == "bandID"]
-        bands.sort(key=lambda e: int(e.get("number", "0")) if e.get("number", "").isdigit() else 0)
-        wl = _floats(bands, "wavelengthCenterOfBand")
-        if not wl:
-            return None
+    bands = [e for e in (char if char is not None else []) if _local(e.tag) == "bandID"]
+    bands.sort(key=lambda e: int(e.get("number", "0")) if e.get("number", "").isdigit() else 0)
+    wl = _floats(bands, "wavelengthCenterOfBand")
+    if wl:  # EnMAP
         return ("EnMAP", wl, _floats(bands, "FWHMOfBand"), _floats(bands, "GainOfBand"),
                 _floats(bands, "OffsetOfBand"))
     bands = [e for e in root.iter() if _local(e.tag) == "band" and _child_text(e, "bandNumber")]

@@ -30,15 +30,6 @@ def test_zero_nodata_of_a_uint16_product(tmp_path, product, dn):
     assert np.isnan(data).sum() == 1
 
 
-def test_nan_and_inf_in_a_float_raster_are_nan(tmp_path, product, dn):
-    stored = dn(2).astype(np.float32)
-    stored[0, 2, 3] = np.nan
-    stored[1, 4, :2] = np.inf
-    data = read_raster(product(tmp_path / "float.tif", stored)).data
-    assert np.isnan(data).sum() == 3
-    assert np.isnan(data[0, 2, 3]) and np.isnan(data[1, 4, :2]).all()
-
-
 @pytest.mark.parametrize("internal", [True, False], ids=["internal mask", "msk file"])
 def test_a_mask_band_marks_pixels_invalid_in_every_band_despite_a_nodata_value(
         tmp_path, product, dn, internal):
