@@ -41,9 +41,9 @@ def mask_kinds(ds, indexes: Sequence[int]) -> list[str]:
     alpha = alpha_index(ds)
     per_dataset = ("mask file .msk" if isinstance(ds.name, str) and os.path.exists(ds.name + ".msk")
                    else "internal mask")
-    kinds = []
+    kinds, all_flags = [], ds.mask_flag_enums
     for i in indexes:
-        flags = ds.mask_flag_enums[i - 1]
+        flags = all_flags[i - 1]
         if _has_mask_band(flags):
             kinds.append(per_dataset if MaskFlags.per_dataset in flags else "per-band mask")
         elif alpha is not None:
@@ -70,8 +70,9 @@ def invalid_pixels(ds, indexes: Sequence[int], raw: np.ndarray, window: Optional
     gets the masks of the pixels it keeps."""
     bad = ~np.isfinite(raw) if raw.dtype.kind == "f" else np.zeros(raw.shape, bool)
     shape = out_shape or raw.shape[1:]
+    nodatavals, all_flags = ds.nodatavals, ds.mask_flag_enums
     for k, i in enumerate(indexes):
-        nodata = ds.nodatavals[i - 1]
+        nodata = nodatavals[i - 1]
         if nodata is not None:
             bad[k] |= _equal(raw[k], nodata)
     alpha = alpha_index(ds)
@@ -79,7 +80,7 @@ def invalid_pixels(ds, indexes: Sequence[int], raw: np.ndarray, window: Optional
         bad |= (ds.read(alpha, window=window, out_shape=shape) == 0)[None]
     dataset_mask = None
     for k, i in enumerate(indexes):
-        flags = ds.mask_flag_enums[i - 1]
+        flags = all_flags[i - 1]
         if not _has_mask_band(flags):
             continue
         if MaskFlags.per_dataset not in flags:

@@ -73,15 +73,16 @@ def band_radiometry(ds, indexes: Sequence[int], masks: Sequence[str],
     GDAL's scale/offset are used when any band has one; otherwise ``gains``/``offsets`` from the
     product's metadata (``gain_source`` names the file), when given.
     """
-    scales = [float(ds.scales[i - 1] if ds.scales[i - 1] is not None else 1.0) for i in indexes]
-    shifts = [float(ds.offsets[i - 1] if ds.offsets[i - 1] is not None else 0.0) for i in indexes]
+    all_scales, all_offsets, dtypes, nodata = ds.scales, ds.offsets, ds.dtypes, ds.nodatavals
+    scales = [1.0 if all_scales[i - 1] is None else float(all_scales[i - 1]) for i in indexes]
+    shifts = [0.0 if all_offsets[i - 1] is None else float(all_offsets[i - 1]) for i in indexes]
     source = "GDAL"
     gdal_scaled = any(s != 1.0 or o != 0.0 for s, o in zip(scales, shifts))
     if not gdal_scaled and gains is not None:
         scales = [float(g) for g in gains]
         shifts = [float(o) for o in offsets] if offsets is not None else [0.0] * len(scales)
         source = gain_source
-    return [BandRadiometry(ds.dtypes[i - 1], ds.nodatavals[i - 1], s, o, source, m)
+    return [BandRadiometry(dtypes[i - 1], nodata[i - 1], s, o, source, m)
             for i, s, o, m in zip(indexes, scales, shifts, masks)]
 
 

@@ -105,7 +105,8 @@ def _info(ds, path) -> Raster:
     source = spectral.source if spectral.known or not note else f"none ({note})"
     gains = (product.gains, product.offsets, product.spectral.source) if product else (None, None, "")
     radiometry = band_radiometry(ds, indexes, mask_kinds(ds, indexes), *gains)
-    names = [ds.descriptions[i - 1] or f"Band {i}" for i in indexes]
+    descriptions = ds.descriptions
+    names = [descriptions[i - 1] or f"Band {i}" for i in indexes]
     grid = RasterGrid(ds.crs, ds.transform, ds.width, ds.height)
     return Raster(np.empty((len(indexes), 0, 0), np.float32), grid, names, spectral.wavelengths,
                   spectral.fwhm, str(path), indexes, radiometry, source)

@@ -20,8 +20,8 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Spectral", "parse_wavelengths", "wavelengths_from_gdal", "to_nm", "parse_envi_header",
-           "parse_numbers", "envi_header_wavelengths"]
+__all__ = ["Spectral", "parse_wavelengths", "wavelengths_from_gdal", "to_nm",
+           "envi_header_wavelengths"]
 
 _NM_PER_UNIT = {
     "nanometers": 1.0, "nanometer": 1.0, "nanometres": 1.0, "nanometre": 1.0, "nm": 1.0,
@@ -50,7 +50,7 @@ class Spectral:
 NONE = Spectral(None, None, "none found")
 
 
-def parse_numbers(text: str) -> list[float]:
+def _numbers(text: str) -> list[float]:
     """Every number in ``text``, in order."""
     return [float(v) for v in re.findall(_NUMBER, text)]
 
@@ -66,17 +66,21 @@ def to_nm(values: Sequence[float], unit: Optional[str], reference: Optional[Sequ
     return np.asarray(values, dtype=np.float64) * factor
 
 
-def _usable(wl: Optional[np.ndarray], count: int) -> bool:
-    return wl is not None and wl.size == count and bool(np.all(np.isfinite(wl) & (wl > 0)))
+def _floats(texts) -> Optional[list[float]]:
+    """The numbers in ``texts``; None when one is missing or not a number."""
+    try:
+        return [float(t) for t in texts]
+    except (TypeError, ValueError):
+        return None
 
 
-def _spectral(wl: Sequence[float], fw: Optional[Sequence[float]], unit: Optional[str], count: int,
-              source: str) -> Optional[Spectral]:
+def _spectral(wl: Optional[Sequence[float]], fw: Optional[Sequence[float]], unit: Optional[str],
+              count: int, source: str) -> Optional[Spectral]:
     """A :class:`Spectral` when ``wl`` holds ``count`` positive values, else None."""
-    if len(wl) != count or count == 0:
+    if not wl or len(wl) != count:
         return None
     nm = to_nm(wl, unit)
-    if not _usable(nm, count):
+    if not np.all(np.isfinite(nm) & (nm > 0)):
         return None
     fw_nm = to_nm(fw, unit, reference=wl) if fw is not None and len(fw) == count else None
     return Spectral(nm, fw_nm, source)
@@ -97,28 +101,23 @@ def wavelengths_from_gdal(ds, indexes: Sequence[int]) -> Spectral:
     """
     count = len(indexes)
     envi = ds.tags(ns="ENVI")
+    found = None
     if "wavelength" in envi:
-        wl = _pick(parse_numbers(envi["wavelength"]), indexes, ds.count)
-        fw = _pick(parse_numbers(envi["fwhm"]), indexes, ds.count) if "fwhm" in envi else None
-        found = _spectral(wl, fw, envi.get("wavelength_units"), count, "ENVI metadata domain")
-        if found:
-            return found
-    tags = [ds.tags(i) for i in indexes]
-    if tags and all("wavelength" in t for t in tags):
-        fw = [float(t["fwhm"]) for t in tags] if all("fwhm" in t for t in tags) else None
-        found = _spectral([float(t["wavelength"]) for t in tags], fw,
-                          tags[0].get("wavelength_units"), count, "band metadata 'wavelength'")
-        if found:
-            return found
-    imagery = [ds.tags(i, ns="IMAGERY") for i in indexes]
-    if imagery and all("CENTRAL_WAVELENGTH_UM" in t for t in imagery):
-        fw = ([float(t["FWHM_UM"]) for t in imagery]
-              if all("FWHM_UM" in t for t in imagery) else None)
-        found = _spectral([float(t["CENTRAL_WAVELENGTH_UM"]) for t in imagery], fw, "um", count,
+        fw = _pick(_numbers(envi["fwhm"]), indexes, ds.count) if "fwhm" in envi else None
+        found = _spectral(_pick(_numbers(envi["wavelength"]), indexes, ds.count), fw,
+                          envi.get("wavelength_units"), count, "ENVI metadata domain")
+    if found is None:
+        tags = [ds.tags(i) for i in indexes]
+        found = _spectral(_floats(t.get("wavelength") for t in tags),
+                          _floats(t.get("fwhm") for t in tags),
+                          tags[0].get("wavelength_units") if tags else None, count,
+                          "band metadata 'wavelength'")
+    if found is None:
+        imagery = [ds.tags(i, ns="IMAGERY") for i in indexes]
+        found = _spectral(_floats(t.get("CENTRAL_WAVELENGTH_UM") for t in imagery),
+                          _floats(t.get("FWHM_UM") for t in imagery), "um", count,
                           "IMAGERY metadata domain (CENTRAL_WAVELENGTH_UM)")
-        if found:
-            return found
-    return _prisma_lists(ds.tags(), count) or NONE
+    return found or _prisma_lists(ds.tags(), count) or NONE
 
 
 def _prisma_lists(tags: Mapping[str, str], count: int) -> Optional[Spectral]:
@@ -131,7 +130,7 @@ def _prisma_lists(tags: Mapping[str, str], count: int) -> Optional[Spectral]:
     for key, text in tags.items():
         m = re.search(r"list_(cw|fwhm)_(vnir|swir)$", key, re.I)
         if m:
-            lists[(m.group(1).lower(), m.group(2).lower())] = parse_numbers(text)
+            lists[(m.group(1).lower(), m.group(2).lower())] = _numbers(text)
     parts = [p for p in ("vnir", "swir") if ("cw", p) in lists]
     for chosen in ([parts, ["vnir"], ["swir"]] if len(parts) == 2 else [parts]):
         cw = [v for p in chosen for v in lists[("cw", p)]]
@@ -146,8 +145,8 @@ def _prisma_lists(tags: Mapping[str, str], count: int) -> Optional[Spectral]:
     return None
 
 
-def parse_envi_header(text: str) -> dict[str, str]:
-    """The ``key = value`` items of an ENVI header (keys lower-case, ``{…}`` values may span lines)."""
+def _envi_items(text: str) -> dict[str, str]:
+    """An ENVI header's ``key = value`` items (keys lower-case; ``{…}`` values span lines)."""
     items = {}
     for m in re.finditer(r"^\s*([A-Za-z][\w .()-]*?)\s*=\s*(\{[^}]*\}|[^\n]*)", text, re.M):
         items[m.group(1).strip().lower()] = m.group(2).strip()
@@ -156,9 +155,9 @@ def parse_envi_header(text: str) -> dict[str, str]:
 
 def envi_header_wavelengths(text: str) -> tuple[list[float], Optional[list[float]], Optional[str]]:
     """Wavelengths, FWHM (or None) and their unit (or None) in an ENVI header's text."""
-    items = parse_envi_header(text)
-    wl = parse_numbers(items.get("wavelength", ""))
-    fw = parse_numbers(items["fwhm"]) if "fwhm" in items else None
+    items = _envi_items(text)
+    wl = _numbers(items.get("wavelength", ""))
+    fw = _numbers(items["fwhm"]) if "fwhm" in items else None
     return wl, fw, items.get("wavelength units")
 
 
@@ -179,7 +178,8 @@ def _cells(line: str) -> list[str]:
 
 def _from_table(path: Path, text: str) -> tuple[list[float], Optional[list[float]], Optional[str]]:
     """Wavelengths from a CSV/text table: a column named ``wavelength…``, or bare numbers."""
-    rows = [_cells(ln) for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    rows = [_cells(ln) for ln in text.splitlines()
+            if ln.strip() and not ln.lstrip().startswith("#")]
     if not rows:
         raise InputError(f"The wavelength file {path} is empty: give one wavelength per band.")
     first = rows[0]
@@ -208,9 +208,27 @@ def _from_table(path: Path, text: str) -> tuple[list[float], Optional[list[float
 def _numbers_only(tokens: Sequence[str], where: str) -> list[float]:
     bad = [t for t in tokens if not re.fullmatch(_NUMBER, t)]
     if bad:
-        raise InputError(f"{where[0].upper()}{where[1:]} has '{bad[0]}', which is not a number: give "
-                         "band centres as numbers in nm or µm, e.g. '443, 490.5, 560'.")
+        raise InputError(f"{where[0].upper()}{where[1:]} has '{bad[0]}', which is not a number: "
+                         "give band centres as numbers in nm or µm, e.g. '443, 490.5, 560'.")
     return [float(t) for t in tokens]
+
+
+def _from_file(path: Path) -> tuple[list[float], Optional[list[float]], Optional[str]]:
+    """Wavelengths, FWHM and unit in a user's file: an ENVI header or a CSV/text table."""
+    if not path.is_file():
+        raise InputError(f"The wavelength file {path} does not exist: give its full path, or the "
+                         "values themselves, e.g. '443, 490.5, 560'.")
+    try:
+        content = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"Cannot read the wavelength file {path}: {exc}.") from None
+    if path.suffix.lower() != ".hdr":
+        return _from_table(path, content)
+    found = envi_header_wavelengths(content)
+    if not found[0]:
+        raise InputError(f"The ENVI header {path} has no 'wavelength = {{…}}' item: give the "
+                         "wavelengths as a list or a CSV file instead.")
+    return found
 
 
 def parse_wavelengths(value: str, count: int, role: str = "LR-HSI") -> Spectral:
@@ -230,36 +248,20 @@ def parse_wavelengths(value: str, count: int, role: str = "LR-HSI") -> Spectral:
     """
     text = value.strip()
     if not text:
-        raise InputError("WAVELENGTHS is empty: give one band centre per band, e.g. '443, 490.5, 560', "
-                         "or a CSV file with a 'wavelength' column.")
-    looks_like_file = os.path.exists(text) or re.search(r"\.(csv|txt|hdr|tsv)$", text, re.I)
-    if looks_like_file:
-        path = Path(text)
-        if not path.is_file():
-            raise InputError(f"The wavelength file {path} does not exist: give its full path, or the "
-                             "values themselves, e.g. '443, 490.5, 560'.")
-        try:
-            content = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"Cannot read the wavelength file {path}: {exc}.") from None
-        if path.suffix.lower() == ".hdr":
-            wl, fw, unit = envi_header_wavelengths(content)
-            if not wl:
-                raise InputError(f"The ENVI header {path} has no 'wavelength = {{…}}' item: give the "
-                                 "wavelengths as a list or a CSV file instead.")
-        else:
-            wl, fw, unit = _from_table(path, content)
-        source = f"WAVELENGTHS file {path.name}"
+        raise InputError("WAVELENGTHS is empty: give one band centre per band, e.g. "
+                         "'443, 490.5, 560', or a CSV file with a 'wavelength' column.")
+    if os.path.exists(text) or re.search(r"\.(csv|txt|hdr|tsv)$", text, re.I):
+        wl, fw, unit = _from_file(Path(text))
+        source = f"WAVELENGTHS file {Path(text).name}"
     else:
         wl = _numbers_only([t for t in re.split(r"[,;\s]+", text) if t], "WAVELENGTHS")
         fw, unit, source = None, None, "WAVELENGTHS parameter"
     if len(wl) != count:
         raise InputError(
-            f"WAVELENGTHS gives {len(wl)} values but the {role} has {count} bands: give exactly one "
-            "band centre per band, in band order.")
-    nm = to_nm(wl, unit)
-    if not np.all(np.isfinite(nm) & (nm > 0)):
+            f"WAVELENGTHS gives {len(wl)} values but the {role} has {count} bands: give exactly "
+            "one band centre per band, in band order.")
+    found = _spectral(wl, fw, unit, count, source)
+    if found is None:
         raise InputError(f"WAVELENGTHS has a value that is not a positive wavelength "
                          f"({min(wl):g}): give band centres in nm or µm.")
-    fw_nm = to_nm(fw, unit, reference=wl) if fw is not None and len(fw) == count else None
-    return Spectral(nm, fw_nm, source)
+    return found
