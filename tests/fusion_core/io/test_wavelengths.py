@@ -69,29 +69,23 @@ def test_a_typed_list_in_nm_or_um(text, expected):
     assert spectral.fwhm is None and spectral.source == "WAVELENGTHS parameter"
 
 
-def test_a_csv_with_a_wavelength_column_and_fwhm(tmp_path):
-    path = tmp_path / "bands.csv"
-    path.write_text("band,wavelength_um,fwhm\nB1,0.443,0.02\nB2,0.4905,0.065\n"
-                    "B3,0.56,0.035\nB4,0.665,0.03\n")
-    spectral = parse_wavelengths(str(path), 4)
+@pytest.mark.parametrize("name, content, fwhm", [
+    ("bands.csv", "band,wavelength_um,fwhm\nB1,0.443,0.02\nB2,0.4905,0.065\n"
+                  "B3,0.56,0.035\nB4,0.665,0.03\n", [20, 65, 35, 30]),
+    ("wl.txt", "# band centres, nm\n443\n490.5\n560\n665\n", None),
+    ("cube.hdr", "ENVI\nbands = 4\nwavelength units = Micrometers\n"
+                 "wavelength = {\n 0.443, 0.4905,\n 0.56, 0.665}\nfwhm = {0.02, 0.02, 0.02, 0.02}\n",
+     [20] * 4),
+], ids=["CSV with wavelength and fwhm columns", "one value per line", "ENVI header"])
+def test_a_wavelength_file(tmp_path, name, content, fwhm):
+    (tmp_path / name).write_text(content)
+    spectral = parse_wavelengths(str(tmp_path / name), 4)
     np.testing.assert_allclose(spectral.wavelengths, NM)
-    np.testing.assert_allclose(spectral.fwhm, [20, 65, 35, 30])
-    assert spectral.source == "WAVELENGTHS file bands.csv"
-
-
-def test_a_text_file_with_one_value_per_line(tmp_path):
-    path = tmp_path / "wl.txt"
-    path.write_text("# band centres, nm\n443\n490.5\n560\n665\n")
-    np.testing.assert_allclose(parse_wavelengths(str(path), 4).wavelengths, NM)
-
-
-def test_an_envi_header(tmp_path):
-    path = tmp_path / "cube.hdr"
-    path.write_text("ENVI\nbands = 4\nwavelength units = Micrometers\n"
-                    "wavelength = {\n 0.443, 0.4905,\n 0.56, 0.665}\nfwhm = {0.02, 0.02, 0.02, 0.02}\n")
-    spectral = parse_wavelengths(str(path), 4)
-    np.testing.assert_allclose(spectral.wavelengths, NM)
-    np.testing.assert_allclose(spectral.fwhm, [20] * 4)
+    if fwhm is None:
+        assert spectral.fwhm is None
+    else:
+        np.testing.assert_allclose(spectral.fwhm, fwhm)
+    assert spectral.source == f"WAVELENGTHS file {name}"
 
 
 def test_a_wrong_count_names_both_counts():
