@@ -2,9 +2,9 @@
 
 GDAL's failures on open or on read (a missing file, a truncated or corrupt GeoTIFF) become an
 :class:`~fusion_core.errors.InputError` naming the file, the band and block, and a fix. Nothing is
-written beside the inputs: datasets are opened read-only and nothing that GDAL would persist in a
-``.aux.xml`` (statistics, metadata) is ever set, while the ``.aux.xml`` files other tools wrote
-(``gdal_edit.py -a_nodata``, QGIS) are still read.
+written beside the inputs: datasets are opened read-only, with GDAL's ``.aux.xml`` sidecars off
+unless one exists (other tools write nodata or scale there: ``gdal_edit.py``, QGIS), and nothing
+GDAL would persist in one (statistics, metadata) is ever set.
 """
 
 from __future__ import annotations
@@ -35,16 +35,22 @@ _READ_ERRORS = (RasterioIOError, RasterioError, CPLE_BaseError)
 
 @contextmanager
 def open_raster(path: str | os.PathLike, role: str) -> Iterator:
-    """Open ``path`` read-only; an unreadable file is an InputError naming ``role`` and path."""
-    try:
-        ds = rasterio.open(path, "r")
-    except _READ_ERRORS as exc:
-        raise InputError(
-            f"Cannot open the {role} raster {path}: {exc}. Check the path, and that the file is "
-            "a raster GDAL reads (it opens in QGIS)."
-        ) from None
-    with ds:
-        yield ds
+    """Open ``path`` read-only; an unreadable file is an InputError naming ``role`` and path.
+
+    GDAL's ``.aux.xml`` sidecars (PAM) are off unless the file already has one to read, so GDAL
+    cannot create one beside the input.
+    """
+    pam = os.path.exists(f"{path}.aux.xml")
+    with rasterio.Env(GDAL_PAM_ENABLED="YES" if pam else "NO"):
+        try:
+            ds = rasterio.open(path, "r")
+        except _READ_ERRORS as exc:
+            raise InputError(
+                f"Cannot open the {role} raster {path}: {exc}. Check the path, and that the file "
+                "is a raster GDAL reads (it opens in QGIS)."
+            ) from None
+        with ds:
+            yield ds
 
 
 def _where(exc: Exception, window: Optional[Window]) -> str:
