@@ -23,7 +23,7 @@ from typing import Optional
 
 import numpy as np
 
-from .wavelengths import Spectral, envi_header_wavelengths, to_nm
+from .wavelengths import Spectral, envi_header_wavelengths, make_spectral
 
 __all__ = ["ProductBands", "product_bands"]
 
@@ -93,6 +93,11 @@ def _xml_candidates(image: Path) -> list[Path]:
     return [image.parent / n for n in names[:_MAX_CANDIDATES]]
 
 
+def _usable_gains(values: Optional[list[float]], count: int) -> Optional[np.ndarray]:
+    ok = values is not None and len(values) == count and all(np.isfinite(values))
+    return np.asarray(values, dtype=np.float64) if ok else None
+
+
 def _from_xml(image: Path, count: int) -> tuple[Optional[ProductBands], str]:
     note = ""
     for xml in _xml_candidates(image):
@@ -100,20 +105,16 @@ def _from_xml(image: Path, count: int) -> tuple[Optional[ProductBands], str]:
         if parsed is None:
             continue
         layout, wl, fw, gains, offsets = parsed
-        if len(wl) != count:
+        spectral = make_spectral(wl, fw, "nm", count, f"{layout} {xml.name}")
+        if spectral is None:
             note = (f"{layout} {xml.name} beside the image lists {len(wl)} bands but the image has "
-                    f"{count}: not used")
+                    f"{count}: not used" if len(wl) != count else
+                    f"{layout} {xml.name} has a wavelength that is not positive: not used")
             continue
-        nm = to_nm(wl, "nm")
-        if not np.all(np.isfinite(nm) & (nm > 0)):
-            note = f"{layout} {xml.name} has a wavelength that is not positive: not used"
-            continue
-        spectral = Spectral(nm, to_nm(fw, "nm") if fw and len(fw) == count else None,
-                            f"{layout} {xml.name}")
-        keep = layout == "EnMAP" and gains is not None and len(gains) == count
-        return ProductBands(spectral, np.asarray(gains) if keep else None,
-                            np.asarray(offsets) if keep and offsets and len(offsets) == count
-                            else None), ""
+        gains_ok = _usable_gains(gains, count)
+        if gains_ok is None or not np.all(gains_ok != 0):
+            return ProductBands(spectral), ""
+        return ProductBands(spectral, gains_ok, _usable_gains(offsets, count)), ""
     return None, note
 
 
@@ -125,13 +126,11 @@ def _from_envi_header(image: Path, count: int) -> tuple[Optional[ProductBands], 
             wl, fw, unit = envi_header_wavelengths(hdr.read_text(encoding="utf-8", errors="replace"))
         except OSError:
             continue
-        if len(wl) != count:
-            return None, (f"ENVI header {hdr.name} beside the image lists {len(wl)} wavelengths "
-                          f"but the image has {count} bands: not used")
-        nm = to_nm(wl, unit)
-        if np.all(np.isfinite(nm) & (nm > 0)):
-            fw_nm = to_nm(fw, unit, reference=wl) if fw and len(fw) == count else None
-            return ProductBands(Spectral(nm, fw_nm, f"ENVI header {hdr.name}")), ""
+        spectral = make_spectral(wl, fw, unit, count, f"ENVI header {hdr.name}")
+        if spectral is not None:
+            return ProductBands(spectral), ""
+        return None, (f"ENVI header {hdr.name} beside the image lists {len(wl)} wavelengths for "
+                      f"{count} bands: not used")
     return None, ""
 
 

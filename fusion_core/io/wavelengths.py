@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Spectral", "parse_wavelengths", "wavelengths_from_gdal", "to_nm",
+__all__ = ["Spectral", "parse_wavelengths", "wavelengths_from_gdal", "make_spectral",
            "envi_header_wavelengths"]
 
 _NM_PER_UNIT = {
@@ -74,9 +74,12 @@ def _floats(texts) -> Optional[list[float]]:
         return None
 
 
-def _spectral(wl: Optional[Sequence[float]], fw: Optional[Sequence[float]], unit: Optional[str],
-              count: int, source: str) -> Optional[Spectral]:
-    """A :class:`Spectral` when ``wl`` holds ``count`` positive values, else None."""
+def make_spectral(wl: Optional[Sequence[float]], fw: Optional[Sequence[float]],
+                  unit: Optional[str], count: int, source: str) -> Optional[Spectral]:
+    """A :class:`Spectral` (nm) when ``wl`` holds ``count`` positive values in ``unit``, else None.
+
+    FWHM is kept when it has ``count`` values and takes the wavelengths' unit.
+    """
     if not wl or len(wl) != count:
         return None
     nm = to_nm(wl, unit)
@@ -104,17 +107,17 @@ def wavelengths_from_gdal(ds, indexes: Sequence[int]) -> Spectral:
     found = None
     if "wavelength" in envi:
         fw = _pick(_numbers(envi["fwhm"]), indexes, ds.count) if "fwhm" in envi else None
-        found = _spectral(_pick(_numbers(envi["wavelength"]), indexes, ds.count), fw,
+        found = make_spectral(_pick(_numbers(envi["wavelength"]), indexes, ds.count), fw,
                           envi.get("wavelength_units"), count, "ENVI metadata domain")
     if found is None:
         tags = [ds.tags(i) for i in indexes]
-        found = _spectral(_floats(t.get("wavelength") for t in tags),
+        found = make_spectral(_floats(t.get("wavelength") for t in tags),
                           _floats(t.get("fwhm") for t in tags),
                           tags[0].get("wavelength_units") if tags else None, count,
                           "band metadata 'wavelength'")
     if found is None:
         imagery = [ds.tags(i, ns="IMAGERY") for i in indexes]
-        found = _spectral(_floats(t.get("CENTRAL_WAVELENGTH_UM") for t in imagery),
+        found = make_spectral(_floats(t.get("CENTRAL_WAVELENGTH_UM") for t in imagery),
                           _floats(t.get("FWHM_UM") for t in imagery), "um", count,
                           "IMAGERY metadata domain (CENTRAL_WAVELENGTH_UM)")
     return found or _prisma_lists(ds.tags(), count) or NONE
@@ -139,7 +142,7 @@ def _prisma_lists(tags: Mapping[str, str], count: int) -> Optional[Spectral]:
             fw = [f for f, c in zip(fw, cw) if c != 0] if len(fw) == len(cw) else []
             cw = [c for c in cw if c != 0]
         source = "PRISMA metadata List_Cw_" + "/".join(p.capitalize() for p in chosen)
-        found = _spectral(cw, fw if len(fw) == len(cw) else None, "nm", count, source)
+        found = make_spectral(cw, fw if len(fw) == len(cw) else None, "nm", count, source)
         if found:
             return found
     return None
@@ -260,7 +263,7 @@ def parse_wavelengths(value: str, count: int, role: str = "LR-HSI") -> Spectral:
         raise InputError(
             f"WAVELENGTHS gives {len(wl)} values but the {role} has {count} bands: give exactly "
             "one band centre per band, in band order.")
-    found = _spectral(wl, fw, unit, count, source)
+    found = make_spectral(wl, fw, unit, count, source)
     if found is None:
         raise InputError(f"WAVELENGTHS has a value that is not a positive wavelength "
                          f"({min(wl):g}): give band centres in nm or µm.")
