@@ -1,15 +1,17 @@
 """Georeferenced raster reading and writing (rasterio/GDAL) that keeps wavelengths and band names.
 
-Wavelengths are read from, and written to, the places GDAL, QGIS and EnMAP-Box look:
-band-level ``wavelength`` / ``wavelength_units`` metadata (default domain) and the dataset-level
-ENVI domain (``wavelength = {…}``). Outputs are float32, tiled, deflate-compressed GeoTIFFs written
-under a temporary name and renamed on success, so a failed or cancelled run leaves no half file.
+Reading returns physical float32 values with NaN wherever a pixel is invalid (nodata, mask, alpha,
+NaN; see :mod:`.masks`), after GDAL scale/offset (:mod:`.radiometry`), with wavelengths from GDAL
+metadata or the product's own files (:mod:`.wavelengths`, :mod:`.sidecars`). Wavelengths are
+written where GDAL, QGIS and EnMAP-Box look: band-level ``wavelength`` / ``wavelength_units``
+metadata (default domain) and the dataset-level ENVI domain (``wavelength = {…}``). Outputs are
+float32, tiled, deflate-compressed GeoTIFFs written under a temporary name and renamed on success,
+so a failed or cancelled run leaves no half file.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,19 +22,20 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
-from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from ..errors import InputError
+from .masks import data_band_indexes, empty_band_positions, mask_kinds
+from .radiometry import BandRadiometry, band_radiometry, describe_radiometry
+from .reading import open_raster, read_pixels
+from .sidecars import product_bands
+from .wavelengths import wavelengths_from_gdal
 
-__all__ = ["RasterGrid", "Raster", "read_raster", "read_raster_info", "write_raster", "atomic_path",
-           "write_spectral_metadata"]
+__all__ = ["RasterGrid", "Raster", "read_raster", "read_raster_info", "empty_bands", "write_raster",
+           "atomic_path", "write_spectral_metadata"]
 
-_UNIT_TO_NM = {
-    "nanometers": 1.0, "nanometer": 1.0, "nm": 1.0,
-    "micrometers": 1e3, "micrometer": 1e3, "microns": 1e3, "um": 1e3, "µm": 1e3,
-    "millimeters": 1e6, "mm": 1e6,
-}
+# Rows read at a time when scanning a whole raster for bands without any valid pixel.
+_SCAN_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,16 @@ class RasterGrid:
 
 @dataclass
 class Raster:
-    """A band-first ``(C, H, W)`` float32 array with its grid and spectral metadata."""
+    """A band-first ``(C, H, W)`` float32 array with its grid and spectral metadata.
+
+    ``data`` holds physical values (GDAL scale/offset applied) and NaN where a pixel is invalid.
+    The bands are the data bands: an alpha band is left out of ``data``, names and wavelengths.
+
+    Attributes:
+        band_indexes: the GDAL (1-based) index of each band in the file.
+        radiometry: per band, how stored numbers became ``data`` and what marks them invalid.
+        wavelength_source: where ``wavelengths`` came from, or why there are none (for the log).
+    """
 
     data: np.ndarray
     grid: RasterGrid
@@ -65,88 +77,82 @@ class Raster:
     wavelengths: Optional[np.ndarray] = None
     fwhm: Optional[np.ndarray] = None
     path: Optional[str] = None
+    band_indexes: list[int] = field(default_factory=list)
+    radiometry: list[BandRadiometry] = field(default_factory=list)
+    wavelength_source: str = ""
 
     @property
     def count(self) -> int:
         return int(self.data.shape[0])
 
-
-def _open(path: str | os.PathLike, role: str):
-    try:
-        return rasterio.open(path)
-    except RasterioIOError as exc:
-        raise InputError(f"Cannot open the {role} raster {path}: {exc}.") from None
-
-
-def _parse_list(text: str) -> list[float]:
-    return [float(v) for v in re.findall(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?", text)]
-
-
-def _read_spectral(ds) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
-    """Wavelengths and FWHM in nm from band or ENVI metadata; None when absent."""
-    envi = ds.tags(ns="ENVI")
-    units = envi.get("wavelength_units", "")
-    wl = _parse_list(envi["wavelength"]) if "wavelength" in envi else None
-    fw = _parse_list(envi["fwhm"]) if "fwhm" in envi else None
-    if wl is None or len(wl) != ds.count:
-        band_tags = [ds.tags(i) for i in range(1, ds.count + 1)]
-        if all("wavelength" in t for t in band_tags):
-            wl = [float(t["wavelength"]) for t in band_tags]
-            units = band_tags[0].get("wavelength_units", units)
-            if all("fwhm" in t for t in band_tags):
-                fw = [float(t["fwhm"]) for t in band_tags]
-        else:
-            wl = None
-    if wl is None:
-        return None, None
-    factor = _UNIT_TO_NM.get(units.strip().lower())
-    if factor is None:  # no unit given: guess from the magnitude, as ENVI readers do
-        factor = 1e3 if max(wl) < 30 else 1.0
-    wl_nm = np.asarray(wl, dtype=np.float64) * factor
-    fw_nm = np.asarray(fw, dtype=np.float64) * factor if fw and len(fw) == ds.count else None
-    return wl_nm, fw_nm
+    def describe_radiometry(self) -> str:
+        """One line for the log: data types, scale/offset and nodata of the bands."""
+        return describe_radiometry(self.radiometry)
 
 
 def read_raster_info(path: str | os.PathLike, role: str = "input") -> Raster:
-    """Grid and spectral metadata of a raster, with an empty ``(C, 0, 0)`` data array."""
-    with _open(path, role) as ds:
+    """Grid, band and spectral metadata of a raster, with an empty ``(C, 0, 0)`` data array."""
+    with open_raster(path, role) as ds:
         return _info(ds, path)
 
 
 def _info(ds, path) -> Raster:
-    wl, fw = _read_spectral(ds)
-    names = [d or f"Band {i + 1}" for i, d in enumerate(ds.descriptions)]
+    indexes = data_band_indexes(ds)
+    product, note = product_bands(path, len(indexes))
+    spectral = wavelengths_from_gdal(ds, indexes)
+    if not spectral.known and product is not None:
+        spectral = product.spectral
+    source = spectral.source if spectral.known or not note else f"none ({note})"
+    gains = (product.gains, product.offsets, product.spectral.source) if product else (None, None, "")
+    radiometry = band_radiometry(ds, indexes, mask_kinds(ds, indexes), *gains)
+    descriptions = ds.descriptions
+    names = [descriptions[i - 1] or f"Band {i}" for i in indexes]
     grid = RasterGrid(ds.crs, ds.transform, ds.width, ds.height)
-    return Raster(np.empty((ds.count, 0, 0), np.float32), grid, names, wl, fw, str(path))
+    return Raster(np.empty((len(indexes), 0, 0), np.float32), grid, names, spectral.wavelengths,
+                  spectral.fwhm, str(path), indexes, radiometry, source)
 
 
-def read_raster(path: str | os.PathLike, role: str = "input", window: Optional[Window] = None) -> Raster:
-    """Read a raster as float32 ``(C, H, W)``; refuse NaN or nodata pixels with a clear message.
+def read_raster(path: str | os.PathLike, role: str = "input", window: Optional[Window] = None,
+                out_shape: Optional[tuple[int, int]] = None) -> Raster:
+    """Read a raster as physical float32 ``(C, H, W)`` values, NaN wherever a pixel is invalid.
 
     Args:
         path: any GDAL-readable raster.
         role: how the raster is named in error messages (e.g. ``"LR-HSI"``).
         window: optional pixel window to read.
+        out_shape: optional ``(rows, cols)`` to decimate the window to (nearest neighbour, masks
+            and scaling as at full resolution); the grid returned has the coarser pixels.
     """
-    with _open(path, role) as ds:
+    with open_raster(path, role) as ds:
         info = _info(ds, path)
-        data = ds.read(window=window, out_dtype=np.float32, masked=False)
-        bad = ~np.isfinite(data)
-        if ds.nodata is not None and np.isfinite(ds.nodata):
-            bad |= data == np.float32(ds.nodata)
-        if bad.any():
-            bands = np.flatnonzero(bad.any(axis=(1, 2))) + 1
-            shown = ", ".join(map(str, bands[:10])) + (" …" if bands.size > 10 else "")
-            raise InputError(
-                f"The {role} raster {path} has {int(bad.sum())} NaN or nodata values in band(s) "
-                f"{shown}: fill them or remove those bands (e.g. with 'Rearrange bands' or "
-                "'Fill nodata') before fusion."
-            )
-        if window is not None:
-            t = ds.window_transform(window)
-            info.grid = RasterGrid(ds.crs, t, data.shape[2], data.shape[1])
+        data = read_pixels(ds, info.band_indexes, info.radiometry, role, window, out_shape)
+        if window is not None or out_shape is not None:
+            win = window if window is not None else Window(0, 0, ds.width, ds.height)
+            rows, cols = data.shape[1:]
+            t = ds.window_transform(win) * Affine.scale(win.width / cols, win.height / rows)
+            info.grid = RasterGrid(ds.crs, t, cols, rows)
         info.data = data
         return info
+
+
+def empty_bands(path: str | os.PathLike, role: str = "input") -> list[int]:
+    """0-based positions of the data bands that have no valid pixel at all (e.g. EnMAP's
+    water-vapour bands filled with nodata), so a caller can drop or refuse them by name.
+
+    Reads strips of rows, and only the bands still without a valid pixel: about one strip of all
+    bands, then the empty ones, whatever the raster's size.
+    """
+    with open_raster(path, role) as ds:
+        info = _info(ds, path)
+        left = list(range(info.count))
+        for row in range(0, ds.height, _SCAN_ROWS):
+            window = Window(0, row, ds.width, min(_SCAN_ROWS, ds.height - row))
+            data = read_pixels(ds, [info.band_indexes[k] for k in left],
+                               [info.radiometry[k] for k in left], role, window)
+            left = [left[k] for k in empty_band_positions(data)]
+            if not left:
+                break
+        return left
 
 
 def atomic_path(path: str | os.PathLike) -> Path:

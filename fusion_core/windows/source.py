@@ -100,7 +100,5 @@ class PairSource:
             return self.read_lr()
         rows, cols = self.lr_shape
         off_r, off_c = self.plan.lr_window[:2]
-        with rasterio.open(self.lr_path) as ds:
-            shape = (ds.count, max(1, rows // step), max(1, cols // step))
-            return ds.read(window=Window(off_c, off_r, cols, rows), out_shape=shape,
-                           out_dtype=np.float32)
+        return read_raster(self.lr_path, "LR-HSI", window=Window(off_c, off_r, cols, rows),
+                           out_shape=(max(1, rows // step), max(1, cols // step))).data

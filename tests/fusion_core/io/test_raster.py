@@ -144,25 +144,26 @@ def test_atomic_output_renames_on_success_and_cleans_up_on_error(tmp_path):
     assert path.read_text() == "whole" and len(list(tmp_path.iterdir())) == 1
 
 
-def test_nan_pixels_are_refused_naming_the_bands(tmp_path):
+def test_nan_and_inf_pixels_read_as_nan_in_their_bands_only(tmp_path):
     path = tmp_path / "holes.tif"
     data = ramp()
     data[1, 3, 4] = np.nan
     data[3, 0, :5] = np.inf
     write_raster(path, data, GRID)
-    with pytest.raises(InputError, match=r"LR-HSI raster .*holes\.tif has 6 NaN or nodata values "
-                                         r"in band\(s\) 2, 4: fill them"):
-        read_raster(path, role="LR-HSI")
+    back = read_raster(path, role="LR-HSI").data
+    assert np.isnan(back[1, 3, 4]) and np.isnan(back[3, 0, :5]).all()
+    assert np.isnan(back).sum() == 6
+    np.testing.assert_array_equal(back[0], data[0])
 
 
-def test_nodata_pixels_are_refused_naming_the_bands(tmp_path):
+def test_float_nodata_pixels_read_as_nan(tmp_path):
     path = tmp_path / "nodata.tif"
     data = ramp(12)
     data[:, 0, 0] = -9999.0
     write_with_rasterio(path, data, nodata=-9999.0)
-    with pytest.raises(InputError, match=r"12 NaN or nodata values in band\(s\) 1, 2, 3, 4, 5, "
-                                         r"6, 7, 8, 9, 10 …"):
-        read_raster(path)
+    back = read_raster(path).data
+    assert np.isnan(back[:, 0, 0]).all() and np.isnan(back).sum() == 12
+    np.testing.assert_array_equal(back[:, 1:], data[:, 1:])
 
 
 def test_missing_file_message_names_role_and_path(tmp_path):
