@@ -80,9 +80,13 @@ class PairPlan:
     grid_offset: tuple[float, float] = (0.0, 0.0)
     message: str = ""
 
+    def hr_source_grid(self, hr: Raster) -> RasterGrid:
+        """The grid the HR window lies in: the HR-MSI's, or its warp's."""
+        return self.hr_warp.grid if self.hr_warp is not None else hr.grid
+
     def hr_grid(self, hr: Raster) -> RasterGrid:
         """The grid of the fused pixels: the HR-MSI's (or its warp's), cut to the HR window."""
-        grid = self.hr_warp.grid if self.hr_warp is not None else hr.grid
+        grid = self.hr_source_grid(hr)
         row0, col0, rows, cols = self.hr_window
         return RasterGrid(grid.crs, grid.transform * Affine.translation(col0, row0), cols, rows)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
@@ -84,6 +84,19 @@ class Raster:
     @property
     def count(self) -> int:
         return int(self.data.shape[0])
+
+    def select(self, bands: Sequence[int]) -> "Raster":
+        """The raster restricted to the bands at positions ``bands`` (metadata and data)."""
+        keep = list(bands)
+
+        def pick(values):
+            return None if values is None else (
+                values[keep] if isinstance(values, np.ndarray) else [values[i] for i in keep])
+
+        return replace(self, data=self.data[keep], band_names=pick(self.band_names),
+                       wavelengths=pick(self.wavelengths), fwhm=pick(self.fwhm),
+                       band_indexes=pick(self.band_indexes) if self.band_indexes else [],
+                       radiometry=pick(self.radiometry) if self.radiometry else [])
 
     def describe_radiometry(self) -> str:
         """One line for the log: data types, scale/offset and nodata of the bands."""

@@ -15,7 +15,6 @@ import math
 from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
-import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
@@ -26,7 +25,7 @@ from rasterio.windows import Window
 from ..errors import GridMismatchError
 from .pair import (MIN_OVERLAP, PairPlan, Rect, Warp, check_inputs, hr_pixel_in_lr_crs,
                    nested_plan, same_crs)
-from .raster import Raster
+from .raster import Raster, read_raster_info
 
 if TYPE_CHECKING:
     from ..request import FusionRequest
@@ -167,12 +166,13 @@ def plan_hr_warp(lr: Raster, hr: Raster) -> PairPlan:
 def read_warped(path: str, warp: Warp, rect: Optional[Rect] = None, role: str = "input") -> np.ndarray:
     """Read ``rect`` ``(row0, col0, rows, cols)`` of a warped input as float32 ``(C, rows, cols)``,
     in physical units (GDAL scale/offset applied); NaN where the warp has no valid source."""
-    from .raster import read_dataset
+    from .reading import open_raster, read_pixels
 
+    info = read_raster_info(path, role)
     grid = warp.grid
-    with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(path) as src, WarpedVRT(
+    window = None if rect is None else Window(rect[1], rect[0], rect[3], rect[2])
+    with open_raster(path, role) as src, WarpedVRT(
             src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
             resampling=Resampling[warp.resampling], src_nodata=src.nodata,
             nodata=src.nodata) as vrt:
-        window = None if rect is None else Window(rect[1], rect[0], rect[3], rect[2])
-        return read_dataset(vrt, role, window, radiometry_of=src)
+        return read_pixels(vrt, info.band_indexes, info.radiometry, role, window)

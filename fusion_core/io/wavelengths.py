@@ -234,7 +234,8 @@ def _from_file(path: Path) -> tuple[list[float], Optional[list[float]], Optional
     return found
 
 
-def parse_wavelengths(value: str, count: int, role: str = "LR-HSI") -> Spectral:
+def parse_wavelengths(value: str, count: int, role: str = "LR-HSI",
+                      name: str = "WAVELENGTHS") -> Spectral:
     """Wavelengths the user gives: a list ("443, 490.5, …"), or a CSV/text file or ENVI header.
 
     Values are nm or µm (µm when all are below 30, or when a header or unit says so). A file has
@@ -245,26 +246,27 @@ def parse_wavelengths(value: str, count: int, role: str = "LR-HSI") -> Spectral:
         value: the list or the path.
         count: the number of bands of the raster the wavelengths belong to.
         role: how that raster is named in messages.
+        name: how the caller names the setting (QGIS key, CLI flag, Python argument).
 
     Raises:
         InputError: unreadable file, a value that is not a number, or not ``count`` values.
     """
     text = value.strip()
     if not text:
-        raise InputError("WAVELENGTHS is empty: give one band centre per band, e.g. "
+        raise InputError(f"{name} is empty: give one band centre per band, e.g. "
                          "'443, 490.5, 560', or a CSV file with a 'wavelength' column.")
     if os.path.exists(text) or re.search(r"\.(csv|txt|hdr|tsv)$", text, re.I):
         wl, fw, unit = _from_file(Path(text))
-        source = f"WAVELENGTHS file {Path(text).name}"
+        source = f"{name} file {Path(text).name}"
     else:
-        wl = _numbers_only([t for t in re.split(r"[,;\s]+", text) if t], "WAVELENGTHS")
-        fw, unit, source = None, None, "WAVELENGTHS parameter"
+        wl = _numbers_only([t for t in re.split(r"[,;\s]+", text) if t], name)
+        fw, unit, source = None, None, f"{name} setting"
     if len(wl) != count:
         raise InputError(
-            f"WAVELENGTHS gives {len(wl)} values but the {role} has {count} bands: give exactly "
+            f"{name} gives {len(wl)} values but the {role} has {count} bands: give exactly "
             "one band centre per band, in band order.")
     found = make_spectral(wl, fw, unit, count, source)
     if found is None:
-        raise InputError(f"WAVELENGTHS has a value that is not a positive wavelength "
+        raise InputError(f"{name} has a value that is not a positive wavelength "
                          f"({min(wl):g}): give band centres in nm or µm.")
     return found

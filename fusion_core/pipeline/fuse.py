@@ -19,12 +19,12 @@ from ..errors import InputError
 from ..io import Raster, RasterGrid
 from ..progress import Progress
 from ..request import FusionRequest
+from .align import output_grid
 from .plan import RunPlan, method_and_config, plan_run
 from .scene import SceneModel, scene_model
 
 if TYPE_CHECKING:
     from ..methods.base import FusionMethod
-    from ..windows.source import Source
 
 __all__ = ["FusionResult", "fuse_files", "fuse_arrays"]
 
@@ -48,7 +48,7 @@ class FusionResult:
     fused: Optional[np.ndarray] = None
 
 
-def _run(plan: RunPlan, source: "Source", scene: SceneModel, output, progress: Progress) -> dict:
+def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     """Fuse every window of a planned run into ``output``; returns the seconds by stage."""
     from ..device import seed_everything
     from ..windows import WindowJob, run_windows
@@ -60,7 +60,10 @@ def _run(plan: RunPlan, source: "Source", scene: SceneModel, output, progress: P
     label = getattr(plan.method, "label", request.method)
     progress.info(f"Fusing with {label}, preset {request.preset}, on {plan.config.device}"
                   + (f", Dask scheduler {plan.scheduler}." if plan.scheduler else "."))
-    job = WindowJob(source, plan.method, scene.model, plan.config, scene.norm, scene.grid, threads)
+    bands = scene.source.lr_bands
+    out_bands = None if bands is None else (plan.lr.count, tuple(bands))
+    job = WindowJob(scene.source, plan.method, scene.model, plan.config, scene.norm, scene.grid,
+                    threads, out_bands)
     t0 = time.perf_counter()
     stats = run_windows(job, output, scene.state, plan.scheduler, keep_partial=request.resume,
                         progress=progress.child(0.1, 1.0), name_of=request.name_of)
@@ -85,14 +88,15 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     progress = progress or Progress()
     t0 = time.perf_counter()
     plan = plan_run(request, progress, method)
-    source = PairSource(request.lr_hsi, request.hr_msi, plan.pair)
-    scene = scene_model(plan, source, progress, state_path=request.output)
+    scene = scene_model(plan, PairSource(request.lr_hsi, request.hr_msi, plan.pair), progress,
+                        state_path=request.output)
     if request.degradation_output:
         scene.model.save(request.degradation_output)
     lr = plan.lr
-    output = TiledOutput(request.output, plan.pair.hr_grid(plan.hr), lr.count,
-                         choose_tile(scene.grid), lr.band_names, lr.wavelengths, lr.fwhm)
-    seconds = _run(plan, source, scene, output, progress)
+    grid = output_grid(request, scene.source.plan, plan.hr, scene.misregistration)
+    output = TiledOutput(request.output, grid, lr.count, choose_tile(scene.grid), lr.band_names,
+                         lr.wavelengths, lr.fwhm)
+    seconds = _run(plan, scene, output, progress)
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")
     return FusionResult(str(request.output), scene.model, plan.method.name, seconds)
@@ -123,7 +127,7 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
     Returns:
         A :class:`FusionResult` whose ``fused`` holds the ``(C, r h, r w)`` image.
     """
-    from ..io.resample import PairPlan
+    from ..io.pair import PairPlan
     from ..windows import resolve_scheduler
     from ..windows.in_memory import ArrayOutput, ArraySource
 
@@ -142,12 +146,11 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
                      [f"Band {i + 1}" for i in range(lr.shape[0])],
                      None if wavelengths is None else np.asarray(wavelengths, np.float64))
     hr_info = Raster(np.empty((hr.shape[0], 0, 0), np.float32), RasterGrid(None, Affine.identity(), hr.shape[2], hr.shape[1]), names)
-    plan = RunPlan(request, method, config, "", lr_info, hr_info,
-                   PairPlan(scale, (0, 0, lr.shape[1], lr.shape[2])))
-    source = ArraySource(lr, hr, scale)
-    scene = scene_model(plan, source, progress, model=model)
-    output = ArrayOutput(lr.shape[0], source.hr_shape)
-    seconds = _run(plan, source, scene, output, progress)
+    pair = PairPlan(scale, (0, 0, lr.shape[1], lr.shape[2]), (0, 0, hr.shape[1], hr.shape[2]))
+    plan = RunPlan(request, method, config, "", lr_info, hr_info, pair)
+    scene = scene_model(plan, ArraySource(lr, hr, pair), progress, model=model)
+    output = ArrayOutput(lr.shape[0], scene.source.hr_shape)
+    seconds = _run(plan, scene, output, progress)
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")
     return FusionResult(output.path, scene.model, plan.method.name, seconds, output.data)

@@ -104,8 +104,8 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
                    progress: Optional[Progress] = None):
     """Estimate the degradation model of the request's pair and write it as JSON.
 
-    The pair is planned as for fusion (overlap, grids, masks), and the estimate made on the
-    whole pair or on its most textured crop that fits the request's memory bound.
+    The pair is prepared exactly as for fusion (overlap, grids, bands, masks, co-registration),
+    so the model fits the fusion of the same pair.
 
     Returns:
         (model, prior): the :class:`DegradationModel` and the SRF prior it started from (None
@@ -113,20 +113,22 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
     """
     from ..io.resample import plan_pair
     from ..windows import PairSource
-    from ..windows.memory import process_bytes
+    from .estimate import srf_prior
     from .plan import read_pair_info
-    from .scene import NORMALISER_SAMPLE, estimate_scene, normaliser, srf_prior
+    from .scene import prepare_scene
 
     progress = progress or Progress()
     lr, hr = read_pair_info(request)
     pair = plan_pair(lr, hr, request, progress.info)
-    source = PairSource(request.lr_hsi, request.hr_msi, pair)
-    norm = normaliser(source.read_lr_sample(source.sample_step(NORMALISER_SAMPLE)))
-    model = estimate_scene(request, source, lr, hr, norm, request.memory_bytes - process_bytes(),
-                           progress.child(0.0, 0.95), psf_size)
-    model.save(model_path)
+    grid = pair.hr_source_grid(hr)
+    prepared = prepare_scene(request.with_(degradation=None), lr, hr,
+                             PairSource(request.lr_hsi, request.hr_msi, pair),
+                             (grid.height, grid.width), progress.child(0.0, 0.95),
+                             psf_size=psf_size)
+    prepared.model.save(model_path)
     progress.update(1.0, "Degradation model written")
-    return model, srf_prior(request, lr, hr)
+    bands = prepared.source.lr_bands
+    return prepared.model, srf_prior(request, lr if bands is None else lr.select(bands), hr)
 
 
 def metrics_files(reference_path: str, estimate_path: str, scale: int,

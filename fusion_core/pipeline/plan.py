@@ -77,10 +77,12 @@ def read_pair_info(request: FusionRequest) -> tuple[Raster, Raster]:
     lr = read_raster_info(request.lr_hsi, "LR-HSI")
     hr = read_raster_info(request.hr_msi, "HR-MSI")
     if request.wavelengths:
-        from ..io.wavelengths import parse_wavelengths
+        from ..io import parse_wavelengths
 
-        lr = replace(lr, wavelengths=parse_wavelengths(request.wavelengths, lr.count,
-                                                       request.name_of("wavelengths")))
+        given = parse_wavelengths(request.wavelengths, lr.count, "LR-HSI",
+                                  request.name_of("wavelengths"))
+        lr = replace(lr, wavelengths=given.wavelengths, fwhm=given.fwhm,
+                     wavelength_source=given.source)
     return lr, hr
 
 
@@ -100,5 +102,8 @@ def plan_run(request: FusionRequest, progress: Progress,
     _require_paths(request, ("lr_hsi", "hr_msi", "output"))
     method, config = method_and_config(request, method)
     lr, hr = read_pair_info(request)
+    for role, info in (("LR-HSI", lr), ("HR-MSI", hr)):
+        progress.info(f"{role}: {info.count} bands, {info.describe_radiometry()}; wavelengths: "
+                      f"{info.wavelength_source or 'none'}.")
     pair = plan_pair(lr, hr, request, progress.info)
     return RunPlan(request, method, config, resolve_scheduler(request.dask_scheduler), lr, hr, pair)

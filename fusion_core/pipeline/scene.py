@@ -1,37 +1,31 @@
 """The second step of a run: what holds for the whole scene, decided once before the windows.
 
-:func:`scene_model` gives the degradation model (read from the request's DEGRADATION, or
-estimated blindly on the pair or on its most textured crop that fits the memory bound), the
-common normalising factor of both images, the window layout, and the resume state — or takes all
-of them from the state an interrupted run of the same request left beside the output.
+:func:`scene_model` decides which LR-HSI bands are fused, the common normalising factor of both
+images, the shift between them, the degradation model (given, or estimated blindly on the pair or
+on its most textured crop that fits the memory bound), the window layout and the resume state —
+or takes all of them from the state an interrupted run of the same request left beside the
+output.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
-import numpy as np
-
 from ..degradation import DegradationModel
-from ..errors import InputError
 from ..io import Raster
 from ..progress import Progress
 from ..request import FusionRequest
+from .align import coregister, live_bands, report_misregistration
+from .estimate import NORMALISER_SAMPLE, estimate_scene, estimation_rect, gain_note, normaliser
 
 if TYPE_CHECKING:
     from ..windows import ResumeState, WindowGrid
-    from .plan import RunPlan
     from ..windows.source import Source
+    from .plan import RunPlan
 
-__all__ = ["SceneModel", "scene_model", "estimate_scene", "normaliser", "srf_prior", "ESTIMATION_MEMORY_FACTOR",
-           "NORMALISER_SAMPLE"]
-
-#: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
-ESTIMATION_MEMORY_FACTOR = 8
-#: LR-HSI values read to compute the common normalising factor (all of them when fewer).
-NORMALISER_SAMPLE = 20_000_000
+__all__ = ["SceneModel", "scene_model", "PreparedScene", "prepare_scene"]
 
 
 @dataclass
@@ -39,92 +33,116 @@ class SceneModel:
     """What every window of a run shares.
 
     Attributes:
-        model: the degradation model of the scene.
+        source: the pixels to fuse: the LR-HSI bands used, the HR window after co-registration.
+        model: the degradation model of the scene (on the bands used).
         norm: the common factor both images are divided by (the LR-HSI's 99.9th percentile).
         grid: the window layout.
         state: the resume state of the output (kept in memory only for an in-memory run).
+        misregistration: the measured shift between the images, (row, column) HR pixels.
         seconds: time spent, by stage (``estimation`` when the model was estimated).
     """
 
+    source: "Source"
     model: DegradationModel
     norm: float
     grid: "WindowGrid"
     state: "ResumeState"
+    misregistration: tuple[float, float] = (0.0, 0.0)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def normaliser(lr: np.ndarray) -> float:
-    """One common factor for both images so the LR-HSI's 99.9th percentile (of its valid
-    values) is 1."""
-    values = np.abs(lr[np.isfinite(lr)])
-    value = float(np.percentile(values, 99.9)) if values.size else 0.0
-    if not np.isfinite(value) or value <= 0:
-        raise InputError("The LR-HSI has no valid non-zero value where it overlaps the HR-MSI: "
-                         "check the input raster, its nodata value and its extent.")
-    return value
+def _resumed(plan: "RunPlan", source: "Source", state: "ResumeState",
+             progress: Progress) -> SceneModel:
+    from ..windows import WindowGrid
+
+    layout = state.layout
+    bands = layout.get("lr_bands")
+    source = source.with_bands(None if bands is None else tuple(bands))
+    shift = tuple(layout.get("shift", (0, 0)))
+    if shift != (0, 0):
+        source = source.with_plan(source.plan.moved(shift[0], shift[1], _hr_shape(plan)))
+    grid = WindowGrid.build(*source.lr_shape, source.scale, layout["core_lr"], layout["halo_lr"],
+                            layout["ramp_lr"])
+    progress.info(f"Resuming with the degradation model, factor and windows of {state.path}.")
+    return SceneModel(source, state.model, state.norm, grid, state,
+                      tuple(state.model.diagnostics.get("misregistration_hr_px", (0.0, 0.0))))
 
 
-def srf_prior(request: FusionRequest, lr: Raster, hr: Raster):
-    source = request.srf_source
-    if not source.given:
-        return None
-    return source.prior(lr.wavelengths, lr.fwhm, n_msi=hr.count)
+def _hr_shape(plan: "RunPlan") -> tuple[int, int]:
+    """(rows, cols) of the HR image the HR window lies in (the HR-MSI, or its warp)."""
+    grid = plan.pair.hr_source_grid(plan.hr)
+    return grid.height, grid.width
 
 
-def _estimate(request: FusionRequest, lr: Raster, hr: Raster, scale: int, norm: float,
-              psf_size: Optional[int], progress: Progress) -> DegradationModel:
-    """Blind estimation on the pair, both images divided by the common factor ``norm``."""
-    from ..estimation import estimate_degradation
-
-    return estimate_degradation(
-        lr.data / norm, hr.data / norm, scale, srf_prior=srf_prior(request, lr, hr),
-        psf_size=psf_size, hsi_wavelengths=lr.wavelengths, msi_band_names=hr.band_names,
-        progress=progress,
-    )
-
-
-def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Raster, norm: float,
-                   budget: int, progress: Progress, psf_size: Optional[int] = None) -> DegradationModel:
-    """Estimate the degradation once for the scene: on the whole pair when it fits ``budget``
-    bytes, else on the most textured crop that does (the model holds for the whole scene)."""
-    from ..windows.sampling import estimation_crop
-
+def _follow(rect: tuple[int, int, int, int], before, source: "Source") -> tuple[int, int, int, int]:
+    """The LR rectangle ``rect`` of the plan ``before`` in the coordinates of ``source``'s plan
+    (co-registration may cut LR pixels that no longer meet the HR-MSI), clipped to it."""
     rows, cols = source.lr_shape
-    r, c, m = source.scale, lr.count, hr.count
-    per_lr_pixel = 4 * (c + m * r * r) * ESTIMATION_MEMORY_FACTOR
-    if rows * cols * per_lr_pixel <= budget:
-        rect = (0, 0, rows, cols)
+    dr = source.plan.lr_window[0] - before.lr_window[0]
+    dc = source.plan.lr_window[1] - before.lr_window[1]
+    r0, c0 = max(0, rect[0] - dr), max(0, rect[1] - dc)
+    return r0, c0, min(rect[0] - dr + rect[2], rows) - r0, min(rect[1] - dc + rect[3], cols) - c0
+
+
+@dataclass
+class PreparedScene:
+    """What :func:`prepare_scene` decided: the source (bands used, HR window after
+    co-registration), the factor, the degradation model, the whole-pixel shift matched and the
+    whole misregistration (HR pixels), and the seconds the estimation took."""
+
+    source: "Source"
+    norm: float
+    model: DegradationModel
+    shift: tuple[int, int]
+    misregistration: tuple[float, float]
+    seconds: dict[str, float]
+
+
+def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Source",
+                  hr_shape: tuple[int, int], progress: Progress,
+                  model: Optional[DegradationModel] = None,
+                  psf_size: Optional[int] = None) -> PreparedScene:
+    """Bands, factor, co-registration and degradation model of a pair (fusion and the
+    estimation job share it). ``model`` (or the request's DEGRADATION) is used when given."""
+    from ..windows.memory import process_bytes
+
+    seconds: dict[str, float] = {}
+    step = source.sample_step(NORMALISER_SAMPLE)
+    sample = source.read_lr_sample(step)
+    bands = live_bands(sample, lr, progress)
+    lr_info = lr if bands is None else lr.select(bands)
+    if bands is not None:
+        source, sample = source.with_bands(bands), sample[list(bands)]
+    norm = normaliser(sample)
+    if model is None and request.degradation:
+        model = DegradationModel.load(request.degradation)
+        progress.info(f"Degradation model read from {request.degradation}.")
+    budget = request.memory_bytes - process_bytes()
+    rect = estimation_rect(request, source, lr_info, hr, budget, sample, step, progress)
+    before = source.plan
+    source, shift = coregister(request, source, rect, hr_shape, model, progress)
+    rect = _follow(rect, before, source)
+    if model is not None:
+        model.check_compatible(lr_info.count, hr.count, source.scale,
+                               request.name_of("degradation"))
     else:
-        side = int(np.sqrt(max(budget, 0) / per_lr_pixel))
-        if side < 8:
-            raise InputError(
-                f"{request.name_of('max_memory_gb')} leaves {budget / 2**30:.2f} GB to estimate the "
-                "degradation, too little for a 8×8-pixel crop of the LR-HSI: raise it or give a "
-                f"degradation model ({request.name_of('degradation')})."
-            )
-        step = source.sample_step(NORMALISER_SAMPLE)
-        rect = estimation_crop(source.read_lr_sample(step), step, (rows, cols), side)
-        progress.info(f"The scene is too big to estimate the degradation on at once: it is "
-                      f"estimated on the {rect[3]}×{rect[2]} LR pixels from column {rect[1]}, row "
-                      f"{rect[0]} (the most textured crop that fits the memory bound).")
-    hr_rect = tuple(v * r for v in rect)
-    lr_crop = replace(lr, data=source.read_lr(rect))
-    hr_crop = replace(hr, data=source.read_hr(hr_rect))
-    return _estimate(request, lr_crop, hr_crop, r, norm, psf_size, progress)
-
-
-def _given_model(request: FusionRequest, lr: Raster, hr: Raster, scale: int,
-                 progress: Progress) -> DegradationModel:
-    model = DegradationModel.load(request.degradation)
-    model.check_compatible(lr.count, hr.count, scale, request.name_of("degradation"))
-    progress.info(f"Degradation model read from {request.degradation}.")
-    return model
+        t0 = time.perf_counter()
+        model = estimate_scene(request, source, lr_info, hr, norm, rect,
+                               progress.child(0.0, 0.1), psf_size)
+        seconds["estimation"] = time.perf_counter() - t0
+        progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
+        note = gain_note(model)
+        if note:
+            progress.info(note)
+    shown = report_misregistration(request, model, source.plan, shift,
+                                   source.plan.hr_grid(hr).pixel_size[0], progress)
+    return PreparedScene(source, norm, model, shift, shown, seconds)
 
 
 def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
                 state_path: Optional[str] = None,
                 model: Optional[DegradationModel] = None) -> SceneModel:
-    """The degradation model, factor, windows and resume state of a planned run.
+    """The bands, factor, shift, degradation model, windows and resume state of a planned run.
 
     Args:
         plan: the run's plan.
@@ -136,7 +154,6 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
     """
     from ..windows import ResumeState, choose_tile, plan_grid
     from ..windows.distributed import local_cluster_shape
-    from ..windows.memory import process_bytes
     from .fingerprint import run_fingerprint
 
     request = plan.request
@@ -146,30 +163,17 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
         progress.info("The saved state next to the output is for other inputs or settings: "
                       "starting over.")
     if state is not None:
-        from ..windows import WindowGrid
-
-        layout = state.layout
-        grid = WindowGrid.build(*source.lr_shape, source.scale, layout["core_lr"],
-                                layout["halo_lr"], layout["ramp_lr"])
-        progress.info(f"Resuming with the degradation model, factor and windows of {state.path}.")
-        return SceneModel(state.model, state.norm, grid, state)
-    seconds: dict[str, float] = {}
-    norm = normaliser(source.read_lr_sample(source.sample_step(NORMALISER_SAMPLE)))
-    if model is not None:
-        model.check_compatible(plan.lr.count, plan.hr.count, source.scale, "model")
-    elif request.degradation:
-        model = _given_model(request, plan.lr, plan.hr, source.scale, progress)
-    else:
-        t0 = time.perf_counter()
-        model = estimate_scene(request, source, plan.lr, plan.hr, norm,
-                               request.memory_bytes - process_bytes(), progress.child(0.0, 0.1))
-        seconds["estimation"] = time.perf_counter() - t0
-        progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
+        return _resumed(plan, source, state, progress)
+    prepared = prepare_scene(request, plan.lr, plan.hr, source, _hr_shape(plan), progress, model)
+    source, model = prepared.source, prepared.model
     workers = local_cluster_shape(plan.config.device)[0] if plan.scheduler == "local" else 0
     grid = plan_grid(source, plan.method, model, request.memory_bytes, request.window_size,
                      workers, progress.info, plan.config, request.name_of)
-    state = ResumeState(state_path, run_key, dict(grid.describe(), tile=choose_tile(grid)), norm,
-                        model)
+    bands = source.lr_bands
+    layout = dict(grid.describe(), tile=choose_tile(grid), shift=list(prepared.shift),
+                  lr_bands=None if bands is None else list(bands))
+    state = ResumeState(state_path, run_key, layout, prepared.norm, model)
     if not request.resume:
         state.remove()
-    return SceneModel(model, norm, grid, state, seconds)
+    return SceneModel(source, model, prepared.norm, grid, state, prepared.misregistration,
+                      prepared.seconds)

@@ -8,50 +8,62 @@ stand, so both paths compute the same thing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
 
-from .source import Rect
+from ..io.pair import PairPlan, Rect
 
 __all__ = ["ArraySource", "ArrayOutput"]
 
 
 @dataclass(frozen=True)
 class ArraySource:
-    """An LR-HSI ``(C, h, w)`` and an HR-MSI ``(M, r h, r w)`` in memory (NaN marks invalid)."""
+    """An LR-HSI ``(C, h, w)`` and an HR-MSI ``(M, H, W)`` in memory (NaN marks invalid), seen
+    through a :class:`~fusion_core.io.pair.PairPlan` as :class:`~.source.PairSource` sees files."""
 
     lr: np.ndarray
     hr: np.ndarray
-    scale: int
+    plan: PairPlan
+    lr_bands: Optional[tuple[int, ...]] = None
+
+    @property
+    def scale(self) -> int:
+        return self.plan.scale
 
     @property
     def lr_shape(self) -> tuple[int, int]:
-        return int(self.lr.shape[1]), int(self.lr.shape[2])
+        return self.plan.lr_window[2], self.plan.lr_window[3]
 
     @property
     def hr_shape(self) -> tuple[int, int]:
-        return int(self.hr.shape[1]), int(self.hr.shape[2])
+        return self.plan.hr_window[2], self.plan.hr_window[3]
 
     def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray:
-        return _cut(self.lr, rect)
+        data = _cut(self.lr, self.plan.lr_window, rect)
+        return data if self.lr_bands is None else data[list(self.lr_bands)]
 
     def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray:
-        return _cut(self.hr, rect)
+        return _cut(self.hr, self.plan.hr_window, rect)
 
     def sample_step(self, max_values: int) -> int:
         rows, cols = self.lr_shape
         return max(1, int(np.ceil(np.sqrt(self.lr.shape[0] * rows * cols / max(max_values, 1)))))
 
     def read_lr_sample(self, step: int) -> np.ndarray:
-        return np.ascontiguousarray(self.lr[:, ::step, ::step])
+        return np.ascontiguousarray(self.read_lr()[:, ::step, ::step])
+
+    def with_bands(self, lr_bands: Optional[tuple[int, ...]]) -> "ArraySource":
+        return replace(self, lr_bands=lr_bands)
+
+    def with_plan(self, plan: PairPlan) -> "ArraySource":
+        return replace(self, plan=plan)
 
 
-def _cut(array: np.ndarray, rect: Optional[Rect]) -> np.ndarray:
-    if rect is None:
-        return np.asarray(array, dtype=np.float32)
-    row0, col0, rows, cols = rect
+def _cut(array: np.ndarray, area: Rect, rect: Optional[Rect]) -> np.ndarray:
+    row0, col0, rows, cols = rect if rect is not None else (0, 0, area[2], area[3])
+    row0, col0 = row0 + area[0], col0 + area[1]
     return np.asarray(array[:, row0:row0 + rows, col0:col0 + cols], dtype=np.float32)
 
 
@@ -61,7 +73,8 @@ class ArrayOutput:
     path = "memory"
 
     def __init__(self, count: int, shape: tuple[int, int]):
-        self.data = np.zeros((count, *shape), dtype=np.float32)
+        self.count = count
+        self.data = np.full((count, *shape), np.nan, dtype=np.float32)
 
     def open(self, resume: bool) -> None:
         """Nothing to open: the array exists from the start."""

@@ -45,7 +45,8 @@ def choose_tile(grid: WindowGrid) -> int:
 
 
 class TiledOutput:
-    """A float32 BigTIFF on ``grid``, band-interleaved, deflate-compressed, tiled ``tile``.
+    """A float32 BigTIFF on ``grid``, band-interleaved, deflate-compressed, tiled ``tile``, with
+    NaN as its nodata value (pixels no input covers validly, and regions never written).
 
     Band descriptions and wavelengths (per band and in the ENVI domain) are written as
     :func:`fusion_core.io.write_raster` writes them, so QGIS and EnMAP-Box read the same metadata.
@@ -74,7 +75,7 @@ class TiledOutput:
             driver="GTiff", width=g.width, height=g.height, count=self.count, dtype="float32",
             crs=g.crs, transform=g.transform, tiled=True, blockxsize=self.tile,
             blockysize=self.tile, compress="deflate", predictor=3, interleave="band",
-            bigtiff="yes", sparse_ok=True,
+            bigtiff="yes", sparse_ok=True, nodata=float("nan"),
         )
         with rasterio.open(self.path, "w", **profile) as dst:
             write_spectral_metadata(dst, *self._meta)

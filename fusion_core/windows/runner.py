@@ -132,7 +132,7 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
     """
     progress = progress or Progress()
     t0 = time.perf_counter()
-    assembler = Assembler(job.grid, output, state, job.model.n_hsi_bands)
+    assembler = Assembler(job.grid, output, state, output.count)
     todo = assembler.todo()
     total = len(job.grid)
     resumed = total - len(todo)

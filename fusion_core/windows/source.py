@@ -1,8 +1,8 @@
 """Where the windows' pixels come from: the two input rasters, read one window at a time.
 
-A :class:`PairSource` holds paths and a :class:`~fusion_core.io.resample.PairPlan`, not pixels,
-so it is small to send to a Dask worker, and each worker reads only the windows it fuses. The
-HR-MSI is read through the planned GDAL warp when it does not nest in the LR-HSI's grid.
+A :class:`PairSource` holds paths and a :class:`~fusion_core.io.pair.PairPlan`, not pixels,
+so it is small to send to a Dask worker, and each worker reads only the windows it fuses. An
+input the plan warps is read through GDAL's warper, window by window. Invalid pixels are NaN.
 """
 
 from __future__ import annotations
@@ -11,16 +11,14 @@ from dataclasses import dataclass
 from typing import Optional, Protocol
 
 import numpy as np
-import rasterio
 from rasterio.windows import Window
 
-from ..errors import InputError
-from ..io import read_raster
-from ..io.resample import PairPlan, read_aligned_hr
+from ..io import PairPlan, read_raster, read_raster_info
+from ..io.pair import Rect
+from ..io.resample import read_warped
 
 __all__ = ["PairSource", "Rect", "Source"]
 
-Rect = tuple[int, int, int, int]  # (row0, col0, rows, cols)
 
 
 class Source(Protocol):
@@ -36,19 +34,26 @@ class Source(Protocol):
     def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray: ...
     def sample_step(self, max_values: int) -> int: ...
     def read_lr_sample(self, step: int) -> np.ndarray: ...
+    @property
+    def plan(self) -> PairPlan: ...
+    def with_bands(self, lr_bands: Optional[tuple[int, ...]]) -> "Source": ...
+    def with_plan(self, plan: PairPlan) -> "Source": ...
 
 
 @dataclass(frozen=True)
 class PairSource:
     """An LR-HSI / HR-MSI pair on nested grids, as seen by the windows.
 
-    Coordinates are those of the fused area: LR pixel ``(0, 0)`` is LR-HSI pixel
-    ``plan.lr_window[:2]``, and HR pixel ``(0, 0)`` is the top-left of the (warped) HR-MSI.
+    Coordinates are those of the fused area: LR pixel ``(0, 0)`` is pixel ``plan.lr_window[:2]``
+    of the LR-HSI (or of its warp), HR pixel ``(0, 0)`` pixel ``plan.hr_window[:2]`` of the
+    HR-MSI (or of its warp). ``lr_bands`` are the positions of the LR-HSI bands used (all when
+    None): bands without a single valid pixel are left out of the computation.
     """
 
     lr_path: str
     hr_path: str
     plan: PairPlan
+    lr_bands: Optional[tuple[int, ...]] = None
 
     @property
     def scale(self) -> int:
@@ -66,29 +71,17 @@ class PairSource:
 
     def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray:
         """LR-HSI pixels of ``rect`` (whole fused area when None), float32 ``(C, rows, cols)``."""
-        row0, col0, rows, cols = rect if rect is not None else (0, 0, *self.lr_shape)
-        off_r, off_c = self.plan.lr_window[:2]
-        window = Window(col0 + off_c, row0 + off_r, cols, rows)
-        return read_raster(self.lr_path, "LR-HSI", window=window).data
+        data = _read(self.lr_path, "LR-HSI", self.plan.lr_window, self.plan.lr_warp, rect)
+        return data if self.lr_bands is None else data[list(self.lr_bands)]
 
     def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray:
         """HR-MSI pixels of ``rect`` (whole fused area when None), float32 ``(M, rows, cols)``."""
-        if self.plan.alignment is None:
-            window = None if rect is None else Window(rect[1], rect[0], rect[3], rect[2])
-            return read_raster(self.hr_path, "HR-MSI", window=window).data
-        data = read_aligned_hr(self.hr_path, self.plan.alignment, rect)
-        if not np.isfinite(data).all():
-            raise InputError(
-                f"The HR-MSI {self.hr_path}, resampled onto the LR-HSI grid, has NaN or nodata "
-                "pixels inside the area to fuse: fill them ('Fill nodata') before fusion."
-            )
-        return data
+        return _read(self.hr_path, "HR-MSI", self.plan.hr_window, self.plan.hr_warp, rect)
 
     def sample_step(self, max_values: int) -> int:
         """Decimation step that leaves at most ``max_values`` LR-HSI values (1: all of them)."""
         rows, cols = self.lr_shape
-        with rasterio.open(self.lr_path) as ds:
-            count = ds.count
+        count = read_raster_info(self.lr_path, "LR-HSI").count
         return max(1, int(np.ceil(np.sqrt(count * rows * cols / max(max_values, 1)))))
 
     def read_lr_sample(self, step: int) -> np.ndarray:
@@ -96,9 +89,25 @@ class PairSource:
 
         A decimated read lets GDAL decode each tile once, whatever the scene size.
         """
-        if step == 1:
-            return self.read_lr()
+        if step == 1 or self.plan.lr_warp is not None:
+            return self.read_lr()[:, ::step, ::step]
         rows, cols = self.lr_shape
         off_r, off_c = self.plan.lr_window[:2]
-        return read_raster(self.lr_path, "LR-HSI", window=Window(off_c, off_r, cols, rows),
+        data = read_raster(self.lr_path, "LR-HSI", window=Window(off_c, off_r, cols, rows),
                            out_shape=(max(1, rows // step), max(1, cols // step))).data
+        return data if self.lr_bands is None else data[list(self.lr_bands)]
+
+    def with_bands(self, lr_bands: Optional[tuple[int, ...]]) -> "PairSource":
+        return PairSource(self.lr_path, self.hr_path, self.plan, lr_bands)
+
+    def with_plan(self, plan: PairPlan) -> "PairSource":
+        return PairSource(self.lr_path, self.hr_path, plan, self.lr_bands)
+
+
+def _read(path: str, role: str, area: Rect, warp, rect: Optional[Rect]) -> np.ndarray:
+    """Pixels ``rect`` of the fused ``area`` of a raster (or of its warp)."""
+    row0, col0, rows, cols = rect if rect is not None else (0, 0, area[2], area[3])
+    full = (row0 + area[0], col0 + area[1], rows, cols)
+    if warp is not None:
+        return read_warped(path, warp, full, role)
+    return read_raster(path, role, window=Window(full[1], full[0], cols, rows)).data

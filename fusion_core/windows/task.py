@@ -4,6 +4,11 @@
 common factor, runs the method, undoes the normalisation and multiplies by the window's blending
 weights; it returns the part of the result where those weights are not zero. It reseeds torch
 before each window so a window's result does not depend on the order or the place it runs in.
+
+Invalid pixels (NaN in either input) never reach the output: an HR pixel is fused only where it
+and the LR pixel over it are valid, and is NaN (nodata) elsewhere. Methods need whole images, so
+for their computation alone invalid pixels take the value of the nearest valid one; a window
+without any valid pixel is not computed at all.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Optional
 
 import numpy as np
 import torch
+from scipy.ndimage import distance_transform_edt
 
 from ..degradation import DegradationModel
 from ..device import seed_everything
@@ -23,7 +29,7 @@ from .blend import window_weights
 from .layout import WindowGrid
 from .source import Source
 
-__all__ = ["WindowJob", "fuse_window"]
+__all__ = ["WindowJob", "fuse_window", "valid_output", "fill_invalid"]
 
 
 @dataclass
@@ -38,6 +44,9 @@ class WindowJob:
         norm: the scene's common normalising factor.
         grid: the window layout.
         torch_threads: threads torch may use per window (None: leave as set).
+        out_bands: ``(count, positions)``: the output has ``count`` bands and the fused ones go
+            to ``positions`` (the others, LR-HSI bands without valid pixels, stay NaN); None
+            when every band is fused.
     """
 
     source: Source
@@ -47,24 +56,60 @@ class WindowJob:
     norm: float
     grid: WindowGrid
     torch_threads: Optional[int] = None
+    out_bands: Optional[tuple[int, tuple[int, ...]]] = None
 
 
 def fuse_window(job: WindowJob, key: tuple[int, int],
                 progress: Optional[Progress] = None) -> np.ndarray:
-    """The weighted fused window ``key`` over its HR support, float32 ``(C, rows, cols)``."""
+    """The weighted fused window ``key`` over its HR support, float32 ``(C, rows, cols)``, NaN
+    where the inputs are invalid."""
     if job.torch_threads:
         torch.set_num_threads(job.torch_threads)
     window = job.grid.window(*key)
     lr = job.source.read_lr(window.lr_read) / job.norm
     hr = job.source.read_hr(window.hr_read) / job.norm
+    valid = valid_output(lr, hr, job.grid.scale)
+    if valid.any():
+        out = _fused(job, fill_invalid(lr), fill_invalid(hr), progress)
+        expected = (lr.shape[0], hr.shape[1], hr.shape[2])
+        if out.shape != expected:
+            raise FusionError(f"The method {job.method.name} returned {out.shape} for a window of "
+                              f"{expected}.")
+        out[:, ~valid] = np.nan
+        out *= window_weights(job.grid, window)[None] * np.float32(job.norm)
+    else:
+        out = np.full((lr.shape[0], hr.shape[1], hr.shape[2]), np.nan, dtype=np.float32)
+    y0, x0 = window.hr_support[0] - window.hr_read[0], window.hr_support[1] - window.hr_read[1]
+    out = out[:, y0:y0 + window.hr_support[2], x0:x0 + window.hr_support[3]]
+    if job.out_bands is None:
+        return out
+    count, positions = job.out_bands
+    full = np.full((count, *out.shape[1:]), np.nan, dtype=np.float32)
+    full[list(positions)] = out
+    return full
+
+
+def _fused(job: WindowJob, lr: np.ndarray, hr: np.ndarray, progress: Optional[Progress]) -> np.ndarray:
     device = job.config.device
     seed_everything(job.config.seed)
     fused = job.method.fuse(torch.from_numpy(lr).to(device), torch.from_numpy(hr).to(device),
                             job.model, job.config, progress or Progress())
-    out = fused.detach().float().cpu().numpy()
-    expected = (lr.shape[0], hr.shape[1], hr.shape[2])
-    if out.shape != expected:
-        raise FusionError(f"The method {job.method.name} returned {out.shape} for a window of {expected}.")
-    out *= window_weights(job.grid, window)[None] * np.float32(job.norm)
-    y0, x0 = window.hr_support[0] - window.hr_read[0], window.hr_support[1] - window.hr_read[1]
-    return out[:, y0:y0 + window.hr_support[2], x0:x0 + window.hr_support[3]]
+    return fused.detach().float().cpu().numpy()
+
+
+def valid_output(lr: np.ndarray, hr: np.ndarray, scale: int) -> np.ndarray:
+    """``(H, W)``: HR pixels valid in every HR-MSI band whose LR pixel is valid in every band."""
+    lr_ok = np.all(np.isfinite(lr), axis=0)
+    return np.repeat(np.repeat(lr_ok, scale, axis=0), scale, axis=1) & np.all(np.isfinite(hr), axis=0)
+
+
+def fill_invalid(image: np.ndarray) -> np.ndarray:
+    """``image`` ``(C, H, W)`` with each pixel invalid in some band given the values of the
+    nearest pixel valid in every band (for a method's computation, never for the output)."""
+    ok = np.all(np.isfinite(image), axis=0)
+    if ok.all():
+        return image
+    if not ok.any():
+        return np.zeros_like(image)
+    rows, cols = distance_transform_edt(~ok, return_distances=False, return_indices=True)
+    return np.ascontiguousarray(image[:, rows, cols])

@@ -7,9 +7,8 @@ import pytest
 from affine import Affine
 
 from fusion_core import pipeline
-from fusion_core.pipeline import scene
+from fusion_core.pipeline import estimate
 from fusion_core.request import FusionRequest
-from fusion_core.errors import GridMismatchError
 from fusion_core.io import RasterGrid, read_raster, read_raster_info, write_raster
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
@@ -37,7 +36,7 @@ def test_small_windows_give_the_whole_image_result(tmp_rasters, tmp_path):
 
 
 def test_a_scene_too_big_for_the_bound_is_estimated_on_a_crop(tmp_rasters, tmp_path, monkeypatch):
-    monkeypatch.setattr(scene, "ESTIMATION_MEMORY_FACTOR", 50_000)  # 24² LR px: 10 GB
+    monkeypatch.setattr(estimate, "ESTIMATION_MEMORY_FACTOR", 50_000)  # 24² LR px: 10 GB
     pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
     log = []
     result = fuse(pair, tmp_path / "fused.tif", RidgeFusion(), log.append, degradation=None)
@@ -55,16 +54,17 @@ def shifted_hr(pair, tmp_path, dx_m):
     return path
 
 
-def test_a_shifted_hr_msi_is_refused_or_resampled_onto_the_lr_grid(tmp_rasters, tmp_path):
+def test_a_shifted_hr_msi_is_fused_on_its_own_grid_or_resampled_on_request(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=64, n_hsi=20)
     pair.hr_path = shifted_hr(pair, tmp_path, dx_m=3.0)
-    with pytest.raises(GridMismatchError, match="resample_hr_msi"):
-        fuse(pair, tmp_path / "refused.tif", RidgeFusion())
-    assert not list(tmp_path.glob("refused.tif*"))
     log = []
-    fuse(pair, tmp_path / "fused.tif", RidgeFusion(), log.append, resample_hr_msi=True)
+    fuse(pair, tmp_path / "fused.tif", RidgeFusion(), log.append, degradation=None)
+    assert any("lies -0.30, +0.00 HR pixels (x, y) from the HR-MSI's" in line for line in log)
+    assert read_raster_info(tmp_path / "fused.tif").grid == read_raster_info(pair.hr_path).grid
+    log = []
+    fuse(pair, tmp_path / "resampled.tif", RidgeFusion(), log.append, resample_hr_msi=True)
     assert any("GDAL warp" in line for line in log)
-    out, lr = read_raster_info(tmp_path / "fused.tif"), read_raster_info(pair.lr_path)
+    out, lr = read_raster_info(tmp_path / "resampled.tif"), read_raster_info(pair.lr_path)
     t = lr.grid.transform
     assert out.grid.transform == Affine(t.a / 4, 0, t.c + t.a, 0, t.e / 4, t.f)  # first LR column dropped
     assert (out.grid.width, out.grid.height) == (60, 64)

@@ -1,0 +1,108 @@
+"""Scene-wide estimates made once before the windows: the common factor and the degradation model.
+
+The degradation is estimated on the whole pair when it fits the memory bound, else on its most
+textured crop that does (:func:`estimation_rect`); the same crop serves co-registration. Only pixels
+valid in both images enter (NaN marks the others), so nodata swaths and borders never bias it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from ..degradation import DegradationModel
+from ..errors import InputError
+from ..io import Raster
+from ..progress import Progress
+from ..request import FusionRequest
+
+if TYPE_CHECKING:
+    from ..io.pair import Rect
+    from ..windows.source import Source
+
+__all__ = ["normaliser", "srf_prior", "estimation_rect", "estimate_scene", "gain_note",
+           "ESTIMATION_MEMORY_FACTOR", "NORMALISER_SAMPLE"]
+
+#: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
+ESTIMATION_MEMORY_FACTOR = 8
+#: LR-HSI values read to compute the common normalising factor (all of them when fewer).
+NORMALISER_SAMPLE = 20_000_000
+#: Radiometric gains between the sensors outside this range are reported in the log.
+GAIN_RANGE = (0.8, 1.25)
+
+
+def normaliser(lr: np.ndarray) -> float:
+    """One common factor for both images so the LR-HSI's 99.9th percentile (of its valid
+    values) is 1."""
+    values = np.abs(lr[np.isfinite(lr)])
+    value = float(np.percentile(values, 99.9)) if values.size else 0.0
+    if not np.isfinite(value) or value <= 0:
+        raise InputError("The LR-HSI has no valid non-zero value where it overlaps the HR-MSI: "
+                         "check the input raster, its nodata value and its extent.")
+    return value
+
+
+def srf_prior(request: FusionRequest, lr: Raster, hr: Raster):
+    """The request's SRF prior on the LR-HSI's bands, or None without one."""
+    source = request.srf_source
+    if not source.given:
+        return None
+    return source.prior(lr.wavelengths, lr.fwhm, n_msi=hr.count)
+
+
+def estimation_rect(request: FusionRequest, source: "Source", lr: Raster, hr: Raster, budget: int,
+                    sample: np.ndarray, step: int, progress: Progress) -> "Rect":
+    """The LR rectangle the scene is estimated on: all of it when it fits ``budget`` bytes, else
+    the most textured crop that does (``sample``: the LR-HSI decimated by ``step``)."""
+    from ..windows.sampling import estimation_crop
+
+    rows, cols = source.lr_shape
+    r, c, m = source.scale, lr.count, hr.count
+    per_lr_pixel = 4 * (c + m * r * r) * ESTIMATION_MEMORY_FACTOR
+    if rows * cols * per_lr_pixel <= budget:
+        return 0, 0, rows, cols
+    side = int(np.sqrt(max(budget, 0) / per_lr_pixel))
+    if side < 8:
+        raise InputError(
+            f"{request.name_of('max_memory_gb')} leaves {budget / 2**30:.2f} GB to estimate the "
+            "degradation, too little for a 8×8-pixel crop of the LR-HSI: raise it or give a "
+            f"degradation model ({request.name_of('degradation')})."
+        )
+    rect = estimation_crop(sample, step, (rows, cols), side)
+    progress.info(f"The scene is too big to estimate the degradation on at once: it is "
+                  f"estimated on the {rect[3]}×{rect[2]} LR pixels from column {rect[1]}, row "
+                  f"{rect[0]} (the most textured crop that fits the memory bound).")
+    return rect
+
+
+def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Raster, norm: float,
+                   rect: "Rect", progress: Progress,
+                   psf_size: Optional[int] = None) -> DegradationModel:
+    """Blind estimation on the LR rectangle ``rect`` of the pair, both images divided by the
+    common factor ``norm``; the model holds for the whole scene."""
+    from ..estimation import estimate_degradation
+
+    r = source.scale
+    lr_crop = replace(lr, data=source.read_lr(rect) / norm)
+    hr_crop = replace(hr, data=source.read_hr(tuple(v * r for v in rect)) / norm)
+    return estimate_degradation(
+        lr_crop.data, hr_crop.data, r, srf_prior=srf_prior(request, lr, hr), psf_size=psf_size,
+        hsi_wavelengths=lr.wavelengths, msi_band_names=hr.band_names, progress=progress,
+    )
+
+
+def gain_note(model: DegradationModel) -> str:
+    """A log line when the sensors' radiometric gains are far from one, saying what it means."""
+    gains = np.asarray(model.msi_gain)
+    far = [i for i, g in enumerate(gains) if not GAIN_RANGE[0] <= g <= GAIN_RANGE[1]]
+    if not far:
+        return ""
+    names = model.msi_band_names or [f"band {i + 1}" for i in range(gains.size)]
+    shown = ", ".join(f"{names[i]} ×{gains[i]:.2f}" for i in far[:8])
+    return (f"The HR-MSI reads far from the LR-HSI integrated over its bands ({shown}): the two "
+            "products are not on the same radiometric scale (radiance vs reflectance, another "
+            "processing level, or a scale/offset missing from a file's metadata). The fusion "
+            "models these gains and follows the LR-HSI's radiometry; check the inputs' units if "
+            "this is unexpected.")
