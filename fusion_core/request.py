@@ -186,6 +186,11 @@ class FusionRequest:
         help="Measure a global shift between the two images (up to a few LR pixels) and "
              "compensate it; the log and the degradation model report it.", kind="boolean",
         advanced=True)
+    sharpen_msi: bool = _param(
+        True, key="SHARPEN_MSI", label="Give coarser HR-MSI bands the detail of the sharp ones",
+        help="HR-MSI bands resampled from coarser pixels (Sentinel-2's 20 m bands stacked at "
+             "10 m) are found from the image and given the sharp bands' detail before fusion, "
+             "so that their blur is not taken for the scene's.", kind="boolean", advanced=True)
     wavelengths: str = _param(
         "", key="WAVELENGTHS", label="LR-HSI wavelengths (list in nm or µm, or a CSV file)",
         help="Band centres of the LR-HSI when its metadata has none: '443, 490, …' or a text/CSV "

@@ -26,7 +26,8 @@ from ..request import FusionRequest
 if TYPE_CHECKING:
     from ..windows.source import Source
 
-__all__ = ["live_bands", "coregister", "misregistration", "output_grid", "LARGE_SHIFT_LR"]
+__all__ = ["live_bands", "coregister", "fit_msi_sharpening", "misregistration",
+           "report_misregistration", "output_grid", "LARGE_SHIFT_LR"]
 
 #: A misregistration above this many LR pixels gets a warning in the log.
 LARGE_SHIFT_LR = 0.5
@@ -74,6 +75,20 @@ def coregister(request: FusionRequest, source: "Source", rect: Rect, hr_shape: t
             f"{found.correlation:.2f}); the pair is matched there ({request.name_of('coregister')}).")
     plan = source.plan.moved(rows, cols, hr_shape)
     return source.with_plan(plan), (rows, cols)
+
+
+def fit_msi_sharpening(source: "Source", rect: Rect, hr: Raster, progress: Progress):
+    """The detail injection for the HR-MSI's coarse bands, fitted on the LR rectangle ``rect``
+    of the source (None when every band is native); logged."""
+    from ..spectral.multiresolution import fit_sharpening
+
+    r = source.scale
+    hr_rect = tuple(v * r for v in rect)
+    area = source.plan.hr_window
+    found = fit_sharpening(source.read_hr(hr_rect), (area[0] + hr_rect[0], area[1] + hr_rect[1]))
+    if found is not None:
+        progress.info(found.describe(hr.band_names))
+    return found
 
 
 def misregistration(model: DegradationModel, plan: PairPlan, shift: tuple[int, int]) -> tuple[float, float]:

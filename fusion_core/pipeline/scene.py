@@ -10,14 +10,14 @@ output.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Optional
 
 from ..degradation import DegradationModel
 from ..io import Raster
 from ..progress import Progress
 from ..request import FusionRequest
-from .align import coregister, live_bands, report_misregistration
+from .align import coregister, fit_msi_sharpening, live_bands, report_misregistration
 from .estimate import NORMALISER_SAMPLE, estimate_scene, estimation_rect, gain_note, normaliser
 
 if TYPE_CHECKING:
@@ -58,6 +58,10 @@ def _resumed(plan: "RunPlan", source: "Source", state: "ResumeState",
     layout = state.layout
     bands = layout.get("lr_bands")
     source = source.with_bands(None if bands is None else tuple(bands))
+    if layout.get("sharpening"):
+        from ..spectral.multiresolution import MsiSharpening
+
+        source = source.with_sharpening(MsiSharpening.from_dict(layout["sharpening"]))
     shift = tuple(layout.get("shift", (0, 0)))
     if shift != (0, 0):
         source = source.with_plan(source.plan.moved(shift[0], shift[1], _hr_shape(plan)))
@@ -122,6 +126,8 @@ def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Sourc
     before = source.plan
     source, shift = coregister(request, source, rect, hr_shape, model, progress)
     rect = _follow(rect, before, source)
+    if request.sharpen_msi:
+        source = source.with_sharpening(fit_msi_sharpening(source, rect, hr, progress))
     if model is not None:
         model.check_compatible(lr_info.count, hr.count, source.scale,
                                request.name_of("degradation"))
@@ -170,8 +176,10 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
     grid = plan_grid(source, plan.method, model, request.memory_bytes, request.window_size,
                      workers, progress.info, plan.config, request.name_of)
     bands = source.lr_bands
+    sharpening = source.hr_sharpening
     layout = dict(grid.describe(), tile=choose_tile(grid), shift=list(prepared.shift),
-                  lr_bands=None if bands is None else list(bands))
+                  lr_bands=None if bands is None else list(bands),
+                  sharpening=None if sharpening is None else asdict(sharpening))
     state = ResumeState(state_path, run_key, layout, prepared.norm, model)
     if not request.resume:
         state.remove()

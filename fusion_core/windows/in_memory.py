@@ -14,6 +14,8 @@ from typing import Optional
 import numpy as np
 
 from ..io.pair import PairPlan, Rect
+from ..spectral.multiresolution import MsiSharpening
+from .source import sharpened
 
 __all__ = ["ArraySource", "ArrayOutput"]
 
@@ -27,6 +29,7 @@ class ArraySource:
     hr: np.ndarray
     plan: PairPlan
     lr_bands: Optional[tuple[int, ...]] = None
+    hr_sharpening: Optional[MsiSharpening] = None
 
     @property
     def scale(self) -> int:
@@ -45,7 +48,8 @@ class ArraySource:
         return data if self.lr_bands is None else data[list(self.lr_bands)]
 
     def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray:
-        return _cut(self.hr, self.plan.hr_window, rect)
+        data = _cut(self.hr, self.plan.hr_window, rect)
+        return sharpened(data, self.hr_sharpening, self.plan.hr_window, rect)
 
     def sample_step(self, max_values: int) -> int:
         rows, cols = self.lr_shape
@@ -59,6 +63,9 @@ class ArraySource:
 
     def with_plan(self, plan: PairPlan) -> "ArraySource":
         return replace(self, plan=plan)
+
+    def with_sharpening(self, sharpening: Optional[MsiSharpening]) -> "ArraySource":
+        return replace(self, hr_sharpening=sharpening)
 
 
 def _cut(array: np.ndarray, area: Rect, rect: Optional[Rect]) -> np.ndarray:

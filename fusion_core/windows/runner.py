@@ -73,6 +73,9 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     """
     scale = source.scale
     halo = psf_halo(model.psf.shape[0], scale) + int(getattr(method, "halo_lr_pixels", 0))
+    sharpening = getattr(source, "hr_sharpening", None)
+    if sharpening is not None:  # the coarse bands' detail depends on HR pixels around them
+        halo += -(-sharpening.reach // scale)
     ramp = max(2, halo)
     n_hsi, n_msi = model.n_hsi_bands, model.n_msi_bands
     config = config or FusionConfig()

@@ -7,7 +7,7 @@ input the plan warps is read through GDAL's warper, window by window. Invalid pi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Protocol
 
 import numpy as np
@@ -16,6 +16,7 @@ from rasterio.windows import Window
 from ..io import PairPlan, read_raster, read_raster_info
 from ..io.pair import Rect
 from ..io.resample import read_warped
+from ..spectral.multiresolution import MsiSharpening
 
 __all__ = ["PairSource", "Rect", "Source"]
 
@@ -38,6 +39,7 @@ class Source(Protocol):
     def plan(self) -> PairPlan: ...
     def with_bands(self, lr_bands: Optional[tuple[int, ...]]) -> "Source": ...
     def with_plan(self, plan: PairPlan) -> "Source": ...
+    def with_sharpening(self, sharpening: Optional[MsiSharpening]) -> "Source": ...
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,15 @@ class PairSource:
     of the LR-HSI (or of its warp), HR pixel ``(0, 0)`` pixel ``plan.hr_window[:2]`` of the
     HR-MSI (or of its warp). ``lr_bands`` are the positions of the LR-HSI bands used (all when
     None): bands without a single valid pixel are left out of the computation.
+    ``hr_sharpening`` gives HR-MSI bands resampled from coarser pixels the sharp bands' detail
+    as they are read (:mod:`fusion_core.spectral.multiresolution`).
     """
 
     lr_path: str
     hr_path: str
     plan: PairPlan
     lr_bands: Optional[tuple[int, ...]] = None
+    hr_sharpening: Optional[MsiSharpening] = None
 
     @property
     def scale(self) -> int:
@@ -76,7 +81,8 @@ class PairSource:
 
     def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray:
         """HR-MSI pixels of ``rect`` (whole fused area when None), float32 ``(M, rows, cols)``."""
-        return _read(self.hr_path, "HR-MSI", self.plan.hr_window, self.plan.hr_warp, rect)
+        data = _read(self.hr_path, "HR-MSI", self.plan.hr_window, self.plan.hr_warp, rect)
+        return sharpened(data, self.hr_sharpening, self.plan.hr_window, rect)
 
     def sample_step(self, max_values: int) -> int:
         """Decimation step that leaves at most ``max_values`` LR-HSI values (1: all of them)."""
@@ -98,10 +104,23 @@ class PairSource:
         return data if self.lr_bands is None else data[list(self.lr_bands)]
 
     def with_bands(self, lr_bands: Optional[tuple[int, ...]]) -> "PairSource":
-        return PairSource(self.lr_path, self.hr_path, self.plan, lr_bands)
+        return replace(self, lr_bands=lr_bands)
 
     def with_plan(self, plan: PairPlan) -> "PairSource":
-        return PairSource(self.lr_path, self.hr_path, plan, self.lr_bands)
+        return replace(self, plan=plan)
+
+    def with_sharpening(self, sharpening: Optional[MsiSharpening]) -> "PairSource":
+        return replace(self, hr_sharpening=sharpening)
+
+
+def sharpened(data: np.ndarray, sharpening: Optional[MsiSharpening], area: Rect,
+              rect: Optional[Rect]) -> np.ndarray:
+    """HR pixels ``data`` read at ``rect`` of the fused ``area`` with ``sharpening`` applied in
+    the coordinates of the image ``area`` lies in (where it was fitted)."""
+    if sharpening is None:
+        return data
+    row0, col0 = (rect[0], rect[1]) if rect is not None else (0, 0)
+    return sharpening.apply(data, (area[0] + row0, area[1] + col0))
 
 
 def _read(path: str, role: str, area: Rect, warp, rect: Optional[Rect]) -> np.ndarray:
