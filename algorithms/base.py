@@ -1,7 +1,8 @@
 """A thin base for the plugin's algorithms: ids, help, engine check, progress and errors.
 
 Each algorithm subclasses :class:`FusionAlgorithm`, sets ``ID``, ``LABEL``, ``GROUP`` and
-``HELP``, declares parameters in ``initAlgorithm`` and implements :meth:`run`. The base turns
+``HELP``, declares parameters in ``initAlgorithm`` and implements :meth:`execute` (not ``run``,
+which is ``QgsProcessingAlgorithm.run``, called by ``processing.run``). The base turns
 engine errors into :class:`QgsProcessingException` messages, adapts
 ``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress`, and refuses to start with a
 fix-it command when torch is not importable.
@@ -28,6 +29,7 @@ from ..engine_path import missing_engine_message
 from ..fusion_core.errors import Cancelled, FusionError
 from ..fusion_core.progress import Progress
 from ..fusion_core.srf.catalog import SENSOR_PRESETS
+from .qgis_compat import ADVANCED
 
 GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation"}
 
@@ -77,14 +79,15 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
 
         progress = Progress(report, feedback.isCanceled, feedback.pushInfo)
         try:
-            return self.run(parameters, context, feedback, progress)
+            return self.execute(parameters, context, feedback, progress)
         except Cancelled as exc:
             raise QgsProcessingException(str(exc)) from None
         except FusionError as exc:
             raise QgsProcessingException(str(exc)) from None
 
-    def run(self, parameters: dict[str, Any], context: QgsProcessingContext,
-            feedback: QgsProcessingFeedback, progress: Progress) -> dict[str, Any]:
+    def execute(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                feedback: QgsProcessingFeedback, progress: Progress) -> dict[str, Any]:
+        """The algorithm's own work, with engine errors and cancelling handled by the base."""
         raise NotImplementedError
 
     # Parameter helpers shared by several algorithms -------------------------------------------
@@ -97,7 +100,7 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
 
     @staticmethod
     def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
-        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        parameter.setFlags(parameter.flags() | ADVANCED)
         return parameter
 
     def add_pair_parameters(self) -> None:

@@ -100,7 +100,7 @@ class BlindFusion(FusionAlgorithm):
             "DEGRADATION_OUTPUT", self.tr("Degradation model used"), "JSON files (*.json)",
             optional=True, createByDefault=False))
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.methods.options import parse_method_options
         from ..fusion_core.pipeline import fuse_files
 

@@ -11,6 +11,7 @@ from qgis.core import (
 )
 
 from .base import FusionAlgorithm
+from .qgis_compat import DOUBLE, INTEGER
 
 
 class SimulatePair(FusionAlgorithm):
@@ -35,26 +36,26 @@ class SimulatePair(FusionAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(
             "REFERENCE", self.tr("Reference HR hyperspectral image (with band wavelengths)")))
         self.addParameter(QgsProcessingParameterNumber(
-            "SCALE", self.tr("Resolution ratio (SCALE)"), QgsProcessingParameterNumber.Integer,
+            "SCALE", self.tr("Resolution ratio (SCALE)"), INTEGER,
             defaultValue=4, minValue=2, maxValue=64))
         self.add_srf_parameters("one of the two is required")
         self.addParameter(QgsProcessingParameterNumber(
             "PSF_FWHM", self.tr("Gaussian PSF FWHM in HR pixels (default: SCALE)"),
-            QgsProcessingParameterNumber.Double, optional=True, minValue=0.1))
+            DOUBLE, optional=True, minValue=0.1))
         self.addParameter(QgsProcessingParameterFile(
             "PSF_FILE", self.tr("PSF kernel file (replaces the Gaussian)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "SNR", self.tr("Noise SNR in dB (empty: no noise)"), QgsProcessingParameterNumber.Double,
+            "SNR", self.tr("Noise SNR in dB (empty: no noise)"), DOUBLE,
             optional=True))
         self.addParameter(self.advanced(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, defaultValue=0)))
+            "SEED", self.tr("Random seed"), INTEGER, defaultValue=0)))
         self.addParameter(QgsProcessingParameterRasterDestination("LR_HSI", self.tr("LR-HSI")))
         self.addParameter(QgsProcessingParameterRasterDestination("HR_MSI", self.tr("HR-MSI")))
         self.addParameter(QgsProcessingParameterFileDestination(
             "TRUE_DEGRADATION", self.tr("True degradation model"), "JSON files (*.json)",
             optional=True, createByDefault=False))
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import simulate_pair_files
 
         lr_path = self.parameterAsOutputLayer(parameters, "LR_HSI", context)
