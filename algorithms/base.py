@@ -5,7 +5,8 @@ Each algorithm subclasses :class:`FusionAlgorithm`, sets ``ID``, ``LABEL``, ``GR
 which is ``QgsProcessingAlgorithm.run``, called by ``processing.run``). The base turns
 engine errors into :class:`QgsProcessingException` messages, adapts
 ``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress`, and refuses to start with a
-fix-it command when torch is not importable.
+fix-it command when torch is not importable. Raster outputs that Processing loads are styled
+(:mod:`ui.styling`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from qgis.core import (
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
+    QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
@@ -79,16 +81,26 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
 
         progress = Progress(report, feedback.isCanceled, feedback.pushInfo)
         try:
-            return self.execute(parameters, context, feedback, progress)
+            results = self.execute(parameters, context, feedback, progress)
         except Cancelled as exc:
             raise QgsProcessingException(str(exc)) from None
         except FusionError as exc:
             raise QgsProcessingException(str(exc)) from None
+        self.style_raster_outputs(results, context)
+        return results
 
     def execute(self, parameters: dict[str, Any], context: QgsProcessingContext,
                 feedback: QgsProcessingFeedback, progress: Progress) -> dict[str, Any]:
         """The algorithm's own work, with engine errors and cancelling handled by the base."""
         raise NotImplementedError
+
+    def style_raster_outputs(self, results: dict[str, Any], context: QgsProcessingContext) -> None:
+        """Raster outputs that Processing loads show RGB from wavelengths with a 2–98 % stretch."""
+        from ..ui.styling import style_when_loaded
+
+        for parameter in self.destinationParameterDefinitions():
+            if isinstance(parameter, QgsProcessingParameterRasterDestination) and results.get(parameter.name()):
+                style_when_loaded(context, results[parameter.name()])
 
     # Parameter helpers shared by several algorithms -------------------------------------------
 
