@@ -17,8 +17,8 @@ from pathlib import Path
 PLUGINS = Path(__file__).resolve().parent.parent / "build" / "plugins"
 
 
-def render(layer, path: Path, width: int) -> None:
-    """Draw ``layer`` alone, ``width`` pixels wide, into the PNG ``path``."""
+def render_image(layer, width: int):
+    """``layer`` alone drawn ``width`` pixels wide by QGIS's parallel map renderer (a QImage)."""
     from qgis.core import QgsMapRendererParallelJob, QgsMapSettings
     from qgis.PyQt.QtCore import QSize
 
@@ -31,7 +31,9 @@ def render(layer, path: Path, width: int) -> None:
     job = QgsMapRendererParallelJob(settings)
     job.start()
     job.waitForFinished()
-    job.renderedImage().save(str(path), "PNG")
+    if job.errors():
+        raise RuntimeError(f"rendering {layer.source()} failed: {job.errors()[0].message}")
+    return job.renderedImage()
 
 
 def main() -> None:
@@ -55,9 +57,9 @@ def render_both(raster: Path, png: Path, width: int) -> str:
     from hsi_fusion.ui.styling import style_spectral_layer
 
     layer = QgsRasterLayer(str(raster), raster.stem)
-    render(layer, png.with_name(png.stem + "_unstyled.png"), width)
+    render_image(layer, width).save(str(png.with_name(png.stem + "_unstyled.png")), "PNG")
     bands = style_spectral_layer(layer)
-    render(layer, png, width)
+    render_image(layer, width).save(str(png), "PNG")
     names = [layer.bandName(b) for b in (bands.red, bands.green, bands.blue)]
     return f"{png}: red, green, blue = {', '.join(names)} ({bands.rule})"
 

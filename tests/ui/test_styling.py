@@ -1,31 +1,21 @@
 """A spectral layer styled as results load: bands from the wavelengths, a 2–98 % percentile
 stretch, nodata transparent; rendered headless through QGIS's map renderer."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import rasterio
 
-from fusion_core.io import write_raster
-from fusion_core.io.raster import write_spectral_metadata
-from fusion_core.sample import make_sample_scene
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+
+from fusion_core.io import write_raster  # noqa: E402
+from fusion_core.io.raster import write_spectral_metadata  # noqa: E402
+from fusion_core.sample import make_sample_scene  # noqa: E402
+from render_styled import render_image  # noqa: E402
 
 NODATA = -9999.0
-
-
-def _render(layer, size: int = 64):
-    """Render ``layer`` alone with a parallel map render job, as the map canvas does."""
-    from qgis.core import QgsMapRendererParallelJob, QgsMapSettings
-    from qgis.PyQt.QtCore import QSize
-
-    settings = QgsMapSettings()
-    settings.setLayers([layer])
-    settings.setDestinationCrs(layer.crs())
-    settings.setExtent(layer.extent())
-    settings.setOutputSize(QSize(size, size))
-    job = QgsMapRendererParallelJob(settings)
-    job.start()
-    job.waitForFinished()
-    return job.renderedImage(), job.errors()
 
 
 @pytest.fixture
@@ -56,8 +46,8 @@ def test_a_hyperspectral_layer_shows_true_colour_stretched_between_its_percentil
         tolerance = 0.01 * float(values.max() - values.min())  # QGIS reads percentiles off a histogram
         assert enhancement.minimumValue() == pytest.approx(low, abs=tolerance)
         assert enhancement.maximumValue() == pytest.approx(high, abs=tolerance)
-    image, errors = _render(layer)
-    assert not errors and not image.isNull()
+    image = render_image(layer, 64)                              # as the map canvas draws it
+    assert (image.width(), image.height()) == (64, 64)
 
 
 def test_nodata_pixels_of_a_shown_band_are_transparent(pyqgis, scene_file, tmp_path):
