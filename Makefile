@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 export QGIS_PLUGINPATH := $(CURDIR)/build/plugins
 PLUGIN_FILES := metadata.txt __init__.py plugin.py engine_path.py icon.svg requirements.txt \
-                README.md LICENSE algorithms fusion_core ui scripts/setup.sh
+                README.md LICENSE algorithms fusion_core ui models scripts/setup.sh
 
 .PHONY: setup plugin demo test package benchmark clean
 

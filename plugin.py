@@ -1,9 +1,10 @@
-"""Plugin object: registers the Processing provider and the HSI Fusion menu."""
+"""Plugin object: registers the Processing provider, the shipped models and the HSI Fusion menu."""
 
 from __future__ import annotations
 
 from qgis.core import QgsApplication
 
+from .algorithms.models_folder import add_models_folder, remove_models_folder
 from .algorithms.provider import HsiFusionProvider
 
 
@@ -22,7 +23,9 @@ class HsiFusionPlugin:
             QgsApplication.processingRegistry().addProvider(self.provider)
 
     def initGui(self) -> None:  # noqa: N802 (QGIS API name)
+        """Called by the desktop only: the provider, models under Models, the Raster menu."""
         self.initProcessing()
+        add_models_folder()
         if self.iface is not None:
             from .ui.menu import FusionMenu
 
@@ -30,6 +33,7 @@ class HsiFusionPlugin:
             self.menu.install()
 
     def unload(self) -> None:
+        remove_models_folder()
         if self.menu is not None:
             self.menu.remove()
             self.menu = None

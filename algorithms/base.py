@@ -1,10 +1,12 @@
 """A thin base for the plugin's algorithms: ids, help, engine check, progress and errors.
 
 Each algorithm subclasses :class:`FusionAlgorithm`, sets ``ID``, ``LABEL``, ``GROUP`` and
-``HELP``, declares parameters in ``initAlgorithm`` and implements :meth:`run`. The base turns
+``HELP``, declares parameters in ``initAlgorithm`` and implements :meth:`execute` (not ``run``,
+which is ``QgsProcessingAlgorithm.run``, called by ``processing.run``). The base turns
 engine errors into :class:`QgsProcessingException` messages, adapts
 ``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress`, and refuses to start with a
-fix-it command when torch is not importable.
+fix-it command when torch is not importable. Raster outputs that Processing loads are styled
+(:mod:`ui.styling`).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterRasterDestination,
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..engine_path import missing_engine_message
 from ..fusion_core.errors import Cancelled, FusionError
 from ..fusion_core.progress import Progress
+from .qgis_compat import ADVANCED
 
 GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation"}
 
@@ -72,15 +76,26 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
 
         progress = Progress(report, feedback.isCanceled, feedback.pushInfo)
         try:
-            return self.run(parameters, context, feedback, progress)
+            results = self.execute(parameters, context, feedback, progress)
         except Cancelled as exc:
             raise QgsProcessingException(str(exc)) from None
         except FusionError as exc:
             raise QgsProcessingException(str(exc)) from None
+        self.style_raster_outputs(results, context)
+        return results
 
-    def run(self, parameters: dict[str, Any], context: QgsProcessingContext,
-            feedback: QgsProcessingFeedback, progress: Progress) -> dict[str, Any]:
+    def execute(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                feedback: QgsProcessingFeedback, progress: Progress) -> dict[str, Any]:
+        """The algorithm's own work, with engine errors and cancelling handled by the base."""
         raise NotImplementedError
+
+    def style_raster_outputs(self, results: dict[str, Any], context: QgsProcessingContext) -> None:
+        """Raster outputs that Processing loads show RGB from wavelengths with a 2–98 % stretch."""
+        from ..ui.styling import style_when_loaded
+
+        for parameter in self.destinationParameterDefinitions():
+            if isinstance(parameter, QgsProcessingParameterRasterDestination) and results.get(parameter.name()):
+                style_when_loaded(context, results[parameter.name()])
 
     # Parameter helpers shared by several algorithms -------------------------------------------
 
@@ -92,5 +107,5 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
 
     @staticmethod
     def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
-        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        parameter.setFlags(parameter.flags() | ADVANCED)
         return parameter

@@ -31,7 +31,7 @@ class BlindFusion(FusionAlgorithm):
         for parameter in request_parameters():
             self.addParameter(parameter)
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import fuse_files
 
         request = request_from_parameters(self, parameters, context)

@@ -8,6 +8,7 @@ from qgis.core import (
 )
 
 from .base import FusionAlgorithm
+from .qgis_compat import INTEGER
 from .request_parameters import request_from_parameters, request_parameters
 
 #: The request fields this algorithm takes (the fusion's, where they decide the estimate).
@@ -41,13 +42,13 @@ class EstimateDegradation(FusionAlgorithm):
             self.addParameter(parameter)
         self.addParameter(self.advanced(QgsProcessingParameterNumber(
             "PSF_SIZE", self.tr("PSF support in HR pixels (0: choose automatically)"),
-            QgsProcessingParameterNumber.Integer, defaultValue=0, minValue=0)))
+            INTEGER, defaultValue=0, minValue=0)))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", self.tr("Degradation model"), "JSON files (*.json)"))
         self.addParameter(QgsProcessingParameterFileDestination(
             "PLOT", self.tr("Plot of PSF and SRF"), "PNG files (*.png)", optional=True))
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import estimate_files
 
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT", context)

@@ -10,6 +10,7 @@ from qgis.core import (
 )
 
 from .base import FusionAlgorithm
+from .qgis_compat import INTEGER
 
 METRICS = {
     "PSNR": "Peak signal-to-noise ratio (dB, mean over bands, peak = band maximum)",
@@ -39,14 +40,14 @@ class QualityMetrics(FusionAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference image")))
         self.addParameter(QgsProcessingParameterRasterLayer("ESTIMATE", self.tr("Fused (estimated) image")))
         self.addParameter(QgsProcessingParameterNumber(
-            "SCALE", self.tr("Resolution ratio (for ERGAS)"), QgsProcessingParameterNumber.Integer,
+            "SCALE", self.tr("Resolution ratio (for ERGAS)"), INTEGER,
             defaultValue=4, minValue=1))
         self.addParameter(QgsProcessingParameterFileDestination(
             "REPORT", self.tr("Report"), "Text files (*.txt *.md)", optional=True, createByDefault=False))
         for key, label in METRICS.items():
             self.addOutput(QgsProcessingOutputNumber(key, self.tr(label)))
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import metrics_files
 
         report = self.parameterAsFileOutput(parameters, "REPORT", context) or None

@@ -24,6 +24,7 @@ from qgis.core import (
 )
 
 from ..fusion_core.request import FusionRequest, Param, request_fields
+from .qgis_compat import ADVANCED, DOUBLE, INTEGER
 
 __all__ = ["request_parameters", "request_from_parameters", "request_help"]
 
@@ -55,8 +56,7 @@ def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
         param = QgsProcessingParameterEnum(spec.key, spec.label, options=list(spec.shown_choices),
                                            defaultValue=index, optional=spec.optional)
     elif spec.kind in ("integer", "number"):
-        kind = (QgsProcessingParameterNumber.Integer if spec.kind == "integer"
-                else QgsProcessingParameterNumber.Double)
+        kind = INTEGER if spec.kind == "integer" else DOUBLE
         param = QgsProcessingParameterNumber(spec.key, spec.label, kind, defaultValue=default,
                                              optional=spec.optional)
         if spec.minimum is not None:
@@ -70,7 +70,7 @@ def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
                                              optional=spec.optional)
     param.setHelp(spec.help)
     if spec.advanced:
-        param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        param.setFlags(param.flags() | ADVANCED)
     return param
 
 

@@ -11,6 +11,7 @@ from qgis.core import (
 )
 
 from .base import FusionAlgorithm
+from .qgis_compat import DOUBLE, INTEGER
 from .request_parameters import request_from_parameters, request_parameters
 
 
@@ -36,27 +37,27 @@ class SimulatePair(FusionAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(
             "REFERENCE", self.tr("Reference HR hyperspectral image (with band wavelengths)")))
         self.addParameter(QgsProcessingParameterNumber(
-            "SCALE", self.tr("Resolution ratio (SCALE)"), QgsProcessingParameterNumber.Integer,
+            "SCALE", self.tr("Resolution ratio (SCALE)"), INTEGER,
             defaultValue=4, minValue=2, maxValue=64))
         for parameter in request_parameters(("sensor", "srf_file", "msi_bands")):
             self.addParameter(parameter)
         self.addParameter(QgsProcessingParameterNumber(
             "PSF_FWHM", self.tr("Gaussian PSF FWHM in HR pixels (default: SCALE)"),
-            QgsProcessingParameterNumber.Double, optional=True, minValue=0.1))
+            DOUBLE, optional=True, minValue=0.1))
         self.addParameter(QgsProcessingParameterFile(
             "PSF_FILE", self.tr("PSF kernel file (replaces the Gaussian)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "SNR", self.tr("Noise SNR in dB (empty: no noise)"), QgsProcessingParameterNumber.Double,
+            "SNR", self.tr("Noise SNR in dB (empty: no noise)"), DOUBLE,
             optional=True))
         self.addParameter(self.advanced(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), QgsProcessingParameterNumber.Integer, defaultValue=0)))
+            "SEED", self.tr("Random seed"), INTEGER, defaultValue=0)))
         self.addParameter(QgsProcessingParameterRasterDestination("LR_HSI", self.tr("LR-HSI")))
         self.addParameter(QgsProcessingParameterRasterDestination("HR_MSI", self.tr("HR-MSI")))
         self.addParameter(QgsProcessingParameterFileDestination(
             "TRUE_DEGRADATION", self.tr("True degradation model"), "JSON files (*.json)",
             optional=True, createByDefault=False))
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import simulate_pair_files
 
         lr_path = self.parameterAsOutputLayer(parameters, "LR_HSI", context)

@@ -146,3 +146,45 @@ def shared_data() -> Path:
 def device(request) -> torch.device:
     """Each test using it runs on the CPU and, when torch sees one, on the CUDA GPU."""
     return torch.device(request.param)
+
+
+_QGIS: dict = {}  # the application, Processing and the plugin: created once, never collected
+
+
+@pytest.fixture(scope="session")
+def pyqgis(tmp_path_factory):
+    """A standalone PyQGIS application (offscreen) as a script would start one: Processing
+    initialised and the plugin's provider added (by the plugin object, kept referenced). Its
+    settings and profile live in a temporary folder, so tests never touch a user's QGIS."""
+    if not _QGIS:
+        import os
+
+        from qgis.PyQt.QtCore import QSettings
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        settings = tmp_path_factory.mktemp("qgis_settings")
+        for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+            QSettings.setPath(fmt, QSettings.Scope.UserScope, str(settings))
+        from qgis.core import QgsApplication
+
+        app = QgsApplication([], False, str(tmp_path_factory.mktemp("qgis_profile")))
+        app.initQgis()
+        sys.path.append(str(Path(QgsApplication.pkgDataPath()) / "python" / "plugins"))
+        from processing.core.Processing import Processing
+
+        Processing.initialize()
+        from hsi_fusion.plugin import HsiFusionPlugin
+
+        plugin = HsiFusionPlugin()
+        plugin.initProcessing()
+        _QGIS.update(app=app, plugin=plugin)
+    return _QGIS["plugin"]
+
+
+@pytest.fixture
+def project(pyqgis):
+    """The current QGIS project (where runAndLoadResults loads layers), emptied after the test."""
+    from qgis.core import QgsProject
+
+    yield QgsProject.instance()
+    QgsProject.instance().clear()

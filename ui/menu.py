@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from qgis.PyQt.QtWidgets import QAction
+try:  # Qt6 (QGIS 4), and QGIS >= 3.34 on Qt5, have QAction in QtGui
+    from qgis.PyQt.QtGui import QAction
+except ImportError:  # older QGIS on Qt5
+    from qgis.PyQt.QtWidgets import QAction
 
 ENTRIES = (
     ("hsifusion:blindfusion", "Blind fusion…"),

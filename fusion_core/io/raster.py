@@ -25,6 +25,7 @@ from rasterio.crs import CRS
 from rasterio.windows import Window
 
 from ..errors import InputError
+from .display import band_label
 from .masks import data_band_indexes, empty_band_positions, mask_kinds
 from .radiometry import BandRadiometry, band_radiometry, describe_radiometry
 from .reading import open_raster, read_pixels
@@ -221,11 +222,14 @@ def write_spectral_metadata(dst, band_names: Optional[Sequence[str]] = None,
                             fwhm: Optional[np.ndarray] = None) -> None:
     """Write band descriptions and wavelengths/FWHM (nm) per band and in the ENVI domain.
 
+    A description gets its band's wavelength appended when it names none (``band_label``).
+
     ``dst`` is a rasterio dataset open for writing; where QGIS, GDAL and EnMAP-Box look.
     """
     for i in range(dst.count):
         if band_names is not None:
-            dst.set_band_description(i + 1, str(band_names[i]))
+            wavelength = None if wavelengths is None else float(wavelengths[i])
+            dst.set_band_description(i + 1, band_label(str(band_names[i]), wavelength))
         if wavelengths is not None:
             tags = {"wavelength": f"{wavelengths[i]:.4f}", "wavelength_units": "Nanometers"}
             if fwhm is not None:

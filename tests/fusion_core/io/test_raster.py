@@ -15,6 +15,7 @@ GRID = RasterGrid(CRS.from_epsg(32633), Affine(10.0, 0.0, 368_000.0, 0.0, -10.0,
 WAVELENGTHS = np.array([450.5, 550.25, 660.0, 850.125])
 FWHM = np.array([10.0, 11.5, 12.0, 20.0])
 NAMES = ["blue", "green", "red", "NIR"]
+LABELLED = ["blue (450.5 nm)", "green (550.2 nm)", "red (660.0 nm)", "NIR (850.1 nm)"]  # as written
 
 
 def ramp(count: int = 4, grid: RasterGrid = GRID) -> np.ndarray:
@@ -36,6 +37,7 @@ def write_with_rasterio(path, data, band_tags=None, envi=None, nodata=None):
 
 
 def test_round_trip_keeps_grid_names_wavelengths_and_fwhm(tmp_path):
+    """Names come back with their wavelength appended (what a GIS's band list then shows)."""
     path = tmp_path / "image.tif"
     data = ramp()
     write_raster(path, data, GRID, NAMES, WAVELENGTHS, FWHM)
@@ -44,7 +46,9 @@ def test_round_trip_keeps_grid_names_wavelengths_and_fwhm(tmp_path):
     assert back.grid.crs.to_epsg() == 32633
     assert back.grid.transform.almost_equals(GRID.transform)
     assert (back.grid.width, back.grid.height) == (20, 12)
-    assert back.band_names == NAMES
+    assert back.band_names == LABELLED
+    write_raster(tmp_path / "again.tif", back.data, back.grid, back.band_names, back.wavelengths)
+    assert read_raster_info(tmp_path / "again.tif").band_names == back.band_names
     np.testing.assert_allclose(back.wavelengths, WAVELENGTHS, atol=1e-4)
     np.testing.assert_allclose(back.fwhm, FWHM, atol=1e-4)
     assert back.count == 4 and back.path == str(path)
@@ -107,7 +111,7 @@ def test_info_reads_metadata_without_pixels(tmp_path):
     info = read_raster_info(path)
     assert info.data.shape == (4, 0, 0) and info.count == 4
     assert info.grid == RasterGrid(GRID.crs, info.grid.transform, 20, 12)
-    assert info.band_names == NAMES
+    assert info.band_names == LABELLED
 
 
 def test_grid_scaled_keeps_origin_and_multiplies_pixel_size():
