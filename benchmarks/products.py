@@ -35,7 +35,7 @@ from fusion_core.io.raster import write_spectral_metadata
 from fusion_core.srf import load_preset
 from fusion_core.srf.resample import resample_srf
 
-__all__ = ["Truth", "ProductOptions", "Product", "VARIANTS", "SITES", "S2_10M", "S2_20M",
+__all__ = ["Truth", "ProductOptions", "Product", "VARIANTS", "SITES", "S2_10M", "S2_20M", "S2_ORDER",
            "truth_at", "make_product", "write_geotiff", "tiny_truth", "tiny_products"]
 
 S2_10M = ("B2", "B3", "B4", "B8")
