@@ -32,7 +32,7 @@ import torch
 
 from benchmarks.hyperion_ali import write_hyperion_ali
 from benchmarks.product_geometry import degrade_blocks, read_physical, warp
-from benchmarks.products import SITES, VARIANTS, Product, make_product, truth_at
+from benchmarks.products import SITES, VARIANTS, Product, ProductOptions, make_product, truth_at
 from benchmarks.real_products_report import render
 from benchmarks.run_methods import machine
 from benchmarks.scenes import SHARED, load_scene
@@ -130,8 +130,14 @@ def score(truth: np.ndarray, estimate: np.ndarray, mask: np.ndarray, scale: int)
             "covered": float(ok.sum() / mask.sum())}
 
 
-def evaluate(product: Product, folder: Path) -> dict:
-    """The default method, bicubic and the true-PSF ridge on one product, scored."""
+def evaluate(product: Product, folder: Path,
+             control: Optional[tuple[Product, np.ndarray]] = None) -> tuple[dict, Optional[np.ndarray]]:
+    """The default method, bicubic and the true-PSF ridge on one product, scored; and the
+    default method's result on the HR-MSI's grid (None when refused).
+
+    ``control`` (the tidy pair and its result) is scored too on this product's valid area when
+    both share one pixel frame, so a variant is compared with the tidy pair on the same pixels.
+    """
     truth, grid = read_physical(str(product.truth_path))
     mask, r = product.score_mask, product.scale
     outcome = run_plugin(product.lr_path, product.hr_path, folder / f"{product.variant}_fused.tif")
@@ -139,12 +145,15 @@ def evaluate(product: Product, folder: Path) -> dict:
            "scored_share": float(mask.mean()), "seconds": outcome.seconds, "log": outcome.log,
            "bicubic": score(truth, bicubic(product, grid), mask, r),
            "ridge": score(truth, ridge_true(product), mask, r)}
+    if control is not None and (control[0].score_mask.shape, control[0].lr_block_origin) == \
+            (mask.shape, product.lr_block_origin):
+        row["control"] = score(truth, control[1], mask, r)
     if outcome.output is None:
-        row["default"] = {"note": outcome.refused}
-    else:
-        fused, note = on_grid(outcome.output, grid)
-        row["default"] = dict(score(truth, fused, mask, r), **({"grid_note": note} if note else {}))
-    return row
+        row["default"] = {"note": outcome.refused.replace(f"{folder}/", "")}
+        return row, None
+    fused, note = on_grid(outcome.output, grid)
+    row["default"] = dict(score(truth, fused, mask, r), **({"grid_note": note} if note else {}))
+    return row, fused
 
 
 def evaluate_hyperion_ali(folder: Path, shared: Path) -> dict:
@@ -160,7 +169,7 @@ def evaluate_hyperion_ali(folder: Path, shared: Path) -> dict:
     for name, geometry in (("default", None), ("plugin, HSI geometry", "hsi"), ("plugin, MSI geometry", "msi")):
         outcome = run_plugin(p.lr_path, p.hr_path, folder / f"paris_fused_{geometry or 'default'}.tif", geometry)
         if outcome.output is None:
-            rows[name] = {"note": outcome.refused}
+            rows[name] = {"note": outcome.refused.replace(f"{folder}/", "")}
             continue
         fused = on_grid(outcome.output, grid)[0]
         rows[name] = {k: score(ref, fused, m, p.scale) for k, (ref, m) in refs.items()}
@@ -188,11 +197,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         for name in scenes:
             scene = load_scene(name, args.shared, reflectance=True)
             truth = truth_at(name, scene.cube, scene.wavelengths, scene.fwhm, *SITES[name])
-            rows = []
+            rows, control = [], None
             for variant in variants:
                 product = make_product(truth, variant, work / name)
-                rows.append(evaluate(product, work / name))
-                print(f"{name} {variant}: {rows[-1]['default']}", file=sys.stderr, flush=True)
+                row, fused = evaluate(product, work / name, control)
+                if product.options == ProductOptions() and fused is not None:
+                    control = (product, fused)
+                rows.append(row)
+                print(f"{name} {variant}: {row['default']}", file=sys.stderr, flush=True)
             results["scenes"][name] = {"shape": list(truth.cube.shape), "rows": rows}
         results["hyperion_ali"] = evaluate_hyperion_ali(work / "hyperion_ali", args.shared)
     results.update(_stamp())
