@@ -10,8 +10,8 @@ product's valid area against the truth on the HR-MSI's pixel grid. A refused run
 with its message. Then the real Hyperion + ALI pair (:mod:`benchmarks.hyperion_ali`), scored
 in both sensors' geometries, next to the independent methods of ``../shared/docs/PEERS.md``.
 
-Run: ``.venv/bin/python -m benchmarks.real_products [--shared ../shared/data]`` (a few minutes
-on a CPU; ``--scenes``/``--variants`` for a subset, which then leaves the table file alone).
+Run: ``.venv/bin/python -m benchmarks.real_products [--shared ../shared/data]`` (about 15 minutes
+on a busy 2-core CPU; ``--scenes``/``--variants`` for a subset, printed instead of written).
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ def _aligned(a: RasterGrid, b: RasterGrid) -> bool:
 
 
 def _same_grid(a: RasterGrid, b: RasterGrid) -> bool:
+    """Aligned, same origin and size."""
     return (_aligned(a, b) and (a.width, a.height) == (b.width, b.height)
             and np.allclose((a.transform.c, a.transform.f), (b.transform.c, b.transform.f)))
 
