@@ -6,7 +6,8 @@
 2. the estimation speed/accuracy benchmark, the side-by-side speed of the default method and
    UDALN's and M2U-Net's paper schedules (projected from measured per-stage rates), the default
    method's profile, the methods' working memory per pixel;
-3. RESULTS.md rendered from the JSON rows.
+3. the default method on product-like pairs from real scenes (REAL_PRODUCTS.md);
+4. RESULTS.md rendered from the JSON rows.
 
 The paper schedules of the deep methods (hours each) and the 3000×3000 large scene are separate
 commands (see benchmarks/README.md). Results go to benchmarks/results/*.json, one file per
@@ -55,6 +56,7 @@ def main() -> int:
     run("-m", "benchmarks.speed", "--threads", "1")
     run("-m", "benchmarks.profile_default", "--threads", "1")
     run("-m", "benchmarks.memory")
+    run("-m", "benchmarks.real_products")
     run("benchmarks/report.py")
     return 0
 

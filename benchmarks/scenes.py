@@ -38,17 +38,20 @@ class SceneSpec:
     srf_csv: str
     msi_bands: tuple[str, ...]
     description: str
+    #: Multiply the stored integers by this to get surface reflectance (None: not reflectance).
+    reflectance_scale: Optional[float] = None
 
 
 SCENES: dict[str, SceneSpec] = {
     "jasper_ridge": SceneSpec("jasper_ridge_aviris_100x100x198.mat", "srf_sentinel2a_msi.csv",
-                              S2_NO_CIRRUS, "AVIRIS Jasper Ridge 100×100×198, 380–2500 nm"),
+                              S2_NO_CIRRUS, "AVIRIS Jasper Ridge 100×100×198, 380–2500 nm", 1e-4),
     "pavia_centre": SceneSpec("pavia_centre_rosis_abu_beach4_100x100x102.mat", "srf_worldview2.csv",
                               WV_VNIR, "ROSIS Pavia Centre 100×100×102, 430–860 nm"),
     "enmap_potsdam": SceneSpec("enmap_potsdam_l2a_crops_224b.mat", "srf_sentinel2a_msi.csv",
-                               S2_NO_CIRRUS, "EnMAP L2A Potsdam 64×128×218 good bands"),
+                               S2_NO_CIRRUS, "EnMAP L2A Potsdam 64×128×218 good bands", 1e-4),
     "aviris_santa_barbara": SceneSpec("aviris_santa_barbara_90x90x224.mat", "srf_sentinel2a_msi.csv",
-                                      S2_NO_CIRRUS, "AVIRIS Santa Barbara 90×90, water bands dropped"),
+                                      S2_NO_CIRRUS, "AVIRIS Santa Barbara 90×90, water bands dropped",
+                                      1e-4),
     "samson": SceneSpec("samson_95x95x156.mat", "srf_worldview3_vnir.csv", WV_VNIR,
                         "SAMSON 95×95×156, 401–889 nm"),
     "hydice_urban": SceneSpec("hydice_urban_crop_100x80x162.mat", "srf_sentinel2a_msi.csv",
@@ -67,12 +70,13 @@ BENCHMARK_RUNS: dict[int, tuple[str, ...]] = {
 
 @dataclass
 class Scene:
-    """A reference cube ``(C, H, W)`` in [0, 1] with its band centres in nm."""
+    """A reference cube ``(C, H, W)`` with its band centres (and widths, when stored) in nm."""
 
     name: str
     cube: np.ndarray
     wavelengths: np.ndarray
     spec: SceneSpec
+    fwhm: Optional[np.ndarray] = None
 
 
 def _wavelengths(mat: dict, n: int, name: str) -> np.ndarray:
@@ -83,8 +87,12 @@ def _wavelengths(mat: dict, n: int, name: str) -> np.ndarray:
     return np.linspace(*ranges[name], n)  # nominal ranges from SOURCES.md
 
 
-def load_scene(name: str, shared: Path = SHARED) -> Scene:
-    """Load a scene of :data:`SCENES`, clipped at 0 and divided by its maximum, band-first."""
+def load_scene(name: str, shared: Path = SHARED, reflectance: bool = False) -> Scene:
+    """Load a scene of :data:`SCENES`, clipped at 0 and divided by its maximum, band-first.
+
+    ``reflectance=True`` keeps physical surface reflectance instead (the stored integers times
+    the scene's ``reflectance_scale``), for products that carry real units.
+    """
     spec = SCENES[name]
     mat = sio.loadmat(shared / spec.file)
     cube = np.asarray(mat["cube_a" if name == "enmap_potsdam" else "cube"], dtype=np.float64)
@@ -98,7 +106,12 @@ def load_scene(name: str, shared: Path = SHARED) -> Scene:
     cube = np.clip(cube, 0.0, None)
     keep &= cube.reshape(-1, cube.shape[2]).std(axis=0) > 0  # bands left constant by clipping
     cube = cube[:, :, keep].transpose(2, 0, 1)
-    return Scene(name, cube / cube.max(), wl[keep], spec)
+    fwhm = np.asarray(mat["fwhm_nm"], dtype=np.float64).ravel()[keep] if "fwhm_nm" in mat else None
+    if reflectance:
+        if spec.reflectance_scale is None:
+            raise ValueError(f"Scene {name} is not stored as reflectance.")
+        return Scene(name, cube * spec.reflectance_scale, wl[keep], spec, fwhm)
+    return Scene(name, cube / cube.max(), wl[keep], spec, fwhm)
 
 
 def sampled_srf(scene: Scene, shared: Path = SHARED,
