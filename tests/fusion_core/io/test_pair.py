@@ -1,5 +1,6 @@
-"""Tests of fusion_core.io.pair: every way an LR-HSI / HR-MSI pair can fail to nest is refused
-before any compute, with a message that says how to fix it."""
+"""Tests of fusion_core.io.pair: how an LR-HSI and an HR-MSI meet. Pairs on one CRS with an
+integer ratio are fused on their overlap without resampling, a sub-pixel grid offset is
+recorded for the PSF; what no warp can fix is refused before any compute, with the fix."""
 
 import numpy as np
 import pytest
@@ -7,18 +8,19 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from fusion_core.errors import GridMismatchError
-from fusion_core.io import Raster, RasterGrid, check_pair, read_raster_info
+from fusion_core.io import Raster, RasterGrid, read_raster_info
+from fusion_core.io.pair import check_inputs, nested_plan
 
 UTM33 = CRS.from_epsg(32633)
 X0, Y0 = 368_000.0, 5_808_000.0
 
 
-def raster(pixel=(10.0, 10.0), size=(48, 48), bands=4, crs=UTM33, origin=(X0, Y0), rotation=0.0):
-    """Grid-only raster (no pixels are needed to check a pair): ``size`` is (width, height)."""
+def raster(pixel=(10.0, 10.0), size=(48, 48), bands=4, crs=UTM33, origin=(X0, Y0), rotation=0.0,
+           flip=False):
+    """Grid-only raster (no pixels are needed to plan a pair): ``size`` is (width, height)."""
     transform = (Affine.translation(*origin) * Affine.rotation(rotation)
-                 * Affine.scale(pixel[0], -pixel[1]))
-    grid = RasterGrid(crs, transform, *size)
-    return Raster(np.empty((bands, 0, 0), np.float32), grid)
+                 * Affine.scale(pixel[0], pixel[1] if flip else -pixel[1]))
+    return Raster(np.empty((bands, 0, 0), np.float32), RasterGrid(crs, transform, *size))
 
 
 def lr_hsi(scale=4, **kwargs):
@@ -29,82 +31,83 @@ def lr_hsi(scale=4, **kwargs):
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4, 6])
-def test_a_nested_pair_returns_its_ratio(scale):
-    assert check_pair(lr_hsi(scale), raster()) == scale
+def test_a_nested_pair_is_used_whole(scale):
+    plan = nested_plan(lr_hsi(scale), raster())
+    n = 48 // scale
+    assert (plan.scale, plan.lr_window, plan.hr_window) == (scale, (0, 0, n, n), (0, 0, 48, 48))
+    assert plan.grid_offset == (0.0, 0.0) and plan.message == ""
 
 
-def test_simulated_files_pass(tmp_rasters):
+def test_simulated_files_nest(tmp_rasters):
     pair = tmp_rasters(scale=4)
-    assert check_pair(read_raster_info(pair.lr_path), read_raster_info(pair.hr_path)) == 4
+    plan = nested_plan(read_raster_info(pair.lr_path), read_raster_info(pair.hr_path))
+    assert plan.scale == 4 and plan.grid_offset == (0.0, 0.0)
 
 
-def test_same_crs_written_differently_is_accepted():
+def test_same_crs_written_differently_nests():
     proj4 = CRS.from_proj4("+proj=utm +zone=33 +datum=WGS84 +units=m +no_defs")
-    assert check_pair(lr_hsi(crs=proj4), raster()) == 4
+    assert nested_plan(lr_hsi(crs=proj4), raster()).scale == 4
 
 
-def test_different_crs_asks_to_reproject():
-    with pytest.raises(GridMismatchError, match=r"LR-HSI CRS \(EPSG:32632\) differs from the "
-                                                r"HR-MSI CRS \(EPSG:32633\): reproject"):
-        check_pair(lr_hsi(crs=CRS.from_epsg(32632)), raster())
+def test_a_half_pixel_offset_is_kept_for_the_psf_not_resampled():
+    """EnMAP 30 m vs Sentinel-2 10 m: grids 5 m apart."""
+    plan = nested_plan(lr_hsi(3, size=(15, 15), origin=(X0 + 5.0, Y0 - 5.0)), raster())
+    assert plan.grid_offset == (0.5, 0.5)
+    assert plan.hr_window[:2] == (0, 0) and plan.lr_window[2:] == (15, 15)
+    assert "+0.50, +0.50 HR pixels (x, y)" in plan.message and "not resampled" in plan.message
 
 
-def test_missing_crs_is_named():
-    with pytest.raises(GridMismatchError, match=r"LR-HSI CRS \(none\) differs"):
-        check_pair(lr_hsi(crs=None), raster())
+def test_different_extents_are_fused_on_their_overlap():
+    """The LR-HSI starts 60 m east and 40 m south of the HR-MSI and runs past its right edge."""
+    plan = nested_plan(lr_hsi(4, size=(14, 10), origin=(X0 + 60.0, Y0 - 40.0)), raster())
+    assert plan.lr_window == (0, 0, 10, 10)          # columns past the HR-MSI are dropped
+    assert plan.hr_window == (4, 6, 40, 40)          # the HR-MSI's pixels under them
+    assert "fused on its overlap" in plan.message
+    grid = plan.hr_grid(raster())
+    assert grid.transform.c == X0 + 60.0 and grid.transform.f == Y0 - 40.0
+    assert (grid.width, grid.height) == (40, 40)
 
 
-@pytest.mark.parametrize("role", ["LR-HSI", "HR-MSI"])
-def test_rotated_grid_asks_for_north_up(role):
-    lr, hr = (lr_hsi(rotation=5.0), raster()) if role == "LR-HSI" else (lr_hsi(), raster(rotation=5.0))
-    with pytest.raises(GridMismatchError, match=f"The {role} grid is rotated: warp it to a north-up"):
-        check_pair(lr, hr)
+def test_rasters_of_different_places_are_refused_with_their_extents():
+    with pytest.raises(GridMismatchError, match=r"do not overlap.*check that both images show "
+                                                r"the same place"):
+        nested_plan(lr_hsi(origin=(X0 + 50_000.0, Y0)), raster())
 
 
-def test_non_integer_ratio_suggests_a_pixel_size():
-    with pytest.raises(GridMismatchError, match=r"LR-HSI pixel \(25\) is not an integer multiple "
-                                                r"of the HR-MSI pixel \(10\); the ratio is 2\.5000"):
-        check_pair(lr_hsi(pixel=(25.0, 25.0), size=(19, 19)), raster())
+@pytest.mark.parametrize("lr", [lr_hsi(crs=CRS.from_epsg(32632)), lr_hsi(pixel=(25.0, 25.0)),
+                                lr_hsi(rotation=5.0)])
+def test_grids_that_cannot_nest_are_left_to_a_warp_of_the_lr_hsi(lr):
+    assert nested_plan(lr, raster()) is None
 
 
-def test_different_ratio_along_x_and_y_asks_for_square_pixels():
-    with pytest.raises(GridMismatchError, match=r"ratio differs along x \(4\.0000\) and y "
-                                                r"\(3\.0000\).*square pixels"):
-        check_pair(lr_hsi(pixel=(40.0, 30.0), size=(12, 16)), raster())
+def test_a_missing_crs_on_one_side_asks_to_assign_it():
+    with pytest.raises(GridMismatchError, match=r"LR-HSI has no CRS while the HR-MSI has one: "
+                                                r"assign the LR-HSI its CRS"):
+        check_inputs(lr_hsi(crs=None), raster())
 
 
-def test_ratio_below_two_suggests_ratio_two():
-    with pytest.raises(GridMismatchError, match=r"ratio is 1\.5000\. Resample the HR-MSI to a "
-                                                r"pixel size of 7\.5 \(ratio 2\)"):
-        check_pair(lr_hsi(pixel=(15.0, 15.0), size=(32, 32)), raster())
+def test_a_rotated_hr_msi_asks_for_north_up():
+    with pytest.raises(GridMismatchError, match="HR-MSI grid is rotated"):
+        check_inputs(lr_hsi(), raster(rotation=5.0))
+
+
+def test_a_south_up_hr_msi_is_refused_by_name():
+    with pytest.raises(GridMismatchError, match=r"HR-MSI is not north-up \(pixel width 10, "
+                                                r"height 10"):
+        check_inputs(lr_hsi(), raster(flip=True))
 
 
 def test_equal_pixel_sizes_have_nothing_to_sharpen():
     with pytest.raises(GridMismatchError, match="same pixel size: there is nothing to sharpen"):
-        check_pair(lr_hsi(pixel=(10.0, 10.0), size=(48, 48)), raster())
-
-
-@pytest.mark.parametrize("shift, shown", [((5.0, 0.0), r"\+0\.50, \+0\.00"),
-                                          ((0.0, -40.0), r"\+0\.00, -4\.00")])  # y is north
-def test_shifted_origin_is_reported_in_hr_pixels(shift, shown):
-    hr = raster(origin=(X0 + shift[0], Y0 + shift[1]))
-    with pytest.raises(GridMismatchError, match=f"top-left corner is {shown} HR pixels .*"
-                                                "Clip both rasters to the same extent"):
-        check_pair(lr_hsi(), hr)
-
-
-def test_wrong_hr_size_gives_the_needed_size():
-    with pytest.raises(GridMismatchError, match=r"HR-MSI is 48×44 pixels but ratio 4 × the "
-                                                r"LR-HSI's 12×12 needs 48×48"):
-        check_pair(lr_hsi(), raster(size=(48, 44)))
+        nested_plan(lr_hsi(pixel=(10.0, 10.0), size=(48, 48)), raster())
 
 
 def test_swapped_inputs_are_recognised():
     with pytest.raises(GridMismatchError, match=r"LR-HSI pixels \(10\) are smaller than the HR-MSI "
                                                 r"pixels \(40\): the inputs look swapped"):
-        check_pair(raster(), lr_hsi())
+        nested_plan(raster(bands=30), lr_hsi(bands=4))
 
 
 def test_more_msi_than_hsi_bands_suggests_a_swap():
     with pytest.raises(GridMismatchError, match=r"LR-HSI has 4 bands and the HR-MSI 6.*swapped"):
-        check_pair(lr_hsi(bands=4), raster(bands=6))
+        check_inputs(lr_hsi(bands=4), raster(bands=6))
