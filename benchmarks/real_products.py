@@ -44,8 +44,6 @@ from fusion_core.spectral import fit_ridge_map
 
 HERE = Path(__file__).resolve().parent
 SCENES = ("jasper_ridge", "aviris_santa_barbara", "enmap_potsdam")
-#: How the harness asks for a geometry today (SSCF's method option); None: the default.
-GEOMETRY_OPTIONS = {"hsi": {"hsi_geometry": True}, "msi": {"hsi_geometry": False}}
 
 
 @dataclass
@@ -62,13 +60,15 @@ def run_plugin(lr: Path, hr: Path, out: Path, geometry: Optional[str] = None) ->
     """Fuse ``lr`` and ``hr`` into ``out`` with default parameters, through the pipeline's public
     file-level entry point; ``geometry`` (``"hsi"``/``"msi"``) asks for the result on that
     sensor's geometry. The only call of the plugin in the benchmark: port it here."""
-    from fusion_core.pipeline import fuse_files
+    from fusion_core import FusionRequest, fuse_files
 
     log: list[str] = []
     t0 = time.perf_counter()
     try:
-        fuse_files(str(lr), str(hr), str(out), options=GEOMETRY_OPTIONS.get(geometry),
-                   progress=Progress(log=log.append))
+        request = FusionRequest(str(lr), str(hr), str(out))
+        if geometry is not None:
+            request = request.with_(geometry=geometry)
+        fuse_files(request, Progress(log=log.append))
     except FusionError as exc:
         return Outcome(None, f"refused: {exc}", time.perf_counter() - t0, log)
     except Exception as exc:  # a crash is a finding of the benchmark, reported like a refusal

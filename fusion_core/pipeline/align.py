@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..windows.source import Source
 
 __all__ = ["live_bands", "coregister", "fit_msi_sharpening", "misregistration",
-           "report_misregistration", "output_grid", "LARGE_SHIFT_LR"]
+           "report_misregistration", "output_grid", "to_hsi_geometry", "LARGE_SHIFT_LR"]
 
 #: A misregistration above this many LR pixels gets a warning in the log.
 LARGE_SHIFT_LR = 0.5
@@ -100,15 +100,18 @@ def misregistration(model: DegradationModel, plan: PairPlan, shift: tuple[int, i
 
 
 def report_misregistration(request: FusionRequest, model: DegradationModel, plan: PairPlan,
-                           shift: tuple[int, int], hr_pixel: float, progress: Progress) -> tuple[float, float]:
+                           shift: tuple[int, int], hr_pixel: Optional[float],
+                           progress: Progress) -> tuple[float, float]:
     """Log the misregistration (with a warning when large), record it in the model's
-    diagnostics, and return it (row, column HR pixels)."""
+    diagnostics, and return it (row, column HR pixels). ``hr_pixel``: the HR pixel size in CRS
+    units (None without georeferencing)."""
     rows, cols = misregistration(model, plan, shift)
     model.diagnostics["coregistration_shift_hr_px"] = [int(shift[0]), int(shift[1])]
     model.diagnostics["misregistration_hr_px"] = [float(rows), float(cols)]
     size = float(np.hypot(rows, cols))
-    text = (f"Misregistration between the images: {cols:+.2f}, {rows:+.2f} HR pixels (x, y), "
-            f"{cols * hr_pixel:+.1f}, {-rows * hr_pixel:+.1f} m east, north.")
+    text = f"Misregistration between the images: {cols:+.2f}, {rows:+.2f} HR pixels (x, y)"
+    text += (f", {cols * hr_pixel:+.1f}, {-rows * hr_pixel:+.1f} CRS units east, north."
+             if hr_pixel else ".")
     if size > LARGE_SHIFT_LR * plan.scale:
         text += (f" Warning: that is {size / plan.scale:.1f} LR pixels, more than two products "
                  "of the same date normally disagree: check the inputs' georeferencing. The "
@@ -116,6 +119,23 @@ def report_misregistration(request: FusionRequest, model: DegradationModel, plan
                  f"geometry ({request.name_of('geometry')}).")
     progress.info(text)
     return rows, cols
+
+
+def to_hsi_geometry(fused: np.ndarray, shift_hr_px: tuple[float, float]) -> np.ndarray:
+    """An in-memory result ``(C, H, W)`` moved onto the LR-HSI's geometry by the measured shift:
+    with no georeferencing to move, the pixels are resampled (cubic spline); what comes from
+    outside the image is NaN."""
+    from scipy.ndimage import shift as shift_image
+
+    from ..windows.task import fill_invalid
+
+    valid = np.all(np.isfinite(fused), axis=0)
+    move = (-shift_hr_px[0], -shift_hr_px[1])
+    filled = fill_invalid(fused)
+    out = np.stack([shift_image(band, move, order=3, mode="nearest") for band in filled])
+    inside = shift_image(valid.astype(np.float32), move, order=0, mode="constant", cval=0.0) > 0.5
+    out[:, ~inside] = np.nan
+    return out.astype(np.float32)
 
 
 def output_grid(request: FusionRequest, plan: PairPlan, hr: Raster,

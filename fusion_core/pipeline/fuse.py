@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..io import Raster, RasterGrid
 from ..progress import Progress
 from ..request import FusionRequest
-from .align import output_grid
+from .align import output_grid, to_hsi_geometry
 from .plan import RunPlan, method_and_config, plan_run
 from .scene import SceneModel, scene_model
 
@@ -112,7 +112,8 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
 
     The request's settings apply as in :func:`fuse_files` (its paths are not used): the same
     normalisation, blind estimation (unless ``model`` or the request's ``degradation`` is given)
-    and windows. NaN marks invalid pixels.
+    and windows. NaN marks invalid pixels. The result lies on the HR-MSI's pixels; with
+    ``geometry="hsi"`` it is resampled onto the LR-HSI's geometry by the measured shift.
 
     Args:
         request: the run's settings, e.g. ``FusionRequest(method="udaln", seed=1)``.
@@ -151,9 +152,12 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
     scene = scene_model(plan, ArraySource(lr, hr, pair), progress, model=model)
     output = ArrayOutput(lr.shape[0], scene.source.hr_shape)
     seconds = _run(plan, scene, output, progress)
+    fused = output.data
+    if request.geometry == "hsi" and scene.misregistration != (0.0, 0.0):
+        fused = to_hsi_geometry(fused, scene.misregistration)
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")
-    return FusionResult(output.path, scene.model, plan.method.name, seconds, output.data)
+    return FusionResult(output.path, scene.model, plan.method.name, seconds, fused)
 
 
 def _checked_arrays(lr_hsi: np.ndarray, hr_msi: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

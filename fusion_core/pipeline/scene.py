@@ -140,8 +140,8 @@ def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Sourc
         note = gain_note(model)
         if note:
             progress.info(note)
-    shown = report_misregistration(request, model, source.plan, shift,
-                                   source.plan.hr_grid(hr).pixel_size[0], progress)
+    pixel = source.plan.hr_grid(hr).pixel_size[0] if hr.grid.crs is not None else None
+    shown = report_misregistration(request, model, source.plan, shift, pixel, progress)
     return PreparedScene(source, norm, model, shift, shown, seconds)
 
 

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from ...degradation import spatial_degrade, spectral_degrade
 
-__all__ = ["Alignment", "estimate_alignment", "warp", "recentre_psf", "noise_gains"]
+__all__ = ["Alignment", "estimate_alignment", "warp", "noise_gains"]
 
 #: Share of the cross-sensor mismatch the warp must remove to be used.
 MIN_GAIN = 0.2
@@ -119,18 +119,3 @@ def noise_gains(alignment: Alignment, psf: np.ndarray | torch.Tensor, dtype: tor
     both = torch.stack([delta, canvas])
     warped = warp(both, alignment.dy, alignment.dx, alignment.blur)
     return float((warped[0] ** 2).sum()), float((warped[1] ** 2).sum())
-
-
-def recentre_psf(psf: np.ndarray, offset: tuple[float, float]) -> tuple[np.ndarray, Alignment]:
-    """Split a PSF whose centre of mass is ``offset`` off its LR block into a centred PSF and a shift.
-
-    A blind estimate of the PSF absorbs any shift between the sensors into the kernel, so the
-    fused image lands on the HR-MSI's geometry. Moving the HR-MSI by the returned alignment and
-    degrading it with the returned kernel puts the fused image on the HSI's geometry instead.
-    """
-    k = torch.as_tensor(psf, dtype=torch.float64)
-    pad = int(math.ceil(max(abs(offset[0]), abs(offset[1])))) + 2
-    moved = warp(F.pad(k, (pad,) * 4)[None], -offset[0], -offset[1], 0.0)[0]
-    moved = moved[pad:pad + k.shape[0], pad:pad + k.shape[1]].clamp_min(0.0)
-    return (moved / moved.sum()).numpy(), Alignment(-offset[0], -offset[1], 0.0)
-

@@ -13,7 +13,7 @@ from ...progress import Progress
 from ...spectral import (apply_local_map, fit_local_map, fit_ridge_map, hsi_noise_std, msi_noise_std,
                          signal_subspace)
 from ..base import PRESETS, FusionConfig, FusionMethod
-from .alignment import Alignment, estimate_alignment, noise_gains, recentre_psf, warp
+from .alignment import Alignment, estimate_alignment, noise_gains, warp
 from .solver import consistency_correction
 
 __all__ = ["SSCF", "SSCFSettings", "resolve_settings"]
@@ -25,12 +25,6 @@ class SSCFSettings:
 
     Attributes:
         align: estimate and apply the relative shift/blur of the HR-MSI (real sensor pairs).
-        hsi_geometry: put the result on the HSI's geometry (default): an off-centre PSF (a
-            blind estimate across misregistered sensors absorbs their shift) is re-centred and
-            the HR-MSI moved by its offset instead, because a sensor's PSF is centred on its
-            pixel and the fused image must degrade to the LR-HSI it refines. ``False`` keeps
-            the result on the HR-MSI's geometry, for an HSI whose georeferencing is the
-            less trusted of the two.
         local: add the local (guided) spectral map of the residual.
         local_radius: window radius of the local map, in LR pixels.
         local_eps: ridge of the local map relative to the guide's local variance.
@@ -40,7 +34,6 @@ class SSCFSettings:
     """
 
     align: bool = True
-    hsi_geometry: bool = True
     local: bool = True
     local_radius: int = 2
     local_eps: float = 1e-4
@@ -131,10 +124,8 @@ class SSCF(FusionMethod):
         r = model.scale
         y = lr_hsi.double()
         z = hr_msi.double()
-        psf, alignment = model.psf, Alignment()
-        if settings.hsi_geometry:
-            psf, alignment = recentre_psf(model.psf, model.psf_offset)
-        psf = torch.as_tensor(psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
+        alignment = Alignment()
+        psf = torch.as_tensor(model.psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
 
         progress.update(0.0, "Estimating the noise of the LR-HSI")
         sigma_y = hsi_noise_std(y)

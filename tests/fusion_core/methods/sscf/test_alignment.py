@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from fusion_core.methods.sscf.alignment import (Alignment, estimate_alignment, noise_gains,
-                                                recentre_psf, warp)
+                                                warp)
 
 
 def test_zero_warp_is_the_identity_and_an_integer_shift_moves_pixels():
@@ -35,13 +35,3 @@ def test_noise_gains_of_identity_and_blur():
     assert hr_gain == pytest.approx(1.0) and lr_gain == pytest.approx(0.25)
     blurred, _ = noise_gains(Alignment(blur=1.0), psf, torch.float64, torch.device("cpu"))
     assert blurred < 0.5
-
-
-def test_recentred_psf_is_centred_and_the_shift_moves_to_the_msi():
-    from fusion_core.degradation import DegradationModel, sensor_psf
-
-    model = DegradationModel(4, sensor_psf(4, 4.0, size=8, shift=(0.6, -0.3)), np.eye(3))
-    kernel, shift = recentre_psf(model.psf, model.psf_offset)
-    centred = DegradationModel(4, kernel, np.eye(3))
-    assert np.allclose(centred.psf_offset, (0.0, 0.0), atol=0.05)
-    assert (shift.dy, shift.dx) == pytest.approx((-model.psf_offset[0], -model.psf_offset[1]))

@@ -103,24 +103,26 @@ def test_real_hyperion_ali_pair_beats_ridge_clearly(shared_data):
     assert psnr(ref, out) > psnr(ref, ridge) + 2.0
 
 
-def test_real_pair_fully_blind_is_as_good_as_given_the_psf(shared_data):
-    """The blind PSF absorbs the ALI/Hyperion misregistration (it comes out off centre); by
-    default SSCF re-centres it and moves the ALI image instead, so the result lies on the
-    Hyperion geometry of the reference; ``hsi_geometry=false`` keeps the ALI geometry."""
-    from fusion_core.estimation import estimate_degradation
+def test_real_pair_fully_blind_follows_the_ali_geometry_through_the_psf_offset(shared_data):
+    """The blind PSF absorbs the ALI/Hyperion misregistration (it comes out off centre), so SSCF's
+    result lies on the ALI image's geometry: it is worse against the Hyperion reference than the
+    same fusion moved onto Hyperion's geometry (what the pipeline's GEOMETRY=hsi gives), and the
+    PSF given by the simulation (centred) beats neither by much on its own geometry."""
+    from fusion_core import FusionRequest, fuse_arrays
 
     pair = paris_real_pair()
     ref = pair.reference.astype(np.float64)
-    model = estimate_degradation(pair.lr_hsi, pair.hr_msi, 3, hsi_wavelengths=pair.model.hsi_wavelengths)
-    assert max(map(abs, model.psf_offset)) > 0.2
-    lr, ali = torch.from_numpy(pair.lr_hsi), torch.from_numpy(pair.hr_msi)
-    blind = psnr(ref, fuse(lr, ali, model).numpy())
-    on_ali = psnr(ref, fuse(lr, ali, model, hsi_geometry=False).numpy())
-    ridge = psnr(ref, ridge_fusion(lr, ali, pair.model.psf, 3).numpy())
-    oracle = psnr(ref, fuse(lr, ali, pair.model).numpy())
-    assert blind > ridge + 2.0
-    assert blind > oracle - 0.3
-    assert blind > on_ali + 1.0
+    wl = pair.model.hsi_wavelengths
+    on_ali = fuse_arrays(FusionRequest(), pair.lr_hsi, pair.hr_msi, wavelengths=wl)
+    on_hsi = fuse_arrays(FusionRequest(geometry="hsi"), pair.lr_hsi, pair.hr_msi, wavelengths=wl)
+    assert max(map(abs, on_ali.model.psf_offset)) > 0.2
+    ridge = psnr(ref, ridge_fusion(torch.from_numpy(pair.lr_hsi), torch.from_numpy(pair.hr_msi),
+                                   pair.model.psf, 3).numpy())
+    inside = np.all(np.isfinite(on_hsi.fused), axis=0)  # moved in from outside the image: NaN
+    assert inside.mean() > 0.95
+    hsi_geometry = psnr(ref[:, inside], on_hsi.fused[:, inside])
+    assert hsi_geometry > ridge + 2.0
+    assert hsi_geometry > psnr(ref[:, inside], on_ali.fused[:, inside]) + 1.0
 
 
 def test_a_flat_msi_band_and_a_tiny_window_are_handled(wald_pair):
