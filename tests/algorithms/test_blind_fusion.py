@@ -93,7 +93,7 @@ def test_method_options_are_passed_and_checked(qgis, tmp_rasters, tmp_path):
     pair = tmp_rasters(size=32, n_hsi=20, n_msi=4)
     out = tmp_path / "fused.tif"
     qgis.run_algorithm("hsifusion:blindfusion", {
-        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "METHOD_OPTIONS": "hsi_geometry=false; cg_iters=30",
+        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "METHOD_OPTIONS": "local=false; cg_iters=30",
         "OUTPUT": out})
     assert out.exists()
     bad = tmp_path / "bad.tif"

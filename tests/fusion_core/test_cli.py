@@ -31,7 +31,7 @@ def test_method_options_are_checked_before_any_work(tmp_rasters, tmp_path, capsy
     out = tmp_path / "f.tif"
     code = main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out), "--options", "geometry=hsi"])
     assert code == 2
-    assert "Unknown SSCF option(s) geometry; valid options are align, hsi_geometry" in capsys.readouterr().err
+    assert "Unknown SSCF option(s) geometry; valid options are align, local" in capsys.readouterr().err
     assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out),
-                 "--options", "hsi_geometry=false; cg_iters=20"]) == 0
+                 "--options", "cg_iters=20; local=false"]) == 0
     assert out.exists()
