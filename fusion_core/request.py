@@ -241,7 +241,7 @@ class FusionRequest:
         """The SRF prior asked for (a preset, a CSV, or none)."""
         return SrfSource(self.sensor, self.srf_file, self.msi_bands or None,
                          names=(self.name_of("sensor"), self.name_of("srf_file"),
-                                self.name_of("msi_bands")))
+                                self.name_of("msi_bands"), self.name_of("wavelengths")))
 
     @property
     def memory_bytes(self) -> int:

@@ -16,14 +16,14 @@ __all__ = ["SrfSource"]
 class SrfSource:
     """A sensor preset id or an SRF CSV path (not both), and the HR-MSI's bands in raster order.
 
-    ``names`` are how the caller calls the three settings (QGIS keys, CLI flags or Python
-    arguments), for messages.
+    ``names`` are how the caller calls the three settings and the HSI's wavelengths (QGIS keys,
+    CLI flags or Python arguments), for messages.
     """
 
     sensor: Optional[str] = None
     csv_path: Optional[str] = None
     bands: Optional[Sequence[str]] = None
-    names: tuple[str, str, str] = ("sensor", "srf_file", "msi_bands")
+    names: tuple[str, str, str, str] = ("sensor", "srf_file", "msi_bands", "wavelengths")
 
     @property
     def given(self) -> bool:
@@ -51,7 +51,7 @@ class SrfSource:
         if hsi_wavelengths is None:
             raise InputError(
                 f"The {role} has no wavelength metadata, which an SRF prior ({self.names[0]} or "
-                f"{self.names[1]}) needs: give the band wavelengths (WAVELENGTHS, or ENVI "
+                f"{self.names[1]}) needs: give the band wavelengths ({self.names[3]}, or ENVI "
                 "'wavelength' metadata in nm), or run without an SRF prior — blind fusion does "
                 "not need one."
             )
