@@ -11,6 +11,7 @@ is only approximate for bands narrower than a few HSI bands.
 
 from __future__ import annotations
 
+import copy
 from typing import Optional, Sequence
 
 import numpy as np
@@ -52,6 +53,12 @@ class SrfPrior:
                     band_names: Optional[Sequence[str]] = None) -> "SrfPrior":
         """Approximate variants by interpolating the columns (band index when no wavelengths)."""
         return cls(matrix, hsi_wavelengths)
+
+    def with_matrix(self, matrix: np.ndarray) -> "SrfPrior":
+        """A copy of this prior whose matrix on the HSI bands is ``matrix`` (same curves)."""
+        other = copy.copy(self)
+        other.matrix = np.asarray(matrix, dtype=np.float64)
+        return other
 
     @property
     def shape(self) -> tuple[int, int]:
