@@ -13,9 +13,9 @@ from qgis.core import (
 )
 
 from ..fusion_core.methods import CATALOG
+from ..fusion_core.methods.settings import PRESETS
 from .base import FusionAlgorithm
 
-PRESETS = ("fast", "paper")
 DEVICES = ("auto", "cpu", "cuda")
 
 

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 from .errors import FusionError
 from .methods.options import parse_method_options
+from .methods.settings import DEFAULT_PRESET, PRESETS
 from .progress import Progress
 
 __all__ = ["main"]
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lr_hsi"), p.add_argument("hr_msi"), p.add_argument("output")
     p.add_argument("--method", default="default", help="method id or index (default: default)")
     p.add_argument("--degradation", help="degradation model JSON (default: estimate it)")
-    p.add_argument("--preset", default="fast", choices=("fast", "paper"))
+    p.add_argument("--preset", default=DEFAULT_PRESET, choices=PRESETS)
     p.add_argument("--device", default="auto"), p.add_argument("--seed", type=int, default=0)
     p.add_argument("--options", default="",
                    help="method options 'name=value; ...', e.g. 'hsi_geometry=false'")

@@ -298,7 +298,7 @@ def fuse_files(
     from .device import resolve_device, seed_everything
     from .io.resample import plan_pair
     from .methods import CATALOG, load_method, method_index
-    from .methods.base import PRESETS, FusionConfig, FusionMethod
+    from .methods.base import FusionConfig, FusionMethod
     from .windows import (PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob,
                           choose_tile, file_facts, fingerprint, plan_grid, resolve_scheduler,
                           run_windows)
@@ -306,8 +306,6 @@ def fuse_files(
     from .windows.memory import process_bytes
 
     progress = progress or Progress()
-    if preset not in PRESETS:
-        raise InputError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
     if not max_memory_gb or max_memory_gb <= 0:
         raise InputError(f"MAX_MEMORY_GB must be positive, got {max_memory_gb}.")
     if isinstance(method, FusionMethod):

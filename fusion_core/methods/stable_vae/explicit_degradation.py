@@ -11,8 +11,8 @@ that degradation estimation is stable and interpretable:
 
 Both modules expose the current kernel / matrix in the engine's conventions (``psf`` sums to
 one, ``srf`` columns sum to one) and apply it with the engine's operators, so they are
-interchangeable with UDALN's free-form :class:`~fusion_core.methods.udaln.SpaDnet` and
-:class:`~fusion_core.methods.udaln.SpeDnet`. :meth:`project` (called after every optimiser
+interchangeable with UDALN's free-form :class:`~fusion_core.methods.layers.SpaDnet` and
+:class:`~fusion_core.methods.layers.SpeDnet`. :meth:`project` (called after every optimiser
 step) keeps the parameters in their valid range.
 
 Gaps the paper leaves, filled as follows:

@@ -10,10 +10,10 @@ from ...losses import cross_degradation_loss, l1_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, run_stages, step_decay
 from ..common import TrainedMethod, TrainingOutcome
-from ..udaln import SpaDnet, SpeDnet, srf_support
+from ..layers import SpaDnet, SpeDnet, srf_support
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .networks import VAEFusion
-from .schedule import PRESET_SCHEDULES, StableVAESchedule
+from .settings import PRESETS, StableVAESchedule
 
 __all__ = ["StableVAE"]
 
@@ -70,22 +70,13 @@ class StableVAE(TrainedMethod):
       only refines them at a tenth of the fusion rate; 800 + 200 iterations.
 
     Options (``config.options``) override the preset: see
-    :class:`~.schedule.StableVAESchedule` for the keys.
+    :class:`~.settings.StableVAESchedule` for the keys.
 
     After :meth:`fuse`, :attr:`last_degradation` holds the PSF and SRF the loop ended with.
     """
 
     name = "stable_vae"
-    label = "Stable lightweight VAE fusion (Guo et al., CVPR 2023)"
-    presets = PRESET_SCHEDULES
-    summary = (
-        "Blind fusion by a tiny variational autoencoder under the spectral mixing prior: it maps "
-        "each HR-MSI pixel to endmember abundances and decodes a spectrum, while a Gaussian PSF "
-        "and a Gaussian-mixture SRF are estimated in the same EM-style loop, each guiding the "
-        "other; the decoders are then fine-tuned alone. 'fast' starts from the estimated "
-        "degradation and takes about a minute on a CPU for a 100×100 window; 'paper' "
-        "estimates it from the paper's initialisation with the authors' schedule."
-    )
+    presets = PRESETS
     #: Measured by ``benchmarks/memory.py``: per-pixel networks hold little.
     memory_factor = 5.0
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..udaln import SpaDnet
+from ..layers import SpaDnet
 
 __all__ = ["MappingBlock", "GuidanceBlock", "MutualGuidingBlock", "SelfGuidingBlock",
            "MutualGuidingFusion", "SelfGuidingAdaptation", "degeneration_network"]

@@ -24,10 +24,10 @@ from ...degradation import spatial_degrade, spectral_degrade
 from ...losses import l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, StageResult, run_stages
-from ..udaln import SpaDnet, SpeDnet
+from ..layers import SpaDnet, SpeDnet
 from .guidance import spatial_guidance, spectral_guidance
 from .networks import ReconstructionNet
-from .schedule import UAOSchedule
+from .settings import UAOSchedule
 
 __all__ = ["alternate", "degradation_loss", "DEGRADATION_SHARE"]
 

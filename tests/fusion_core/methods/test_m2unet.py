@@ -12,9 +12,11 @@ from benchmarks.scenes import Scene, load_scene, wald_pair
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.methods.base import FusionConfig
-from fusion_core.methods.m2unet import (
-    PRESET_SCHEDULES, CIEModule, DILNet, DualUNet, M2UNet, SMLNet,
-)
+from fusion_core.methods.m2unet.dil_net import DILNet
+from fusion_core.methods.m2unet.dual_unet import DualUNet
+from fusion_core.methods.m2unet.method import M2UNet
+from fusion_core.methods.m2unet.settings import PRESETS
+from fusion_core.methods.m2unet.sml_net import CIEModule, SMLNet
 from fusion_core.metrics import psnr, sam
 from fusion_core.progress import Progress
 
@@ -92,22 +94,22 @@ def test_dil_net_from_a_model_starts_at_that_model(tmp_rasters):
 
 
 def test_presets_follow_the_paper_and_options_override_them():
-    paper = PRESET_SCHEDULES["paper"]
+    paper = PRESETS["paper"]
     assert (paper.stage1_iters, paper.stage2_iters, paper.stage3_iters) == (6000, 4000, 14000)
     assert (paper.width, paper.init_from_model) == (260, False)
-    assert M2UNet().schedule(FusionConfig(options={"width": 16, "lr_stage3": 1})).width == 16
+    assert M2UNet().settings(FusionConfig(options={"width": 16, "lr_stage3": 1})).width == 16
 
 
 @pytest.mark.parametrize("preset, options, message", [
-    ("best", {}, "Unknown preset 'best' for M2U-Net"),
+    ("best", {}, "Unknown preset 'best'; choose one of fast, paper"),
     ("fast", {"epochs": 3}, "Unknown M2U-Net .*option.*epochs.*valid options are stage1_iters"),
     ("fast", {"width": 0}, "width must be a whole number >= 1"),
-    ("fast", {"decay_stage3": 2.0}, "fraction of the stage"),
+    ("fast", {"decay_stage3": 2.0}, "decay_stage3 must be a number from 0 to 1"),
     ("fast", {"init_from_model": 1}, "true or false"),
 ])
 def test_bad_presets_and_options_are_refused(preset, options, message):
     with pytest.raises(InputError, match=message):
-        M2UNet().schedule(FusionConfig(preset=preset, options=options))
+        M2UNet().settings(FusionConfig(preset=preset, options=options))
 
 
 def test_windows_that_do_not_nest_or_fit_the_model_are_refused(tmp_rasters):

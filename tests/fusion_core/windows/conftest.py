@@ -33,8 +33,6 @@ class RidgeFusion(FusionMethod):
     """
 
     name = "ridge-test"
-    label = "Ridge spectral map (tests)"
-    summary = "Test-only method."
     halo_lr_pixels = 3
     memory_factor = 6.0
 

@@ -14,9 +14,8 @@ from fusion_core.degradation import DegradationModel, motion_psf, simulate_pair
 from fusion_core.errors import InputError
 from fusion_core.methods import load_method
 from fusion_core.methods.base import FusionConfig
-from fusion_core.methods.sscf import SSCF
+from fusion_core.methods.sscf.method import SSCF
 from fusion_core.spectral import ridge_fusion
-from fusion_core.methods.sscf.method import resolve_settings
 from fusion_core.metrics import psnr, sam
 from fusion_core.progress import Progress
 
@@ -51,15 +50,18 @@ def test_reports_progress_to_the_end_and_logs(wald_pair):
     assert any("subspace" in line for line in logs)
 
 
-def test_options_are_checked():
-    assert resolve_settings("fast", {"cg_iters": 5}).cg_iters == 5
-    assert resolve_settings("paper", {}).cg_iters > resolve_settings("fast", {}).cg_iters
+def test_options_override_the_preset_and_are_checked():
+    def settings(preset, **options):
+        return SSCF().settings(FusionConfig(preset=preset, options=options))
+
+    assert settings("fast", cg_iters=5).cg_iters == 5
+    assert settings("paper").cg_iters > settings("fast").cg_iters
     with pytest.raises(InputError, match="Unknown SSCF option.*valid options are align"):
-        resolve_settings("fast", {"iterations": 3})
+        settings("fast", iterations=3)
     with pytest.raises(InputError, match="align must be true or false"):
-        resolve_settings("fast", {"align": "yes"})
-    with pytest.raises(InputError, match="must not be negative"):
-        resolve_settings("fast", {"smoothness": -1})
+        settings("fast", align="yes")
+    with pytest.raises(InputError, match="smoothness must be a number >= 0, got -1"):
+        settings("fast", smoothness=-1)
 
 
 def test_mismatched_sizes_are_rejected(wald_pair):
