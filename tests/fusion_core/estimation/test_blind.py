@@ -175,6 +175,17 @@ def test_msi_band_the_hsi_cannot_explain_is_rejected(small_pair):
                              msi_band_names=["a", "b", "c", "thermal"])
 
 
+def test_the_callers_prior_is_not_changed(tmp_rasters):
+    pair = tmp_rasters(size=32, n_hsi=20, n_msi=4)
+    wl = pair.hsi_wavelengths
+    matrix = 3.0 * pair.model.srf  # columns summing to three: the estimate normalises its own copy
+    prior = SrfPrior.from_matrix(matrix.copy(), wl)
+    estimate_degradation(pair.lr_hsi, pair.hr_msi, 4, srf_prior=prior, hsi_wavelengths=wl)
+    estimate_degradation(pair.lr_hsi, pair.hr_msi, 4, srf_prior=matrix, hsi_wavelengths=wl)
+    np.testing.assert_array_equal(prior.matrix, matrix)
+    np.testing.assert_array_equal(matrix, 3.0 * pair.model.srf)
+
+
 def test_prior_of_the_wrong_shape_names_the_fix(small_pair):
     lr, hr, model = small_pair
     with pytest.raises(InputError, match=r"needs \(12, 3\).*pick the preset's bands"):
