@@ -61,8 +61,8 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802
         return type(self)()
 
-    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
-                         feedback: QgsProcessingFeedback) -> dict[str, Any]:  # noqa: N802
+    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
         problem = missing_engine_message()
         if problem:
             raise QgsProcessingException(problem)
@@ -92,7 +92,7 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def raster_path(self, parameters, name: str, context) -> str:
         layer = self.parameterAsRasterLayer(parameters, name, context)
         if layer is None:
-            raise QgsProcessingException(self.tr(f"{name}: no raster layer given."))
+            raise QgsProcessingException(self.tr("{name}: no raster layer given.").format(name=name))
         return layer.source()
 
     @staticmethod
@@ -115,10 +115,10 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def add_srf_parameters(self, required_help: str) -> None:
         """SENSOR (preset), SRF_FILE (CSV) and MSI_BANDS (band names to pick from the table)."""
         self.addParameter(QgsProcessingParameterEnum(
-            "SENSOR", self.tr(f"HR-MSI sensor SRF preset ({required_help})"),
+            "SENSOR", self.tr("HR-MSI sensor SRF preset ({help})").format(help=required_help),
             options=[label for _, label in SENSOR_PRESETS], optional=True, defaultValue=None))
         self.addParameter(QgsProcessingParameterFile(
-            "SRF_FILE", self.tr(f"HR-MSI SRF CSV file ({required_help})"),
+            "SRF_FILE", self.tr("HR-MSI SRF CSV file ({help})").format(help=required_help),
             extension="csv", optional=True))
         self.addParameter(QgsProcessingParameterString(
             "MSI_BANDS", self.tr("SRF bands in HR-MSI band order, comma separated (e.g. B2,B3,B4,B8)"),

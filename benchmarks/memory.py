@@ -12,7 +12,8 @@ itself; the table compares it with the factor the method declares. Every method 
 bands; M2U-Net also on 50, where its Dual U-Net's width (a fixed number of feature maps)
 weighs more per band.
 
-The measurements go to ``results/memory/cpu.json`` (beside, not among, the rows report.py reads); ``--render`` rewrites the table from them
+The measurements go to ``results/memory/cpu.json`` (beside, not among, the rows report.py
+reads); ``--render`` rewrites the table from them
 with the factors the code declares now (after changing a factor, no need to measure again).
 
 Usage::

@@ -19,9 +19,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import cProfile
 import math
+import os
 import pstats
 import re
 import sys

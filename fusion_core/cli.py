@@ -101,7 +101,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             result = pipeline.fuse_files(
                 args.lr_hsi, args.hr_msi, args.output, args.method, args.degradation,
                 _srf_source(args), args.preset, args.device, args.seed,
-                options=parse_method_options(args.options), progress=progress, max_memory_gb=args.max_memory_gb, window_size=args.window_size,
+                options=parse_method_options(args.options), progress=progress, max_memory_gb=args.max_memory_gb,
+                window_size=args.window_size,
                 dask_scheduler=args.dask, resume=args.resume, resample_hr_msi=args.resample_hr_msi)
             print(json.dumps({"output": result.output, "method": result.method, "seconds": result.seconds}))
         else:

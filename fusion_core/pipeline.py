@@ -47,7 +47,7 @@ class SrfSource:
 
         if self.sensor and self.csv_path:
             raise InputError("Give either a sensor preset or an SRF CSV file, not both.")
-        table = srf.load_preset(self.sensor) if self.sensor else srf.read_srf_csv(self.csv_path)
+        table = srf.load_preset(self.sensor) if self.sensor else srf.read_srf_csv(self.csv_path)  # type: ignore[arg-type]
         return table.select(self.bands) if self.bands else table
 
     def prior(self, hsi_wavelengths: Optional[np.ndarray], hsi_fwhm: Optional[np.ndarray],
@@ -154,7 +154,7 @@ def simulate_pair_files(
     lr, hr = simulate_pair(data, model, snr_db=snr_db, seed=seed)
     progress.update(0.7, "Writing the LR-HSI and HR-MSI")
     write_raster(lr_path, lr, grid.scaled(scale), ref.band_names, ref.wavelengths, ref.fwhm)
-    msi_wl = _band_centres(srf_matrix, ref.wavelengths)
+    msi_wl = _band_centres(srf_matrix, ref.wavelengths)  # type: ignore[arg-type]
     write_raster(hr_path, hr, grid, table_names, msi_wl)
     if model_path:
         model.save(model_path)
@@ -299,9 +299,19 @@ def fuse_files(
     from .io.resample import plan_pair
     from .methods import CATALOG, load_method, method_index
     from .methods.base import FusionConfig, FusionMethod
-    from .windows import (PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob,
-                          choose_tile, file_facts, fingerprint, plan_grid, resolve_scheduler,
-                          run_windows)
+    from .windows import (
+        PairSource,
+        ResumeState,
+        TiledOutput,
+        WindowGrid,
+        WindowJob,
+        choose_tile,
+        file_facts,
+        fingerprint,
+        plan_grid,
+        resolve_scheduler,
+        run_windows,
+    )
     from .windows.distributed import local_cluster_shape
     from .windows.memory import process_bytes
 

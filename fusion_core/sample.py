@@ -127,8 +127,8 @@ def sample_wavelengths(n_bands: int) -> tuple[np.ndarray, np.ndarray]:
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], scale_px: float) -> np.ndarray:
     """Gaussian noise low-passed at ``scale_px`` pixels, zero mean and unit standard deviation."""
     h, w = shape
-    ky = np.fft.fftfreq(h)[:, None]
-    kx = np.fft.rfftfreq(w)[None, :]
+    ky = np.fft.fftfreq(h, d=1.0)[:, None]
+    kx = np.fft.rfftfreq(w, d=1.0)[None, :]
     spectrum = np.fft.rfft2(rng.standard_normal(shape)) * np.exp(
         -2.0 * (np.pi * scale_px) ** 2 * (ky**2 + kx**2))
     field = np.fft.irfft2(spectrum, s=shape)

@@ -86,6 +86,12 @@ class DegradationModel:
                 )
 
     @property
+    def _gain(self) -> np.ndarray:
+        """:attr:`msi_gain`, which :meth:`__post_init__` always sets."""
+        assert self.msi_gain is not None
+        return self.msi_gain
+
+    @property
     def n_hsi_bands(self) -> int:
         return int(self.srf.shape[0])
 
@@ -103,7 +109,7 @@ class DegradationModel:
 
     def calibrated_msi(self, hr_msi: "torch.Tensor") -> "torch.Tensor":
         """The HR-MSI ``(..., M, H, W)`` divided band by band by :attr:`msi_gain`."""
-        gain = self.msi_gain.reshape(-1, 1, 1)
+        gain = self._gain.reshape(-1, 1, 1)
         if np.all(gain == 1.0):
             return hr_msi
         import torch
@@ -134,7 +140,7 @@ class DegradationModel:
             "psf_offset_px": list(self.psf_offset),
             "psf_fwhm_px": list(psf_fwhm(self.psf)),
             "srf": self.srf.tolist(),
-            "msi_gain": self.msi_gain.tolist(),
+            "msi_gain": self._gain.tolist(),
             "hsi_wavelengths_nm": None if self.hsi_wavelengths is None else self.hsi_wavelengths.tolist(),
             "msi_band_names": self.msi_band_names,
             "diagnostics": _jsonable(self.diagnostics),

@@ -171,12 +171,13 @@ def _localise(patches_of, noise_std: np.ndarray, lr_shape, hr_shape, r: int, m: 
         if rim <= RIM_LIMIT or size >= 3 * r + 1 or not _enough(grown, lr_shape, hr_shape, r, m):
             break
         size = grown
-    facts = {"localisation_window": size, "localisation_rim_mass": rim, "hsi_subspace_dim": dimension,
-             "warnings": []}
+    warnings = []
     if rim > RIM_LIMIT:
-        facts["warnings"].append(
+        warnings.append(
             f"{100 * rim:.0f} % of the PSF's mass lies on the rim of the largest window the images "
             f"allow ({size} px): the PSF may be larger or the grids shifted by more; check the plot.")
+    facts = {"localisation_window": size, "localisation_rim_mass": rim, "hsi_subspace_dim": dimension,
+             "warnings": warnings}
     return window, kernel, facts
 
 
@@ -256,7 +257,8 @@ def _consistency(lr: np.ndarray, hr: np.ndarray, model: DegradationModel, bad_lr
                                   np.ones((k, k)), r)[0, 0].numpy() > 0
     start = -((k - r) // 2)
     mask = np.zeros(bad_lr.shape, bool)
-    mask[np.ix_(interior(lr.shape[1], hr.shape[1], r, start, k), interior(lr.shape[2], hr.shape[2], r, start, k))] = True
+    rows, cols = interior(lr.shape[1], hr.shape[1], r, start, k), interior(lr.shape[2], hr.shape[2], r, start, k)
+    mask[np.ix_(rows, cols)] = True
     mask &= ~bad_lr & ~touched
     gain = np.sum(from_msi[:, mask] * from_hsi[:, mask], axis=1) / np.sum(from_hsi[:, mask] ** 2, axis=1)
     diff = gain[:, None, None] * from_hsi - from_msi

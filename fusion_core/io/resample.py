@@ -120,8 +120,8 @@ def _hr_pixel_in_lr_crs(lr: Raster, hr: Raster) -> float:
     t = hr.grid.transform
     cx, cy = hr.grid.width / 2.0, hr.grid.height / 2.0
     xs, ys = zip(*(t * (cx + dx, cy + dy) for dx, dy in ((0, 0), (1, 0), (0, 1))))
-    xs, ys = _to_lr_crs(hr.grid.crs, lr.grid.crs, list(xs), list(ys))
-    return math.sqrt(abs((xs[1] - xs[0]) * (ys[2] - ys[0]) - (xs[2] - xs[0]) * (ys[1] - ys[0])))
+    lx, ly = _to_lr_crs(hr.grid.crs, lr.grid.crs, list(xs), list(ys))
+    return math.sqrt(abs((lx[1] - lx[0]) * (ly[2] - ly[0]) - (lx[2] - lx[0]) * (ly[1] - ly[0])))
 
 
 def _to_lr_crs(src: Optional[CRS], dst: Optional[CRS], xs: list, ys: list) -> tuple[list, list]:

@@ -127,12 +127,12 @@ def _module(entry: MethodEntry, name: str) -> Any:
 def load_method(key: str | int) -> FusionMethod:
     """An instance of the method given by index or id (imports torch)."""
     entry = method_entry(key)
-    return getattr(_module(entry, "method"), entry.cls)()  # type: ignore[no-any-return]
+    return getattr(_module(entry, "method"), entry.cls)()
 
 
 def method_presets(key: str | int) -> Mapping[str, Any]:
     """The settings of the method given by index or id, by preset name (without torch)."""
-    return _module(method_entry(key), "settings").PRESETS  # type: ignore[no-any-return]
+    return _module(method_entry(key), "settings").PRESETS
 
 
 def describe_options(key: str | int) -> tuple[OptionHelp, ...]:

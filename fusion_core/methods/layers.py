@@ -76,6 +76,8 @@ class SpeDnet(nn.Module):
         ``(B, C, H, W)`` → ``(B, M, H, W)``.
     """
 
+    support: torch.Tensor
+
     def __init__(self, srf: np.ndarray | torch.Tensor, support: np.ndarray | torch.Tensor) -> None:
         super().__init__()
         mask = torch.as_tensor(support, dtype=torch.float32)

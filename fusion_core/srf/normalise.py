@@ -29,8 +29,9 @@ def normalize_srf(srf: np.ndarray, band_names: Optional[Sequence[str]] = None) -
     sums = s.sum(axis=0)
     empty = np.flatnonzero(sums <= 0)
     if empty.size:
-        named = band_names is not None and len(band_names) == s.shape[1]
-        label = ", ".join(str(band_names[i]) if named else f"band {i + 1}" for i in empty)
+        names = [str(n) for n in band_names] if band_names is not None and len(band_names) == s.shape[1] \
+            else [f"band {i + 1}" for i in range(s.shape[1])]
+        label = ", ".join(names[i] for i in empty)
         raise InputError(
             f"HR-MSI {label} has no response at the LR-HSI's wavelengths: it lies outside the "
             "hyperspectral range; drop it from the HR-MSI and the band list.")

@@ -7,8 +7,7 @@ import torch
 from ...degradation import DegradationModel, spatial_degrade
 from ...errors import InputError
 from ...progress import Progress
-from ...spectral import (apply_local_map, fit_local_map, fit_ridge_map, hsi_noise_std, msi_noise_std,
-                         signal_subspace)
+from ...spectral import apply_local_map, fit_local_map, fit_ridge_map, hsi_noise_std, msi_noise_std, signal_subspace
 from ..base import FusionConfig, FusionMethod
 from .alignment import Alignment, estimate_alignment, noise_gains, recentre_psf, warp
 from .settings import PRESETS, SSCFSettings
@@ -60,10 +59,10 @@ class SSCF(FusionMethod):
         r = model.scale
         y = lr_hsi.double()
         z = hr_msi.double()
-        psf, alignment = model.psf, Alignment()
+        kernel, alignment = model.psf, Alignment()
         if settings.hsi_geometry:
-            psf, alignment = recentre_psf(model.psf, model.psf_offset)
-        psf = torch.as_tensor(psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
+            kernel, alignment = recentre_psf(model.psf, model.psf_offset)
+        psf = torch.as_tensor(kernel, dtype=torch.float64, device=y.device)  # one upload for every solver step
 
         progress.update(0.0, "Estimating the noise of the LR-HSI")
         sigma_y = hsi_noise_std(y)

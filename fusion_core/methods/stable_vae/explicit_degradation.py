@@ -64,6 +64,8 @@ class GaussianPSF(nn.Module):
         ``(B, C, H, W)`` → ``(B, C, H / r, W / r)``.
     """
 
+    grid: torch.Tensor
+
     def __init__(self, scale: int, size: int, precision: float = INITIAL_PSF_LAMBDA) -> None:
         super().__init__()
         self.scale = int(scale)
@@ -103,6 +105,8 @@ class GaussianMixtureSRF(nn.Module):
     Shape:
         ``(B, C, H, W)`` → ``(B, M, H, W)``.
     """
+
+    bands: torch.Tensor
 
     def __init__(self, means: np.ndarray | torch.Tensor, sigmas: np.ndarray | torch.Tensor,
                  hsi_bands: int) -> None:

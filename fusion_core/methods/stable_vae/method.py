@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Union
+
 import torch
-from torch import nn
 
 from ...degradation import DegradationModel, spatial_degrade, spectral_degrade
 from ...losses import cross_degradation_loss, l1_loss
@@ -92,7 +93,12 @@ class StableVAE(TrainedMethod):
             return TrainingOutcome(mean[0], spa.psf, spe.srf, results)
 
 
-def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[nn.Module, nn.Module]:
+#: The two ways the degradation is held: free-form (UDALN's layers) or the paper's explicit forms.
+PsfModule = Union[SpaDnet, GaussianPSF]
+SrfModule = Union[SpeDnet, GaussianMixtureSRF]
+
+
+def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[PsfModule, SrfModule]:
     """PSF and SRF modules: the given model, free-form (fast), or the paper's explicit forms."""
     support = srf_support(model.srf)
     if from_model:
@@ -100,7 +106,7 @@ def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[nn.
     return GaussianPSF(model.scale, model.scale), GaussianMixtureSRF.from_support(support)
 
 
-def _stages(vae: VAEFusion, spa: nn.Module, spe: nn.Module, y: torch.Tensor, z: torch.Tensor,
+def _stages(vae: VAEFusion, spa: PsfModule, spe: SrfModule, y: torch.Tensor, z: torch.Tensor,
             s: StableVAESchedule) -> list[Stage]:
     """The coordination loop and the partial fine-tuning on LR-HSI ``y`` and HR-MSI ``z``."""
     r = spa.scale

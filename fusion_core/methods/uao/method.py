@@ -8,8 +8,8 @@ from ...degradation import DegradationModel
 from ...pretrained import SubspaceAdapter
 from ...progress import Progress
 from ..common import TrainedMethod, TrainingOutcome
-from ..ual.pretrained import load_pretrained_fusion
 from ..layers import SpaDnet, SpeDnet, srf_support
+from ..ual.pretrained import load_pretrained_fusion
 from .alternating import alternate
 from .networks import ReconstructionNet
 from .pretrained import load_pretrained_reconstruction

@@ -12,9 +12,16 @@ import pytest
 import scipy.io as sio
 import torch
 
-from fusion_core.degradation import (DegradationModel, motion_psf, psf_error, psf_fwhm, sensor_psf,
-                                     simulate_pair, spatial_degrade, spectral_degrade,
-                                     srf_effect_error)
+from fusion_core.degradation import (
+    DegradationModel,
+    motion_psf,
+    psf_error,
+    psf_fwhm,
+    sensor_psf,
+    simulate_pair,
+    spatial_degrade,
+    srf_effect_error,
+)
 from fusion_core.errors import InputError
 from fusion_core.estimation import estimate_degradation
 from fusion_core.metrics import psnr

@@ -16,8 +16,7 @@ from fusion_core.degradation import spatial_degrade
 from fusion_core.io import read_raster_info
 from fusion_core.io.resample import plan_pair
 from fusion_core.methods.base import FusionConfig, FusionMethod
-from fusion_core.windows import (PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob,
-                                 choose_tile, run_windows)
+from fusion_core.windows import PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob, choose_tile, run_windows
 
 
 class RidgeFusion(FusionMethod):

@@ -15,9 +15,9 @@ from fusion_core.errors import InputError
 from fusion_core.methods import load_method
 from fusion_core.methods.base import FusionConfig
 from fusion_core.methods.sscf.method import SSCF
-from fusion_core.spectral import ridge_fusion
 from fusion_core.metrics import psnr, sam
 from fusion_core.progress import Progress
+from fusion_core.spectral import ridge_fusion
 
 
 def fuse(lr, hr, model, device="cpu", progress=None, preset="fast", **options):
