@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -30,11 +28,9 @@ def test_is_method_zero_of_the_catalog():
     assert SSCF.name == "sscf"
 
 
-def test_beats_bicubic_and_ridge_on_a_small_pair_in_seconds(wald_pair):
+def test_beats_bicubic_and_ridge_on_a_small_pair(wald_pair):  # its speed: benchmarks/SPEED.md
     ref, lr, hr, model = wald_pair
-    start = time.perf_counter()
     out = fuse(lr, hr, model).numpy()
-    assert time.perf_counter() - start < 10.0
     bicubic = bicubic_upsample(lr, 4).numpy()
     ridge = ridge_fusion(lr, hr, model.psf, 4).numpy()
     assert psnr(ref, out) > psnr(ref, ridge) + 0.2 > psnr(ref, bicubic) + 5.0
