@@ -7,7 +7,7 @@ export QGIS_PLUGINPATH := $(CURDIR)/build/plugins
 PLUGIN_FILES := metadata.txt __init__.py plugin.py engine_path.py icon.svg requirements.txt \
                 README.md LICENSE algorithms fusion_core ui models scripts/setup.sh
 
-.PHONY: setup plugin demo test package benchmark clean
+.PHONY: setup plugin demo lint test package benchmark clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,7 +20,13 @@ plugin: setup
 demo: plugin
 	@$(PY) scripts/demo.py --out demo_output
 
-test: plugin
+# ruff (pyflakes, import order, pycodestyle, bugbear, naming) over the repo and mypy on the engine;
+# both configured in pyproject.toml.
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
+
+test: lint plugin
 	@$(PY) -m pytest tests
 
 benchmark: setup
@@ -33,4 +39,4 @@ package:
 	@echo "built hsi_fusion.zip (install with Plugins ▸ Install from ZIP)"
 
 clean:
-	rm -rf build demo_output hsi_fusion.zip .pytest_cache
+	rm -rf build demo_output hsi_fusion.zip .pytest_cache .mypy_cache .ruff_cache

@@ -60,8 +60,8 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802
         return type(self)()
 
-    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
-                         feedback: QgsProcessingFeedback) -> dict[str, Any]:  # noqa: N802
+    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
         problem = missing_engine_message()
         if problem:
             raise QgsProcessingException(problem)
@@ -102,7 +102,7 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def raster_path(self, parameters, name: str, context) -> str:
         layer = self.parameterAsRasterLayer(parameters, name, context)
         if layer is None:
-            raise QgsProcessingException(self.tr("{}: no raster layer given.").format(name))
+            raise QgsProcessingException(self.tr("{name}: no raster layer given.").format(name=name))
         return layer.source()
 
     @staticmethod

@@ -78,7 +78,8 @@ def main() -> None:
     cube, wl, table, truth, lr, hr = jasper_case()
     ref = np.einsum("chw,cm->mhw", cube, truth.srf)
     for label, prior in (("blind", None), ("published table as prior", SrfPrior.from_table(table, wl))):
-        model, t_min, t_med = timed(lambda: estimate_degradation(lr, hr, 8, srf_prior=prior, hsi_wavelengths=wl))
+        model, t_min, t_med = timed(lambda prior=prior: estimate_degradation(lr, hr, 8, srf_prior=prior,
+                                                                      hsi_wavelengths=wl))
         effect = np.linalg.norm(np.einsum("chw,cm->mhw", cube, model.srf) - ref) / np.linalg.norm(ref)
         srf_err = np.linalg.norm(model.srf - truth.srf) / np.linalg.norm(truth.srf)
         print(f"| Jasper mirrored, 30 dB, {label} | 240×240×10, r=8, 198×10 | {t_min:.2f} / {t_med:.2f} | "

@@ -19,7 +19,8 @@ Usage::
 blindly, as a user would run it), samples the resident memory of the process and its children
 every 0.2 s, and records wall time, peak RSS, throughput (HR megapixels × bands per second) and
 the PSNR of four 256×256 crops against the reference (rebuilt on the fly). ``--method`` takes a
-CATALOG id or index (default: the default method, SSCF) or ``module:Class``. Results go to ``benchmarks/LARGE_SCENE.md``.
+CATALOG id or index (default: the default method, SSCF) or ``module:Class``. Results go to
+``benchmarks/LARGE_SCENE.md``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ itself; the table compares it with the factor the method declares. Every method 
 bands; M2U-Net also on 50, where its Dual U-Net's width (a fixed number of feature maps)
 weighs more per band.
 
-The measurements go to ``results/memory/cpu.json`` (beside, not among, the rows report.py reads); ``--render`` rewrites the table from them
+The measurements go to ``results/memory/cpu.json`` (beside, not among, the rows report.py
+reads); ``--render`` rewrites the table from them
 with the factors the code declares now (after changing a factor, no need to measure again).
 
 Usage::
@@ -30,6 +31,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from fusion_core.methods.settings import PRESETS
+
 MSI_BANDS, SCALE = 4, 4
 SIZES = (128, 256)
 #: A few iterations per stage (peak memory is reached at the first step).
@@ -42,8 +45,8 @@ FEW = {
     "uao": {"outer_iters": 1, "inner_iters": 2},
 }
 #: Runs measured: method, preset, HSI bands (M2U-Net's width, 32 fast and 260 paper, sets its memory).
-RUNS = [(m, preset, 198) for m in FEW for preset in ("fast", "paper")]
-RUNS += [("m2unet", preset, 50) for preset in ("fast", "paper")]
+RUNS = [(m, preset, 198) for m in FEW for preset in PRESETS]
+RUNS += [("m2unet", preset, 50) for preset in PRESETS]
 
 
 def child(method: str, preset: str, bands: int, size: int) -> int:

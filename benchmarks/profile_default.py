@@ -5,7 +5,7 @@ function that does each step; the steps do not nest, "other" is the rest):
 
 1. in memory, the speed target of the default method: Jasper Ridge 100×100×198 at r = 4
    (Wald's protocol), :func:`~fusion_core.estimation.estimate_degradation` then
-   :meth:`SSCF.fuse <fusion_core.methods.sscf.SSCF.fuse>`;
+   :meth:`SSCF.fuse <fusion_core.methods.sscf.method.SSCF.fuse>`;
 2. from files, as users run it (:func:`~fusion_core.pipeline.fuse_files`: reading, blind
    estimation, windows, writing), on the mirrored Jasper Ridge scene of
    :mod:`benchmarks.cost_growth` at two sizes, so each step's growth with the pixel count can be
@@ -19,9 +19,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import cProfile
 import math
+import os
 import pstats
 import re
 import sys

@@ -21,7 +21,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,6 +33,7 @@ from fusion_core.methods import CATALOG, load_method  # noqa: E402
 from fusion_core.methods.base import FusionConfig  # noqa: E402
 from fusion_core.metrics import quality_metrics  # noqa: E402
 from fusion_core.progress import Progress  # noqa: E402
+
 
 def machine() -> str:
     """A short description of where the numbers were measured."""
@@ -122,7 +122,8 @@ def main() -> int:
     rows = json.loads(out.read_text()) if out.exists() else []
     degradations = ("estimated", "true") if args.degradation == "both" else (args.degradation,)
     stamp = {"date": date.today().isoformat(), "machine": machine(), "device": str(device)}
-    for pair in pairs(args.protocol, [s for s in args.scenes.split(",") if s], [int(v) for v in args.scales.split(",")]):
+    scenes, scales = [s for s in args.scenes.split(",") if s], [int(v) for v in args.scales.split(",")]
+    for pair in pairs(args.protocol, scenes, scales):
         for method in args.methods.split(","):
             presets = ("-",) if method in BASELINES else args.presets.split(",")
             degr = ("-",) if method == "bicubic" else degradations

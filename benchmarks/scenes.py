@@ -20,7 +20,7 @@ import numpy as np
 import scipy.io as sio
 
 from fusion_core.degradation import DegradationModel, motion_psf, sensor_psf, spatial_degrade
-from fusion_core.srf import read_srf_csv
+from fusion_core.srf import normalize_srf, read_srf_csv
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -123,7 +123,7 @@ def sampled_srf(scene: Scene, shared: Path = SHARED,
     table = read_srf_csv(shared / "srf" / scene.spec.srf_csv).select(scene.spec.msi_bands)
     srf = np.column_stack([np.interp(scene.wavelengths, table.wavelengths + shift_nm, col, left=0.0, right=0.0)
                            for col in table.responses.T])
-    return srf / srf.sum(axis=0), table.band_names
+    return normalize_srf(srf, table.band_names), table.band_names
 
 
 @dataclass

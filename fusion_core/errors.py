@@ -23,5 +23,5 @@ class DependencyError(FusionError, ImportError):
     """An optional dependency is missing; the message gives the command that installs it."""
 
 
-class Cancelled(FusionError):
+class Cancelled(FusionError):  # noqa: N818 - public name: a cancel is no error
     """The user cancelled the run; nothing was written."""

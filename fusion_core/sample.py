@@ -127,8 +127,8 @@ def sample_wavelengths(n_bands: int) -> tuple[np.ndarray, np.ndarray]:
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], scale_px: float) -> np.ndarray:
     """Gaussian noise low-passed at ``scale_px`` pixels, zero mean and unit standard deviation."""
     h, w = shape
-    ky = np.fft.fftfreq(h)[:, None]
-    kx = np.fft.rfftfreq(w)[None, :]
+    ky = np.fft.fftfreq(h, d=1.0)[:, None]
+    kx = np.fft.rfftfreq(w, d=1.0)[None, :]
     spectrum = np.fft.rfft2(rng.standard_normal(shape)) * np.exp(
         -2.0 * (np.pi * scale_px) ** 2 * (ky**2 + kx**2))
     field = np.fft.irfft2(spectrum, s=shape)
@@ -140,11 +140,10 @@ def _step(x: np.ndarray, softness: float = 0.4) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x / softness, -30, 30)))
 
 
-def _overlay(abund: np.ndarray, alpha: np.ndarray, mixture: np.ndarray) -> None:
-    """Cover a fraction ``alpha`` (H, W) of each pixel with ``mixture`` (P,) or (P, H, W), in place."""
+def _overlay(abund: np.ndarray, alpha: np.ndarray, mixture: np.ndarray) -> np.ndarray:
+    """``abund`` with a fraction ``alpha`` (H, W) of each pixel covered by ``mixture`` (P,) or (P, H, W)."""
     mix = mixture if mixture.ndim == 3 else mixture[:, None, None]
-    abund *= 1.0 - alpha
-    abund += alpha * mix
+    return abund * (1.0 - alpha) + alpha * mix
 
 
 def _mixture(**fractions: float) -> np.ndarray:
@@ -167,8 +166,11 @@ _MARGIN = _mixture(veg=0.5, dry=0.4, soil=0.1)
 _GARDEN = _mixture(veg=0.6, dry=0.2, tree=0.2)
 
 
-def _parcels(rng, yy, xx, abund, brightness) -> None:
-    """Voronoi parcels elongated along a random direction, with row texture and grass margins."""
+def _parcels(rng, yy, xx, brightness) -> tuple[np.ndarray, np.ndarray]:
+    """Voronoi parcels elongated along a random direction, with row texture and grass margins.
+
+    Returns their abundances ``(P, H, W)`` and ``brightness`` with their own variations.
+    """
     h, w = yy.shape
     n = max(6, round(h * w / 650))
     seeds = rng.uniform([0, 0], [h, w], size=(n, 2))
@@ -189,15 +191,16 @@ def _parcels(rng, yy, xx, abund, brightness) -> None:
     rows = np.sin(2 * np.pi * (yy * np.cos(angle) + xx * np.sin(angle)) / period)
     weight = rng.uniform(0.1, 0.9, n)[first] + 0.25 * rows + 0.2 * _smooth_noise(rng, (h, w), 2.0)
     weight = np.clip(weight + 0.15 * _smooth_noise(rng, (h, w), 8.0), 0, 1)
-    abund[:] = a + weight * (b - a)
-    _overlay(abund, _step(0.8 - border), _MARGIN)
-    brightness *= rng.uniform(0.9, 1.1, n)[first]
+    abund = _overlay(a + weight * (b - a), _step(0.8 - border), _MARGIN)
+    brightness = brightness * rng.uniform(0.9, 1.1, n)[first]
     woods = kinds[first] == [c[0] for c in _COVERS].index("woodland")
-    brightness *= np.where(woods, 1.0 + 0.15 * _smooth_noise(rng, (h, w), 0.8), 1.0)
+    brightness = brightness * np.where(woods, 1.0 + 0.15 * _smooth_noise(rng, (h, w), 0.8), 1.0)
+    return abund, brightness
 
 
-def _water(rng, yy, xx, abund) -> np.ndarray:
-    """A meandering river north to south with riparian trees, and a lake; returns tree cover."""
+def _water(rng, yy, xx, abund) -> tuple[np.ndarray, np.ndarray]:
+    """A meandering river north to south with riparian trees, and a lake, laid over ``abund``;
+    returns the new abundances and the tree cover."""
     h, w = yy.shape
     half = max(1.2, 0.022 * min(h, w))
     centre = w * rng.uniform(0.12, 0.25) + 0.06 * w * np.sin(2 * np.pi * yy / (0.8 * h)
@@ -211,9 +214,8 @@ def _water(rng, yy, xx, abund) -> np.ndarray:
     water = np.maximum(river, lake)
     banks = np.clip(_step(half + 2.2 - dist) * (0.6 + 0.4 * _smooth_noise(rng, (h, w), 1.5)), 0, 1)
     trees = np.clip(banks - river, 0, 1) * (1 - lake)
-    _overlay(abund, trees, _mixture(tree=1))
-    _overlay(abund, water, _mixture(water=1))
-    return trees
+    abund = _overlay(abund, trees, _mixture(tree=1))
+    return _overlay(abund, water, _mixture(water=1)), trees
 
 
 def _frame(yy, xx, centre: tuple[float, float], angle: float) -> tuple[np.ndarray, np.ndarray]:
@@ -227,10 +229,11 @@ def _tree_row(along: np.ndarray, across: np.ndarray, offset: float) -> np.ndarra
     return np.exp(-0.5 * ((across - offset) / 0.8) ** 2) * (0.6 + 0.4 * np.cos(2 * np.pi * along / 2.5))
 
 
-def _village(rng, u, v, radius: float, abund) -> tuple[np.ndarray, np.ndarray]:
-    """Gardens, houses on 40 m plots and streets around ``(u, v) = 0``; returns (extent, roofs)."""
+def _village(rng, u, v, radius: float, abund) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gardens, houses on 40 m plots and streets around ``(u, v) = 0`` laid over ``abund``;
+    returns (abundances, extent, roofs)."""
     village = _step(radius + 2 * _smooth_noise(rng, u.shape, 4.0) - np.hypot(u, 1.3 * v), 1.0)
-    _overlay(abund, village, _GARDEN)
+    abund = _overlay(abund, village, _GARDEN)
     cell = 4.0
     iu, iv = np.floor(u / cell).astype(int), np.floor(v / cell).astype(int)
     size, built, tiled = rng.uniform(size=(3, 64, 64))  # one draw per plot, tiled over the village
@@ -242,32 +245,31 @@ def _village(rng, u, v, radius: float, abund) -> tuple[np.ndarray, np.ndarray]:
     roof_mix = np.zeros_like(abund)
     roof_mix[_TILE] = tiled[plot] < 0.6
     roof_mix[_CONCRETE] = 1 - roof_mix[_TILE]
-    _overlay(abund, buildings, roof_mix)
+    abund = _overlay(abund, buildings, roof_mix)
     off_grid = lambda t: np.abs(t - 3 * cell * np.round(t / (3 * cell)))  # noqa: E731
     streets = np.maximum(_step(0.4 - off_grid(u), 0.3), _step(0.4 - off_grid(v), 0.3)) * village
-    _overlay(abund, streets, _mixture(asphalt=1))
-    return village, buildings
+    return _overlay(abund, streets, _mixture(asphalt=1)), village, buildings
 
 
-def _settlement_and_roads(rng, yy, xx, abund) -> tuple[np.ndarray, np.ndarray]:
-    """A village on a west–east main road, a side road, both lined with trees.
+def _settlement_and_roads(rng, yy, xx, abund) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A village on a west–east main road, a side road, both lined with trees, laid over ``abund``.
 
-    Returns the cover of buildings and of roadside trees (they cast shadows).
+    Returns the new abundances and the cover of buildings and of roadside trees (they cast
+    shadows).
     """
     h, w = yy.shape
     centre = (rng.uniform(0.3, 0.5) * h, rng.uniform(0.6, 0.78) * w)
     theta = rng.uniform(-0.3, 0.3)
     u, v = _frame(yy, xx, centre, theta)
     radius = max(8.0, 0.17 * min(h, w))
-    village, buildings = _village(rng, u, v, radius, abund)
+    abund, village, buildings = _village(rng, u, v, radius, abund)
     side_u, side_v = _frame(yy, xx, centre, theta + rng.uniform(1.1, 1.6))
     beyond = _step(side_u - radius, 1.0)  # the side road's trees start outside the village
     trees = np.maximum(_tree_row(u, v, 2.0) * (1 - village), _tree_row(side_u, side_v, -1.8) * beyond)
-    _overlay(abund, trees, _mixture(tree=1))
+    abund = _overlay(abund, trees, _mixture(tree=1))
     roads = np.maximum(_step(0.65 - np.abs(v), 0.3),
                        _step(0.45 - np.abs(side_v), 0.3) * _step(side_u, 1.0))
-    _overlay(abund, roads, _mixture(asphalt=1))
-    return buildings, trees
+    return _overlay(abund, roads, _mixture(asphalt=1)), buildings, trees
 
 
 def _shadows(tall: np.ndarray, sun_dir: tuple[int, int]) -> np.ndarray:
@@ -308,11 +310,9 @@ def make_sample_scene(height: int = 120, width: int = 120, n_bands: int = 120,
     rng = np.random.default_rng(seed)
     shape = (height, width)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float64) + 0.5
-    abund = np.zeros((len(MATERIALS), height, width))
-    brightness = _terrain_shading(rng, shape)
-    _parcels(rng, yy, xx, abund, brightness)
-    trees = _water(rng, yy, xx, abund)
-    buildings, rows = _settlement_and_roads(rng, yy, xx, abund)
+    abund, brightness = _parcels(rng, yy, xx, _terrain_shading(rng, shape))
+    abund, trees = _water(rng, yy, xx, abund)
+    abund, buildings, rows = _settlement_and_roads(rng, yy, xx, abund)
     tall = np.clip(buildings + 0.7 * np.maximum(trees, rows), 0.0, 1.0)
     brightness *= 1.0 - 0.55 * _shadows(tall, (-1, -1))  # sun in the south-east: shade north-west
 

@@ -18,10 +18,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
+from qgis_run import enable_plugin, run_algorithm  # noqa: E402
+
 from fusion_core.degradation import DegradationModel, psf_error, srf_effect_error  # noqa: E402
 from fusion_core.io import read_raster  # noqa: E402
 from fusion_core.sample import make_sample_scene, write_sample  # noqa: E402
-from qgis_run import enable_plugin, run_algorithm  # noqa: E402
 
 SCALE = 4
 S2_BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"  # Sentinel-2 bands at 10/20 m, as users stack them
@@ -102,9 +103,10 @@ def main() -> int:
         print(f"      {f}")
     print(f"    blind estimate vs truth: PSF error {100 * psf_err:.1f} %, SRF effect error "
           f"{100 * srf_err:.2f} % (relative error of reference × SRF)")
-    print(f"    {'':14s}" + "".join(f"{k:>9s}" for k in ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM", "UIQI")))
+    metrics = ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM", "UIQI")
+    print(f"    {'':14s}" + "".join(f"{k:>9s}" for k in metrics))
     for name, values in rows.items():
-        print(f"    {name:14s}" + "".join(f"{float(values[k]):9.4f}" for k in ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM", "UIQI")))
+        print(f"    {name:14s}" + "".join(f"{float(values[k]):9.4f}" for k in metrics))
     print(f"    fusion took {fuse_seconds:.1f} s; whole demo {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -34,9 +34,17 @@ from benchmarks.scenes import AVIRIS_BAD_NM  # noqa: E402
 from fusion_core.device import resolve_device, seed_everything  # noqa: E402
 from fusion_core.methods.ual.networks import MutualGuidingFusion  # noqa: E402
 from fusion_core.methods.ual.pretrained import NETWORK, WEIGHTS  # noqa: E402
-from fusion_core.pretrained import (LAYOUT, DegradationRanges, covered_bands, load_weights,  # noqa: E402
-                                    random_patches, run_record, save_weights, synthetic_pair,
-                                    training_example)
+from fusion_core.pretrained import (  # noqa: E402
+    LAYOUT,
+    DegradationRanges,
+    covered_bands,
+    load_weights,
+    random_patches,
+    run_record,
+    save_weights,
+    synthetic_pair,
+    training_example,
+)
 from fusion_core.srf import load_preset  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
@@ -140,7 +148,8 @@ def main() -> None:
         done_epochs = epoch + 1
         minutes = (time.monotonic() - start) / 60
         history.append([done_epochs, float(np.mean(losses)), float(np.mean(skip_losses))])
-        print(f"epoch {done_epochs}/{epochs}: L1 {np.mean(losses):.5f} (MSI guidance alone {np.mean(skip_losses):.5f}), "
+        print(f"epoch {done_epochs}/{epochs}: L1 {np.mean(losses):.5f} "
+              f"(MSI guidance alone {np.mean(skip_losses):.5f}), "
               f"{minutes:.1f} min", flush=True)
         if args.max_minutes and minutes >= args.max_minutes:
             print("time limit reached", flush=True)

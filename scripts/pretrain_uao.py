@@ -52,15 +52,22 @@ from fusion_core.device import seed_everything  # noqa: E402
 from fusion_core.errors import InputError  # noqa: E402
 from fusion_core.estimation import estimate_degradation  # noqa: E402
 from fusion_core.losses import l1_loss, reconstruction_loss  # noqa: E402
-from fusion_core.training import AdamSettings  # noqa: E402
 from fusion_core.methods.ual.pretrained import WEIGHTS as BACKBONE_WEIGHTS  # noqa: E402
 from fusion_core.methods.ual.pretrained import load_pretrained_fusion  # noqa: E402
 from fusion_core.methods.uao.guidance import spatial_guidance, spectral_guidance  # noqa: E402
 from fusion_core.methods.uao.networks import ReconstructionNet  # noqa: E402
 from fusion_core.methods.uao.pretrained import NETWORK, WEIGHTS  # noqa: E402
-from fusion_core.pretrained import (LAYOUT, DegradationRanges, SubspaceAdapter, covered_bands,  # noqa: E402
-                                    run_record, save_weights, synthetic_pair)
+from fusion_core.pretrained import (  # noqa: E402
+    LAYOUT,
+    DegradationRanges,
+    SubspaceAdapter,
+    covered_bands,
+    run_record,
+    save_weights,
+    synthetic_pair,
+)
 from fusion_core.srf import read_srf_csv  # noqa: E402
+from fusion_core.training import AdamSettings  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 #: Training scenes: file, and the nominal wavelength range (nm) of those stored without one.
@@ -157,9 +164,9 @@ def draw_task(scenes: list[Scene], tables: list, ratios: list[int], crop_lr: int
 def task_losses(net: ReconstructionNet, task: Task, inner_steps: int, alpha: float
                 ) -> tuple[float, float, float, list[torch.Tensor]]:
     """First-order MAML on one task: adapt a copy of ``net`` with ``inner_steps`` steps of a
-    fresh Adam (rate ``alpha``, torch's default moments) on the test-time loss, then return the L1 to the reference of the rough estimate, of the
-    network before adaptation and after, and the gradient of the last w.r.t. the adapted
-    weights."""
+    fresh Adam (rate ``alpha``, torch's default moments) on the test-time loss, then return the L1
+    to the reference of the rough estimate, of the network before adaptation and after, and the
+    gradient of the last w.r.t. the adapted weights."""
     params = [p.detach().clone().requires_grad_(True) for p in net.parameters()]
     names = [name for name, _ in net.named_parameters()]
 
@@ -254,10 +261,12 @@ def main() -> int:
         crop_lr_pixels=args.crop_lr, degradation_ranges=ranges.to_dict(),
         initial_degradation="blind estimate of fusion_core.estimation.estimate_degradation from each pair",
         epochs=epochs, meta_updates_per_epoch=args.steps, meta_batch=args.meta_batch,
-        inner_steps=args.inner_steps, inner_optimiser="Adam (fresh per task, as at each test-time alternation)", meta_optimiser="Adam",
+        inner_steps=args.inner_steps, inner_optimiser="Adam (fresh per task, as at each test-time alternation)",
+        meta_optimiser="Adam",
         rate=args.lr, halve_every_epochs=args.halve_every, first_order=True,
         inner_loss="L1(Φ(Z), X) + L1(Ψ(Z), Y) with the blind k0, P0", meta_loss="L1(Z, reference), full bands",
-        command="python scripts/pretrain_uao.py " + " ".join(sys.argv[1:]), seed=args.seed, threads=args.threads, device="cpu", paper_settings=args.paper,
+        command="python scripts/pretrain_uao.py " + " ".join(sys.argv[1:]), seed=args.seed,
+        threads=args.threads, device="cpu", paper_settings=args.paper,
         wall_time_s=round(time.time() - started, 1), history=history,
     )
     save_weights(args.out, net.state_dict(), record)

@@ -77,7 +77,8 @@ def run_algorithm(algorithm: str, params: dict[str, Any], stream: bool = False,
     cmd = [qgis_process_binary(), "--json", "run", algorithm, "--"] + _arguments(params)
     proc = subprocess.run(cmd, env=environment(), capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
-        raise QgisProcessError(f"{algorithm} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        raise QgisProcessError(
+            f"{algorithm} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     start = proc.stdout.find("{")
     return json.loads(proc.stdout[start:])["results"]
 

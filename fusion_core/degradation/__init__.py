@@ -3,7 +3,7 @@
 from .compare import psf_error, srf_effect_error
 from .model import DegradationModel, normalize_srf
 from .operators import spatial_degrade, spectral_degrade
-from .psf import block_centre, gaussian_psf, sensor_psf, motion_psf, normalize_psf, psf_centroid, psf_fwhm
+from .psf import block_centre, gaussian_psf, motion_psf, normalize_psf, psf_centroid, psf_fwhm, sensor_psf
 from .simulate import add_noise, simulate_pair
 
 __all__ = [

@@ -23,32 +23,21 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
 from ..errors import InputError
+from ..srf.normalise import normalize_srf
 from .psf import block_centre, normalize_psf, psf_centroid, psf_fwhm
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["DegradationModel", "normalize_srf"]
 
 FORMAT = "hsifusion-degradation"
 VERSION = 1
-
-
-def normalize_srf(srf: np.ndarray) -> np.ndarray:
-    """Clip an SRF matrix ``(C, M)`` at zero and scale each column to sum to one."""
-    s = np.clip(np.asarray(srf, dtype=np.float64), 0.0, None)
-    if s.ndim != 2:
-        raise InputError(f"An SRF must be a matrix (HSI bands × MSI bands), got shape {s.shape}.")
-    sums = s.sum(axis=0)
-    empty = np.flatnonzero(sums <= 0)
-    if empty.size:
-        raise InputError(
-            f"SRF column(s) {empty.tolist()} have no response inside the HSI's bands: that MSI "
-            "band lies outside the hyperspectral wavelength range; drop it from the HR-MSI."
-        )
-    return s / sums
 
 
 @dataclass
@@ -83,7 +72,7 @@ class DegradationModel:
         self.psf = normalize_psf(self.psf)
         if min(self.psf.shape) < self.scale:
             self.psf = _pad_to(self.psf, self.scale)
-        self.srf = normalize_srf(self.srf)
+        self.srf = normalize_srf(self.srf, self.msi_band_names)
         gain = np.ones(self.srf.shape[1]) if self.msi_gain is None else np.asarray(self.msi_gain, np.float64).ravel()
         if gain.size != self.srf.shape[1] or not np.all(np.isfinite(gain) & (gain > 0)):
             raise InputError(f"msi_gain must hold {self.srf.shape[1]} positive numbers, one per MSI band.")
@@ -95,6 +84,12 @@ class DegradationModel:
                     f"{self.hsi_wavelengths.size} HSI wavelengths for an SRF with "
                     f"{self.srf.shape[0]} rows."
                 )
+
+    @property
+    def _gain(self) -> np.ndarray:
+        """:attr:`msi_gain`, which :meth:`__post_init__` always sets."""
+        assert self.msi_gain is not None
+        return self.msi_gain
 
     @property
     def n_hsi_bands(self) -> int:
@@ -114,7 +109,7 @@ class DegradationModel:
 
     def calibrated_msi(self, hr_msi: "torch.Tensor") -> "torch.Tensor":
         """The HR-MSI ``(..., M, H, W)`` divided band by band by :attr:`msi_gain`."""
-        gain = self.msi_gain.reshape(-1, 1, 1)
+        gain = self._gain.reshape(-1, 1, 1)
         if np.all(gain == 1.0):
             return hr_msi
         import torch
@@ -149,7 +144,7 @@ class DegradationModel:
             "psf_offset_px": list(self.psf_offset),
             "psf_fwhm_px": list(psf_fwhm(self.psf)),
             "srf": self.srf.tolist(),
-            "msi_gain": self.msi_gain.tolist(),
+            "msi_gain": self._gain.tolist(),
             "hsi_wavelengths_nm": None if self.hsi_wavelengths is None else self.hsi_wavelengths.tolist(),
             "msi_band_names": self.msi_band_names,
             "diagnostics": _jsonable(self.diagnostics),

@@ -49,7 +49,7 @@ def gaussian_psf(
     """
     if size < 1:
         raise InputError(f"PSF size must be at least 1, got {size}.")
-    fx, fy = (fwhm, fwhm) if np.isscalar(fwhm) else fwhm
+    fx, fy = (float(fwhm), float(fwhm)) if np.isscalar(fwhm) else map(float, fwhm)  # type: ignore[arg-type]
     if fx <= 0 or fy <= 0:
         raise InputError(f"PSF FWHM must be positive, got {fwhm}.")
     sx, sy = fwhm_to_sigma(fx), fwhm_to_sigma(fy)

@@ -25,12 +25,12 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from ..degradation import DegradationModel, psf_fwhm, spatial_degrade, spectral_degrade
+from ..degradation import DegradationModel, normalize_srf, psf_fwhm, spatial_degrade, spectral_degrade
 from ..errors import InputError
 from ..progress import Progress
+from ..spectral import hsi_noise_std, subspace_dimension
 from ..srf.prior import SrfPrior
 from .joint import joint_fit
-from .noise import hsi_noise_variance, signal_dimension
 from .psf_estimator import SMOOTHNESS_GRID, choose_smoothness, locate_psf, rim_mass, trim_window
 from .srf_estimator import adapt_prior
 from .windows import Window, count_interior, gather_patches, interior
@@ -98,7 +98,7 @@ def estimate_degradation(
         raise InputError("The LR-HSI has no valid non-zero pixel: check the input raster and its nodata.")
     lr, hr = lr / factor, hr / factor
     weights = 1.0 / np.maximum(np.mean(hr[:, ~bad_hr] ** 2, axis=1), 1e-30)
-    noise = hsi_noise_variance(lr[:, ~bad_lr])
+    noise_std = hsi_noise_std(torch.from_numpy(lr[:, ~bad_lr])).numpy()
 
     def patches_of(window: Window):
         return gather_patches(lr, hr, r, window, bad_hr, bad_lr)
@@ -109,7 +109,8 @@ def estimate_degradation(
         window = Window.centred(_check_support(psf_size, lr.shape, hr.shape, r, m), r)
         diag["psf_support_auto"] = False
     else:
-        window, located = _localise(patches_of, noise, lr.shape, hr.shape, r, m, diag)
+        window, located, facts = _localise(patches_of, noise_std, lr.shape, hr.shape, r, m)
+        diag.update(facts)
         window = trim_window(located, window)
         diag["psf_support_auto"] = True
     progress.update(0.4, "Fitting PSF and SRF jointly")
@@ -124,7 +125,7 @@ def estimate_degradation(
     iterations = {"joint": fit.iterations}
     if prior is not None:
         progress.update(0.75, "Fitting the SRF prior to the data")
-        adapted, shifts, stretches = adapt_prior(prior, patches, fit.kernel, noise)
+        adapted, shifts, stretches = adapt_prior(prior, patches, fit.kernel, noise_std)
         fit = joint_fit(patches, weights, window, smooth, wl, prior=adapted, start=fit, free_gains=free_gains)
         iterations["joint_with_prior"] = fit.iterations
         diag["srf_prior"] = {"name": prior.name, "shift": shifts, "stretch": stretches,
@@ -142,16 +143,20 @@ def estimate_degradation(
         "iterations": iterations,
         "solver_ridge": fit.ridge,
         "msi_gains_modelled": bool(free_gains),
-        "hsi_noise_rms": float(np.sqrt(np.mean(noise))) * factor,
+        "hsi_noise_rms": float(np.sqrt(np.mean(noise_std ** 2))) * factor,
     })
-    _consistency(lr, hr, model, bad_lr, bad_hr, diag)
+    diag.update(_consistency(lr, hr, model, bad_lr, bad_hr))
     diag["time_s"] = time.perf_counter() - start
     progress.update(1.0, "Degradation estimated")
     return model
 
 
-def _localise(patches_of, noise: np.ndarray, lr_shape, hr_shape, r: int, m: int, diag: dict):
-    """Localised kernel on the smallest window (from 2r+1 up to 3r+1) whose rim it leaves empty."""
+def _localise(patches_of, noise_std: np.ndarray, lr_shape, hr_shape, r: int, m: int):
+    """Localised kernel on the smallest window (from 2r+1 up to 3r+1) whose rim it leaves empty.
+
+    Returns:
+        The window, the kernel on it, and the facts for the diagnostics (with a ``warnings`` list).
+    """
     size = 2 * r + 1
     while size > r and not _enough(size, lr_shape, hr_shape, r, m):
         size -= 1
@@ -159,19 +164,21 @@ def _localise(patches_of, noise: np.ndarray, lr_shape, hr_shape, r: int, m: int,
     while True:
         window = Window.centred(size, r)
         patches = patches_of(window)
-        dimension = signal_dimension(patches.y, noise)
+        dimension = subspace_dimension(torch.from_numpy(patches.y), torch.from_numpy(noise_std))
         kernel, _ = locate_psf(patches, 1.0 / np.mean(patches.a.mean(axis=2) ** 2, axis=1), dimension, window)
         rim = rim_mass(kernel)
         grown = size + r
         if rim <= RIM_LIMIT or size >= 3 * r + 1 or not _enough(grown, lr_shape, hr_shape, r, m):
             break
         size = grown
-    diag.update({"localisation_window": size, "localisation_rim_mass": rim, "hsi_subspace_dim": dimension})
+    warnings = []
     if rim > RIM_LIMIT:
-        diag["warnings"].append(
+        warnings.append(
             f"{100 * rim:.0f} % of the PSF's mass lies on the rim of the largest window the images "
             f"allow ({size} px): the PSF may be larger or the grids shifted by more; check the plot.")
-    return window, kernel
+    facts = {"localisation_window": size, "localisation_rim_mass": rim, "hsi_subspace_dim": dimension,
+             "warnings": warnings}
+    return window, kernel, facts
 
 
 def _enough(size: int, lr_shape, hr_shape, r: int, m: int) -> bool:
@@ -226,32 +233,22 @@ def _check_vector(values, n: int, what: str) -> Optional[np.ndarray]:
 
 
 def _check_prior(prior, wl, c: int, m: int, names) -> Optional[SrfPrior]:
+    """The prior as an :class:`SrfPrior` with normalised columns (a new one: the caller's is kept)."""
     if prior is None:
         return None
     if not isinstance(prior, SrfPrior):
         prior = SrfPrior.from_matrix(np.asarray(prior, dtype=np.float64), wl)
-    matrix = prior.matrix
-    if matrix.shape != (c, m):
+    if prior.shape != (c, m):
         raise InputError(
-            f"The SRF prior has shape {matrix.shape} but the pair needs ({c}, {m}) (LR-HSI bands × "
+            f"The SRF prior has shape {prior.shape} but the pair needs ({c}, {m}) (LR-HSI bands × "
             "HR-MSI bands): pick the preset's bands that the HR-MSI has, in its band order.")
-    if not np.all(np.isfinite(matrix)):
-        raise InputError("The SRF prior has missing values.")
-    matrix = np.clip(matrix, 0.0, None)
-    empty = np.flatnonzero(matrix.sum(axis=0) <= 0)
-    if empty.size:
-        label = ", ".join(names[i] if names else f"band {i + 1}" for i in empty)
-        raise InputError(
-            f"HR-MSI {label} has no response at the LR-HSI's wavelengths: it lies outside the "
-            "hyperspectral range; drop it from the HR-MSI and the band list.")
-    prior.matrix = matrix / matrix.sum(axis=0)
-    return prior
+    return prior.with_matrix(normalize_srf(prior.matrix, names))
 
 
 def _consistency(lr: np.ndarray, hr: np.ndarray, model: DegradationModel, bad_lr: np.ndarray,
-                 bad_hr: np.ndarray, diag: dict) -> None:
-    """Per-band gain and residual (after the gain) between the two LR-MSIs, a residual map;
-    reject lone outliers."""
+                 bad_hr: np.ndarray) -> dict:
+    """Per-band gain and residual (after the gain) between the two LR-MSIs and a residual map,
+    for the diagnostics; rejects lone outliers."""
     r, k = model.scale, model.psf.shape[0]
     with torch.no_grad():
         from_hsi = spectral_degrade(torch.from_numpy(lr)[None], model.srf)[0].numpy()
@@ -260,19 +257,14 @@ def _consistency(lr: np.ndarray, hr: np.ndarray, model: DegradationModel, bad_lr
                                   np.ones((k, k)), r)[0, 0].numpy() > 0
     start = -((k - r) // 2)
     mask = np.zeros(bad_lr.shape, bool)
-    mask[np.ix_(interior(lr.shape[1], hr.shape[1], r, start, k), interior(lr.shape[2], hr.shape[2], r, start, k))] = True
+    rows, cols = interior(lr.shape[1], hr.shape[1], r, start, k), interior(lr.shape[2], hr.shape[2], r, start, k)
+    mask[np.ix_(rows, cols)] = True
     mask &= ~bad_lr & ~touched
     gain = np.sum(from_msi[:, mask] * from_hsi[:, mask], axis=1) / np.sum(from_hsi[:, mask] ** 2, axis=1)
     diff = gain[:, None, None] * from_hsi - from_msi
     rms = np.sqrt(np.mean(from_msi[:, mask] ** 2, axis=1))
     residual = np.sqrt(np.mean(diff[:, mask] ** 2, axis=1)) / rms
     rel_map = np.where(mask, np.sqrt(np.mean((diff / rms[:, None, None]) ** 2, axis=0)), np.nan)
-    diag.update({
-        "consistency_residual": residual,
-        "consistency_residual_total": float(np.sqrt(np.mean(residual ** 2))),
-        "msi_band_gain": gain,
-        "consistency_map": _shrink(rel_map),
-    })
     names = model.msi_band_names or [f"band {i + 1}" for i in range(len(residual))]
     if len(residual) > 1:
         worst = int(np.argmax(residual))
@@ -282,6 +274,12 @@ def _consistency(lr: np.ndarray, hr: np.ndarray, model: DegradationModel, bad_lr
                 f"HR-MSI {names[worst]} cannot be explained by the LR-HSI (consistency residual "
                 f"{100 * residual[worst]:.0f} % against {100 * others:.0f} % for the other bands): it most "
                 "likely lies outside the hyperspectral wavelength range; drop it from the HR-MSI.")
+    return {
+        "consistency_residual": residual,
+        "consistency_residual_total": float(np.sqrt(np.mean(residual ** 2))),
+        "msi_band_gain": gain,
+        "consistency_map": _shrink(rel_map),
+    }
 
 
 def _shrink(values: np.ndarray) -> list:

@@ -22,8 +22,8 @@ from typing import Optional
 
 import numpy as np
 
-from .simplex_qp import ArrowQP, QPSolution, solve_arrow_qp
 from .psf_estimator import smoothness_matrix
+from .simplex_qp import ArrowQP, QPSolution, solve_arrow_qp
 from .srf_estimator import spectral_smoothness
 from .windows import Patches, Window
 

@@ -72,12 +72,12 @@ def solve_arrow_qp(qp: ArrowQP, start: QPSolution | None = None, max_iter: int =
         try:
             k, s, iterations = _pivot(problem, max_iter, start)
             return QPSolution(k, s, iterations, ridge)
-        except (_NoConvergence, np.linalg.LinAlgError):
+        except (_NoConvergenceError, np.linalg.LinAlgError):
             ridge = 1e-9 if ridge == 0.0 else ridge * 100.0
     raise FusionError("The degradation estimate did not converge; the images may be constant or empty.")
 
 
-class _NoConvergence(Exception):
+class _NoConvergenceError(Exception):
     pass
 
 
@@ -119,8 +119,8 @@ def _pivot(qp: ArrowQP, max_iter: int, start: QPSolution | None) -> tuple[np.nda
             j = np.flatnonzero(bad_k)[-1]
             free_k[j] = ~free_k[j]
         if not free_k.any():
-            raise _NoConvergence
-    raise _NoConvergence
+            raise _NoConvergenceError
+    raise _NoConvergenceError
 
 
 def _solve_free(qp: ArrowQP, free_k: np.ndarray, free_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
+import torch
 
+from ..spectral import subspace_dimension
 from ..srf.prior import SrfPrior
-from .noise import signal_dimension
 from .windows import Patches
 
 __all__ = ["spectral_smoothness", "adapt_prior", "SHIFTS_NM", "STRETCHES"]
@@ -45,7 +46,7 @@ def spectral_smoothness(wavelengths: Optional[np.ndarray], n_bands: int) -> np.n
 
 
 def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray,
-                noise_variance: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                noise_std: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shift and stretch the prior's columns to fit the data; returns (matrix, shifts, stretches).
 
     Every variant ``p`` of a column is scored by ``RSS(p) = min_g ‖g Yᵀp − A_m k‖²``, the
@@ -58,10 +59,11 @@ def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray,
 
     Args:
         prior: the preset on the HSI bands. patches: equations of the PSF window.
-        kernel: the PSF on that window. noise_variance: ``(C,)`` LR-HSI noise per band.
+        kernel: the PSF on that window. noise_std: ``(C,)`` LR-HSI noise std per band.
     """
     n = patches.n_pixels
-    basis = np.linalg.svd(patches.y, full_matrices=False)[0][:, :signal_dimension(patches.y, noise_variance)]
+    dimension = subspace_dimension(torch.from_numpy(patches.y), torch.from_numpy(noise_std))
+    basis = np.linalg.svd(patches.y, full_matrices=False)[0][:, :dimension]
     y = basis @ (basis.T @ patches.y)
     gram = y @ y.T
     k = np.ravel(kernel)

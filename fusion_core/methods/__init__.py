@@ -1,6 +1,8 @@
-"""Fusion methods, listed in the order of the QGIS METHOD enum.
+"""Fusion methods, listed in the order of the QGIS METHOD enum: the one place that names them.
 
-This module imports neither torch nor any method, so the QGIS layer can build its dialogs
+Each method is a package ``fusion_core/methods/<id>/`` with ``method.py`` (the class, which
+imports torch) and ``settings.py`` (its options and presets, which does not). This module and
+the settings import neither torch nor a method, so the QGIS layer can build its dialogs and help
 before it knows whether torch is installed; :func:`load_method` imports a method on demand.
 The order of :data:`CATALOG` is frozen: new methods are appended, never reordered, because
 scripts and models refer to methods by index.
@@ -10,31 +12,89 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..errors import InputError
+from .settings import OptionHelp, describe_settings
 
-__all__ = ["MethodEntry", "CATALOG", "load_method", "method_index"]
+if TYPE_CHECKING:
+    from .base import FusionMethod
+
+__all__ = ["MethodEntry", "CATALOG", "load_method", "method_index", "method_entry", "method_presets",
+           "describe_options", "method_help"]
 
 
 @dataclass(frozen=True)
 class MethodEntry:
-    """Where a method lives and how it is shown."""
+    """A method's identity: how it is named and shown, and where it lives.
+
+    Attributes:
+        id: stable id (files, the CLI, the benchmarks); the class's ``name``.
+        short_name: how messages and logs name the method.
+        label: the entry of the QGIS METHOD list.
+        summary: one paragraph of help: what the method does and how long it takes.
+        cls: the class's name in ``<id>/method.py``.
+    """
 
     id: str
+    short_name: str
     label: str
-    module: str
+    summary: str
     cls: str
 
 
 CATALOG: tuple[MethodEntry, ...] = (
-    MethodEntry("sscf", "Default: SSCF spectral mapping + subspace consistency (fast)",
-                "fusion_core.methods.sscf", "SSCF"),
-    MethodEntry("udaln", "UDALN (Li et al., GRSL 2022)", "fusion_core.methods.udaln", "UDALN"),
-    MethodEntry("m2unet", "M2U-Net (Li et al., TGRS 2024)", "fusion_core.methods.m2unet", "M2UNet"),
-    MethodEntry("stable_vae", "Stable lightweight VAE fusion (Guo et al., CVPR 2023)",
-                "fusion_core.methods.stable_vae", "StableVAE"),
-    MethodEntry("ual", "UAL (Zhang et al., CVPR 2020)", "fusion_core.methods.ual", "UAL"),
-    MethodEntry("uao", "UAO blind alternating optimisation (Nie et al.)", "fusion_core.methods.uao", "UAO"),
+    MethodEntry(
+        "sscf", "SSCF", "Default: SSCF spectral mapping + subspace consistency (fast)",
+        "Fast closed-form fusion: learns a linear spectral map from the MSI bands to the HSI "
+        "bands at low resolution (global, then local), applies it to the HR-MSI, and corrects "
+        "the result so that, blurred and decimated by the PSF, it reproduces the LR-HSI. "
+        "Co-registers the two sensors to a fraction of a pixel and adapts to their noise.",
+        "SSCF"),
+    MethodEntry(
+        "udaln", "UDALN", "UDALN (Li et al., GRSL 2022)",
+        "Unsupervised blind fusion by degradation-adaptive learning: learns the PSF and SRF from "
+        "the two inputs, learns a per-pixel spectral map from the low-resolution MSI to the "
+        "LR-HSI, then refines all three so the fused image reproduces both inputs, and applies "
+        "the map to the HR-MSI. Three-stage training; 'fast' takes about a minute on a CPU for a "
+        "100×100 window, 'paper' (the authors' 65k iterations) hours.",
+        "UDALN"),
+    MethodEntry(
+        "m2unet", "M2U-Net", "M2U-Net (Li et al., TGRS 2024)",
+        "Unsupervised blind fusion in three stages: learns the PSF and SRF from the two inputs, "
+        "learns two spectral maps from the low-resolution MSI to the LR-HSI and applies them to "
+        "the HR-MSI for an initial image, then fits a dual U-Net deep image prior, guided by the "
+        "HR-MSI through cross-attention, so that its output reproduces both inputs. 'fast' takes "
+        "a few minutes on a CPU for a 100×100 window, 'paper' (the authors' 24k iterations with "
+        "260 feature maps) about a day on a CPU: use a GPU.",
+        "M2UNet"),
+    MethodEntry(
+        "stable_vae", "Stable VAE", "Stable lightweight VAE fusion (Guo et al., CVPR 2023)",
+        "Blind fusion by a tiny variational autoencoder under the spectral mixing prior: it maps "
+        "each HR-MSI pixel to endmember abundances and decodes a spectrum, while a Gaussian PSF "
+        "and a Gaussian-mixture SRF are estimated in the same EM-style loop, each guiding the "
+        "other; the decoders are then fine-tuned alone. 'fast' starts from the estimated "
+        "degradation and takes about a minute on a CPU for a 100×100 window; 'paper' "
+        "estimates it from the paper's initialisation with the authors' schedule.",
+        "StableVAE"),
+    MethodEntry(
+        "ual", "UAL", "UAL (Zhang et al., CVPR 2020)",
+        "Unsupervised adaptation learning: a fusion network pretrained on synthetic pairs from "
+        "real scenes gives a rough fused image, then a light adaptation module and a one-layer "
+        "degradation network are trained on the two inputs so the result reproduces both. "
+        "The paper assumes a known SRF; here it is the SRF of the blind estimate (or of the "
+        "given degradation model). Works on the scene's spectral subspace, so any band count is "
+        "accepted. 'fast' takes a few minutes on a CPU for a 100×100 window, 'paper' (1500 "
+        "epochs) longer.",
+        "UAL"),
+    MethodEntry(
+        "uao", "UAO", "UAO blind alternating optimisation (Nie et al.)",
+        "Blind fusion by alternating optimisation: a pretrained backbone gives a rough image; "
+        "then the PSF and SRF are refined on the current image and a small meta-learned "
+        "reconstruction network, guided by the PSF and SRF, is refined so that its output "
+        "reproduces both inputs, in turns. Works on the scene's own spectral subspace (any "
+        "band count). About half a minute on a CPU for a 100×100 window.",
+        "UAO"),
 )
 
 
@@ -57,9 +117,36 @@ def method_index(key: str | int, what: str = "fusion method") -> int:
     raise InputError(f"Unknown {what} {key!r}; choose one of: {valid}.")
 
 
-def load_method(key: str | int):
-    """An instance of the method given by index or id (imports torch)."""
-    entry = CATALOG[method_index(key)]
+def method_entry(key: str | int) -> MethodEntry:
+    """The catalog entry of the method given by index or id."""
+    return CATALOG[method_index(key)]
+
+
+def _module(entry: MethodEntry, name: str) -> Any:
     package = __name__.rsplit(".", 1)[0]  # "fusion_core", or "hsi_fusion.fusion_core" inside QGIS
-    module = importlib.import_module(entry.module.replace("fusion_core", package, 1))
-    return getattr(module, entry.cls)()
+    return importlib.import_module(f"{package}.methods.{entry.id}.{name}")
+
+
+def load_method(key: str | int) -> FusionMethod:
+    """An instance of the method given by index or id (imports torch)."""
+    entry = method_entry(key)
+    return getattr(_module(entry, "method"), entry.cls)()
+
+
+def method_presets(key: str | int) -> Mapping[str, Any]:
+    """The settings of the method given by index or id, by preset name (without torch)."""
+    return _module(method_entry(key), "settings").PRESETS
+
+
+def describe_options(key: str | int) -> tuple[OptionHelp, ...]:
+    """Name, valid values, default per preset and help of each option of a method (without torch)."""
+    return describe_settings(method_presets(key))
+
+
+def method_help(key: str | int) -> str:
+    """Plain-text help of a method: its summary, then one line per option."""
+    entry = method_entry(key)
+    options = describe_options(key)
+    lines = [f"{entry.label}: {entry.summary}"]
+    lines += ["Options:", *(f"  {o.text()}" for o in options)] if options else ["No options."]
+    return "\n".join(lines)

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional
 
 import torch
 
 from ..degradation import DegradationModel
-from ..errors import InputError
 from ..progress import Progress
+from .settings import DEFAULT_PRESET, NO_OPTIONS, PRESETS, resolve_settings
+
+if TYPE_CHECKING:
+    from . import MethodEntry
 
 __all__ = ["FusionConfig", "FusionMethod", "PRESETS"]
-
-PRESETS = ("fast", "paper")
 
 
 @dataclass
@@ -37,7 +38,7 @@ class FusionConfig:
         options: method-specific overrides, e.g. ``{"stage1_iters": 500}``; unknown keys are an error.
     """
 
-    preset: str = "fast"
+    preset: str = DEFAULT_PRESET
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     seed: int = 0
     options: dict[str, Any] = field(default_factory=dict)
@@ -46,15 +47,16 @@ class FusionConfig:
 class FusionMethod(ABC):
     """A fusion method: LR-HSI ``(C, h, w)`` + HR-MSI ``(M, H, W)`` → HR-HSI ``(C, H, W)``.
 
-    Subclasses set :attr:`name` (stable id used in files and the CLI), :attr:`label` (shown to
-    users) and :attr:`summary` (one-paragraph help), and implement :meth:`fuse`; they may set
-    :attr:`halo_lr_pixels` and :attr:`memory_factor` (or :meth:`window_memory_factor`) for the
-    windowed runner.
+    Subclasses set :attr:`name` (the id of their :data:`~fusion_core.methods.CATALOG` entry,
+    which holds how the method is shown), :attr:`presets` when they take options, and implement
+    :meth:`fuse`; they may set :attr:`halo_lr_pixels` and :attr:`memory_factor` (or
+    :meth:`window_memory_factor`) for the windowed runner.
     """
 
     name: ClassVar[str]
-    label: ClassVar[str]
-    summary: ClassVar[str]
+    #: The method's settings by preset name: frozen dataclasses whose fields, declared with
+    #: :func:`~fusion_core.methods.settings.option`, are the options a run may override.
+    presets: ClassVar[Mapping[str, Any]] = NO_OPTIONS
     #: How far (in LR pixels) a window's border can change the method's result inside it: its
     #: receptive field. The windowed runner reads this much more around each window, on top of
     #: the PSF's reach, and gives those pixels no weight. Set it in a subclass when it differs.
@@ -72,16 +74,32 @@ class FusionMethod(ABC):
         """
         return self.memory_factor
 
+    @property
+    def label(self) -> str:
+        """How the catalog shows the method (its id when it is not in the catalog)."""
+        entry = _catalog_entry(self.name)
+        return entry.label if entry else self.name
+
+    @property
+    def short_name(self) -> str:
+        """The catalog's short name of the method, for messages (its id when not in the catalog)."""
+        entry = _catalog_entry(self.name)
+        return entry.short_name if entry else self.name
+
+    def settings(self, config: FusionConfig) -> Any:
+        """The preset's settings with the run's options applied.
+
+        Raises:
+            InputError: unknown preset or option, or a value out of its range.
+        """
+        return resolve_settings(self.presets, config.preset, config.options, self.short_name)
+
     def check_config(self, config: FusionConfig) -> None:
         """Raise :class:`InputError` for a preset or an option this method does not take.
 
         Called before any work starts, so a typo fails at once rather than after the estimation.
-        Methods with options override it to check them against their settings.
         """
-        if config.preset not in PRESETS:
-            raise InputError(f"Unknown preset {config.preset!r}; choose one of {', '.join(PRESETS)}.")
-        if config.options:
-            raise InputError(f"{self.label} takes no options; got {', '.join(map(str, config.options))}.")
+        self.settings(config)
 
     @abstractmethod
     def fuse(
@@ -101,3 +119,8 @@ class FusionMethod(ABC):
             config: preset, device, seed and method options.
             progress: reports progress per stage and raises ``Cancelled`` when asked to stop.
         """
+
+
+def _catalog_entry(method_id: str) -> Optional[MethodEntry]:
+    from . import CATALOG
+    return next((e for e in CATALOG if e.id == method_id), None)

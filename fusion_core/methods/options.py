@@ -1,7 +1,7 @@
 """Method options written as text, as QGIS and the CLI pass them.
 
-``"hsi_geometry=false; smoothness=0.2; milestones=[1000, 2000]"`` (or the same as a JSON
-object) becomes ``{"hsi_geometry": False, "smoothness": 0.2, "milestones": [1000, 2000]}``;
+``"local=false; smoothness=0.2; milestones=[1000, 2000]"`` (or the same as a JSON
+object) becomes ``{"local": False, "smoothness": 0.2, "milestones": [1000, 2000]}``;
 each method then checks names and values against its own settings, so a typo is reported with
 the list of valid names. Imports neither torch nor a method.
 """
@@ -35,7 +35,7 @@ def parse_method_options(text: str | None) -> dict[str, Any]:
         if not sep or not key.strip():
             raise InputError(
                 f"Method option {item!r} is not of the form name=value; separate options "
-                "with ';', e.g. 'hsi_geometry=false; smoothness=0.2'."
+                "with ';', e.g. 'local=false; smoothness=0.2'."
             )
         try:
             options[key.strip()] = json.loads(value.strip())

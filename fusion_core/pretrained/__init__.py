@@ -9,8 +9,16 @@
 
 from .store import load_weights, record_path, run_record, save_weights
 from .subspace import DEFAULT_K, LAYOUT, SubspaceAdapter
-from .synthetic import (DegradationRanges, TrainingExample, covered_bands, perturbed_srf, random_patches,
-                        random_psf, synthetic_pair, training_example)
+from .synthetic import (
+                        DegradationRanges,
+                        TrainingExample,
+                        covered_bands,
+                        perturbed_srf,
+                        random_patches,
+                        random_psf,
+                        synthetic_pair,
+                        training_example,
+)
 
 __all__ = [
     "DEFAULT_K",

@@ -94,7 +94,7 @@ class SubspaceAdapter:
         """
         if k < 1:
             raise InputError(f"The subspace needs at least one coefficient, got K = {k}.")
-        (c, h, w), (m, big_h, big_w) = lr_hsi.shape, hr_msi.shape
+        (c, h, w), (_, big_h, big_w) = lr_hsi.shape, hr_msi.shape
         if (big_h, big_w) != (scale * h, scale * w):
             raise InputError(
                 f"The HR-MSI ({big_h}×{big_w}) is not the LR-HSI ({h}×{w}) times the ratio {scale}: "

@@ -183,4 +183,5 @@ def random_patches(example: TrainingExample, size: int, count: int, rng: np.rand
         patch = torch.rot90(stack[:, i : i + size, j : j + size], int(rng.integers(4)), dims=(1, 2))
         patches.append(patch.flip(2) if rng.random() < 0.5 else patch)
     batch = torch.stack(patches)
-    return tuple(batch.chunk(3, dim=1))
+    first, second, third = batch.chunk(3, dim=1)
+    return first, second, third

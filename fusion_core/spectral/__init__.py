@@ -8,7 +8,7 @@ them, and the ridge baseline is :func:`ridge_fusion`.
 from .linalg import orthonormalise, principal_axes
 from .mapping import LocalMap, RidgeMap, apply_local_map, fit_local_map, fit_ridge_map, ridge_fusion
 from .noise import MAX_SAMPLES, hsi_noise_std, msi_noise_std, pixel_samples
-from .subspace import signal_subspace
+from .subspace import signal_subspace, subspace_dimension
 
 __all__ = [
     "principal_axes",
@@ -24,4 +24,5 @@ __all__ = [
     "pixel_samples",
     "MAX_SAMPLES",
     "signal_subspace",
+    "subspace_dimension",
 ]

@@ -24,9 +24,9 @@ def principal_axes(samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     gram = (samples.double() @ samples.double().T).cpu().numpy()
     values, vectors = np.linalg.eigh(gram)
     order = np.argsort(values)[::-1]
-    out = dict(dtype=torch.float64, device=samples.device)
-    return (torch.as_tensor(np.ascontiguousarray(vectors[:, order]), **out),
-            torch.as_tensor(np.clip(values[order], 0.0, None), **out))
+    device = samples.device
+    return (torch.as_tensor(np.ascontiguousarray(vectors[:, order]), dtype=torch.float64, device=device),
+            torch.as_tensor(np.clip(values[order], 0.0, None), dtype=torch.float64, device=device))
 
 
 def orthonormalise(basis: torch.Tensor) -> torch.Tensor:

@@ -77,7 +77,7 @@ def fit_ridge_map(
         base = base + n * torch.diag(noise_var.double())
     eye = torch.eye(m, dtype=gram.dtype, device=gram.device)
     unit = float(gram.diagonal().mean()) or 1.0
-    best = None
+    best: Optional[tuple[float, float, torch.Tensor]] = None
     for strength in RIDGE_GRID:
         k = torch.linalg.pinv(base + strength * unit * eye, hermitian=True)
         w = yf @ k
@@ -86,6 +86,7 @@ def fit_ridge_map(
         score = max(rss, 0.0) / max(n - 1.0 - dof, 1e-3) ** 2
         if best is None or score < best[0]:
             best = (score, strength, w)
+    assert best is not None  # RIDGE_GRID is not empty
     _, strength, w = best
     return RidgeMap(w, (ym - w @ fm)[:, 0], strength)
 

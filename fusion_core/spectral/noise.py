@@ -19,7 +19,8 @@ noise, and the LR residual is shrunk by the share of it that is noise.
      sampling error grows as ``1 / Σ k²`` (large PSFs) and with few LR pixels.
 
   The cross-sensor value is used where it is below the factor-analysis one by more than twice
-  its error (sampling error of the residual variance and error of the subtracted HSI noise), the factor-analysis one elsewhere (or the cross-sensor one alone when
+  its error (sampling error of the residual variance and error of the subtracted HSI noise),
+  the factor-analysis one elsewhere (or the cross-sensor one alone when
   there are too few bands for a factor analysis). Each band's noise-to-signal ratio is then
   shrunk halfway towards the median over the bands.
 """

@@ -2,6 +2,7 @@
 
 from .catalog import SENSOR_PRESETS
 from .csv import read_srf_csv
+from .normalise import normalize_srf
 from .presets import load_preset, preset_ids
 from .prior import SrfPrior
 from .resample import hsi_band_responses, resample_srf
@@ -14,6 +15,7 @@ __all__ = [
     "load_preset",
     "preset_ids",
     "read_srf_csv",
+    "normalize_srf",
     "resample_srf",
     "hsi_band_responses",
 ]

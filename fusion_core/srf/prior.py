@@ -11,6 +11,7 @@ is only approximate for bands narrower than a few HSI bands.
 
 from __future__ import annotations
 
+import copy
 from typing import Optional, Sequence
 
 import numpy as np
@@ -32,8 +33,8 @@ class SrfPrior:
         self.wavelengths = None if wavelengths is None else np.asarray(wavelengths, dtype=np.float64).ravel()
         self.table = table
         self.name = table.name if table is not None else name
-        self._bands = None
-        if table is not None:
+        self._bands: Optional[np.ndarray] = None
+        if table is not None and self.wavelengths is not None:
             self._grid = np.arange(table.wavelengths[0] - 100.0, table.wavelengths[-1] + 100.5, 0.5)
             self._bands = hsi_band_responses(self._grid, self.wavelengths, hsi_fwhm)
 
@@ -53,24 +54,31 @@ class SrfPrior:
         """Approximate variants by interpolating the columns (band index when no wavelengths)."""
         return cls(matrix, hsi_wavelengths)
 
+    def with_matrix(self, matrix: np.ndarray) -> "SrfPrior":
+        """A copy of this prior whose matrix on the HSI bands is ``matrix`` (same curves)."""
+        other = copy.copy(self)
+        other.matrix = np.asarray(matrix, dtype=np.float64)
+        return other
+
     @property
     def shape(self) -> tuple[int, int]:
-        return self.matrix.shape
+        rows, cols = self.matrix.shape
+        return rows, cols
 
     def variants(self, band: int, shifts: np.ndarray, stretches: np.ndarray) -> np.ndarray:
         """Column ``band`` shifted by each of ``shifts`` (nm) and stretched by each of
         ``stretches``: ``(len(stretches) * len(shifts), C)``, stretch-major, rows summing to one
         (NaN rows where a variant leaves the HSI's range)."""
-        if self._bands is not None:
-            return self._table_variants(band, shifts, stretches)
+        if self.table is not None and self._bands is not None:
+            return self._table_variants(self.table, self._bands, band, shifts, stretches)
         return self._column_variants(band, shifts, stretches)
 
-    def _table_variants(self, band: int, shifts, stretches) -> np.ndarray:
-        wl, curve = self.table.wavelengths, self.table.responses[:, band]
+    def _table_variants(self, table: SrfTable, bands: np.ndarray, band: int, shifts, stretches) -> np.ndarray:
+        wl, curve = table.wavelengths, table.responses[:, band]
         centre = float(np.sum(wl * curve) / np.sum(curve))
         src = centre + (self._grid[None, None, :] - shifts[None, :, None] - centre) / stretches[:, None, None]
         curves = np.interp(src.ravel(), wl, curve, left=0.0, right=0.0).reshape(-1, self._grid.size)
-        out = curves @ self._bands.T
+        out = curves @ bands.T
         return _normalise_rows(out)
 
     def _column_variants(self, band: int, shifts, stretches) -> np.ndarray:

@@ -12,6 +12,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import InputError
+from .normalise import normalize_srf
 from .table import SrfTable
 
 __all__ = ["resample_srf", "hsi_band_responses", "MIN_COVERAGE"]
@@ -61,7 +62,7 @@ def resample_srf(table: SrfTable, hsi_wavelengths: np.ndarray,
             f"({wl.min():.0f}–{wl.max():.0f} nm): drop them from the HR-MSI and from the band list."
         )
     srf = bands @ curves * _STEP_NM
-    return srf / srf.sum(axis=0)
+    return normalize_srf(srf, table.band_names)
 
 
 def _spacing(wl: np.ndarray) -> np.ndarray:

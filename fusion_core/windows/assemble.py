@@ -34,9 +34,10 @@ class Assembler:
         self.n_bands = n_bands
         self.pending: dict[Key, dict[Key, np.ndarray]] = {}
         for window in sorted(state.done):
-            pieces = {region: state.stashed_piece(window, region)
-                      for region in grid.window_receivers(*window) if region not in state.written}
-            if any(piece is None for piece in pieces.values()):
+            wanted = [region for region in grid.window_receivers(*window) if region not in state.written]
+            pieces = {region: piece for region in wanted
+                      if (piece := state.stashed_piece(window, region)) is not None}
+            if len(pieces) < len(wanted):
                 state.done.discard(window)  # lost by an interrupted run: fuse that window again
                 continue
             for region, piece in pieces.items():

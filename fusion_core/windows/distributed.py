@@ -114,7 +114,7 @@ def run_on_dask(job: WindowJob, keys: list[Key], scheduler: str,
                     running[client.submit(_fuse_on_worker, job, key, pure=False)] = key
                 finished = _wait_some(list(running))
                 progress.check_cancelled()
-                for future in sorted(finished, key=running.get):
+                for future in sorted(finished, key=lambda done: running[done]):
                     key = running.pop(future)
                     yield key, future.result()
         finally:

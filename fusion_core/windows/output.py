@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import rasterio
@@ -61,7 +61,7 @@ class TiledOutput:
         self.count = count
         self.tile = tile
         self._meta = (band_names, wavelengths, fwhm)
-        self._ds = None
+        self._ds: Any = None  # the open rasterio dataset, between open() and close()
 
     def open(self, resume: bool) -> None:
         """Open the partial file: the existing one when resuming, else a new one."""

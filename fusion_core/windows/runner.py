@@ -29,8 +29,7 @@ from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
 from .assemble import Assembler
 from .layout import WindowGrid, output_tile_size, psf_halo
-from .memory import (GDAL_CACHE_BYTES, choose_core, core_unit, device_free_bytes, process_bytes,
-                     strip_bytes)
+from .memory import GDAL_CACHE_BYTES, choose_core, core_unit, device_free_bytes, process_bytes, strip_bytes
 from .output import TiledOutput
 from .source import Source
 from .state import Key, ResumeState

@@ -7,6 +7,7 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from fusion_core.baselines import bicubic_upsample
+from fusion_core.degradation import DegradationModel
 from fusion_core.io import RasterGrid, read_raster, read_raster_info, write_raster
 from fusion_core.metrics import psnr
 
@@ -36,12 +37,22 @@ def test_blind_fusion_output_is_georeferenced_and_beats_bicubic(qgis, tmp_raster
 
 def test_a_given_degradation_model_is_used(qgis, tmp_rasters, tmp_path):
     pair = tmp_rasters(size=32, n_hsi=20, n_msi=4)
-    model = tmp_path / "true.json"
-    pair.model.save(model)
-    out = tmp_path / "fused.tif"
-    qgis.run_algorithm("hsifusion:blindfusion", {
-        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "DEGRADATION": model, "OUTPUT": out})
-    assert out.exists()
+    given = DegradationModel(4, np.full((4, 4), 1 / 16), pair.model.srf)  # a box PSF the data do not show
+    given.save(tmp_path / "given.json")
+
+    def fused_with(name, **degradation):
+        used = tmp_path / f"{name}_used.json"
+        qgis.run_algorithm("hsifusion:blindfusion", {
+            "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "OUTPUT": tmp_path / f"{name}.tif",
+            "DEGRADATION_OUTPUT": used, **degradation})
+        return read_raster(tmp_path / f"{name}.tif").data, DegradationModel.load(used)
+
+    with_given, used = fused_with("given", DEGRADATION=tmp_path / "given.json")
+    estimated_fused, estimated = fused_with("estimated")
+    np.testing.assert_allclose(used.psf, given.psf)
+    np.testing.assert_allclose(used.srf, given.srf)
+    assert estimated.psf.shape != given.psf.shape or not np.allclose(estimated.psf, given.psf, atol=1e-3)
+    assert not np.allclose(with_given, estimated_fused)
 
 
 def test_a_model_for_other_rasters_is_refused(qgis, tmp_rasters, tmp_path):
@@ -70,6 +81,8 @@ def test_mismatched_crs_is_refused_before_any_compute(qgis, tmp_rasters, tmp_pat
     out = qgis.run_failing("hsifusion:blindfusion", {
         "LR_HSI": lr, "HR_MSI": pair.hr_path, "OUTPUT": tmp_path / "fused.tif"})
     assert "CRS" in out and "reproject" in out
+    assert "Localising the PSF" not in out  # the estimation, the first compute, never started
+    assert not list(tmp_path.glob("fused.tif*"))
 
 
 def test_non_integer_ratio_is_refused(qgis, tmp_rasters, tmp_path):
@@ -91,11 +104,17 @@ def test_swapped_inputs_are_refused(qgis, tmp_rasters, tmp_path):
 
 def test_method_options_are_passed_and_checked(qgis, tmp_rasters, tmp_path):
     pair = tmp_rasters(size=32, n_hsi=20, n_msi=4)
-    out = tmp_path / "fused.tif"
-    qgis.run_algorithm("hsifusion:blindfusion", {
-        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "METHOD_OPTIONS": "local=false; cg_iters=30",
-        "OUTPUT": out})
-    assert out.exists()
+    model = tmp_path / "true.json"
+    pair.model.save(model)
+
+    def fused(name, options):
+        qgis.run_algorithm("hsifusion:blindfusion", {
+            "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "DEGRADATION": model,
+            "METHOD_OPTIONS": options, "OUTPUT": tmp_path / name})
+        return read_raster(tmp_path / name).data
+
+    # Without the local map and the consistency solve, SSCF is its global spectral map alone.
+    assert not np.allclose(fused("default.tif", ""), fused("reduced.tif", "local=false; cg_iters=0"))
     bad = tmp_path / "bad.tif"
     message = qgis.run_failing("hsifusion:blindfusion", {
         "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "METHOD_OPTIONS": "iterations=3", "OUTPUT": bad})

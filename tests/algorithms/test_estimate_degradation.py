@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from fusion_core.degradation import DegradationModel
+from fusion_core.degradation import DegradationModel, psf_error
 
 
 def test_estimated_model_is_close_to_the_truth_and_plotted(qgis, tmp_rasters, tmp_path):
@@ -12,11 +12,13 @@ def test_estimated_model_is_close_to_the_truth_and_plotted(qgis, tmp_rasters, tm
         "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "OUTPUT": model_path, "PLOT": plot})
     model = DegradationModel.load(model_path)
     assert model.scale == 4 and model.srf.shape == (30, 4)
+    assert psf_error(model.psf, pair.model.psf, 4) < 0.15
     effect = np.einsum("chw,cm->mhw", pair.reference, model.srf)
     truth = np.einsum("chw,cm->mhw", pair.reference, pair.model.srf)
     assert np.linalg.norm(effect - truth) / np.linalg.norm(truth) < 0.05
     assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
-    fused = tmp_path / "fused.tif"
+    used = tmp_path / "used.json"
     qgis.run_algorithm("hsifusion:blindfusion", {
-        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "DEGRADATION": model_path, "OUTPUT": fused})
-    assert fused.exists()
+        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "DEGRADATION": model_path,
+        "OUTPUT": tmp_path / "fused.tif", "DEGRADATION_OUTPUT": used})
+    np.testing.assert_allclose(DegradationModel.load(used).psf, model.psf)  # fusion accepted the file

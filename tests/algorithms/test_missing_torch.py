@@ -6,8 +6,8 @@ import subprocess
 import zipfile
 
 import pytest
-
 from qgis_run import REPO, qgis_process_binary
+
 
 @pytest.fixture
 def bare_install(tmp_path):

@@ -1,9 +1,8 @@
 """hsifusion:qualitymetrics run headless: numeric outputs, report file, clear errors."""
 
 import numpy as np
-import pytest
 
-from fusion_core.io import read_raster, write_raster
+from fusion_core.io import write_raster
 
 
 def test_metrics_of_a_perturbed_image(qgis, tmp_rasters, tmp_path):

@@ -39,14 +39,16 @@ def test_a_kernel_file_and_a_csv_srf_are_accepted(qgis, tmp_rasters, tmp_path):
     csv = tmp_path / "srf.csv"
     np.savetxt(csv, np.column_stack([wl, *curves]), delimiter=",", header="wavelength_nm,blue,red,nir",
                comments="")
-    lr, hr = tmp_path / "lr.tif", tmp_path / "hr.tif"
+    lr, hr, model = tmp_path / "lr.tif", tmp_path / "hr.tif", tmp_path / "true.json"
     qgis.run_algorithm("hsifusion:simulatepair", {
         "REFERENCE": pair.reference_path, "SCALE": 3, "SRF_FILE": csv, "PSF_FILE": kernel,
-        "LR_HSI": lr, "HR_MSI": hr})
+        "LR_HSI": lr, "HR_MSI": hr, "TRUE_DEGRADATION": model})
     with rasterio.open(hr) as ds:
         assert ds.count == 3                    # names from the CSV, with each band's centre
         assert [d.rsplit(" (", 1)[0] for d in ds.descriptions] == ["blue", "red", "nir"]
         assert all(d.endswith(" nm)") for d in ds.descriptions)
+    saved = json.loads(model.read_text())
+    np.testing.assert_allclose(saved["psf"], np.eye(5) / 5.0)
 
 
 def test_without_an_srf_the_message_says_what_to_give(qgis, tmp_rasters, tmp_path):

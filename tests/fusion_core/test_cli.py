@@ -3,6 +3,7 @@
 import json
 
 from fusion_core.cli import main
+from fusion_core.degradation import DegradationModel
 from fusion_core.io import read_raster_info
 
 
@@ -10,6 +11,7 @@ def test_estimate_then_fuse_then_metrics(tmp_rasters, tmp_path, capsys):
     pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
     model, fused = tmp_path / "model.json", tmp_path / "fused.tif"
     assert main(["-q", "estimate", str(pair.lr_path), str(pair.hr_path), str(model)]) == 0
+    assert DegradationModel.load(model).srf.shape == (16, 4)
     assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(fused),
                  "--degradation", str(model), "--window-size", "16"]) == 0
     assert read_raster_info(fused).grid == read_raster_info(pair.hr_path).grid
@@ -29,9 +31,12 @@ def test_bad_input_exits_2_with_the_message(tmp_rasters, tmp_path, capsys):
 def test_method_options_are_checked_before_any_work(tmp_rasters, tmp_path, capsys):
     pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
     out = tmp_path / "f.tif"
-    code = main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out), "--options", "geometry=hsi"])
+    missing = str(tmp_path / "no_such_input.tif")  # reading it would be the first work, and fail
+    code = main(["-q", "fuse", missing, missing, str(out), "--options", "geometry=hsi"])
     assert code == 2
-    assert "Unknown SSCF option(s) geometry; valid options are align, local" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Unknown SSCF option(s) geometry; valid options are align, local" in err
+    assert "no_such_input" not in err and not list(tmp_path.glob("f.tif*"))
     assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out),
                  "--options", "cg_iters=20; local=false"]) == 0
     assert out.exists()

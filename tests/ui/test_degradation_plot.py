@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 from matplotlib.image import imread
 
-PLUGIN_ROOT = Path(__file__).resolve().parents[2] / "build" / "plugins"
-
 from fusion_core.degradation import DegradationModel, motion_psf, simulate_pair
 from fusion_core.estimation import estimate_degradation
 from fusion_core.srf import load_preset, resample_srf
 from hsi_fusion.ui.degradation_plot import plot_degradation
+
+PLUGIN_ROOT = Path(__file__).resolve().parents[2] / "build" / "plugins"
 
 
 def test_plot_of_an_estimated_model_with_its_prior(tmp_path):

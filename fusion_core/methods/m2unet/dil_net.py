@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ...degradation import DegradationModel
-from ..udaln.networks import SpaDnet, SpeDnet
+from ..layers import SpaDnet, SpeDnet
 
 __all__ = ["DILNet"]
 

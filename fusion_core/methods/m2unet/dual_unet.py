@@ -97,9 +97,10 @@ class DualUNet(nn.Module):
         self.apply(init_kaiming)
 
     def forward(self, x_input: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
-        full = tuple(x_input.shape[-2:])
-        half = tuple(max(1, s // 2) for s in full)
-        quarter = tuple(max(1, s // 4) for s in full)
+        h, w = x_input.shape[-2:]
+        full = (h, w)
+        half = (max(1, h // 2), max(1, w // 2))
+        quarter = (max(1, h // 4), max(1, w // 4))
         x1, z1 = self.down1(x_input, hr_msi)
         x3, z3 = self.down2(F.adaptive_avg_pool2d(x1, half), F.adaptive_avg_pool2d(z1, half))
         x5, z5 = self.bottom(F.adaptive_avg_pool2d(x3, quarter), F.adaptive_avg_pool2d(z3, quarter))

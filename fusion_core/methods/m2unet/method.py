@@ -15,7 +15,7 @@ from ..base import FusionConfig
 from ..common import TrainedMethod, TrainingOutcome
 from .dil_net import DILNet
 from .dual_unet import DualUNet
-from .schedule import PRESET_SCHEDULES, M2UNetSchedule
+from .settings import PRESETS, M2UNetSchedule
 from .sml_net import SMLNet
 
 __all__ = ["M2UNet"]
@@ -70,16 +70,7 @@ class M2UNet(TrainedMethod):
     """
 
     name = "m2unet"
-    label = "M2U-Net (Li et al., TGRS 2024)"
-    presets = PRESET_SCHEDULES
-    summary = (
-        "Unsupervised blind fusion in three stages: learns the PSF and SRF from the two inputs, "
-        "learns two spectral maps from the low-resolution MSI to the LR-HSI and applies them to "
-        "the HR-MSI for an initial image, then fits a dual U-Net deep image prior, guided by the "
-        "HR-MSI through cross-attention, so that its output reproduces both inputs. 'fast' takes "
-        "a few minutes on a CPU for a 100×100 window, 'paper' (the authors' 24k iterations with "
-        "260 feature maps) about a day on a CPU: use a GPU."
-    )
+    presets = PRESETS
     #: The Dual U-Net's 5×5 convolutions on three scales reach about 24 HR pixels.
     halo_lr_pixels = 6
     #: Working memory per HR pixel, measured by ``benchmarks/memory.py`` on 50 and 198 bands at
@@ -90,7 +81,7 @@ class M2UNet(TrainedMethod):
     def window_memory_factor(self, config: FusionConfig, hsi_bands: int) -> float:
         """The band term plus the Dual U-Net's width P in copies of the output: a narrow scene
         with the paper's P = 260 needs several times the memory of the fast preset's P = 32."""
-        return self.memory_factor + WIDTH_FLOATS * self.schedule(config).width / hsi_bands
+        return self.memory_factor + WIDTH_FLOATS * self.settings(config).width / hsi_bands
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: M2UNetSchedule, progress: Progress) -> TrainingOutcome:

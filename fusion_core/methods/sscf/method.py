@@ -2,74 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping
-
 import torch
 
 from ...degradation import DegradationModel, spatial_degrade
 from ...errors import InputError
 from ...progress import Progress
-from ...spectral import (apply_local_map, fit_local_map, fit_ridge_map, hsi_noise_std, msi_noise_std,
-                         signal_subspace)
-from ..base import PRESETS, FusionConfig, FusionMethod
+from ...spectral import apply_local_map, fit_local_map, fit_ridge_map, hsi_noise_std, msi_noise_std, signal_subspace
+from ..base import FusionConfig, FusionMethod
 from .alignment import Alignment, estimate_alignment, noise_gains, warp
+from .settings import PRESETS, SSCFSettings
 from .solver import consistency_correction
 
-__all__ = ["SSCF", "SSCFSettings", "resolve_settings"]
-
-
-@dataclass(frozen=True)
-class SSCFSettings:
-    """Settings of one run; every field can be overridden through ``config.options``.
-
-    Attributes:
-        align: estimate and apply the relative shift/blur of the HR-MSI (real sensor pairs).
-        local: add the local (guided) spectral map of the residual.
-        local_radius: window radius of the local map, in LR pixels.
-        local_eps: ridge of the local map relative to the guide's local variance.
-        smoothness: weight of the correction's gradient in the consistency solve, ``τ r²``.
-        cg_iters: most conjugate-gradient iterations of the consistency solve.
-        cg_tol: relative residual at which the consistency solve stops.
-    """
-
-    align: bool = True
-    local: bool = True
-    local_radius: int = 2
-    local_eps: float = 1e-4
-    smoothness: float = 0.16
-    cg_iters: int = 100
-    cg_tol: float = 1e-6
-
-
-#: ``"paper"`` solves the consistency step to a tighter tolerance; the result differs from
-#: ``"fast"`` by far less than a hundredth of a dB, so ``"fast"`` is the one to use.
-PRESET_SETTINGS = {"fast": SSCFSettings(), "paper": SSCFSettings(cg_iters=400, cg_tol=1e-9)}
-
-
-def resolve_settings(preset: str, options: Mapping[str, Any]) -> SSCFSettings:
-    """The preset's settings with ``options`` applied; raises :class:`InputError` on a bad key or value."""
-    if preset not in PRESETS:
-        raise InputError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
-    base = PRESET_SETTINGS[preset]
-    types = {f.name: type(getattr(base, f.name)) for f in fields(SSCFSettings)}
-    unknown = sorted(set(options) - set(types))
-    if unknown:
-        raise InputError(
-            f"Unknown SSCF option(s) {', '.join(unknown)}; valid options are {', '.join(types)}."
-        )
-    values = {}
-    for key, value in options.items():
-        kind = types[key]
-        if kind is bool and not isinstance(value, bool):
-            raise InputError(f"SSCF option {key} must be true or false, got {value!r}.")
-        try:
-            values[key] = kind(value)
-        except (TypeError, ValueError):
-            raise InputError(f"SSCF option {key} must be a {kind.__name__}, got {value!r}.") from None
-        if kind is not bool and values[key] < 0:
-            raise InputError(f"SSCF option {key} must not be negative, got {value!r}.")
-    return replace(base, **values)
+__all__ = ["SSCF"]
 
 
 class SSCF(FusionMethod):
@@ -93,23 +37,14 @@ class SSCF(FusionMethod):
     ridges) and ``||D(Δ) - R||² + τ||∇Δ||² + μ||Δ||²`` for the correction. A 100×100 scene with
     200 bands takes about a second on a laptop CPU, and the cost grows with pixels × bands.
     Preset ``"paper"`` only tightens the solver's tolerance. Options: the fields of
-    :class:`SSCFSettings`.
+    :class:`~.settings.SSCFSettings`.
     """
 
     name = "sscf"
-    label = "SSCF: spectral mapping + subspace consistency (fast)"
-    summary = (
-        "Fast closed-form fusion: learns a linear spectral map from the MSI bands to the HSI "
-        "bands at low resolution (global, then local), applies it to the HR-MSI, and corrects "
-        "the result so that, blurred and decimated by the PSF, it reproduces the LR-HSI. "
-        "Co-registers the two sensors to a fraction of a pixel and adapts to their noise."
-    )
+    presets = PRESETS
     halo_lr_pixels = 8
     #: Measured by ``benchmarks/memory.py`` (float64 work copies, the CG solver's vectors).
     memory_factor = 24.0
-
-    def check_config(self, config: FusionConfig) -> None:
-        resolve_settings(config.preset, config.options)
 
     def fuse(
         self,
@@ -119,7 +54,7 @@ class SSCF(FusionMethod):
         config: FusionConfig,
         progress: Progress,
     ) -> torch.Tensor:
-        settings = resolve_settings(config.preset, config.options)
+        settings: SSCFSettings = self.settings(config)
         _check_inputs(lr_hsi, hr_msi, model)
         r = model.scale
         y = lr_hsi.double()

@@ -11,8 +11,8 @@ that degradation estimation is stable and interpretable:
 
 Both modules expose the current kernel / matrix in the engine's conventions (``psf`` sums to
 one, ``srf`` columns sum to one) and apply it with the engine's operators, so they are
-interchangeable with UDALN's free-form :class:`~fusion_core.methods.udaln.SpaDnet` and
-:class:`~fusion_core.methods.udaln.SpeDnet`. :meth:`project` (called after every optimiser
+interchangeable with UDALN's free-form :class:`~fusion_core.methods.layers.SpaDnet` and
+:class:`~fusion_core.methods.layers.SpeDnet`. :meth:`project` (called after every optimiser
 step) keeps the parameters in their valid range.
 
 Gaps the paper leaves, filled as follows:
@@ -64,6 +64,8 @@ class GaussianPSF(nn.Module):
         ``(B, C, H, W)`` → ``(B, C, H / r, W / r)``.
     """
 
+    grid: torch.Tensor
+
     def __init__(self, scale: int, size: int, precision: float = INITIAL_PSF_LAMBDA) -> None:
         super().__init__()
         self.scale = int(scale)
@@ -103,6 +105,8 @@ class GaussianMixtureSRF(nn.Module):
     Shape:
         ``(B, C, H, W)`` → ``(B, M, H, W)``.
     """
+
+    bands: torch.Tensor
 
     def __init__(self, means: np.ndarray | torch.Tensor, sigmas: np.ndarray | torch.Tensor,
                  hsi_bands: int) -> None:

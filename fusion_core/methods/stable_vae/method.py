@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Union
+
 import torch
-from torch import nn
 
 from ...degradation import DegradationModel, spatial_degrade, spectral_degrade
 from ...losses import cross_degradation_loss, l1_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, run_stages, step_decay
 from ..common import TrainedMethod, TrainingOutcome
-from ..udaln import SpaDnet, SpeDnet, srf_support
+from ..layers import SpaDnet, SpeDnet, srf_support
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .networks import VAEFusion
-from .schedule import PRESET_SCHEDULES, StableVAESchedule
+from .settings import PRESETS, StableVAESchedule
 
 __all__ = ["StableVAE"]
 
@@ -70,22 +71,13 @@ class StableVAE(TrainedMethod):
       only refines them at a tenth of the fusion rate; 800 + 200 iterations.
 
     Options (``config.options``) override the preset: see
-    :class:`~.schedule.StableVAESchedule` for the keys.
+    :class:`~.settings.StableVAESchedule` for the keys.
 
     After :meth:`fuse`, :attr:`last_degradation` holds the PSF and SRF the loop ended with.
     """
 
     name = "stable_vae"
-    label = "Stable lightweight VAE fusion (Guo et al., CVPR 2023)"
-    presets = PRESET_SCHEDULES
-    summary = (
-        "Blind fusion by a tiny variational autoencoder under the spectral mixing prior: it maps "
-        "each HR-MSI pixel to endmember abundances and decodes a spectrum, while a Gaussian PSF "
-        "and a Gaussian-mixture SRF are estimated in the same EM-style loop, each guiding the "
-        "other; the decoders are then fine-tuned alone. 'fast' starts from the estimated "
-        "degradation and takes about a minute on a CPU for a 100×100 window; 'paper' "
-        "estimates it from the paper's initialisation with the authors' schedule."
-    )
+    presets = PRESETS
     #: Measured by ``benchmarks/memory.py``: per-pixel networks hold little.
     memory_factor = 5.0
 
@@ -101,7 +93,12 @@ class StableVAE(TrainedMethod):
             return TrainingOutcome(mean[0], spa.psf, spe.srf, results)
 
 
-def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[nn.Module, nn.Module]:
+#: The two ways the degradation is held: free-form (UDALN's layers) or the paper's explicit forms.
+PsfModule = Union[SpaDnet, GaussianPSF]
+SrfModule = Union[SpeDnet, GaussianMixtureSRF]
+
+
+def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[PsfModule, SrfModule]:
     """PSF and SRF modules: the given model, free-form (fast), or the paper's explicit forms."""
     support = srf_support(model.srf)
     if from_model:
@@ -109,7 +106,7 @@ def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[nn.
     return GaussianPSF(model.scale, model.scale), GaussianMixtureSRF.from_support(support)
 
 
-def _stages(vae: VAEFusion, spa: nn.Module, spe: nn.Module, y: torch.Tensor, z: torch.Tensor,
+def _stages(vae: VAEFusion, spa: PsfModule, spe: SrfModule, y: torch.Tensor, z: torch.Tensor,
             s: StableVAESchedule) -> list[Stage]:
     """The coordination loop and the partial fine-tuning on LR-HSI ``y`` and HR-MSI ``z``."""
     r = spa.scale

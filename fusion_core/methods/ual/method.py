@@ -12,7 +12,7 @@ from ...training import AdamSettings, Stage, run_stages
 from ..common import TrainedMethod, TrainingOutcome
 from .networks import SelfGuidingAdaptation, degeneration_network
 from .pretrained import load_pretrained_fusion
-from .schedule import PRESET_SCHEDULES, UALSchedule
+from .settings import PRESETS, UALSchedule
 
 __all__ = ["UAL"]
 
@@ -47,23 +47,13 @@ class UAL(TrainedMethod):
     adaptation module; 1e-4, 1e-5 for ``H``; 64 kernels; a 32×32 ``H``). ``"fast"``: 100 steps
     at a higher adaptation rate with 32 kernels and ``H`` of the model's PSF size, a few minutes
     on a CPU for a 100×100 window. Options (``config.options``) override them: see
-    :class:`~.schedule.UALSchedule`.
+    :class:`~.settings.UALSchedule`.
 
     After :meth:`fuse`, :attr:`last_degradation` holds the PSF ``H`` ended with and the SRF.
     """
 
     name = "ual"
-    label = "UAL (Zhang et al., CVPR 2020)"
-    presets = PRESET_SCHEDULES
-    summary = (
-        "Unsupervised adaptation learning: a fusion network pretrained on synthetic pairs from "
-        "real scenes gives a rough fused image, then a light adaptation module and a one-layer "
-        "degradation network are trained on the two inputs so the result reproduces both. "
-        "The paper assumes a known SRF; here it is the SRF of the blind estimate (or of the "
-        "given degradation model). "
-        "Works on the scene's spectral subspace, so any band count is accepted. 'fast' takes a "
-        "few minutes on a CPU for a 100×100 window, 'paper' (1500 epochs) longer."
-    )
+    presets = PRESETS
     #: Receptive field: about 14 HR pixels of 3×3 convolutions plus bicubic interpolation.
     halo_lr_pixels = 8
     #: Activations of the adaptation module kept for the backward pass, plus the decoded image

@@ -19,11 +19,13 @@ Gaps filled where the paper is silent:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
 
-from ..udaln import SpaDnet
+from ..layers import SpaDnet
 
 __all__ = ["MappingBlock", "GuidanceBlock", "MutualGuidingBlock", "SelfGuidingBlock",
            "MutualGuidingFusion", "SelfGuidingAdaptation", "degeneration_network"]
@@ -31,6 +33,14 @@ __all__ = ["MappingBlock", "GuidanceBlock", "MutualGuidingBlock", "SelfGuidingBl
 
 def _conv(cin: int, cout: int) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, 3, padding=1, padding_mode="replicate")
+
+
+def _zero(conv: nn.Conv2d) -> nn.Conv2d:
+    """``conv`` with weights and bias set to zero (a residual branch that starts as the identity)."""
+    nn.init.zeros_(conv.weight)
+    if conv.bias is not None:
+        nn.init.zeros_(conv.bias)
+    return conv
 
 
 class MappingBlock(nn.Sequential):
@@ -98,6 +108,9 @@ class MutualGuidingFusion(nn.Module):
         estimate ``Z̃`` in normalised coefficients.
     """
 
+    #: The JSON record of the pretrained weights (set by :func:`~.pretrained.load_pretrained_fusion`).
+    record: dict[str, Any]
+
     def __init__(self, k: int, width: int = 64, depth: int = 3) -> None:
         super().__init__()
         self.k, self.width, self.depth = k, width, depth
@@ -106,8 +119,7 @@ class MutualGuidingFusion(nn.Module):
         self.map_xy = MappingBlock(2 * k, width, depth)
         self.guide = MutualGuidingBlock(width, depth)
         self.out = _conv(3 * width, k)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        _zero(self.out)
 
     def forward(self, guidance: torch.Tensor, upsampled: torch.Tensor) -> torch.Tensor:
         fx, fy, fxy = self.guide(self.map_x(guidance), self.map_y(upsampled),
@@ -127,8 +139,7 @@ class SelfGuidingAdaptation(nn.Module):
         super().__init__()
         self.body = nn.Sequential(MappingBlock(k, width, depth), SelfGuidingBlock(width, depth))
         self.out = _conv(width, k)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        _zero(self.out)
 
     def forward(self, rough: torch.Tensor) -> torch.Tensor:
         return rough + self.out(self.body(rough))

@@ -24,10 +24,10 @@ from ...degradation import spatial_degrade, spectral_degrade
 from ...losses import l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, StageResult, run_stages
-from ..udaln import SpaDnet, SpeDnet
+from ..layers import SpaDnet, SpeDnet
 from .guidance import spatial_guidance, spectral_guidance
 from .networks import ReconstructionNet
-from .schedule import UAOSchedule
+from .settings import UAOSchedule
 
 __all__ = ["alternate", "degradation_loss", "DEGRADATION_SHARE"]
 
@@ -71,7 +71,7 @@ def alternate(net: ReconstructionNet, rough: torch.Tensor, decode: Callable[[tor
         label = f"UAO outer {i + 1}/{n}"
         fixed = image
 
-        def fit_degradation() -> torch.Tensor:
+        def fit_degradation(fixed: torch.Tensor = fixed) -> torch.Tensor:
             return degradation_loss(fixed, y, z, spa, spe, schedule)
 
         def project() -> None:
@@ -87,7 +87,8 @@ def alternate(net: ReconstructionNet, rough: torch.Tensor, decode: Callable[[tor
             detail = spatial_guidance(rough, psf)
             visible = spectral_guidance(rough, srf, decode_matrix)
 
-        def fit_image() -> torch.Tensor:
+        def fit_image(detail: torch.Tensor = detail, visible: torch.Tensor = visible,
+                      psf: torch.Tensor = psf, srf: torch.Tensor = srf) -> torch.Tensor:
             return reconstruction_loss(decode(net(rough, detail, visible)), y, z, psf, srf, spa.scale)
 
         results += run_stages([Stage("reconstruction", list(net.parameters()), fit_image,

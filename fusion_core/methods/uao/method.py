@@ -8,12 +8,12 @@ from ...degradation import DegradationModel
 from ...pretrained import SubspaceAdapter
 from ...progress import Progress
 from ..common import TrainedMethod, TrainingOutcome
+from ..layers import SpaDnet, SpeDnet, srf_support
 from ..ual.pretrained import load_pretrained_fusion
-from ..udaln import SpaDnet, SpeDnet, srf_support
 from .alternating import alternate
 from .networks import ReconstructionNet
 from .pretrained import load_pretrained_reconstruction
-from .schedule import PRESET_SCHEDULES, UAOSchedule
+from .settings import PRESETS, UAOSchedule
 
 __all__ = ["UAO", "BACKBONE_SHARE"]
 
@@ -51,15 +51,7 @@ class UAO(TrainedMethod):
     """
 
     name = "uao"
-    label = "UAO blind alternating optimisation (Nie et al.)"
-    presets = PRESET_SCHEDULES
-    summary = (
-        "Blind fusion by alternating optimisation: a pretrained backbone gives a rough image; "
-        "then the PSF and SRF are refined on the current image and a small meta-learned "
-        "reconstruction network, guided by the PSF and SRF, is refined so that its output "
-        "reproduces both inputs, in turns. Works on the scene's own spectral subspace (any "
-        "band count). About half a minute on a CPU for a 100×100 window."
-    )
+    presets = PRESETS
     #: G's four 3×3 convolutions and the backbone's receptive field reach about 20 HR pixels.
     halo_lr_pixels = 6
     #: Measured by ``benchmarks/memory.py``.

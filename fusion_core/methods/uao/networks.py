@@ -44,6 +44,7 @@ class ReconstructionNet(nn.Module):
         self.spectral = nn.Sequential(nn.Conv2d(2 * coefficients, width, 1), act, nn.Conv2d(width, width, 1))
         self.merge = nn.Sequential(act, _conv3(2 * width, width), act, _conv3(width, coefficients))
         last = self.merge[-1]
+        assert isinstance(last, nn.Conv2d) and last.bias is not None
         nn.init.zeros_(last.weight)
         nn.init.zeros_(last.bias)
 

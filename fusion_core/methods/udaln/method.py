@@ -9,8 +9,9 @@ from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
 from ..common import TrainedMethod, TrainingOutcome
-from .networks import SpaDnet, SpeDnet, SpeUnet, gaussian_srf, srf_support
-from .schedule import PRESET_SCHEDULES, UDALNSchedule
+from ..layers import SpaDnet, SpeDnet, srf_support
+from .networks import SpeUnet, gaussian_srf
+from .settings import PRESETS, UDALNSchedule
 
 __all__ = ["UDALN"]
 
@@ -50,15 +51,7 @@ class UDALN(TrainedMethod):
     """
 
     name = "udaln"
-    label = "UDALN (Li et al., GRSL 2022)"
-    presets = PRESET_SCHEDULES
-    summary = (
-        "Unsupervised blind fusion by degradation-adaptive learning: learns the PSF and SRF from "
-        "the two inputs, learns a per-pixel spectral map from the low-resolution MSI to the "
-        "LR-HSI, then refines all three so the fused image reproduces both inputs, and applies "
-        "the map to the HR-MSI. Three-stage training; 'fast' takes about a minute on a CPU for a "
-        "100×100 window, 'paper' (the authors' 65k iterations) hours."
-    )
+    presets = PRESETS
     #: Measured by ``benchmarks/memory.py``: the fast preset's PSF (K >= r) spreads every HR band
     #: over K² taps in the degradation losses.
     memory_factor = 25.0

@@ -12,9 +12,16 @@ import pytest
 import scipy.io as sio
 import torch
 
-from fusion_core.degradation import (DegradationModel, motion_psf, psf_error, psf_fwhm, sensor_psf,
-                                     simulate_pair, spatial_degrade, spectral_degrade,
-                                     srf_effect_error)
+from fusion_core.degradation import (
+    DegradationModel,
+    motion_psf,
+    psf_error,
+    psf_fwhm,
+    sensor_psf,
+    simulate_pair,
+    spatial_degrade,
+    srf_effect_error,
+)
 from fusion_core.errors import InputError
 from fusion_core.estimation import estimate_degradation
 from fusion_core.metrics import psnr
@@ -173,6 +180,17 @@ def test_msi_band_the_hsi_cannot_explain_is_rejected(small_pair):
     with pytest.raises(InputError, match="HR-MSI thermal cannot be explained by the LR-HSI"):
         estimate_degradation(lr, np.concatenate([hr, foreign[None]]), 4,
                              msi_band_names=["a", "b", "c", "thermal"])
+
+
+def test_the_callers_prior_is_not_changed(tmp_rasters):
+    pair = tmp_rasters(size=32, n_hsi=20, n_msi=4)
+    wl = pair.hsi_wavelengths
+    matrix = 3.0 * pair.model.srf  # columns summing to three: the estimate normalises its own copy
+    prior = SrfPrior.from_matrix(matrix.copy(), wl)
+    estimate_degradation(pair.lr_hsi, pair.hr_msi, 4, srf_prior=prior, hsi_wavelengths=wl)
+    estimate_degradation(pair.lr_hsi, pair.hr_msi, 4, srf_prior=matrix, hsi_wavelengths=wl)
+    np.testing.assert_array_equal(prior.matrix, matrix)
+    np.testing.assert_array_equal(matrix, 3.0 * pair.model.srf)
 
 
 def test_prior_of_the_wrong_shape_names_the_fix(small_pair):

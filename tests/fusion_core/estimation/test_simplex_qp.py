@@ -3,7 +3,6 @@ NNLS on random problems."""
 
 import numpy as np
 import pytest
-import scipy.linalg as sla
 from scipy.optimize import nnls
 
 from fusion_core.estimation.simplex_qp import ArrowQP, solve_arrow_qp

@@ -5,8 +5,8 @@ from fusion_core.methods.options import parse_method_options
 
 
 def test_name_value_pairs_get_their_json_types():
-    assert parse_method_options("hsi_geometry=false; smoothness=0.2; milestones=[100, 200]; x=abc") == {
-        "hsi_geometry": False, "smoothness": 0.2, "milestones": [100, 200], "x": "abc"}
+    assert parse_method_options("local=false; smoothness=0.2; milestones=[100, 200]; x=abc") == {
+        "local": False, "smoothness": 0.2, "milestones": [100, 200], "x": "abc"}
 
 
 def test_a_json_object_and_empty_text_are_accepted():

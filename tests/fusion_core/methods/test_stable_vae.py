@@ -14,8 +14,9 @@ from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import DegradationModel, psf_fwhm
 from fusion_core.errors import InputError
 from fusion_core.methods.base import FusionConfig
-from fusion_core.methods.stable_vae import (GaussianMixtureSRF, GaussianPSF, StableVAE, VAEFusion,
-                                            decoder_width)
+from fusion_core.methods.stable_vae.explicit_degradation import GaussianMixtureSRF, GaussianPSF
+from fusion_core.methods.stable_vae.method import StableVAE
+from fusion_core.methods.stable_vae.networks import VAEFusion, decoder_width
 from fusion_core.metrics import psnr, sam
 from fusion_core.progress import Progress
 
@@ -113,13 +114,13 @@ def test_mixture_srf_covers_each_bands_support():
 
 
 def test_options_override_the_preset_and_are_checked():
-    assert StableVAE().schedule(FusionConfig(preset="paper", options={"em_iters": 7})).em_iters == 7
-    with pytest.raises(InputError, match="Unknown Stable lightweight VAE .*option.*valid options are"):
-        StableVAE().schedule(FusionConfig(preset="fast", options={"epochs": 3}))
-    with pytest.raises(InputError, match="lr_fusion must be a positive learning rate"):
-        StableVAE().schedule(FusionConfig(preset="fast", options={"lr_fusion": 0}))
+    assert StableVAE().settings(FusionConfig(preset="paper", options={"em_iters": 7})).em_iters == 7
+    with pytest.raises(InputError, match="Unknown Stable VAE option.*valid options are em_iters"):
+        StableVAE().settings(FusionConfig(preset="fast", options={"epochs": 3}))
+    with pytest.raises(InputError, match="lr_fusion must be a number > 0"):
+        StableVAE().settings(FusionConfig(preset="fast", options={"lr_fusion": 0}))
     with pytest.raises(InputError, match="Unknown preset 'slow'"):
-        StableVAE().schedule(FusionConfig(preset="slow", options={}))
+        StableVAE().settings(FusionConfig(preset="slow", options={}))
 
 
 def test_paper_preset_estimates_the_explicit_model(pair):

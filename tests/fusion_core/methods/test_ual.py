@@ -12,8 +12,9 @@ from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import spatial_degrade
 from fusion_core.errors import InputError
 from fusion_core.methods.base import FusionConfig
-from fusion_core.methods.ual import (UAL, WEIGHTS, MutualGuidingFusion, SelfGuidingAdaptation,
-                                     degeneration_network, load_pretrained_fusion)
+from fusion_core.methods.ual.method import UAL
+from fusion_core.methods.ual.networks import MutualGuidingFusion, SelfGuidingAdaptation, degeneration_network
+from fusion_core.methods.ual.pretrained import WEIGHTS, load_pretrained_fusion
 from fusion_core.metrics import psnr
 from fusion_core.pretrained import LAYOUT, record_path
 from fusion_core.progress import Progress
@@ -71,7 +72,7 @@ def test_progress_names_the_stage(tmp_rasters):
 @pytest.mark.parametrize("options, message", [
     ({"epochs": 10}, "Unknown UAL .*option.*epochs.*valid options are iterations"),
     ({"iterations": -1}, "iterations must be a whole number >= 0"),
-    ({"lr_adaptation": 0}, "lr_adaptation must be a positive learning rate"),
+    ({"lr_adaptation": 0}, "lr_adaptation must be a number > 0"),
     ({"width": 0}, "width must be a whole number >= 1"),
 ])
 def test_bad_options_say_what_is_expected(tmp_rasters, options, message):

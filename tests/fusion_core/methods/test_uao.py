@@ -13,10 +13,13 @@ from fusion_core.baselines import bicubic_upsample
 from fusion_core.errors import InputError
 from fusion_core.estimation import estimate_degradation
 from fusion_core.methods.base import FusionConfig
-from fusion_core.methods.udaln import SpaDnet, SpeDnet, srf_support
-from fusion_core.methods.uao import (PRESET_SCHEDULES, UAO, ReconstructionNet, alternate,
-                                     load_pretrained_reconstruction, spatial_guidance, spectral_guidance)
-from fusion_core.methods.uao.pretrained import WEIGHTS
+from fusion_core.methods.layers import SpaDnet, SpeDnet, srf_support
+from fusion_core.methods.uao.alternating import alternate
+from fusion_core.methods.uao.guidance import spatial_guidance, spectral_guidance
+from fusion_core.methods.uao.method import UAO
+from fusion_core.methods.uao.networks import ReconstructionNet
+from fusion_core.methods.uao.pretrained import WEIGHTS, load_pretrained_reconstruction
+from fusion_core.methods.uao.settings import PRESETS
 from fusion_core.metrics import psnr
 from fusion_core.pretrained import LAYOUT
 from fusion_core.progress import Progress
@@ -83,7 +86,7 @@ def alternation_inputs(pair, k=5):
 def test_alternation_reports_every_outer_iteration_and_keeps_psf_and_srf_valid(tmp_rasters):
     pair = tmp_rasters(size=32, scale=4, n_hsi=30, n_msi=4)
     rough, decode, basis, spa, spe, lr, hr = alternation_inputs(pair)
-    schedule = replace(PRESET_SCHEDULES["paper"], outer_iters=3, inner_iters=4, lr_degradation=1e-2)
+    schedule = replace(PRESETS["paper"], outer_iters=3, inner_iters=4, lr_degradation=1e-2)
     messages = []
 
     image, results = alternate(ReconstructionNet(5), rough, decode, basis, spa, spe, lr, hr, schedule,
@@ -104,7 +107,7 @@ def test_alternation_improves_the_fit_to_both_inputs(tmp_rasters):
 
     pair = tmp_rasters(size=32, scale=4, n_hsi=30, n_msi=4)
     rough, decode, basis, spa, spe, lr, hr = alternation_inputs(pair)
-    schedule = replace(PRESET_SCHEDULES["paper"], outer_iters=5, inner_iters=10)
+    schedule = replace(PRESETS["paper"], outer_iters=5, inner_iters=10)
     before = reconstruction_loss(decode(rough), lr, hr, spa.psf, spe.srf, 4)
 
     image, _ = alternate(ReconstructionNet(5), rough, decode, basis, spa, spe, lr, hr, schedule, Progress())

@@ -13,7 +13,9 @@ from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair
 from fusion_core.errors import InputError
 from fusion_core.methods.base import FusionConfig
-from fusion_core.methods.udaln import UDALN, SpaDnet, SpeDnet, SpeUnet, srf_support
+from fusion_core.methods.layers import SpaDnet, SpeDnet, srf_support
+from fusion_core.methods.udaln.method import UDALN
+from fusion_core.methods.udaln.networks import SpeUnet
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
 
@@ -83,8 +85,8 @@ def test_unknown_option_lists_the_valid_ones(tmp_rasters):
 
 @pytest.mark.parametrize("options, message", [
     ({"stage2_iters": -1}, "stage2_iters must be a whole number >= 0"),
-    ({"lr_stage1": 0}, "lr_stage1 must be a positive learning rate"),
-    ({"decay_stage3": 1.5}, "decay_stage3 is a fraction of the stage"),
+    ({"lr_stage1": 0}, "lr_stage1 must be a number > 0"),
+    ({"decay_stage3": 1.5}, "decay_stage3 must be a number from 0 to 1"),
     ({"init_from_model": "yes"}, "init_from_model must be true or false"),
 ])
 def test_bad_option_values_say_what_is_expected(tmp_rasters, options, message):

@@ -8,8 +8,15 @@ import torch
 
 from fusion_core.degradation import psf_centroid, psf_fwhm
 from fusion_core.errors import InputError
-from fusion_core.pretrained import (DegradationRanges, covered_bands, perturbed_srf, random_patches,
-                                    random_psf, synthetic_pair, training_example)
+from fusion_core.pretrained import (
+    DegradationRanges,
+    covered_bands,
+    perturbed_srf,
+    random_patches,
+    random_psf,
+    synthetic_pair,
+    training_example,
+)
 from fusion_core.sample import make_sample_scene
 from fusion_core.srf import SrfTable, resample_srf
 

@@ -24,7 +24,8 @@ def test_a_wider_hsi_fwhm_spreads_a_narrow_band_over_more_bands():
 
 
 def test_band_outside_the_hsi_range_is_named():
-    with pytest.raises(InputError, match=r"B11 \(≈1614 nm, 0 % covered\).*lie outside the LR-HSI's bands \(400–1000 nm\)"):
+    with pytest.raises(InputError,
+                       match=r"B11 \(≈1614 nm, 0 % covered\).*lie outside the LR-HSI's bands \(400–1000 nm\)"):
         resample_srf(load_preset("sentinel-2a").select(["B4", "B11"]), HSI)
 
 

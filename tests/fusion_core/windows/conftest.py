@@ -17,8 +17,7 @@ from fusion_core.io import read_raster_info
 from fusion_core.io.resample import plan_pair
 from fusion_core.request import FusionRequest
 from fusion_core.methods.base import FusionConfig, FusionMethod
-from fusion_core.windows import (PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob,
-                                 choose_tile, run_windows)
+from fusion_core.windows import PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob, choose_tile, run_windows
 
 
 class RidgeFusion(FusionMethod):
@@ -34,8 +33,6 @@ class RidgeFusion(FusionMethod):
     """
 
     name = "ridge-test"
-    label = "Ridge spectral map (tests)"
-    summary = "Test-only method."
     halo_lr_pixels = 3
     memory_factor = 6.0
 

@@ -10,7 +10,7 @@ import torch
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.io import read_raster
 from fusion_core.methods.base import FusionConfig
-from fusion_core.methods.m2unet import M2UNet
+from fusion_core.methods.m2unet.method import M2UNet
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
 from fusion_core.windows import plan_grid

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from fusion_core.methods.sscf.alignment import (Alignment, estimate_alignment, noise_gains,
-                                                warp)
+from fusion_core.methods.sscf.alignment import Alignment, estimate_alignment, noise_gains, warp
 
 
 def test_zero_warp_is_the_identity_and_an_integer_shift_moves_pixels():

@@ -1,11 +1,9 @@
 """The data-consistency solver: exact adjoint, CG, and a correction that reproduces the residual."""
 
-import numpy as np
 import torch
 
 from fusion_core.degradation import motion_psf, sensor_psf, spatial_degrade
-from fusion_core.methods.sscf.solver import (conjugate_gradient, consistency_correction,
-                                             neg_laplacian, spatial_adjoint)
+from fusion_core.methods.sscf.solver import conjugate_gradient, consistency_correction, neg_laplacian, spatial_adjoint
 
 
 def test_adjoint_matches_the_operator_for_a_psf_larger_than_the_ratio():

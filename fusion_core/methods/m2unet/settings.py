@@ -9,25 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..common import ThreeStageSchedule
+from ..settings import option
+from ..three_stage import ThreeStageSchedule
 
-__all__ = ["M2UNetSchedule", "PRESET_SCHEDULES"]
+__all__ = ["M2UNetSchedule", "PRESETS"]
 
 
 @dataclass(frozen=True)
 class M2UNetSchedule(ThreeStageSchedule):
     """M2U-Net's three stages: 1 DIL-Net (PSF and SRF from eq. 9), 2 SML-Net from the two
     LR-MSIs (eq. 10), 3 the Dual U-Net on the model-constrained loss (eq. 16). With
-    ``init_from_model=False``, DIL-Net starts from the authors' box PSF and flat SRF.
+    ``init_from_model=False``, DIL-Net starts from the authors' box PSF and flat SRF."""
 
-    Attributes:
-        width: P, the feature maps of every Dual U-Net layer.
-    """
-
-    width: int
+    width: int = option("P, the feature maps of every Dual U-Net layer", minimum=1)
 
 
-PRESET_SCHEDULES: dict[str, M2UNetSchedule] = {
+PRESETS: dict[str, M2UNetSchedule] = {
     # The authors' code: 3000 + 3000, 2000 + 2000 and 7000 + 7000 iterations (constant rate,
     # then linear decay) at 1e-3, 4e-3 and 4e-3; P = 260. About a day for a 100×100 scene on a
     # 2-core CPU (a Dual U-Net iteration takes 3-7 s there); meant for a GPU.

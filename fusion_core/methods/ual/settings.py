@@ -9,32 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["UALSchedule", "PRESET_SCHEDULES"]
+from ..settings import option
+
+__all__ = ["UALSchedule", "PRESETS"]
 
 
 @dataclass(frozen=True)
 class UALSchedule:
-    """Settings of the unsupervised adaptation.
+    """Settings of the unsupervised adaptation."""
 
-    Attributes:
-        iterations: optimiser steps (the paper's epochs: each sees the whole window).
-        lr_adaptation, weight_decay_adaptation: Adam settings of the adaptation module.
-        lr_degeneration, weight_decay_degeneration: Adam settings of the degeneration network.
-        width: kernels per convolution of the adaptation module.
-        degeneration_size: kernel size of the degeneration network (at least the given PSF's
-            size and r; 0 keeps the PSF's size).
-    """
-
-    iterations: int
-    lr_adaptation: float
-    weight_decay_adaptation: float
-    lr_degeneration: float
-    weight_decay_degeneration: float
-    width: int
-    degeneration_size: int
+    iterations: int = option("optimiser steps (the paper's epochs: each sees the whole window)")
+    lr_adaptation: float = option("Adam rate of the adaptation module", above=0)
+    weight_decay_adaptation: float = option("Adam weight decay of the adaptation module")
+    lr_degeneration: float = option("Adam rate of the degeneration network", above=0)
+    weight_decay_degeneration: float = option("Adam weight decay of the degeneration network")
+    width: int = option("kernels per convolution of the adaptation module", minimum=1)
+    degeneration_size: int = option("kernel size of the degeneration network (at least the given "
+                                    "PSF's size and r; 0 keeps the PSF's size)")
 
 
-PRESET_SCHEDULES: dict[str, UALSchedule] = {
+PRESETS: dict[str, UALSchedule] = {
     # Section 4.1: 1500 epochs, Adam 9e-5 / wd 1e-3 (adaptation) and 1e-4 / wd 1e-5
     # (degeneration), 64 kernels, a 32×32 degeneration kernel.
     "paper": UALSchedule(

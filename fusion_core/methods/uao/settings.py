@@ -9,34 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["UAOSchedule", "PRESET_SCHEDULES"]
+from ..settings import option
+
+__all__ = ["UAOSchedule", "PRESETS"]
 
 
 @dataclass(frozen=True)
 class UAOSchedule:
-    """Iterations, learning rates and penalties of the alternating optimisation.
+    """Iterations, learning rates and penalties of the alternating optimisation."""
 
-    Attributes:
-        outer_iters: alternations between degradation and reconstruction (paper: 40).
-        inner_iters: Adam steps of each sub-problem per alternation (paper: 10).
-        lr_degradation: Adam rate of the PSF and SRF (paper: 1e-4).
-        lr_reconstruction: Adam rate of the reconstruction network (paper: 1e-3).
-        psf_l2: η, weight of ``||k||²`` in the PSF sub-problem (eq. 7; the value is ours).
-        srf_l2: ξ, weight of ``||P||²`` in the SRF sub-problem (eq. 7; the value is ours).
-        pretrained: start the reconstruction network from its meta-learned initialisation
-            (False: torch's default initialisation, the paper's "Ours_Alter" ablation).
-    """
-
-    outer_iters: int
-    inner_iters: int
-    lr_degradation: float
-    lr_reconstruction: float
-    psf_l2: float
-    srf_l2: float
-    pretrained: bool
+    outer_iters: int = option("alternations between degradation and reconstruction")
+    inner_iters: int = option("Adam steps of each sub-problem per alternation")
+    lr_degradation: float = option("Adam rate of the PSF and SRF", above=0)
+    lr_reconstruction: float = option("Adam rate of the reconstruction network", above=0)
+    psf_l2: float = option("eta, weight of ||k||^2 in the PSF sub-problem (eq. 7; the value is ours)")
+    srf_l2: float = option("xi, weight of ||P||^2 in the SRF sub-problem (eq. 7; the value is ours)")
+    pretrained: bool = option("start the reconstruction network from its meta-learned initialisation "
+                              "(false: torch's default initialisation, the paper's 'Ours_Alter' ablation)")
 
 
-PRESET_SCHEDULES: dict[str, UAOSchedule] = {
+PRESETS: dict[str, UAOSchedule] = {
     # Supplement §6.3: 40 outer × 10 inner iterations, Adam 1e-4 (degradation) / 1e-3
     # (reconstruction), L1 losses.
     "paper": UAOSchedule(outer_iters=40, inner_iters=10, lr_degradation=1e-4, lr_reconstruction=1e-3,

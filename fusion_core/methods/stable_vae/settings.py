@@ -9,51 +9,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["StableVAESchedule", "PRESET_SCHEDULES"]
+from ..settings import option
+
+__all__ = ["StableVAESchedule", "PRESETS"]
 
 
 @dataclass(frozen=True)
 class StableVAESchedule:
-    """Iterations, learning rates and loss weights of the two stages.
+    """Iterations, learning rates and loss weights of the two stages."""
 
-    Attributes:
-        em_iters: iterations of the coordination loop (fusion module and degradation together).
-        finetune_iters: iterations of the partial fine-tuning (decoders only).
-        lr_fusion: Adam rate of the fusion module in the coordination loop.
-        lr_degradation: Adam rate of the PSF and SRF parameters in the coordination loop.
-        lr_finetune: Adam rate of the decoders in the fine-tuning.
-        em_milestones: iterations of the coordination loop at which its rates are multiplied
-            by ``gamma``.
-        finetune_milestones: same for the fine-tuning.
-        gamma: factor applied at each milestone.
-        alpha1: weight of the LR-HSI likelihood (fused image blurred vs LR-HSI).
-        alpha2: weight of the HR-MSI likelihood (fused image spectrally degraded vs HR-MSI).
-        alpha3: weight of the cross-degradation term (LR-HSI spectrally vs HR-MSI spatially
-            degraded).
-        beta: weight of the fusion module's loss.
-        init_from_model: start the degradation from the given PSF and SRF (free-form, refined)
-            instead of the paper's parametric Gaussian PSF and Gaussian-mixture SRF.
-    """
-
-    em_iters: int
-    finetune_iters: int
-    lr_fusion: float
-    lr_degradation: float
-    lr_finetune: float
-    em_milestones: tuple[int, ...]
-    finetune_milestones: tuple[int, ...]
-    gamma: float
-    alpha1: float
-    alpha2: float
-    alpha3: float
-    beta: float
-    init_from_model: bool
+    em_iters: int = option("iterations of the coordination loop (fusion module and degradation together)")
+    finetune_iters: int = option("iterations of the partial fine-tuning (decoders only)")
+    lr_fusion: float = option("Adam rate of the fusion module in the coordination loop", above=0)
+    lr_degradation: float = option("Adam rate of the PSF and SRF parameters in the coordination loop",
+                                   above=0)
+    lr_finetune: float = option("Adam rate of the decoders in the fine-tuning", above=0)
+    em_milestones: tuple[int, ...] = option(
+        "iterations of the coordination loop at which its rates are multiplied by gamma")
+    finetune_milestones: tuple[int, ...] = option("iterations of the fine-tuning at which its rate is "
+                                                  "multiplied by gamma")
+    gamma: float = option("factor applied to the rates at each milestone")
+    alpha1: float = option("weight of the LR-HSI likelihood (fused image blurred vs LR-HSI)")
+    alpha2: float = option("weight of the HR-MSI likelihood (fused image spectrally degraded vs HR-MSI)")
+    alpha3: float = option("weight of the cross-degradation term (LR-HSI spectrally vs HR-MSI "
+                           "spatially degraded)")
+    beta: float = option("weight of the fusion module's loss")
+    init_from_model: bool = option("start the degradation from the given PSF and SRF (free-form, "
+                                   "refined) instead of the paper's parametric Gaussian PSF and "
+                                   "Gaussian-mixture SRF")
 
 
 #: The supplement's default loss weights α1, α2, α3, β.
 PAPER_WEIGHTS = dict(alpha1=0.5, alpha2=0.2, alpha3=0.2, beta=0.5)
 
-PRESET_SCHEDULES: dict[str, StableVAESchedule] = {
+PRESETS: dict[str, StableVAESchedule] = {
     # The authors' settings: training 100 epochs at 1e-3 over the 16 × 145 overlapping patches
     # of 4×4 LR pixels of their CAVE training images in batches of 32, i.e. 73 steps an epoch
     # (its milestones, from epoch 250, are never reached), one Adam for fusion module and

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..common import ThreeStageSchedule
+from ..three_stage import ThreeStageSchedule
 
-__all__ = ["UDALNSchedule", "PRESET_SCHEDULES"]
+__all__ = ["UDALNSchedule", "PRESETS"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class UDALNSchedule(ThreeStageSchedule):
     on the given SRF's support."""
 
 
-PRESET_SCHEDULES: dict[str, UDALNSchedule] = {
+PRESETS: dict[str, UDALNSchedule] = {
     # The authors' code: 20k/30k/15k iterations, decay from 10k/20k/5k. Stage 3 uses 6e-5, the
     # rate of the run whose options the authors published (config.py's default reads 6e-7).
     "paper": UDALNSchedule(
