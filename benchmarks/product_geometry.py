@@ -11,6 +11,7 @@ and how a scorer reads them back (scale/offset applied, nodata as NaN).
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import rasterio
 import torch

@@ -27,8 +27,16 @@ import rasterio
 from affine import Affine
 from scipy import ndimage
 
-from benchmarks.product_geometry import (corner_mask, degrade_blocks, neighbour_zone_grid, shifted,
-                                         swath_mask, true_psf, utm_site, warp)
+from benchmarks.product_geometry import (
+    corner_mask,
+    degrade_blocks,
+    neighbour_zone_grid,
+    shifted,
+    swath_mask,
+    true_psf,
+    utm_site,
+    warp,
+)
 from fusion_core.degradation import add_noise
 from fusion_core.io import RasterGrid
 from fusion_core.io.raster import write_spectral_metadata

@@ -19,8 +19,9 @@ from types import MappingProxyType
 from typing import Any, Callable, Literal, Mapping, Optional
 
 from .errors import InputError
-from .methods import CATALOG, method_index
+from .methods import CATALOG, describe_options, method_index
 from .methods.options import parse_method_options
+from .methods.settings import DEFAULT_PRESET, PRESETS
 from .srf.catalog import SENSOR_PRESETS
 from .srf.source import SrfSource
 
@@ -29,7 +30,6 @@ __all__ = ["FusionRequest", "Param", "Caller", "request_fields", "PRESETS", "DEV
 
 Caller = Literal["python", "qgis", "cli"]
 #: Values of the enumerated fields, in the (frozen) order of their QGIS enums.
-PRESETS = ("fast", "paper")
 DEVICES = ("auto", "cpu", "cuda")
 GEOMETRIES = ("msi", "hsi")
 #: Smallest memory bound a run can work in: the Python process with torch loaded and a window.
@@ -136,7 +136,7 @@ class FusionRequest:
         label="SRF bands in HR-MSI band order, comma separated (e.g. B2,B3,B4,B8)",
         help="Which bands of the SRF preset or file the HR-MSI holds, in raster order.",
         kind="text", optional=True, parse=_split_names)
-    preset: str = _param("fast", key="PRESET", label="Preset",
+    preset: str = _param(DEFAULT_PRESET, key="PRESET", label="Preset",
                          help="fast (default) or the paper's iteration schedule (hours for the "
                               "deep methods on a CPU).", kind="enum", choices=PRESETS,
                          choice_labels=("fast", "paper's schedule"))
@@ -150,7 +150,9 @@ class FusionRequest:
         None, factory=lambda: MappingProxyType({}), key="METHOD_OPTIONS",
         label="Method options (name=value; ...)",
         help="Settings of the chosen method as 'name=value; name=value' or a JSON object; an "
-             "unknown name is refused with the list of valid ones.", kind="text",
+             "unknown name is refused with the list of valid ones. Each method's options: "
+             + " ".join(f"[{e.short_name}] " + "; ".join(o.text() for o in describe_options(e.id))
+                        for e in CATALOG) + ".", kind="text",
         advanced=True, optional=True, cli="--options", parse=parse_method_options)
     max_memory_gb: float = _param(
         4.0, key="MAX_MEMORY_GB", label="Memory bound (GB)",

@@ -54,6 +54,7 @@ def main() -> None:
 def render_both(raster: Path, png: Path, width: int) -> str:
     """Render ``raster`` unstyled then styled; say which bands were chosen and why."""
     from qgis.core import QgsRasterLayer
+
     from hsi_fusion.ui.styling import style_spectral_layer
 
     layer = QgsRasterLayer(str(raster), raster.stem)

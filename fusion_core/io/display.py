@@ -61,14 +61,14 @@ def rgb_bands(wavelengths: Optional[Sequence[float]], band_count: int) -> Displa
                               (FALSE_COLOUR_NM, "false colour (NIR, red, green)")):
             chosen = _nearest_within(wl, targets)
             if chosen is not None:
-                return DisplayBands(*chosen, rule)
+                return DisplayBands(chosen[0], chosen[1], chosen[2], rule)
         order = np.argsort(wl, kind="stable")
         rule = "spread over the spectrum (no band near 640/550/470 nm)"
     else:
         order = np.arange(band_count)
         rule = "spread over the bands (no wavelengths)"
-    picks = [int(order[round(q * (len(order) - 1))]) + 1 for q in (0.75, 0.5, 0.25)]
-    return DisplayBands(*picks, rule)
+    red, green, blue = (int(order[round(q * (len(order) - 1))]) + 1 for q in (0.75, 0.5, 0.25))
+    return DisplayBands(red, green, blue, rule)
 
 
 def _nearest_within(wl: np.ndarray, targets: Sequence[float]) -> Optional[tuple[int, int, int]]:
@@ -76,7 +76,7 @@ def _nearest_within(wl: np.ndarray, targets: Sequence[float]) -> Optional[tuple[
     distance = np.abs(wl[None, :] - np.asarray(targets)[:, None])
     nearest = np.argmin(distance, axis=1)
     if np.all(distance[np.arange(len(targets)), nearest] <= TOLERANCE_NM) and len(set(nearest)) == 3:
-        return tuple(int(i) + 1 for i in nearest)
+        return int(nearest[0]) + 1, int(nearest[1]) + 1, int(nearest[2]) + 1
     return None
 
 

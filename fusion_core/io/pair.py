@@ -110,6 +110,11 @@ class PairPlan:
                        hr_window=(hr0, hc0, lrows * r, lcols * r))
 
 
+def scaled_rect(rect: Rect, scale: int) -> Rect:
+    """The HR rectangle under the LR rectangle ``rect`` at ratio ``scale``."""
+    return rect[0] * scale, rect[1] * scale, rect[2] * scale, rect[3] * scale
+
+
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -185,8 +190,8 @@ def nested_plan(lr: Raster, hr: Raster) -> Optional[PairPlan]:
     h = hr.grid.transform
     col_f, row_f = (t.c - h.c) / h.a, (t.f - h.f) / h.e
     oc, orow = round(col_f), round(row_f)
-    offset = (row_f - orow, col_f - oc)
-    offset = tuple(0.0 if abs(v) < 1e-3 else float(v) for v in offset)
+    dy, dx = row_f - orow, col_f - oc
+    offset = (0.0 if abs(dy) < 1e-3 else float(dy), 0.0 if abs(dx) < 1e-3 else float(dx))
     j0, j1 = max(0, _ceil_div(-oc, r)), min(lr.grid.width, (hr.grid.width - oc) // r)
     i0, i1 = max(0, _ceil_div(-orow, r)), min(lr.grid.height, (hr.grid.height - orow) // r)
     if j1 - j0 < MIN_OVERLAP or i1 - i0 < MIN_OVERLAP:
@@ -232,6 +237,6 @@ def hr_pixel_in_lr_crs(lr: Raster, hr: Raster) -> float:
 
     t = hr.grid.transform
     cx, cy = hr.grid.width / 2.0, hr.grid.height / 2.0
-    xs, ys = zip(*(t * (cx + dx, cy + dy) for dx, dy in ((0, 0), (1, 0), (0, 1))))
-    xs, ys = to_crs(hr.grid.crs, lr.grid.crs, list(xs), list(ys))
+    points = [t * (cx + dx, cy + dy) for dx, dy in ((0, 0), (1, 0), (0, 1))]
+    xs, ys = to_crs(hr.grid.crs, lr.grid.crs, [p[0] for p in points], [p[1] for p in points])
     return math.sqrt(abs((xs[1] - xs[0]) * (ys[2] - ys[0]) - (xs[2] - xs[0]) * (ys[1] - ys[0])))

@@ -23,8 +23,7 @@ from rasterio.warp import transform as transform_points
 from rasterio.windows import Window
 
 from ..errors import GridMismatchError
-from .pair import (MIN_OVERLAP, PairPlan, Rect, Warp, check_inputs, hr_pixel_in_lr_crs,
-                   nested_plan, same_crs)
+from .pair import MIN_OVERLAP, PairPlan, Rect, Warp, check_inputs, hr_pixel_in_lr_crs, nested_plan, same_crs
 from .raster import Raster, read_raster_info
 
 if TYPE_CHECKING:

@@ -53,7 +53,7 @@ def _child_text(elem: ET.Element, *names: str) -> Optional[str]:
 def _floats(elems: list[ET.Element], *names: str) -> Optional[list[float]]:
     texts = [_child_text(e, *names) for e in elems]
     try:
-        return [float(t) for t in texts] if all(t is not None for t in texts) else None
+        return [float(t) for t in texts if t is not None] if None not in texts else None
     except ValueError:
         return None
 

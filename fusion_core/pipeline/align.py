@@ -19,7 +19,7 @@ from affine import Affine
 from ..degradation import DegradationModel
 from ..errors import InputError
 from ..io import Raster, RasterGrid
-from ..io.pair import PairPlan, Rect
+from ..io.pair import PairPlan, Rect, scaled_rect
 from ..progress import Progress
 from ..request import FusionRequest
 
@@ -65,7 +65,7 @@ def coregister(request: FusionRequest, source: "Source", rect: Rect, hr_shape: t
         return source, (0, 0)
     else:
         r = source.scale
-        found = measure_shift(source.read_lr(rect), source.read_hr(tuple(v * r for v in rect)), r)
+        found = measure_shift(source.read_lr(rect), source.read_hr(scaled_rect(rect, r)), r)
         if found.is_zero:
             return source, (0, 0)
         rows, cols = found.rows, found.cols
@@ -82,8 +82,7 @@ def fit_msi_sharpening(source: "Source", rect: Rect, hr: Raster, progress: Progr
     of the source (None when every band is native); logged."""
     from ..spectral.multiresolution import fit_sharpening
 
-    r = source.scale
-    hr_rect = tuple(v * r for v in rect)
+    hr_rect = scaled_rect(rect, source.scale)
     area = source.plan.hr_window
     found = fit_sharpening(source.read_hr(hr_rect), (area[0] + hr_rect[0], area[1] + hr_rect[1]))
     if found is not None:

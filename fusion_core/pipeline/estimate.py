@@ -83,10 +83,11 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
     """Blind estimation on the LR rectangle ``rect`` of the pair, both images divided by the
     common factor ``norm``; the model holds for the whole scene."""
     from ..estimation import estimate_degradation
+    from ..io.pair import scaled_rect
 
     r = source.scale
     lr_crop = replace(lr, data=source.read_lr(rect) / norm)
-    hr_crop = replace(hr, data=source.read_hr(tuple(v * r for v in rect)) / norm)
+    hr_crop = replace(hr, data=source.read_hr(scaled_rect(rect, r)) / norm)
     return estimate_degradation(
         lr_crop.data, hr_crop.data, r, srf_prior=srf_prior(request, lr, hr), psf_size=psf_size,
         hsi_wavelengths=lr.wavelengths, msi_band_names=hr.band_names, progress=progress,

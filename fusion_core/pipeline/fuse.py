@@ -146,7 +146,8 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
     lr_info = Raster(np.empty((lr.shape[0], 0, 0), np.float32), grid,
                      [f"Band {i + 1}" for i in range(lr.shape[0])],
                      None if wavelengths is None else np.asarray(wavelengths, np.float64))
-    hr_info = Raster(np.empty((hr.shape[0], 0, 0), np.float32), RasterGrid(None, Affine.identity(), hr.shape[2], hr.shape[1]), names)
+    hr_grid = RasterGrid(None, Affine.identity(), hr.shape[2], hr.shape[1])
+    hr_info = Raster(np.empty((hr.shape[0], 0, 0), np.float32), hr_grid, names)
     pair = PairPlan(scale, (0, 0, lr.shape[1], lr.shape[2]), (0, 0, hr.shape[1], hr.shape[2]))
     plan = RunPlan(request, method, config, "", lr_info, hr_info, pair)
     scene = scene_model(plan, ArraySource(lr, hr, pair), progress, model=model)

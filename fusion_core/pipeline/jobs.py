@@ -92,7 +92,7 @@ def simulate_pair_files(
     lr, hr = simulate_pair(data, model, snr_db=snr_db, seed=seed)
     progress.update(0.7, "Writing the LR-HSI and HR-MSI")
     write_raster(lr_path, lr, grid.scaled(scale), ref.band_names, ref.wavelengths, ref.fwhm)
-    msi_wl = _band_centres(srf_matrix, ref.wavelengths)
+    msi_wl = None if ref.wavelengths is None else _band_centres(srf_matrix, ref.wavelengths)
     write_raster(hr_path, hr, grid, table_names, msi_wl)
     if model_path:
         model.save(model_path)

@@ -44,10 +44,10 @@ _FIT_TOLERANCE = 1.02
 
 def _spectrum(band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Radial frequency (cycles per pixel) and power of a band, Hann-windowed against edges."""
-    h, w = band.shape
+    h, w = int(band.shape[0]), int(band.shape[1])
     window = np.outer(np.hanning(h), np.hanning(w))
     power = np.abs(np.fft.fft2((band - band.mean()) * window)) ** 2
-    fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.fftfreq(w), indexing="ij")
+    fy, fx = np.meshgrid(np.fft.fftfreq(h, d=1.0), np.fft.fftfreq(w, d=1.0), indexing="ij")
     return np.hypot(fy, fx), power
 
 
@@ -79,7 +79,7 @@ def _phase_grid(shape: tuple[int, int], factor: int, origin: tuple[int, int]) ->
 def _resample(image: np.ndarray, kernels: np.ndarray, factor: int,
               origin: tuple[int, int]) -> np.ndarray:
     """The polyphase operator: pixel p gets ``kernels[phase(p)]`` correlated around it."""
-    phases = _phase_grid(image.shape, factor, origin)
+    phases = _phase_grid((int(image.shape[0]), int(image.shape[1])), factor, origin)
     out = np.empty_like(image, dtype=np.float64)
     for phase, kernel in enumerate(kernels):
         where = phases == phase
@@ -172,7 +172,7 @@ def _fit_band(target: np.ndarray, sharp: np.ndarray, valid: np.ndarray, factor: 
     half = size // 2
     kernels = np.zeros((factor * factor, size, size))
     kernels[:, half, half] = 1.0
-    phases = _phase_grid(target.shape, factor, (0, 0))
+    phases = _phase_grid((int(target.shape[0]), int(target.shape[1])), factor, (0, 0))
     sampled = np.random.default_rng(1).permutation(_sample(valid, 2 * FIT_PIXELS))
     index, held = np.sort(sampled[0::2]), np.sort(sampled[1::2])
     ys, xs = np.unravel_index(index, target.shape)

@@ -35,7 +35,12 @@ class SrfSource:
 
         if self.sensor and self.csv_path:
             raise InputError(f"Give either {self.names[0]} or {self.names[1]}, not both.")
-        table = load_preset(self.sensor) if self.sensor else read_srf_csv(self.csv_path)
+        if self.sensor:
+            table = load_preset(self.sensor)
+        elif self.csv_path:
+            table = read_srf_csv(self.csv_path)
+        else:
+            raise InputError(f"Give {self.names[0]} or {self.names[1]} for the HR-MSI's SRF.")
         return table.select(list(self.bands)) if self.bands else table
 
     def prior(self, hsi_wavelengths: Optional[np.ndarray], hsi_fwhm: Optional[np.ndarray],

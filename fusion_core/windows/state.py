@@ -102,6 +102,8 @@ class ResumeState:
         os.replace(tmp, self.path)
 
     def _piece(self, window: Key, region: Key) -> Path:
+        if self.stash is None:
+            raise ValueError("An in-memory resume state keeps no pieces on disk.")
         return self.stash / f"w{window[0]}_{window[1]}-r{region[0]}_{region[1]}.npy"
 
     def stash_piece(self, window: Key, region: Key, data: np.ndarray) -> None:

@@ -4,9 +4,10 @@ under Models in the Processing Toolbox while it is loaded."""
 import json
 import subprocess
 
+from qgis_run import REPO, environment, qgis_process_binary
+
 from fusion_core.io import read_raster, read_raster_info
 from fusion_core.metrics import format_report, quality_metrics
-from qgis_run import REPO, environment, qgis_process_binary
 
 MODEL = REPO / "models" / "hsi_fusion_wald.model3"
 MODEL_ID = "model:HSI fusion, Wald's protocol"

@@ -75,8 +75,13 @@ def test_run_and_load_results_loads_every_raster_output_styled(pyqgis, project, 
 
 def test_the_dialog_path_runs_in_a_task_and_styles_the_result(pyqgis, project, tmp_rasters, tmp_path):
     from processing.gui.Postprocessing import handleAlgorithmResults
-    from qgis.core import (QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessingContext,
-                           QgsProcessingFeedback, QgsProcessingOutputLayerDefinition)
+    from qgis.core import (
+        QgsApplication,
+        QgsProcessingAlgRunnerTask,
+        QgsProcessingContext,
+        QgsProcessingFeedback,
+        QgsProcessingOutputLayerDefinition,
+    )
     from qgis.PyQt.QtCore import QCoreApplication
 
     pair = tmp_rasters(size=32, n_hsi=20)

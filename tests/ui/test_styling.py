@@ -10,10 +10,11 @@ import rasterio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
+from render_styled import render_image  # noqa: E402
+
 from fusion_core.io import write_raster  # noqa: E402
 from fusion_core.io.raster import write_spectral_metadata  # noqa: E402
 from fusion_core.sample import make_sample_scene  # noqa: E402
-from render_styled import render_image  # noqa: E402
 
 NODATA = -9999.0
 
@@ -28,6 +29,7 @@ def scene_file(tmp_path):
 
 def test_a_hyperspectral_layer_shows_true_colour_stretched_between_its_percentiles(pyqgis, scene_file):
     from qgis.core import QgsRasterLayer
+
     from hsi_fusion.ui.styling import style_spectral_layer
 
     scene, path = scene_file
@@ -53,6 +55,7 @@ def test_a_hyperspectral_layer_shows_true_colour_stretched_between_its_percentil
 def test_nodata_pixels_of_a_shown_band_are_transparent(pyqgis, scene_file, tmp_path):
     from qgis.core import QgsRasterLayer
     from qgis.PyQt.QtGui import qAlpha
+
     from hsi_fusion.ui.styling import style_spectral_layer
 
     scene, _ = scene_file
@@ -77,6 +80,7 @@ def test_nodata_pixels_of_a_shown_band_are_transparent(pyqgis, scene_file, tmp_p
 
 def test_a_layer_without_wavelengths_is_spread_over_its_bands(pyqgis, tmp_path):
     from qgis.core import QgsRasterLayer
+
     from hsi_fusion.ui.styling import style_spectral_layer
 
     scene = make_sample_scene(24, 24, 9)

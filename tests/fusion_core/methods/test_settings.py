@@ -90,7 +90,7 @@ def test_help_lists_each_option_with_its_range_and_preset_values():
     assert sscf["cg_iters"].text() == (
         "cg_iters (a whole number >= 0; fast 100, paper 400): most conjugate-gradient iterations "
         "of the consistency solve")
-    assert sscf["hsi_geometry"].text().startswith("hsi_geometry (true or false; default true): ")
+    assert sscf["align"].text().startswith("align (true or false; default true): ")
     text = method_help("udaln")
     assert text.startswith(CATALOG[1].label + ": " + CATALOG[1].summary)
     assert "  lr_stage1 (a number > 0; fast 0.0001, paper 0.001): " in text

@@ -5,7 +5,6 @@ small versions of the REAL_PRODUCTS.md pairs)."""
 
 import numpy as np
 import pytest
-from affine import Affine
 
 from benchmarks.product_geometry import read_physical
 from benchmarks.products import tiny_products

@@ -15,8 +15,8 @@ from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import spatial_degrade
 from fusion_core.io import read_raster_info
 from fusion_core.io.resample import plan_pair
-from fusion_core.request import FusionRequest
 from fusion_core.methods.base import FusionConfig, FusionMethod
+from fusion_core.request import FusionRequest
 from fusion_core.windows import PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob, choose_tile, run_windows
 
 

@@ -7,11 +7,11 @@ import pytest
 from affine import Affine
 
 from fusion_core import pipeline
-from fusion_core.pipeline import estimate
-from fusion_core.request import FusionRequest
 from fusion_core.io import RasterGrid, read_raster, read_raster_info, write_raster
 from fusion_core.metrics import psnr
+from fusion_core.pipeline import estimate
 from fusion_core.progress import Progress
+from fusion_core.request import FusionRequest
 
 from .conftest import RidgeFusion
 
