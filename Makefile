@@ -23,8 +23,8 @@ demo: plugin
 # ruff (pyflakes, import order, pycodestyle, bugbear, naming) over the repo and mypy on the engine;
 # both configured in pyproject.toml.
 lint: setup
-	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/mypy
+	@$(PY) -m ruff check .
+	@$(PY) -m mypy
 
 test: lint plugin
 	@$(PY) -m pytest tests
