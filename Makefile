@@ -7,7 +7,7 @@ export QGIS_PLUGINPATH := $(CURDIR)/build/plugins
 PLUGIN_FILES := metadata.txt __init__.py plugin.py engine_path.py icon.svg requirements.txt \
                 README.md LICENSE algorithms fusion_core ui scripts/setup.sh
 
-.PHONY: setup plugin demo test package benchmark clean
+.PHONY: setup plugin demo test package benchmark compat clean
 
 setup:
 	@bash scripts/setup.sh
@@ -25,6 +25,10 @@ test: plugin
 
 benchmark: setup
 	@$(PY) benchmarks/run_all.py
+
+# QGIS-side tests and the demo in Debian 13 and 14 chroots with their QGIS (root; not in CI).
+compat:
+	@bash scripts/compat.sh
 
 package:
 	@rm -rf build/package && mkdir -p build/package/hsi_fusion
