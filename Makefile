@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 export QGIS_PLUGINPATH := $(CURDIR)/build/plugins
-PLUGIN_FILES := metadata.txt __init__.py plugin.py engine_path.py icon.svg requirements.txt \
+PLUGIN_FILES := metadata.txt __init__.py plugin.py engine_path.py icon.svg requirements.txt installer \
                 README.md LICENSE algorithms fusion_core ui scripts/setup.sh
 
 .PHONY: setup plugin demo test package benchmark compat clean
