@@ -86,7 +86,8 @@ def current_plan(build: str, requirements: Optional[tuple[str, ...]] = None) -> 
     from qgis.core import QgsApplication
 
     prefix = QgsApplication.prefixPath()
-    return make_plan(InstallChoice(build, requirements or ENGINE_REQUIREMENTS), find_python(Path(prefix) if prefix else None),
+    python = find_python(Path(prefix) if prefix else None)
+    return make_plan(InstallChoice(build, requirements or ENGINE_REQUIREMENTS), python,
                      Path(QgsApplication.qgisSettingsDirPath()))
 
 

@@ -25,7 +25,8 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..engine_path import add_engine_site_packages, current_plan, profile_dir, torch_import_error
-from ..installer import ENGINE_REQUIREMENTS, InstallError, InstallPlan, InstallResult, dependencies_folder, run_install
+from ..installer import InstallError, InstallPlan, InstallResult, dependencies_folder, run_install
+from ..installer.plan import MIN_TORCH
 
 TITLE = "HSI Fusion dependencies"
 
@@ -66,9 +67,9 @@ class DependenciesDialog(QDialog):
         profile = profile_dir()
         folder = dependencies_folder(profile) if profile else "the QGIS profile"
         intro = QLabel(
-            f"HSI Fusion runs on {', '.join(ENGINE_REQUIREMENTS)}. This installs them with QGIS's own "
-            f"Python into {folder} (no administrator rights; about 1 GB for the CPU build, 4-5 GB "
-            "for CUDA).")
+            f"HSI Fusion runs on PyTorch ({MIN_TORCH} or later), pyrsr and Dask. This installs them "
+            f"with QGIS's own Python into {folder} (no administrator rights; about 1 GB for the CPU "
+            "build, 4-5 GB for CUDA).")
         intro.setWordWrap(True)
         self.status = QLabel(engine_status())
         self.cpu = QRadioButton("CPU build (any computer)")
@@ -86,7 +87,8 @@ class DependenciesDialog(QDialog):
         self.install_button.clicked.connect(self.start)
         self.buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
-        for widget in (intro, self.status, self.cpu, self.cuda, self.progress, self.step, self.log, self.buttons):
+        for widget in (intro, self.status, self.cpu, self.cuda, self.progress, self.step, self.log,
+                       self.buttons):
             layout.addWidget(widget)
         self.resize(640, 480)
 
@@ -126,6 +128,7 @@ class DependenciesDialog(QDialog):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         """Closing during an install cancels it (pip leaves the folder as it was)."""
         if self.thread is not None and self.thread.isRunning():
+            self.thread.finished.disconnect(self.finish)
             self.thread.cancelled = True
             self.thread.wait()
         super().closeEvent(event)

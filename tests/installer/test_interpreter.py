@@ -19,15 +19,15 @@ def no_path(name):
 
 def test_windows_qgis_looks_in_its_python_folder_first():
     root = Path("C:/Program Files/QGIS 3.40.4")
-    found = python_candidates(root / "bin" / "qgis-bin.exe", root / "apps" / "Python312", root / "apps" / "qgis",
-                              "win32", (3, 12), no_path)
+    found = python_candidates(root / "bin" / "qgis-bin.exe", root / "apps" / "Python312",
+                              root / "apps" / "qgis", "win32", (3, 12), no_path)
     assert found == [root / "apps" / "Python312" / "python.exe", root / "apps" / "Python312" / "python3.exe"]
 
 
 def test_macos_qgis_looks_in_the_bundle():
     bundle = Path("/Applications/QGIS.app/Contents")
-    found = python_candidates(bundle / "MacOS" / "QGIS", bundle / "Frameworks" / "Python.framework" / "Versions" / "3.9",
-                              bundle / "MacOS", "darwin", (3, 9), no_path)
+    framework = bundle / "Frameworks" / "Python.framework" / "Versions" / "3.9"
+    found = python_candidates(bundle / "MacOS" / "QGIS", framework, bundle / "MacOS", "darwin", (3, 9), no_path)
     assert bundle / "MacOS" / "bin" / "python3" in found
     assert all(p.name != "QGIS" for p in found)
 

@@ -24,7 +24,8 @@ def test_linux_cpu_plan_installs_the_engine_packages_into_the_profile_folder_fro
     assert resolve[:5] == ["/usr/bin/python3.13", "-m", "pip", "install", "--dry-run"]
     assert "--target" not in resolve and resolve[-3:] == list(ENGINE_REQUIREMENTS)
     assert resolve[resolve.index("--extra-index-url") + 1] == TORCH_INDEX + "cpu"
-    install = plan.install_command(resolved_packages(plan, _report(("torch", "2.9.1+cpu"), ("pyrsr", "0.8.0"))))
+    resolved = resolved_packages(plan, _report(("torch", "2.9.1+cpu"), ("pyrsr", "0.8.0")))
+    install = plan.install_command(resolved)
     assert install[install.index("--target") + 1] == str(plan.target)
     assert "--no-deps" in install and install[-2:] == ["https://files.example/torch-2.9.1+cpu.whl",
                                                        "https://files.example/pyrsr-0.8.0.whl"]

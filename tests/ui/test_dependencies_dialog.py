@@ -30,7 +30,8 @@ dependencies_dialog.QMessageBox.question = staticmethod(lambda parent, title, te
 engine_path.set_install_offer(dependencies_dialog.InstallOffer(None))
 sys.modules["torch"] = None  # torch now fails to import, as in a QGIS without it
 messages = []
-worker = threading.Thread(target=lambda: messages.extend(engine_path.missing_engine_message() for _ in range(2)))
+worker = threading.Thread(target=lambda: messages.extend(engine_path.missing_engine_message()
+                                                        for _ in range(2)))
 worker.start(); worker.join()
 out.update(asked_before_events=len(asked))
 app.processEvents()
@@ -58,5 +59,5 @@ def test_dialog_opens_on_the_cpu_build_and_says_what_is_installed(run):
 def test_torch_missing_in_an_algorithm_thread_asks_once_on_the_main_thread(run):
     assert run["asked_before_events"] == 0          # not from the worker thread
     assert len(run["asked"]) == 1                   # once a session, though offered twice
-    assert run["asked"][0].startswith(run["message"]) and "Install the dependencies now?" in run["asked"][0]
+    assert run["asked"][0] == f"{run['message']}\n\nInstall the dependencies now?"
     assert "needs PyTorch" in run["message"] and "Plugins ▸ HSI Fusion ▸ Dependencies…" in run["message"]
