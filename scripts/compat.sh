@@ -7,7 +7,7 @@
 # later runs reuse the chroot and only copy the checkout in. Needs root (debootstrap, chroot, mount).
 #   HSI_FUSION_COMPAT_DIR   where the chroots live (default /var/cache/hsi_fusion_compat)
 #   HSI_FUSION_COMPAT_RELEASES   which releases (default "trixie forky")
-#   HSI_FUSION_COMPAT_TESTS   which tests (default the QGIS side: tests/algorithms tests/ui)
+#   HSI_FUSION_COMPAT_TESTS   which tests (default the QGIS side: tests/algorithms tests/ui tests/installer)
 #   DEBIAN_MIRROR           the archive to bootstrap from (default http://deb.debian.org/debian)
 #   scripts/compat.sh build   only build (or refresh) the chroots; no tests
 set -euo pipefail
@@ -17,7 +17,7 @@ RELEASES=${HSI_FUSION_COMPAT_RELEASES:-trixie forky}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 INSIDE=/root/hsi_fusion  # where the checkout is copied inside a chroot
 VENV_INSIDE=/root/hsi_fusion_venv
-QGIS_TESTS=${HSI_FUSION_COMPAT_TESTS:-tests/algorithms tests/ui}
+QGIS_TESTS=${HSI_FUSION_COMPAT_TESTS:-tests/algorithms tests/ui tests/installer}
 
 [ "$(id -u)" = 0 ] || { echo "compat: needs root (debootstrap, chroot, mount): run with sudo" >&2; exit 2; }
 command -v debootstrap >/dev/null || { echo "compat: install debootstrap first (apt-get install debootstrap)" >&2; exit 2; }
@@ -74,6 +74,15 @@ print(f"QGIS {Qgis.QGIS_VERSION}, Python {sys.version.split()[0]}, numpy {numpy.
 EOF
 }
 
+demo_figures() {  # the demo's results in one line: PSNR and SAM of the fusion and of bicubic, PSF error
+  sed -n '/^== Results/,$p' "$1" | awk '
+    $1 == "blind" && $2 == "fusion" { fp = $3; fs = $4 }
+    $1 == "bicubic" { bp = $2; bs = $3 }
+    /PSF error/ { for (i = 2; i <= NF; i++) if ($(i - 1) == "PSF" && $i == "error") pe = $(i + 1) }
+    /fusion took/ { ft = $3 }
+    END { printf ": PSNR %s dB (bicubic %s), SAM %s deg (bicubic %s), PSF error %s %%, fusion %s s", fp, bp, fs, bs, pe, ft }'
+}
+
 # run_release RELEASE: set-up (scripts/setup.sh, cached in the chroot), the tests, the demo.
 run_release() {
   local release=$1 root="$CACHE/$1" log
@@ -89,7 +98,7 @@ run_release() {
     in_root "$root" "cd $INSIDE && VENV=$VENV_INSIDE make -s demo" >>"$log" 2>&1 && demo=ok || demo=FAILED
     summary+=("$release: $(versions "$root")"
               "  tests ($QGIS_TESTS): ${tests:-no result, see $log}"
-              "  demo: $demo$(sed -n '/^== Results/,$p' "$log" | grep -E 'blind fusion |bicubic |PSF error|fusion took' | sed 's/^ */; /' | tr -d '\n')")
+              "  demo: $demo$([ "$demo" = ok ] && demo_figures "$log")")
   else
     summary+=("$release: set-up FAILED, see $log")
   fi
