@@ -62,8 +62,8 @@ build_root() {  # a minimal system of RELEASE with certificates for pip; scripts
 copy_checkout() {  # tracked and untracked (not ignored) files: what a clone would have, plus edits
   local root=$1
   rm -rf "${root:?}$INSIDE" && mkdir -p "$root$INSIDE"
-  git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c '[ -e "{}" ] && printf "%s\0" "{}"' \
-    | tar --null -T - -cf - | tar -xf - -C "$root$INSIDE"
+  git ls-files -z --cached --others --exclude-standard -- . ':!.venv' \
+    | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$root$INSIDE"
 }
 
 versions() {  # one line: QGIS, Python, numpy and torch as the plugin sees them inside ROOT
@@ -91,11 +91,13 @@ run_release() {
   copy_checkout "$root"
   mount_inside "$root"
   local setup=ok tests demo
+  failed=1  # until tests and demo pass
   in_root "$root" "cd $INSIDE && VENV=$VENV_INSIDE make -s plugin" >>"$log" 2>&1 || setup=FAILED
   if [ "$setup" = ok ]; then
     in_root "$root" "cd $INSIDE && $VENV_INSIDE/bin/python -m pytest -q -p no:cacheprovider $QGIS_TESTS" >>"$log" 2>&1 || true
     tests=$(grep -E "[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s" "$log" | tail -n 1 | tr -d '=' | xargs)
     in_root "$root" "cd $INSIDE && VENV=$VENV_INSIDE make -s demo" >>"$log" 2>&1 && demo=ok || demo=FAILED
+    [[ "$tests" =~ (failed|error) || "$demo" != ok || -z "$tests" ]] || failed=0
     summary+=("$release: $(versions "$root")"
               "  tests ($QGIS_TESTS): ${tests:-no result, see $log}"
               "  demo: $demo$([ "$demo" = ok ] && demo_figures "$log")")
@@ -108,6 +110,11 @@ run_release() {
 for release in $RELEASES; do build_root "$release"; done
 [ "${1:-}" = build ] && { echo "compat: chroots ready under $CACHE"; exit 0; }
 summary=()
-for release in $RELEASES; do run_release "$release"; done
+status=0
+for release in $RELEASES; do
+  run_release "$release"
+  [ "$failed" = 0 ] || status=1
+done
 printf '\n== make compat summary\n'
 printf '%s\n' "${summary[@]}"
+exit "$status"
