@@ -49,12 +49,13 @@ def candidate_venvs() -> list[Path]:
 
 
 def profile_dir() -> Optional[Path]:
-    """The running QGIS's profile folder (desktop and qgis_process), None outside QGIS."""
-    try:
-        from qgis.core import QgsApplication
-    except ImportError:
-        return None
-    path = QgsApplication.qgisSettingsDirPath()
+    """The running QGIS's profile folder (desktop and qgis_process); None outside QGIS.
+
+    QGIS has loaded ``qgis.core`` before any plugin; elsewhere (the engine's tests, scripts) the
+    plugin package does not import QGIS just to find out.
+    """
+    core = sys.modules.get("qgis.core")
+    path = core.QgsApplication.qgisSettingsDirPath() if core is not None else ""
     return Path(path) if path else None
 
 
