@@ -17,7 +17,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 from .interpreter import NO_WINDOW
 from .plan import InstallError, InstallPlan, Resolved, resolved_packages
