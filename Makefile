@@ -4,10 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 export QGIS_PLUGINPATH := $(CURDIR)/build/plugins
-PLUGIN_FILES := metadata.txt __init__.py plugin.py engine_path.py icon.svg requirements.txt \
+PLUGIN_FILES := metadata.txt __init__.py plugin.py engine_path.py icon.svg requirements.txt installer \
                 README.md LICENSE algorithms fusion_core ui models scripts/setup.sh
 
-.PHONY: setup plugin demo lint test package benchmark clean
+.PHONY: setup plugin demo lint test package benchmark compat clean
 
 setup:
 	@bash scripts/setup.sh
@@ -31,6 +31,10 @@ test: lint plugin
 
 benchmark: setup
 	@$(PY) benchmarks/run_all.py
+
+# QGIS-side tests and the demo in Debian 13 and 14 chroots with their QGIS (root; not in CI).
+compat:
+	@bash scripts/compat.sh
 
 package:
 	@rm -rf build/package && mkdir -p build/package/hsi_fusion

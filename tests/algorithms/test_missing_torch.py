@@ -17,8 +17,13 @@ def bare_install(tmp_path):
         archive.extractall(tmp_path / "plugins")
     plugins = tmp_path / "plugins" / "hsi_fusion"
     assert (plugins / "metadata.txt").exists() and not (plugins / ".venv").exists()
+    # A QGIS whose Python has no torch, also where the system has one (Debian 13's python3-torch):
+    # a package named torch that fails to import, first on the path.
+    hidden = tmp_path / "no_torch" / "torch"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ImportError("No module named \'torch\'")\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("HSI_FUSION")}
-    env.update(HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen",
+    env.update(HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(hidden.parent),
                QGIS_PLUGINPATH=str(tmp_path / "plugins"), XDG_RUNTIME_DIR=str(tmp_path / "run"))
     subprocess.run([qgis_process_binary(), "plugins", "enable", "hsi_fusion"], env=env,
                    capture_output=True, check=True)

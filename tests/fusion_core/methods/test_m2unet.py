@@ -63,7 +63,7 @@ def test_cancel_during_the_deep_image_prior_stops_within_an_iteration(tmp_raster
             checks_in_stage3.append(len(checks_in_stage3) >= 2)
         return bool(checks_in_stage3) and checks_in_stage3[-1]
 
-    options = {**TINY, "stage3_iters": 100_000, "width": 16}
+    options = {**TINY, "stage3_iters": 50, "width": 16}
     with pytest.raises(Cancelled, match="Cancelled"):
         M2UNet().fuse(*_tensors(pair), pair.model, FusionConfig(options=options),
                       Progress(report=report, is_cancelled=cancelled))
