@@ -27,12 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.baselines import BASELINES, run_baseline  # noqa: E402
 from benchmarks.scenes import BENCHMARK_RUNS, HARD_PSFS, SCENES, hard_pair, load_scene, paris_real_pair, wald_pair  # noqa: E402
-from fusion_core.device import resolve_device, seed_everything  # noqa: E402
+from fusion_core import FusionRequest, fuse_arrays  # noqa: E402
+from fusion_core.device import resolve_device  # noqa: E402
 from fusion_core.estimation import estimate_degradation  # noqa: E402
-from fusion_core.methods import CATALOG, load_method  # noqa: E402
-from fusion_core.methods.base import FusionConfig  # noqa: E402
+from fusion_core.methods import CATALOG  # noqa: E402
 from fusion_core.metrics import quality_metrics  # noqa: E402
-from fusion_core.progress import Progress  # noqa: E402
 
 
 def machine() -> str:
@@ -50,26 +49,45 @@ def machine() -> str:
 
 
 def run_one(method: str, preset: str, degradation: str, pair, device: torch.device, seed: int) -> dict:
-    """Fuse one simulated pair; return metrics and timings."""
+    """Fuse one simulated pair; return metrics and timings.
+
+    Catalog methods run as users run them, through :func:`fusion_core.pipeline.fuse_arrays`
+    (the pipeline's normalisation, estimation, co-registration and windows); on the real pair,
+    whose reference lies on Hyperion's geometry, with the result on the LR-HSI's geometry, scored
+    on the pixels it covers. Baselines are given the model (estimated as the pipeline does when
+    ``degradation`` is ``"estimated"``).
+    """
     t0 = time.perf_counter()
-    lr = torch.from_numpy(pair.lr_hsi).to(device)
-    hr = torch.from_numpy(pair.hr_msi).to(device)
-    if degradation == "estimated":
-        model = estimate_degradation(pair.lr_hsi, pair.hr_msi, pair.scale,
-                                     hsi_wavelengths=pair.model.hsi_wavelengths)
-    else:
-        model = pair.model
+    given = None if degradation == "estimated" else pair.model
     if method in BASELINES:
-        fused = run_baseline(method, lr, hr, model)
+        model = given or estimate_degradation(pair.lr_hsi, pair.hr_msi, pair.scale,
+                                              hsi_wavelengths=pair.model.hsi_wavelengths)
+        fused = run_baseline(method, torch.from_numpy(pair.lr_hsi).to(device),
+                             torch.from_numpy(pair.hr_msi).to(device), model).detach().float().cpu().numpy()
     else:
-        seed_everything(seed)
-        config = FusionConfig(preset=preset, device=device, seed=seed)
-        fused = load_method(method).fuse(lr, hr, model, config, Progress())
+        request = FusionRequest(method=method, preset=preset, device=device.type, seed=seed,
+                                geometry="hsi" if pair.name.startswith("paris") else "msi")
+        fused = fuse_arrays(request, pair.lr_hsi, pair.hr_msi, model=given,
+                            wavelengths=pair.model.hsi_wavelengths).fused
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
-    values = quality_metrics(pair.reference, fused.detach().float().cpu().numpy(), pair.scale)
+    reference, fused = covered(pair.reference, fused)
+    values = quality_metrics(reference, fused, pair.scale)
     return {**{k: float(values[k]) for k in ("PSNR", "SAM", "ERGAS", "CC", "RMSE")}, "seconds": seconds}
+
+
+def covered(reference, fused):
+    """Reference and result cut to the rows and columns the result covers entirely (a result
+    moved onto another geometry has no value on the border it moved in from)."""
+    import numpy as np
+
+    ok = np.all(np.isfinite(fused), axis=0)
+    cols = np.flatnonzero(ok.mean(axis=0) > 0.5)       # not the border columns moved in from outside
+    rows = np.flatnonzero(ok[:, cols].all(axis=1))
+    cols = cols[ok[rows][:, cols].all(axis=0)]
+    window = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    return reference[(slice(None), *window)], fused[(slice(None), *window)]
 
 
 def pairs(protocol: str, scenes: list[str], scales: list[int]):
