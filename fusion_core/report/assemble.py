@@ -31,6 +31,7 @@ from .scan import FusedReader, SceneScan, scan_scene
 
 if TYPE_CHECKING:
     from ..methods.base import FusionMethod
+    from ..windows.source import Source
 
 __all__ = ["ReportInputs", "Report", "assemble_report", "CROP_HR_PIXELS", "MAP_PIXELS"]
 
@@ -61,7 +62,7 @@ class ReportInputs:
 
     request: FusionRequest
     method: "FusionMethod"
-    source: object
+    source: "Source"
     read_fused: FusedReader
     model: DegradationModel
     output: str

@@ -28,6 +28,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 text-align:left;font-size:.9em}.warn{background:#fff3cd;border-left:4px solid #e0a800;
 padding:.5em 1em;margin:.4em 0}.ok{background:#e8f5e9;border-left:4px solid #43a047;
 padding:.5em 1em}img{max-width:100%}.note{color:#555;font-size:.9em}
+img.look{width:340px;image-rendering:pixelated}
 """
 
 
@@ -42,9 +43,10 @@ def _table(rows: list[tuple[str, Any]]) -> str:
     return f"<table>{cells}</table>"
 
 
-def _image(data: bytes, alt: str) -> str:
+def _image(data: bytes, alt: str, css: str = "") -> str:
     encoded = base64.b64encode(data).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+    extra = f' class="{css}"' if css else ""
+    return f'<img alt="{html.escape(alt)}"{extra} src="data:image/png;base64,{encoded}">'
 
 
 def _section(title: str, body: str, note: str = "") -> str:
@@ -86,7 +88,7 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
         f"{html.escape(run['date'])}; result: {html.escape(str(run['output']))}</p>",
         _section("Warnings", warn_html),
         _section("Quick-looks (true colour)", "<table><tr>" + "".join(
-            f'<td>{_image(figures["quicklook " + k], k)}<br>{k}</td>'
+            f'<td>{_image(figures["quicklook " + k], k, "look")}<br>{k}</td>'
             for k in ("LR-HSI", "HR-MSI", "result")) + "</tr></table>", notes["quicklook"]),
         _section("Consistency with the inputs",
                  _table([("geometry checked", c["geometry"]),
