@@ -139,7 +139,7 @@ def report_run(plan: "RunPlan", source, scene: "SceneModel", output, seconds: di
         return {}
     t0 = time.perf_counter()
     progress.info("Computing the quality report.")
-    grid = plan.pair.hr_grid(plan.hr)
+    grid = getattr(output, "grid", None) or plan.pair.hr_grid(plan.hr)   # the result's own grid
     inputs = ReportInputs(request, plan.method, source, _reader(output), scene.model,
                           str(getattr(output, "final", output.path)), plan.lr.wavelengths,
                           list(plan.hr.band_names), dict(seconds), "estimation" in scene.seconds,
