@@ -100,7 +100,7 @@ def _value(alg, parameters: dict, context, name: str, spec: Param) -> Any:
         return layer.source()
     if spec.kind == "raster_out":
         path = alg.parameterAsOutputLayer(parameters, key, context)
-        return path or None if spec.optional else path
+        return (path or None) if spec.optional else path
     if spec.kind == "file_in":
         return alg.parameterAsFile(parameters, key, context) or None
     if spec.kind == "file_out":
