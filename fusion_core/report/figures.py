@@ -19,7 +19,7 @@ from matplotlib.patches import Rectangle
 from ..degradation import DegradationModel, block_centre, psf_fwhm
 
 __all__ = ["png", "image_png", "map_png", "psf_panel", "srf_panel", "degradation_figure",
-           "consistency_figure", "noise_figure", "spectra_figure"]
+           "consistency_figure", "spectra_figure"]
 
 _DPI = 72
 #: Colour of disagreeing areas drawn over a map (RGBA).
@@ -114,12 +114,12 @@ def _bands_panel(ax, part: dict, x: np.ndarray, xlabel: str, title: str, bars: b
     residual, normal = np.asarray(part["residual_percent"]), np.asarray(part["normal_percent"])
     if bars:
         ax.bar(x, residual, color="C0", label="residual")
-        ax.plot(x, normal, "k_", ms=14, mew=2, label="normal (noise)")
+        ax.plot(x, normal, "k_", ms=14, mew=2, label="noise of the input (normal)")
         ax.set_xticks(x, part.get("bands") or [str(i + 1) for i in x], rotation=45, ha="right",
                       fontsize=7)
     else:
         ax.plot(x, residual, color="C0", label="residual")
-        ax.plot(x, normal, color="k", ls="--", label="normal (noise)")
+        ax.plot(x, normal, color="k", ls="--", label="noise of the input (normal)")
         ax.set_xlabel(xlabel)
     ax.set_yscale("log")
     ax.set_ylabel("RMS, % of the band's RMS")
@@ -140,27 +140,6 @@ def consistency_figure(facts: dict, wavelengths: Optional[np.ndarray]) -> bytes:
         _bands_panel(right, spectral, np.arange(len(spectral["noise_units"])), "",
                      "Result integrated by the SRF vs HR-MSI", bars=True)
     return png(draw, (12.0, 4.2))
-
-
-def noise_figure(noise: dict, wavelengths: Optional[np.ndarray], msi_x: Optional[np.ndarray],
-                 msi_names: list[str]) -> bytes:
-    """Signal-to-noise ratio per band of both inputs, as measured."""
-    def draw(fig):
-        ax = fig.subplots()
-        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.9)
-        hsi = np.asarray(noise["hsi_snr_db"])
-        x = wavelengths if wavelengths is not None else np.arange(hsi.size)
-        ax.plot(x, hsi, color="C0", label="LR-HSI")
-        msi = np.asarray(noise["msi_snr_db"])
-        mx = msi_x if msi_x is not None else np.linspace(x.min(), x.max(), msi.size)
-        ax.plot(mx, msi, "o", color="C3", label="HR-MSI")
-        for xi, yi, name in zip(mx, msi, msi_names):
-            ax.annotate(name, (xi, yi), fontsize=7, xytext=(2, 3), textcoords="offset points")
-        ax.set_xlabel("wavelength (nm)" if wavelengths is not None else "band")
-        ax.set_ylabel("SNR (dB): band RMS / noise std")
-        ax.set_title("Noise measured in each input", fontsize=10)
-        ax.legend(fontsize=8)
-    return png(draw, (7.0, 4.0))
 
 
 def spectra_figure(samples: list[dict], wavelengths: Optional[np.ndarray],

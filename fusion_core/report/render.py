@@ -115,7 +115,12 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
              ("grid offset / misregistration (HR px, row, col)", ", ".join(f"{v:+.2f}" for v in degradation["misregistration_hr_px"])),
              ("radiometric gains HR-MSI / LR-HSI", ", ".join(f"{g:.3f}" for g in degradation["msi_gain"])),
              ("source", degradation["source"])]) + _image(figures["degradation"], "PSF and SRF")),
-        _section("Noise of the inputs", _image(figures["noise"], "noise"), notes["noise"]),
+        _section("Noise of the inputs", _table(
+            [("LR-HSI: median SNR over bands", f"{facts['noise']['hsi_snr_db_median']:.1f} dB"),
+             ("HR-MSI: SNR per band", ", ".join(
+                 f"{name} {snr:.1f} dB" for name, snr in zip(degradation["msi_band_names"],
+                                                           facts["noise"]["msi_snr_db"])))]),
+            notes["noise"]),
         _section("Sample spectra before and after", _image(figures["spectra"], "spectra"),
                  notes["spectra"]),
         _section("Run", _table([(k, v) for k, v in run["parameters"].items()])

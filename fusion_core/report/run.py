@@ -18,8 +18,7 @@ from ..io import RasterGrid, write_raster
 from ..progress import Progress
 from ..request import FusionRequest
 from .assemble import Report, ReportInputs, assemble_report
-from .figures import (consistency_figure, degradation_figure, image_png, map_png, noise_figure,
-                      spectra_figure)
+from .figures import consistency_figure, degradation_figure, image_png, map_png, spectra_figure
 from .quicklook import block_mean
 from .render import write_report_files
 from .scan import FusedReader
@@ -39,7 +38,8 @@ NOTES = {
                  "share one stretch.",
     "consistency": "The result blurred by the estimated PSF and decimated should give the LR-HSI, "
                    "and integrated by the estimated SRF (times the gains) the HR-MSI, each up to "
-                   "that input's measured noise (dashed: the normal value). About 1 noise unit is "
+                   "that input's measured noise (black: the noise per band, the normal value). "
+                   "About 1 noise unit is "
                    "as good as the data can tell; many units mean the result does not reproduce "
                    "that input there.",
     "reduced": "Both inputs degraded once more by the ratio with the estimated model, fused with the "
@@ -52,7 +52,8 @@ NOTES = {
                     "noise units; outlined: areas that stand out of the scene's own spread "
                     "(clouds, shadows, changes between dates).",
     "noise": "Measured in each input from the data alone (HySime-style regression for the LR-HSI; "
-             "factor analysis and the cross-sensor residual for the HR-MSI).",
+             "factor analysis and the cross-sensor residual for the HR-MSI); per band in the "
+             "consistency plot above.",
     "spectra": "Four pixels at the extremes of the scene's first two principal components.",
 }
 
@@ -108,8 +109,6 @@ def write_report(path: str, report: Report, hsi_wavelengths: Optional[np.ndarray
     figures.update({
         "degradation": degradation_figure(model),
         "consistency": consistency_figure(facts["consistency"], hsi_wavelengths),
-        "noise": noise_figure(facts["noise"], hsi_wavelengths, centres,
-                              list(degradation["msi_band_names"])),
         "spectra": spectra_figure(facts["samples"], hsi_wavelengths, centres),
     })
     write_report_files(path, facts, figures, NOTES, tops)

@@ -11,7 +11,7 @@ from fusion_core.cli import main
 from fusion_core.io import read_raster_info
 
 FIGURES = {"quicklook LR-HSI", "quicklook HR-MSI", "quicklook result", "map spatial", "map spectral",
-           "map disagreement", "degradation", "consistency", "noise", "spectra"}
+           "map disagreement", "degradation", "consistency", "spectra"}
 
 
 def _check_report(html_path):
