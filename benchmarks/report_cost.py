@@ -5,9 +5,9 @@ r = 4 (Gaussian PSF of FWHM 4, Sentinel-2-like bands, 40 dB) and written as GeoT
 fused by SSCF with ``fuse_files`` and a REPORT, CONSISTENCY_MAP and AGREEMENT. The report's time
 (the ``report`` stage) is set against the fusion's own time (blind estimation + windows).
 
-Usage::
+Usage (one BLAS thread, as ``benchmarks/trust.py`` says why)::
 
-    .venv/bin/python -m benchmarks.report_cost [--sizes 128,256,512] [--threads 2]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.report_cost [--sizes 128,256,512] [--threads 2]
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def main() -> int:
                             text=True).stdout.strip()
     lines = ["# Cost of the quality report (default method, from files)", "",
              f"Measured {date.today().isoformat()} on {machine()}, commit `{commit}`, by "
-             "`python -m benchmarks.report_cost` (how the scenes are built: its docstring).", "",
+             "`OPENBLAS_NUM_THREADS=1 python -m benchmarks.report_cost --threads 2` (how the scenes "
+             "are built: its docstring), beside other sessions' work on the same 2 cores.", "",
              "| HR size | bands | estimation s | fusion s | report s | report / (estimation + fusion) |",
              "|---|---|---|---|---|---|"]
     for size in (int(v) for v in args.sizes.split(",")):

@@ -16,9 +16,10 @@ bands), clean and at 35 dB; the agreement mask of the report (AGREEMENT) is comp
 patch: hit rate (patch pixels flagged) and false alarms (flagged pixels farther than one LR
 pixel from the patch, as a share of those pixels).
 
-Usage::
+Usage (one BLAS thread: on a busy 2-core machine numpy's OpenBLAS threads spin-wait for each
+other and small eigen-decompositions take 50 ms instead of microseconds)::
 
-    .venv/bin/python -m benchmarks.trust [--threads 2]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.trust [--threads 2]
 
 Rows are kept in ``benchmarks/results/trust.json`` (a re-run skips rows already there; ``--fresh``
 starts over); ``TRUST.md`` and ``TRUST.png`` are written from them.
@@ -211,7 +212,7 @@ def render(rows: list[dict], planted: list[dict], stamp: str) -> str:
     ratio = [r["seconds"]["report"] / (r["seconds"].get("estimation", 0) + r["seconds"]["fusion"]) for r in sscf]
     lines = [
         "# Does the quality report tell the truth?", "",
-        f"{stamp}. Command: `.venv/bin/python -m benchmarks.trust` "
+        f"{stamp}. Command: `OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.trust --threads 2` "
         "(protocol and definitions: its docstring). Every run is blind, through `fuse_arrays` with a "
         f"report, as users run it: {len(rows)} runs = {len({_key(r)[:3] for r in rows})} pairs × "
         f"{len(METHODS)} methods ({', '.join(METHODS)}).", "",
