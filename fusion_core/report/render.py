@@ -124,7 +124,8 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
         _section("Sample spectra before and after", _image(figures["spectra"], "spectra"),
                  notes["spectra"]),
         _section("Run", _table([(k, v) for k, v in run["parameters"].items()])
-                 + _table([(f"time: {k}", f"{v:.2f} s") for k, v in run["seconds"].items()])
+                 + _table([(f"time: {k}", f"{v:.2f} s") for k, v in run["seconds"].items()]
+                          + [(f"report time: {k}", f"{v:.2f} s") for k, v in run["report_seconds"].items()])
                  + _table(list(run["versions"].items()))),
     ]
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>HSI Fusion quality report"

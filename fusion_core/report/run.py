@@ -106,11 +106,13 @@ def write_report(path: str, report: Report, hsi_wavelengths: Optional[np.ndarray
     figures.update({f"map {name}": map_png(values, tops[name],
                                            outline if name == "disagreement" else None)
                     for name, values in shown.items()})
+    t0 = time.perf_counter()
     figures.update({
         "degradation": degradation_figure(model),
         "consistency": consistency_figure(facts["consistency"], hsi_wavelengths),
         "spectra": spectra_figure(facts["samples"], hsi_wavelengths, centres),
     })
+    facts["run"]["report_seconds"]["figures"] = time.perf_counter() - t0
     write_report_files(path, facts, figures, NOTES, tops)
 
 
