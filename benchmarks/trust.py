@@ -2,10 +2,10 @@
 
 Every pair of the benchmark's protocol (``benchmarks/scenes.py``: Wald's protocol on the four
 benchmark scenes at r = 3 and 4 — r = 8 leaves too few LR pixels to degrade once more — the
-harder protocol with its anisotropic PSF at r = 4, and the real Hyperion/ALI pair) is fused blindly through
-:func:`fusion_core.pipeline.fuse_arrays` with a report, by SSCF, the ridge and GLP-HS baselines
-and bicubic interpolation, and on Wald's pairs at r = 4 also by UAO (fast preset: the deep
-method that fits a 2-core CPU's time), exactly as users run it. The report's figures
+harder protocol with its anisotropic PSF at r = 4 on two of them, and the real Hyperion/ALI
+pair) is fused blindly through :func:`fusion_core.pipeline.fuse_arrays` with a report, by SSCF,
+the ridge and GLP-HS baselines and bicubic interpolation, and on two Wald pairs at r = 4 also by
+UAO (fast preset: the deep method that fits a busy 2-core CPU's time), exactly as users run it. The report's figures
 (reduced-resolution PSNR/SAM/ERGAS, consistency in noise units, HQNR) are set against the true
 error of the result against the reference: Spearman rank correlation over all runs, and within
 each pair (does the report rank the methods as the truth does?).
@@ -51,15 +51,16 @@ from fusion_core.metrics import quality_metrics
 HERE = Path(__file__).resolve().parent
 ROWS = HERE / "results" / "trust.json"
 METHODS = ("sscf", "glp_hs", "ridge", "bicubic", "uao")
-#: Runs of the deep method: (protocol, ratio).
-DEEP_RUNS = {("wald", 4)}
+#: Runs of the deep method (protocol, scene, ratio): what a 2-core CPU shared with other work allowed.
+DEEP_RUNS = {("wald", "jasper_ridge", 4), ("wald", "pavia_centre", 4)}
 SCALES = (3, 4)
-#: The harder protocol's PSF used (anisotropic Gaussian larger than r, SRF +10 nm, 30 dB).
+#: The harder protocol's PSF used (anisotropic Gaussian larger than r, SRF +10 nm, 30 dB), and on which scenes.
 HARD_KIND = "aniso"
+HARD_SCENES = ("jasper_ridge", "pavia_centre")
 #: Scene pairs whose HR-MSIs share one sensor's bands, and the patch (HR rows/cols) planted.
 SWAPS = (("jasper_ridge", "enmap_potsdam"), ("pavia_centre", "samson"))
 PATCH = 24
-PATCH_AT = ((16, 16), (36, 56))
+PATCH_AT = ((20, 36),)
 
 
 class Baseline(FusionMethod):
@@ -89,7 +90,8 @@ def pairs() -> Iterator[tuple[str, SimulatedScene]]:
         scene = load_scene(name)
         for scale in SCALES:
             yield "wald", wald_pair(scene, scale)
-        yield "hard", hard_pair(scene, 4, HARD_KIND)
+        if name in HARD_SCENES:
+            yield "hard", hard_pair(scene, 4, HARD_KIND)
     yield "real", paris_real_pair()
 
 
@@ -280,7 +282,7 @@ def main() -> int:
 
     for protocol, pair in pairs():
         for method in METHODS:
-            if method == "uao" and (protocol, pair.scale) not in DEEP_RUNS:
+            if method == "uao" and (protocol, pair.name, pair.scale) not in DEEP_RUNS:
                 continue
             probe = {"protocol": protocol, "scene": pair.name, "scale": pair.scale, "method": method}
             if _key(probe) not in done:
