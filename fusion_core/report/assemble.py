@@ -4,7 +4,7 @@ The whole scene is scanned once, strip by strip (residual maps, per-band residua
 :mod:`.scan`); what needs a full method run or many band pairs (noise, the geometry the result
 is on, HQNR, the reduced-resolution check, sample spectra) is computed on a representative crop
 of at most :data:`CROP_HR_PIXELS` a side, the most textured one, so the report costs a fraction
-of the fusion whatever the scene size.
+of the fusion whatever the scene size. A scene no larger than the crop is read once.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 from ..degradation import DegradationModel
 from ..progress import Progress
 from ..request import FusionRequest, request_fields
+from ..windows.in_memory import ArraySource
 from .alerts import alerts, uncovered_ranges
 from .consistency import NoiseLevels, choose_geometry, input_noise, summary
 from .disagreement import Disagreement, cross_normal, find_disagreement
@@ -33,10 +34,10 @@ if TYPE_CHECKING:
     from ..methods.base import FusionMethod
     from ..windows.source import Source
 
-__all__ = ["ReportInputs", "Report", "assemble_report", "CROP_HR_PIXELS", "MAP_PIXELS"]
+__all__ = ["ReportInputs", "Report", "assemble_report", "array_reader", "CROP_HR_PIXELS", "MAP_PIXELS"]
 
 #: Side of the crop (HR pixels) the crop-level figures are computed on.
-CROP_HR_PIXELS = 384
+CROP_HR_PIXELS = 192
 #: Side of the maps kept in the JSON (block means).
 MAP_PIXELS = 64
 
@@ -131,6 +132,11 @@ def _degradation_facts(inputs: ReportInputs) -> dict:
             "estimation_warnings": list(model.diagnostics.get("warnings", []))}
 
 
+def array_reader(fused: np.ndarray) -> FusedReader:
+    """Reads an in-memory result ``(C, H, W)`` over an HR rectangle."""
+    return lambda rect: fused[:, rect[0]:rect[0] + rect[2], rect[1]:rect[1] + rect[3]]
+
+
 def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -> Report:
     """Compute every figure of the report of a finished run."""
     progress = progress or Progress()
@@ -151,8 +157,10 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     lap("noise and geometry")
     hsi_rgb = hsi_rgb_bands(inputs.hsi_wavelengths, model.n_hsi_bands)
     msi_rgb = msi_rgb_bands(model, hsi_rgb)
-    scan = scan_scene(source, inputs.read_fused, model, geometry, noise, (hsi_rgb, msi_rgb),
-                      inputs.budget_bytes, progress.child(0.1, 0.5))
+    whole = rect == (0, 0, *source.lr_shape)       # a small scene: scan what is already read
+    scan = scan_scene(ArraySource(lr, hr, r) if whole else source,
+                      array_reader(fused) if whole else inputs.read_fused, model, geometry, noise,
+                      (hsi_rgb, msi_rgb), inputs.budget_bytes, progress.child(0.1, 0.5))
     disagreement = find_disagreement(scan.cross_units)
     lap("scan")
     progress.update(0.5, "HQNR index")

@@ -29,7 +29,7 @@ import torch
 from ..degradation import DegradationModel, spatial_degrade, spectral_degrade
 from ..spectral import hsi_noise_std, msi_noise_std
 
-__all__ = ["NOISE_FLOOR", "NoiseLevels", "Geometry", "input_noise", "model_geometry",
+__all__ = ["NOISE_FLOOR", "NoiseLevels", "Geometry", "as_batch", "input_noise", "model_geometry",
            "choose_geometry", "spatial_residual", "spectral_residual", "noise_units",
            "band_rms", "summary"]
 
@@ -95,6 +95,12 @@ class Geometry:
         return moved.numpy()
 
 
+def as_batch(image: np.ndarray) -> torch.Tensor:
+    """An image ``(B, H, W)`` as a float32 batch ``(1, B, H, W)`` for the degradation operators
+    (float32 leaves round-off far below :data:`NOISE_FLOOR`)."""
+    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
+
+
 def band_rms(image: np.ndarray) -> np.ndarray:
     """RMS of each band of ``(B, H, W)``."""
     return np.sqrt(np.mean(np.square(image, dtype=np.float64), axis=(1, 2)))
@@ -115,15 +121,13 @@ def input_noise(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel)
 
 def spatial_residual(fused: np.ndarray, lr_hsi: np.ndarray, psf: np.ndarray, scale: int) -> np.ndarray:
     """``D(X) − Y`` ``(C, h, w)``: the fused image ``(C, H, W)`` blurred, decimated, minus the LR-HSI."""
-    x = torch.from_numpy(np.asarray(fused, np.float64))[None]
-    return spatial_degrade(x, psf, scale)[0].numpy() - lr_hsi
+    return spatial_degrade(as_batch(fused), psf, scale)[0].numpy() - lr_hsi
 
 
 def spectral_residual(fused: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> np.ndarray:
     """``g ∘ Sᵀ X − Z`` ``(M, H, W)``: the fused image integrated by the SRF, scaled by the gains,
     minus the HR-MSI."""
-    x = torch.from_numpy(np.asarray(fused, np.float64))[None]
-    integrated = spectral_degrade(x, model.srf)[0].numpy()
+    integrated = spectral_degrade(as_batch(fused), model.srf)[0].numpy()
     return integrated * model.msi_gain[:, None, None] - hr_msi
 
 

@@ -18,11 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from scipy import ndimage
 
 from ..degradation import DegradationModel, spatial_degrade, spectral_degrade
-from .consistency import NOISE_FLOOR, NoiseLevels, noise_units
+from .consistency import NOISE_FLOOR, NoiseLevels, as_batch, noise_units
 
 __all__ = ["ROBUST_SPREAD", "MIN_UNITS", "Disagreement", "cross_residual", "cross_normal",
            "cross_units", "find_disagreement"]
@@ -58,10 +57,8 @@ class Disagreement:
 
 def cross_residual(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> np.ndarray:
     """``D(Z) − g ∘ Sᵀ Y`` ``(M, h, w)`` of an LR-HSI ``(C, h, w)`` and its HR-MSI ``(M, r h, r w)``."""
-    z = torch.from_numpy(np.asarray(hr_msi, np.float64))[None]
-    y = torch.from_numpy(np.asarray(lr_hsi, np.float64))[None]
-    blurred = spatial_degrade(z, model.psf, model.scale)[0].numpy()
-    integrated = spectral_degrade(y, model.srf)[0].numpy()
+    blurred = spatial_degrade(as_batch(hr_msi), model.psf, model.scale)[0].numpy()
+    integrated = spectral_degrade(as_batch(lr_hsi), model.srf)[0].numpy()
     return blurred - integrated * model.msi_gain[:, None, None]
 
 

@@ -26,9 +26,9 @@ best) and HQNR in [0, 1] (1 is best).
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from ..degradation import DegradationModel, spatial_degrade
+from .consistency import as_batch
 
 __all__ = ["BLOCK", "hqnr", "block_q"]
 
@@ -40,7 +40,7 @@ def _blocks(image: np.ndarray, size: int) -> np.ndarray:
     """``(B, H, W)`` as ``(B, blocks, size²)`` over whole blocks (the remainder is left out)."""
     b, h, w = image.shape
     nh, nw = h // size, w // size
-    cut = np.asarray(image[:, :nh * size, :nw * size], dtype=np.float64)
+    cut = np.asarray(image[:, :nh * size, :nw * size], dtype=np.float32)
     return cut.reshape(b, nh, size, nw, size).transpose(0, 1, 3, 2, 4).reshape(b, nh * nw, size * size)
 
 
@@ -80,7 +80,7 @@ def hqnr(fused: np.ndarray, lr_hsi: np.ndarray, hr_msi: np.ndarray, model: Degra
     high = low * r
 
     def degrade(image: np.ndarray) -> np.ndarray:
-        return spatial_degrade(torch.from_numpy(np.asarray(image, np.float64))[None], model.psf, r)[0].numpy()
+        return spatial_degrade(as_batch(image), model.psf, r)[0].numpy()
 
     d_lambda = 1.0 - float(np.mean(block_q(degrade(fused), lr_hsi, low, pairwise=True)))
     q_high = block_q(fused, hr_msi, high, pairwise=False)

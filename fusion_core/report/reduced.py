@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..metrics import ergas, psnr, sam
 from ..progress import Progress
 from ..request import FusionRequest
+from .consistency import as_batch
 
 if TYPE_CHECKING:
     from ..methods.base import FusionMethod
@@ -39,8 +40,7 @@ _CLEARED = {"lr_hsi": "", "hr_msi": "", "output": "", "degradation": None,
 
 
 def _degrade(image: np.ndarray, model: DegradationModel) -> np.ndarray:
-    x = torch.from_numpy(np.asarray(image, np.float64))[None]
-    return spatial_degrade(x, model.psf, model.scale)[0].numpy().astype(np.float32)
+    return spatial_degrade(as_batch(image), model.psf, model.scale)[0].numpy()
 
 
 def _scores(reference: np.ndarray, estimate: np.ndarray, scale: int) -> dict[str, float]:

@@ -17,7 +17,7 @@ import numpy as np
 from ..io import RasterGrid, write_raster
 from ..progress import Progress
 from ..request import FusionRequest
-from .assemble import Report, ReportInputs, assemble_report
+from .assemble import Report, ReportInputs, array_reader, assemble_report
 from .figures import consistency_figure, degradation_figure, image_png, map_png, spectra_figure
 from .quicklook import block_mean
 from .render import write_report_files
@@ -67,7 +67,7 @@ def _reader(output) -> FusedReader:
     """Reads the finished result over an HR rectangle, from an in-memory or a file output."""
     data = getattr(output, "data", None)
     if data is not None:
-        return lambda rect: data[:, rect[0]:rect[0] + rect[2], rect[1]:rect[1] + rect[3]]
+        return array_reader(data)
     import rasterio
     from rasterio.windows import Window
 

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from fusion_core.baselines import bicubic_upsample
-from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair
+from fusion_core.degradation import sensor_psf
 from fusion_core.report.consistency import (NOISE_FLOOR, choose_geometry, input_noise, noise_units,
                                             spatial_residual, spectral_residual)
 

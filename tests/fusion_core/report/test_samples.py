@@ -7,7 +7,8 @@ from fusion_core.report.samples import sample_pixels, sample_spectra
 
 
 def test_the_four_samples_are_four_different_materials():
-    spectra = np.eye(4) * 1.0 + 0.1                                 # four materials, four bands
+    plane = np.array([[3.0, 0.0], [-2.0, 0.0], [0.0, 1.5], [0.0, -1.0]])   # PC 1 ends, PC 2 ends
+    spectra = (plane @ np.array([[1.0, 0.5, 0.0, 0.2], [0.0, 0.3, 1.0, -0.4]])).T + 5.0  # (4 bands, 4)
     labels = np.repeat(np.arange(4), 4).reshape(4, 4)               # one material per row
     image = spectra[:, labels]                                      # (4, 4, 4)
     picked = sample_pixels(image)
