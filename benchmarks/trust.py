@@ -13,8 +13,9 @@ each pair (does the report rank the methods as the truth does?).
 Planted changes: a 24×24 HR-pixel patch of the HR-MSI is replaced by the same sensor's view of
 another scene (Jasper Ridge ↔ EnMAP Potsdam, Sentinel-2 bands; Pavia Centre ↔ SAMSON, WorldView
 bands), clean and at 35 dB; the agreement mask of the report (AGREEMENT) is compared with the
-patch: hit rate (patch pixels flagged) and false alarms (flagged pixels farther than one LR
-pixel from the patch, as a share of those pixels).
+patch: hit rate (patch pixels flagged) and false alarms (flagged pixels farther than two LR
+pixels from the patch, as a share of those pixels); the same pair without the patch gives the
+false alarms of a consistent pair.
 
 Usage (one BLAS thread: on a busy 2-core machine numpy's OpenBLAS threads spin-wait for each
 other and small eigen-decompositions take 50 ms instead of microseconds)::
@@ -60,6 +61,9 @@ HARD_SCENES = ("jasper_ridge", "pavia_centre")
 #: Scene pairs whose HR-MSIs share one sensor's bands, and the patch (HR rows/cols) planted.
 SWAPS = (("jasper_ridge", "enmap_potsdam"), ("pavia_centre", "samson"))
 PATCH = 24
+#: HR pixels around the patch where a flag is no false alarm: two LR pixels (the PSF's reach
+#: plus the map's 3×3 smoothing).
+RING = 8
 PATCH_AT = ((20, 36),)
 
 
@@ -150,7 +154,7 @@ def planted_rows() -> Iterator[dict]:
                 patch = np.zeros_like(found)
                 patch[top:top + PATCH, left:left + PATCH] = True
                 near = np.zeros_like(found)
-                near[max(top - 4, 0):top + PATCH + 4, max(left - 4, 0):left + PATCH + 4] = True
+                near[max(top - RING, 0):top + PATCH + RING, max(left - RING, 0):left + PATCH + RING] = True
                 yield {"scene": base.name, "donor": donor, "snr_db": snr, "patch": [top, left],
                        "case": "planted", "hit": float(found[patch].mean()),
                        "false_alarm": float(found[~near].mean()), **facts}
