@@ -85,13 +85,14 @@ class Geometry:
     psf: np.ndarray
     shift: tuple[float, float] = (0.0, 0.0)
 
-    def msi(self, hr_msi: np.ndarray) -> np.ndarray:
-        """The HR-MSI ``(M, H, W)`` moved by :attr:`shift`."""
+    def move(self, image: np.ndarray) -> np.ndarray:
+        """An image ``(B, H, W)`` on the HR-MSI's grid (the HR-MSI, or a reference) moved by
+        :attr:`shift` onto this geometry."""
         if self.shift == (0.0, 0.0):
-            return hr_msi
+            return image
         from ..methods.sscf.alignment import warp
 
-        moved = warp(torch.from_numpy(np.asarray(hr_msi, np.float64)), *self.shift, 0.0)
+        moved = warp(torch.from_numpy(np.asarray(image, np.float64)), *self.shift, 0.0)
         return moved.numpy()
 
 
@@ -159,7 +160,7 @@ def choose_geometry(fused: np.ndarray, lr_hsi: np.ndarray, hr_msi: np.ndarray,
 
     def misfit(g: Geometry) -> float:
         spatial = spatial_residual(fused, lr_hsi, g.psf, model.scale)
-        spectral = spectral_residual(fused, g.msi(hr_msi), model)
+        spectral = spectral_residual(fused, g.move(hr_msi), model)
         return float(np.mean(noise_units(spatial, noise.hsi_normal) ** 2)
                      + np.mean(noise_units(spectral, noise.msi_normal) ** 2))
 

@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..metrics import ergas, psnr, sam
 from ..progress import Progress
 from ..request import FusionRequest
-from .consistency import as_batch
+from .consistency import Geometry, as_batch, model_geometry
 
 if TYPE_CHECKING:
     from ..methods.base import FusionMethod
@@ -55,7 +55,8 @@ def reduced_resolution_check(request: FusionRequest, method: "FusionMethod", lr_
                              hr_msi: np.ndarray, model: DegradationModel,
                              wavelengths: Optional[np.ndarray] = None,
                              msi_band_names: Optional[Sequence[str]] = None,
-                             progress: Optional[Progress] = None) -> dict:
+                             progress: Optional[Progress] = None,
+                             geometry: Optional[Geometry] = None) -> dict:
     """Score the method on the pair degraded by its ratio.
 
     Args:
@@ -66,6 +67,9 @@ def reduced_resolution_check(request: FusionRequest, method: "FusionMethod", lr_
         model: the run's degradation model.
         wavelengths, msi_band_names: passed to the reduced run.
         progress: reports and cancels.
+        geometry: the geometry the run's result is on (:func:`.consistency.choose_geometry`):
+            with an off-centre PSF, a result on the LR-HSI's geometry is scored against the
+            LR-HSI moved onto it, as bicubic interpolation always is.
 
     Returns:
         ``{"PSNR", "SAM", "ERGAS", "bicubic": {...}, "lr_pixels": [rows, cols], "seconds"}``,
@@ -92,5 +96,7 @@ def reduced_resolution_check(request: FusionRequest, method: "FusionMethod", lr_
         return {"skipped": str(exc)}
     seconds = time.perf_counter() - t0
     bicubic = bicubic_upsample(torch.from_numpy(small_lr), r).numpy()
-    return {**_scores(reference, result.fused, r), "bicubic": _scores(reference, bicubic, r),
+    on_lr_grid = model_geometry(model)[-1]              # the LR-HSI's geometry (off-centre PSF)
+    moved = (geometry or model_geometry(model)[0]).move(reference)
+    return {**_scores(moved, result.fused, r), "bicubic": _scores(on_lr_grid.move(reference), bicubic, r),
             "lr_pixels": [int(small_lr.shape[1]), int(small_lr.shape[2])], "seconds": seconds}

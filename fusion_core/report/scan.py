@@ -114,7 +114,7 @@ def scan_scene(source, read_fused: FusedReader, model: DegradationModel, geometr
         fused = read_fused((a0 * r, 0, (b0 - a0) * r, cols * r))
         inner, inner_hr = slice(a - a0, b - a0), slice((a - a0) * r, (b - a0) * r)
         spatial = spatial_residual(fused, lr, geometry.psf, r)[:, inner]
-        spectral = spectral_residual(fused[:, inner_hr], geometry.msi(hr)[:, inner_hr], model)
+        spectral = spectral_residual(fused[:, inner_hr], geometry.move(hr)[:, inner_hr], model)
         cross = cross_residual(lr, hr, model)[:, inner]
         for name, residual in (("spatial", spatial), ("spectral", spectral), ("cross", cross)):
             sums[name].add(residual)
