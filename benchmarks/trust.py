@@ -11,8 +11,8 @@ error of the result against the reference: Spearman rank correlation over all ru
 each pair (does the report rank the methods as the truth does?).
 
 Planted changes: a 24×24 HR-pixel patch of the HR-MSI is replaced by the same sensor's view of
-another scene (Jasper Ridge ↔ EnMAP Potsdam, Sentinel-2 bands; Pavia Centre ↔ SAMSON, WorldView
-bands), clean and at 35 dB; the agreement mask of the report (AGREEMENT) is compared with the
+another scene (Jasper Ridge ← EnMAP Potsdam, Sentinel-2A bands; Pavia Centre ← SAMSON through
+Pavia's WorldView-2 bands), clean and at 35 dB; the agreement mask of the report (AGREEMENT) is compared with the
 patch: hit rate (patch pixels flagged) and false alarms (flagged pixels farther than two LR
 pixels from the patch, as a share of those pixels); the same pair without the patch gives the
 false alarms of a consistent pair.
@@ -32,6 +32,7 @@ import argparse
 import json
 import subprocess
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Iterator, Optional
@@ -43,7 +44,7 @@ from scipy.stats import spearmanr
 from benchmarks.baselines import run_baseline
 from benchmarks.run_methods import machine
 from benchmarks.scenes import (BENCHMARK_RUNS, SimulatedScene, hard_pair, load_scene, paris_real_pair,
-                               wald_pair)
+                               sampled_srf, wald_pair)
 from fusion_core import FusionRequest, fuse_arrays
 from fusion_core.errors import InputError
 from fusion_core.io import read_raster
@@ -143,8 +144,10 @@ def planted_rows(done: set) -> Iterator[dict]:
     A pair the blind estimation refuses (the change makes an MSI band unexplainable) is a row too."""
     for target, donor in SWAPS:
         for snr in (None, 35.0):
-            base = wald_pair(load_scene(target), 4, snr_db=snr)
-            other = wald_pair(load_scene(donor), 4, snr_db=snr, seed=1)
+            scene = load_scene(target)
+            base = wald_pair(scene, 4, snr_db=snr)
+            seen_alike = replace(load_scene(donor), spec=scene.spec)      # through the target's sensor
+            other = wald_pair(seen_alike, 4, srf=sampled_srf(seen_alike)[0], snr_db=snr, seed=1)
             cases = [("clean", None, None, base.hr_msi)]
             for top, left in PATCH_AT:
                 planted = base.hr_msi.copy()
