@@ -22,6 +22,10 @@ class BlindFusion(FusionAlgorithm):
         "other real scenes and work on the scene's own 12-dimensional spectral subspace, so any "
         "band layout is accepted. Large scenes are fused in overlapping windows blended without "
         "seams, so memory stays under MAX_MEMORY_GB whatever the scene size.<br>"
+        "REPORT (on by default) says how far the result can be trusted without a reference: "
+        "how well it gives back both inputs, a reduced-resolution check on this pair, HQNR, the "
+        "estimated PSF/SRF, where the two images disagree, and warnings; it opens in the Results "
+        "Viewer.<br>"
     )
 
     def shortHelpString(self) -> str:  # noqa: N802
@@ -38,4 +42,8 @@ class BlindFusion(FusionAlgorithm):
         result = fuse_files(request, progress)
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
         feedback.pushInfo(f"Fused with {result.method}: {timing}.")
-        return {"OUTPUT": request.output, "DEGRADATION_OUTPUT": request.degradation_output}
+        if request.report:
+            feedback.pushInfo(f"Quality report: {request.report} (shown in the Results Viewer).")
+        return {"OUTPUT": request.output, "DEGRADATION_OUTPUT": request.degradation_output,
+                "REPORT": request.report, "CONSISTENCY_MAP": request.consistency_map,
+                "AGREEMENT": request.agreement_mask}

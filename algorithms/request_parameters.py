@@ -43,14 +43,16 @@ def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
     if spec.kind == "raster_in":
         param = QgsProcessingParameterRasterLayer(spec.key, spec.label, optional=spec.optional)
     elif spec.kind == "raster_out":
-        param = QgsProcessingParameterRasterDestination(spec.key, spec.label)
+        param = QgsProcessingParameterRasterDestination(
+            spec.key, spec.label, optional=spec.optional,
+            createByDefault=not spec.optional or spec.create_by_default)
     elif spec.kind == "file_in":
         param = QgsProcessingParameterFile(spec.key, spec.label, extension=spec.extension,
                                            optional=spec.optional)
     elif spec.kind == "file_out":
         param = QgsProcessingParameterFileDestination(
             spec.key, spec.label, f"{spec.extension.upper()} files (*.{spec.extension})",
-            optional=spec.optional, createByDefault=False)
+            optional=spec.optional, createByDefault=spec.create_by_default)
     elif spec.kind == "enum":
         index = spec.choices.index(default) if default in spec.choices else None
         param = QgsProcessingParameterEnum(spec.key, spec.label, options=list(spec.shown_choices),
@@ -97,7 +99,8 @@ def _value(alg, parameters: dict, context, name: str, spec: Param) -> Any:
             raise QgsProcessingException(f"{key}: no raster layer given.")
         return layer.source()
     if spec.kind == "raster_out":
-        return alg.parameterAsOutputLayer(parameters, key, context)
+        path = alg.parameterAsOutputLayer(parameters, key, context)
+        return (path or None) if spec.optional else path
     if spec.kind == "file_in":
         return alg.parameterAsFile(parameters, key, context) or None
     if spec.kind == "file_out":

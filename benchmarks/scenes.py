@@ -12,6 +12,7 @@ normalised to sum one. The MSI bands are those of the sensor that the scene's wa
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -22,7 +23,9 @@ import scipy.io as sio
 from fusion_core.degradation import DegradationModel, motion_psf, sensor_psf, spatial_degrade
 from fusion_core.srf import normalize_srf, read_srf_csv
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: The real scenes: ``../shared/data`` beside the checkout, or ``$HSI_FUSION_SHARED_DATA``.
+SHARED = Path(os.environ.get("HSI_FUSION_SHARED_DATA")
+              or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 S2_NO_CIRRUS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12")
 WV_VNIR = ("Blue", "Green", "Yellow", "Red", "RedEdge", "NIR1")

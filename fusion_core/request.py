@@ -57,6 +57,8 @@ class Param:
         cli: the command-line flag when it is not ``--`` + the field name with dashes; an empty
             string makes the field positional.
         parse: turns the text a user typed (QGIS string parameter, CLI argument) into the value.
+        create_by_default: for an optional output, the QGIS dialog writes it (to a temporary
+            file) unless the user unticks it.
     """
 
     key: str
@@ -72,6 +74,7 @@ class Param:
     extension: str = ""
     cli: Optional[str] = None
     parse: Optional[Callable[[str], Any]] = None
+    create_by_default: bool = False
 
     @property
     def shown_choices(self) -> tuple[str, ...]:
@@ -201,6 +204,24 @@ class FusionRequest:
         None, key="DEGRADATION_OUTPUT", label="Degradation model used",
         help="Also write the degradation model used (JSON).", kind="file_out", optional=True,
         extension="json")
+    report: Optional[str] = _param(
+        None, key="REPORT", label="Quality report",
+        help="A self-contained HTML report of how far the result can be trusted: how well it gives "
+             "back both inputs (in units of their noise), a reduced-resolution check on this pair, "
+             "the HQNR index, the estimated PSF/SRF, misregistration, noise, quick-looks and "
+             "warnings in plain words; a JSON of the same figures is written beside it.",
+        kind="file_out", optional=True, extension="html", create_by_default=True)
+    consistency_map: Optional[str] = _param(
+        None, key="CONSISTENCY_MAP", label="Consistency map",
+        help="A raster on the output's grid: band 1, how far the result integrated by the SRF is "
+             "from the HR-MSI; band 2, how far the result blurred by the PSF is from the LR-HSI; "
+             "both in units of the input's noise (about 1 is as good as the data can tell).",
+        kind="raster_out", optional=True)
+    agreement_mask: Optional[str] = _param(
+        None, key="AGREEMENT", label="Agreement mask",
+        help="A raster on the output's grid: 1 where the LR-HSI and the HR-MSI agree, 0 where they "
+             "disagree (clouds, shadows, changes between the acquisition dates): there the result "
+             "follows one image only.", kind="raster_out", optional=True)
     caller: Caller = field(default="python", compare=False)
 
     def __post_init__(self) -> None:

@@ -51,6 +51,7 @@ class FusionResult:
 def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     """Fuse every window of a planned run into ``output``; returns the seconds by stage."""
     from ..device import seed_everything
+    from ..report.run import report_run, wants_report
     from ..windows import WindowJob, run_windows
     from ..windows.distributed import local_cluster_shape
 
@@ -65,11 +66,13 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     job = WindowJob(scene.source, plan.method, scene.model, plan.config, scene.norm, scene.grid,
                     threads, out_bands)
     t0 = time.perf_counter()
+    end = 0.9 if wants_report(request) else 1.0
     stats = run_windows(job, output, scene.state, plan.scheduler, keep_partial=request.resume,
-                        progress=progress.child(0.1, 1.0), name_of=request.name_of)
+                        progress=progress.child(0.1, end), name_of=request.name_of)
     seconds = dict(scene.seconds, fusion=time.perf_counter() - t0)
     progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
                   + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))
+    seconds.update(report_run(plan, source, scene, output, seconds, progress.child(end, 1.0)))
     return seconds
 
 

@@ -120,3 +120,19 @@ def test_method_options_are_passed_and_checked(qgis, tmp_rasters, tmp_path):
         "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "METHOD_OPTIONS": "iterations=3", "OUTPUT": bad})
     assert "Unknown SSCF option(s) iterations; valid options are" in message
     assert not bad.exists()
+
+
+def test_the_quality_report_is_an_html_output_with_its_json_and_maps(qgis, tmp_rasters, tmp_path, grid_of):
+    import json
+
+    pair = tmp_rasters(size=64, n_hsi=24, n_msi=4, snr_db=35)
+    out, report = tmp_path / "fused.tif", tmp_path / "report.html"
+    results = qgis.run_algorithm("hsifusion:blindfusion", {
+        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "OUTPUT": out, "REPORT": report,
+        "AGREEMENT": tmp_path / "agreement.tif"})
+    assert results["REPORT"] == str(report) and report.read_text().startswith("<!DOCTYPE html>")
+    facts = json.loads(report.with_suffix(".json").read_text())
+    assert {"consistency", "quicklook result", "map disagreement"} <= set(facts["figures"])
+    assert facts["run"]["parameters"]["LR_HSI"] == str(pair.lr_path)
+    assert grid_of(tmp_path / "agreement.tif")[:4] == grid_of(out)[:4]
+    assert results["CONSISTENCY_MAP"] is None and not (tmp_path / "consistency.tif").exists()

@@ -31,3 +31,9 @@ def test_metrics_are_numeric_outputs(qgis):
     text = _help("hsifusion:qualitymetrics")
     for name in ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM", "UIQI"):
         assert f"{name}: <" in text, name
+
+
+def test_the_quality_report_is_an_html_output_for_the_results_viewer(qgis):
+    text = _help("hsifusion:blindfusion")
+    assert "REPORT: <outputHtml>" in text
+    assert "CONSISTENCY_MAP: <outputRaster>" in text and "AGREEMENT: <outputRaster>" in text

@@ -1,0 +1,94 @@
+"""What the quality report costs beside the fusion, for the default method, from files.
+
+The sample scene (``fusion_core.sample``, 198 bands) at growing sizes is degraded into a pair at
+r = 4 (Gaussian PSF of FWHM 4, Sentinel-2-like bands, 40 dB) and written as GeoTIFFs; each size is
+fused by SSCF with ``fuse_files`` and a REPORT, CONSISTENCY_MAP and AGREEMENT, in one process
+after a warm-up run (one-time imports count for neither). The report's time (the ``report``
+stage) is set against the fusion's own time (blind estimation + windows).
+
+Usage (one BLAS thread, as ``benchmarks/trust.py`` says why)::
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.report_cost [--sizes 128,256,512] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks.run_methods import machine
+from fusion_core import FusionRequest, fuse_files
+from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair
+from fusion_core.io import write_raster
+from fusion_core.sample import make_sample_scene
+
+HERE = Path(__file__).resolve().parent
+#: Sentinel-2-like MSI bands: centre and FWHM (nm).
+BANDS = ((490.0, 65.0), (560.0, 35.0), (665.0, 30.0), (842.0, 115.0), (1610.0, 90.0), (2190.0, 180.0))
+SCALE = 4
+
+
+def _pair(size: int, folder: Path) -> tuple[str, str]:
+    scene = make_sample_scene(size, size, 198, seed=0)
+    wl = scene.wavelengths_nm[:, None]
+    centres, widths = (np.array(v) for v in zip(*BANDS))
+    srf = np.exp(-4 * np.log(2) * ((wl - centres) / widths) ** 2)
+    model = DegradationModel(SCALE, sensor_psf(SCALE, float(SCALE)), srf, scene.wavelengths_nm)
+    lr, hr = simulate_pair(scene.cube, model, snr_db=40.0)
+    paths = str(folder / "lr.tif"), str(folder / "hr.tif")
+    write_raster(paths[0], lr, scene.grid.scaled(SCALE), scene.band_names, scene.wavelengths_nm)
+    write_raster(paths[1], hr, scene.grid, [f"B{i + 1}" for i in range(len(BANDS))], centres)
+    return paths
+
+
+def measure(size: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds by stage of one fusion of a ``size``² scene with every report output, and the
+    report's own time by part."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        lr, hr = _pair(size, folder)
+        result = fuse_files(FusionRequest(lr, hr, str(folder / "fused.tif"),
+                                          report=str(folder / "report.html"),
+                                          consistency_map=str(folder / "consistency.tif"),
+                                          agreement_mask=str(folder / "agreement.tif")))
+        parts = json.loads((folder / "report.json").read_text())["run"]["report_seconds"]
+    return result.seconds, parts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="128,256,512")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--out", default=str(HERE / "REPORT_COST.md"))
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
+                            text=True).stdout.strip()
+    lines = ["# Cost of the quality report (default method, from files)", "",
+             f"Measured {date.today().isoformat()} on {machine()}, commit `{commit}`, by "
+             "`OPENBLAS_NUM_THREADS=1 python -m benchmarks.report_cost --threads 2` (how the scenes "
+             "are built: its docstring), beside other sessions' work on the same 2 cores.", "",
+             "| HR size | bands | estimation s | fusion s | report s | report / (estimation + fusion) | report's time by part (s) |",
+             "|---|---|---|---|---|---|---|"]
+    measure(64)  # warm-up: one-time imports (torch's optimiser, matplotlib) are no one's cost
+    for size in (int(v) for v in args.sizes.split(",")):
+        s, parts = measure(size)
+        own = s.get("estimation", 0.0) + s["fusion"]
+        split = ", ".join(f"{k} {v:.1f}" for k, v in parts.items())
+        lines.append(f"| {size}² | 198 | {s.get('estimation', 0.0):.1f} | {s['fusion']:.1f} | "
+                     f"{s['report']:.1f} | {100 * s['report'] / own:.0f} % | {split} |")
+        print(lines[-1], flush=True)
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

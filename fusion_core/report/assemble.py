@@ -1,0 +1,206 @@
+"""Every figure of a run's report, computed from the pair, the result and the degradation model.
+
+The whole scene is scanned once, strip by strip (residual maps, per-band residuals, quick-looks:
+:mod:`.scan`); what needs a full method run or many band pairs (noise, the geometry the result
+is on, HQNR, the reduced-resolution check, sample spectra) is computed on a representative crop
+of at most :data:`CROP_HR_PIXELS` a side, the most textured one, so the report costs a fraction
+of the fusion whatever the scene size. A scene no larger than the crop is read once.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from ..degradation import DegradationModel
+from ..progress import Progress
+from ..request import FusionRequest, request_fields
+from ..windows.in_memory import ArraySource
+from .alerts import alerts, uncovered_ranges
+from .consistency import NoiseLevels, choose_geometry, input_noise, summary
+from .disagreement import Disagreement, cross_normal, find_disagreement
+from .qnr import hqnr
+from .quicklook import block_mean, hsi_rgb_bands, msi_rgb_bands, stretch
+from .reduced import reduced_resolution_check
+from .samples import msi_centres, sample_pixels, sample_spectra
+from .scan import FusedReader, SceneScan, scan_scene
+
+if TYPE_CHECKING:
+    from ..methods.base import FusionMethod
+    from ..windows.source import Source
+
+__all__ = ["ReportInputs", "Report", "assemble_report", "array_reader", "CROP_HR_PIXELS", "MAP_PIXELS"]
+
+#: Side of the crop (HR pixels) the crop-level figures are computed on.
+CROP_HR_PIXELS = 192
+#: Side of the maps kept in the JSON (block means).
+MAP_PIXELS = 64
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a report is made from.
+
+    Attributes:
+        request: the run's settings.
+        method: the method instance that fused.
+        source: the pair's pixels (:class:`~fusion_core.windows.source.Source`).
+        read_fused: reads the result over an HR rectangle.
+        model: the degradation model used.
+        output: where the result is (a path, or ``"memory"``).
+        hsi_wavelengths: ``(C,)`` LR-HSI band centres in nm, when known.
+        msi_band_names: names of the HR-MSI bands.
+        seconds: the run's time by stage.
+        estimated: whether the model was estimated blindly by this run.
+        budget_bytes: working memory of the scan.
+        pixel_size: the HR pixel size in metres (CRS units), when known.
+    """
+
+    request: FusionRequest
+    method: "FusionMethod"
+    source: "Source"
+    read_fused: FusedReader
+    model: DegradationModel
+    output: str
+    hsi_wavelengths: Optional[np.ndarray]
+    msi_band_names: list[str]
+    seconds: dict[str, float] = field(default_factory=dict)
+    estimated: bool = True
+    budget_bytes: int = 2 ** 28
+    pixel_size: Optional[float] = None
+
+
+@dataclass
+class Report:
+    """A computed report: its figures' numbers (``facts``, the JSON) and the full-size maps."""
+
+    facts: dict
+    scan: SceneScan
+    disagreement: Disagreement
+    quicklooks: dict[str, np.ndarray]
+
+
+def _crop(inputs: ReportInputs) -> tuple[int, int, int, int]:
+    from ..windows.sampling import estimation_crop
+
+    source = inputs.source
+    side = max(CROP_HR_PIXELS // inputs.model.scale, 8)
+    step = source.sample_step(2_000_000)
+    return estimation_crop(source.read_lr_sample(step), step, source.lr_shape, side)
+
+
+def _versions() -> dict[str, str]:
+    import numpy
+    import torch
+
+    from .. import __version__
+
+    return {"HSI Fusion": __version__, "Python": platform.python_version(),
+            "numpy": numpy.__version__, "torch": torch.__version__,
+            "platform": platform.platform()}
+
+
+def _parameters(request: FusionRequest) -> dict:
+    values = {}
+    for name, spec in request_fields():
+        value = getattr(request, name)
+        values[spec.key] = dict(value) if name == "options" else value
+    return values
+
+
+def _noise_facts(noise: NoiseLevels) -> dict:
+    hsi, msi = noise.snr_db("hsi"), noise.snr_db("msi")
+    return {"hsi_std": noise.hsi, "msi_std": noise.msi, "hsi_snr_db": hsi, "msi_snr_db": msi,
+            "hsi_snr_db_median": float(np.median(hsi)), "msi_snr_db_median": float(np.median(msi))}
+
+
+def _degradation_facts(inputs: ReportInputs) -> dict:
+    from ..degradation import psf_fwhm
+
+    model = inputs.model
+    shift = model.diagnostics.get("misregistration_hr_px", model.psf_offset)
+    return {"scale": model.scale, "psf": model.psf, "psf_fwhm_px": list(psf_fwhm(model.psf)),
+            "psf_offset_px": list(model.psf_offset), "misregistration_hr_px": [float(v) for v in shift],
+            "srf": model.srf, "msi_gain": model.msi_gain, "hsi_wavelengths_nm": model.hsi_wavelengths,
+            "msi_band_names": inputs.msi_band_names, "msi_centres_nm": msi_centres(model),
+            "source": "estimated blindly from the pair" if inputs.estimated else "given",
+            "estimation_warnings": list(model.diagnostics.get("warnings", []))}
+
+
+def array_reader(fused: np.ndarray) -> FusedReader:
+    """Reads an in-memory result ``(C, H, W)`` over an HR rectangle."""
+    return lambda rect: fused[:, rect[0]:rect[0] + rect[2], rect[1]:rect[1] + rect[3]]
+
+
+def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -> Report:
+    """Compute every figure of the report of a finished run."""
+    progress = progress or Progress()
+    t0 = time.perf_counter()
+    parts: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        parts[name] = time.perf_counter() - t0 - sum(parts.values())
+
+    model, source, r = inputs.model, inputs.source, inputs.model.scale
+    rect = _crop(inputs)
+    hr_rect = tuple(v * r for v in rect)
+    lr, hr = (np.nan_to_num(source.read_lr(rect)), np.nan_to_num(source.read_hr(hr_rect)))
+    fused = np.nan_to_num(inputs.read_fused(hr_rect))
+    progress.update(0.05, "Measuring the noise of both inputs")
+    noise = input_noise(lr, hr, model)
+    geometry = choose_geometry(fused, lr, hr, model, noise)
+    lap("noise and geometry")
+    hsi_rgb = hsi_rgb_bands(inputs.hsi_wavelengths, model.n_hsi_bands)
+    msi_rgb = msi_rgb_bands(model, hsi_rgb)
+    whole = rect == (0, 0, *source.lr_shape)       # a small scene: scan what is already read
+    scan = scan_scene(ArraySource(lr, hr, r) if whole else source,
+                      array_reader(fused) if whole else inputs.read_fused, model, geometry, noise,
+                      (hsi_rgb, msi_rgb), inputs.budget_bytes, progress.child(0.1, 0.5))
+    disagreement = find_disagreement(scan.cross_units)
+    lap("scan")
+    progress.update(0.5, "HQNR index")
+    quality = hqnr(fused, lr, hr, model)
+    lap("HQNR")
+    progress.update(0.55, "Reduced-resolution check: fusing the pair degraded by the ratio")
+    reduced = reduced_resolution_check(inputs.request, inputs.method, lr, hr, model,
+                                       inputs.hsi_wavelengths, inputs.msi_band_names,
+                                       progress.child(0.55, 0.95), geometry)
+    lap("reduced-resolution check")
+    names = inputs.msi_band_names
+    facts = {
+        "run": {"method": inputs.method.name, "method_label": getattr(inputs.method, "label", inputs.method.name),
+                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "output": inputs.output,
+                "scene_lr_pixels": list(source.lr_shape), "crop_lr": list(rect),
+                "parameters": _parameters(inputs.request), "versions": _versions(),
+                "seconds": dict(inputs.seconds)},
+        "degradation": _degradation_facts(inputs),
+        "noise": _noise_facts(noise),
+        "consistency": {
+            "geometry": geometry.name,
+            "spatial": summary(scan.spatial_rms, noise.hsi_normal, noise.hsi_rms),
+            "spectral": summary(scan.spectral_rms, noise.msi_normal, noise.msi_rms, names),
+            "inputs": summary(scan.cross_rms, cross_normal(noise, model), noise.msi_rms, names),
+            "spatial_map": block_mean(scan.spatial_units, MAP_PIXELS),
+            "spectral_map": block_mean(scan.spectral_units, MAP_PIXELS)},
+        "reduced_resolution": reduced,
+        "hqnr": quality,
+        "disagreement": {"threshold": disagreement.threshold, "share": disagreement.share,
+                         "areas": disagreement.areas, "map": block_mean(disagreement.score, MAP_PIXELS)},
+        "coverage": {"uncovered": uncovered_ranges(model)},
+        "samples": sample_spectra(lr, hr, fused, model, sample_pixels(lr)),
+        "quicklook": {"hsi_bands": hsi_rgb, "msi_bands": msi_rgb},
+    }
+    facts["warnings"] = alerts(facts, inputs.pixel_size)
+    lap("samples and warnings")
+    facts["run"]["report_seconds"] = parts
+    looks = scan.quicklooks
+    lr_look, limits = stretch(looks["lr"])
+    quicklooks = {"LR-HSI": lr_look, "HR-MSI": stretch(looks["hr"])[0],
+                  "result": stretch(looks["fused"], limits)[0]}
+    progress.update(1.0, "Quality report computed")
+    return Report(facts, scan, disagreement, quicklooks)

@@ -1,0 +1,186 @@
+"""Does the fused image give back its two inputs? Residuals of the observation model in noise units.
+
+Blurred by the estimated PSF and decimated, the fused image ``X`` must give the LR-HSI ``Y``;
+integrated by the estimated SRF and scaled by the gains, it must give the HR-MSI ``Z``:
+
+* spatial residual ``D(X) − Y``, per HSI band and LR pixel;
+* spectral residual ``g ∘ Sᵀ X − Z``, per MSI band and HR pixel.
+
+Were ``X`` the true scene, each residual would be that input's own noise, so the value that is
+normal for a band is the noise standard deviation that :mod:`fusion_core.spectral.noise` measures
+in that input. A residual of about one noise unit is all the data can tell; several units mean
+the result (or the degradation model) does not explain the input. The normal value never goes
+below :data:`NOISE_FLOOR` of the band's RMS: no imaging sensor's data are cleaner than that, and
+a noise-free simulation would otherwise call round-off a misfit.
+
+A blind PSF that came out off centre has absorbed a shift between the sensors; a method may put
+its result on either image's geometry (SSCF moves the HR-MSI onto the HSI's by default).
+:func:`choose_geometry` tries both and keeps the one the result fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..degradation import DegradationModel, spatial_degrade, spectral_degrade
+from ..spectral import hsi_noise_std, msi_noise_std
+
+__all__ = ["NOISE_FLOOR", "NoiseLevels", "Geometry", "as_batch", "input_noise", "model_geometry",
+           "choose_geometry", "spatial_residual", "spectral_residual", "noise_units",
+           "band_rms", "summary"]
+
+#: Smallest noise standard deviation a band is credited with, as a share of its RMS.
+NOISE_FLOOR = 1e-3
+#: Grid offsets below this (HR pixels) leave one geometry only.
+_SHIFT_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class NoiseLevels:
+    """Noise of the two inputs as measured, and the band RMS it is compared with.
+
+    Attributes:
+        hsi, msi: noise standard deviation per band ``(C,)`` / ``(M,)``, input units.
+        hsi_rms, msi_rms: RMS of each band ``(C,)`` / ``(M,)``.
+    """
+
+    hsi: np.ndarray
+    msi: np.ndarray
+    hsi_rms: np.ndarray
+    msi_rms: np.ndarray
+
+    @property
+    def hsi_normal(self) -> np.ndarray:
+        """The spatial residual's normal value per HSI band."""
+        return np.maximum(self.hsi, NOISE_FLOOR * self.hsi_rms)
+
+    @property
+    def msi_normal(self) -> np.ndarray:
+        """The spectral residual's normal value per MSI band."""
+        return np.maximum(self.msi, NOISE_FLOOR * self.msi_rms)
+
+    def snr_db(self, which: str) -> np.ndarray:
+        """Signal-to-noise ratio per band in dB (band RMS over noise std) of ``"hsi"``/``"msi"``."""
+        rms, std = (self.hsi_rms, self.hsi) if which == "hsi" else (self.msi_rms, self.msi)
+        with np.errstate(divide="ignore"):
+            return 20.0 * np.log10(rms / np.maximum(std, 1e-30))
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The operators the fused image is checked with: a PSF and a shift of the HR-MSI.
+
+    Attributes:
+        name: ``"HR-MSI's"`` (the model as estimated: an off-centre PSF put the result on the
+            HR-MSI's grid) or ``"LR-HSI's"`` (the PSF re-centred, the HR-MSI moved).
+        psf: the kernel ``(K, K)`` that degrades the fused image to the LR-HSI.
+        shift: ``(dy, dx)`` HR pixels the HR-MSI is moved by before comparing.
+    """
+
+    name: str
+    psf: np.ndarray
+    shift: tuple[float, float] = (0.0, 0.0)
+
+    def move(self, image: np.ndarray) -> np.ndarray:
+        """An image ``(B, H, W)`` on the HR-MSI's grid (the HR-MSI, or a reference) moved by
+        :attr:`shift` onto this geometry."""
+        if self.shift == (0.0, 0.0):
+            return image
+        from ..methods.sscf.alignment import warp
+
+        moved = warp(torch.from_numpy(np.asarray(image, np.float64)), *self.shift, 0.0)
+        return moved.numpy()
+
+
+def as_batch(image: np.ndarray) -> torch.Tensor:
+    """An image ``(B, H, W)`` as a float32 batch ``(1, B, H, W)`` for the degradation operators
+    (float32 leaves round-off far below :data:`NOISE_FLOOR`)."""
+    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
+
+
+def band_rms(image: np.ndarray) -> np.ndarray:
+    """RMS of each band of ``(B, H, W)``."""
+    return np.sqrt(np.mean(np.square(image, dtype=np.float64), axis=(1, 2)))
+
+
+def input_noise(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> NoiseLevels:
+    """Noise of an LR-HSI ``(C, h, w)`` and its HR-MSI ``(M, r h, r w)`` with the project's
+    estimators (HySime-style regression for the HSI, factor analysis and cross-sensor residual
+    for the MSI)."""
+    y = torch.from_numpy(np.asarray(lr_hsi, np.float64))
+    z = torch.from_numpy(np.asarray(hr_msi, np.float64))
+    sigma_y = hsi_noise_std(y)
+    lr_msi = spatial_degrade(z[None], model.psf, model.scale)[0]
+    gain = float(np.sum(model.psf ** 2))
+    sigma_z = msi_noise_std(z, lr_msi, y, sigma_y, torch.from_numpy(model.srf), gain)
+    return NoiseLevels(sigma_y.numpy(), sigma_z.numpy(), band_rms(lr_hsi), band_rms(hr_msi))
+
+
+def spatial_residual(fused: np.ndarray, lr_hsi: np.ndarray, psf: np.ndarray, scale: int) -> np.ndarray:
+    """``D(X) − Y`` ``(C, h, w)``: the fused image ``(C, H, W)`` blurred, decimated, minus the LR-HSI."""
+    return spatial_degrade(as_batch(fused), psf, scale)[0].numpy() - lr_hsi
+
+
+def spectral_residual(fused: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> np.ndarray:
+    """``g ∘ Sᵀ X − Z`` ``(M, H, W)``: the fused image integrated by the SRF, scaled by the gains,
+    minus the HR-MSI."""
+    integrated = spectral_degrade(as_batch(fused), model.srf)[0].numpy()
+    return integrated * model.msi_gain[:, None, None] - hr_msi
+
+
+def noise_units(residual: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """Per pixel, the RMS over bands of a residual ``(B, H, W)`` divided by each band's normal value."""
+    return np.sqrt(np.mean((residual / normal[:, None, None]) ** 2, axis=0))
+
+
+def model_geometry(model: DegradationModel) -> list[Geometry]:
+    """The geometries a result of ``model`` may be on: the HR-MSI's (the model as estimated) and,
+    when the PSF is off centre, the LR-HSI's."""
+    found = [Geometry("HR-MSI's", model.psf)]
+    dy, dx = model.psf_offset
+    if max(abs(dy), abs(dx)) >= _SHIFT_TOLERANCE:
+        from ..methods.sscf.alignment import recentre_psf
+
+        psf, shift = recentre_psf(model.psf, (dy, dx))
+        found.append(Geometry("LR-HSI's", psf, (shift.dy, shift.dx)))
+    return found
+
+
+def choose_geometry(fused: np.ndarray, lr_hsi: np.ndarray, hr_msi: np.ndarray,
+                    model: DegradationModel, noise: NoiseLevels) -> Geometry:
+    """The geometry (of :func:`model_geometry`) under which the fused image best gives back both
+    inputs, in noise units summed over the two residuals."""
+    candidates = model_geometry(model)
+    if len(candidates) == 1:
+        return candidates[0]
+
+    def misfit(g: Geometry) -> float:
+        spatial = spatial_residual(fused, lr_hsi, g.psf, model.scale)
+        spectral = spectral_residual(fused, g.move(hr_msi), model)
+        return float(np.mean(noise_units(spatial, noise.hsi_normal) ** 2)
+                     + np.mean(noise_units(spectral, noise.msi_normal) ** 2))
+
+    return min(candidates, key=misfit)
+
+
+def summary(residual_rms: np.ndarray, normal: np.ndarray, signal_rms: np.ndarray,
+            names: Optional[list[str]] = None) -> dict:
+    """Per band and overall: residual RMS, its normal value, both as % of the band's RMS, and
+    the residual in noise units."""
+    ratio = residual_rms / normal
+    out = {
+        "residual_rms": residual_rms.tolist(),
+        "normal": normal.tolist(),
+        "residual_percent": (100.0 * residual_rms / np.maximum(signal_rms, 1e-30)).tolist(),
+        "normal_percent": (100.0 * normal / np.maximum(signal_rms, 1e-30)).tolist(),
+        "noise_units": ratio.tolist(),
+        "noise_units_median": float(np.median(ratio)),
+        "noise_units_rms": float(np.sqrt(np.mean(ratio ** 2))),
+    }
+    if names is not None:
+        out["bands"] = list(names)
+    return out

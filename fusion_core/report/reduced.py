@@ -1,0 +1,102 @@
+"""The reduced-resolution check: Wald's protocol applied to the user's own pair.
+
+Both inputs are degraded by the ratio with the run's degradation model (the LR-HSI blurred by the
+PSF and decimated becomes a smaller LR-HSI; the HR-MSI likewise becomes an MSI at the LR-HSI's
+resolution), fused with the same method and settings through
+:func:`fusion_core.pipeline.fuse_arrays`, and the result is scored against the user's LR-HSI,
+which plays the reference. That is a measured quality estimate for this scene and this method,
+one scale down, not a promise from a paper. The reduced pair is given the run's degradation
+model: it is exactly the model under which the reduced pair was made. Bicubic interpolation of
+the reduced LR-HSI is scored beside it, so the figure says what fusion added.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Optional, Sequence
+
+import numpy as np
+import torch
+
+from ..baselines import bicubic_upsample
+from ..degradation import DegradationModel, spatial_degrade
+from ..errors import InputError
+from ..metrics import ergas, psnr, sam
+from ..progress import Progress
+from ..request import FusionRequest
+from .consistency import Geometry, as_batch, model_geometry
+
+if TYPE_CHECKING:
+    from ..methods.base import FusionMethod
+
+__all__ = ["reduced_resolution_check", "MIN_REDUCED_LR_PIXELS"]
+
+#: Fewest LR pixels a side of the reduced LR-HSI may have for the check to mean something.
+MIN_REDUCED_LR_PIXELS = 4
+#: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster).
+_CLEARED = {"lr_hsi": "", "hr_msi": "", "output": "", "degradation": None,
+            "degradation_output": None, "resume": False, "dask_scheduler": "", "report": None,
+            "consistency_map": None, "agreement_mask": None}
+
+
+def _degrade(image: np.ndarray, model: DegradationModel) -> np.ndarray:
+    return spatial_degrade(as_batch(image), model.psf, model.scale)[0].numpy()
+
+
+def _scores(reference: np.ndarray, estimate: np.ndarray, scale: int) -> dict[str, float]:
+    """PSNR, SAM and ERGAS over the reference's non-constant bands."""
+    flat = reference.reshape(reference.shape[0], -1)
+    keep = flat.max(axis=1) > flat.min(axis=1)
+    ref, est = reference[keep], estimate[keep]
+    return {"PSNR": psnr(ref, est), "SAM": sam(ref, est), "ERGAS": ergas(ref, est, scale)}
+
+
+def reduced_resolution_check(request: FusionRequest, method: "FusionMethod", lr_hsi: np.ndarray,
+                             hr_msi: np.ndarray, model: DegradationModel,
+                             wavelengths: Optional[np.ndarray] = None,
+                             msi_band_names: Optional[Sequence[str]] = None,
+                             progress: Optional[Progress] = None,
+                             geometry: Optional[Geometry] = None) -> dict:
+    """Score the method on the pair degraded by its ratio.
+
+    Args:
+        request: the run's settings (method, preset, options, seed, device…); its paths and
+            outputs are not used.
+        method: the method instance of the run.
+        lr_hsi, hr_msi: the LR-HSI ``(C, h, w)`` and HR-MSI ``(M, r h, r w)`` (or a crop of both).
+        model: the run's degradation model.
+        wavelengths, msi_band_names: passed to the reduced run.
+        progress: reports and cancels.
+        geometry: the geometry the run's result is on (:func:`.consistency.choose_geometry`):
+            with an off-centre PSF, a result on the LR-HSI's geometry is scored against the
+            LR-HSI moved onto it, as bicubic interpolation always is.
+
+    Returns:
+        ``{"PSNR", "SAM", "ERGAS", "bicubic": {...}, "lr_pixels": [rows, cols], "seconds"}``,
+        or ``{"skipped": reason}`` when the pair is too small to be degraded once more.
+    """
+    r = model.scale
+    rows, cols = (v // r * r for v in lr_hsi.shape[1:])
+    if min(rows, cols) // r < MIN_REDUCED_LR_PIXELS:
+        return {"skipped": f"the LR-HSI ({lr_hsi.shape[2]}×{lr_hsi.shape[1]} pixels) is too small "
+                           f"to be degraded once more by {r}: at least "
+                           f"{MIN_REDUCED_LR_PIXELS * r} pixels a side are needed"}
+    reference = np.asarray(lr_hsi[:, :rows, :cols], np.float32)
+    small_lr = _degrade(reference, model)
+    small_hr = _degrade(hr_msi[:, :rows * r, :cols * r], model)
+    sub = request.with_(**_CLEARED)
+    from ..pipeline import fuse_arrays
+
+    t0 = time.perf_counter()
+    try:
+        result = fuse_arrays(sub, small_lr, small_hr, model=model, method=method,
+                             wavelengths=wavelengths, msi_band_names=msi_band_names,
+                             progress=progress)
+    except InputError as exc:
+        return {"skipped": str(exc)}
+    seconds = time.perf_counter() - t0
+    bicubic = bicubic_upsample(torch.from_numpy(small_lr), r).numpy()
+    on_lr_grid = model_geometry(model)[-1]              # the LR-HSI's geometry (off-centre PSF)
+    moved = (geometry or model_geometry(model)[0]).move(reference)
+    return {**_scores(moved, result.fused, r), "bicubic": _scores(on_lr_grid.move(reference), bicubic, r),
+            "lr_pixels": [int(small_lr.shape[1]), int(small_lr.shape[2])], "seconds": seconds}

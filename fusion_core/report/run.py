@@ -1,0 +1,155 @@
+"""The report of a fusion run, as the pipeline asks for it: one call after the windows.
+
+:func:`report_run` serves :func:`~fusion_core.pipeline.fuse_files` (so the QGIS algorithm and the
+command line) and :func:`~fusion_core.pipeline.fuse_arrays` alike: it reads the result back from
+the finished output (file or array), computes the figures (:mod:`.assemble`) and writes what the
+request asks for — the HTML report and its JSON (REPORT), the consistency map (CONSISTENCY_MAP)
+and the agreement mask (AGREEMENT) on the output's grid — each atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from ..io import RasterGrid, write_raster
+from ..progress import Progress
+from ..request import FusionRequest
+from .assemble import Report, ReportInputs, array_reader, assemble_report
+from .figures import consistency_figure, degradation_figure, image_png, map_png, spectra_figure
+from .quicklook import block_mean
+from .render import write_report_files
+from .scan import FusedReader
+
+if TYPE_CHECKING:
+    from ..pipeline.plan import RunPlan
+    from ..pipeline.scene import SceneModel
+
+__all__ = ["wants_report", "report_run", "write_report", "write_maps", "NOTES", "DISPLAY_PIXELS"]
+
+#: Longest side of a map as the HTML shows it (block means of larger maps).
+DISPLAY_PIXELS = 480
+
+#: One sentence per section of the HTML, saying how to read it.
+NOTES = {
+    "quicklook": "True colour from the bands nearest 640, 550 and 470 nm; the LR-HSI and the result "
+                 "share one stretch.",
+    "consistency": "The result blurred by the estimated PSF and decimated should give the LR-HSI, "
+                   "and integrated by the estimated SRF (times the gains) the HR-MSI, each up to "
+                   "that input's measured noise (black: the noise per band, the normal value). "
+                   "About 1 noise unit is "
+                   "as good as the data can tell; many units mean the result does not reproduce "
+                   "that input there.",
+    "reduced": "Both inputs degraded once more by the ratio with the estimated model, fused with the "
+               "same method and settings, and scored against this LR-HSI: a quality estimate "
+               "measured on this scene, one scale down.",
+    "hqnr": "Hybrid Quality with No Reference (Aiazzi et al., SPIE 9244, 2014): Khan's spectral "
+            "distortion through the estimated PSF and the QNR spatial distortion (Alparone et al., "
+            "PE&RS 2008) with every HR-MSI band as the panchromatic image.",
+    "disagreement": "The HR-MSI blurred by the PSF against the LR-HSI integrated by the SRF, in "
+                    "noise units; outlined: areas that stand out of the scene's own spread "
+                    "(clouds, shadows, changes between dates).",
+    "noise": "Measured in each input from the data alone (HySime-style regression for the LR-HSI; "
+             "factor analysis and the cross-sensor residual for the HR-MSI); per band in the "
+             "consistency plot above.",
+    "spectra": "Four pixels at the extremes of the scene's first two principal components.",
+}
+
+
+def wants_report(request: FusionRequest) -> bool:
+    """Whether the request asks for the report or one of its maps."""
+    return bool(request.report or request.consistency_map or request.agreement_mask)
+
+
+def _reader(output) -> FusedReader:
+    """Reads the finished result over an HR rectangle, from an in-memory or a file output."""
+    data = getattr(output, "data", None)
+    if data is not None:
+        return array_reader(data)
+    import rasterio
+    from rasterio.windows import Window
+
+    path = str(output.final)
+
+    def read(rect):
+        with rasterio.open(path) as ds:
+            return ds.read(window=Window(rect[1], rect[0], rect[3], rect[2]), out_dtype=np.float32)
+
+    return read
+
+
+def _map_top(values: np.ndarray) -> float:
+    """Upper end of a map's colour scale: its 99th percentile, at least 2 noise units."""
+    finite = values[np.isfinite(values)]
+    return max(float(np.percentile(finite, 99)) if finite.size else 1.0, 2.0)
+
+
+def write_report(path: str, report: Report, hsi_wavelengths: Optional[np.ndarray]) -> None:
+    """Draw the figures of ``report`` and write the HTML and its JSON at ``path``."""
+    facts = report.facts
+    degradation = facts["degradation"]
+    centres = degradation["msi_centres_nm"]
+    from ..degradation import DegradationModel
+
+    model = DegradationModel(degradation["scale"], degradation["psf"], degradation["srf"],
+                             hsi_wavelengths, degradation["msi_band_names"],
+                             msi_gain=degradation["msi_gain"])
+    shown = {name: block_mean(values, DISPLAY_PIXELS) for name, values in (
+        ("spatial", report.scan.spatial_units), ("spectral", report.scan.spectral_units),
+        ("disagreement", report.disagreement.score))}
+    outline = block_mean(report.disagreement.mask.astype(np.float32), DISPLAY_PIXELS) > 0
+    tops = {name: _map_top(values) for name, values in shown.items()}
+    tops["disagreement"] = max(2.0 * report.disagreement.threshold, tops["disagreement"])
+    figures = {f"quicklook {name}": image_png(rgb) for name, rgb in report.quicklooks.items()}
+    figures.update({f"map {name}": map_png(values, tops[name],
+                                           outline if name == "disagreement" else None)
+                    for name, values in shown.items()})
+    t0 = time.perf_counter()
+    figures.update({
+        "degradation": degradation_figure(model),
+        "consistency": consistency_figure(facts["consistency"], hsi_wavelengths),
+        "spectra": spectra_figure(facts["samples"], hsi_wavelengths, centres),
+    })
+    facts["run"]["report_seconds"]["figures"] = time.perf_counter() - t0
+    write_report_files(path, facts, figures, NOTES, tops)
+
+
+def write_maps(request: FusionRequest, report: Report, grid: RasterGrid, scale: int) -> None:
+    """The consistency map and the agreement mask, on the output's HR grid, when asked for."""
+    def to_hr(lr_map: np.ndarray) -> np.ndarray:
+        return np.kron(lr_map, np.ones((scale, scale), np.float32))
+
+    if request.consistency_map:
+        data = np.stack([report.scan.spectral_units, to_hr(report.scan.spatial_units)])
+        write_raster(request.consistency_map, data.astype(np.float32), grid,
+                     ["vs HR-MSI (noise units)", "vs LR-HSI (noise units)"])
+    if request.agreement_mask:
+        agree = np.where(np.isfinite(report.scan.cross_units), ~report.disagreement.mask, np.nan)
+        write_raster(request.agreement_mask, to_hr(agree.astype(np.float32))[None], grid,
+                     ["1: the inputs agree, 0: they disagree"])
+
+
+def report_run(plan: "RunPlan", source, scene: "SceneModel", output, seconds: dict[str, float],
+               progress: Progress) -> dict[str, float]:
+    """Compute and write the report and maps a run asks for; returns ``{"report": seconds}``
+    (nothing when none is asked for)."""
+    request = plan.request
+    if not wants_report(request):
+        return {}
+    t0 = time.perf_counter()
+    progress.info("Computing the quality report.")
+    grid = getattr(output, "grid", None) or plan.pair.hr_grid(plan.hr)   # the result's own grid
+    inputs = ReportInputs(request, plan.method, source, _reader(output), scene.model,
+                          str(getattr(output, "final", output.path)), plan.lr.wavelengths,
+                          list(plan.hr.band_names), dict(seconds), "estimation" in scene.seconds,
+                          max(request.memory_bytes // 8, 2 ** 26),
+                          grid.pixel_size[0] if grid.crs is not None else None)
+    report = assemble_report(inputs, progress.child(0.0, 0.9))
+    write_maps(request, report, grid, scene.model.scale)
+    if request.report:
+        write_report(request.report, report, plan.lr.wavelengths)
+        progress.info(f"Quality report written to {request.report} "
+                      f"({len(report.facts['warnings'])} warning(s)).")
+    return {"report": time.perf_counter() - t0}
