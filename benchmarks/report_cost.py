@@ -76,7 +76,8 @@ def main() -> int:
              f"Measured {date.today().isoformat()} on {machine()}, commit `{commit}`, by "
              "`OPENBLAS_NUM_THREADS=1 python -m benchmarks.report_cost --threads 2` (how the scenes "
              "are built: its docstring), beside other sessions' work on the same 2 cores.", "",
-             "| HR size | bands | estimation s | fusion s | report s | report / (estimation + fusion) | report's time by part (s) |",
+             "| HR size | bands | estimation s | fusion s | report s | report / (estimation + fusion) "
+             "| report's time by part (s) |",
              "|---|---|---|---|---|---|---|"]
     measure(64)  # warm-up: one-time imports (torch's optimiser, matplotlib) are no one's cost
     for size in (int(v) for v in args.sizes.split(",")):

@@ -43,8 +43,15 @@ from scipy.stats import spearmanr
 
 from benchmarks.baselines import run_baseline
 from benchmarks.run_methods import machine
-from benchmarks.scenes import (BENCHMARK_RUNS, SimulatedScene, hard_pair, load_scene, paris_real_pair,
-                               sampled_srf, wald_pair)
+from benchmarks.scenes import (
+    BENCHMARK_RUNS,
+    SimulatedScene,
+    hard_pair,
+    load_scene,
+    paris_real_pair,
+    sampled_srf,
+    wald_pair,
+)
 from fusion_core import FusionRequest, fuse_arrays
 from fusion_core.errors import InputError
 from fusion_core.io import read_raster
@@ -248,7 +255,8 @@ def render(rows: list[dict], planted: list[dict], stamp: str) -> str:
         "(methods ranked on one scene, averaged over pairs: does the report pick the better "
         "method?). A perfect indicator of quality scores +1 for a figure that grows with the true "
         "figure (−1 when one grows as the other falls).", "",
-        "| report figure | true error | ρ over all runs | ρ within a pair (mean) | ρ within a pair, fusion methods only |",
+        "| report figure | true error | ρ over all runs | ρ within a pair (mean) "
+        "| ρ within a pair, fusion methods only |",
         "|---|---|---|---|---|"]
     fusion = [r for r in rows if r["method"] != "bicubic"]
     for label, x, truth, y in COMPARED:
@@ -264,7 +272,8 @@ def render(rows: list[dict], planted: list[dict], stamp: str) -> str:
                      f"{gap.size} runs.  ")
     lines += [f"{len(rows) - len(reduced)} runs skipped the check (pair too small).", "",
               "![scatter of report figures against the truth](TRUST.png)", "",
-              "| protocol | scene | r | method | true PSNR | reduced PSNR | HQNR | vs HR-MSI (units) | vs LR-HSI (units) | warnings |",
+              "| protocol | scene | r | method | true PSNR | reduced PSNR | HQNR | vs HR-MSI (units) "
+              "| vs LR-HSI (units) | warnings |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         red = r["reduced"]["PSNR"]
@@ -274,10 +283,12 @@ def render(rows: list[dict], planted: list[dict], stamp: str) -> str:
     lines += ["", "## Cost of the report (default method)", "",
               f"Report time over the fusion's own time (blind estimation + fusion) for SSCF: median "
               f"{100 * np.median(ratio):.0f} %, range {100 * min(ratio):.0f}–{100 * max(ratio):.0f} % "
-              "on these small scenes (at most 100×100 HR pixels), where fixed costs dominate (see `benchmarks/REPORT_COST.md` "
+              "on these small scenes (at most 100×100 HR pixels), where fixed costs dominate "
+              "(see `benchmarks/REPORT_COST.md` "
               "for larger scenes).", "",
               "## Planted changes: the disagreement map", "",
-              "| scene | patch from | SNR | patch at (row, col) | hit rate | false alarms (planted) | false alarms (clean) | threshold (units) |",
+              "| scene | patch from | SNR | patch at (row, col) | hit rate | false alarms (planted) "
+              "| false alarms (clean) | threshold (units) |",
               "|---|---|---|---|---|---|---|---|"]
     for row in (p for p in planted if p["case"] == "planted"):
         clean = next(p for p in planted if p["case"] == "clean" and p["scene"] == row["scene"]

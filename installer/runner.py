@@ -36,7 +36,7 @@ class InstallResult:
     log: list[str] = field(default_factory=list)
 
 
-class _Cancelled(Exception):
+class _CancelledError(Exception):
     pass
 
 
@@ -57,7 +57,7 @@ def _run(command: list[str], env: dict[str, str], log: list[str], on_line: LineC
         if is_cancelled():
             proc.kill()
             proc.wait()
-            raise _Cancelled
+            raise _CancelledError
         try:
             line = lines.get(timeout=0.2).rstrip("\n")
         except queue.Empty:
@@ -108,7 +108,7 @@ def run_install(plan: InstallPlan, on_progress: ProgressCallback,
         plan.target.mkdir(parents=True, exist_ok=True)
         if _run(plan.install_command(resolved), env, log, log_and_count, is_cancelled) != 0:
             raise InstallError(_failure("Installing the packages", log))
-    except _Cancelled:
+    except _CancelledError:
         return InstallResult(False, "Cancelled: nothing was installed.", [], log)
     except InstallError as exc:
         return InstallResult(False, str(exc), [], log)

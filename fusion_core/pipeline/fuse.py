@@ -72,7 +72,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     seconds = dict(scene.seconds, fusion=time.perf_counter() - t0)
     progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
                   + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))
-    seconds.update(report_run(plan, source, scene, output, seconds, progress.child(end, 1.0)))
+    seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0)))
     return seconds
 
 

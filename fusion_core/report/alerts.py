@@ -10,7 +10,7 @@ come last.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -57,7 +57,7 @@ def uncovered_ranges(model: DegradationModel) -> list[dict]:
         if out and start is None:
             start = band
         elif not out and start is not None:
-            run = {"first_band": start, "last_band": band - 1, "bands": band - start}
+            run: dict[str, Any] = {"first_band": start, "last_band": band - 1, "bands": band - start}
             if model.hsi_wavelengths is not None:
                 run["nm"] = [float(x[start]), float(x[band - 1])]
             runs.append(run)
@@ -80,7 +80,8 @@ def _range_text(run: dict) -> str:
     if "nm" in run:
         span = f"{run['nm'][0]:.0f}–{run['nm'][1]:.0f}" if run["bands"] > 1 else f"{run['nm'][0]:.0f}"
         return f"{span} nm"
-    return f"bands {run['first_band'] + 1}–{run['last_band'] + 1}" if run["bands"] > 1 else f"band {run['first_band'] + 1}"
+    first, last = run["first_band"] + 1, run["last_band"] + 1
+    return f"bands {first}–{last}" if run["bands"] > 1 else f"band {first}"
 
 
 def alerts(facts: dict, pixel_size: Optional[float] = None) -> list[str]:

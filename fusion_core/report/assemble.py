@@ -13,11 +13,12 @@ import platform
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
 from ..degradation import DegradationModel
+from ..io.pair import PairPlan, scaled_rect
 from ..progress import Progress
 from ..request import FusionRequest, request_fields
 from ..windows.in_memory import ArraySource
@@ -148,7 +149,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
 
     model, source, r = inputs.model, inputs.source, inputs.model.scale
     rect = _crop(inputs)
-    hr_rect = tuple(v * r for v in rect)
+    hr_rect = scaled_rect(rect, r)
     lr, hr = (np.nan_to_num(source.read_lr(rect)), np.nan_to_num(source.read_hr(hr_rect)))
     fused = np.nan_to_num(inputs.read_fused(hr_rect))
     progress.update(0.05, "Measuring the noise of both inputs")
@@ -158,7 +159,8 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     hsi_rgb = hsi_rgb_bands(inputs.hsi_wavelengths, model.n_hsi_bands)
     msi_rgb = msi_rgb_bands(model, hsi_rgb)
     whole = rect == (0, 0, *source.lr_shape)       # a small scene: scan what is already read
-    scan = scan_scene(ArraySource(lr, hr, r) if whole else source,
+    pair = PairPlan(r, (0, 0, int(lr.shape[1]), int(lr.shape[2])), (0, 0, int(hr.shape[1]), int(hr.shape[2])))
+    scan = scan_scene(ArraySource(lr, hr, pair) if whole else source,
                       array_reader(fused) if whole else inputs.read_fused, model, geometry, noise,
                       (hsi_rgb, msi_rgb), inputs.budget_bytes, progress.child(0.1, 0.5))
     disagreement = find_disagreement(scan.cross_units)
@@ -172,7 +174,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
                                        progress.child(0.55, 0.95), geometry)
     lap("reduced-resolution check")
     names = inputs.msi_band_names
-    facts = {
+    facts: dict[str, Any] = {
         "run": {"method": inputs.method.name, "method_label": getattr(inputs.method, "label", inputs.method.name),
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "output": inputs.output,
                 "scene_lr_pixels": list(source.lr_shape), "crop_lr": list(rect),

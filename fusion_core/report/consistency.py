@@ -129,7 +129,7 @@ def spectral_residual(fused: np.ndarray, hr_msi: np.ndarray, model: DegradationM
     """``g ∘ Sᵀ X − Z`` ``(M, H, W)``: the fused image integrated by the SRF, scaled by the gains,
     minus the HR-MSI."""
     integrated = spectral_degrade(as_batch(fused), model.srf)[0].numpy()
-    return integrated * model.msi_gain[:, None, None] - hr_msi
+    return integrated * np.asarray(model.msi_gain)[:, None, None] - hr_msi
 
 
 def noise_units(residual: np.ndarray, normal: np.ndarray) -> np.ndarray:
@@ -143,11 +143,24 @@ def model_geometry(model: DegradationModel) -> list[Geometry]:
     found = [Geometry("HR-MSI's", model.psf)]
     dy, dx = model.psf_offset
     if max(abs(dy), abs(dx)) >= _SHIFT_TOLERANCE:
-        from ..methods.sscf.alignment import recentre_psf
-
-        psf, shift = recentre_psf(model.psf, (dy, dx))
-        found.append(Geometry("LR-HSI's", psf, (shift.dy, shift.dx)))
+        found.append(Geometry("LR-HSI's", recentred_psf(model.psf, (dy, dx)), (-dy, -dx)))
     return found
+
+
+def recentred_psf(psf: np.ndarray, offset: tuple[float, float]) -> np.ndarray:
+    """``psf`` moved by ``-offset`` (its centre of mass onto its block's centre), non-negative
+    and summing to one: the PSF of a result moved onto the LR-HSI's geometry."""
+    import math
+
+    import torch.nn.functional as F
+
+    from ..methods.sscf.alignment import warp
+
+    k = torch.as_tensor(psf, dtype=torch.float64)
+    pad = int(math.ceil(max(abs(offset[0]), abs(offset[1])))) + 2
+    moved = warp(F.pad(k, (pad,) * 4)[None], -offset[0], -offset[1], 0.0)[0]
+    moved = moved[pad:pad + k.shape[0], pad:pad + k.shape[1]].clamp_min(0.0)
+    return (moved / moved.sum()).numpy()
 
 
 def choose_geometry(fused: np.ndarray, lr_hsi: np.ndarray, hr_msi: np.ndarray,

@@ -59,14 +59,14 @@ def cross_residual(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationMod
     """``D(Z) − g ∘ Sᵀ Y`` ``(M, h, w)`` of an LR-HSI ``(C, h, w)`` and its HR-MSI ``(M, r h, r w)``."""
     blurred = spatial_degrade(as_batch(hr_msi), model.psf, model.scale)[0].numpy()
     integrated = spectral_degrade(as_batch(lr_hsi), model.srf)[0].numpy()
-    return blurred - integrated * model.msi_gain[:, None, None]
+    return blurred - integrated * np.asarray(model.msi_gain)[:, None, None]
 
 
 def cross_normal(noise: NoiseLevels, model: DegradationModel) -> np.ndarray:
     """Normal value ``(M,)`` of :func:`cross_residual`: the HR-MSI's noise through the PSF plus
     the LR-HSI's through the SRF and gains, never below :data:`NOISE_FLOOR` of the band's RMS."""
     msi = noise.msi ** 2 * float(np.sum(model.psf ** 2))
-    hsi = model.msi_gain ** 2 * ((model.srf ** 2) * (noise.hsi ** 2)[:, None]).sum(axis=0)
+    hsi = np.asarray(model.msi_gain) ** 2 * ((model.srf ** 2) * (noise.hsi ** 2)[:, None]).sum(axis=0)
     return np.maximum(np.sqrt(msi + hsi), NOISE_FLOOR * noise.msi_rms)
 
 

@@ -83,13 +83,14 @@ def srf_panel(ax, model: DegradationModel, prior=None) -> None:
     """The SRF curves against wavelength (the prior dashed in the same colour, when given)."""
     c, m = model.srf.shape
     known = model.hsi_wavelengths is not None
-    x = model.hsi_wavelengths if known else np.arange(1, c + 1)
+    x = np.asarray(model.hsi_wavelengths) if known else np.arange(1, c + 1)
+    gains = np.asarray(model.msi_gain)
     order = np.argsort(x)
     names = model.msi_band_names or [f"band {i + 1}" for i in range(m)]
     prior_matrix = None if prior is None else np.asarray(getattr(prior, "matrix", prior), dtype=float)
     colours = [f"C{i % 10}" for i in range(m)]
     for i in range(m):
-        label = names[i] if np.all(model.msi_gain == 1.0) else f"{names[i]} (gain ×{model.msi_gain[i]:.3f})"
+        label = names[i] if np.all(gains == 1.0) else f"{names[i]} (gain ×{gains[i]:.3f})"
         ax.plot(x[order], model.srf[order, i], color=colours[i], lw=1.8, label=label)
         if prior_matrix is not None and prior_matrix.shape == model.srf.shape:
             column = prior_matrix[:, i] / max(prior_matrix[:, i].sum(), 1e-300)

@@ -19,8 +19,8 @@ Remote Sensing XX, 2014) is ``(1 − D_λ^K)(1 − D_S)``:
   degraded by the estimated PSF.
 
 Q is computed on non-overlapping blocks of :data:`BLOCK` HR pixels (and ``BLOCK / r`` LR pixels;
-at least 4, at most the image) and averaged, as in Vivone et al.'s pansharpening toolbox. Both distortions lie in [0, 1] (0 is
-best) and HQNR in [0, 1] (1 is best).
+at least 4, at most the image) and averaged, as in Vivone et al.'s pansharpening toolbox. Both
+distortions lie in [0, 1] (0 is best) and HQNR in [0, 1] (1 is best).
 """
 
 from __future__ import annotations

@@ -98,5 +98,5 @@ def reduced_resolution_check(request: FusionRequest, method: "FusionMethod", lr_
     bicubic = bicubic_upsample(torch.from_numpy(small_lr), r).numpy()
     on_lr_grid = model_geometry(model)[-1]              # the LR-HSI's geometry (off-centre PSF)
     moved = (geometry or model_geometry(model)[0]).move(reference)
-    return {**_scores(moved, result.fused, r), "bicubic": _scores(on_lr_grid.move(reference), bicubic, r),
+    return {**_scores(moved, np.asarray(result.fused), r), "bicubic": _scores(on_lr_grid.move(reference), bicubic, r),
             "lr_pixels": [int(small_lr.shape[1]), int(small_lr.shape[2])], "seconds": seconds}

@@ -111,8 +111,10 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
             + _maps(figures, tops, [("disagreement", "LR-HSI vs HR-MSI (red: disagree)")]),
             notes["disagreement"]),
         _section("Degradation model", _table(
-            [("ratio", degradation["scale"]), ("PSF FWHM (HR px, row × col)", " × ".join(f"{v:.2f}" for v in degradation["psf_fwhm_px"])),
-             ("grid offset / misregistration (HR px, row, col)", ", ".join(f"{v:+.2f}" for v in degradation["misregistration_hr_px"])),
+            [("ratio", degradation["scale"]),
+             ("PSF FWHM (HR px, row × col)", " × ".join(f"{v:.2f}" for v in degradation["psf_fwhm_px"])),
+             ("grid offset / misregistration (HR px, row, col)",
+              ", ".join(f"{v:+.2f}" for v in degradation["misregistration_hr_px"])),
              ("radiometric gains HR-MSI / LR-HSI", ", ".join(f"{g:.3f}" for g in degradation["msi_gain"])),
              ("source", degradation["source"])]) + _image(figures["degradation"], "PSF and SRF")),
         _section("Noise of the inputs", _table(

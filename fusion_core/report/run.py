@@ -63,11 +63,12 @@ def wants_report(request: FusionRequest) -> bool:
     return bool(request.report or request.consistency_map or request.agreement_mask)
 
 
-def _reader(output) -> FusedReader:
-    """Reads the finished result over an HR rectangle, from an in-memory or a file output."""
+def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
+    """Reads the finished result over an HR rectangle, from an in-memory or a file output;
+    only ``bands`` (the LR-HSI bands fused; all when None)."""
     data = getattr(output, "data", None)
     if data is not None:
-        return array_reader(data)
+        return array_reader(data if bands is None else data[list(bands)])
     import rasterio
     from rasterio.windows import Window
 
@@ -75,7 +76,9 @@ def _reader(output) -> FusedReader:
 
     def read(rect):
         with rasterio.open(path) as ds:
-            return ds.read(window=Window(rect[1], rect[0], rect[3], rect[2]), out_dtype=np.float32)
+            indexes = None if bands is None else [b + 1 for b in bands]
+            return ds.read(indexes, window=Window(rect[1], rect[0], rect[3], rect[2]),
+                           out_dtype=np.float32)
 
     return read
 
@@ -131,7 +134,7 @@ def write_maps(request: FusionRequest, report: Report, grid: RasterGrid, scale: 
                      ["1: the inputs agree, 0: they disagree"])
 
 
-def report_run(plan: "RunPlan", source, scene: "SceneModel", output, seconds: dict[str, float],
+def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],
                progress: Progress) -> dict[str, float]:
     """Compute and write the report and maps a run asks for; returns ``{"report": seconds}``
     (nothing when none is asked for)."""
@@ -140,16 +143,18 @@ def report_run(plan: "RunPlan", source, scene: "SceneModel", output, seconds: di
         return {}
     t0 = time.perf_counter()
     progress.info("Computing the quality report.")
-    grid = getattr(output, "grid", None) or plan.pair.hr_grid(plan.hr)   # the result's own grid
-    inputs = ReportInputs(request, plan.method, source, _reader(output), scene.model,
-                          str(getattr(output, "final", output.path)), plan.lr.wavelengths,
+    grid = getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr)  # the result's own grid
+    bands = scene.source.lr_bands
+    lr = plan.lr if bands is None else plan.lr.select(bands)
+    inputs = ReportInputs(request, plan.method, scene.source, _reader(output, bands), scene.model,
+                          str(getattr(output, "final", output.path)), lr.wavelengths,
                           list(plan.hr.band_names), dict(seconds), "estimation" in scene.seconds,
                           max(request.memory_bytes // 8, 2 ** 26),
                           grid.pixel_size[0] if grid.crs is not None else None)
     report = assemble_report(inputs, progress.child(0.0, 0.9))
     write_maps(request, report, grid, scene.model.scale)
     if request.report:
-        write_report(request.report, report, plan.lr.wavelengths)
+        write_report(request.report, report, lr.wavelengths)
         progress.info(f"Quality report written to {request.report} "
                       f"({len(report.facts['warnings'])} warning(s)).")
     return {"report": time.perf_counter() - t0}

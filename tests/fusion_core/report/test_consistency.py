@@ -5,8 +5,14 @@ import torch
 
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import sensor_psf
-from fusion_core.report.consistency import (NOISE_FLOOR, choose_geometry, input_noise, noise_units,
-                                            spatial_residual, spectral_residual)
+from fusion_core.report.consistency import (
+    NOISE_FLOOR,
+    choose_geometry,
+    input_noise,
+    noise_units,
+    spatial_residual,
+    spectral_residual,
+)
 
 
 def _units(pair, fused):
