@@ -8,20 +8,20 @@ stand, so both paths compute the same thing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
 from ..io.pair import PairPlan, Rect
 from ..spectral.multiresolution import MsiSharpening
-from .source import sharpened
+from .source import PlannedSource, sharpened
 
 __all__ = ["ArraySource", "ArrayOutput"]
 
 
 @dataclass(frozen=True)
-class ArraySource:
+class ArraySource(PlannedSource):
     """An LR-HSI ``(C, h, w)`` and an HR-MSI ``(M, H, W)`` in memory (NaN marks invalid), seen
     through a :class:`~fusion_core.io.pair.PairPlan` as :class:`~.source.PairSource` sees files."""
 
@@ -30,18 +30,6 @@ class ArraySource:
     plan: PairPlan
     lr_bands: Optional[tuple[int, ...]] = None
     hr_sharpening: Optional[MsiSharpening] = None
-
-    @property
-    def scale(self) -> int:
-        return self.plan.scale
-
-    @property
-    def lr_shape(self) -> tuple[int, int]:
-        return self.plan.lr_window[2], self.plan.lr_window[3]
-
-    @property
-    def hr_shape(self) -> tuple[int, int]:
-        return self.plan.hr_window[2], self.plan.hr_window[3]
 
     def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray:
         data = _cut(self.lr, self.plan.lr_window, rect)
@@ -58,14 +46,6 @@ class ArraySource:
     def read_lr_sample(self, step: int) -> np.ndarray:
         return np.ascontiguousarray(self.read_lr()[:, ::step, ::step])
 
-    def with_bands(self, lr_bands: Optional[tuple[int, ...]]) -> "ArraySource":
-        return replace(self, lr_bands=lr_bands)
-
-    def with_plan(self, plan: PairPlan) -> "ArraySource":
-        return replace(self, plan=plan)
-
-    def with_sharpening(self, sharpening: Optional[MsiSharpening]) -> "ArraySource":
-        return replace(self, hr_sharpening=sharpening)
 
 
 def _cut(array: np.ndarray, area: Rect, rect: Optional[Rect]) -> np.ndarray:

@@ -47,8 +47,38 @@ class Source(Protocol):
     def with_sharpening(self, sharpening: Optional[MsiSharpening]) -> "Source": ...
 
 
+class PlannedSource:
+    """What the two sources share: shapes from their :class:`PairPlan`, and copies with other
+    bands, plan or sharpening (mixed into frozen dataclasses with those three fields)."""
+
+    plan: PairPlan
+
+    @property
+    def scale(self) -> int:
+        return self.plan.scale
+
+    @property
+    def lr_shape(self) -> tuple[int, int]:
+        """(rows, cols) of the fused LR area."""
+        return self.plan.lr_window[2], self.plan.lr_window[3]
+
+    @property
+    def hr_shape(self) -> tuple[int, int]:
+        rows, cols = self.lr_shape
+        return rows * self.scale, cols * self.scale
+
+    def with_bands(self, lr_bands: Optional[tuple[int, ...]]):
+        return replace(self, lr_bands=lr_bands)  # type: ignore[type-var]
+
+    def with_plan(self, plan: PairPlan):
+        return replace(self, plan=plan)  # type: ignore[type-var]
+
+    def with_sharpening(self, sharpening: Optional[MsiSharpening]):
+        return replace(self, hr_sharpening=sharpening)  # type: ignore[type-var]
+
+
 @dataclass(frozen=True)
-class PairSource:
+class PairSource(PlannedSource):
     """An LR-HSI / HR-MSI pair on nested grids, as seen by the windows.
 
     Coordinates are those of the fused area: LR pixel ``(0, 0)`` is pixel ``plan.lr_window[:2]``
@@ -64,20 +94,6 @@ class PairSource:
     plan: PairPlan
     lr_bands: Optional[tuple[int, ...]] = None
     hr_sharpening: Optional[MsiSharpening] = None
-
-    @property
-    def scale(self) -> int:
-        return self.plan.scale
-
-    @property
-    def lr_shape(self) -> tuple[int, int]:
-        """(rows, cols) of the fused LR area."""
-        return self.plan.lr_window[2], self.plan.lr_window[3]
-
-    @property
-    def hr_shape(self) -> tuple[int, int]:
-        rows, cols = self.lr_shape
-        return rows * self.scale, cols * self.scale
 
     def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray:
         """LR-HSI pixels of ``rect`` (whole fused area when None), float32 ``(C, rows, cols)``."""
@@ -108,14 +124,6 @@ class PairSource:
                            out_shape=(max(1, rows // step), max(1, cols // step))).data
         return data if self.lr_bands is None else data[list(self.lr_bands)]
 
-    def with_bands(self, lr_bands: Optional[tuple[int, ...]]) -> "PairSource":
-        return replace(self, lr_bands=lr_bands)
-
-    def with_plan(self, plan: PairPlan) -> "PairSource":
-        return replace(self, plan=plan)
-
-    def with_sharpening(self, sharpening: Optional[MsiSharpening]) -> "PairSource":
-        return replace(self, hr_sharpening=sharpening)
 
 
 def sharpened(data: np.ndarray, sharpening: Optional[MsiSharpening], area: Rect,
