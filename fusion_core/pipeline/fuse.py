@@ -131,7 +131,6 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
     Returns:
         A :class:`FusionResult` whose ``fused`` holds the ``(C, r h, r w)`` image.
     """
-    from ..io.pair import PairPlan
     from ..windows import resolve_scheduler
     from ..windows.in_memory import ArrayOutput, ArraySource
 
@@ -151,9 +150,9 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
                      None if wavelengths is None else np.asarray(wavelengths, np.float64))
     hr_grid = RasterGrid(None, Affine.identity(), hr.shape[2], hr.shape[1])
     hr_info = Raster(np.empty((hr.shape[0], 0, 0), np.float32), hr_grid, names)
-    pair = PairPlan(scale, (0, 0, lr.shape[1], lr.shape[2]), (0, 0, hr.shape[1], hr.shape[2]))
-    plan = RunPlan(request, method, config, "", lr_info, hr_info, pair)
-    scene = scene_model(plan, ArraySource(lr, hr, pair), progress, model=model)
+    source = ArraySource.whole(lr, hr, scale)
+    plan = RunPlan(request, method, config, "", lr_info, hr_info, source.plan)
+    scene = scene_model(plan, source, progress, model=model)
     output = ArrayOutput(lr.shape[0], scene.source.hr_shape)
     seconds = _run(plan, scene, output, progress)
     fused = output.data

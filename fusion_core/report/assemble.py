@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from ..degradation import DegradationModel
-from ..io.pair import PairPlan, scaled_rect
+from ..io.pair import scaled_rect
 from ..progress import Progress
 from ..request import FusionRequest, request_fields
 from ..windows.in_memory import ArraySource
@@ -159,8 +159,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     hsi_rgb = hsi_rgb_bands(inputs.hsi_wavelengths, model.n_hsi_bands)
     msi_rgb = msi_rgb_bands(model, hsi_rgb)
     whole = rect == (0, 0, *source.lr_shape)       # a small scene: scan what is already read
-    pair = PairPlan(r, (0, 0, int(lr.shape[1]), int(lr.shape[2])), (0, 0, int(hr.shape[1]), int(hr.shape[2])))
-    scan = scan_scene(ArraySource(lr, hr, pair) if whole else source,
+    scan = scan_scene(ArraySource.whole(lr, hr, r) if whole else source,
                       array_reader(fused) if whole else inputs.read_fused, model, geometry, noise,
                       (hsi_rgb, msi_rgb), inputs.budget_bytes, progress.child(0.1, 0.5))
     disagreement = find_disagreement(scan.cross_units)

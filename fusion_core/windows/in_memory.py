@@ -31,6 +31,12 @@ class ArraySource(PlannedSource):
     lr_bands: Optional[tuple[int, ...]] = None
     hr_sharpening: Optional[MsiSharpening] = None
 
+    @classmethod
+    def whole(cls, lr: np.ndarray, hr: np.ndarray, scale: int) -> "ArraySource":
+        """Both arrays whole, nested at ratio ``scale``."""
+        rows, cols = int(lr.shape[1]), int(lr.shape[2])
+        return cls(lr, hr, PairPlan(scale, (0, 0, rows, cols), (0, 0, rows * scale, cols * scale)))
+
     def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray:
         data = _cut(self.lr, self.plan.lr_window, rect)
         return data if self.lr_bands is None else data[list(self.lr_bands)]

@@ -8,7 +8,7 @@ from fusion_core.windows.in_memory import ArraySource
 
 
 def _scan(p, fused, budget):
-    source = ArraySource(p.lr_hsi, p.hr_msi, p.model.scale)
+    source = ArraySource.whole(p.lr_hsi, p.hr_msi, p.model.scale)
     noise = input_noise(p.lr_hsi, p.hr_msi, p.model)
 
     def read(rect):
