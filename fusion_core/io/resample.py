@@ -107,9 +107,12 @@ def plan_lr_warp(lr: Raster, hr: Raster) -> PairPlan:
     rows = (min(hr.grid.height, math.floor(row1 + 1e-3)) - row0) // r
     cols = (min(hr.grid.width, math.floor(col1 + 1e-3)) - col0) // r
     if rows < MIN_OVERLAP or cols < MIN_OVERLAP:
+        crs = "" if same_crs(lr.grid.crs, hr.grid.crs) else (
+            f" They are in different CRSs (LR-HSI {_crs_name(lr.grid.crs)}, HR-MSI "
+            f"{_crs_name(hr.grid.crs)}): check that each file's CRS is the right one.")
         raise GridMismatchError(
             "The LR-HSI does not cover a 2×2 block of LR pixels of the HR-MSI: the two rasters "
-            "do not overlap. Check that both show the same place.")
+            "do not overlap. Check that both show the same place." + crs)
     target = hr.grid.transform * Affine.translation(col0, row0) * Affine.scale(r)
     crs = hr.grid.crs if hr.grid.crs is not None else lr.grid.crs
     warp = Warp(crs.to_wkt() if crs is not None else "", tuple(target)[:6], cols, rows, "cubic")
@@ -122,6 +125,10 @@ def plan_lr_warp(lr: Raster, hr: Raster) -> PairPlan:
         f"({cols * r}×{rows * r} pixels), and the output is on its grid.")
     return PairPlan(r, (0, 0, rows, cols), (row0, col0, rows * r, cols * r), lr_warp=warp,
                     message=message)
+
+
+def _crs_name(crs: Optional[CRS]) -> str:
+    return crs.to_string() if crs is not None else "none"
 
 
 def plan_hr_warp(lr: Raster, hr: Raster) -> PairPlan:
