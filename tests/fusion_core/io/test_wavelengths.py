@@ -66,7 +66,7 @@ def test_a_raster_without_wavelengths_has_none(tmp_path, product, dn):
 def test_a_typed_list_in_nm_or_um(text, expected):
     spectral = parse_wavelengths(text, 4)
     np.testing.assert_allclose(spectral.wavelengths, expected)
-    assert spectral.fwhm is None and spectral.source == "WAVELENGTHS parameter"
+    assert spectral.fwhm is None and spectral.source == "WAVELENGTHS setting"
 
 
 @pytest.mark.parametrize("name, content, fwhm", [
