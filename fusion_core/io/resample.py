@@ -107,12 +107,12 @@ def plan_lr_warp(lr: Raster, hr: Raster) -> PairPlan:
     rows = (min(hr.grid.height, math.floor(row1 + 1e-3)) - row0) // r
     cols = (min(hr.grid.width, math.floor(col1 + 1e-3)) - col0) // r
     if rows < MIN_OVERLAP or cols < MIN_OVERLAP:
-        crs = "" if same_crs(lr.grid.crs, hr.grid.crs) else (
+        hint = "" if same_crs(lr.grid.crs, hr.grid.crs) else (
             f" They are in different CRSs (LR-HSI {_crs_name(lr.grid.crs)}, HR-MSI "
             f"{_crs_name(hr.grid.crs)}): check that each file's CRS is the right one.")
         raise GridMismatchError(
             "The LR-HSI does not cover a 2×2 block of LR pixels of the HR-MSI: the two rasters "
-            "do not overlap. Check that both show the same place." + crs)
+            "do not overlap. Check that both show the same place." + hint)
     target = hr.grid.transform * Affine.translation(col0, row0) * Affine.scale(r)
     crs = hr.grid.crs if hr.grid.crs is not None else lr.grid.crs
     warp = Warp(crs.to_wkt() if crs is not None else "", tuple(target)[:6], cols, rows, "cubic")
