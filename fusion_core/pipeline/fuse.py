@@ -20,6 +20,7 @@ from ..io import Raster, RasterGrid
 from ..progress import Progress
 from ..request import FusionRequest
 from .plan import RunPlan, method_and_config, plan_run
+from .preflight import fusion_files, guarded
 from .scene import SceneModel, scene_model
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ def _run(plan: RunPlan, source: "Source", scene: SceneModel, output, progress: P
     return seconds
 
 
+@guarded(fusion_files)
 def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
                method: Optional["FusionMethod"] = None) -> FusionResult:
     """Fuse the request's LR-HSI with its HR-MSI into a georeferenced HR-HSI GeoTIFF.
