@@ -63,7 +63,7 @@ class ArrayOutput:
     def __init__(self, count: int, shape: tuple[int, int]):
         self.data = np.zeros((count, *shape), dtype=np.float32)
 
-    def open(self, resume: bool) -> None:
+    def open(self, resume_from=None) -> None:
         """Nothing to open: the array exists from the start."""
 
     def write(self, rect: Rect, data: np.ndarray) -> None:
