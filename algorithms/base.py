@@ -3,7 +3,8 @@
 Each algorithm subclasses :class:`FusionAlgorithm`, sets ``ID``, ``LABEL``, ``GROUP`` and
 ``HELP``, declares parameters in ``initAlgorithm`` and implements :meth:`run`. The base turns
 engine errors into :class:`QgsProcessingException` messages, adapts
-``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress`, and refuses to start with a
+``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress` (SIGINT and SIGTERM to
+``qgis_process`` cancel the run like the dialog's Cancel button), and refuses to start with a
 fix-it command when torch is not importable.
 """
 
@@ -22,6 +23,7 @@ from qgis.PyQt.QtCore import QCoreApplication
 
 from ..engine_path import missing_engine_message
 from ..fusion_core.errors import Cancelled, FusionError
+from ..fusion_core.interrupt import signals_as_cancel
 from ..fusion_core.progress import Progress
 
 GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation"}
@@ -70,13 +72,17 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
                 feedback.setProgressText(message)
                 last_message[0] = message
 
-        progress = Progress(report, feedback.isCanceled, feedback.pushInfo)
-        try:
-            return self.run(parameters, context, feedback, progress)
-        except Cancelled as exc:
-            raise QgsProcessingException(str(exc)) from None
-        except FusionError as exc:
-            raise QgsProcessingException(str(exc)) from None
+        with signals_as_cancel() as signal_received:
+            progress = Progress(report, lambda: feedback.isCanceled() or bool(signal_received()),
+                                feedback.pushInfo)
+            try:
+                return self.run(parameters, context, feedback, progress)
+            except Cancelled as exc:
+                name = signal_received()
+                text = str(exc).replace("Cancelled by the user", f"Stopped by {name}") if name else str(exc)
+                raise QgsProcessingException(text) from None
+            except FusionError as exc:
+                raise QgsProcessingException(str(exc)) from None
 
     def run(self, parameters: dict[str, Any], context: QgsProcessingContext,
             feedback: QgsProcessingFeedback, progress: Progress) -> dict[str, Any]:
