@@ -4,7 +4,8 @@ Each algorithm subclasses :class:`FusionAlgorithm`, sets ``ID``, ``LABEL``, ``GR
 ``HELP``, declares parameters in ``initAlgorithm`` and implements :meth:`run`. The base turns
 engine errors into :class:`QgsProcessingException` messages, adapts
 ``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress` (SIGINT and SIGTERM to
-``qgis_process`` cancel the run like the dialog's Cancel button), and refuses to start with a
+``qgis_process`` cancel the run like the dialog's Cancel button), keeps GDAL from writing
+sidecar files beside the inputs it loads (:mod:`.input_layers`), and refuses to start with a
 fix-it command when torch is not importable.
 """
 
@@ -25,6 +26,7 @@ from ..engine_path import missing_engine_message
 from ..fusion_core.errors import Cancelled, FusionError
 from ..fusion_core.interrupt import signals_as_cancel
 from ..fusion_core.progress import Progress
+from .input_layers import no_gdal_sidecars
 
 GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation"}
 
@@ -58,8 +60,17 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802
         return type(self)()
 
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        with no_gdal_sidecars():  # the dialog loads inputs given as paths here
+            return super().checkParameterValues(parameters, context)
+
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:  # noqa: N802
+        with no_gdal_sidecars():
+            return self._process(parameters, context, feedback)
+
+    def _process(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                 feedback: QgsProcessingFeedback) -> dict[str, Any]:
         problem = missing_engine_message()
         if problem:
             raise QgsProcessingException(problem)
