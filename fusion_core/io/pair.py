@@ -61,7 +61,13 @@ def check_pair(lr: Raster, hr: Raster) -> int:
     origin (top-left corner) and HR size = r × LR size, and more HSI bands than MSI bands.
     """
     if not _same_crs(lr.grid.crs, hr.grid.crs):
-        name = lambda c: c.to_string() if c is not None else "none"  # noqa: E731
+        if lr.grid.crs is None or hr.grid.crs is None:
+            role, other = ("LR-HSI", hr.grid.crs) if lr.grid.crs is None else ("HR-MSI", lr.grid.crs)
+            raise GridMismatchError(
+                f"The {role} has no CRS (the other image's is {other.to_string()}): assign it the "
+                "CRS it was produced in ('Assign projection' in QGIS, or gdal_edit.py -a_srs "
+                "EPSG:<code> <file>), then run again.")
+        name = lambda c: c.to_string()  # noqa: E731
         raise GridMismatchError(
             f"The LR-HSI CRS ({name(lr.grid.crs)}) differs from the HR-MSI CRS "
             f"({name(hr.grid.crs)}): reproject the LR-HSI onto the HR-MSI's CRS first "
