@@ -130,7 +130,13 @@ def read_raster(path: str | os.PathLike, role: str = "input", window: Optional[W
     """
     with _open(path, role) as ds:
         info = _info(ds, path)
-        data = ds.read(window=window, out_dtype=np.float32, masked=False)
+        try:
+            data = ds.read(window=window, out_dtype=np.float32, masked=False)
+        except RasterioIOError as exc:
+            raise InputError(
+                f"The {role} raster {path} cannot be read ({exc}): the file is truncated or "
+                "corrupt: download or export it again, then check it with 'gdalinfo -checksum'."
+            ) from None
         bad = ~np.isfinite(data)
         if ds.nodata is not None and np.isfinite(ds.nodata):
             bad |= data == np.float32(ds.nodata)

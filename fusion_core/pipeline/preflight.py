@@ -175,8 +175,10 @@ def check_inputs(files: RunFiles) -> None:
                              "and its permissions.") from None
 
 
-def _gb(n: float) -> str:
-    return f"{n / 1e9:.2f} GB" if n < 1e10 else f"{n / 1e9:.0f} GB"
+def _size(n: float) -> str:
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
 def check_space(files: RunFiles) -> None:
@@ -193,8 +195,8 @@ def check_space(files: RunFiles) -> None:
         have = shutil.disk_usage(folder).free
         if have < need:
             raise InputError(
-                f"The disk of {name} ({folder}) has {_gb(have)} free, but the output needs about "
-                f"{_gb(need)} ({_gb(files.output_bytes)} of float32 pixels, which compress to no "
+                f"The disk of {name} ({folder}) has {_size(have)} free, but the output needs about "
+                f"{_size(need)} ({_size(files.output_bytes)} of float32 pixels, which compress to no "
                 f"less than 1/{COMPRESSION:g} of that on the real scenes measured, plus a "
                 f"{(SPACE_MARGIN - 1) * 100:.0f} % margin): free some space, or choose an output "
                 "on another disk.")

@@ -1,0 +1,132 @@
+"""Fixtures of the fault battery: tiny input pairs in a folder of their own that every test checks
+is left byte for byte as it was, small file systems that fill up, and helpers to run the command
+line in a child process (to signal or kill it)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, by relative path (new files show as new keys)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@dataclass
+class Inputs:
+    """A simulated LR-HSI / HR-MSI pair in ``folder`` (inputs only), and its truth."""
+
+    folder: Path
+    lr: Path
+    hr: Path
+    reference: Path
+    pair: object  # tests/conftest.py SimulatedPair
+
+
+@pytest.fixture
+def inputs(tmp_rasters, tmp_path) -> Iterator[Inputs]:
+    """A 32×32 (HR) pair with 12 bands in ``tmp_path/inputs``; after the test, the folder must
+    hold exactly the same bytes (no input written to, no sidecar file beside them)."""
+    pair = tmp_rasters(size=32, n_hsi=12, n_msi=4, snr_db=40)
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    for name in ("lr_path", "hr_path", "reference_path"):
+        moved = folder / getattr(pair, name).name
+        getattr(pair, name).rename(moved)
+        setattr(pair, name, moved)
+    before = folder_digest(folder)
+    yield Inputs(folder, pair.lr_path, pair.hr_path, pair.reference_path, pair)
+    assert folder_digest(folder) == before, "the input folder changed"
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Callable[[int], Path]:
+    """Factory: a tmpfs of ``kib`` KiB mounted in ``tmp_path`` (unmounted after the test); skips
+    where mounting is not allowed (not root)."""
+    mounted: list[Path] = []
+
+    def make(kib: int) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(point)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip()}): needs root")
+        mounted.append(point)
+        return point
+
+    yield make
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Fill the disk of ``folder`` up (a file of its whole free space); returns that file."""
+    filler = folder / f"filler-{uuid.uuid4().hex[:6]}"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def cli(*args: str) -> list[str]:
+    """The command line of ``python -m fusion_core args…`` from this checkout."""
+    return [sys.executable, "-m", "fusion_core", *args]
+
+
+def start(command: list[str], **kwargs) -> subprocess.Popen:
+    """Start ``command`` in the repository, its output captured."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 300.0
+             ) -> None:
+    """Poll ``condition`` until it holds; fail when ``process`` ends first or time runs out."""
+    t0 = time.monotonic()
+    while not condition():
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the run ended (exit {process.returncode}) before the expected moment:"
+                        f"\n{out}\n{err}")
+        if time.monotonic() - t0 > timeout:
+            process.kill()
+            pytest.fail("the expected moment never came")
+        time.sleep(0.05)
+
+
+def signal_and_wait(process: subprocess.Popen, signum: int, timeout: float = 30.0
+                    ) -> tuple[int, str, float]:
+    """Send ``signum``; returns the exit status, stderr and the seconds the process took to end."""
+    t0 = time.monotonic()
+    process.send_signal(signum)
+    try:
+        _, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"still running {timeout:.0f} s after {signal.Signals(signum).name}")
+    return process.returncode, err, time.monotonic() - t0
+
+
+def leftovers(folder: Path, keep: Optional[set[str]] = None) -> list[str]:
+    """Names in ``folder`` that are not ``keep``."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in (keep or set()))
