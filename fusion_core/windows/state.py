@@ -27,6 +27,7 @@ state and the stash cannot be written by two runs at once.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -138,10 +139,12 @@ class ResumeState:
             self._piece(window, region).unlink(missing_ok=True)
 
     def remove(self) -> None:
-        """Delete the state file and the stash."""
+        """Delete the state file, the stash, and temporary state files a killed run left."""
         if self.path is None or self.stash is None:
             return
         self.path.unlink(missing_ok=True)
+        for leftover in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            leftover.unlink(missing_ok=True)
         shutil.rmtree(self.stash, ignore_errors=True)
 
 

@@ -28,29 +28,46 @@ def folder_digest(folder: Path) -> dict[str, str]:
 
 @dataclass
 class Inputs:
-    """A simulated LR-HSI / HR-MSI pair in ``folder`` (inputs only), and its truth."""
+    """A simulated LR-HSI / HR-MSI pair and its true degradation model in ``folder`` (inputs
+    only), and the truth behind them."""
 
     folder: Path
     lr: Path
     hr: Path
     reference: Path
+    model: Path
     pair: object  # tests/conftest.py SimulatedPair
 
 
 @pytest.fixture
-def inputs(tmp_rasters, tmp_path) -> Iterator[Inputs]:
-    """A 32×32 (HR) pair with 12 bands in ``tmp_path/inputs``; after the test, the folder must
-    hold exactly the same bytes (no input written to, no sidecar file beside them)."""
-    pair = tmp_rasters(size=32, n_hsi=12, n_msi=4, snr_db=40)
+def input_pair(tmp_rasters, tmp_path) -> Iterator[Callable[..., Inputs]]:
+    """Factory: ``input_pair(size=32)``, a ``size``×``size`` (HR) pair with 12 bands at ratio 4
+    in ``tmp_path/inputs``. After the test, that folder must hold exactly the same bytes (no
+    input written to, no sidecar file beside them)."""
     folder = tmp_path / "inputs"
-    folder.mkdir()
-    for name in ("lr_path", "hr_path", "reference_path"):
-        moved = folder / getattr(pair, name).name
-        getattr(pair, name).rename(moved)
-        setattr(pair, name, moved)
-    before = folder_digest(folder)
-    yield Inputs(folder, pair.lr_path, pair.hr_path, pair.reference_path, pair)
-    assert folder_digest(folder) == before, "the input folder changed"
+    made: list[dict] = []
+
+    def make(size: int = 32) -> Inputs:
+        pair = tmp_rasters(size=size, n_hsi=12, n_msi=4, snr_db=40)
+        folder.mkdir()
+        for name in ("lr_path", "hr_path", "reference_path"):
+            moved = folder / getattr(pair, name).name
+            getattr(pair, name).rename(moved)
+            setattr(pair, name, moved)
+        pair.model.save(folder / "model.json")
+        made.append(folder_digest(folder))
+        return Inputs(folder, pair.lr_path, pair.hr_path, pair.reference_path,
+                      folder / "model.json", pair)
+
+    yield make
+    if made:
+        assert folder_digest(folder) == made[0], "the input folder changed"
+
+
+@pytest.fixture
+def inputs(input_pair) -> Inputs:
+    """A 32×32 (HR) pair: see :func:`input_pair`."""
+    return input_pair()
 
 
 @pytest.fixture
@@ -77,13 +94,13 @@ def small_disk(tmp_path) -> Callable[[int], Path]:
 def fill(folder: Path) -> Path:
     """Fill the disk of ``folder`` up (a file of its whole free space); returns that file."""
     filler = folder / f"filler-{uuid.uuid4().hex[:6]}"
-    with open(filler, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    with open(filler, "wb", buffering=0) as f:
+        for size in (65536, 4096, 1):
+            try:
+                while True:
+                    f.write(b"\0" * size)
+            except OSError:
+                pass
     return filler
 
 
