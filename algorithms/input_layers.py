@@ -53,9 +53,10 @@ def quiet_inputs_in_qgis_process() -> None:
     Any other run of qgis_process, and the QGIS desktop, are left as they are."""
     from qgis.core import QgsApplication
 
-    args = QgsApplication.arguments()
-    if not (len(args) > 2 and Path(args[0]).name.startswith("qgis_process") and args[1] == "run"
-            and args[2].startswith("hsifusion:")):
+    args = QgsApplication.arguments()  # e.g. qgis_process [--json] run hsifusion:… -- …
+    ours = ("run" in args[:3] and args.index("run") + 1 < len(args)
+            and args[args.index("run") + 1].startswith("hsifusion:"))
+    if not (args and Path(args[0]).name.startswith("qgis_process") and ours):
         return
     from osgeo import gdal
 

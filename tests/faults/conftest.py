@@ -133,15 +133,16 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen, timeout: 
 
 def signal_and_wait(process: subprocess.Popen, signum: int, timeout: float = 30.0
                     ) -> tuple[int, str, float]:
-    """Send ``signum``; returns the exit status, stderr and the seconds the process took to end."""
+    """Send ``signum``; returns the exit status, what the process printed and the seconds it took
+    to end."""
     t0 = time.monotonic()
     process.send_signal(signum)
     try:
-        _, err = process.communicate(timeout=timeout)
+        out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         pytest.fail(f"still running {timeout:.0f} s after {signal.Signals(signum).name}")
-    return process.returncode, err, time.monotonic() - t0
+    return process.returncode, (out or "") + (err or ""), time.monotonic() - t0
 
 
 def leftovers(folder: Path, keep: Optional[set[str]] = None) -> list[str]:
