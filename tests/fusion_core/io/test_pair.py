@@ -108,3 +108,10 @@ def test_swapped_inputs_are_recognised():
 def test_more_msi_than_hsi_bands_suggests_a_swap():
     with pytest.raises(GridMismatchError, match=r"LR-HSI has 4 bands and the HR-MSI 6.*swapped"):
         check_pair(lr_hsi(bands=4), raster(bands=6))
+
+
+def test_a_raster_without_a_crs_is_named_with_how_to_assign_one():
+    with pytest.raises(GridMismatchError, match=r"The HR-MSI has no CRS \(the other image's is "
+                                                r"EPSG:32633\): assign it the CRS .*'Assign "
+                                                r"projection'"):
+        check_pair(lr_hsi(), raster(crs=None))
