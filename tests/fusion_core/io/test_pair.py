@@ -49,9 +49,13 @@ def test_different_crs_asks_to_reproject():
         check_pair(lr_hsi(crs=CRS.from_epsg(32632)), raster())
 
 
-def test_missing_crs_is_named():
-    with pytest.raises(GridMismatchError, match=r"LR-HSI CRS \(none\) differs"):
-        check_pair(lr_hsi(crs=None), raster())
+@pytest.mark.parametrize("role", ["LR-HSI", "HR-MSI"])
+def test_a_missing_crs_is_named_with_how_to_assign_one(role):
+    lr, hr = (lr_hsi(crs=None), raster()) if role == "LR-HSI" else (lr_hsi(), raster(crs=None))
+    with pytest.raises(GridMismatchError, match=rf"The {role} has no CRS \(the other image's is "
+                                                r"EPSG:32633\): assign it the CRS .*'Assign "
+                                                r"projection'"):
+        check_pair(lr, hr)
 
 
 @pytest.mark.parametrize("role", ["LR-HSI", "HR-MSI"])
@@ -109,9 +113,3 @@ def test_more_msi_than_hsi_bands_suggests_a_swap():
     with pytest.raises(GridMismatchError, match=r"LR-HSI has 4 bands and the HR-MSI 6.*swapped"):
         check_pair(lr_hsi(bands=4), raster(bands=6))
 
-
-def test_a_raster_without_a_crs_is_named_with_how_to_assign_one():
-    with pytest.raises(GridMismatchError, match=r"The HR-MSI has no CRS \(the other image's is "
-                                                r"EPSG:32633\): assign it the CRS .*'Assign "
-                                                r"projection'"):
-        check_pair(lr_hsi(), raster(crs=None))
