@@ -40,9 +40,9 @@ __all__ = ["RunFiles", "preflight", "guarded", "disk_failure", "fusion_files",
 
 #: Extensions of the raster outputs the engine writes (GeoTIFF, tiled and compressed).
 RASTER_EXTENSIONS = (".tif", ".tiff")
-#: Compression of a float32 hyperspectral GeoTIFF (deflate, floating-point predictor) on its least
-#: compressible measured scene: 1.15× for ROSIS Pavia University, 1.15–2.46× over the nine real
-#: cubes and their ×4 upsamplings (``benchmarks/output_compression.py``).
+#: Compression of the fused GeoTIFF (float32, deflate, floating-point predictor) on the least
+#: compressible real cube measured: 1.15× (ROSIS Pavia University; 1.15–1.66× over the twelve
+#: real cubes and their ×4 upsamplings, ``benchmarks/OUTPUT_COMPRESSION.md``).
 COMPRESSION = 1.15
 #: Free space asked for beyond the expected output size.
 SPACE_MARGIN = 1.10
