@@ -3,7 +3,6 @@
 ``python tests/faults/killed_run.py LR HR OUT POINT K [SCHEDULER]`` fuses LR and HR into OUT with
 RESUME on, 16-pixel windows and the quick test method, and kills itself (``kill -9``) at POINT:
 
-* ``estimation``: while the degradation is being estimated (before any state exists);
 * ``window``: once window K is fused and blended;
 * ``flush``: in the K-th flush of the output, after its tiles are on disk, before the state says so;
 * ``save``: in the K-th save of the state, after the new state is written, before it replaces
@@ -52,16 +51,13 @@ def on_kth_call(owner, name: str, k: int, before, counts=lambda *args: True) -> 
 
 
 def main(lr: str, hr: str, out: str, point: str, k: int, scheduler: str = "") -> None:
-    from fusion_core import estimation
     from fusion_core.windows import output, state
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     progress = Progress(log=log)
-    if point == "estimation":
-        on_kth_call(estimation, "estimate_degradation", 1, before=lambda *a, **kw: None)
-    elif point == "window":
+    if point == "window":
         progress = Progress(lambda pct, msg: die() if msg.startswith(f"Window {k}/") else None,
                             log=log)
     elif point == "flush":
