@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Callable, Optional
 
 __all__ = ["python_candidates", "python_executable", "runs_as_this_python"]
@@ -28,18 +28,19 @@ _NO_WINDOW = getattr(subprocess, "CREATE_NO_WINDOW", 0)
 
 def python_candidates(executable: str, base_executable: Optional[str], exec_prefix: str,
                       platform: str, version: tuple[int, int],
-                      which: Callable[[str], Optional[str]] = shutil.which) -> list[Path]:
-    """Paths that may hold this process's interpreter, most likely first, without duplicates
-    and without anything not named ``python…``."""
+                      which: Callable[[str], Optional[str]] = shutil.which) -> list[PurePath]:
+    """Paths that may hold this process's interpreter on ``platform``, most likely first,
+    without duplicates and without anything not named ``python…``."""
+    path = PureWindowsPath if platform == "win32" else PurePosixPath
     name = f"python{version[0]}.{version[1]}"
-    prefix = Path(exec_prefix)
-    found = [Path(p) for p in (executable, base_executable) if p]
+    prefix, beside = path(exec_prefix), path(executable).parent
+    found = [path(p) for p in (executable, base_executable) if p]
     if platform == "win32":  # OSGeo4W and the standalone installer: <root>\apps\Python3xx
-        found += [prefix / "python.exe", prefix / "python3.exe"]
-    else:  # Linux packages, the macOS bundle's framework
-        found += [prefix / "bin" / name, prefix / "bin" / "python3"]
-    found += [Path(hit) for hit in (which(name), which("python3")) if hit]
-    unique: list[Path] = []
+        found += [prefix / "python.exe", prefix / "python3.exe", beside / "python.exe"]
+    else:  # Linux packages, the macOS bundle (its framework, or Contents/MacOS/bin)
+        found += [prefix / "bin" / name, prefix / "bin" / "python3", beside / "bin" / name]
+    found += [path(hit) for hit in (which(name), which("python3")) if hit]
+    unique: list[PurePath] = []
     for path in found:
         if path.name.lower().startswith("python") and path not in unique:
             unique.append(path)
@@ -65,8 +66,9 @@ def runs_as_this_python(python: Path) -> bool:
 @functools.lru_cache(maxsize=1)
 def python_executable() -> Optional[Path]:
     """This process's interpreter (None when none of the candidates is)."""
-    for python in python_candidates(sys.executable, getattr(sys, "_base_executable", None),
-                                    sys.exec_prefix, sys.platform, sys.version_info[:2]):
+    for candidate in python_candidates(sys.executable, getattr(sys, "_base_executable", None),
+                                       sys.exec_prefix, sys.platform, sys.version_info[:2]):
+        python = Path(candidate)
         if runs_as_this_python(python):
             return python
     return None

@@ -12,14 +12,17 @@ from fusion_core.interpreter import python_candidates, python_executable, runs_a
 def test_under_qgis_on_windows_the_python_beside_its_prefix_is_a_candidate_not_qgis_bin():
     found = python_candidates(r"C:\OSGeo4W\bin\qgis-bin.exe", None,
                               r"C:\OSGeo4W\apps\Python312", "win32", (3, 12), which=lambda n: None)
-    assert [p.name for p in found] == ["python.exe", "python3.exe"]
+    assert [str(p) for p in found] == [r"C:\OSGeo4W\apps\Python312\python.exe",
+                                       r"C:\OSGeo4W\apps\Python312\python3.exe",
+                                       r"C:\OSGeo4W\bin\python.exe"]
 
 
 def test_under_qgis_process_the_prefix_comes_before_a_path_python():
     found = python_candidates("/root/.pyenv/shims/python3", "/root/.pyenv/shims/python3", "/usr",
                               "linux", (3, 11), which=lambda n: f"/opt/bin/{n}")
     assert [str(p) for p in found] == ["/root/.pyenv/shims/python3", "/usr/bin/python3.11",
-                                       "/usr/bin/python3", "/opt/bin/python3.11", "/opt/bin/python3"]
+                                       "/usr/bin/python3", "/root/.pyenv/shims/bin/python3.11",
+                                       "/opt/bin/python3.11", "/opt/bin/python3"]
 
 
 def test_only_an_interpreter_of_this_version_and_prefix_is_taken(tmp_path):
