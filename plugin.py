@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qgis.core import QgsApplication
 
+from .algorithms.input_layers import quiet_inputs_in_qgis_process
 from .algorithms.models_folder import add_models_folder, remove_models_folder
 from .algorithms.provider import HsiFusionProvider
 
@@ -18,6 +19,7 @@ class HsiFusionPlugin:
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS API name)
         """Called by QGIS, also headless in ``qgis_process``."""
+        quiet_inputs_in_qgis_process()
         if self.provider is None:
             self.provider = HsiFusionProvider()
             QgsApplication.processingRegistry().addProvider(self.provider)

@@ -4,7 +4,9 @@ Each algorithm subclasses :class:`FusionAlgorithm`, sets ``ID``, ``LABEL``, ``GR
 ``HELP``, declares parameters in ``initAlgorithm`` and implements :meth:`execute` (not ``run``,
 which is ``QgsProcessingAlgorithm.run``, called by ``processing.run``). The base turns
 engine errors into :class:`QgsProcessingException` messages, adapts
-``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress`, and refuses to start with a
+``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress` (SIGINT and SIGTERM to
+``qgis_process`` cancel the run like the dialog's Cancel button), keeps GDAL from writing
+sidecar files beside the inputs it loads (:mod:`.input_layers`), and refuses to start with a
 fix-it command when torch is not importable. Raster outputs that Processing loads are styled
 (:mod:`ui.styling`).
 """
@@ -25,7 +27,9 @@ from qgis.PyQt.QtCore import QCoreApplication
 
 from ..engine_path import missing_engine_message
 from ..fusion_core.errors import Cancelled, FusionError
+from ..fusion_core.interrupt import signals_as_cancel
 from ..fusion_core.progress import Progress
+from .input_layers import no_gdal_sidecars
 from .qgis_compat import ADVANCED
 
 GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation"}
@@ -60,8 +64,17 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802
         return type(self)()
 
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        with no_gdal_sidecars():  # the dialog loads inputs given as paths here
+            return super().checkParameterValues(parameters, context)
+
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        with no_gdal_sidecars():
+            return self._process(parameters, context, feedback)
+
+    def _process(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                 feedback: QgsProcessingFeedback) -> dict[str, Any]:
         problem = missing_engine_message()
         if problem:
             raise QgsProcessingException(problem)
@@ -74,13 +87,17 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
                 feedback.setProgressText(message)
                 last_message[0] = message
 
-        progress = Progress(report, feedback.isCanceled, feedback.pushInfo)
-        try:
-            results = self.execute(parameters, context, feedback, progress)
-        except Cancelled as exc:
-            raise QgsProcessingException(str(exc)) from None
-        except FusionError as exc:
-            raise QgsProcessingException(str(exc)) from None
+        with signals_as_cancel() as signal_received:
+            progress = Progress(report, lambda: feedback.isCanceled() or bool(signal_received()),
+                                feedback.pushInfo)
+            try:
+                results = self.execute(parameters, context, feedback, progress)
+            except Cancelled as exc:
+                name = signal_received()
+                text = str(exc).replace("Cancelled by the user", f"Stopped by {name}") if name else str(exc)
+                raise QgsProcessingException(text) from None
+            except FusionError as exc:
+                raise QgsProcessingException(str(exc)) from None
         self.style_raster_outputs(results, context)
         return results
 

@@ -77,8 +77,8 @@ def build(folder: Path) -> None:
     bands = [f"{w:.1f} nm" for w in model.hsi_wavelengths]
     lr_out = TiledOutput(folder / "lr_hsi.tif", lr_grid, cube.shape[0], STRIP_LR, bands, model.hsi_wavelengths)
     hr_out = TiledOutput(folder / "hr_msi.tif", hr_grid, len(names), STRIP_LR, names)
-    lr_out.open(resume=False)
-    hr_out.open(resume=False)
+    lr_out.open()
+    hr_out.open()
     rng = np.random.default_rng(0)
     n_lr = SIZE // SCALE
     for lr_row in range(0, n_lr, STRIP_LR):  # strips of whole tiles: each tile written once

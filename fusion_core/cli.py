@@ -91,29 +91,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(signal_name: str, request: Optional[FusionRequest]) -> str:
+    """The one line printed when a signal ends the run."""
+    from .windows import ResumeState
+
+    if request is not None and request.resume and ResumeState.exists(request.output):
+        return (f"interrupted ({signal_name}): the finished windows are kept beside "
+                f"{request.output}; run the same command again to continue.")
+    return f"interrupted ({signal_name}): no output was written."
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run one job; exit status 2 with a one-line message on bad input."""
+    """Run one job; exit status 2 with a one-line message on bad input, 130 on Ctrl-C, 143 on
+    SIGTERM (a one-line message, no traceback, no partial output left)."""
     from . import pipeline
+    from .interrupt import EXIT_CODES, Terminated, signals_as_exceptions
 
     args = build_parser().parse_args(argv)
     progress = _progress(args.quiet)
+    request = None
     try:
-        if args.command == "simulate":
-            request = request_from_args(args, ("sensor", "srf_file", "msi_bands"))
-            pipeline.simulate_pair_files(
-                args.reference, args.lr_hsi, args.hr_msi, args.scale, request.srf_source,
-                args.psf_fwhm, args.psf_file, args.snr, args.seed, args.model, progress)
-        elif args.command == "estimate":
-            pipeline.estimate_files(request_from_args(args, args.fields), args.model,
-                                    psf_size=args.psf_size, progress=progress)
-        elif args.command == "fuse":
-            result = pipeline.fuse_files(request_from_args(args, args.fields), progress)
-            print(json.dumps({"output": result.output, "method": result.method,
-                              "seconds": result.seconds}))
-        else:
-            print(json.dumps(pipeline.metrics_files(args.reference, args.estimate, args.scale,
-                                                    args.report)))
+        with signals_as_exceptions():
+            if args.command == "simulate":
+                request = request_from_args(args, ("sensor", "srf_file", "msi_bands"))
+                pipeline.simulate_pair_files(
+                    args.reference, args.lr_hsi, args.hr_msi, args.scale, request.srf_source,
+                    args.psf_fwhm, args.psf_file, args.snr, args.seed, args.model, progress)
+            elif args.command == "estimate":
+                request = request_from_args(args, args.fields)
+                pipeline.estimate_files(request, args.model, psf_size=args.psf_size,
+                                        progress=progress)
+            elif args.command == "fuse":
+                request = request_from_args(args, args.fields)
+                result = pipeline.fuse_files(request, progress)
+                print(json.dumps({"output": result.output, "method": result.method,
+                                  "seconds": result.seconds}))
+            else:
+                print(json.dumps(pipeline.metrics_files(args.reference, args.estimate,
+                                                        args.scale, args.report)))
     except FusionError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, Terminated) as exc:
+        name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
+        print(f"\nerror: {_interrupted(name, request)}", file=sys.stderr)
+        return EXIT_CODES[name]
     return 0

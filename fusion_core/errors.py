@@ -4,7 +4,8 @@ Every error raised on bad input says what was expected, what was found and what 
 QGIS layer can show it as is (it wraps them in ``QgsProcessingException``).
 """
 
-__all__ = ["FusionError", "InputError", "GridMismatchError", "Cancelled", "DependencyError"]
+__all__ = ["FusionError", "InputError", "GridMismatchError", "OutputError", "Cancelled",
+           "DependencyError"]
 
 
 class FusionError(Exception):
@@ -17,6 +18,11 @@ class InputError(FusionError, ValueError):
 
 class GridMismatchError(InputError):
     """The LR-HSI and HR-MSI grids do not nest (CRS, extent, resolution ratio)."""
+
+
+class OutputError(FusionError):
+    """An output could not be written during the run (disk full, I/O error); nothing is left
+    behind but, when the run can be resumed, its resume state."""
 
 
 class DependencyError(FusionError, ImportError):

@@ -173,10 +173,10 @@ class DegradationModel:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model as JSON atomically (temporary file, then rename)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        from ..io.raster import atomic_output
+
+        with atomic_output(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "DegradationModel":

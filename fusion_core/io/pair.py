@@ -119,6 +119,11 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def crs_name(crs: Optional[CRS]) -> str:
+    """How a CRS is named in messages (its EPSG code when it has one)."""
+    return crs.to_string() if crs is not None else "none"
+
+
 def same_crs(a: Optional[CRS], b: Optional[CRS]) -> bool:
     """Whether two CRSs are the same (compared with pyproj, whatever their spelling)."""
     if a is None or b is None:
@@ -135,10 +140,11 @@ def check_inputs(lr: Raster, hr: Raster) -> None:
             "must have more bands. Check that the two inputs are not swapped."
         )
     if (lr.grid.crs is None) != (hr.grid.crs is None):
-        role, other = ("LR-HSI", "HR-MSI") if lr.grid.crs is None else ("HR-MSI", "LR-HSI")
+        role, other = ("LR-HSI", hr.grid.crs) if lr.grid.crs is None else ("HR-MSI", lr.grid.crs)
         raise GridMismatchError(
-            f"The {role} has no CRS while the {other} has one: assign the {role} its CRS "
-            "('Assign projection', or gdal_edit.py -a_srs), then run again."
+            f"The {role} has no CRS (the other image's is {crs_name(other)}): assign it the "
+            "CRS it was produced in ('Assign projection' in QGIS, or gdal_edit.py -a_srs "
+            "EPSG:<code> <file>), then run again."
         )
     t = hr.grid.transform
     if abs(t.b) > _TOL or abs(t.d) > _TOL:

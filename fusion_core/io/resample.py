@@ -23,7 +23,7 @@ from rasterio.warp import transform as transform_points
 from rasterio.windows import Window
 
 from ..errors import GridMismatchError
-from .pair import MIN_OVERLAP, PairPlan, Rect, Warp, check_inputs, hr_pixel_in_lr_crs, nested_plan, same_crs
+from .pair import MIN_OVERLAP, PairPlan, Rect, Warp, check_inputs, crs_name, hr_pixel_in_lr_crs, nested_plan, same_crs
 from .raster import Raster, read_raster_info
 
 if TYPE_CHECKING:
@@ -108,8 +108,8 @@ def plan_lr_warp(lr: Raster, hr: Raster) -> PairPlan:
     cols = (min(hr.grid.width, math.floor(col1 + 1e-3)) - col0) // r
     if rows < MIN_OVERLAP or cols < MIN_OVERLAP:
         hint = "" if same_crs(lr.grid.crs, hr.grid.crs) else (
-            f" They are in different CRSs (LR-HSI {_crs_name(lr.grid.crs)}, HR-MSI "
-            f"{_crs_name(hr.grid.crs)}): check that each file's CRS is the right one.")
+            f" They are in different CRSs (LR-HSI {crs_name(lr.grid.crs)}, HR-MSI "
+            f"{crs_name(hr.grid.crs)}): check that each file's CRS is the right one.")
         raise GridMismatchError(
             "The LR-HSI does not cover a 2×2 block of LR pixels of the HR-MSI: the two rasters "
             "do not overlap. Check that both show the same place." + hint)
@@ -125,10 +125,6 @@ def plan_lr_warp(lr: Raster, hr: Raster) -> PairPlan:
         f"({cols * r}×{rows * r} pixels), and the output is on its grid.")
     return PairPlan(r, (0, 0, rows, cols), (row0, col0, rows * r, cols * r), lr_warp=warp,
                     message=message)
-
-
-def _crs_name(crs: Optional[CRS]) -> str:
-    return crs.to_string() if crs is not None else "none"
 
 
 def plan_hr_warp(lr: Raster, hr: Raster) -> PairPlan:

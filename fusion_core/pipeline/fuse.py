@@ -21,6 +21,7 @@ from ..progress import Progress
 from ..request import FusionRequest
 from .align import output_grid, to_hsi_geometry
 from .plan import RunPlan, method_and_config, plan_run
+from .preflight import fusion_files, guarded
 from .scene import SceneModel, scene_model
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     return seconds
 
 
+@guarded(fusion_files)
 def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
                method: Optional["FusionMethod"] = None) -> FusionResult:
     """Fuse the request's LR-HSI with its HR-MSI into a georeferenced HR-HSI GeoTIFF.

@@ -19,6 +19,7 @@ from ..io import RasterGrid, read_raster, write_raster
 from ..progress import Progress
 from ..request import FusionRequest
 from ..srf.source import SrfSource
+from .preflight import estimation_files, guarded, metrics_report_files, simulation_files
 
 __all__ = ["simulate_pair_files", "estimate_files", "metrics_files", "load_psf_kernel"]
 
@@ -47,6 +48,7 @@ def _band_centres(srf_matrix: np.ndarray, wavelengths: np.ndarray) -> np.ndarray
     return (srf_matrix * wavelengths[:, None]).sum(axis=0) / srf_matrix.sum(axis=0)
 
 
+@guarded(simulation_files)
 def simulate_pair_files(
     reference_path: str,
     lr_path: str,
@@ -100,6 +102,7 @@ def simulate_pair_files(
     return model
 
 
+@guarded(estimation_files)
 def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[int] = None,
                    progress: Optional[Progress] = None):
     """Estimate the degradation model of the request's pair and write it as JSON.
@@ -131,6 +134,7 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
     return prepared.model, srf_prior(request, lr if bands is None else lr.select(bands), hr)
 
 
+@guarded(metrics_report_files)
 def metrics_files(reference_path: str, estimate_path: str, scale: int,
                   report_path: Optional[str] = None) -> dict[str, float]:
     """Quality metrics of an estimate against a reference raster, optionally written as a report."""

@@ -9,7 +9,9 @@ Workers read their windows from the input files themselves, so with a remote clu
 must be at the same path on every worker (a shared file system); results come back to this
 process, which blends and writes them. At most two windows per worker thread are in flight, so
 results do not pile up on the workers. When a worker dies, the scheduler runs its windows again
-elsewhere; since each window is reseeded, the output does not change.
+elsewhere; since each window is reseeded, the output does not change. Embedded workers start on
+this process's own interpreter, also under qgis_process and in the QGIS desktop, where
+``sys.executable`` is not a Python.
 """
 
 from __future__ import annotations
@@ -68,11 +70,36 @@ def _fuse_on_worker(job: WindowJob, key: Key) -> np.ndarray:
     return fuse_window(job, key)
 
 
+def _workers_on_this_python() -> None:
+    """Make worker processes start on this process's interpreter: under qgis_process or in the
+    QGIS desktop ``sys.executable`` is not it (see :mod:`fusion_core.interpreter`). They get
+    this process's ``sys.path`` (multiprocessing's spawn passes it), so they import the plugin
+    and its environment as this process does."""
+    import multiprocessing
+
+    from ..interpreter import python_candidates, python_executable
+
+    python = python_executable()
+    if python is None:
+        import sys
+
+        tried = ", ".join(str(p) for p in python_candidates(
+            sys.executable, getattr(sys, "_base_executable", None), sys.exec_prefix,
+            sys.platform, sys.version_info[:2]))
+        raise InputError(
+            f"Cannot find the Python {sys.version_info[0]}.{sys.version_info[1]} interpreter of "
+            f"this process (looked at: {tried or 'nothing'}) to start the embedded Dask "
+            "cluster's workers on: leave DASK_SCHEDULER empty to fuse in this process, or give "
+            "the address of a running Dask scheduler.")
+    multiprocessing.set_executable(str(python))
+
+
 @contextmanager
 def _client(scheduler: str, progress: Progress, device: torch.device) -> Iterator:
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
+        _workers_on_this_python()
         workers, threads = local_cluster_shape(device)
         progress.info(f"Starting an embedded Dask cluster on this machine: {workers} worker "
                       f"process(es), {threads} torch thread(s) each.")

@@ -25,6 +25,7 @@ import numpy as np
 import rasterio
 
 from ..degradation import DegradationModel
+from ..errors import Cancelled
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
 from .assemble import Assembler
@@ -140,10 +141,13 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
     resumed = total - len(todo)
     if resumed:
         progress.info(f"Resuming: {resumed} of {total} windows were already fused.")
-    output.open(resume=bool(state.done or state.written))
-    state.save()
+    elif not state.written:
+        state.remove()  # an earlier run's state and contributions, of other settings
     fused = 0
     try:
+        output.open(resume_from=state.partial if state.written else None)
+        state.partial = output.path
+        state.save()
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             def progress_for(k: int) -> Progress:
                 return progress.child((resumed + k) / total, (resumed + k + 1) / total)
@@ -164,11 +168,14 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
                                 f"{format_duration(left)} left")
         output.finish()
         state.remove()
-    except BaseException:
+    except BaseException as exc:
         output.close()
         if keep_partial:
-            progress.info(f"The partial output {output.path} and its state {state.path} are kept: "
-                          f"run again with {name_of('resume')} to continue.")
+            kept = (f"The partial output {output.path} and its state {state.path} are kept: run "
+                    f"the same command again with {name_of('resume')} to continue.")
+            progress.info(kept)
+            if isinstance(exc, Cancelled):
+                raise Cancelled(f"Cancelled by the user. {kept}") from None
         else:
             output.discard()
             state.remove()

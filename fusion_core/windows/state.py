@@ -2,14 +2,17 @@
 
 For an output ``fused.tif`` a run keeps, beside it:
 
-* ``fused.tif.part``: the BigTIFF being written (see :mod:`fusion_core.windows.output`);
+* ``fused.tif.<token>.part``: the BigTIFF being written, its name unique to the run that
+  started it (see :mod:`fusion_core.windows.output`);
 * ``fused.tif.resume.json``: this state, rewritten atomically after each window::
 
-      {"format": "hsifusion-resume", "version": 1,
+      {"format": "hsifusion-resume", "version": 2,
        "fingerprint": "…",            # hash of the inputs (paths, sizes, dates) and settings
+       "partial": "fused.tif.3fa2c1d0.part",  # the partial output, continued on resume
        "layout": {"core_lr": 80, "halo_lr": 3, "ramp_lr": 3, "scale": 3, "tile": 240},
        "norm": 5437.0,                # the scene's common normalising factor
-       "model": {…},                  # the degradation model used (DegradationModel JSON)
+       "model": {…},                  # the degradation model used (DegradationModel JSON,
+                                      # its arrays restored bit for bit on resume)
        "done": [[0, 0], …],           # windows fused
        "written": [[0, 0], …]}        # output core regions written to the .part file
 
@@ -17,17 +20,21 @@ For an output ``fused.tif`` a run keeps, beside it:
   (``w<i>_<j>-r<k>_<l>.npy``), so a resumed run recomputes no finished window.
 
 A resumed run reuses the layout, factor and model of the state (so it estimates nothing again)
-when the fingerprint matches; all three are removed when the output is complete.
+when the fingerprint matches; all three are removed when the output is complete. Only the run
+holding the output's lock (:mod:`fusion_core.io.lock`) touches them, so the fixed names of the
+state and the stash cannot be written by two runs at once.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
 import shutil
+import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -36,7 +43,7 @@ from ..degradation import DegradationModel
 __all__ = ["ResumeState", "fingerprint", "file_facts"]
 
 FORMAT = "hsifusion-resume"
-VERSION = 1
+VERSION = 2
 
 Key = tuple[int, int]
 
@@ -63,6 +70,7 @@ class ResumeState:
         p = Path(final) if final is not None else None
         self.path = p.with_name(p.name + ".resume.json") if p is not None else None
         self.stash = p.with_name(p.name + ".resume") if p is not None else None
+        self.partial: Optional[Path] = None
         self.fingerprint = fingerprint_
         self.layout = layout
         self.norm = float(norm)
@@ -72,18 +80,24 @@ class ResumeState:
 
     @classmethod
     def load(cls, final: str | os.PathLike, fingerprint_: str) -> Optional["ResumeState"]:
-        """The saved state of ``final`` when it exists and belongs to the same run, else None."""
+        """The saved state of ``final`` when it exists, belongs to the same run and still has
+        its partial output (if it wrote any), else None."""
         p = Path(final)
         path = p.with_name(p.name + ".resume.json")
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if raw.get("format") != FORMAT or raw.get("fingerprint") != fingerprint_:
+        if (raw.get("format") != FORMAT or raw.get("version") != VERSION
+                or raw.get("fingerprint") != fingerprint_):
             return None
-        return cls(final, fingerprint_, raw["layout"], raw["norm"],
-                   DegradationModel.from_dict(raw["model"]),
-                   {tuple(k) for k in raw["done"]}, {tuple(k) for k in raw["written"]})
+        partial = p.with_name(raw["partial"]) if raw.get("partial") else None
+        if raw["written"] and (partial is None or not partial.exists()):
+            return None
+        state = cls(final, fingerprint_, raw["layout"], raw["norm"], _exact_model(raw["model"]),
+                    {tuple(k) for k in raw["done"]}, {tuple(k) for k in raw["written"]})
+        state.partial = partial
+        return state
 
     @staticmethod
     def exists(final: str | os.PathLike) -> bool:
@@ -91,15 +105,14 @@ class ResumeState:
         return p.with_name(p.name + ".resume.json").exists()
 
     def save(self) -> None:
-        """Write the state atomically."""
+        """Write the state atomically (no temporary file is left when the write fails)."""
         if self.path is None:
             return
         raw = {"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint,
+               "partial": self.partial.name if self.partial is not None else None,
                "layout": self.layout, "norm": self.norm, "model": self.model.to_dict(),
                "done": sorted(self.done), "written": sorted(self.written)}
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(raw), encoding="utf-8")
-        os.replace(tmp, self.path)
+        _replace_atomically(self.path, lambda f: f.write(json.dumps(raw).encode("utf-8")))
 
     def _piece(self, window: Key, region: Key) -> Path:
         if self.stash is None:
@@ -111,10 +124,7 @@ class ResumeState:
         if self.stash is None:
             return
         self.stash.mkdir(exist_ok=True)
-        target = self._piece(window, region)
-        tmp = target.with_name(target.stem + ".tmp.npy")
-        np.save(tmp, data)
-        os.replace(tmp, target)
+        _replace_atomically(self._piece(window, region), lambda f: np.save(f, data))
 
     def stashed_piece(self, window: Key, region: Key) -> Optional[np.ndarray]:
         """A kept contribution, or None when there is none."""
@@ -131,8 +141,34 @@ class ResumeState:
             self._piece(window, region).unlink(missing_ok=True)
 
     def remove(self) -> None:
-        """Delete the state file and the stash."""
+        """Delete the state file, the stash, and temporary state files a killed run left."""
         if self.path is None or self.stash is None:
             return
         self.path.unlink(missing_ok=True)
+        for leftover in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            leftover.unlink(missing_ok=True)
         shutil.rmtree(self.stash, ignore_errors=True)
+
+
+def _replace_atomically(target: Path, write: Callable[[Any], Any]) -> None:
+    """``write`` into (the open binary file of) a temporary sibling of ``target``, then rename it
+    onto ``target``; on failure (a full disk) the temporary file is deleted and ``target`` keeps
+    its old content."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _exact_model(raw: dict) -> DegradationModel:
+    """The model of a state as the run that saved it held it: the constructor normalises the PSF
+    and SRF again, which can move them by a rounding error, so the saved arrays (exact in JSON)
+    are put back."""
+    model = DegradationModel.from_dict(raw)
+    model.psf = np.asarray(raw["psf"], dtype=np.float64)
+    model.srf = np.asarray(raw["srf"], dtype=np.float64)
+    model.msi_gain = np.asarray(raw["msi_gain"], dtype=np.float64)
+    return model

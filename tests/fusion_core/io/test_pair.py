@@ -68,6 +68,15 @@ def test_different_extents_are_fused_on_their_overlap():
     assert (grid.width, grid.height) == (40, 40)
 
 
+@pytest.mark.parametrize("role", ["LR-HSI", "HR-MSI"])
+def test_a_missing_crs_is_named_with_how_to_assign_one(role):
+    lr, hr = (lr_hsi(crs=None), raster()) if role == "LR-HSI" else (lr_hsi(), raster(crs=None))
+    with pytest.raises(GridMismatchError, match=rf"The {role} has no CRS \(the other image's is "
+                                                r"EPSG:32633\): assign it the CRS .*'Assign "
+                                                r"projection'"):
+        check_inputs(lr, hr)
+
+
 def test_rasters_of_different_places_are_refused_with_their_extents():
     with pytest.raises(GridMismatchError, match=r"do not overlap.*check that both images show "
                                                 r"the same place"):
@@ -78,12 +87,6 @@ def test_rasters_of_different_places_are_refused_with_their_extents():
                                 lr_hsi(rotation=5.0)])
 def test_grids_that_cannot_nest_are_left_to_a_warp_of_the_lr_hsi(lr):
     assert nested_plan(lr, raster()) is None
-
-
-def test_a_missing_crs_on_one_side_asks_to_assign_it():
-    with pytest.raises(GridMismatchError, match=r"LR-HSI has no CRS while the HR-MSI has one: "
-                                                r"assign the LR-HSI its CRS"):
-        check_inputs(lr_hsi(crs=None), raster())
 
 
 def test_a_rotated_hr_msi_asks_for_north_up():
