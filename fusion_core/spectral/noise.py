@@ -55,27 +55,36 @@ def pixel_samples(x: torch.Tensor) -> torch.Tensor:
 
 
 def hsi_noise_std(lr_hsi: torch.Tensor) -> torch.Tensor:
-    """Per-band noise standard deviation ``(C,)`` of an LR-HSI ``(C, h, w)`` (float64)."""
+    """Per-band noise standard deviation ``(C,)`` of an LR-HSI ``(C, h, w)`` (float64).
+
+    Every band's regression (on its spectral neighbours and on the leading principal components
+    without its own share) uses regressors that are linear combinations of the bands, so all
+    ``C`` regressions are solved from one ``C × C`` Gram matrix of the pixels: ``C`` small
+    systems instead of ``C`` passes over the pixels.
+    """
     y = pixel_samples(lr_hsi)
     c, n = y.shape
     y = y - y.mean(1, keepdim=True)
     k = min(_COMPONENTS, max(c - 1, 0))
-    u = principal_axes(y)[0][:, :k]                                 # (C, k)
-    scores = u.T @ y                                                # (k, n)
     q = min(2 * _NEIGHBOURS, c - 1)
-    designs = []
+    gram = y @ y.T                                                  # (C, C)
+    u = principal_axes(y, gram)[0][:, :k]                           # (C, k)
+    # Regressors of band b, as rows of a map from the bands: its neighbours, then each
+    # component's score without the band's own term (u_j·y - u[b, j] y_b).
+    select = torch.zeros(c, q + k, c, dtype=y.dtype, device=y.device)
     for band in range(c):
         start = min(max(band - _NEIGHBOURS, 0), c - q - 1)
         nbrs = [j for j in range(start, start + q + 1) if j != band][:q]
-        own = scores - u[band][:, None] * y[band][None]             # components without this band
-        designs.append(torch.cat([y[nbrs], own], 0).T)
-    a = torch.stack(designs)                                        # (C, n, q)
-    gram = a.transpose(1, 2) @ a
-    ridge = 1e-10 * gram.diagonal(dim1=1, dim2=2).sum(-1)[:, None, None] * torch.eye(
-        gram.shape[-1], dtype=gram.dtype, device=gram.device)
-    coef = torch.linalg.solve(gram + ridge, a.transpose(1, 2) @ y[:, :, None])
-    resid = y - (a @ coef)[..., 0]
-    return ((resid ** 2).sum(1) / max(n - 1 - q - k, 1)).sqrt()
+        select[band, torch.arange(q), nbrs] = 1.0
+        select[band, q:] = u.T
+        select[band, q:, band] = 0.0
+    rhs = select @ gram[:, :, None]                                 # (C, q + k, 1): regressors·y_b
+    system = select @ gram @ select.transpose(1, 2)                 # (C, q + k, q + k)
+    ridge = 1e-10 * system.diagonal(dim1=1, dim2=2).sum(-1)[:, None, None] * torch.eye(
+        q + k, dtype=y.dtype, device=y.device)
+    coef = torch.linalg.solve(system + ridge, rhs)
+    rss = gram.diagonal() - 2.0 * (coef * rhs).sum((1, 2)) + (coef * (system @ coef)).sum((1, 2))
+    return (rss.clamp_min(0.0) / max(n - 1 - q - k, 1)).sqrt()
 
 
 def _high_pass(x: torch.Tensor) -> torch.Tensor:
