@@ -107,12 +107,23 @@ def ridge_fusion(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarray, sc
 
 
 def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Mean over a ``(2 radius + 1)²`` window of every map of ``x`` ``(..., h, w)``, borders reflected."""
+    """Mean over a ``(2 radius + 1)²`` window of every map of ``x`` ``(..., h, w)``, borders reflected.
+
+    Summed as shifted slices, rows then columns (4 r + 2 additions per pixel instead of the
+    (2 r + 1)² of a pooling kernel).
+    """
     shape = x.shape
-    flat = x.reshape(-1, 1, *shape[-2:])
-    mode = "reflect" if radius < min(shape[-2:]) else "replicate"
-    flat = F.pad(flat, (radius,) * 4, mode=mode)
-    return F.avg_pool2d(flat, 2 * radius + 1, stride=1).reshape(shape)
+    h, w = shape[-2:]
+    mode = "reflect" if radius < min(h, w) else "replicate"
+    padded = F.pad(x.reshape(-1, 1, h, w), (radius,) * 4, mode=mode)[:, 0]
+    k = 2 * radius + 1
+    rows = padded[:, :, 0:w].clone()
+    for shift in range(1, k):
+        rows += padded[:, :, shift:shift + w]
+    out = rows[:, 0:h].clone()
+    for shift in range(1, k):
+        out += rows[:, shift:shift + h]
+    return (out / (k * k)).reshape(shape)
 
 
 @dataclass
@@ -144,7 +155,11 @@ def fit_local_map(
     t = target.double()
     m = g.shape[0]
     mg, mt = _box(g, radius), _box(t, radius)
-    cov_gg = _box(g[:, None] * g[None], radius) - mg[:, None] * mg[None]      # (M, M, h, w)
+    upper = torch.triu_indices(m, m, device=g.device)                          # symmetric: one half
+    cov_upper = _box(g[upper[0]] * g[upper[1]], radius) - mg[upper[0]] * mg[upper[1]]
+    cov_gg = g.new_empty(m, m, *g.shape[1:])                                   # (M, M, h, w)
+    cov_gg[upper[0], upper[1]] = cov_upper
+    cov_gg[upper[1], upper[0]] = cov_upper
     cov_tg = _box(t[:, None] * g[None], radius) - mt[:, None] * mg[None]      # (P, M, h, w)
     eye = torch.eye(m, dtype=g.dtype, device=g.device)
     reg = eps * float(cov_gg.diagonal(dim1=0, dim2=1).mean()) * eye
@@ -158,9 +173,12 @@ def fit_local_map(
 
 
 def apply_local_map(local: LocalMap, hr_msi: torch.Tensor, scale: int) -> torch.Tensor:
-    """Apply a local map to the HR-MSI ``(M, H, W)``: coefficients are bicubic-interpolated → ``(P, H, W)``."""
-    z = hr_msi.to(local.slopes.dtype)
-    out = bicubic_upsample(local.offsets, scale)
-    for band in range(z.shape[0]):
-        out = out + bicubic_upsample(local.slopes[:, band], scale) * z[band]
+    """Apply a local map to the HR-MSI ``(M, H, W)``: coefficients are bicubic-interpolated → ``(P, H, W)``.
+
+    Computed in the HR-MSI's dtype (float32 halves the memory traffic at HR), one band at a time.
+    """
+    dtype = hr_msi.dtype
+    out = bicubic_upsample(local.offsets.to(dtype), scale)
+    for band in range(hr_msi.shape[0]):
+        out.addcmul_(bicubic_upsample(local.slopes[:, band].to(dtype), scale), hr_msi[band])
     return out
