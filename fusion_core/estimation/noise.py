@@ -17,20 +17,28 @@ _NEIGHBOURS = 10
 
 
 def hsi_noise_variance(spectra: np.ndarray) -> np.ndarray:
-    """Per-band noise variance ``(C,)`` of spectra ``(C, n)`` (rows are bands)."""
+    """Per-band noise variance ``(C,)`` of spectra ``(C, n)`` (rows are bands).
+
+    Every band's least-squares fit on its neighbours and a constant is solved from one
+    ``(C + 1)²`` Gram matrix of the pixels (normal equations), not by a pass over the pixels
+    per band.
+    """
     c, n = spectra.shape
     out = np.zeros(c)
     if c < 3:
         return out
+    rows = np.vstack([spectra, np.ones((1, n), dtype=spectra.dtype)]).astype(np.float64)
+    gram = rows @ rows.T                                       # (C + 1, C + 1)
     for band in range(c):
         lo, hi = max(0, band - _NEIGHBOURS), min(c, band + _NEIGHBOURS + 1)
-        others = [j for j in range(lo, hi) if j != band]
-        design = np.column_stack([spectra[others].T, np.ones(n)])
-        dof = n - design.shape[1]
+        design = [j for j in range(lo, hi) if j != band] + [c]   # neighbours and the constant
+        dof = n - len(design)
         if dof < 5:
             continue
-        coef, *_ = np.linalg.lstsq(design, spectra[band], rcond=None)
-        out[band] = np.sum((spectra[band] - design @ coef) ** 2) / dof
+        system, rhs = gram[np.ix_(design, design)], gram[design, band]
+        coef = np.linalg.lstsq(system, rhs, rcond=None)[0]
+        rss = gram[band, band] - 2.0 * coef @ rhs + coef @ system @ coef
+        out[band] = max(rss, 0.0) / dof
     return out
 
 
