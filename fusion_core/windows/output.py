@@ -3,8 +3,10 @@
 The file is written under a partial name next to the final one (``<output>.part``) and renamed
 onto the final name only when every region is in, so the final name never holds half a result.
 Regions are whole tiles (the window layout puts every core edge on the tile grid), so each tile
-is compressed once. The partial file is closed and reopened after each batch of regions, which
-flushes it to disk before the resume state says those regions are written.
+is compressed once, by GDAL on every core. The partial file is closed and reopened after each
+batch of regions, which flushes it to disk before the resume state says those regions are
+written. How values are encoded (codec, float32 or scaled int16, COG, overviews) is an
+:class:`~fusion_core.io.output_format.OutputOptions`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import rasterio
 from rasterio.windows import Window
 
 from ..io import RasterGrid
+from ..io.output_format import OutputOptions, finish_layout
 from ..io.raster import write_spectral_metadata
 from .layout import WindowGrid
 
@@ -45,48 +48,61 @@ def choose_tile(grid: WindowGrid) -> int:
 
 
 class TiledOutput:
-    """A float32 BigTIFF on ``grid``, band-interleaved, deflate-compressed, tiled ``tile``.
+    """A BigTIFF on ``grid``, band-interleaved, tiled ``tile``, encoded as ``options`` say
+    (default: float32, ZSTD with the floating-point predictor, nodata NaN).
 
     Band descriptions and wavelengths (per band and in the ENVI domain) are written as
     :func:`fusion_core.io.write_raster` writes them, so QGIS and EnMAP-Box read the same metadata.
+    ``options`` must have its int16 scale set (:meth:`OutputOptions.with_data_scale`);
+    ``threads`` is how many threads GDAL compresses with (``"ALL_CPUS"``: every core).
     """
 
     def __init__(self, final: str | os.PathLike, grid: RasterGrid, count: int, tile: int,
                  band_names: Optional[Sequence[str]] = None,
-                 wavelengths: Optional[np.ndarray] = None, fwhm: Optional[np.ndarray] = None):
+                 wavelengths: Optional[np.ndarray] = None, fwhm: Optional[np.ndarray] = None,
+                 options: OutputOptions = OutputOptions(), threads: str | int = "ALL_CPUS"):
         self.final = Path(final)
         self.path = partial_path(final)
         self.grid = grid
         self.count = count
         self.tile = tile
+        self.options = options
+        self.threads = threads
         self._meta = (band_names, wavelengths, fwhm)
         self._ds = None
+        self._durable = True
 
-    def open(self, resume: bool) -> None:
-        """Open the partial file: the existing one when resuming, else a new one."""
-        if not (resume and self.path.exists()):
-            self._create()
-        self._ds = rasterio.open(self.path, "r+")
+    def open(self, resume: bool, durable: bool = True) -> None:
+        """Open the partial file: the existing one when resuming, else a new one.
 
-    def _create(self) -> None:
+        ``durable``: :meth:`flush` puts what is written on disk (for a run that can be
+        resumed). Otherwise the file stays open from its creation to :meth:`finish`, which
+        also keeps the codec's level: GDAL 3.6 forgets it when a file is reopened.
+        """
+        self._durable = durable
+        if resume and self.path.exists():
+            self._ds = _update(self.path, self.threads)
+            return
         g = self.grid
         profile = dict(
-            driver="GTiff", width=g.width, height=g.height, count=self.count, dtype="float32",
-            crs=g.crs, transform=g.transform, tiled=True, blockxsize=self.tile,
-            blockysize=self.tile, compress="deflate", predictor=3, interleave="band",
-            bigtiff="yes", sparse_ok=True,
+            driver="GTiff", width=g.width, height=g.height, count=self.count, crs=g.crs,
+            transform=g.transform, tiled=True, blockxsize=self.tile, blockysize=self.tile,
+            interleave="band", bigtiff="yes", sparse_ok=True, **self.options.profile(self.threads),
         )
-        with rasterio.open(self.path, "w", **profile) as dst:
-            write_spectral_metadata(dst, *self._meta)
+        self._ds = rasterio.open(self.path, "w", **profile)
+        write_spectral_metadata(self._ds, *self._meta)
+        self.options.write_scaling(self._ds)
 
     def write(self, rect: tuple[int, int, int, int], data: np.ndarray) -> None:
-        """Write ``data`` ``(C, rows, cols)`` at HR rectangle ``rect`` ``(row0, col0, rows, cols)``."""
-        self._ds.write(data, window=Window(rect[1], rect[0], rect[3], rect[2]))
+        """Write ``data`` ``(C, rows, cols)`` (physical values, NaN for nodata) at HR rectangle
+        ``rect`` ``(row0, col0, rows, cols)``."""
+        self._ds.write(self.options.encode(data), window=Window(rect[1], rect[0], rect[3], rect[2]))
 
     def flush(self) -> None:
-        """Put everything written so far on disk."""
-        self._ds.close()
-        self._ds = rasterio.open(self.path, "r+")
+        """Put everything written so far on disk, when the output was opened ``durable``."""
+        if self._durable:
+            self._ds.close()
+            self._ds = _update(self.path, self.threads)
 
     def close(self) -> None:
         if self._ds is not None:
@@ -94,8 +110,10 @@ class TiledOutput:
             self._ds = None
 
     def finish(self) -> None:
-        """Close the partial file and give it the final name."""
+        """Close the partial file, add overviews or make it a COG when asked, and give it the
+        final name."""
         self.close()
+        finish_layout(self.path, self.options, self.tile, self.threads)
         os.replace(self.path, self.final)
 
     def discard(self) -> None:
@@ -104,3 +122,9 @@ class TiledOutput:
         for leftover in (self.path, Path(str(self.path) + ".aux.xml")):
             if leftover.exists():
                 leftover.unlink()
+
+
+def _update(path: Path, threads: str | int):
+    """``path`` open for writing, compressing with ``threads`` threads (a creation option that
+    GDAL does not keep in the file, so it is given again on each opening)."""
+    return rasterio.open(path, "r+", num_threads=str(threads))
