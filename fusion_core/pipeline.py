@@ -16,6 +16,7 @@ import numpy as np
 from .degradation import DegradationModel, normalize_psf, sensor_psf, simulate_pair
 from .errors import InputError
 from .io import Raster, RasterGrid, check_pair, read_raster, read_raster_info, write_raster
+from .io.output_format import OutputOptions
 from .progress import Progress
 
 __all__ = [
@@ -272,6 +273,7 @@ def fuse_files(
     dask_scheduler: Optional[str] = None,
     resume: bool = False,
     resample_hr_msi: bool = False,
+    output_options: Optional[OutputOptions] = None,
 ) -> FusionResult:
     """Fuse an LR-HSI with an HR-MSI into a georeferenced HR-HSI BigTIFF, window by window.
 
@@ -294,6 +296,7 @@ def fuse_files(
         resample_hr_msi: warp an HR-MSI whose grid does not nest in the LR-HSI's onto the nested
             grid at the nearest integer ratio (GDAL warp, stated in the log); when False such a
             pair is refused.
+        output_options: format, codec and data type of the output (default: float32 GeoTIFF, ZSTD).
     """
     from .device import resolve_device, seed_everything
     from .io.resample import plan_pair
@@ -371,7 +374,7 @@ def fuse_files(
     job = WindowJob(source, fusion, model, config, norm, grid, threads)
     output = TiledOutput(output_path, plan.hr_grid(hr_info),
                          lr_info.count, choose_tile(grid), lr_info.band_names, lr_info.wavelengths,
-                         lr_info.fwhm)
+                         lr_info.fwhm, (output_options or OutputOptions()).with_data_scale(norm))
     t2 = time.perf_counter()
     stats = run_windows(job, output, state, scheduler, keep_partial=resume,
                         progress=progress.child(0.1, 1.0))
