@@ -25,6 +25,7 @@ CATALOG id or index (default: the default method, SSCF) or ``module:Class``. Res
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import resource
@@ -41,6 +42,7 @@ from rasterio.crs import CRS
 from fusion_core.degradation import DegradationModel, sensor_psf, spatial_degrade, spectral_degrade
 from fusion_core.degradation.simulate import add_noise
 from fusion_core.io import RasterGrid
+from fusion_core.io.output_format import OutputOptions
 from fusion_core.windows.output import TiledOutput
 
 from .scenes import SHARED, load_scene, sampled_srf
@@ -48,6 +50,8 @@ from .scenes import SHARED, load_scene, sampled_srf
 SIZE, SCALE, STRIP_LR, SNR_DB = 3000, 3, 128, 40.0
 ORIGIN = (500_000.0, 4_150_000.0)  # UTM 10N, where Jasper Ridge is
 CRS_UTM10N = CRS.from_epsg(32610)
+#: How the pair is stored: DEFLATE level 6, as when the benchmark was first built.
+INPUT_ENCODING = OutputOptions(codec="DEFLATE", level=6)
 
 
 def mirrored(cube: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -78,10 +82,11 @@ def build(folder: Path, size: int = SIZE, shared: Path = SHARED) -> None:
     hr_grid = RasterGrid(CRS_UTM10N, Affine(10.0, 0, ORIGIN[0], 0, -10.0, ORIGIN[1]), size, size)
     lr_grid = hr_grid.scaled(SCALE)
     bands = [f"{w:.1f} nm" for w in model.hsi_wavelengths]
-    lr_out = TiledOutput(folder / "lr_hsi.tif", lr_grid, cube.shape[0], STRIP_LR, bands, model.hsi_wavelengths)
-    hr_out = TiledOutput(folder / "hr_msi.tif", hr_grid, len(names), STRIP_LR, names)
-    lr_out.open(resume=False)
-    hr_out.open(resume=False)
+    lr_out = TiledOutput(folder / "lr_hsi.tif", lr_grid, cube.shape[0], STRIP_LR, bands,
+                         model.hsi_wavelengths, options=INPUT_ENCODING)
+    hr_out = TiledOutput(folder / "hr_msi.tif", hr_grid, len(names), STRIP_LR, names, options=INPUT_ENCODING)
+    lr_out.open(resume=False, durable=False)
+    hr_out.open(resume=False, durable=False)
     rng = np.random.default_rng(0)
     n_lr = size // SCALE
     for lr_row in range(0, n_lr, STRIP_LR):  # strips of whole tiles: each tile written once
@@ -149,36 +154,51 @@ def crop_psnr(output: Path, n: int = 4, side: int = 256, seed: int = 0, shared: 
     with rasterio.open(output) as ds:
         for _ in range(n):
             y, x = rng.integers(0, min(ds.height, ds.width) - side, 2)
-            est = ds.read(window=Window(int(x), int(y), side, side))
+            est = ds.read(window=Window(int(x), int(y), side, side), out_dtype=np.float32)
+            est = est * np.asarray(ds.scales, np.float32)[:, None, None] + np.asarray(ds.offsets, np.float32)[:, None, None]
             ref = mirrored(cube, np.arange(y, y + side), np.arange(x, x + side))
             values.append(psnr(ref, est))
     return float(np.mean(values))
 
 
 def run(folder: Path, method: str, threads: int, max_memory_gb: float, device: str,
-        scheduler: str, blind: bool, shared: Path = SHARED) -> dict:
+        scheduler: str, blind: bool, shared: Path = SHARED, output: OutputOptions = OutputOptions(),
+        stages: bool = False, keep: bool = False) -> dict:
+    """Fuse the pair of ``folder`` once; the record of ``LARGE_SCENE.md`` (see the module docstring).
+
+    ``stages`` times each stage on every thread (:mod:`benchmarks.stages`); ``keep`` keeps the output.
+    """
+    import os
+
     import rasterio
 
     from fusion_core.pipeline import fuse_files
     from fusion_core.progress import Progress
 
+    from .stages import StageClock
+
     torch.set_num_threads(threads)
     out = folder / f"fused_{method.replace(':', '_')}_{device}.tif"
     log = []
     progress = Progress(lambda pct, msg: None, log=lambda m: (log.append(m), print(m, flush=True)))
-    t0 = time.perf_counter()
-    with PeakMemory() as mem:
+    clock = StageClock() if stages else None
+    load_before = os.getloadavg()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
+    with PeakMemory() as mem, (clock or contextlib.nullcontext()):
         result = fuse_files(str(folder / "lr_hsi.tif"), str(folder / "hr_msi.tif"), str(out),
                             method=load(method), device=device, max_memory_gb=max_memory_gb,
                             degradation_path=None if blind else str(folder / "true_model.json"),
-                            dask_scheduler=scheduler, progress=progress)
+                            dask_scheduler=scheduler, progress=progress, output_options=output)
     wall = time.perf_counter() - t0
     bands = result.model.n_hsi_bands
     with rasterio.open(out) as ds:
         hr_pixels = ds.width * ds.height
     record = {
         "method": method, "device": device, "torch_threads": threads, "dask": scheduler or None,
-        "max_memory_gb": max_memory_gb, "wall_s": round(wall, 1),
+        "max_memory_gb": max_memory_gb, "output": str(output), "wall_s": round(wall, 1),
+        "cpu_s": round(_cpu_seconds() - cpu0, 1),
+        "load_average_before": [round(v, 1) for v in load_before],
+        "load_average_after": [round(v, 1) for v in os.getloadavg()],
         "seconds": {k: round(v, 1) for k, v in result.seconds.items()},
         "peak_rss_gb_sampled": round(mem.peak / 2**30, 3),
         "peak_rss_gb_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
@@ -187,8 +207,17 @@ def run(folder: Path, method: str, threads: int, max_memory_gb: float, device: s
         "psnr_4_crops_db": round(crop_psnr(out, shared=shared), 2),
         "log": log,
     }
-    out.unlink()
+    if clock is not None:
+        record["stages"] = clock.report()
+    if not keep:
+        out.unlink()
     return record
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (an embedded cluster's workers)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -208,12 +237,18 @@ def main() -> None:
     r.add_argument("--dask", default="")
     r.add_argument("--true-model", action="store_true", help="use the true degradation model")
     r.add_argument("--json", type=Path)
+    r.add_argument("--stages", action="store_true", help="time each stage (benchmarks/stages.py)")
+    r.add_argument("--keep", action="store_true", help="keep the fused raster")
+    r.add_argument("--format", default="GTiff")
+    r.add_argument("--codec", default="ZSTD")
+    r.add_argument("--dtype", default="float32")
     args = parser.parse_args()
     if args.command == "build":
         build(args.folder, args.size, args.shared)
         return
+    output = OutputOptions(format=args.format, codec=args.codec, dtype=args.dtype)
     record = run(args.folder, args.method, args.threads, args.max_memory_gb, args.device,
-                 args.dask, not args.true_model, args.shared)
+                 args.dask, not args.true_model, args.shared, output, args.stages, args.keep)
     text = json.dumps(record, indent=1)
     print(text)
     if args.json:
