@@ -194,26 +194,33 @@ def fourier_correction(
     is a division by ``1 + mean_aliases(|b|² / a)`` at each LR frequency. The residual is
     mirrored by ``mirror`` LR pixels on each side (more where that makes the FFT sizes fast)
     and the correction cropped back, so the borders behave as mirrors, as in the CG solve.
+    Computed in single precision (products and quotients only, no cancellation), one channel's
+    spectrum at a time, with the inverse FFT over the half spectrum of a real image.
 
-    Args: as :func:`consistency_correction` (the spectra are computed in float64; the result has
-    the residual's dtype).
+    Args: as :func:`consistency_correction`. Returns the residual's dtype.
     """
     c, h, w = residual.shape
     r = scale
     tau = smoothness / r ** 2
     (top, left) = (min(mirror, 4 * h), min(mirror, 4 * w))
     big_h, big_w = _fft_size(h + 2 * top), _fft_size(w + 2 * left)
-    padded = _mirror(residual.double(), (top, left), (big_h - h - top, big_w - w - left))
+    padded = _mirror(residual.float(), (top, left), (big_h - h - top, big_w - w - left))
     hr_h, hr_w = big_h * r, big_w * r
-    blur = blur_spectrum(psf, r, hr_h, hr_w, padded)                              # (H, W)
-    fy = torch.fft.fftfreq(hr_h, dtype=torch.float64, device=residual.device)[:, None]
-    fx = torch.fft.fftfreq(hr_w, dtype=torch.float64, device=residual.device)[None, :]
-    laplacian = 4 * torch.sin(torch.pi * fy) ** 2 + 4 * torch.sin(torch.pi * fx) ** 2
-    mu = damping.to(torch.float64).clamp_min(1e-6 * tau)[:, None, None]
-    a = tau * laplacian + mu                                                      # (C, H, W)
-    aliased = alias_mean(blur.abs() ** 2 / a, r)                                  # (C, h, w)
-    inner = torch.fft.fft2(padded) / (1.0 + aliased)
     half = hr_w // 2 + 1
-    spectrum = inner.repeat(1, r, r)[..., :half] * blur[:, :half].conj() / a[..., :half]
+    blur = blur_spectrum(psf, r, hr_h, hr_w, padded)                              # (H, W)
+    power = blur.abs() ** 2
+    fy = torch.fft.fftfreq(hr_h, dtype=padded.dtype, device=padded.device)[:, None]
+    fx = torch.fft.fftfreq(hr_w, dtype=padded.dtype, device=padded.device)[None, :]
+    laplacian = tau * (4 * torch.sin(torch.pi * fy) ** 2 + 4 * torch.sin(torch.pi * fx) ** 2)
+    mu = damping.double().clamp_min(1e-6 * tau).tolist()
+    lr_spectrum = torch.fft.fft2(padded)                                          # (C, h, w)
+    rows = torch.arange(hr_h, device=padded.device) % big_h
+    cols = torch.arange(half, device=padded.device) % big_w
+    adjoint = blur[:, :half].conj()
+    spectrum = torch.empty(c, hr_h, half, dtype=lr_spectrum.dtype, device=padded.device)
+    for channel in range(c):
+        a = laplacian + mu[channel]                                               # (H, W)
+        inner = lr_spectrum[channel] / (1.0 + alias_mean(power / a, r))           # (h, w)
+        spectrum[channel] = inner[rows][:, cols] * adjoint / a[:, :half]
     delta = torch.fft.irfft2(spectrum, s=(hr_h, hr_w))
     return delta[:, top * r:(top + h) * r, left * r:(left + w) * r].to(residual.dtype)
