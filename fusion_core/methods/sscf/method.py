@@ -136,7 +136,7 @@ class SSCF(FusionMethod):
         _check_inputs(lr_hsi, hr_msi, model)
         r = model.scale
         y = lr_hsi.double()
-        z = hr_msi.double()
+        z = hr_msi.float()  # HR work in float32: warp, local map, composition
         psf, alignment = model.psf, Alignment()
         if settings.hsi_geometry:
             psf, alignment = recentre_psf(model.psf, model.psf_offset)
@@ -146,16 +146,16 @@ class SSCF(FusionMethod):
         sigma_y = hsi_noise_std(y)
         progress.update(0.05, "Aligning the HR-MSI to the HSI")
         if settings.align:
-            alignment = alignment.then(estimate_alignment(
-                y, warp(z, alignment.dy, alignment.dx, 0.0), psf, model.srf, r))
+            moved = z if alignment.is_identity else warp(z, alignment.dy, alignment.dx, 0.0)
+            alignment = alignment.then(estimate_alignment(y, moved, psf, model.srf, r))
         if not alignment.is_identity:
             z = warp(z, alignment.dy, alignment.dx, alignment.blur)
             progress.info(
                 f"SSCF: HR-MSI shifted by ({alignment.dy:+.2f}, {alignment.dx:+.2f}) px and "
                 f"blurred (variance {alignment.blur:.2f} px²) to match the HSI."
             )
-        lr_msi = spatial_degrade(z[None], psf, r)[0]
-        hr_gain, lr_gain = noise_gains(alignment, psf, z.dtype, z.device)
+        lr_msi = spatial_degrade(z[None], psf, r)[0].double()
+        hr_gain, lr_gain = noise_gains(alignment, psf, torch.float64, z.device)
         progress.update(0.15, "Estimating the noise of the HR-MSI")
         srf = torch.as_tensor(model.srf, device=y.device)
         sigma_z = msi_noise_std(hr_msi.double(), lr_msi, y, sigma_y, srf, lr_gain)
@@ -172,7 +172,7 @@ class SSCF(FusionMethod):
         if settings.local:
             progress.update(0.3, "Learning the local spectral map")
             local = fit_local_map(lr_msi, residual, settings.local_radius, settings.local_eps, extra_var)
-            coefficients = apply_local_map(local, z.float(), r)
+            coefficients = apply_local_map(local, z, r)
             residual = residual - spatial_degrade(coefficients[None], psf, r)[0].double()
 
         progress.update(0.45, "Solving for data consistency")
@@ -184,7 +184,7 @@ class SSCF(FusionMethod):
                                            settings.cg_iters, settings.cg_tol, progress.child(0.45, 1.0))
         coefficients = delta.float() if coefficients is None else coefficients + delta.float()
         progress.update(0.95, "Composing the bands")
-        x = _compose(ridge, basis, z.float(), coefficients)
+        x = _compose(ridge, basis, z, coefficients)
         progress.update(1.0, "Fused")
         progress.info(f"SSCF: signal subspace of {basis.shape[1]} components.")
         return x.to(dtype=lr_hsi.dtype if lr_hsi.is_floating_point() else torch.float32)
