@@ -39,15 +39,16 @@ from fusion_core.io.output_format import OutputOptions
 from fusion_core.windows.output import TiledOutput
 
 CANDIDATES = (
-    ("DEFLATE level 6, 1 thread (before)", OutputOptions(codec="DEFLATE", level=6), 1),
-    ("DEFLATE level 1", OutputOptions(codec="DEFLATE"), None),
-    ("ZSTD level 1", OutputOptions(), None),
-    ("ZSTD level 9", OutputOptions(level=9), None),
+    ("DEFLATE 6 + float predictor, 1 thread (before)", OutputOptions(codec="DEFLATE", level=6, predictor=True), 1),
+    ("DEFLATE 1 + float predictor", OutputOptions(codec="DEFLATE", predictor=True), None),
+    ("ZSTD 1 + float predictor", OutputOptions(predictor=True), None),
+    ("ZSTD 9 + float predictor", OutputOptions(level=9, predictor=True), None),
+    ("ZSTD 1 (default)", OutputOptions(), None),
     ("LERC_ZSTD lossless", OutputOptions(codec="LERC_ZSTD"), None),
     ("uncompressed", OutputOptions(codec="NONE"), None),
-    ("int16 scaled, ZSTD", OutputOptions(dtype="int16"), None),
-    ("ZSTD + internal overviews", OutputOptions(overviews=True), None),
-    ("COG (ZSTD, overviews)", OutputOptions(format="COG"), None),
+    ("int16 scaled, ZSTD 1 + horizontal predictor", OutputOptions(dtype="int16"), None),
+    ("ZSTD 1 + internal overviews", OutputOptions(overviews=True), None),
+    ("COG (ZSTD 1, overviews)", OutputOptions(format="COG"), None),
 )
 REGION = 240
 VIEW_BANDS = (30, 20, 10)

@@ -11,9 +11,12 @@ typed value with every choice; :mod:`fusion_core.windows.output` and
   with internal overviews; GDAL 3.6 writes it pixel-interleaved).
 * ``overviews``: GTiff only: add internal overviews (averaged, band-interleaved) at the end, so
   QGIS shows a zoomed-out view of a huge result at once.
-* ``codec``: ``"ZSTD"`` (default), ``"DEFLATE"``, ``"LERC_ZSTD"`` (lossless unless
-  ``max_error`` is set) or ``"NONE"``; compressed by GDAL on every core (``NUM_THREADS``), with
-  the floating-point predictor for float32 and the horizontal one for int16.
+* ``codec``: ``"ZSTD"`` (default, level 1), ``"DEFLATE"``, ``"LERC_ZSTD"`` (lossless unless
+  ``max_error`` is set) or ``"NONE"``; compressed by GDAL on every core (``NUM_THREADS``).
+* ``predictor``: the floating-point predictor (float32) or the horizontal one (int16) before
+  the codec. By default only for int16: on fused float32 data the floating-point predictor
+  shrinks the file by a tenth (ratio 1.26 instead of 1.12) for three times the compression
+  time; on int16 counts the horizontal one is cheap and gains a fifth.
 * ``dtype``: ``"float32"`` (nodata NaN) or ``"int16"`` (nodata −32768; values stored as
   ``round((value − offset) / scale)``, with scale and offset written to the file so GDAL and
   QGIS read physical values; the scale is chosen from the data unless given).
@@ -25,7 +28,7 @@ import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -60,6 +63,7 @@ class OutputOptions:
         offset: int16 only: physical value of count zero.
         max_error: LERC_ZSTD only: largest absolute error allowed (0: lossless).
         level: codec level; 0 takes the fast default.
+        predictor: use the codec's predictor (None: for int16 only).
         overviews: GTiff only: build internal overviews at the end (a COG always has them).
     """
 
@@ -70,6 +74,7 @@ class OutputOptions:
     offset: float = 0.0
     max_error: float = 0.0
     level: int = 0
+    predictor: Optional[bool] = None
     overviews: bool = False
 
     def __post_init__(self) -> None:
@@ -86,10 +91,18 @@ class OutputOptions:
         if self.max_error and self.codec != "LERC_ZSTD":
             raise InputError("A maximum error applies to the LERC_ZSTD codec only: choose that codec or "
                              "leave the maximum error at 0.")
+        if self.predictor and self.codec in ("NONE", "LERC_ZSTD"):
+            raise InputError(f"The {self.codec} codec takes no predictor: leave the predictor off.")
         if self.overviews and self.format == "COG":
             raise InputError("A COG always has overviews: leave overviews off with the COG format.")
         if self.level < 0:
             raise InputError(f"The codec level must not be negative, got {self.level}.")
+
+    @property
+    def _predicts(self) -> bool:
+        if self.codec in ("NONE", "LERC_ZSTD"):
+            return False
+        return self.dtype == "int16" if self.predictor is None else self.predictor
 
     @property
     def nodata(self) -> float:
@@ -113,7 +126,7 @@ class OutputOptions:
         out.update(compress=self.codec.lower(), num_threads=str(threads))
         if self.codec == "LERC_ZSTD":
             out["max_z_error"] = self.max_error
-        else:
+        elif self._predicts:
             out["predictor"] = 3 if self.dtype == "float32" else 2
         key, default = _LEVELS[self.codec]
         out[key.lower()] = self.level or default
@@ -126,7 +139,7 @@ class OutputOptions:
                                "compress": self.codec}
         if self.codec == "LERC_ZSTD":
             out["max_z_error"] = self.max_error
-        elif self.codec != "NONE":
+        elif self._predicts:
             out["predictor"] = "FLOATING_POINT" if self.dtype == "float32" else "STANDARD"
         if self.codec != "NONE":
             out["level"] = self.level or _LEVELS[self.codec][1]

@@ -107,3 +107,12 @@ def test_overview_factors_stop_at_a_screenful():
 def test_bad_options_are_refused_with_the_fix(kwargs, message):
     with pytest.raises(InputError, match=message):
         OutputOptions(**kwargs)
+
+
+def test_predictor_by_default_only_for_int16():
+    assert "predictor" not in OutputOptions().profile()
+    assert OutputOptions(predictor=True).profile()["predictor"] == 3
+    assert OutputOptions(dtype="int16").profile()["predictor"] == 2
+    assert "predictor" not in OutputOptions(dtype="int16", predictor=False).profile()
+    with pytest.raises(InputError, match="LERC_ZSTD codec takes no predictor"):
+        OutputOptions(codec="LERC_ZSTD", predictor=True)
