@@ -192,11 +192,12 @@ class SSCF(FusionMethod):
 
 def _compose(ridge: RidgeMap, basis: torch.Tensor, msi: torch.Tensor,
              coefficients: torch.Tensor) -> torch.Tensor:
-    """``W z + b + basis @ c`` ``(C, H, W)`` in float32: one matrix product over the M + p maps."""
+    """``W z + b + basis @ c`` ``(C, H, W)`` in float32: two matrix products into the output,
+    which is the only C-band image the method ever holds."""
     m, h, w = msi.shape
-    weights = torch.cat([ridge.weights, basis], 1).float()                    # (C, M + p)
-    features = torch.cat([msi, coefficients]).reshape(weights.shape[1], h * w)
-    return torch.addmm(ridge.bias.float()[:, None], weights, features).reshape(-1, h, w)
+    out = torch.addmm(ridge.bias.float()[:, None], ridge.weights.float(), msi.reshape(m, h * w))
+    out.addmm_(basis.float(), coefficients.reshape(-1, h * w))
+    return out.reshape(-1, h, w)
 
 
 def _coefficients(basis: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
