@@ -24,7 +24,7 @@ from ..io.output_format import OutputOptions, finish_layout
 from ..io.raster import write_spectral_metadata
 from .layout import WindowGrid
 
-__all__ = ["TiledOutput", "choose_tile", "partial_path"]
+__all__ = ["TiledOutput", "choose_tile", "tile_edge", "partial_path"]
 
 _MAX_TILE = 512
 
@@ -35,16 +35,21 @@ def partial_path(final: str | os.PathLike) -> Path:
     return p.with_name(p.name + ".part")
 
 
-def choose_tile(grid: WindowGrid) -> int:
-    """Tile edge (HR pixels): a multiple of 16, at most 512, dividing every core's HR edge."""
-    hr_core = grid.core * grid.scale
-    if grid.shape == (1, 1):
-        hr_core = 16 * max(1, min(256, hr_core) // 16)
+def tile_edge(hr_core: int) -> int:
+    """The largest multiple of 16 (TIFF's rule), at most 512, that divides ``hr_core`` (16 at least)."""
     best = 16
     for size in range(16, min(_MAX_TILE, hr_core) + 1, 16):
         if hr_core % size == 0:
             best = size
     return best
+
+
+def choose_tile(grid: WindowGrid) -> int:
+    """Tile edge (HR pixels): a multiple of 16, at most 512, dividing every core's HR edge."""
+    hr_core = grid.core * grid.scale
+    if grid.shape == (1, 1):
+        hr_core = 16 * max(1, min(256, hr_core) // 16)
+    return tile_edge(hr_core)
 
 
 class TiledOutput:

@@ -23,6 +23,7 @@ Example (what :func:`fusion_core.pipeline.fuse_files` does)::
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -36,15 +37,19 @@ from ..degradation import DegradationModel
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
 from .assemble import Assembler
-from .layout import WindowGrid, output_tile_size, psf_halo
+from .layout import WindowGrid, psf_halo
 from .memory import (GDAL_CACHE_BYTES, choose_core, core_unit, device_free_bytes, process_bytes,
                      strip_bytes)
-from .output import TiledOutput
+from .output import TiledOutput, tile_edge
 from .source import PairSource
 from .state import Key, ResumeState
 from .task import WindowJob, fuse_window
 
 __all__ = ["plan_grid", "run_windows", "RunStats", "window_threads"]
+
+#: Smallest output tile edge (HR pixels) a window core may imply: GDAL handles each tile of each
+#: band as one block, and small blocks cost more per pixel to compress and to read.
+MIN_TILE = 128
 
 
 @dataclass
@@ -95,11 +100,11 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
     baseline = process_bytes()
     fixed = baseline + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
     fixed += worker_processes * (baseline + GDAL_CACHE_BYTES)
-    threads = window_threads(method, config)
-    in_flight = worker_processes or (threads + 1 if threads > 1 else 1)
+    in_flight = worker_processes or window_threads(method, config)
     budget = (max_memory_bytes - fixed) // max(1, in_flight)
-    unit = max(core_unit(scale), output_tile_size(scale) // scale)
-    core = choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi, factor, unit)
+    unit = core_unit(scale)
+    core = _with_tiles(choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi,
+                                   factor, unit), unit, scale, max(source.lr_shape), ramp)
     gpu_free = device_free_bytes(config.device)
     if gpu_free is not None:  # the window's tensors must also fit the GPU, beside other workers'
         gpu_core = choose_core(gpu_free // max(1, worker_processes), source.lr_shape, halo, ramp,
@@ -107,7 +112,7 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
                                remedy="close what else uses the GPU, or choose DEVICE cpu")
         if gpu_core < core and log is not None:
             log(f"Windows sized by the {gpu_free / 2**30:.1f} GB free on {config.device}.")
-        core = min(core, gpu_core)
+        core = min(core, _with_tiles(gpu_core, unit, scale, max(source.lr_shape), ramp))
     if window_hr:
         step = core_unit(scale)
         wanted = max(step, ramp, round(window_hr / scale / step) * step)
@@ -122,6 +127,16 @@ def plan_grid(source: PairSource, method: FusionMethod, model: DegradationModel,
             f"of {halo} and a blending ramp of {ramp} LR pixels, for a memory bound of "
             f"{max_memory_bytes / 2**30:.1f} GB.")
     return grid
+
+
+def _with_tiles(core: int, unit: int, scale: int, longest: int, ramp: int) -> int:
+    """``core``, or the next smaller one on the ``unit`` grid whose HR edge has a divisor that
+    makes output tiles of at least MIN_TILE pixels (a scene in one window keeps its size; no
+    core narrower than the ramp)."""
+    floor = math.ceil(max(unit, ramp) / unit) * unit
+    while core < longest and core - unit >= floor and tile_edge(core * scale) < MIN_TILE:
+        core -= unit
+    return core
 
 
 def _run_here(job: WindowJob, keys: list[Key],
