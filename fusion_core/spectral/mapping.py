@@ -151,23 +151,27 @@ def fit_local_map(
             so that slopes do not amplify it; ``None`` for none.
     """
     g = guide.double()
-    t = target.double()
     m = g.shape[0]
-    mg, mt = _box(g, radius), _box(t, radius)
+    mg = _box(g, radius)
     upper = torch.triu_indices(m, m, device=g.device)                          # symmetric: one half
     cov_upper = _box(g[upper[0]] * g[upper[1]], radius) - mg[upper[0]] * mg[upper[1]]
     cov_gg = g.new_empty(m, m, *g.shape[1:])                                   # (M, M, h, w)
     cov_gg[upper[0], upper[1]] = cov_upper
     cov_gg[upper[1], upper[0]] = cov_upper
-    cov_tg = _box(t[:, None] * g[None], radius) - mt[:, None] * mg[None]      # (P, M, h, w)
+    # The P-sized maps in single precision: the target is a small residual, its covariance
+    # with the guide loses no significant digit (the guide's own covariance, which the solve
+    # depends on, stays in double).
+    g32, t32 = guide.float(), target.float()
+    mg32, mt32 = mg.float(), _box(t32, radius)
+    cov_tg = _box(t32[:, None] * g32[None], radius) - mt32[:, None] * mg32[None]  # (P, M, h, w)
     eye = torch.eye(m, dtype=g.dtype, device=g.device)
     reg = eps * float(cov_gg.diagonal(dim1=0, dim2=1).mean()) * eye
     if noise_var is not None:
         reg = reg + torch.diag(noise_var.double())
     system = cov_gg.permute(2, 3, 0, 1) + reg                                 # (h, w, M, M)
-    rhs = cov_tg.permute(2, 3, 1, 0)                                          # (h, w, M, P)
-    slopes = torch.linalg.solve(system, rhs).permute(3, 2, 0, 1)              # (P, M, h, w)
-    offsets = mt - (slopes * mg[None]).sum(1)
+    rhs = cov_tg.permute(2, 3, 1, 0).double()                                 # (h, w, M, P)
+    slopes = torch.linalg.solve(system, rhs).float().permute(3, 2, 0, 1)      # (P, M, h, w)
+    offsets = mt32 - (slopes * mg32[None]).sum(1)
     return LocalMap(_box(slopes, radius), _box(offsets, radius))
 
 
