@@ -220,6 +220,10 @@ def estimate_files(
 
 #: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
 ESTIMATION_MEMORY_FACTOR = 8
+#: Largest estimation crop edge (LR pixels): on the 1000×1000-pixel benchmark scene the PSF and
+#: SRF errors are the same from 128² to 564² pixels, and 256² takes a quarter of the time
+#: (benchmarks/LARGE_SCENE.md).
+ESTIMATION_MAX_SIDE = 256
 #: LR-HSI values read to compute the common normalising factor (all of them when fewer).
 NORMALISER_SAMPLE = 20_000_000
 
@@ -235,10 +239,10 @@ def _scene_model(source, lr_info: Raster, hr_info: Raster, srf_source: Optional[
     rows, cols = source.lr_shape
     r, c, m = source.scale, lr_info.count, hr_info.count
     per_lr_pixel = 4 * (c + m * r * r) * ESTIMATION_MEMORY_FACTOR
-    if rows * cols * per_lr_pixel <= budget:
+    if rows * cols * per_lr_pixel <= budget and max(rows, cols) <= ESTIMATION_MAX_SIDE:
         rect = (0, 0, rows, cols)
     else:
-        side = int(np.sqrt(max(budget, 0) / per_lr_pixel))
+        side = min(ESTIMATION_MAX_SIDE, int(np.sqrt(max(budget, 0) / per_lr_pixel)))
         if side < 8:
             raise InputError(
                 f"MAX_MEMORY_GB leaves {budget / 2**30:.2f} GB to estimate the degradation, too "
@@ -248,7 +252,8 @@ def _scene_model(source, lr_info: Raster, hr_info: Raster, srf_source: Optional[
         rect = estimation_crop(sample, step, (rows, cols), side)
         progress.info(f"The scene is too big to estimate the degradation on at once: it is "
                       f"estimated on the {rect[3]}×{rect[2]} LR pixels from column {rect[1]}, row "
-                      f"{rect[0]} (the most textured crop that fits the memory bound).")
+                      f"{rect[0]} (the most textured crop of at most {ESTIMATION_MAX_SIDE}² that "
+                      "fits the memory bound).")
     hr_rect = tuple(v * r for v in rect)
     lr = replace(lr_info, data=source.read_lr(rect))
     hr = replace(hr_info, data=source.read_hr(hr_rect))
