@@ -21,8 +21,10 @@ from ..errors import InputError
 __all__ = ["GDAL_CACHE_BYTES", "process_bytes", "device_free_bytes", "window_bytes", "strip_bytes",
            "core_unit", "choose_core"]
 
-#: GDAL block cache used while reading and writing windows.
-GDAL_CACHE_BYTES = 64 * 2**20
+#: GDAL block cache used while reading and writing windows: large enough to keep the input
+#: tiles that horizontally neighbouring windows share (two windows in flight), so most tiles
+#: are decoded once per window row rather than once per window.
+GDAL_CACHE_BYTES = 256 * 2**20
 _FLOAT = 4
 _MARGIN = 0.9  # keep 10 % of the bound for what the estimate does not see (allocator, Python)
 

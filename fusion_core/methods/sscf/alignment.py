@@ -29,9 +29,9 @@ __all__ = ["Alignment", "estimate_alignment", "warp", "recentre_psf", "noise_gai
 
 #: Share of the cross-sensor mismatch the warp must remove to be used.
 MIN_GAIN = 0.2
-#: Edge of the central LR square the alignment is fitted on, at most: 4096 LR pixels × M bands
+#: Edge of the central LR square the alignment is fitted on, at most: 2304 LR pixels × M bands
 #: fix three parameters to a few thousandths of a pixel.
-FIT_LR_PIXELS = 64
+FIT_LR_PIXELS = 48
 _PAD = 8
 _LBFGS_ITERS = 40
 
