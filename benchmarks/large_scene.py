@@ -32,6 +32,7 @@ import resource
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import psutil
@@ -105,21 +106,23 @@ def build(folder: Path, size: int = SIZE, shared: Path = SHARED) -> None:
 
 
 class PeakMemory:
-    """Samples the resident memory of this process and its children in a background thread."""
+    """Samples the summed resident memory of processes and their children in a background
+    thread (default: this process)."""
 
-    def __init__(self, every_s: float = 0.2):
+    def __init__(self, every_s: float = 0.2, pids: Optional[list[int]] = None):
         self.peak = 0
         self._every = every_s
+        self._pids = pids
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        me = psutil.Process()
         while not self._stop.is_set():
-            total = me.memory_info().rss
-            for child in me.children(recursive=True):
+            total = 0
+            for pid in self._pids or [None]:
                 try:
-                    total += child.memory_info().rss
+                    proc = psutil.Process(pid)
+                    total += sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
@@ -249,10 +252,15 @@ def main() -> None:
     output = OutputOptions(format=args.format, codec=args.codec, dtype=args.dtype)
     record = run(args.folder, args.method, args.threads, args.max_memory_gb, args.device,
                  args.dask, not args.true_model, args.shared, output, args.stages, args.keep)
+    emit(record, args.json)
+
+
+def emit(record: dict, path: Optional[Path]) -> None:
+    """Print a record as JSON, and write it to ``path`` when given."""
     text = json.dumps(record, indent=1)
     print(text)
-    if args.json:
-        args.json.write_text(text, encoding="utf-8")
+    if path:
+        path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

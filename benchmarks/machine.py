@@ -16,7 +16,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import tempfile
@@ -149,11 +148,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="a fused raster for the codec rates")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    rates = measure(sample_tile(args.data) if args.data else None)
-    text = json.dumps(rates, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text, encoding="utf-8")
+    from .large_scene import emit
+
+    emit(measure(sample_tile(args.data) if args.data else None), args.json)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,15 @@ and writes it again with each :class:`~fusion_core.io.output_format.OutputOption
   cache emptied (a new process per read), and a QGIS render of that view
   (``QgsMapRendererSequentialJob``, 1000×1000) when PyQGIS is present.
 
+``--layouts`` instead takes a big fused GeoTIFF as written by a run (e.g. the 3000×3000×198
+result) and measures what the layouts cost at the end of a run and give afterwards: internal
+overviews built in place, and the COG rewrite (each on a copy), then the zoomed-out view and the
+QGIS render of the plain file, the one with overviews and the COG.
+
 Usage::
 
     python -m benchmarks.output_formats /tmp/large_scene/fused.tif --out benchmarks/OUTPUT_FORMATS.md
+    python -m benchmarks.output_formats --layouts /tmp/large_scene/fused.tif --tmp /tmp
 """
 
 from __future__ import annotations
@@ -114,6 +120,7 @@ from qgis.PyQt.QtCore import QSize
 app = QgsApplication([], False)
 app.initQgis()
 layer = QgsRasterLayer({str(path)!r}, "fused")
+assert layer.isValid()
 renderer = QgsMultiBandColorRenderer(layer.dataProvider(), *{VIEW_BANDS!r})
 layer.setRenderer(renderer)
 settings = QgsMapSettings()
@@ -125,7 +132,11 @@ t = time.perf_counter()
 job = QgsMapRendererSequentialJob(settings)
 job.start()
 job.waitForFinished()
-print(time.perf_counter() - t)
+seconds = time.perf_counter() - t
+image = job.renderedImage()
+painted = sum(image.pixelColor(x, y).alpha() > 0 for x in range(0, {VIEW_SIZE}, 50) for y in range(0, {VIEW_SIZE}, 50))
+assert painted > 100, painted  # the view was drawn
+print(seconds)
 """
     try:
         done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
@@ -135,12 +146,46 @@ print(time.perf_counter() - t)
     return float(done.stdout.strip().splitlines()[-1])
 
 
+def layouts(source: Path, tmp: Path | None) -> list[str]:
+    """Markdown rows: the end-of-run cost of overviews and of the COG rewrite of ``source``, and
+    the zoomed-out view and QGIS render of each layout."""
+    import shutil
+
+    from fusion_core.io.output_format import finish_layout
+
+    rows = ["| layout | added at the end of the run, s (wall / CPU) | size GB | zoomed-out view s | QGIS render s |",
+            "|---|---|---|---|---|",
+            f"| GTiff, no overviews | 0 | {source.stat().st_size / 2**30:.2f} | {view_seconds(source):.2f} | "
+            f"{_seconds(qgis_render_seconds(source))} |"]
+    with tempfile.TemporaryDirectory(dir=tmp) as folder:
+        for label, options in (("GTiff + internal overviews", OutputOptions(overviews=True)),
+                               ("COG (GDAL's COG driver)", OutputOptions(format="COG"))):
+            copy = Path(folder) / "copy.tif"
+            shutil.copyfile(source, copy)
+            wall, cpu = time.perf_counter(), time.process_time()
+            finish_layout(copy, options, 256)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            rows.append(f"| {label} | {wall:.0f} / {cpu:.0f} | {copy.stat().st_size / 2**30:.2f} | "
+                        f"{view_seconds(copy):.2f} | {_seconds(qgis_render_seconds(copy))} |")
+            print(rows[-1], flush=True)
+            copy.unlink()
+    return rows
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", type=Path, help="a fused float32 raster")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/OUTPUT_FORMATS.md"))
     parser.add_argument("--tmp", type=Path, default=None, help="folder for the rewritten files")
+    parser.add_argument("--layouts", action="store_true", help="measure overviews and COG on a big result")
     args = parser.parse_args()
+    if args.layouts:
+        print("\n".join(layouts(args.source, args.tmp)))
+        return 0
     from benchmarks.cost_growth import _cpu
 
     with rasterio.open(args.source) as src:
@@ -179,7 +224,7 @@ def main() -> int:
             f"| {label} | {rec['write_s']:.1f} | {rec['cpu_s']:.1f} | {raw / 2**20 / rec['write_s']:.0f} | "
             f"{rec['bytes'] / 2**20:.0f} | {raw / rec['bytes']:.2f} | {worst:.2g} | "
             f"{'lossless' if quality == float('inf') else f'{quality:.1f} dB'} | {view:.2f} | "
-            f"{'—' if render is None else f'{render:.2f}'} |")
+            f"{_seconds(render)} |")
     text = "\n".join(lines) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)
