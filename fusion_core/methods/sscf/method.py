@@ -158,7 +158,7 @@ class SSCF(FusionMethod):
         hr_gain, lr_gain = noise_gains(alignment, psf, torch.float64, z.device)
         progress.update(0.15, "Estimating the noise of the HR-MSI")
         srf = torch.as_tensor(model.srf, device=y.device)
-        sigma_z = msi_noise_std(hr_msi.double(), lr_msi, y, sigma_y, srf, lr_gain)
+        sigma_z = msi_noise_std(hr_msi, lr_msi, y, sigma_y, srf, lr_gain)
         extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
 
         # The result is x = W z + b + basis @ c: the global map of the HR-MSI plus subspace
