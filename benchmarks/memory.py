@@ -18,7 +18,9 @@ with the factors the code declares now (after changing a factor, no need to meas
 
 Usage::
 
-    python -m benchmarks.memory [--render]
+    python -m benchmarks.memory [--render] [--methods sscf]
+
+``--methods`` measures only those methods and keeps the other rows of the JSON.
 """
 
 from __future__ import annotations
@@ -98,6 +100,9 @@ def render(measured: dict, out: Path) -> None:
         "| method | preset | bands | KB per HR pixel | factor needed | factor declared |",
         "|---|---|---|---|---|---|",
     ]
+    later = sorted({f"{r['method']} on {r['date']} ({r['machine']})" for r in measured["rows"] if "date" in r})
+    if later:
+        lines[2] += " Measured again later: " + "; ".join(later) + "."
     for row in measured["rows"]:
         needed = row["bytes_per_pixel"] / (4 * row["bands"]) - 1.0  # copies beyond the output
         declared = load_method(row["method"]).window_memory_factor(FusionConfig(preset=row["preset"]),
@@ -120,6 +125,7 @@ def main() -> int:
     parser.add_argument("--render", action="store_true", help="only rewrite the table from the JSON")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/memory/cpu.json"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/MEMORY.md"))
+    parser.add_argument("--methods", help="comma-separated methods to measure again (default: all)")
     args = parser.parse_args()
     if args.child:
         print(child(*json.loads(args.child)))
@@ -130,11 +136,16 @@ def main() -> int:
         from benchmarks.run_methods import machine
 
         torch.set_num_threads(1)  # as in every measuring process, so the stamp says so
-        rows = []
+        chosen = set(args.methods.split(",")) if args.methods else {m for m, _, _ in RUNS}
+        stamp = {"date": date.today().isoformat(), "machine": machine()}
+        measured = json.loads(args.json.read_text(encoding="utf-8")) if args.methods else dict(stamp, rows=[])
+        fresh = {}
         for method, preset, bands in RUNS:
-            rows.append(measure(method, preset, bands))
-            print(json.dumps(rows[-1]), flush=True)
-        measured = {"date": date.today().isoformat(), "machine": machine(), "rows": rows}
+            if method in chosen:
+                fresh[(method, preset, bands)] = dict(measure(method, preset, bands), **(stamp if args.methods else {}))
+                print(json.dumps(fresh[(method, preset, bands)]), flush=True)
+        kept = measured["rows"] or [{"method": m, "preset": p, "bands": b} for m, p, b in RUNS]
+        measured["rows"] = [fresh.get((r["method"], r["preset"], r["bands"]), r) for r in kept]
         args.json.write_text(json.dumps(measured, indent=1), encoding="utf-8")
     render(json.loads(args.json.read_text(encoding="utf-8")), args.out)
     return 0

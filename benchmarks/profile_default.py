@@ -43,27 +43,28 @@ STEPS = (
     ("signal subspace", "fusion_core/spectral/subspace.py", "signal_subspace"),
     ("local map: fit", "fusion_core/spectral/mapping.py", "fit_local_map"),
     ("local map: apply", "fusion_core/spectral/mapping.py", "apply_local_map"),
-    ("consistency solve (CG)", "fusion_core/methods/sscf/solver.py", "consistency_correction"),
+    ("consistency solve (Fourier)", "fusion_core/methods/sscf/solver.py", "fourier_correction"),
+    ("band composition", "fusion_core/methods/sscf/method.py", "_compose"),
     ("blend + write tiles", "fusion_core/windows/assemble.py", "add"),
 )
-#: Counted, not timed: one call per conjugate-gradient iteration of the consistency solve.
-CG_STEP = ("fusion_core/methods/sscf/solver.py", "conjugate_gradient")
+#: Counted, not timed: one call per consistency solve, and the calls of the PSF operator.
+SOLVE = ("fusion_core/methods/sscf/solver.py", "fourier_correction")
 OPERATOR = ("fusion_core/degradation/operators.py", "spatial_degrade")
 
 
 def step_times(profile: cProfile.Profile) -> tuple[dict[str, float], float, dict[str, int]]:
-    """Cumulative seconds per step, the total, and call counts of the CG solver and the PSF operator."""
+    """Cumulative seconds per step, the total, and call counts of the solver and the PSF operator."""
     stats = pstats.Stats(profile).stats
     times = {name: 0.0 for name, _, _ in STEPS}
-    calls = {"CG solves (count)": 0, "PSF operator calls (count)": 0}
+    calls = {"consistency solves (count)": 0, "PSF operator calls (count)": 0}
     total = 0.0
     for (file, _, func), (_, ncalls, _, cumulative, callers) in stats.items():
         path = file.replace("\\", "/")
         for name, suffix, fn in STEPS:
             if path.endswith(suffix) and func == fn:
                 times[name] += cumulative
-        if path.endswith(CG_STEP[0]) and func == CG_STEP[1]:
-            calls["CG solves (count)"] += ncalls
+        if path.endswith(SOLVE[0]) and func == SOLVE[1]:
+            calls["consistency solves (count)"] += ncalls
         if path.endswith(OPERATOR[0]) and func == OPERATOR[1]:
             calls["PSF operator calls (count)"] += ncalls
         if not callers:

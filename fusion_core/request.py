@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Literal, Mapping, Optional
 
 from .errors import InputError
+from .io.output_format import CODECS, DTYPES, FORMATS, OutputOptions
 from .methods import CATALOG, describe_options, method_index
 from .methods.options import parse_method_options
 from .methods.settings import DEFAULT_PRESET, PRESETS
@@ -222,6 +223,32 @@ class FusionRequest:
         help="A raster on the output's grid: 1 where the LR-HSI and the HR-MSI agree, 0 where they "
              "disagree (clouds, shadows, changes between the acquisition dates): there the result "
              "follows one image only.", kind="raster_out", optional=True)
+    output_format: str = _param(
+        "GTiff", key="OUTPUT_FORMAT", label="Output layout",
+        help="GTiff: a tiled, band-interleaved GeoTIFF written while windows are fused (default); "
+             "COG: a Cloud-Optimized GeoTIFF with overviews, rewritten by GDAL at the end.",
+        kind="enum", choices=FORMATS, choice_labels=("GeoTIFF (default)", "Cloud-Optimized GeoTIFF"),
+        advanced=True)
+    output_compression: str = _param(
+        "ZSTD", key="OUTPUT_COMPRESSION", label="Output compression",
+        help="ZSTD (default, fast), DEFLATE (for software without ZSTD), LERC_ZSTD or NONE; "
+             "all lossless.", kind="enum", choices=CODECS, advanced=True)
+    output_type: str = _param(
+        "float32", key="OUTPUT_TYPE", label="Output data type",
+        help="float32: physical values, NaN as nodata (default); int16: counts with the scale and "
+             "offset written to the file (GDAL and QGIS show physical values), nodata -32768, "
+             "half the size; the scale is chosen from the LR-HSI's values unless OUTPUT_SCALE "
+             "is given.", kind="enum", choices=DTYPES,
+        choice_labels=("float32 (default)", "scaled int16"), advanced=True)
+    output_scale: float = _param(
+        0.0, key="OUTPUT_SCALE", label="int16 output: physical value of one count (0: from the data)",
+        help="For an int16 output: the physical value of one count (e.g. 0.0001 for reflectance "
+             "stored as EnMAP does); 0 chooses it from the LR-HSI (a step of 6e-5 of its 99.9th "
+             "percentile).", kind="number", minimum=0.0, advanced=True)
+    output_overviews: bool = _param(
+        False, key="OUTPUT_OVERVIEWS", label="Add overviews to the output",
+        help="Build internal overviews (averaged) at the end, so QGIS shows a zoomed-out view of "
+             "a large result at once (a COG always has them).", kind="boolean", advanced=True)
     caller: Caller = field(default="python", compare=False)
 
     def __post_init__(self) -> None:
@@ -234,7 +261,8 @@ class FusionRequest:
             set_(self, "msi_bands", _split_names(self.msi_bands))
         set_(self, "msi_bands", tuple(self.msi_bands or ()))
         set_(self, "dask_scheduler", (self.dask_scheduler or "").strip())
-        for name in ("preset", "device", "geometry", "sensor"):
+        for name in ("preset", "device", "geometry", "sensor", "output_format", "output_compression",
+                     "output_type"):
             self._check_choice(name)
         if self.sensor and self.srf_file:
             raise InputError(f"Give either {self.name_of('sensor')} or {self.name_of('srf_file')}, "
@@ -243,6 +271,10 @@ class FusionRequest:
         self._check_number("window_size")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise InputError(f"{self.name_of('seed')} must be a whole number, got {self.seed!r}.")
+        self._check_number("output_scale")
+        if self.output_overviews and self.output_format == "COG":
+            raise InputError(f"A COG always has overviews: leave {self.name_of('output_overviews')} "
+                             f"off with {self.name_of('output_format')} COG.")
 
     # Naming ------------------------------------------------------------------------------------
 
@@ -265,6 +297,23 @@ class FusionRequest:
         return SrfSource(self.sensor, self.srf_file, self.msi_bands or None,
                          names=(self.name_of("sensor"), self.name_of("srf_file"),
                                 self.name_of("msi_bands"), self.name_of("wavelengths")))
+
+    def check_method_options(self) -> None:
+        """Raise :class:`InputError` unless ``options`` are valid for the request's method and
+        preset (torch-free, so it runs before any file is opened)."""
+        from .methods import method_presets
+        from .methods.settings import resolve_settings
+
+        entry = CATALOG[method_index(self.method)]
+        resolve_settings(method_presets(self.method), self.preset, self.options, entry.short_name)
+
+    @property
+    def output_options(self) -> OutputOptions:
+        """How the fused raster is encoded (the int16 scale still to be chosen from the data
+        when ``output_scale`` is 0)."""
+        return OutputOptions(format=self.output_format, codec=self.output_compression,
+                             dtype=self.output_type, scale=float(self.output_scale),
+                             overviews=self.output_overviews)
 
     @property
     def memory_bytes(self) -> int:

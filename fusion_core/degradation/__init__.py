@@ -2,7 +2,7 @@
 
 from .compare import psf_error, srf_effect_error
 from .model import DegradationModel, normalize_srf
-from .operators import spatial_degrade, spectral_degrade
+from .operators import alias_mean, blur_spectrum, spatial_degrade, spectral_degrade
 from .psf import block_centre, gaussian_psf, motion_psf, normalize_psf, psf_centroid, psf_fwhm, sensor_psf
 from .simulate import add_noise, simulate_pair
 
@@ -12,6 +12,8 @@ __all__ = [
     "DegradationModel",
     "normalize_srf",
     "spatial_degrade",
+    "blur_spectrum",
+    "alias_mean",
     "spectral_degrade",
     "block_centre",
     "gaussian_psf",

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 
 from ..errors import InputError
 
-__all__ = ["spatial_degrade", "spectral_degrade", "psf_padding", "as_kernel_tensor"]
+__all__ = ["spatial_degrade", "spectral_degrade", "psf_padding", "as_kernel_tensor", "blur_spectrum",
+           "alias_mean"]
 
 
 def psf_padding(kernel_size: int, scale: int) -> tuple[int, int]:
@@ -68,6 +69,34 @@ def spatial_degrade(x: torch.Tensor, psf: np.ndarray | torch.Tensor, scale: int)
         flat = F.pad(flat, (left, right, top, bottom), mode=mode)
     out = F.conv2d(flat, k.reshape(1, 1, kh, kw), stride=scale)
     return out.reshape(b, c, h // scale, w // scale)
+
+
+def blur_spectrum(psf: np.ndarray | torch.Tensor, scale: int, height: int, width: int,
+                  like: torch.Tensor) -> torch.Tensor:
+    """2-D DFT ``(height, width)`` of the blur that :func:`spatial_degrade` samples every ``scale``
+    pixels, on a periodic grid, with the dtype (made complex) and device of ``like``.
+
+    Same alignment as :func:`spatial_degrade`: sampling the blurred image at multiples of
+    ``scale`` gives its output, with the image wrapped around instead of reflected at its borders.
+    """
+    k = as_kernel_tensor(psf, like)
+    kh, kw = k.shape
+    image = torch.zeros(height, width, dtype=k.dtype, device=k.device)
+    rows = (psf_padding(kh, scale)[0] - torch.arange(kh, device=k.device)) % height
+    cols = (psf_padding(kw, scale)[0] - torch.arange(kw, device=k.device)) % width
+    image.index_put_((rows[:, None], cols[None, :]), k, accumulate=True)
+    return torch.fft.fft2(image)
+
+
+def alias_mean(spectrum: torch.Tensor, scale: int) -> torch.Tensor:
+    """The LR spectrum ``(..., H / r, W / r)`` of an HR one ``(..., H, W)`` sampled every ``scale`` pixels.
+
+    Sampling folds the ``r²`` HR frequencies ``(m + i h, n + j w)`` onto LR frequency ``(m, n)``;
+    with unnormalised DFTs the LR coefficient is their mean.
+    """
+    *lead, h, w = spectrum.shape
+    r = scale
+    return spectrum.reshape(*lead, r, h // r, r, w // r).mean((-4, -2))
 
 
 def spectral_degrade(x: torch.Tensor, srf: np.ndarray | torch.Tensor) -> torch.Tensor:

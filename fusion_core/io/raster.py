@@ -5,8 +5,9 @@ NaN; see :mod:`.masks`), after GDAL scale/offset (:mod:`.radiometry`), with wave
 metadata or the product's own files (:mod:`.wavelengths`, :mod:`.sidecars`). Wavelengths are
 written where GDAL, QGIS and EnMAP-Box look: band-level ``wavelength`` / ``wavelength_units``
 metadata (default domain) and the dataset-level ENVI domain (``wavelength = {…}``). Outputs are
-float32, tiled, deflate-compressed GeoTIFFs written under a temporary name and renamed on success,
-so a failed or cancelled run leaves no half file.
+tiled, compressed GeoTIFFs encoded as an :class:`~fusion_core.io.output_format.OutputOptions`
+says, written under a temporary name and renamed on success, so a failed or cancelled run leaves
+no half file.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rasterio.windows import Window
 from ..errors import InputError
 from .display import band_label
 from .masks import data_band_indexes, empty_band_positions, mask_kinds
+from .output_format import OutputOptions, finish_layout
 from .radiometry import BandRadiometry, band_radiometry, describe_radiometry
 from .reading import open_raster, read_pixels
 from .sidecars import product_bands
@@ -195,26 +197,32 @@ def write_raster(
     band_names: Optional[Sequence[str]] = None,
     wavelengths: Optional[np.ndarray] = None,
     fwhm: Optional[np.ndarray] = None,
+    options: Optional[OutputOptions] = None,
 ) -> None:
-    """Write ``(C, H, W)`` data as a tiled, compressed float32 GeoTIFF, atomically.
+    """Write ``(C, H, W)`` data as a tiled, compressed GeoTIFF, atomically.
 
     Band descriptions, ``wavelength``/``wavelength_units`` (nm) and ``fwhm`` are written per band
-    and in the ENVI domain so QGIS, GDAL and EnMAP-Box all see them.
+    and in the ENVI domain so QGIS, GDAL and EnMAP-Box all see them. ``options`` chooses the
+    codec, the data type (float32 with NaN as nodata, or scaled int16) and the layout (GTiff,
+    with overviews or not, or COG); default :class:`OutputOptions`.
     """
     c, h, w = data.shape
     if (w, h) != (grid.width, grid.height):
         raise InputError(f"Data is {w}×{h} pixels but the grid is {grid.width}×{grid.height}.")
+    options = (options or OutputOptions()).with_data_scale(_typical(data))
     profile = dict(
-        driver="GTiff", width=w, height=h, count=c, dtype="float32", crs=grid.crs,
-        transform=grid.transform, tiled=True, blockxsize=256, blockysize=256,
-        compress="deflate", predictor=3, interleave="band", bigtiff="if_safer",
+        driver="GTiff", width=w, height=h, count=c, crs=grid.crs, transform=grid.transform,
+        tiled=True, blockxsize=256, blockysize=256, interleave="band", bigtiff="if_safer",
+        **options.profile(),
     )
     if w < 256 or h < 256:
         profile.update(blockxsize=_block(w), blockysize=_block(h))
     with atomic_output(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data.astype(np.float32, copy=False))
+            dst.write(options.encode(data))
             write_spectral_metadata(dst, band_names, wavelengths, fwhm)
+            options.write_scaling(dst)
+        finish_layout(tmp, options, profile["blockxsize"])
 
 
 def write_spectral_metadata(dst, band_names: Optional[Sequence[str]] = None,
@@ -241,6 +249,12 @@ def write_spectral_metadata(dst, band_names: Optional[Sequence[str]] = None,
         if fwhm is not None:
             envi["fwhm"] = "{" + ", ".join(f"{v:.4f}" for v in fwhm) + "}"
         dst.update_tags(ns="ENVI", **envi)
+
+
+def _typical(data: np.ndarray) -> float:
+    """The 99.9th percentile of ``|data|`` (finite values): what an int16 scale is chosen from."""
+    finite = np.abs(data[np.isfinite(data)])
+    return float(np.percentile(finite, 99.9)) if finite.size else 0.0
 
 
 def _block(n: int) -> int:

@@ -28,9 +28,10 @@ try:  # GDAL's own errors, raised by rasterio for some failed reads
 except ImportError:  # pragma: no cover - rasterio always has it; keep reading if it moves
     CPLE_BaseError = RasterioError
 
-__all__ = ["open_raster", "read_pixels"]
+__all__ = ["open_raster", "read_pixels", "GDAL_ERRORS"]
 
-_READ_ERRORS = (RasterioIOError, RasterioError, CPLE_BaseError)
+#: What rasterio raises when GDAL fails to open, read or write a file.
+GDAL_ERRORS = (RasterioIOError, RasterioError, CPLE_BaseError)
 
 
 @contextmanager
@@ -44,7 +45,7 @@ def open_raster(path: str | os.PathLike, role: str) -> Iterator:
     with rasterio.Env(GDAL_PAM_ENABLED="YES" if pam else "NO"):
         try:
             ds = rasterio.open(path, "r")
-        except _READ_ERRORS as exc:
+        except GDAL_ERRORS as exc:
             raise InputError(
                 f"Cannot open the {role} raster {path}: {exc}. Check the path, and that the file "
                 "is a raster GDAL reads (it opens in QGIS)."
@@ -82,7 +83,7 @@ def read_pixels(ds, indexes: Sequence[int], bands: Sequence[BandRadiometry], rol
     try:
         raw = ds.read(list(indexes), window=window, out_shape=shape)
         bad = invalid_pixels(ds, indexes, raw, window, out_shape)
-    except _READ_ERRORS as exc:
+    except GDAL_ERRORS as exc:
         raise InputError(
             f"The {role} raster {ds.name} cannot be read at {_where(exc, window)}: GDAL says "
             f"'{exc}'. The file is truncated or corrupt: download or export it again, then check "

@@ -65,6 +65,10 @@ class FusionMethod(ABC):
     #: output itself, used to size windows within the user's memory bound. Set it in a subclass
     #: a little above what ``benchmarks/memory.py`` measures (runs differ by up to 10 %).
     memory_factor: ClassVar[float] = 8.0
+    #: True when windows may be fused at once on threads of one process: the method uses no
+    #: global random state (each window is reseeded, so a method with random initialisation
+    #: would depend on what runs beside it) and no state shared between calls.
+    concurrent_windows: ClassVar[bool] = False
 
     def window_memory_factor(self, config: FusionConfig, hsi_bands: int) -> float:
         """:attr:`memory_factor` of a run with ``config`` on ``hsi_bands`` bands.

@@ -23,10 +23,14 @@ if TYPE_CHECKING:
     from ..windows.source import Source
 
 __all__ = ["normaliser", "srf_prior", "estimation_rect", "estimate_scene", "gain_note",
-           "ESTIMATION_MEMORY_FACTOR", "NORMALISER_SAMPLE"]
+           "ESTIMATION_MEMORY_FACTOR", "ESTIMATION_MAX_SIDE", "NORMALISER_SAMPLE"]
 
 #: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
 ESTIMATION_MEMORY_FACTOR = 8
+#: Largest estimation crop edge (LR pixels): on the 1000×1000-pixel benchmark scene the PSF and
+#: SRF errors are the same from 128² to 564² pixels, and 256² takes a quarter of the time
+#: (benchmarks/LARGE_SCENE.md).
+ESTIMATION_MAX_SIDE = 256
 #: LR-HSI values read to compute the common normalising factor (all of them when fewer).
 NORMALISER_SAMPLE = 20_000_000
 #: Radiometric gains between the sensors outside this range are reported in the log.
@@ -55,15 +59,16 @@ def srf_prior(request: FusionRequest, lr: Raster, hr: Raster):
 def estimation_rect(request: FusionRequest, source: "Source", lr: Raster, hr: Raster, budget: int,
                     sample: np.ndarray, step: int, progress: Progress) -> "Rect":
     """The LR rectangle the scene is estimated on: all of it when it fits ``budget`` bytes, else
-    the most textured crop that does (``sample``: the LR-HSI decimated by ``step``)."""
+    the most textured crop that does, at most ESTIMATION_MAX_SIDE² (``sample``: the LR-HSI
+    decimated by ``step``)."""
     from ..windows.sampling import estimation_crop
 
     rows, cols = source.lr_shape
     r, c, m = source.scale, lr.count, hr.count
     per_lr_pixel = 4 * (c + m * r * r) * ESTIMATION_MEMORY_FACTOR
-    if rows * cols * per_lr_pixel <= budget:
+    if rows * cols * per_lr_pixel <= budget and max(rows, cols) <= ESTIMATION_MAX_SIDE:
         return 0, 0, rows, cols
-    side = int(np.sqrt(max(budget, 0) / per_lr_pixel))
+    side = min(ESTIMATION_MAX_SIDE, int(np.sqrt(max(budget, 0) / per_lr_pixel)))
     if side < 8:
         raise InputError(
             f"{request.name_of('max_memory_gb')} leaves {budget / 2**30:.2f} GB to estimate the "
@@ -71,9 +76,10 @@ def estimation_rect(request: FusionRequest, source: "Source", lr: Raster, hr: Ra
             f"degradation model ({request.name_of('degradation')})."
         )
     rect = estimation_crop(sample, step, (rows, cols), side)
-    progress.info(f"The scene is too big to estimate the degradation on at once: it is "
-                  f"estimated on the {rect[3]}×{rect[2]} LR pixels from column {rect[1]}, row "
-                  f"{rect[0]} (the most textured crop that fits the memory bound).")
+    progress.info(f"The degradation is estimated on the {rect[3]}×{rect[2]} LR pixels from column "
+                  f"{rect[1]}, row {rect[0]} (the most textured crop of at most "
+                  f"{ESTIMATION_MAX_SIDE}² that fits the memory bound): it holds for the whole "
+                  "scene.")
     return rect
 
 

@@ -100,7 +100,7 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     lr = plan.lr
     grid = output_grid(request, scene.source.plan, plan.hr, scene.misregistration)
     output = TiledOutput(request.output, grid, lr.count, choose_tile(scene.grid), lr.band_names,
-                         lr.wavelengths, lr.fwhm)
+                         lr.wavelengths, lr.fwhm, request.output_options.with_data_scale(scene.norm))
     seconds = _run(plan, scene, output, progress)
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")

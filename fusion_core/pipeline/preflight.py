@@ -61,6 +61,7 @@ class RunFiles:
             settings left empty.
         rasters_out, files_out: outputs (rasters must be GeoTIFFs).
         output_bytes: expected size of the raster outputs, uncompressed (0: small).
+        compression: the least ratio they compress by (1: written uncompressed).
         resume_hint: what to tell a user whose run failed with its resume state kept (empty
             when the job cannot resume).
     """
@@ -70,6 +71,7 @@ class RunFiles:
     rasters_out: Mapping[str, str] = field(default_factory=dict)
     files_out: Mapping[str, str] = field(default_factory=dict)
     output_bytes: int = 0
+    compression: float = COMPRESSION
     resume_hint: str = ""
 
     @property
@@ -186,7 +188,7 @@ def check_space(files: RunFiles) -> None:
     compressible scene measured, plus :data:`SPACE_MARGIN`."""
     if not files.output_bytes:
         return
-    need = files.output_bytes / COMPRESSION * SPACE_MARGIN
+    need = files.output_bytes / files.compression * SPACE_MARGIN
     disks: dict[int, tuple[str, Path]] = {}
     for name, path in files.rasters_out.items():
         folder = Path(path).expanduser().resolve().parent
@@ -196,8 +198,8 @@ def check_space(files: RunFiles) -> None:
         if have < need:
             raise InputError(
                 f"The disk of {name} ({folder}) has {_size(have)} free, but the output needs about "
-                f"{_size(need)} ({_size(files.output_bytes)} of float32 pixels, which compress to no "
-                f"less than 1/{COMPRESSION:g} of that on the real scenes measured, plus a "
+                f"{_size(need)} ({_size(files.output_bytes)} of pixels uncompressed, which compress to "
+                f"no less than 1/{files.compression:g} of that on the real scenes measured, plus a "
                 f"{(SPACE_MARGIN - 1) * 100:.0f} % margin): free some space, or choose an output "
                 "on another disk.")
 
@@ -273,9 +275,12 @@ def _raster_size(path: Optional[str]) -> tuple[int, int, int]:
         return 0, 0, 0
 
 
-def fusion_files(request, **_) -> RunFiles:
+def fusion_files(request, method=None, **_) -> RunFiles:
     """The files of :func:`~fusion_core.pipeline.fuse_files`: the output holds the LR-HSI's bands
-    on (at most) the HR-MSI's pixels."""
+    on (at most) the HR-MSI's pixels. The request's method options are checked first (a method
+    of the caller's own checks its options itself)."""
+    if method is None:
+        request.check_method_options()
     n = request.name_of
     bands = _raster_size(request.lr_hsi)[0]
     rows, cols = _raster_size(request.hr_msi)[1:]
@@ -290,8 +295,9 @@ def fusion_files(request, **_) -> RunFiles:
                      n("agreement_mask"): request.agreement_mask or ""},
         files_out={n("degradation_output"): request.degradation_output or "",
                    n("report"): request.report or ""},
-        output_bytes=(4 * bands + 4 * bool(request.consistency_map)
-                      + bool(request.agreement_mask)) * rows * cols,
+        output_bytes=(request.output_options.bytes_per_value * bands
+                      + 4 * bool(request.consistency_map) + bool(request.agreement_mask)) * rows * cols,
+        compression=1.0 if request.output_compression == "NONE" else COMPRESSION,
         resume_hint=hint)
 
 

@@ -8,21 +8,26 @@ caller's device.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import torch
 
 __all__ = ["principal_axes", "orthonormalise"]
 
 
-def principal_axes(samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def principal_axes(samples: torch.Tensor, gram: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Eigen-decomposition of ``samples @ samples.T`` for samples ``(C, n)`` (rows are variables).
+
+    ``gram``, when the caller has it already, is that ``(C, C)`` product.
 
     Returns:
         Eigenvectors ``(C, C)`` (columns) and eigenvalues ``(C,)``, largest first, float64, on
         the samples' device. The eigenvalues are the squared singular values of ``samples``.
     """
-    gram = (samples.double() @ samples.double().T).cpu().numpy()
-    values, vectors = np.linalg.eigh(gram)
+    if gram is None:
+        gram = samples.double() @ samples.double().T
+    values, vectors = np.linalg.eigh(gram.double().cpu().numpy())
     order = np.argsort(values)[::-1]
     device = samples.device
     return (torch.as_tensor(np.ascontiguousarray(vectors[:, order]), dtype=torch.float64, device=device),

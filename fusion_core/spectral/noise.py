@@ -32,7 +32,6 @@ from typing import Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .linalg import principal_axes
 
@@ -56,34 +55,51 @@ def pixel_samples(x: torch.Tensor) -> torch.Tensor:
 
 
 def hsi_noise_std(lr_hsi: torch.Tensor) -> torch.Tensor:
-    """Per-band noise standard deviation ``(C,)`` of an LR-HSI ``(C, h, w)`` (float64)."""
+    """Per-band noise standard deviation ``(C,)`` of an LR-HSI ``(C, h, w)`` (float64).
+
+    Every band's regression (on its spectral neighbours and on the leading principal components
+    without its own share) uses regressors that are linear combinations of the bands, so all
+    ``C`` regressions are solved from one ``C × C`` Gram matrix of the pixels: ``C`` small
+    systems instead of ``C`` passes over the pixels.
+    """
     y = pixel_samples(lr_hsi)
     c, n = y.shape
     y = y - y.mean(1, keepdim=True)
     k = min(_COMPONENTS, max(c - 1, 0))
-    u = principal_axes(y)[0][:, :k]                                 # (C, k)
-    scores = u.T @ y                                                # (k, n)
     q = min(2 * _NEIGHBOURS, c - 1)
-    designs = []
+    gram = y @ y.T                                                  # (C, C)
+    u = principal_axes(y, gram)[0][:, :k]                           # (C, k)
+    # Regressors of band b, as rows of a map from the bands: its neighbours, then each
+    # component's score without the band's own term (u_j·y - u[b, j] y_b).
+    select = torch.zeros(c, q + k, c, dtype=y.dtype, device=y.device)
     for band in range(c):
         start = min(max(band - _NEIGHBOURS, 0), c - q - 1)
         nbrs = [j for j in range(start, start + q + 1) if j != band][:q]
-        own = scores - u[band][:, None] * y[band][None]             # components without this band
-        designs.append(torch.cat([y[nbrs], own], 0).T)
-    a = torch.stack(designs)                                        # (C, n, q)
-    gram = a.transpose(1, 2) @ a
-    ridge = 1e-10 * gram.diagonal(dim1=1, dim2=2).sum(-1)[:, None, None] * torch.eye(
-        gram.shape[-1], dtype=gram.dtype, device=gram.device)
-    coef = torch.linalg.solve(gram + ridge, a.transpose(1, 2) @ y[:, :, None])
-    resid = y - (a @ coef)[..., 0]
-    return ((resid ** 2).sum(1) / max(n - 1 - q - k, 1)).sqrt()
+        select[band, torch.arange(q), nbrs] = 1.0
+        select[band, q:] = u.T
+        select[band, q:, band] = 0.0
+    rhs = select @ gram[:, :, None]                                 # (C, q + k, 1): regressors·y_b
+    system = select @ gram @ select.transpose(1, 2)                 # (C, q + k, q + k)
+    ridge = 1e-10 * system.diagonal(dim1=1, dim2=2).sum(-1)[:, None, None] * torch.eye(
+        q + k, dtype=y.dtype, device=y.device)
+    coef = torch.linalg.solve(system + ridge, rhs)
+    rss = gram.diagonal() - 2.0 * (coef * rhs).sum((1, 2)) + (coef * (system @ coef)).sum((1, 2))
+    return (rss.clamp_min(0.0) / max(n - 1 - q - k, 1)).sqrt()
 
 
-def _high_pass(x: torch.Tensor) -> torch.Tensor:
-    """Laplacian of each band ``(M, H, W)`` scaled to unit gain for white noise, borders cut."""
-    k = torch.tensor([[1.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 1.0]], dtype=x.dtype,
-                     device=x.device) / 6.0
-    return F.conv2d(x[:, None], k[None, None])[:, 0]
+def _high_pass_samples(x: torch.Tensor) -> torch.Tensor:
+    """:func:`pixel_samples` of the Laplacian of each band ``(M, H, W)`` (scaled to unit gain for
+    white noise, borders cut), computed at the sampled pixels only."""
+    m, h, w = x.shape
+    n = (h - 2) * (w - 2)
+    index = torch.arange(0, n, max(1, n // MAX_SAMPLES), device=x.device)
+    rows, cols = index // (w - 2) + 1, index % (w - 2) + 1
+    weights = ((1.0, -2.0, 1.0), (-2.0, 4.0, -2.0), (1.0, -2.0, 1.0))
+    out = torch.zeros(m, index.numel(), dtype=torch.float64, device=x.device)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            out += (weights[dy + 1][dx + 1] / 6.0) * x[:, rows + dy, cols + dx].double()
+    return out
 
 
 def _factor_noise(samples: torch.Tensor) -> Optional[torch.Tensor]:
@@ -161,7 +177,7 @@ def msi_noise_std(
     if min(hr_msi.shape[1:]) <= 4:
         return _pooled(cross, hr_msi)
     # Factor-analysis bound; the cross-sensor one replaces it where it is clearly smaller.
-    hp = pixel_samples(_high_pass(hr_msi.double()))
+    hp = _high_pass_samples(hr_msi)
     fa = _factor_noise(hp - hp.mean(1, keepdim=True))
     if fa is None:
         return _pooled(cross, hr_msi)

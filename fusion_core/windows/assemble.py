@@ -2,8 +2,9 @@
 
 Windows may finish in any order (Dask). Each finished window's weighted result is cut into its
 contributions to the output core regions it overlaps; a region is summed and written as soon as
-every window it depends on is done, summing contributions in window order so the result is the
-same bit for bit whatever the order of completion. Contributions to regions not yet written are
+every window it depends on is done, into the contribution of the window that owns it (no other
+copy of the region), the others added in window order, so the result is the same bit for bit
+whatever the order of completion. Contributions to regions not yet written are
 also kept in the resume stash, so an interrupted run loses no finished window.
 """
 
@@ -54,11 +55,11 @@ class Assembler:
             if region in self.state.written:
                 continue
             y0, x0, h, w = _intersect(support, self.grid.region(*region))
-            piece = np.array(weighted[:, y0 - support[0]:y0 - support[0] + h,
-                                      x0 - support[1]:x0 - support[1] + w])
-            self.pending.setdefault(region, {})[key] = piece
-            if not self._ready(region, extra=key):
+            piece = weighted[:, y0 - support[0]:y0 - support[0] + h, x0 - support[1]:x0 - support[1] + w]
+            if not self._ready(region, extra=key):  # kept until its region's other windows are in
+                piece = np.array(piece)
                 self.state.stash_piece(key, region, piece)
+            self.pending.setdefault(region, {})[key] = piece
         self.state.done.add(key)
         written = [region for region in self.grid.window_receivers(*key)
                    if region not in self.state.written and self._ready(region)]
@@ -76,9 +77,15 @@ class Assembler:
         return all(w in done for w in self.grid.region_contributors(*region))
 
     def _write(self, region: Key) -> None:
+        """Sum the contributions to ``region`` into the piece of the window that owns it (which
+        covers it whole: its core plus the ramps of the windows before it), the others added in
+        window order, so the sum does not depend on the order the windows finished in."""
         rect = self.grid.region(*region)
-        total = np.zeros((self.n_bands, rect[2], rect[3]), dtype=np.float32)
-        for window, piece in sorted(self.pending.pop(region).items()):
+        pieces = self.pending.pop(region)
+        total = pieces.pop(region)
+        if not total.flags.writeable:  # e.g. received from a Dask worker
+            total = np.array(total)
+        for window, piece in sorted(pieces.items()):
             y0, x0, h, w = _intersect(self.grid.window(*window).hr_support, rect)
             total[:, y0 - rect[0]:y0 - rect[0] + h, x0 - rect[1]:x0 - rect[1] + w] += piece
         self.output.write(rect, total)

@@ -21,16 +21,7 @@ from typing import Iterator
 
 from ..errors import InputError
 
-__all__ = ["AxisLayout", "WindowGrid", "Window", "output_tile_size", "psf_halo"]
-
-#: Target edge of the output's TIFF tiles (HR pixels).
-TARGET_TILE = 256
-
-
-def output_tile_size(scale: int) -> int:
-    """Output tile edge in HR pixels: a multiple of 16 (TIFF rule) and of ``scale``, near 256."""
-    unit = 16 * scale // math.gcd(16, scale)
-    return unit * max(1, round(TARGET_TILE / unit))
+__all__ = ["AxisLayout", "WindowGrid", "Window", "psf_halo"]
 
 
 def psf_halo(psf_size: int, scale: int) -> int:

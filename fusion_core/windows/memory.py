@@ -1,9 +1,11 @@
 """Window size from a memory bound: how big a window may be so a run stays under the bound.
 
 A run's peak memory is the process as it stands (Python, torch, the model), GDAL's block cache,
-the blending strips kept between window rows, and one window in flight per worker: its LR and
-HR inputs, its output and the method's own working memory (:attr:`FusionMethod.memory_factor`
-copies of the output). The largest core that fits is chosen, on the tile grid of the output.
+the blending strips kept between window rows, and the windows in flight (one per worker, plus
+the one being written when windows are fused on threads): each its LR and HR inputs, its output
+and one more copy of it (a window kept whole while a neighbour it blends with is not done), and
+the method's own working memory (:attr:`FusionMethod.memory_factor` copies of the output). The
+largest core that fits is chosen, on the tile grid of the output.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from ..errors import InputError
 __all__ = ["GDAL_CACHE_BYTES", "process_bytes", "device_free_bytes", "window_bytes", "strip_bytes",
            "core_unit", "choose_core"]
 
-#: GDAL block cache used while reading and writing windows.
-GDAL_CACHE_BYTES = 64 * 2**20
+#: GDAL block cache used while reading and writing windows: large enough to keep the input
+#: tiles that horizontally neighbouring windows share (two windows in flight), so most tiles
+#: are decoded once per window row rather than once per window.
+GDAL_CACHE_BYTES = 256 * 2**20
 _FLOAT = 4
 _MARGIN = 0.9  # keep 10 % of the bound for what the estimate does not see (allocator, Python)
 
@@ -43,7 +47,7 @@ def window_bytes(core_lr: int, halo: int, ramp: int, scale: int, n_hsi: int, n_m
     """Peak bytes of one window with a core of ``core_lr`` LR pixels (interior window)."""
     side_lr = core_lr + ramp + 2 * halo
     hr_pixels = (side_lr * scale) ** 2
-    per_pixel = n_msi * 2 + n_hsi * (memory_factor + 3)  # inputs (+ normalised), output, weighted
+    per_pixel = n_msi * 2 + n_hsi * (memory_factor + 2)  # inputs (+ normalised), output, a copy
     return int(_FLOAT * (hr_pixels * per_pixel + 2 * side_lr ** 2 * n_hsi))
 
 

@@ -4,10 +4,12 @@ The file is written under a partial name next to the final one, unique to the ru
 (``<output>.<token>.part``), and renamed onto the final name only when every region is in, so
 the final name never holds half a result. A resumed run continues the partial file its resume
 state names. Regions are whole tiles (the window layout puts every core edge on the tile grid),
-so each tile is compressed once. The partial file is closed and reopened after each batch of
-regions, which flushes it to disk before the resume state says those regions are written; GDAL
-reports a failed write (a full disk) only on its console, so each flushed tile is then checked
-to be in the file, and a missing one raises an ``OSError``.
+so each tile is compressed once, by GDAL on every core. For a run that can be resumed the
+partial file is closed and reopened after each batch of regions, which flushes it to disk before
+the resume state says those regions are written. GDAL reports a failed write (a full disk) only
+on its console, so each flushed tile is then checked to be in the file, and a missing one raises
+an ``OSError``. How values are encoded (codec, float32 or scaled int16, COG, overviews) is an
+:class:`~fusion_core.io.output_format.OutputOptions`.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import rasterio
 from rasterio.windows import Window
 
 from ..io import RasterGrid
+from ..io.output_format import OutputOptions, finish_layout
 from ..io.raster import write_spectral_metadata
+from ..io.reading import GDAL_ERRORS
 from .layout import WindowGrid
 
-__all__ = ["TiledOutput", "choose_tile", "partial_path"]
+__all__ = ["TiledOutput", "choose_tile", "tile_edge", "partial_path"]
 
 _MAX_TILE = 512
 
@@ -39,11 +43,8 @@ def partial_path(final: str | os.PathLike, token: str) -> Path:
     return p.with_name(f"{p.name}.{token}.part")
 
 
-def choose_tile(grid: WindowGrid) -> int:
-    """Tile edge (HR pixels): a multiple of 16, at most 512, dividing every core's HR edge."""
-    hr_core = grid.core * grid.scale
-    if grid.shape == (1, 1):
-        hr_core = 16 * max(1, min(256, hr_core) // 16)
+def tile_edge(hr_core: int) -> int:
+    """The largest multiple of 16 (TIFF's rule), at most 512, that divides ``hr_core`` (16 at least)."""
     best = 16
     for size in range(16, min(_MAX_TILE, hr_core) + 1, 16):
         if hr_core % size == 0:
@@ -51,35 +52,55 @@ def choose_tile(grid: WindowGrid) -> int:
     return best
 
 
+def choose_tile(grid: WindowGrid) -> int:
+    """Tile edge (HR pixels): a multiple of 16, at most 512, dividing every core's HR edge."""
+    hr_core = grid.core * grid.scale
+    if grid.shape == (1, 1):
+        hr_core = 16 * max(1, min(256, hr_core) // 16)
+    return tile_edge(hr_core)
+
+
 class TiledOutput:
-    """A float32 BigTIFF on ``grid``, band-interleaved, deflate-compressed, tiled ``tile``, with
-    NaN as its nodata value (pixels no input covers validly, and regions never written).
+    """A BigTIFF on ``grid``, band-interleaved, tiled ``tile``, encoded as ``options`` say
+    (default: float32, ZSTD, nodata NaN: pixels no input covers validly, regions never written).
 
     Band descriptions and wavelengths (per band and in the ENVI domain) are written as
     :func:`fusion_core.io.write_raster` writes them, so QGIS and EnMAP-Box read the same metadata.
+    ``options`` must have its int16 scale set (:meth:`OutputOptions.with_data_scale`);
+    ``threads`` is how many threads GDAL compresses with (``"ALL_CPUS"``: every core).
     """
 
     def __init__(self, final: str | os.PathLike, grid: RasterGrid, count: int, tile: int,
                  band_names: Optional[Sequence[str]] = None,
-                 wavelengths: Optional[np.ndarray] = None, fwhm: Optional[np.ndarray] = None):
+                 wavelengths: Optional[np.ndarray] = None, fwhm: Optional[np.ndarray] = None,
+                 options: Optional[OutputOptions] = None, threads: str | int = "ALL_CPUS"):
         self.final = Path(final)
         self.path = partial_path(final, uuid.uuid4().hex[:8])
         self.grid = grid
         self.count = count
         self.tile = tile
+        self.options = options or OutputOptions()
+        self.threads = threads
         self._meta = (band_names, wavelengths, fwhm)
         self._ds: Any = None  # the open rasterio dataset, between open() and close()
         self._unflushed: list[tuple[int, int, int]] = []  # (band, tile column, tile row)
+        self._durable = True
 
-    def open(self, resume_from: Optional[Path] = None) -> None:
+    def open(self, resume_from: Optional[Path] = None, durable: bool = True) -> None:
         """Open the partial file: ``resume_from`` (an earlier run's) when it exists, else a new
         one; then delete partial files of this output that earlier runs left (the caller holds
-        the output's lock, so no other run is writing them)."""
+        the output's lock, so no other run is writing them).
+
+        ``durable``: :meth:`flush` puts what is written on disk (for a run that can be
+        resumed). Otherwise the file stays open from its creation to :meth:`finish`, which
+        also keeps the codec's level: GDAL 3.6 forgets it when a file is reopened.
+        """
+        self._durable = durable
         if resume_from is not None and Path(resume_from).exists():
             self.path = Path(resume_from)
+            self._ds = _update(self.path, self.threads)
         else:
             self._create()
-        self._ds = rasterio.open(self.path, "r+")
         for leftover in self.final.parent.glob(glob.escape(self.final.name) + ".*.part"):
             if leftover != self.path:
                 _unlink_with_sidecar(leftover)
@@ -87,39 +108,51 @@ class TiledOutput:
     def _create(self) -> None:
         g = self.grid
         profile = dict(
-            driver="GTiff", width=g.width, height=g.height, count=self.count, dtype="float32",
-            crs=g.crs, transform=g.transform, tiled=True, blockxsize=self.tile,
-            blockysize=self.tile, compress="deflate", predictor=3, interleave="band",
-            bigtiff="yes", sparse_ok=True, nodata=float("nan"),
+            driver="GTiff", width=g.width, height=g.height, count=self.count, crs=g.crs,
+            transform=g.transform, tiled=True, blockxsize=self.tile, blockysize=self.tile,
+            interleave="band", bigtiff="yes", sparse_ok=True, **self.options.profile(self.threads),
         )
-        with rasterio.open(self.path, "w", **profile) as dst:
-            write_spectral_metadata(dst, *self._meta)
+        self._ds = rasterio.open(self.path, "w", **profile)
+        write_spectral_metadata(self._ds, *self._meta)
+        self.options.write_scaling(self._ds)
 
     def write(self, rect: tuple[int, int, int, int], data: np.ndarray) -> None:
-        """Write ``data`` ``(C, rows, cols)`` at HR rectangle ``rect`` ``(row0, col0, rows, cols)``."""
-        self._ds.write(data, window=Window(rect[1], rect[0], rect[3], rect[2]))
-        t = self.tile
+        """Write ``data`` ``(C, rows, cols)`` (physical values, NaN for nodata) at HR rectangle
+        ``rect`` ``(row0, col0, rows, cols)``."""
+        counts = self.options.encode(data)
+        self._ds.write(counts, window=Window(rect[1], rect[0], rect[3], rect[2]))
+        t, nodata = self.tile, self.options.nodata
         for ty in range(rect[0] // t, -(-(rect[0] + rect[2]) // t)):
             for tx in range(rect[1] // t, -(-(rect[1] + rect[3]) // t)):
-                block = data[:, max(0, ty * t - rect[0]):(ty + 1) * t - rect[0],
-                             max(0, tx * t - rect[1]):(tx + 1) * t - rect[1]]
-                # GDAL skips all-zero tiles of a sparse file: only the others must be found
-                self._unflushed += [(b + 1, tx, ty) for b in np.flatnonzero(block.any(axis=(1, 2)))]
+                block = counts[:, max(0, ty * t - rect[0]):(ty + 1) * t - rect[0],
+                               max(0, tx * t - rect[1]):(tx + 1) * t - rect[1]]
+                # a sparse file skips tiles of zeros or nodata only: the others must be found
+                kept = (block != 0) & ~(np.isnan(block) if np.isnan(nodata) else block == nodata)
+                self._unflushed += [(b + 1, tx, ty) for b in np.flatnonzero(kept.any(axis=(1, 2)))]
 
     def flush(self) -> None:
-        """Put everything written so far on disk, and check that it is there."""
+        """Put everything written so far on disk and check that it is there, when the output
+        was opened ``durable``."""
+        if not self._durable:
+            return
         self._ds.close()
-        self._ds = rasterio.open(self.path, "r+")
-        size = self.path.stat().st_size
-        missing = 0
-        for band, tx, ty in self._unflushed:
-            offset = self._ds.get_tag_item(f"BLOCK_OFFSET_{tx}_{ty}", "TIFF", bidx=band)
-            length = self._ds.get_tag_item(f"BLOCK_SIZE_{tx}_{ty}", "TIFF", bidx=band)
-            if not offset or not length or int(offset) + int(length) > size:
-                missing += 1
+        try:
+            self._ds = _update(self.path, self.threads)
+        except (*GDAL_ERRORS, TypeError):  # its directory was not written (rasterio 1.3 raises
+            # TypeError for "not recognized as a supported file format" on update): nothing counts
+            self._ds = None
+            missing = len(self._unflushed)
+        else:
+            size = self.path.stat().st_size
+            missing = 0
+            for band, tx, ty in self._unflushed:
+                offset = self._ds.get_tag_item(f"BLOCK_OFFSET_{tx}_{ty}", "TIFF", bidx=band)
+                length = self._ds.get_tag_item(f"BLOCK_SIZE_{tx}_{ty}", "TIFF", bidx=band)
+                if not offset or not length or int(offset) + int(length) > size:
+                    missing += 1
         self._unflushed = []
-        if missing:
-            full = shutil.disk_usage(self.path.parent).free < self.tile ** 2 * 4 * missing
+        if missing or self._ds is None:
+            full = shutil.disk_usage(self.path.parent).free < self.tile ** 2 * 4 * max(1, missing)
             code = errno.ENOSPC if full else errno.EIO
             raise OSError(code, f"{os.strerror(code)}: {missing} tile(s) of {self.path} were not "
                                 "written")
@@ -130,10 +163,13 @@ class TiledOutput:
             self._ds = None
 
     def finish(self) -> None:
-        """Close the partial file, checked complete, and give it the final name."""
+        """Close the partial file, checked complete, add overviews or make it a COG when asked,
+        and give it the final name."""
+        self._durable = True
         if self._unflushed:
             self.flush()
         self.close()
+        finish_layout(self.path, self.options, self.tile, self.threads)
         os.replace(self.path, self.final)
 
     def discard(self) -> None:
@@ -145,3 +181,9 @@ class TiledOutput:
 def _unlink_with_sidecar(path: Path) -> None:
     for leftover in (path, Path(str(path) + ".aux.xml")):
         leftover.unlink(missing_ok=True)
+
+
+def _update(path: Path, threads: str | int):
+    """``path`` open for writing, compressing with ``threads`` threads (a creation option that
+    GDAL does not keep in the file, so it is given again on each opening)."""
+    return rasterio.open(path, "r+", num_threads=str(threads))

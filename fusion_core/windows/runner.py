@@ -6,6 +6,12 @@ Dask cluster with :mod:`fusion_core.windows.distributed`), blends them into the 
 region, reports progress per window with the time left, and renames the output into place at the
 end. Cancel is checked between windows and inside the method's own progress reports.
 
+In this process, a method that declares ``concurrent_windows`` (no global random state, so a
+window's result does not depend on what runs beside it) fuses as many windows at once as torch
+has threads, each on one thread (:func:`window_threads`): small tensor operations do not spread
+over cores, windows do. The calling thread meanwhile blends and writes finished windows, and
+GDAL compresses them on every core, so compute and writing overlap.
+
 Example (what :func:`fusion_core.pipeline.fuse_files` does)::
 
     grid = plan_grid(source, method, model, 4 * 2**30, config=config)
@@ -17,26 +23,33 @@ Example (what :func:`fusion_core.pipeline.fuse_files` does)::
 
 from __future__ import annotations
 
+import math
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 import rasterio
+import torch
 
 from ..degradation import DegradationModel
 from ..errors import Cancelled
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
 from .assemble import Assembler
-from .layout import WindowGrid, output_tile_size, psf_halo
+from .layout import WindowGrid, psf_halo
 from .memory import GDAL_CACHE_BYTES, choose_core, core_unit, device_free_bytes, process_bytes, strip_bytes
-from .output import TiledOutput
+from .output import TiledOutput, tile_edge
 from .source import Source
 from .state import Key, ResumeState
 from .task import WindowJob, fuse_window
 
-__all__ = ["plan_grid", "run_windows", "RunStats"]
+__all__ = ["plan_grid", "run_windows", "RunStats", "window_threads"]
+
+#: Smallest output tile edge (HR pixels) a window core may imply: GDAL handles each tile of each
+#: band as one block, and small blocks cost more per pixel to compress and to read.
+MIN_TILE = 128
 
 
 @dataclass
@@ -47,6 +60,15 @@ class RunStats:
     resumed: int
     windows: int
     seconds: float
+
+
+def window_threads(method: FusionMethod, config: Optional[FusionConfig] = None) -> int:
+    """How many windows this process fuses at once: torch's thread count for a method that
+    declares ``concurrent_windows`` on the CPU, else one (with every thread)."""
+    device = (config or FusionConfig()).device
+    if device.type != "cpu" or not getattr(method, "concurrent_windows", False):
+        return 1
+    return max(1, torch.get_num_threads())
 
 
 def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
@@ -64,7 +86,8 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
         window_hr: core edge wanted, in HR pixels (0: the largest that fits); rounded to the
             tile grid and capped by the bound.
         worker_processes: Dask worker processes on this machine, which share the bound
-            (each also holds its own Python and torch); 0 when windows are fused here.
+            (each also holds its own Python and torch); 0 when windows are fused here (then
+            :func:`window_threads` windows share it).
         log: receives a line describing the layout.
         config: the run's preset and options, which can set the method's working memory, and
             its device: on a GPU, windows also fit its free memory (default: fast, CPU).
@@ -83,10 +106,12 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     baseline = process_bytes()
     fixed = baseline + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
     fixed += worker_processes * (baseline + GDAL_CACHE_BYTES)
-    budget = (max_memory_bytes - fixed) // max(1, worker_processes)
-    unit = max(core_unit(scale), output_tile_size(scale) // scale)
-    core = choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi, factor, unit,
-                       remedy=f"raise {name_of('max_memory_gb')}")
+    in_flight = worker_processes or window_threads(method, config)
+    budget = (max_memory_bytes - fixed) // max(1, in_flight)
+    unit = core_unit(scale)
+    core = _with_tiles(choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi,
+                                   factor, unit, remedy=f"raise {name_of('max_memory_gb')}"),
+                       unit, scale, max(source.lr_shape), ramp)
     gpu_free = device_free_bytes(config.device)
     if gpu_free is not None:  # the window's tensors must also fit the GPU, beside other workers'
         gpu_core = choose_core(gpu_free // max(1, worker_processes), source.lr_shape, halo, ramp,
@@ -94,7 +119,7 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
                                remedy=f"close what else uses the GPU, or choose {name_of('device')} cpu")
         if gpu_core < core and log is not None:
             log(f"Windows sized by the {gpu_free / 2**30:.1f} GB free on {config.device}.")
-        core = min(core, gpu_core)
+        core = min(core, _with_tiles(gpu_core, unit, scale, max(source.lr_shape), ramp))
     if window_hr:
         step = core_unit(scale)
         wanted = max(step, ramp, round(window_hr / scale / step) * step)
@@ -111,10 +136,55 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     return grid
 
 
+def _with_tiles(core: int, unit: int, scale: int, longest: int, ramp: int) -> int:
+    """``core``, or the next smaller one on the ``unit`` grid whose HR edge has a divisor that
+    makes output tiles of at least MIN_TILE pixels (a scene in one window keeps its size; no
+    core narrower than the ramp)."""
+    floor = math.ceil(max(unit, ramp) / unit) * unit
+    while core < longest and core - unit >= floor and tile_edge(core * scale) < MIN_TILE:
+        core -= unit
+    return core
+
+
 def _run_here(job: WindowJob, keys: list[Key],
               progress_for: Callable[[int], Progress]) -> Iterator[tuple[Key, np.ndarray]]:
     for k, key in enumerate(keys):
         yield key, fuse_window(job, key, progress_for(k))
+
+
+def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
+                      progress_for: Callable[[int], Progress]) -> Iterator[tuple[Key, np.ndarray]]:
+    """Fuse ``threads`` windows at a time on threads, each with one torch thread; yield the
+    results as they finish. A finished window's successor starts before it is yielded, so the
+    windows keep every thread busy while the caller writes (``threads + 1`` windows in memory)."""
+    def fuse(key: Key, progress: Progress) -> np.ndarray:
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+            return fuse_window(job, key, progress)
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    queue = list(enumerate(keys))
+    running: dict[Any, Key] = {}
+    try:
+        with ThreadPoolExecutor(threads, thread_name_prefix="hsi-fusion-window") as pool:
+            def start() -> None:
+                while queue and len(running) < threads:
+                    k, key = queue.pop(0)
+                    running[pool.submit(fuse, key, progress_for(k))] = key
+
+            try:
+                start()
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    finished = [(running.pop(future), future) for future in done]
+                    start()
+                    for key, future in sorted(finished, key=lambda item: item[0]):
+                        yield key, future.result()
+            finally:
+                for future in running:
+                    future.cancel()
+    finally:
+        torch.set_num_threads(saved)
 
 
 def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str = "",
@@ -145,17 +215,20 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
         state.remove()  # an earlier run's state and contributions, of other settings
     fused = 0
     try:
-        output.open(resume_from=state.partial if state.written else None)
+        output.open(resume_from=state.partial if state.written else None, durable=keep_partial)
         state.partial = output.path
         state.save()
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             def progress_for(k: int) -> Progress:
                 return progress.child((resumed + k) / total, (resumed + k + 1) / total)
 
+            threads = window_threads(job.method, job.config)
             if scheduler:
                 from .distributed import run_on_dask
 
                 results = run_on_dask(job, todo, scheduler, progress)
+            elif threads > 1:
+                results = _run_concurrently(job, todo, threads, progress_for)
             else:
                 results = _run_here(job, todo, progress_for)
             for key, weighted in results:

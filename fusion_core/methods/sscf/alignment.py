@@ -23,12 +23,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...degradation import spatial_degrade, spectral_degrade
+from ...degradation import alias_mean, blur_spectrum, spectral_degrade
 
 __all__ = ["Alignment", "estimate_alignment", "warp", "noise_gains"]
 
 #: Share of the cross-sensor mismatch the warp must remove to be used.
 MIN_GAIN = 0.2
+#: Edge of the central LR square the alignment is fitted on, at most: 2304 LR pixels × M bands
+#: fix three parameters to a few thousandths of a pixel.
+FIT_LR_PIXELS = 48
 _PAD = 8
 _LBFGS_ITERS = 40
 
@@ -79,12 +82,31 @@ def _mismatch(target: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
 
 def estimate_alignment(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarray | torch.Tensor,
                        srf: np.ndarray, scale: int) -> Alignment:
-    """The relative kernel that best maps the HR-MSI ``(M, H, W)`` onto the LR-HSI ``(C, h, w)``."""
-    target = spectral_degrade(lr_hsi[None].double(), srf)[0]
-    z = hr_msi.double()
+    """The relative kernel that best maps the HR-MSI ``(M, H, W)`` onto the LR-HSI ``(C, h, w)``.
+
+    Fitted on the central ``FIT_LR_PIXELS``² LR pixels at most (three parameters need far fewer
+    pixels than a window has), in the Fourier domain: the HR-MSI's spectrum times the PSF's is
+    computed once, and each trial kernel costs one product with it and the fold of its aliases
+    onto the LR grid (:func:`~fusion_core.degradation.alias_mean`) instead of two HR FFTs and a
+    convolution.
+    """
+    rows, cols = _central(lr_hsi.shape[1], FIT_LR_PIXELS), _central(lr_hsi.shape[2], FIT_LR_PIXELS)
+    target = spectral_degrade(lr_hsi[None, :, rows, cols].double(), srf)[0]
+    hr_rows, hr_cols = slice(rows.start * scale, rows.stop * scale), slice(cols.start * scale, cols.stop * scale)
+    z = hr_msi[:, hr_rows, hr_cols].double()
+    pad_lr = min(math.ceil(_PAD / scale), target.shape[1] - 1, target.shape[2] - 1)
+    zp = F.pad(z[None], (pad_lr * scale,) * 4, mode="reflect")[0]
+    hp, wp = zp.shape[-2:]
+    blurred = torch.fft.fft2(zp) * blur_spectrum(psf, scale, hp, wp, zp)
+    ky = torch.fft.fftfreq(hp, dtype=z.dtype, device=z.device)[:, None]
+    kx = torch.fft.fftfreq(wp, dtype=z.dtype, device=z.device)[None, :]
+    h, w = target.shape[1:]
 
     def mismatch(dy, dx, blur) -> torch.Tensor:
-        return _mismatch(target, spatial_degrade(warp(z, dy, dx, blur)[None], psf, scale)[0])
+        phase = -2.0 * math.pi * (ky * dy + kx * dx)
+        gain = torch.exp(-2.0 * math.pi ** 2 * (ky ** 2 + kx ** 2) * blur)
+        lr = torch.fft.ifft2(alias_mean(blurred * torch.polar(gain, phase), scale)).real
+        return _mismatch(target, lr[:, pad_lr:pad_lr + h, pad_lr:pad_lr + w])
 
     with torch.no_grad():
         base = float(mismatch(0.0, 0.0, 0.0))
@@ -105,6 +127,12 @@ def estimate_alignment(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarr
     if not all(map(math.isfinite, (dy, dx, blur, best))) or best > (1.0 - MIN_GAIN) * base:
         return Alignment()
     return Alignment(dy, dx, blur)
+
+
+def _central(n: int, most: int) -> slice:
+    """The central ``most`` indices of ``n`` (all of them when fewer)."""
+    start = max(0, (n - most) // 2)
+    return slice(start, start + min(n, most))
 
 
 def noise_gains(alignment: Alignment, psf: np.ndarray | torch.Tensor, dtype: torch.dtype,

@@ -7,11 +7,19 @@ import torch
 from ...degradation import DegradationModel, spatial_degrade
 from ...errors import InputError
 from ...progress import Progress
-from ...spectral import apply_local_map, fit_local_map, fit_ridge_map, hsi_noise_std, msi_noise_std, signal_subspace
+from ...spectral import (
+    RidgeMap,
+    apply_local_map,
+    fit_local_map,
+    fit_ridge_map,
+    hsi_noise_std,
+    msi_noise_std,
+    signal_subspace,
+)
 from ..base import FusionConfig, FusionMethod
 from .alignment import Alignment, estimate_alignment, noise_gains, warp
 from .settings import PRESETS, SSCFSettings
-from .solver import consistency_correction
+from .solver import consistency_correction, fourier_correction
 
 __all__ = ["SSCF"]
 
@@ -30,21 +38,23 @@ class SSCF(FusionMethod):
        LR-HSI's signal subspace (:mod:`.subspace`), is explained by a smoothly varying local
        affine map of the MSI bands and added at HR.
     4. **Data consistency** (:mod:`.solver`): the remaining LR residual is spread over HR
-       pixels by the smoothest correction whose degradation reproduces it (conjugate gradients
-       on the exact PSF operator), damped per subspace coefficient by its noise share.
+       pixels by the smoothest correction whose degradation reproduces it (in closed form in the
+       Fourier domain, or by conjugate gradients on the exact PSF operator), damped per subspace
+       coefficient by its noise share.
 
     It optimises, in turn, the LR fit of the spectral maps (least squares with data-chosen
     ridges) and ``||D(Δ) - R||² + τ||∇Δ||² + μ||Δ||²`` for the correction. A 100×100 scene with
     200 bands takes about a second on a laptop CPU, and the cost grows with pixels × bands.
-    Preset ``"paper"`` only tightens the solver's tolerance. Options: the fields of
+    Preset ``"paper"`` solves the consistency step by conjugate gradients to a tight tolerance. Options: the fields of
     :class:`~.settings.SSCFSettings`.
     """
 
     name = "sscf"
     presets = PRESETS
     halo_lr_pixels = 8
-    #: Measured by ``benchmarks/memory.py`` (float64 work copies, the CG solver's vectors).
-    memory_factor = 24.0
+    concurrent_windows = True  # closed form, no random state
+    #: Measured by ``benchmarks/memory.py``: the HR work is on M + p maps, not on the C bands.
+    memory_factor = 1.5
 
     def fuse(
         self,
@@ -58,7 +68,7 @@ class SSCF(FusionMethod):
         _check_inputs(lr_hsi, hr_msi, model)
         r = model.scale
         y = lr_hsi.double()
-        z = hr_msi.double()
+        z = hr_msi.float()  # HR work in float32: warp, local map, composition
         alignment = Alignment()
         psf = torch.as_tensor(model.psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
 
@@ -66,49 +76,63 @@ class SSCF(FusionMethod):
         sigma_y = hsi_noise_std(y)
         progress.update(0.05, "Aligning the HR-MSI to the HSI")
         if settings.align:
-            alignment = alignment.then(estimate_alignment(
-                y, warp(z, alignment.dy, alignment.dx, 0.0), psf, model.srf, r))
+            moved = z if alignment.is_identity else warp(z, alignment.dy, alignment.dx, 0.0)
+            alignment = alignment.then(estimate_alignment(y, moved, psf, model.srf, r))
         if not alignment.is_identity:
             z = warp(z, alignment.dy, alignment.dx, alignment.blur)
             progress.info(
                 f"SSCF: HR-MSI shifted by ({alignment.dy:+.2f}, {alignment.dx:+.2f}) px and "
                 f"blurred (variance {alignment.blur:.2f} px²) to match the HSI."
             )
-        lr_msi = spatial_degrade(z[None], psf, r)[0]
-        hr_gain, lr_gain = noise_gains(alignment, psf, z.dtype, z.device)
+        lr_msi = spatial_degrade(z[None], psf, r)[0].double()
+        hr_gain, lr_gain = noise_gains(alignment, psf, torch.float64, z.device)
         progress.update(0.15, "Estimating the noise of the HR-MSI")
         srf = torch.as_tensor(model.srf, device=y.device)
-        sigma_z = msi_noise_std(hr_msi.double(), lr_msi, y, sigma_y, srf, lr_gain)
+        sigma_z = msi_noise_std(hr_msi, lr_msi, y, sigma_y, srf, lr_gain)
         extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
 
+        # The result is x = W z + b + basis @ c: the global map of the HR-MSI plus subspace
+        # coefficients c at HR. Every step works on z and c (M + p maps), never on the C bands
+        # at HR; D(W z + b) = W D(z) + b because the PSF sums to one.
         progress.update(0.2, "Learning the spectral map")
-        x = fit_ridge_map(lr_msi, y, extra_var)(z)
+        ridge = fit_ridge_map(lr_msi, y, extra_var)
         basis = signal_subspace(y, sigma_y)
+        residual = _coefficients(basis, y - ridge(lr_msi))
+        coefficients = None
         if settings.local:
             progress.update(0.3, "Learning the local spectral map")
-            residual = _coefficients(basis, y - spatial_degrade(x[None], psf, r)[0])
             local = fit_local_map(lr_msi, residual, settings.local_radius, settings.local_eps, extra_var)
-            x = x + _bands(basis, apply_local_map(local, z, r))
+            coefficients = apply_local_map(local, z, r)
+            residual = residual - spatial_degrade(coefficients[None], psf, r)[0].double()
 
         progress.update(0.45, "Solving for data consistency")
-        residual = _coefficients(basis, y - spatial_degrade(x[None], psf, r)[0])
-        delta = consistency_correction(residual, psf, r, settings.smoothness,
-                                       _damping(residual, basis, sigma_y), settings.cg_iters,
-                                       settings.cg_tol, progress.child(0.45, 1.0))
-        x = x + _bands(basis, delta)
+        damping = _damping(residual, basis, sigma_y)
+        if settings.fourier_solve:
+            delta = fourier_correction(residual, psf, r, settings.smoothness, damping)
+        else:
+            delta = consistency_correction(residual, psf, r, settings.smoothness, damping,
+                                           settings.cg_iters, settings.cg_tol, progress.child(0.45, 1.0))
+        coefficients = delta.float() if coefficients is None else coefficients + delta.float()
+        progress.update(0.95, "Composing the bands")
+        x = _compose(ridge, basis, z, coefficients)
         progress.update(1.0, "Fused")
         progress.info(f"SSCF: signal subspace of {basis.shape[1]} components.")
         return x.to(dtype=lr_hsi.dtype if lr_hsi.is_floating_point() else torch.float32)
 
 
+def _compose(ridge: RidgeMap, basis: torch.Tensor, msi: torch.Tensor,
+             coefficients: torch.Tensor) -> torch.Tensor:
+    """``W z + b + basis @ c`` ``(C, H, W)`` in float32: two matrix products into the output,
+    which is the only C-band image the method ever holds."""
+    m, h, w = msi.shape
+    out = torch.addmm(ridge.bias.float()[:, None], ridge.weights.float(), msi.reshape(m, h * w))
+    out.addmm_(basis.float(), coefficients.reshape(-1, h * w))
+    return out.reshape(-1, h, w)
+
+
 def _coefficients(basis: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
     """Subspace coefficients ``(p, H, W)`` of an image ``(C, H, W)``."""
     return torch.einsum("cp,chw->phw", basis, image)
-
-
-def _bands(basis: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
-    """Image ``(C, H, W)`` of subspace coefficients ``(p, H, W)``."""
-    return torch.einsum("cp,phw->chw", basis, coefficients)
 
 
 def _damping(residual: torch.Tensor, basis: torch.Tensor, sigma_y: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ import pytest
 from affine import Affine
 
 from fusion_core import pipeline
+from fusion_core.errors import InputError
 from fusion_core.io import RasterGrid, read_raster, read_raster_info, write_raster
 from fusion_core.metrics import psnr
 from fusion_core.pipeline import estimate
@@ -90,3 +91,28 @@ def test_without_resume_a_crash_leaves_nothing_behind(tmp_rasters, tmp_path):
     with pytest.raises(RuntimeError):
         fuse(pair, tmp_path / "fused.tif", RidgeFusion(fail_after=2), window_size=16)
     assert not list(tmp_path.glob("fused.tif*"))
+
+
+def test_a_scaled_int16_output_reads_back_as_the_float32_one(tmp_rasters, tmp_path):
+    """OUTPUT_TYPE int16: half the bytes per value, scale and offset in the file, nodata -32768;
+    GDAL applies the scale, so the values read are the float32 run's to within half a count."""
+    import rasterio
+
+    pair = tmp_rasters(size=64, n_hsi=12)
+    fuse(pair, tmp_path / "float.tif", RidgeFusion(adaptive=False), window_size=32)
+    fuse(pair, tmp_path / "int16.tif", RidgeFusion(adaptive=False), window_size=32,
+         output_type="int16", output_compression="DEFLATE")
+    with rasterio.open(tmp_path / "int16.tif") as ds:
+        assert ds.dtypes[0] == "int16" and ds.nodata == -32768
+        assert ds.compression.name.upper() == "DEFLATE"
+        step = ds.scales[0]
+    as_float = read_raster(tmp_path / "float.tif").data
+    assert 0 < step < 1e-3 * np.nanmax(np.abs(as_float))
+    np.testing.assert_allclose(read_raster(tmp_path / "int16.tif").data, as_float, atol=0.51 * step)
+
+
+def test_output_layout_settings_are_checked_before_compute():
+    with pytest.raises(InputError, match="COG always has overviews"):
+        FusionRequest(output_format="COG", output_overviews=True)
+    with pytest.raises(InputError, match="OUTPUT_TYPE must be one of float32, int16"):
+        FusionRequest(output_type="uint8", caller="qgis")

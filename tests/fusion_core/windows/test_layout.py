@@ -4,13 +4,13 @@ bookkeeping of which windows an output region waits for."""
 import pytest
 
 from fusion_core.errors import InputError
-from fusion_core.windows.layout import WindowGrid, output_tile_size, psf_halo
+from fusion_core.windows.layout import WindowGrid, psf_halo
+from fusion_core.windows.output import tile_edge
 
 
-@pytest.mark.parametrize("scale, tile", [(2, 256), (3, 240), (4, 256), (5, 240), (12, 240), (24, 240)])
-def test_output_tiles_are_multiples_of_16_and_of_the_ratio(scale, tile):
-    assert output_tile_size(scale) == tile
-    assert tile % 16 == 0 and tile % scale == 0
+@pytest.mark.parametrize("hr_core, tile", [(624, 208), (672, 336), (720, 240), (480, 480), (1040, 208), (592, 16)])
+def test_output_tiles_are_the_largest_multiple_of_16_up_to_512_dividing_the_core(hr_core, tile):
+    assert tile_edge(hr_core) == tile
 
 
 def test_psf_halo_is_the_reach_of_the_kernel_beyond_its_block_in_lr_pixels():

@@ -1,9 +1,16 @@
-"""The data-consistency solver: exact adjoint, CG, and a correction that reproduces the residual."""
+"""The data-consistency solver: exact adjoint, CG, the closed form in the Fourier domain, and a
+correction that reproduces the residual."""
 
 import torch
 
 from fusion_core.degradation import motion_psf, sensor_psf, spatial_degrade
-from fusion_core.methods.sscf.solver import conjugate_gradient, consistency_correction, neg_laplacian, spatial_adjoint
+from fusion_core.methods.sscf.solver import (
+    conjugate_gradient,
+    consistency_correction,
+    fourier_correction,
+    neg_laplacian,
+    spatial_adjoint,
+)
 
 
 def test_adjoint_matches_the_operator_for_a_psf_larger_than_the_ratio():
@@ -47,3 +54,34 @@ def test_damping_shrinks_a_noisy_channel_towards_zero():
     residual = torch.ones(2, 4, 4, dtype=torch.float64)
     delta = consistency_correction(residual, psf, 2, 0.1, torch.tensor([0.0, 1e3]), iters=100)
     assert float(delta[1].abs().max()) < 1e-2 * float(delta[0].abs().max())
+
+
+def _smooth_residual(channels: int, side: int, scale: int, psf) -> torch.Tensor:
+    from fusion_core.baselines import bicubic_upsample
+
+    coarse = torch.randn(channels, side // 4 + 2, side // 4 + 2, generator=torch.Generator().manual_seed(3),
+                         dtype=torch.float64)
+    fine = bicubic_upsample(coarse, 4 * scale)[None, :, :side * scale, :side * scale]
+    return spatial_degrade(fine, psf, scale)[0]
+
+
+def test_fourier_solve_equals_conjugate_gradients_for_a_psf_of_the_ratio():
+    psf = sensor_psf(3, 3.0, size=3)
+    residual = _smooth_residual(3, 40, 3, psf)
+    damping = torch.tensor([0.0, 0.05, 1.0])
+    exact = consistency_correction(residual, psf, 3, 0.16, damping, iters=1000, tol=1e-11)
+    fast = fourier_correction(residual, psf, 3, 0.16, damping)
+    assert fast.shape == exact.shape == (3, 120, 120)
+    assert torch.allclose(fast, exact, atol=1e-6 * float(exact.abs().max()))
+
+
+def test_fourier_solve_of_a_larger_psf_agrees_a_few_lr_pixels_from_the_border():
+    psf = motion_psf(10, 6.0, 30.0, width_fwhm=2.0)
+    residual = _smooth_residual(2, 40, 4, psf)
+    damping = torch.zeros(2)
+    exact = consistency_correction(residual, psf, 4, 0.16, damping, iters=1000, tol=1e-11)
+    fast = fourier_correction(residual, psf, 4, 0.16, damping)
+    inner = (slice(None), slice(32, -32), slice(32, -32))  # 8 LR pixels in
+    assert torch.allclose(fast[inner], exact[inner], atol=1e-4 * float(exact.abs().max()))
+    again = spatial_degrade(fast[None], psf, 4)[0]
+    assert torch.allclose(again[:, 8:-8, 8:-8], residual[:, 8:-8, 8:-8], atol=1e-2 * float(residual.abs().max()))

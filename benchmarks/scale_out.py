@@ -1,0 +1,135 @@
+"""Scale-out of the large scene: in this process, on the embedded Dask cluster, on a cluster by address.
+
+Four runs of ``large_scene run`` on the same scene, each in a fresh process:
+
+1. in this process, one thread (the reference for the speed-up);
+2. in this process, two threads (SSCF fuses two windows at once, one thread each);
+3. ``--dask local``: the embedded cluster (one worker process per core, one thread each);
+4. ``--dask tcp://127.0.0.1:<port>``: a scheduler and two one-thread workers started here with
+   the ``dask-scheduler`` / ``dask-worker`` commands, as an existing cluster would be given.
+
+For each: wall and CPU time (the workers' CPU time included: they are children of this
+process), speed-up over run 1, efficiency (speed-up over the cores used) and the peak resident
+memory of the run's processes together (sampled every 0.2 s). The machine's load average at the
+start of each run is recorded beside it.
+
+Usage::
+
+    python -m benchmarks.scale_out /tmp/large_scene --json benchmarks/results/large_scene/scale_out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from .large_scene import PeakMemory
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds so far of running processes (a cluster's scheduler and workers)."""
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def fuse(folder: Path, threads: int, dask: str, shared: Path, extra_pids: list[int]) -> dict:
+    """One ``large_scene run``; its record with wall, CPU (the run's process, its children and
+    ``extra_pids``), load and the peak memory of the tree."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "record.json"
+        load, cpu = os.getloadavg(), _children_cpu() + _cpu_of(extra_pids)
+        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.large_scene", "--shared", str(shared),
+                                 "run", str(folder), "--threads", str(threads), "--dask", dask,
+                                 "--json", str(out)], cwd=HERE, stdout=subprocess.DEVNULL)
+        with PeakMemory(pids=[proc.pid, *extra_pids]) as memory:
+            if proc.wait() != 0:
+                raise RuntimeError(f"large_scene run failed (threads {threads}, dask {dask!r})")
+        record = json.loads(out.read_text())
+    record.pop("log", None)
+    record.update(load_average_at_start=round(load[0], 1),
+                  cpu_s_children=round(_children_cpu() + _cpu_of(extra_pids) - cpu, 1),
+                  peak_rss_gb_tree=round(memory.peak / 2**30, 2))
+    return record
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def address_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
+    """A scheduler and ``workers`` one-thread workers on this machine; their address and processes."""
+    bin_dir = Path(sys.executable).parent
+    scheduler = shutil.which("dask-scheduler", path=f"{bin_dir}:{os.environ.get('PATH', '')}")
+    worker = shutil.which("dask-worker", path=f"{bin_dir}:{os.environ.get('PATH', '')}")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [subprocess.Popen([scheduler, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    for _ in range(workers):
+        procs.append(subprocess.Popen([worker, address, "--nthreads", "1", "--nworkers", "1",
+                                       "--memory-limit", "0", "--no-dashboard"], cwd=HERE,
+                                      env=dict(os.environ, PYTHONPATH=str(HERE)),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, procs
+
+
+def main() -> int:
+    from .scenes import SHARED
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--skip-single", action="store_true", help="leave out the one-thread run")
+    args = parser.parse_args()
+    runs = {}
+    if not args.skip_single:
+        runs["in this process, 1 thread"] = fuse(args.folder, 1, "", args.shared, [])
+    runs["in this process, 2 threads"] = fuse(args.folder, 2, "", args.shared, [])
+    runs["embedded Dask cluster (DASK_SCHEDULER=local)"] = fuse(args.folder, 2, "local", args.shared, [])
+    address, procs = address_cluster(2)
+    try:
+        time.sleep(1)
+        runs["2-worker cluster by address"] = fuse(args.folder, 2, address, args.shared,
+                                                   [p.pid for p in procs])
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=30)
+    for label, record in runs.items():
+        print(label, record["wall_s"], record["cpu_s_children"], record["peak_rss_gb_tree"], flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
