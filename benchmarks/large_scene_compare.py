@@ -98,6 +98,11 @@ def side_by_side(old: dict, new: dict) -> list[str]:
     ]
 
 
+def _layout_line(record: dict) -> str:
+    """The log line that describes a run's windows."""
+    return next(line for line in record["log"] if "window(s) (" in line)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path, help="the built scene (large_scene build)")
@@ -133,8 +138,3 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _layout_line(record: dict) -> str:
-    """The log line that describes a run's windows."""
-    return next(line for line in record["log"] if "window(s) (" in line)

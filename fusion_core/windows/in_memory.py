@@ -69,7 +69,7 @@ class ArrayOutput:
         self.count = count
         self.data = np.full((count, *shape), np.nan, dtype=np.float32)
 
-    def open(self, resume_from=None) -> None:
+    def open(self, resume_from=None, durable: bool = True) -> None:
         """Nothing to open: the array exists from the start."""
 
     def write(self, rect: Rect, data: np.ndarray) -> None:

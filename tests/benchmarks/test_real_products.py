@@ -25,7 +25,7 @@ def _psnr(product, estimate):
 def test_a_refused_run_is_reported_with_its_message(tmp_path):
     outcome = run_plugin(tmp_path / "missing_lr.tif", tmp_path / "missing_hr.tif", tmp_path / "out.tif")
     assert outcome.output is None
-    assert outcome.refused.startswith("refused: Cannot open the LR-HSI raster")
+    assert outcome.refused.startswith("refused: lr_hsi (") and "missing_lr.tif) does not exist" in outcome.refused
 
 
 def test_ridge_is_given_the_psf_centred_where_the_lr_pixels_lie(products):
