@@ -139,10 +139,11 @@ class PeakMemory:
 
 
 def load(method: str):
+    """A method of the catalog by id (None: the request's), or ``module:Class`` instantiated."""
     if ":" in method:
         module, cls = method.split(":")
         return getattr(importlib.import_module(module), cls)()
-    return method
+    return None
 
 
 def crop_psnr(output: Path, n: int = 4, side: int = 256, seed: int = 0, shared: Path = SHARED) -> float:
@@ -193,6 +194,7 @@ def run(folder: Path, method: str, threads: int, max_memory_gb: float, device: s
         output = output or OutputOptions()
         request = FusionRequest(
             str(folder / "lr_hsi.tif"), str(folder / "hr_msi.tif"), str(out), device=device,
+            method=method if ":" not in method else "sscf",
             max_memory_gb=max_memory_gb, dask_scheduler=scheduler,
             degradation=None if blind else str(folder / "true_model.json"),
             output_format=output.format, output_compression=output.codec, output_type=output.dtype,
