@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import socket
 import subprocess
 import sys
@@ -81,15 +80,15 @@ def _free_port() -> int:
 
 def address_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
     """A scheduler and ``workers`` one-thread workers on this machine; their address and processes."""
-    bin_dir = Path(sys.executable).parent
-    scheduler = shutil.which("dask-scheduler", path=f"{bin_dir}:{os.environ.get('PATH', '')}")
-    worker = shutil.which("dask-worker", path=f"{bin_dir}:{os.environ.get('PATH', '')}")
+    # the scheduler's and workers' command-line entry points, on this interpreter (its torch)
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker"]
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    procs = [subprocess.Popen([scheduler, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+    procs = [subprocess.Popen([*scheduler, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     for _ in range(workers):
-        procs.append(subprocess.Popen([worker, address, "--nthreads", "1", "--nworkers", "1",
+        procs.append(subprocess.Popen([*worker, address, "--nthreads", "1", "--nworkers", "1",
                                        "--memory-limit", "0", "--no-dashboard"], cwd=HERE,
                                       env=dict(os.environ, PYTHONPATH=str(HERE)),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
