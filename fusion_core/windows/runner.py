@@ -39,7 +39,15 @@ from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
 from .assemble import Assembler
 from .layout import WindowGrid, psf_halo
-from .memory import GDAL_CACHE_BYTES, choose_core, core_unit, device_free_bytes, process_bytes, strip_bytes
+from .memory import (
+    GDAL_CACHE_BYTES,
+    WORKER_PROCESS_BYTES,
+    choose_core,
+    core_unit,
+    device_free_bytes,
+    process_bytes,
+    strip_bytes,
+)
 from .output import TiledOutput, tile_edge
 from .source import Source
 from .state import Key, ResumeState
@@ -105,7 +113,7 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     factor = method.window_memory_factor(config, n_hsi)
     baseline = process_bytes()
     fixed = baseline + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
-    fixed += worker_processes * (baseline + GDAL_CACHE_BYTES)
+    fixed += worker_processes * (WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES)
     in_flight = worker_processes or window_threads(method, config)
     budget = (max_memory_bytes - fixed) // max(1, in_flight)
     unit = core_unit(scale)

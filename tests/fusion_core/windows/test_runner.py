@@ -14,7 +14,7 @@ from fusion_core.methods.m2unet.method import M2UNet
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
 from fusion_core.windows import plan_grid
-from fusion_core.windows.memory import GDAL_CACHE_BYTES, process_bytes
+from fusion_core.windows.memory import GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES, process_bytes
 
 from .conftest import RidgeFusion, grid_for, run, source_of, whole
 
@@ -113,6 +113,23 @@ def test_windows_are_sized_by_the_memory_bound(tmp_rasters, tmp_path):
     assert len(tight) > 1 and tight.core * 4 % 16 == 0
     with pytest.raises(InputError, match="raise max_memory_gb"):
         plan_grid(source, method, pair.model, process_bytes())
+
+
+def test_local_dask_workers_are_counted_at_a_fresh_workers_size_not_the_clients(tmp_rasters,
+                                                                              monkeypatch):
+    """After the estimation the client holds 3 GB; each worker process only Python, torch and
+    GDAL's cache, so two workers fit a bound that three copies of the client would not."""
+    from fusion_core.windows import runner
+
+    client = 3 * 2**30
+    monkeypatch.setattr(runner, "process_bytes", lambda: client)
+    pair = tmp_rasters(size=96, n_hsi=20)
+    source, method = source_of(pair), RidgeFusion()
+    bound = client + GDAL_CACHE_BYTES + 2 * (WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES) + 64 * 2**20
+    assert bound < 3 * client
+    assert len(plan_grid(source, method, pair.model, bound, worker_processes=2)) >= 1
+    with pytest.raises(InputError, match="raise max_memory_gb"):
+        plan_grid(source, method, pair.model, bound - 64 * 2**20, worker_processes=2)
 
 
 def test_a_wider_network_gets_smaller_windows(tmp_rasters):
