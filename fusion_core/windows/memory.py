@@ -18,18 +18,21 @@ import torch
 
 from ..errors import InputError
 
-__all__ = ["GDAL_CACHE_BYTES", "WORKER_PROCESS_BYTES", "process_bytes", "device_free_bytes",
+__all__ = ["GDAL_CACHE_BYTES", "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "device_free_bytes",
            "window_bytes", "strip_bytes", "core_unit", "choose_core"]
 
 #: GDAL block cache used while reading and writing windows: large enough to keep the input
 #: tiles that horizontally neighbouring windows share (two windows in flight), so most tiles
 #: are decoded once per window row rather than once per window.
 GDAL_CACHE_BYTES = 256 * 2**20
-#: Resident memory of an idle Dask worker process on this machine before its first window: a
-#: fresh interpreter with torch, rasterio, distributed and the engine imported measures 300 MB
-#: (Debian 12, torch 2.13 CPU); rounded up for the worker's own bookkeeping. The client's own
-#: memory is not a worker's: after the estimation it holds much more than a worker ever does.
-WORKER_PROCESS_BYTES = 400 * 2**20
+#: Resident memory of an idle local Dask worker before its first window: a fresh interpreter
+#: with torch, rasterio, distributed and the engine imported measures 300 MB (Debian 12, torch
+#: 2.13 CPU), plus the nanny process that watches it and the worker's own bookkeeping. The
+#: client's own memory is not a worker's: after the estimation it holds much more.
+WORKER_PROCESS_BYTES = 550 * 2**20
+#: Output copies a window on a Dask worker holds beyond an in-process one: its result pickled
+#: for the client, and the client's received copy while it is blended.
+WORKER_RESULT_COPIES = 2
 _FLOAT = 4
 _MARGIN = 0.9  # keep 10 % of the bound for what the estimate does not see (allocator, Python)
 

@@ -42,6 +42,7 @@ from .layout import WindowGrid, psf_halo
 from .memory import (
     GDAL_CACHE_BYTES,
     WORKER_PROCESS_BYTES,
+    WORKER_RESULT_COPIES,
     choose_core,
     core_unit,
     device_free_bytes,
@@ -110,7 +111,7 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     ramp = max(2, halo)
     n_hsi, n_msi = model.n_hsi_bands, model.n_msi_bands
     config = config or FusionConfig()
-    factor = method.window_memory_factor(config, n_hsi)
+    factor = method.window_memory_factor(config, n_hsi) + (WORKER_RESULT_COPIES if worker_processes else 0)
     baseline = process_bytes()
     fixed = baseline + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
     fixed += worker_processes * (WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES)
