@@ -2,8 +2,8 @@
 
 Every real hyperspectral cube in ``../shared/data`` (clipped at 0 and divided by its maximum, as
 the benchmark scenes are) is written exactly as a fused image is, by
-:class:`fusion_core.windows.TiledOutput` (float32, deflate, floating-point predictor, tiled
-BigTIFF), once as it is and once upsampled ×4 bicubically (as smooth as a fused image gets); the
+:class:`fusion_core.windows.TiledOutput` with the default output options (float32, ZSTD
+level 1, tiled BigTIFF), once as it is and once upsampled ×4 bicubically (as smooth as a fused image gets); the
 ratio is raw bytes over file bytes. The least ratio is what
 :data:`fusion_core.pipeline.preflight.COMPRESSION` assumes.
 
@@ -75,7 +75,7 @@ def main() -> None:
         "# How much the fused output compresses", "",
         f"Measured {date.today()} on {machine()}, commit {commit}, by "
         "`python -m benchmarks.output_compression` (how: its docstring). Raw float32 bytes over "
-        "the bytes of the GeoTIFF the fusion writes (deflate, floating-point predictor, tiles).", "",
+        "the bytes of the GeoTIFF the fusion writes (default options: ZSTD level 1, tiles).", "",
         "| cube | as | bands×rows×columns | ratio |", "|---|---|---|---|",
         *[f"| {n} | {label} | {shape} | {r:.2f} |" for n, label, shape, r in rows], "",
         f"Least ratio: {least:.2f}. The free-space check before a run assumes "

@@ -40,10 +40,10 @@ __all__ = ["RunFiles", "preflight", "guarded", "disk_failure", "fusion_files",
 
 #: Extensions of the raster outputs the engine writes (GeoTIFF, tiled and compressed).
 RASTER_EXTENSIONS = (".tif", ".tiff")
-#: Compression of the fused GeoTIFF (float32, deflate, floating-point predictor) on the least
-#: compressible real cube measured: 1.15× (ROSIS Pavia University; 1.15–1.66× over the twelve
-#: real cubes and their ×4 upsamplings, ``benchmarks/OUTPUT_COMPRESSION.md``).
-COMPRESSION = 1.15
+#: Compression of the fused GeoTIFF (default options: float32, ZSTD level 1) on the least
+#: compressible real cube measured: 1.10× (``benchmarks/OUTPUT_COMPRESSION.md``, over the twelve
+#: real cubes and their ×4 upsamplings).
+COMPRESSION = 1.10
 #: Free space asked for beyond the expected output size.
 SPACE_MARGIN = 1.10
 #: Errors of a disk or a file system (not of a program): reported as such, with what to do.
