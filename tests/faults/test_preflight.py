@@ -9,6 +9,7 @@ import rasterio
 from fusion_core import FusionRequest, fuse_files
 from fusion_core.errors import InputError
 from fusion_core.pipeline import estimate_files, metrics_files, simulate_pair_files
+from fusion_core.pipeline.preflight import COMPRESSION, SPACE_MARGIN
 from fusion_core.srf.source import SrfSource
 
 
@@ -82,9 +83,10 @@ def test_a_read_only_output_folder_is_refused_before_compute(inputs, fails_if_co
 
 def test_a_disk_without_room_for_the_output_is_refused_with_the_margin(inputs, fails_if_computing,
                                                                        small_disk):
-    folder = small_disk(16)  # the fused 32×32×12 float32 image needs about 47 KB
-    with pytest.raises(InputError, match=r"has 16 kB free, but the output needs about 47 kB "
-                                         r".*1/1\.15 .* plus a 10 % margin\): free some space"):
+    folder = small_disk(16)  # the fused 32×32×12 float32 image: 49 kB raw
+    need = round(32 * 32 * 12 * 4 / COMPRESSION * SPACE_MARGIN / 1000)
+    with pytest.raises(InputError, match=rf"has 16 kB free, but the output needs about {need} kB "
+                                         rf".*1/{COMPRESSION:g} .* plus a 10 % margin\): free some space"):
         fuse_files(request(inputs, folder / "fused.tif"))
     assert os.listdir(folder) == []
 
