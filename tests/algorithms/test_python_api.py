@@ -73,8 +73,18 @@ def test_run_and_load_results_loads_every_raster_output_styled(pyqgis, project, 
         assert _shown_bands(layers[path]) == _expected_bands(path)
 
 
-def test_the_dialog_path_runs_in_a_task_and_styles_the_result(pyqgis, project, tmp_rasters, tmp_path):
+def _handle_results(algorithm, context, feedback, parameters) -> bool:
+    """Processing's post-processing, as the dialog runs it after an algorithm (QGIS 3.22 also
+    takes showResults, which later versions dropped)."""
+    import inspect
+
     from processing.gui.Postprocessing import handleAlgorithmResults
+
+    quiet = {"showResults": False} if "showResults" in inspect.signature(handleAlgorithmResults).parameters else {}
+    return handleAlgorithmResults(algorithm, context, feedback, parameters=parameters, **quiet)
+
+
+def test_the_dialog_path_runs_in_a_task_and_styles_the_result(pyqgis, project, tmp_rasters, tmp_path):
     from qgis.core import (
         QgsApplication,
         QgsProcessingAlgRunnerTask,
@@ -100,12 +110,11 @@ def test_the_dialog_path_runs_in_a_task_and_styles_the_result(pyqgis, project, t
     while not finished:
         QCoreApplication.processEvents()
     assert finished["ok"] and finished["results"]["OUTPUT"] == out
-    assert handleAlgorithmResults(algorithm, context, feedback, False, parameters)
+    assert _handle_results(algorithm, context, feedback, parameters)
     assert _shown_bands(_layers_by_source(project)[out]) == _expected_bands(out)
 
 
 def test_the_batch_interface_calls_run_once_per_row(pyqgis, project, tmp_rasters, tmp_path):
-    from processing.gui.Postprocessing import handleAlgorithmResults
     from processing.tools import dataobjects
     from qgis.core import QgsApplication, QgsProcessingFeedback, QgsProcessingOutputLayerDefinition
 
@@ -120,7 +129,7 @@ def test_the_batch_interface_calls_run_once_per_row(pyqgis, project, tmp_rasters
                       "HR_MSI": QgsProcessingOutputLayerDefinition(str(tmp_path / f"hr{row}.tif"), project)}
         results, ok = algorithm.run(parameters, context, feedback)
         assert ok, results
-        assert handleAlgorithmResults(algorithm, context, feedback, False, parameters)
+        assert _handle_results(algorithm, context, feedback, parameters)
     assert len(project.mapLayers()) == 4
 
 
