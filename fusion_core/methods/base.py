@@ -124,6 +124,30 @@ class FusionMethod(ABC):
             progress: reports progress per stage and raises ``Cancelled`` when asked to stop.
         """
 
+    def fuse_with_gaps(
+        self,
+        lr_hsi: torch.Tensor,
+        hr_msi: torch.Tensor,
+        model: DegradationModel,
+        config: FusionConfig,
+        progress: Progress,
+    ) -> torch.Tensor:
+        """:meth:`fuse` on a window whose missing pixels are NaN (a nodata swath, a tile's corner).
+
+        The result's values where the inputs are missing do not matter (the caller masks them);
+        what matters is that the gaps do not spoil the valid pixels. By default every LR pixel
+        that is not valid with its whole HR block takes, with its block, the nearest valid
+        pair's values (:func:`~fusion_core.methods.gaps.fill_pairs`); a method that can leave
+        the gaps out of its fit and checks overrides this.
+        """
+        if bool(torch.isfinite(lr_hsi).all()) and bool(torch.isfinite(hr_msi).all()):
+            return self.fuse(lr_hsi, hr_msi, model, config, progress)
+        from .gaps import fill_pairs
+
+        lr, hr = fill_pairs(lr_hsi.cpu().numpy(), hr_msi.cpu().numpy(), model.scale)
+        return self.fuse(torch.from_numpy(lr).to(lr_hsi.device), torch.from_numpy(hr).to(hr_msi.device),
+                         model, config, progress)
+
 
 def _catalog_entry(method_id: str) -> Optional[MethodEntry]:
     from . import CATALOG

@@ -126,7 +126,7 @@ def to_hsi_geometry(fused: np.ndarray, shift_hr_px: tuple[float, float]) -> np.n
     outside the image is NaN."""
     from scipy.ndimage import shift as shift_image
 
-    from ..windows.task import fill_invalid
+    from ..methods.gaps import fill_invalid
 
     valid = np.all(np.isfinite(fused), axis=0)
     move = (-shift_hr_px[0], -shift_hr_px[1])

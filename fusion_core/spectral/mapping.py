@@ -134,12 +134,24 @@ class LocalMap:
     offsets: torch.Tensor
 
 
+def _local_mean(radius: int, weights: Optional[torch.Tensor]):
+    """The ``(2 radius + 1)²`` window mean (:func:`_box`), or, with ``weights`` ``(h, w)``, the
+    weighted mean over the window's pixels of non-zero weight (zero where it has none)."""
+    if weights is None:
+        return lambda x: _box(x, radius)
+    w = weights.double()
+    norm = _box(w, radius)
+    inverse = torch.where(norm > 1e-9, 1.0 / norm.clamp_min(1e-9), torch.zeros_like(norm))
+    return lambda x: _box(x * w.to(x.dtype), radius) * inverse.to(x.dtype)
+
+
 def fit_local_map(
     guide: torch.Tensor,
     target: torch.Tensor,
     radius: int,
     eps: float,
     noise_var: Optional[torch.Tensor] = None,
+    valid: Optional[torch.Tensor] = None,
 ) -> LocalMap:
     """Fit ``target ≈ slopes · guide + offsets`` in every ``(2 radius + 1)²`` LR window.
 
@@ -150,12 +162,16 @@ def fit_local_map(
         eps: ridge on the slopes, relative to the mean local variance of the guide.
         noise_var: ``(M,)`` extra HR noise variance of the guide, added to the local covariance
             so that slopes do not amplify it; ``None`` for none.
+        valid: ``(h, w)`` the pixels to fit on (all when None): every window statistic is taken
+            over its valid pixels, and a window without any gets the map of its neighbours
+            (zero beyond them).
     """
     g = guide.double()
     m = g.shape[0]
-    mg = _box(g, radius)
+    mean = _local_mean(radius, valid)
+    mg = mean(g)
     upper = torch.triu_indices(m, m, device=g.device)                          # symmetric: one half
-    cov_upper = _box(g[upper[0]] * g[upper[1]], radius) - mg[upper[0]] * mg[upper[1]]
+    cov_upper = mean(g[upper[0]] * g[upper[1]]) - mg[upper[0]] * mg[upper[1]]
     cov_gg = g.new_empty(m, m, *g.shape[1:])                                   # (M, M, h, w)
     cov_gg[upper[0], upper[1]] = cov_upper
     cov_gg[upper[1], upper[0]] = cov_upper
@@ -163,17 +179,19 @@ def fit_local_map(
     # with the guide loses no significant digit (the guide's own covariance, which the solve
     # depends on, stays in double).
     g32, t32 = guide.float(), target.float()
-    mg32, mt32 = mg.float(), _box(t32, radius)
-    cov_tg = _box(t32[:, None] * g32[None], radius) - mt32[:, None] * mg32[None]  # (P, M, h, w)
+    mg32, mt32 = mg.float(), mean(t32)
+    cov_tg = mean(t32[:, None] * g32[None]) - mt32[:, None] * mg32[None]        # (P, M, h, w)
     eye = torch.eye(m, dtype=g.dtype, device=g.device)
-    reg = eps * float(cov_gg.diagonal(dim1=0, dim2=1).mean()) * eye
+    diagonal = cov_gg.diagonal(dim1=0, dim2=1)
+    reg = eps * float(diagonal.mean() if valid is None else diagonal[valid].mean()) * eye
     if noise_var is not None:
         reg = reg + torch.diag(noise_var.double())
     system = cov_gg.permute(2, 3, 0, 1) + reg                                 # (h, w, M, M)
     rhs = cov_tg.permute(2, 3, 1, 0).double()                                 # (h, w, M, P)
     slopes = torch.linalg.solve(system, rhs).float().permute(3, 2, 0, 1)      # (P, M, h, w)
     offsets = mt32 - (slopes * mg32[None]).sum(1)
-    return LocalMap(_box(slopes, radius), _box(offsets, radius))
+    smooth = _local_mean(radius, None if valid is None else _box(valid.double(), radius) > 1e-9)
+    return LocalMap(smooth(slopes), smooth(offsets))
 
 
 def apply_local_map(local: LocalMap, hr_msi: torch.Tensor, scale: int) -> torch.Tensor:

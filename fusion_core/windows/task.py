@@ -6,11 +6,10 @@ weights; it returns the part of the result where those weights are not zero. It 
 before each window so a window's result does not depend on the order or the place it runs in.
 
 Invalid pixels (NaN in either input) never reach the output: an HR pixel is fused only where it
-and the LR pixel over it are valid, and is NaN (nodata) elsewhere. Methods need whole images, so
-for their computation alone each LR pixel that is not valid together with its whole HR block
-takes, with its block, the values of the nearest LR pixel that is (:func:`fill_pairs`): every LR
-pixel and HR block a method sees is then a real, consistent pair, so the spectral relations it
-learns are not biased by invented ones. A window without any valid pixel is not computed.
+and the LR pixel over it are valid, and is NaN (nodata) elsewhere. The method gets the window
+with its gaps (:meth:`~fusion_core.methods.base.FusionMethod.fuse_with_gaps`, which decides how
+they are bridged for its computation: :mod:`fusion_core.methods.gaps`). A window without any
+valid pixel is not computed.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from typing import Optional
 
 import numpy as np
 import torch
-from scipy.ndimage import distance_transform_edt
 
 from ..degradation import DegradationModel
 from ..device import seed_everything
@@ -31,7 +29,7 @@ from .blend import window_weights
 from .layout import WindowGrid
 from .source import Source
 
-__all__ = ["WindowJob", "fuse_window", "valid_output", "fill_pairs", "fill_invalid"]
+__all__ = ["WindowJob", "fuse_window", "valid_output"]
 
 
 @dataclass
@@ -72,7 +70,7 @@ def fuse_window(job: WindowJob, key: tuple[int, int],
     hr = job.source.read_hr(window.hr_read) / job.norm
     valid = valid_output(lr, hr, job.grid.scale)
     if valid.any():
-        out = _fused(job, *fill_pairs(lr, hr, job.grid.scale), progress)
+        out = _fused(job, lr, hr, progress)
         expected = (lr.shape[0], hr.shape[1], hr.shape[2])
         if out.shape != expected:
             raise FusionError(f"The method {job.method.name} returned {out.shape} for a window of "
@@ -94,8 +92,8 @@ def fuse_window(job: WindowJob, key: tuple[int, int],
 def _fused(job: WindowJob, lr: np.ndarray, hr: np.ndarray, progress: Optional[Progress]) -> np.ndarray:
     device = job.config.device
     seed_everything(job.config.seed)
-    fused = job.method.fuse(torch.from_numpy(lr).to(device), torch.from_numpy(hr).to(device),
-                            job.model, job.config, progress or Progress())
+    fused = job.method.fuse_with_gaps(torch.from_numpy(lr).to(device), torch.from_numpy(hr).to(device),
+                                      job.model, job.config, progress or Progress())
     return fused.detach().float().cpu().numpy()
 
 
@@ -103,34 +101,3 @@ def valid_output(lr: np.ndarray, hr: np.ndarray, scale: int) -> np.ndarray:
     """``(H, W)``: HR pixels valid in every HR-MSI band whose LR pixel is valid in every band."""
     lr_ok = np.all(np.isfinite(lr), axis=0)
     return np.repeat(np.repeat(lr_ok, scale, axis=0), scale, axis=1) & np.all(np.isfinite(hr), axis=0)
-
-
-def fill_pairs(lr: np.ndarray, hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """LR ``(C, h, w)`` and HR ``(M, r h, r w)`` images where each LR pixel not valid together
-    with its whole HR block takes, with its block, the values of the nearest one that is."""
-    r = scale
-    h, w = lr.shape[1:]
-    blocks_ok = np.all(np.isfinite(hr), axis=0).reshape(h, r, w, r).all(axis=(1, 3))
-    joint = np.all(np.isfinite(lr), axis=0) & blocks_ok
-    if joint.all():
-        return lr, hr
-    if not joint.any():
-        return fill_invalid(lr), fill_invalid(hr)
-    rows, cols = distance_transform_edt(~joint, return_distances=False, return_indices=True)
-    hr_rows = np.repeat(rows, r, axis=0) * r + (np.arange(h * r) % r)[:, None]
-    hr_cols = np.repeat(cols, r, axis=1) * r + (np.arange(w * r) % r)[None, :]
-    hr_rows, hr_cols = np.repeat(hr_rows, r, axis=1), np.repeat(hr_cols, r, axis=0)
-    return (np.ascontiguousarray(lr[:, rows, cols]),
-            np.ascontiguousarray(hr[:, hr_rows, hr_cols]))
-
-
-def fill_invalid(image: np.ndarray) -> np.ndarray:
-    """``image`` ``(C, H, W)`` with each pixel invalid in some band given the values of the
-    nearest pixel valid in every band (for a method's computation, never for the output)."""
-    ok = np.all(np.isfinite(image), axis=0)
-    if ok.all():
-        return image
-    if not ok.any():
-        return np.zeros_like(image)
-    rows, cols = distance_transform_edt(~ok, return_distances=False, return_indices=True)
-    return np.ascontiguousarray(image[:, rows, cols])

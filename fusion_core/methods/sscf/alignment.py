@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import torch
@@ -32,6 +33,8 @@ MIN_GAIN = 0.2
 #: Edge of the central LR square the alignment is fitted on, at most: 2304 LR pixels × M bands
 #: fix three parameters to a few thousandths of a pixel.
 FIT_LR_PIXELS = 48
+#: Fewest valid LR pixels in that crop for a fit (fewer: no alignment).
+MIN_FIT_PIXELS = 64
 _PAD = 8
 _LBFGS_ITERS = 40
 
@@ -68,10 +71,15 @@ def warp(x: torch.Tensor, dy: torch.Tensor | float, dx: torch.Tensor | float,
     return torch.fft.irfft2(spectrum, s=(hp, wp))[:, pad:pad + h, pad:pad + w]
 
 
-def _mismatch(target: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-    """Mean over bands of the share of each target band a gain and offset of ``features`` miss."""
+def _mismatch(target: torch.Tensor, features: torch.Tensor,
+              valid: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Mean over bands of the share of each target band a gain and offset of ``features`` miss,
+    over the pixels of ``valid`` (all when None)."""
     t = target.reshape(target.shape[0], -1)
     f = features.reshape(features.shape[0], -1)
+    if valid is not None:
+        keep = valid.reshape(-1)
+        t, f = t[:, keep], f[:, keep]
     t = t - t.mean(1, keepdim=True)
     f = f - f.mean(1, keepdim=True)
     cov = (t * f).sum(1)
@@ -81,16 +89,19 @@ def _mismatch(target: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
 
 
 def estimate_alignment(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarray | torch.Tensor,
-                       srf: np.ndarray, scale: int) -> Alignment:
+                       srf: np.ndarray, scale: int, valid: Optional[torch.Tensor] = None) -> Alignment:
     """The relative kernel that best maps the HR-MSI ``(M, H, W)`` onto the LR-HSI ``(C, h, w)``.
 
     Fitted on the central ``FIT_LR_PIXELS``² LR pixels at most (three parameters need far fewer
     pixels than a window has), in the Fourier domain: the HR-MSI's spectrum times the PSF's is
     computed once, and each trial kernel costs one product with it and the fold of its aliases
     onto the LR grid (:func:`~fusion_core.degradation.alias_mean`) instead of two HR FFTs and a
-    convolution.
+    convolution. Only the LR pixels of ``valid`` ``(h, w)`` are compared (all when None).
     """
     rows, cols = _central(lr_hsi.shape[1], FIT_LR_PIXELS), _central(lr_hsi.shape[2], FIT_LR_PIXELS)
+    inside = None if valid is None else valid[rows, cols]
+    if inside is not None and int(inside.sum()) < MIN_FIT_PIXELS:
+        return Alignment()
     target = spectral_degrade(lr_hsi[None, :, rows, cols].double(), srf)[0]
     hr_rows, hr_cols = slice(rows.start * scale, rows.stop * scale), slice(cols.start * scale, cols.stop * scale)
     z = hr_msi[:, hr_rows, hr_cols].double()
@@ -106,7 +117,7 @@ def estimate_alignment(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarr
         phase = -2.0 * math.pi * (ky * dy + kx * dx)
         gain = torch.exp(-2.0 * math.pi ** 2 * (ky ** 2 + kx ** 2) * blur)
         lr = torch.fft.ifft2(alias_mean(blurred * torch.polar(gain, phase), scale)).real
-        return _mismatch(target, lr[:, pad_lr:pad_lr + h, pad_lr:pad_lr + w])
+        return _mismatch(target, lr[:, pad_lr:pad_lr + h, pad_lr:pad_lr + w], inside)
 
     with torch.no_grad():
         base = float(mismatch(0.0, 0.0, 0.0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
 from ...degradation import DegradationModel, spatial_degrade
@@ -17,9 +19,14 @@ from ...spectral import (
     signal_subspace,
 )
 from ..base import FusionConfig, FusionMethod
+from ..gaps import fill_invalid, support_valid
 from .alignment import Alignment, estimate_alignment, noise_gains, warp
 from .settings import PRESETS, SSCFSettings
 from .solver import consistency_correction, fourier_correction
+
+#: Fewest LR pixels with a valid footprint for the fit to leave the gaps out; with fewer, the
+#: window is bridged as any method's (:func:`~fusion_core.methods.gaps.fill_pairs`).
+MIN_VALID_LR_PIXELS = 16
 
 __all__ = ["SSCF"]
 
@@ -64,6 +71,31 @@ class SSCF(FusionMethod):
         config: FusionConfig,
         progress: Progress,
     ) -> torch.Tensor:
+        return self._fuse(lr_hsi, hr_msi, model, config, progress, None)
+
+    def fuse_with_gaps(
+        self,
+        lr_hsi: torch.Tensor,
+        hr_msi: torch.Tensor,
+        model: DegradationModel,
+        config: FusionConfig,
+        progress: Progress,
+    ) -> torch.Tensor:
+        """Every step fitted and checked on the LR pixels whose PSF footprint is valid
+        (:func:`~fusion_core.methods.gaps.support_valid`), the HR-MSI kept as it is wherever it
+        is valid: a gap costs only the information it hides."""
+        lr_ok, hr_ok = torch.isfinite(lr_hsi).all(0), torch.isfinite(hr_msi).all(0)
+        if bool(lr_ok.all()) and bool(hr_ok.all()):
+            return self.fuse(lr_hsi, hr_msi, model, config, progress)
+        valid = support_valid(lr_ok.cpu(), hr_ok.cpu(), model.psf, model.scale)
+        if int(valid.sum()) < MIN_VALID_LR_PIXELS:
+            return super().fuse_with_gaps(lr_hsi, hr_msi, model, config, progress)
+        lr, hr = (torch.from_numpy(fill_invalid(x.cpu().numpy())).to(x.device) for x in (lr_hsi, hr_msi))
+        return self._fuse(lr, hr, model, config, progress, valid.to(lr.device))
+
+    def _fuse(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel,
+              config: FusionConfig, progress: Progress, valid: Optional[torch.Tensor]) -> torch.Tensor:
+        """:meth:`fuse`, every fit and check on the LR pixels of ``valid`` ``(h, w)`` (all when None)."""
         settings: SSCFSettings = self.settings(config)
         _check_inputs(lr_hsi, hr_msi, model)
         r = model.scale
@@ -73,11 +105,11 @@ class SSCF(FusionMethod):
         psf = torch.as_tensor(model.psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
 
         progress.update(0.0, "Estimating the noise of the LR-HSI")
-        sigma_y = hsi_noise_std(y)
+        sigma_y = hsi_noise_std(_pixels(y, valid))
         progress.update(0.05, "Aligning the HR-MSI to the HSI")
         if settings.align:
             moved = z if alignment.is_identity else warp(z, alignment.dy, alignment.dx, 0.0)
-            alignment = alignment.then(estimate_alignment(y, moved, psf, model.srf, r))
+            alignment = alignment.then(estimate_alignment(y, moved, psf, model.srf, r, valid))
         if not alignment.is_identity:
             z = warp(z, alignment.dy, alignment.dx, alignment.blur)
             progress.info(
@@ -88,36 +120,45 @@ class SSCF(FusionMethod):
         hr_gain, lr_gain = noise_gains(alignment, psf, torch.float64, z.device)
         progress.update(0.15, "Estimating the noise of the HR-MSI")
         srf = torch.as_tensor(model.srf, device=y.device)
-        sigma_z = msi_noise_std(hr_msi, lr_msi, y, sigma_y, srf, lr_gain)
+        sigma_z = msi_noise_std(hr_msi, _pixels(lr_msi, valid), _pixels(y, valid), sigma_y, srf, lr_gain)
         extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
 
         # The result is x = W z + b + basis @ c: the global map of the HR-MSI plus subspace
         # coefficients c at HR. Every step works on z and c (M + p maps), never on the C bands
         # at HR; D(W z + b) = W D(z) + b because the PSF sums to one.
         progress.update(0.2, "Learning the spectral map")
-        ridge = fit_ridge_map(lr_msi, y, extra_var)
-        basis = signal_subspace(y, sigma_y)
+        ridge = fit_ridge_map(_pixels(lr_msi, valid), _pixels(y, valid), extra_var)
+        basis = signal_subspace(_pixels(y, valid), sigma_y)
         residual = _coefficients(basis, y - ridge(lr_msi))
         coefficients = None
         if settings.local:
             progress.update(0.3, "Learning the local spectral map")
-            local = fit_local_map(lr_msi, residual, settings.local_radius, settings.local_eps, extra_var)
+            local = fit_local_map(lr_msi, residual, settings.local_radius, settings.local_eps, extra_var, valid)
             coefficients = apply_local_map(local, z, r)
             residual = residual - spatial_degrade(coefficients[None], psf, r)[0].double()
 
         progress.update(0.45, "Solving for data consistency")
-        damping = _damping(residual, basis, sigma_y)
+        damping = _damping(_pixels(residual, valid), basis, sigma_y)
+        if valid is not None:
+            residual = residual * valid
         if settings.fourier_solve:
-            delta = fourier_correction(residual, psf, r, settings.smoothness, damping)
+            delta = fourier_correction(residual, psf, r, settings.smoothness, damping, valid=valid)
         else:
             delta = consistency_correction(residual, psf, r, settings.smoothness, damping,
-                                           settings.cg_iters, settings.cg_tol, progress.child(0.45, 1.0))
+                                           settings.cg_iters, settings.cg_tol, progress.child(0.45, 1.0),
+                                           valid)
         coefficients = delta.float() if coefficients is None else coefficients + delta.float()
         progress.update(0.95, "Composing the bands")
         x = _compose(ridge, basis, z, coefficients)
         progress.update(1.0, "Fused")
         progress.info(f"SSCF: signal subspace of {basis.shape[1]} components.")
         return x.to(dtype=lr_hsi.dtype if lr_hsi.is_floating_point() else torch.float32)
+
+
+def _pixels(image: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
+    """The pixels of ``valid`` of an image ``(C, h, w)`` as an image ``(C, n, 1)`` (the whole
+    image when None): what the per-pixel estimators (noise, maps, subspace) are fitted on."""
+    return image if valid is None else image[:, valid][:, :, None]
 
 
 def _compose(ridge: RidgeMap, basis: torch.Tensor, msi: torch.Tensor,

@@ -117,6 +117,7 @@ def consistency_correction(
     iters: int,
     tol: float = 1e-8,
     progress: Optional[Progress] = None,
+    valid: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """The HR correction ``Δ`` ``(C, H, W)`` whose degradation best reproduces ``residual`` ``(C, h, w)``.
 
@@ -132,13 +133,17 @@ def consistency_correction(
         iters: maximum number of CG iterations.
         tol: relative residual at which CG stops.
         progress: reports every iteration and honours cancel.
+        valid: ``(h, w)`` the LR pixels that are data (all when None): the data term is
+            summed over them only.
     """
     tau = smoothness / scale ** 2
     mu = damping.to(residual.dtype).clamp_min(1e-6 * tau)[None, :, None, None]
-    rhs = spatial_adjoint(residual[None], psf, scale)
+    weight = 1.0 if valid is None else valid.to(residual.dtype)
+    rhs = spatial_adjoint(weight * residual[None], psf, scale)
 
     def normal(d: torch.Tensor) -> torch.Tensor:
-        return spatial_adjoint(spatial_degrade(d, psf, scale), psf, scale) + tau * neg_laplacian(d) + mu * d
+        data = weight * spatial_degrade(d, psf, scale)
+        return spatial_adjoint(data, psf, scale) + tau * neg_laplacian(d) + mu * d
 
     delta, _ = conjugate_gradient(normal, rhs, iters, tol, progress)
     return delta[0]
@@ -184,6 +189,7 @@ def fourier_correction(
     smoothness: float,
     damping: torch.Tensor,
     mirror: int = MIRROR_LR_PIXELS,
+    valid: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """The HR correction ``Δ`` ``(C, H, W)`` of :func:`consistency_correction`, in closed form.
 
@@ -197,8 +203,19 @@ def fourier_correction(
     Computed in single precision (products and quotients only, no cancellation), one channel's
     spectrum at a time, with the inverse FFT over the half spectrum of a real image.
 
+    With ``valid`` ``(h, w)``, only those LR pixels are data. The closed form needs every pixel,
+    so each missing one takes the residual of the nearest valid pixel, as the mirrored border
+    does: on the Jasper Ridge swath pair of ``benchmarks/REAL_PRODUCTS.md`` this is within 0.01 dB of
+    repeating the solve with the gaps filled by the correction's own prediction (the EM
+    iteration towards the exact masked solution, which :func:`consistency_correction` solves).
+
     Args: as :func:`consistency_correction`. Returns the residual's dtype.
     """
+    if valid is not None and not bool(valid.all()):
+        from ..gaps import fill_invalid
+
+        gaps = torch.where(valid, residual, torch.full_like(residual, float("nan")))
+        residual = torch.from_numpy(fill_invalid(gaps.cpu().numpy())).to(residual.device)
     c, h, w = residual.shape
     r = scale
     tau = smoothness / r ** 2

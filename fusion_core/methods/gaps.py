@@ -1,0 +1,66 @@
+"""Windows with gaps: how a method that needs whole images is given one where pixels are missing.
+
+A window of a real product has nodata (a tilted swath, a tile's corner, a cloud mask): NaN in
+the LR-HSI, the HR-MSI or both. Methods compute on whole images, so before they see a window
+its gaps are given values; those values never reach the output (the window task writes NaN
+there). Two ways, chosen by the method (:meth:`~fusion_core.methods.base.FusionMethod.fuse_with_gaps`):
+
+* :func:`fill_pairs` (any method): each LR pixel that is not valid together with its whole HR
+  block takes, with its block, the values of the nearest one that is, so every LR pixel and HR
+  block a method sees is a real, consistent pair, and the spectral relations it learns are not
+  biased by invented ones. The price: the HR-MSI next to a gap is replaced by copies, so the
+  LR pixels at the gap's edge no longer see their real surroundings.
+* :func:`fill_invalid` on each image alone, with :func:`support_valid` telling a mask-aware
+  method which LR pixels it may fit and check against (SSCF): the HR-MSI keeps every real
+  pixel, and the invented LR values are never used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.ndimage import distance_transform_edt
+
+from ..degradation import spatial_degrade
+
+__all__ = ["fill_pairs", "fill_invalid", "support_valid"]
+
+
+def fill_pairs(lr: np.ndarray, hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """LR ``(C, h, w)`` and HR ``(M, r h, r w)`` images where each LR pixel not valid together
+    with its whole HR block takes, with its block, the values of the nearest one that is."""
+    r = scale
+    h, w = lr.shape[1:]
+    blocks_ok = np.all(np.isfinite(hr), axis=0).reshape(h, r, w, r).all(axis=(1, 3))
+    joint = np.all(np.isfinite(lr), axis=0) & blocks_ok
+    if joint.all():
+        return lr, hr
+    if not joint.any():
+        return fill_invalid(lr), fill_invalid(hr)
+    rows, cols = distance_transform_edt(~joint, return_distances=False, return_indices=True)
+    hr_rows = np.repeat(rows, r, axis=0) * r + (np.arange(h * r) % r)[:, None]
+    hr_cols = np.repeat(cols, r, axis=1) * r + (np.arange(w * r) % r)[None, :]
+    hr_rows, hr_cols = np.repeat(hr_rows, r, axis=1), np.repeat(hr_cols, r, axis=0)
+    return (np.ascontiguousarray(lr[:, rows, cols]),
+            np.ascontiguousarray(hr[:, hr_rows, hr_cols]))
+
+
+def fill_invalid(image: np.ndarray) -> np.ndarray:
+    """``image`` ``(C, H, W)`` with each pixel invalid in some band given the values of the
+    nearest pixel valid in every band (for a method's computation, never for the output)."""
+    ok = np.all(np.isfinite(image), axis=0)
+    if ok.all():
+        return image
+    if not ok.any():
+        return np.zeros_like(image)
+    rows, cols = distance_transform_edt(~ok, return_distances=False, return_indices=True)
+    return np.ascontiguousarray(image[:, rows, cols])
+
+
+def support_valid(lr_ok: torch.Tensor, hr_ok: torch.Tensor, psf: np.ndarray | torch.Tensor,
+                  scale: int) -> torch.Tensor:
+    """``(h, w)`` LR pixels valid in ``lr_ok`` whose PSF footprint lies on valid HR pixels of
+    ``hr_ok`` ``(H, W)``: the pixels where the degradation model can be checked."""
+    kernel = torch.as_tensor(psf, dtype=torch.float64).abs()
+    reach = spatial_degrade((~hr_ok).double()[None, None], kernel, scale)[0, 0]
+    return lr_ok & (reach <= 1e-9 * float(kernel.sum()))
