@@ -138,7 +138,7 @@ class SSCF(FusionMethod):
             residual = residual - spatial_degrade(coefficients[None], psf, r)[0].double()
 
         progress.update(0.45, "Solving for data consistency")
-        damping = _damping(_pixels(residual, valid), basis, sigma_y)
+        damping = _damping(_pixels(residual, valid), basis, sigma_y, r)
         if valid is not None:
             residual = residual * valid
         if settings.fourier_solve:
@@ -176,11 +176,14 @@ def _coefficients(basis: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
     return torch.einsum("cp,chw->phw", basis, image)
 
 
-def _damping(residual: torch.Tensor, basis: torch.Tensor, sigma_y: torch.Tensor) -> torch.Tensor:
-    """Per coefficient, the residual's noise variance over the variance of its signal part."""
+def _damping(residual: torch.Tensor, basis: torch.Tensor, sigma_y: torch.Tensor, scale: int) -> torch.Tensor:
+    """Per coefficient, the weight ``μ`` of ``||Δ||²`` that makes the correction a Wiener filter
+    of the LR residual: its noise variance over the variance of its signal part, divided by the
+    ``r²`` HR pixels over which ``||Δ||²`` counts each LR pixel's correction (a flat correction
+    ``c`` of a residual ``R`` minimises ``(c − R)² + μ r² c²``)."""
     noise = (basis ** 2 * sigma_y[:, None] ** 2).sum(0)
     power = (residual ** 2).mean((1, 2))
-    return noise / (power - noise).clamp_min(1e-3 * noise + 1e-30)
+    return noise / (power - noise).clamp_min(1e-3 * noise + 1e-30) / scale ** 2
 
 
 def _check_inputs(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel) -> None:
