@@ -48,6 +48,9 @@ MIN_PIXELS, EQUATIONS_PER_UNKNOWN = 16, 2.0
 GAIN_EVIDENCE = 0.2
 #: A band whose consistency residual exceeds this and 3× the median cannot be from the HSI.
 UNEXPLAINED = 0.3
+#: Relative weight of the HR-MSI bands that are not at the image's own resolution in the joint
+#: fit: small enough that they do not shape the PSF, large enough for the solver to fit their SRF.
+COARSE_BAND_WEIGHT = 1e-3
 _MAP_SIZE = 128
 
 
@@ -60,6 +63,7 @@ def estimate_degradation(
     psf_size: Optional[int] = None,
     hsi_wavelengths: Optional[np.ndarray] = None,
     msi_band_names: Optional[Sequence[str]] = None,
+    psf_bands: Optional[Sequence[int]] = None,
     progress: Optional[Progress] = None,
 ) -> DegradationModel:
     """Estimate PSF, SRF and grid offset of a pair from the pair alone.
@@ -75,6 +79,11 @@ def estimate_degradation(
         psf_size: PSF support in HR pixels (``>= r``); chosen from the data when None.
         hsi_wavelengths: ``(C,)`` band centres in nm (for the SRF's smoothness and the prior).
         msi_band_names: names of the ``M`` HR-MSI bands, for messages and the model file.
+        psf_bands: the HR-MSI bands at the image's own resolution (all when None). The others
+            (bands resampled from coarser pixels, e.g. Sentinel-2's 20 m bands in a 10 m stack,
+            whose leftover blur would narrow the PSF) are weighted :data:`COARSE_BAND_WEIGHT`
+            times less: the PSF comes from the sharp bands, and each band's own SRF column,
+            which for a given PSF does not depend on its weight, is fitted as before.
         progress: progress reporter; raises ``Cancelled`` when the user stops.
 
     Returns:
@@ -98,6 +107,10 @@ def estimate_degradation(
         raise InputError("The LR-HSI has no valid non-zero pixel: check the input raster and its nodata.")
     lr, hr = lr / factor, hr / factor
     weights = 1.0 / np.maximum(np.mean(hr[:, ~bad_hr] ** 2, axis=1), 1e-30)
+    if psf_bands is not None:
+        coarse = np.ones(m, bool)
+        coarse[list(psf_bands)] = False
+        weights[coarse] *= COARSE_BAND_WEIGHT
     noise_std = hsi_noise_std(torch.from_numpy(lr[:, ~bad_lr])).numpy()
 
     def patches_of(window: Window):

@@ -94,9 +94,11 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
     r = source.scale
     lr_crop = replace(lr, data=source.read_lr(rect) / norm)
     hr_crop = replace(hr, data=source.read_hr(scaled_rect(rect, r)) / norm)
+    sharpening = source.hr_sharpening  # coarse bands, even sharpened, would narrow the PSF
     return estimate_degradation(
         lr_crop.data, hr_crop.data, r, srf_prior=srf_prior(request, lr, hr), psf_size=psf_size,
-        hsi_wavelengths=lr.wavelengths, msi_band_names=hr.band_names, progress=progress,
+        hsi_wavelengths=lr.wavelengths, msi_band_names=hr.band_names,
+        psf_bands=None if sharpening is None else sharpening.sharp, progress=progress,
     )
 
 

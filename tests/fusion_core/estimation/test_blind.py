@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.io as sio
 import torch
+from scipy import ndimage
 
 from fusion_core.degradation import (
     DegradationModel,
@@ -87,6 +88,24 @@ def test_radiometric_gains_between_the_sensors_are_found_and_kept_out_of_the_psf
     assert srf_effect_error(case["cube"], model.srf, case["truth"].srf) <= 0.05
     calibrated = estimate_degradation(case["lr"], case["hr"], RATIO, hsi_wavelengths=case["wl"])
     assert not calibrated.diagnostics["msi_gains_modelled"]
+
+
+def test_coarse_bands_of_a_stack_do_not_narrow_the_psf(case):
+    """Sentinel-2's 20 m bands stacked at 10 m are blurrier than the scene: named as coarse, they
+    get their SRF fitted but leave the PSF to the sharp bands."""
+    coarse = [S2_BANDS.index(b) for b in ("B5", "B6", "B7", "B8A", "B11", "B12")]
+    sharp = [b for b in range(len(S2_BANDS)) if b not in coarse]
+    hr = case["hr"].copy()
+    for b in coarse:  # 20 m pixels (2×2 means), resampled to 10 m (bilinear)
+        band = hr[b]
+        blocks = band.reshape(band.shape[0] // 2, 2, band.shape[1] // 2, 2).mean(axis=(1, 3))
+        hr[b] = ndimage.zoom(blocks, 2, order=1, grid_mode=True, mode="grid-constant")[:band.shape[0], :band.shape[1]]
+    kwargs = dict(hsi_wavelengths=case["wl"], msi_band_names=S2_BANDS)
+    told = estimate_degradation(case["lr"], hr, RATIO, psf_bands=sharp, **kwargs)
+    untold = estimate_degradation(case["lr"], hr, RATIO, **kwargs)
+    error = psf_error(told.psf, case["truth"].psf, RATIO)
+    assert error <= 0.2 and error < 0.6 * psf_error(untold.psf, case["truth"].psf, RATIO)
+    assert srf_effect_error(case["cube"], told.srf, case["truth"].srf) <= 0.03
 
 
 def test_real_hyperion_ali_pair_psf_is_the_simulated_one(shared_data):
