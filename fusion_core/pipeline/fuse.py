@@ -52,10 +52,10 @@ class FusionResult:
 def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     """Fuse every window of a planned run into ``output``; returns the seconds by stage."""
     from ..device import seed_everything
-    from .disagreement import hsi_fallback, scene_disagreement
     from ..report.run import report_run, wants_report
     from ..windows import WindowJob, run_windows
     from ..windows.distributed import local_cluster_shape
+    from .disagreement import hsi_fallback, scene_disagreement
 
     request = plan.request
     threads = local_cluster_shape(plan.config.device)[1] if plan.scheduler == "local" else None

@@ -6,10 +6,11 @@ content into the result there. When the run asks for it, the areas the scene's d
 flags (:mod:`fusion_core.report.disagreement`, found once before the windows) are taken from the
 LR-HSI alone instead:
 
-* the flagged LR pixels' HR blocks, widened by the PSF's reach beyond a block (an HR pixel that
-  far away still enters a flagged LR pixel, so a transition is not left half-fused), take the
-  LR-HSI alone; a linear ramp over :func:`feather_pixels` HR pixels beyond blends it into the
-  fused surroundings, which are left bit for bit as the method fused them;
+* the flagged LR pixels' HR blocks (gaps of one LR pixel closed, holes filled), widened by
+  the PSF's reach beyond a block (an HR pixel that far away still enters a flagged LR pixel, so
+  a transition is not left half-fused), take the LR-HSI alone; a linear ramp over
+  :func:`feather_pixels` HR pixels beyond blends it into the fused surroundings, which are
+  left bit for bit as the method fused them;
 * the LR-HSI alone at HR is its bicubic interpolation corrected so that it gives the LR-HSI back
   through the estimated PSF (:func:`upsample_hsi`: SSCF's data-consistency solve, in closed
   form), so it lies on the same geometry as the fused result, also when the PSF is off centre.
@@ -26,7 +27,7 @@ from typing import Optional
 
 import numpy as np
 import torch
-from scipy.ndimage import distance_transform_edt
+from scipy import ndimage
 
 from ..baselines import bicubic_upsample
 from ..degradation import DegradationModel, spatial_degrade
@@ -60,7 +61,7 @@ class HsiFallback:
     """The scene's disagreement mask, packed small enough to travel with each window's task.
 
     Attributes:
-        bits: the ``(h, w)`` LR mask (True: the inputs disagree), :func:`numpy.packbits` of it.
+        bits: the ``(h, w)`` LR mask (True: replaced), :func:`numpy.packbits` of it.
         lr_shape: ``(h, w)`` of the fused area.
         reach: HR pixels around the flagged blocks taken from the LR-HSI alone.
         feather: HR pixels of the ramp beyond them.
@@ -73,9 +74,13 @@ class HsiFallback:
 
     @classmethod
     def build(cls, mask: np.ndarray, model: DegradationModel) -> "HsiFallback":
-        """The fallback of an LR disagreement ``mask`` ``(h, w)`` under ``model``."""
+        """The fallback of an LR disagreement ``mask`` ``(h, w)`` under ``model``: the mask
+        with its holes filled and its gaps of one LR pixel closed (one change whose contrast
+        dips below the threshold in places is replaced whole)."""
+        flagged = np.asarray(mask, bool)
+        whole = ndimage.binary_fill_holes(flagged | ndimage.binary_closing(flagged, np.ones((3, 3))))
         shape = (int(mask.shape[0]), int(mask.shape[1]))
-        return cls(np.packbits(mask.astype(bool), axis=None), shape, reach_pixels(model),
+        return cls(np.packbits(whole, axis=None), shape, reach_pixels(model),
                    feather_pixels(model.scale))
 
     @property
@@ -99,7 +104,7 @@ class HsiFallback:
         if not around.any():
             return np.zeros((rows * scale, cols * scale), np.float32)
         blocks = np.kron(around, np.ones((scale, scale), bool))
-        distance = distance_transform_edt(~blocks)
+        distance = ndimage.distance_transform_edt(~blocks)
         weight = np.clip((self.reach + self.feather - distance) / self.feather, 0.0, 1.0)
         inner = slice(margin * scale, -margin * scale)
         return weight[inner, inner].astype(np.float32)
