@@ -12,10 +12,11 @@ LR-HSI sees. Error against it (PSNR with each band's peak over the whole referen
   same in both images, so the HR-MSI's detail is lost there (what it costs);
 * everywhere else, which the option leaves bit for bit as it was (checked, and shown).
 
-The degradation model is estimated blindly, as users run it, except where the blind estimation
-refuses the planted pair (Pavia Centre ← SAMSON: one MSI band unexplained, see TRUST.md): there
-the model estimated on the same pair without the patch is given (DEGRADATION), as the refusal
-message advises. Bicubic interpolation of the LR-HSI is shown for scale.
+Each pair is fused twice over: with the degradation model estimated blindly on it, as users
+run it (the patch takes part in the estimation; Pavia Centre ← SAMSON is refused, see
+TRUST.md), and with the model estimated blindly on the same pair without the patch given
+(DEGRADATION: the option's own effect, the model being right). Bicubic interpolation of the
+LR-HSI is shown for scale.
 
 Usage::
 
@@ -61,15 +62,11 @@ def _fuse(pair: SimulatedScene, model: Optional[DegradationModel], on: bool):
                        wavelengths=pair.model.hsi_wavelengths)
 
 
-def fallback_row(row: dict, pair: SimulatedScene, patch: np.ndarray, clean: SimulatedScene) -> dict:
+def fallback_row(row: dict, pair: SimulatedScene, patch: np.ndarray,
+                 model: Optional[DegradationModel]) -> dict:
     """Errors inside the patch, in the replaced margin and elsewhere, with and without the option
-    (the model estimated on the ``clean`` pair when the blind estimation refuses ``pair``)."""
-    model: Optional[DegradationModel] = None
-    try:
-        without = _fuse(pair, None, False)
-    except InputError:
-        model = _fuse(clean, None, False).model
-        without = _fuse(pair, model, False)
+    (``model`` given, or estimated blindly when None)."""
+    without = _fuse(pair, model, False)
     given = model is not None
     used = without.model
     with_option = _fuse(pair, model, True)
@@ -104,8 +101,11 @@ def render(rows: list[dict], stamp: str) -> str:
              "| without option | with option | bicubic LR-HSI |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        head = (f"| {row['scene']} | {row['donor']} | {row['snr_db'] or 'clean'} | {row['model']} | "
-                f"{row['areas']} | {100 * row['replaced_share']:.1f} % | ")
+        head = f"| {row['scene']} | {row['donor']} | {row['snr_db'] or 'clean'} | {row['model']} | "
+        if "refused" in row:
+            lines.append(head + f"| | refused by the blind estimation: {row['refused']} | | | |")
+            continue
+        head += f"{row['areas']} | {100 * row['replaced_share']:.1f} % | "
         for name, label in (("patch", "inside the patch"), ("margin", "replaced margin around it"),
                             ("rest", "rest of the scene")):
             if name not in row:
@@ -126,13 +126,18 @@ def main() -> int:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    rows, clean = [], None
+    rows: list[dict] = []
+    clean_model: Optional[DegradationModel] = None
     for row, pair, patch in planted_pairs():
         if patch is None:
-            clean = pair
+            clean_model = _fuse(pair, None, False).model
             continue
-        rows.append(fallback_row(row, pair, patch, clean))
-        print(rows[-1], flush=True)
+        try:
+            rows.append(fallback_row(row, pair, patch, None))
+        except InputError as exc:
+            rows.append({**row, "model": "blind", "refused": str(exc)})
+        rows.append(fallback_row(row, pair, patch, clean_model))
+        print(rows[-2:], flush=True)
     stamp = f"Measured {date.today().isoformat()} on {machine()}, commit `{_commit()}`"
     Path(args.out).write_text(render(rows, stamp), encoding="utf-8")
     return 0

@@ -62,7 +62,7 @@ def test_the_report_shows_the_areas_that_were_replaced_and_says_so(planted_raste
     agree = read_raster(tmp_path / "agree.tif").data[0]
     assert np.array_equal(agree[::4, ::4] == 0, found.mask)            # the mask that was replaced
     page = (tmp_path / "r.html").read_text()
-    assert "is the LR-HSI alone brought to the HR grid" in page and "yes: the outlined areas" in page
+    assert "is the LR-HSI alone brought to the HR grid" in page and "yes: the outlined areas (gaps" in page
 
 
 def test_files_in_several_windows_give_the_lr_hsi_alone_there_and_keep_nodata(planted_rasters, tmp_path):
