@@ -293,6 +293,8 @@ def render(rows: list[dict], planted: list[dict], stamp: str) -> str:
               "(see `benchmarks/REPORT_COST.md` "
               "for larger scenes).", "",
               "## Planted changes: the disagreement map", "",
+              "Fusing those areas from the LR-HSI alone (DISAGREEMENT_FROM_HSI): what it buys inside "
+              "the patch and costs around it in `benchmarks/FALLBACK.md`.", "",
               "| scene | patch from | SNR | patch at (row, col) | hit rate | false alarms (planted) "
               "| false alarms (clean) | threshold (units) |",
               "|---|---|---|---|---|---|---|---|"]
