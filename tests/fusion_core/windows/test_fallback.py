@@ -39,9 +39,15 @@ def test_a_window_gets_the_weights_of_the_whole_scene_over_its_pixels():
     assert not fallback.weights((12, 0, 8, 8), 4).any()                 # far from every flag
 
 
-def test_the_packed_mask_is_the_mask():
-    mask = np.random.default_rng(0).random((13, 7)) > 0.7
-    assert np.array_equal(HsiFallback.build(mask, _model()).mask, mask)
+def test_the_replaced_mask_closes_gaps_of_one_pixel_and_fills_holes_and_keeps_the_rest():
+    mask = _mask((slice(2, 5), slice(2, 9)), (13, 17))
+    mask[2:5, 5] = False                                                # a gap of one pixel
+    mask[8:12, 8:12] = True
+    mask[9:11, 9:11] = False                                            # a hole
+    mask[0, 16] = True                                                  # a lone pixel at the edge
+    expected = _mask((slice(2, 5), slice(2, 9)), (13, 17)) | _mask((slice(8, 12), slice(8, 12)), (13, 17))
+    expected[0, 16] = True
+    assert np.array_equal(HsiFallback.build(mask, _model()).mask, expected)
 
 
 def test_the_upsampled_lr_hsi_gives_the_lr_hsi_back_through_the_psf():
