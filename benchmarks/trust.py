@@ -145,40 +145,46 @@ def _disagreement(pair: SimulatedScene) -> tuple[np.ndarray, dict]:
         return read_raster(mask_path).data[0] == 0, summary
 
 
-def planted_rows(done: set) -> Iterator[dict]:
-    """Hit rate and false alarms of the agreement mask on pairs with a planted change (and the
-    false alarms of the same pair without it); rows whose key is in ``done`` are not run again.
-    A pair the blind estimation refuses (the change makes an MSI band unexplainable) is a row too."""
+def planted_pairs() -> Iterator[tuple[dict, SimulatedScene, Optional[np.ndarray]]]:
+    """``(row, pair, patch)`` of each planted-change case: the scene, donor, SNR and patch
+    position as a row, the pair (reference: the scene the LR-HSI sees), and the ``(H, W)``
+    mask of the planted patch (None for the same pair without a patch)."""
     for target, donor in SWAPS:
         for snr in (None, 35.0):
             scene = load_scene(target)
             base = wald_pair(scene, 4, snr_db=snr)
             seen_alike = replace(load_scene(donor), spec=scene.spec)      # through the target's sensor
             other = wald_pair(seen_alike, 4, srf=sampled_srf(seen_alike)[0], snr_db=snr, seed=1)
-            cases = [("clean", None, None, base.hr_msi)]
+            row = {"scene": base.name, "donor": None, "snr_db": snr, "patch": None, "case": "clean"}
+            yield row, base, None
             for top, left in PATCH_AT:
                 planted = base.hr_msi.copy()
                 planted[:, top:top + PATCH, left:left + PATCH] = other.hr_msi[:, top:top + PATCH, left:left + PATCH]
-                cases.append(("planted", donor, [top, left], planted))
-            for case, source, at, hr in cases:
-                row = {"scene": base.name, "donor": source, "snr_db": snr, "patch": at, "case": case}
-                if _key(row) in done:
-                    continue
-                try:
-                    found, facts = _disagreement(SimulatedScene(base.name, 4, base.reference, base.lr_hsi,
-                                                                hr, base.model))
-                except InputError as exc:
-                    yield {**row, "refused": str(exc)}
-                    continue
-                row.update(facts, false_alarm=float(found.mean()), hit=None)
-                if at is not None:
-                    top, left = at
-                    patch = np.zeros_like(found)
-                    patch[top:top + PATCH, left:left + PATCH] = True
-                    near = np.zeros_like(found)
-                    near[max(top - RING, 0):top + PATCH + RING, max(left - RING, 0):left + PATCH + RING] = True
-                    row.update(hit=float(found[patch].mean()), false_alarm=float(found[~near].mean()))
-                yield row
+                patch = np.zeros(planted.shape[1:], bool)
+                patch[top:top + PATCH, left:left + PATCH] = True
+                yield ({**row, "donor": donor, "patch": [top, left], "case": "planted"},
+                       SimulatedScene(base.name, 4, base.reference, base.lr_hsi, planted, base.model), patch)
+
+
+def planted_rows(done: set) -> Iterator[dict]:
+    """Hit rate and false alarms of the agreement mask on pairs with a planted change (and the
+    false alarms of the same pair without it); rows whose key is in ``done`` are not run again.
+    A pair the blind estimation refuses (the change makes an MSI band unexplainable) is a row too."""
+    for row, pair, patch in planted_pairs():
+        if _key(row) in done:
+            continue
+        try:
+            found, facts = _disagreement(pair)
+        except InputError as exc:
+            yield {**row, "refused": str(exc)}
+            continue
+        row.update(facts, false_alarm=float(found.mean()), hit=None)
+        if patch is not None:
+            top, left = row["patch"]
+            near = np.zeros_like(found)
+            near[max(top - RING, 0):top + PATCH + RING, max(left - RING, 0):left + PATCH + RING] = True
+            row.update(hit=float(found[patch].mean()), false_alarm=float(found[~near].mean()))
+        yield row
 
 
 def _key(row: dict) -> tuple:
@@ -287,6 +293,8 @@ def render(rows: list[dict], planted: list[dict], stamp: str) -> str:
               "(see `benchmarks/REPORT_COST.md` "
               "for larger scenes).", "",
               "## Planted changes: the disagreement map", "",
+              "Fusing those areas from the LR-HSI alone (DISAGREEMENT_FROM_HSI): what it buys inside "
+              "the patch and costs around it in `benchmarks/FALLBACK.md`.", "",
               "| scene | patch from | SNR | patch at (row, col) | hit rate | false alarms (planted) "
               "| false alarms (clean) | threshold (units) |",
               "|---|---|---|---|---|---|---|---|"]

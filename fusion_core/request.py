@@ -249,6 +249,15 @@ class FusionRequest:
         False, key="OUTPUT_OVERVIEWS", label="Add overviews to the output",
         help="Build internal overviews (averaged) at the end, so QGIS shows a zoomed-out view of "
              "a large result at once (a COG always has them).", kind="boolean", advanced=True)
+    disagreement_from_hsi: bool = _param(
+        False, key="DISAGREEMENT_FROM_HSI",
+        label="Fuse areas where the images disagree from the LR-HSI alone",
+        help="Where the two images disagree (a cloud or its shadow in one image only, a change "
+             "between the acquisition dates: the areas of the AGREEMENT mask, found before "
+             "fusion), take the LR-HSI alone brought to the HR grid instead of the HR-MSI's "
+             "detail, so what only the HR-MSI shows is not painted into the result; those areas "
+             "keep the LR-HSI's resolution, blended smoothly into the fused surroundings.",
+        kind="boolean", advanced=True)
     caller: Caller = field(default="python", compare=False)
 
     def __post_init__(self) -> None:

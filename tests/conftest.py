@@ -114,6 +114,29 @@ def tmp_rasters(tmp_path: Path) -> Callable[..., SimulatedPair]:
     return make
 
 
+#: HR rows and columns of the change :func:`planted_rasters` plants (LR pixels 10–15 at r = 4).
+PLANTED = (slice(40, 64), slice(40, 64))
+
+
+@pytest.fixture
+def planted_rasters(tmp_rasters) -> Callable[..., SimulatedPair]:
+    """Factory: a pair of :func:`tmp_rasters` (96×96 HR pixels, r = 4, 24 HSI and 4 MSI bands,
+    35 dB) whose HR-MSI shows another scene over :data:`PLANTED` (a change between the dates
+    seen only by the HR-MSI); its ``reference`` is still the scene the LR-HSI sees."""
+
+    def make(**kwargs) -> SimulatedPair:
+        settings = dict(size=96, scale=4, n_hsi=24, n_msi=4, snr_db=35.0) | kwargs
+        pair = tmp_rasters(**settings)
+        donor = tmp_rasters(**(settings | {"seed": 3, "name": "donor"}))
+        pair.hr_msi[(slice(None), *PLANTED)] = donor.hr_msi[:, 8:32, 48:72]
+        bands = MSI_BANDS[:settings["n_msi"]]
+        write_raster(pair.hr_path, pair.hr_msi, pair.hr_grid, pair.msi_band_names,
+                     np.array([b[1] for b in bands]), np.array([b[2] for b in bands]))
+        return pair
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def small_scene():
     """A 48×48 sample scene with 40 bands from 420 to 2450 nm (a second to fuse on a CPU)."""

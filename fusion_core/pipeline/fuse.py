@@ -55,6 +55,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     from ..report.run import report_run, wants_report
     from ..windows import WindowJob, run_windows
     from ..windows.distributed import local_cluster_shape
+    from .disagreement import hsi_fallback, scene_disagreement
 
     request = plan.request
     threads = local_cluster_shape(plan.config.device)[1] if plan.scheduler == "local" else None
@@ -64,8 +65,9 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
                   + (f", Dask scheduler {plan.scheduler}." if plan.scheduler else "."))
     bands = scene.source.lr_bands
     out_bands = None if bands is None else (plan.lr.count, tuple(bands))
+    found = scene_disagreement(plan, scene, progress.child(0.09, 0.1))
     job = WindowJob(scene.source, plan.method, scene.model, plan.config, scene.norm, scene.grid,
-                    threads, out_bands)
+                    threads, out_bands, hsi_fallback(found, scene.model))
     t0 = time.perf_counter()
     end = 0.9 if wants_report(request) else 1.0
     stats = run_windows(job, output, scene.state, plan.scheduler, keep_partial=request.resume,
@@ -73,7 +75,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     seconds = dict(scene.seconds, fusion=time.perf_counter() - t0)
     progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
                   + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))
-    seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0)))
+    seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), found))
     return seconds
 
 

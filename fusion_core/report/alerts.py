@@ -129,8 +129,13 @@ def alerts(facts: dict, pixel_size: Optional[float] = None) -> list[str]:
         found.append(
             f"The two images disagree over {100 * disagreement['share']:.1f} % of the scene "
             f"({disagreement['areas']} area(s), map below): clouds or shadows in one image only, "
-            "or changes between the acquisition dates. There the result follows the HR-MSI's "
-            "content and is not confirmed by the LR-HSI.")
+            "or changes between the acquisition dates. "
+            + ("There the result is the LR-HSI alone brought to the HR grid (fused from the LR-HSI "
+               "alone, as asked): it shows what the LR-HSI sees, at its resolution."
+               if disagreement.get("fused_from_hsi") else
+               "There the result follows the HR-MSI's content and is not confirmed by the LR-HSI; "
+               "DISAGREEMENT_FROM_HSI (--disagreement-from-hsi) fuses those areas from the LR-HSI "
+               "alone."))
     reduced = facts["reduced_resolution"]
     if "PSNR" in reduced and reduced["PSNR"] <= reduced["bicubic"]["PSNR"]:
         found.append(

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from ..methods.base import FusionMethod
     from ..windows.source import Source
 
-__all__ = ["ReportInputs", "Report", "assemble_report", "array_reader", "CROP_HR_PIXELS", "MAP_PIXELS"]
+__all__ = ["ReportInputs", "Report", "assemble_report", "array_reader", "report_crop", "CROP_HR_PIXELS",
+           "MAP_PIXELS"]
 
 #: Side of the crop (HR pixels) the crop-level figures are computed on.
 CROP_HR_PIXELS = 192
@@ -60,6 +61,8 @@ class ReportInputs:
         estimated: whether the model was estimated blindly by this run.
         budget_bytes: working memory of the scan.
         pixel_size: the HR pixel size in metres (CRS units), when known.
+        disagreement: the disagreement map the run fused from the LR-HSI alone
+            (DISAGREEMENT_FROM_HSI), shown as it is; None: found by the report's scan.
     """
 
     request: FusionRequest
@@ -74,6 +77,7 @@ class ReportInputs:
     estimated: bool = True
     budget_bytes: int = 2 ** 28
     pixel_size: Optional[float] = None
+    disagreement: Optional[Disagreement] = None
 
 
 @dataclass
@@ -86,11 +90,11 @@ class Report:
     quicklooks: dict[str, np.ndarray]
 
 
-def _crop(inputs: ReportInputs) -> tuple[int, int, int, int]:
+def report_crop(source: "Source", scale: int) -> tuple[int, int, int, int]:
+    """LR rectangle of the crop the noise and the crop-level figures are measured on."""
     from ..windows.sampling import estimation_crop
 
-    source = inputs.source
-    side = max(CROP_HR_PIXELS // inputs.model.scale, 8)
+    side = max(CROP_HR_PIXELS // scale, 8)
     step = source.sample_step(2_000_000)
     return estimation_crop(source.read_lr_sample(step), step, source.lr_shape, side)
 
@@ -148,7 +152,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
         parts[name] = time.perf_counter() - t0 - sum(parts.values())
 
     model, source, r = inputs.model, inputs.source, inputs.model.scale
-    rect = _crop(inputs)
+    rect = report_crop(source, r)
     hr_rect = scaled_rect(rect, r)
     lr, hr = (np.nan_to_num(source.read_lr(rect)), np.nan_to_num(source.read_hr(hr_rect)))
     fused = np.nan_to_num(inputs.read_fused(hr_rect))
@@ -162,7 +166,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     scan = scan_scene(ArraySource.whole(lr, hr, r) if whole else source,
                       array_reader(fused) if whole else inputs.read_fused, model, geometry, noise,
                       (hsi_rgb, msi_rgb), inputs.budget_bytes, progress.child(0.1, 0.5))
-    disagreement = find_disagreement(scan.cross_units)
+    disagreement = inputs.disagreement or find_disagreement(scan.cross_units)
     lap("scan")
     progress.update(0.5, "HQNR index")
     quality = hqnr(fused, lr, hr, model)
@@ -191,7 +195,8 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
         "reduced_resolution": reduced,
         "hqnr": quality,
         "disagreement": {"threshold": disagreement.threshold, "share": disagreement.share,
-                         "areas": disagreement.areas, "map": block_mean(disagreement.score, MAP_PIXELS)},
+                         "areas": disagreement.areas, "map": block_mean(disagreement.score, MAP_PIXELS),
+                         "fused_from_hsi": inputs.disagreement is not None},
         "coverage": {"uncovered": uncovered_ranges(model)},
         "samples": sample_spectra(lr, hr, fused, model, sample_pixels(lr)),
         "quicklook": {"hsi_bands": hsi_rgb, "msi_bands": msi_rgb},

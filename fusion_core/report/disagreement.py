@@ -77,13 +77,24 @@ def cross_units(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel,
 
 
 def find_disagreement(units: np.ndarray) -> Disagreement:
-    """The areas of a cross-sensor residual map ``(h, w)`` (noise units) that stand out of it."""
-    score = np.sqrt(ndimage.uniform_filter(np.square(units, dtype=np.float64), _SMOOTHING,
-                                           mode="nearest"))
-    logs = np.log(np.maximum(score, 1e-12))
-    centre = float(np.median(logs))
-    spread = 1.4826 * float(np.median(np.abs(logs - centre)))
-    threshold = max(MIN_UNITS, float(np.exp(centre + ROBUST_SPREAD * spread)))
-    mask = score > threshold
+    """The areas of a cross-sensor residual map ``(h, w)`` (noise units) that stand out of it.
+
+    Pixels without a value (NaN: nodata in either input) are left out of the smoothing and of
+    the scene's statistics, and never disagree.
+    """
+    finite = np.isfinite(units)
+    total = ndimage.uniform_filter(np.where(finite, np.square(units, dtype=np.float64), 0.0),
+                                   _SMOOTHING, mode="nearest")
+    counted = ndimage.uniform_filter(finite.astype(np.float64), _SMOOTHING, mode="nearest")
+    score = np.full(units.shape, np.nan)
+    score[finite] = np.sqrt(total[finite] / counted[finite])
+    threshold = MIN_UNITS
+    if finite.any():
+        logs = np.log(np.maximum(score[finite], 1e-12))
+        centre = float(np.median(logs))
+        spread = 1.4826 * float(np.median(np.abs(logs - centre)))
+        threshold = max(MIN_UNITS, float(np.exp(centre + ROBUST_SPREAD * spread)))
+    mask = np.zeros(units.shape, bool)
+    mask[finite] = score[finite] > threshold
     areas = int(ndimage.label(mask)[1]) if mask.any() else 0
     return Disagreement(score.astype(np.float32), mask, threshold, areas)

@@ -107,7 +107,11 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
         _section("Where the two images disagree", _table(
             [("share of the scene", f"{100 * facts['disagreement']['share']:.2f} %"),
              ("areas", facts["disagreement"]["areas"]),
-             ("threshold (noise units, from the scene's spread)", f"{facts['disagreement']['threshold']:.1f}")])
+             ("threshold (noise units, from the scene's spread)", f"{facts['disagreement']['threshold']:.1f}"),
+             ("fused from the LR-HSI alone",
+              "yes: the outlined areas (gaps of one pixel closed), widened by the PSF's reach, are "
+              "the LR-HSI alone brought to the HR grid" if facts["disagreement"].get("fused_from_hsi")
+              else "no: the method fused them from both images")])
             + _maps(figures, tops, [("disagreement", "LR-HSI vs HR-MSI (red: disagree)")]),
             notes["disagreement"]),
         _section("Degradation model", _table(

@@ -18,6 +18,7 @@ from ..io import RasterGrid, write_raster
 from ..progress import Progress
 from ..request import FusionRequest
 from .assemble import Report, ReportInputs, array_reader, assemble_report
+from .disagreement import Disagreement
 from .figures import consistency_figure, degradation_figure, image_png, map_png, spectra_figure
 from .quicklook import block_mean
 from .render import write_report_files
@@ -135,9 +136,10 @@ def write_maps(request: FusionRequest, report: Report, grid: RasterGrid, scale: 
 
 
 def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],
-               progress: Progress) -> dict[str, float]:
+               progress: Progress, disagreement: Optional[Disagreement] = None) -> dict[str, float]:
     """Compute and write the report and maps a run asks for; returns ``{"report": seconds}``
-    (nothing when none is asked for)."""
+    (nothing when none is asked for). ``disagreement``: the map the run fused from the LR-HSI
+    alone, shown as it is."""
     request = plan.request
     if not wants_report(request):
         return {}
@@ -150,7 +152,7 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
                           str(getattr(output, "final", output.path)), lr.wavelengths,
                           list(plan.hr.band_names), dict(seconds), "estimation" in scene.seconds,
                           max(request.memory_bytes // 8, 2 ** 26),
-                          grid.pixel_size[0] if grid.crs is not None else None)
+                          grid.pixel_size[0] if grid.crs is not None else None, disagreement)
     report = assemble_report(inputs, progress.child(0.0, 0.9))
     write_maps(request, report, grid, scene.model.scale)
     if request.report:

@@ -26,6 +26,7 @@ from ..errors import FusionError
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress
 from .blend import window_weights
+from .fallback import HsiFallback, with_hsi_fallback
 from .layout import WindowGrid
 from .source import Source
 
@@ -47,6 +48,7 @@ class WindowJob:
         out_bands: ``(count, positions)``: the output has ``count`` bands and the fused ones go
             to ``positions`` (the others, LR-HSI bands without valid pixels, stay NaN); None
             when every band is fused.
+        fallback: the areas taken from the LR-HSI alone (DISAGREEMENT_FROM_HSI), or None.
     """
 
     source: Source
@@ -57,6 +59,7 @@ class WindowJob:
     grid: WindowGrid
     torch_threads: Optional[int] = None
     out_bands: Optional[tuple[int, tuple[int, ...]]] = None
+    fallback: Optional[HsiFallback] = None
 
 
 def fuse_window(job: WindowJob, key: tuple[int, int],
@@ -76,6 +79,7 @@ def fuse_window(job: WindowJob, key: tuple[int, int],
             raise FusionError(f"The method {job.method.name} returned {out.shape} for a window of "
                               f"{expected}.")
         out[:, ~valid] = np.nan
+        out = with_hsi_fallback(job.fallback, out, lr, window, job.model)
         out *= window_weights(job.grid, window)[None] * np.float32(job.norm)
     else:
         out = np.full((lr.shape[0], hr.shape[1], hr.shape[2]), np.nan, dtype=np.float32)

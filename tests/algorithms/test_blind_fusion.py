@@ -139,3 +139,22 @@ def test_the_quality_report_is_an_html_output_with_its_json_and_maps(qgis, tmp_r
     assert facts["run"]["parameters"]["LR_HSI"] == str(pair.lr_path)
     assert grid_of(tmp_path / "agreement.tif")[:4] == grid_of(out)[:4]
     assert results["CONSISTENCY_MAP"] is None and not (tmp_path / "consistency.tif").exists()
+
+
+def test_a_change_seen_only_by_the_hr_msi_is_fused_from_the_lr_hsi_alone(qgis, planted_rasters, tmp_path):
+    import json
+
+    from ..conftest import PLANTED
+
+    pair = planted_rasters()
+    out, report = tmp_path / "fused.tif", tmp_path / "report.html"
+    qgis.run_algorithm("hsifusion:blindfusion", {
+        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "OUTPUT": out, "REPORT": report,
+        "DISAGREEMENT_FROM_HSI": True})
+    facts = json.loads(report.with_suffix(".json").read_text())
+    assert facts["run"]["parameters"]["DISAGREEMENT_FROM_HSI"] is True
+    assert facts["disagreement"]["fused_from_hsi"] is True and facts["disagreement"]["areas"] >= 1
+    patch = (slice(None), *PLANTED)
+    bicubic = bicubic_upsample(torch.from_numpy(pair.lr_hsi), 4).numpy()
+    # There the result is the LR-HSI alone: as close to the truth as interpolating it, not the donor.
+    assert psnr(pair.reference[patch], read_raster(out).data[patch]) > psnr(pair.reference[patch], bicubic[patch])

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from fusion_core.cli import main
 from fusion_core.degradation import DegradationModel
 from fusion_core.io import read_raster_info
@@ -40,3 +42,13 @@ def test_method_options_are_checked_before_any_work(tmp_rasters, tmp_path, capsy
     assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out),
                  "--options", "cg_iters=20; local=false"]) == 0
     assert out.exists()
+
+
+def test_disagreement_from_hsi_is_a_flag_of_fuse_and_its_areas_are_logged(planted_rasters, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["fuse", "--help"])
+    assert "--disagreement-from-hsi" in capsys.readouterr().out
+    pair = planted_rasters()
+    assert main(["fuse", str(pair.lr_path), str(pair.hr_path), str(tmp_path / "f.tif"),
+                 "--disagreement-from-hsi"]) == 0
+    assert "--disagreement-from-hsi: the two images disagree in" in capsys.readouterr().err
