@@ -32,6 +32,7 @@ from scipy import ndimage
 from ..baselines import bicubic_upsample
 from ..degradation import DegradationModel, spatial_degrade
 from ..degradation.operators import psf_padding
+from ..methods.gaps import fill_invalid
 from .layout import Window
 
 __all__ = ["HsiFallback", "upsample_hsi", "with_hsi_fallback", "reach_pixels", "feather_pixels", "SMOOTHNESS"]
@@ -137,7 +138,6 @@ def with_hsi_fallback(fallback: Optional[HsiFallback], fused: np.ndarray, lr_hsi
     weight = fallback.weights(window.lr_read, r)
     if not weight.any():
         return fused
-    from .task import fill_invalid  # task.py calls this module
 
     rows = np.flatnonzero(weight.any(axis=1)) // r
     cols = np.flatnonzero(weight.any(axis=0)) // r
