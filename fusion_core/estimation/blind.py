@@ -64,6 +64,7 @@ def estimate_degradation(
     hsi_wavelengths: Optional[np.ndarray] = None,
     msi_band_names: Optional[Sequence[str]] = None,
     psf_bands: Optional[Sequence[int]] = None,
+    check_bands: bool = True,
     progress: Optional[Progress] = None,
 ) -> DegradationModel:
     """Estimate PSF, SRF and grid offset of a pair from the pair alone.
@@ -84,6 +85,8 @@ def estimate_degradation(
             whose leftover blur would narrow the PSF) are weighted :data:`COARSE_BAND_WEIGHT`
             times less: the PSF comes from the sharp bands, and each band's own SRF column,
             which for a given PSF does not depend on its weight, is fitted as before.
+        check_bands: refuse an HR-MSI band the LR-HSI cannot explain (:func:`check_msi_bands`);
+            a caller that may still leave out pixels where the images disagree checks later.
         progress: progress reporter; raises ``Cancelled`` when the user stops.
 
     Returns:
@@ -160,8 +163,25 @@ def estimate_degradation(
     })
     diag.update(_consistency(lr, hr, model, bad_lr, bad_hr))
     diag["time_s"] = time.perf_counter() - start
+    if check_bands:
+        check_msi_bands(model)
     progress.update(1.0, "Degradation estimated")
     return model
+
+
+def check_msi_bands(model: DegradationModel) -> None:
+    """Raise :class:`InputError` when one HR-MSI band of an estimated model is far less
+    consistent with the LR-HSI than the others (a band outside the hyperspectral range)."""
+    residual = np.asarray(model.diagnostics["consistency_residual"])
+    names = model.msi_band_names or [f"band {i + 1}" for i in range(len(residual))]
+    if len(residual) > 1:
+        worst = int(np.argmax(residual))
+        others = np.median(np.delete(residual, worst))
+        if residual[worst] > UNEXPLAINED and residual[worst] > 3.0 * others:
+            raise InputError(
+                f"HR-MSI {names[worst]} cannot be explained by the LR-HSI (consistency residual "
+                f"{100 * residual[worst]:.0f} % against {100 * others:.0f} % for the other bands): it most "
+                "likely lies outside the hyperspectral wavelength range; drop it from the HR-MSI.")
 
 
 def _localise(patches_of, noise_std: np.ndarray, lr_shape, hr_shape, r: int, m: int):
@@ -261,7 +281,7 @@ def _check_prior(prior, wl, c: int, m: int, names) -> Optional[SrfPrior]:
 def _consistency(lr: np.ndarray, hr: np.ndarray, model: DegradationModel, bad_lr: np.ndarray,
                  bad_hr: np.ndarray) -> dict:
     """Per-band gain and residual (after the gain) between the two LR-MSIs and a residual map,
-    for the diagnostics; rejects lone outliers."""
+    for the diagnostics."""
     r, k = model.scale, model.psf.shape[0]
     with torch.no_grad():
         from_hsi = spectral_degrade(torch.from_numpy(lr)[None], model.srf)[0].numpy()
@@ -278,15 +298,6 @@ def _consistency(lr: np.ndarray, hr: np.ndarray, model: DegradationModel, bad_lr
     rms = np.sqrt(np.mean(from_msi[:, mask] ** 2, axis=1))
     residual = np.sqrt(np.mean(diff[:, mask] ** 2, axis=1)) / rms
     rel_map = np.where(mask, np.sqrt(np.mean((diff / rms[:, None, None]) ** 2, axis=0)), np.nan)
-    names = model.msi_band_names or [f"band {i + 1}" for i in range(len(residual))]
-    if len(residual) > 1:
-        worst = int(np.argmax(residual))
-        others = np.median(np.delete(residual, worst))
-        if residual[worst] > UNEXPLAINED and residual[worst] > 3.0 * others:
-            raise InputError(
-                f"HR-MSI {names[worst]} cannot be explained by the LR-HSI (consistency residual "
-                f"{100 * residual[worst]:.0f} % against {100 * others:.0f} % for the other bands): it most "
-                "likely lies outside the hyperspectral wavelength range; drop it from the HR-MSI.")
     return {
         "consistency_residual": residual,
         "consistency_residual_total": float(np.sqrt(np.mean(residual ** 2))),

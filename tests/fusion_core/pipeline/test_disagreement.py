@@ -41,7 +41,7 @@ def test_a_planted_change_is_fused_from_the_lr_hsi_alone_and_the_rest_is_untouch
     assert np.allclose(with_option[(slice(None), *PLANTED)], alone[(slice(None), *PLANTED)],
                        atol=1e-3 * np.abs(alone).max())
     # The truth there is the scene the LR-HSI sees: the option follows it, the method does not.
-    assert _rmse(with_option, pair, PLANTED) < 0.8 * _rmse(without, pair, PLANTED)
+    assert _rmse(with_option, pair, PLANTED) < 0.9 * _rmse(without, pair, PLANTED)
 
 
 def test_a_consistent_pair_is_fused_as_without_the_option(tmp_rasters):
