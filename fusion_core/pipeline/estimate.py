@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from ..windows.source import Source
 
 __all__ = ["normaliser", "srf_prior", "estimation_rect", "estimate_scene", "disagreeing_pixels", "gain_note",
-           "ESTIMATION_MEMORY_FACTOR", "ESTIMATION_MAX_SIDE", "NORMALISER_SAMPLE", "ROBUST_MIN_SHARE"]
+           "ESTIMATION_MEMORY_FACTOR", "ESTIMATION_MAX_SIDE", "NORMALISER_SAMPLE", "ROBUST_MIN_SHARE",
+           "ROBUST_ROUNDS", "NOISE_LR_PIXELS"]
 
 #: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
 ESTIMATION_MEMORY_FACTOR = 8
@@ -35,6 +36,10 @@ NORMALISER_SAMPLE = 20_000_000
 #: Share of the estimation's LR pixels where the images disagree from which the degradation is
 #: estimated again without them (clean benchmark pairs: under 0.2 %).
 ROBUST_MIN_SHARE = 0.005
+#: Side (LR pixels) of the central crop the disagreement check measures the noise on.
+NOISE_LR_PIXELS = 64
+#: Most estimations made again without the disagreeing areas found so far.
+ROBUST_ROUNDS = 3
 #: Radiometric gains between the sensors outside this range are reported in the log.
 GAIN_RANGE = (0.8, 1.25)
 
@@ -96,7 +101,8 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
     ``benchmarks/FALLBACK.md``. So the first estimate is checked: the areas whose cross-sensor
     residual stands out of the scene's (:func:`~fusion_core.report.disagreement.find_disagreement`,
     the report's rule) are left out, with the PSF's reach around them, and the model estimated
-    again when they cover at least :data:`ROBUST_MIN_SHARE` of the pixels.
+    again when they cover at least :data:`ROBUST_MIN_SHARE` of the pixels; up to
+    :data:`ROBUST_ROUNDS` times, as a model spoilt by a large change shows only part of it.
     """
     from ..estimation import check_msi_bands, estimate_degradation
     from ..io.pair import scaled_rect
@@ -114,29 +120,40 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
             progress=progress)
 
     model = estimate(lr_data)
-    apart = disagreeing_pixels(lr_data, hr_data, model)
-    if apart.mean() >= ROBUST_MIN_SHARE:
+    apart = np.zeros(lr_data.shape[1:], bool)
+    for _ in range(ROBUST_ROUNDS):  # a badly spoilt first model shows only part of the area
+        more = disagreeing_pixels(np.where(apart, np.nan, lr_data), hr_data, model) & ~apart
+        if more.mean() < ROBUST_MIN_SHARE:
+            break
+        apart |= more
+        model = estimate(np.where(apart, np.nan, lr_data))
+    if apart.any():
         progress.info(f"The two images disagree on {100 * apart.mean():.1f} % of the pixels the "
                       "degradation was estimated on (clouds, shadows or changes between the dates): "
-                      "estimated again without them.")
-        model = estimate(np.where(apart, np.nan, lr_data))
+                      "it was estimated again without them.")
     check_msi_bands(model)
     return model
 
 
 def disagreeing_pixels(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> np.ndarray:
     """``(h, w)`` LR pixels of a pair where the images disagree under ``model``, with the PSF's
-    reach around them; NaN marks pixels without a value."""
+    reach around them; NaN marks pixels without a value. The noise levels that scale the
+    residual are measured on the central :data:`NOISE_LR_PIXELS`² pixels (the report's crop size)."""
     from scipy import ndimage
 
     from ..report.consistency import input_noise
     from ..report.disagreement import cross_units, find_disagreement
 
+    r = model.scale
     lr_ok, hr_ok = np.nan_to_num(lr_hsi), np.nan_to_num(hr_msi)
-    units = cross_units(lr_ok, hr_ok, model, input_noise(lr_ok, hr_ok, model))
+    (h, w), side = lr_ok.shape[1:], NOISE_LR_PIXELS
+    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    noise = input_noise(lr_ok[:, top:top + side, left:left + side],
+                        hr_ok[:, top * r:(top + side) * r, left * r:(left + side) * r], model)
+    units = cross_units(lr_ok, hr_ok, model, noise)
     units[~np.all(np.isfinite(lr_hsi), axis=0)] = np.nan
     found = find_disagreement(units).mask
-    reach = max(1, -(-max(model.psf.shape) // (2 * model.scale)))
+    reach = max(1, -(-max(model.psf.shape) // (2 * r)))
     return ndimage.binary_dilation(found, iterations=reach) if found.any() else found
 
 
