@@ -177,8 +177,10 @@ class RegionScan:
 
     def add(self, rect: Rect, data: np.ndarray) -> None:
         """Take the written region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its
-        values ``(C, rows, cols)`` (NaN: nodata)."""
+        values ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used)."""
         t0 = time.perf_counter()
+        if self.source.lr_bands is not None:
+            data = data[list(self.source.lr_bands)]
         r = self.model.scale
         key = (self.bounds[0].index(rect[0] // r), self.bounds[1].index(rect[1] // r))
         y0, x0, h, w = self._lr_rect(key)

@@ -1,10 +1,12 @@
-"""The report of a fusion run, as the pipeline asks for it: one call after the windows.
+"""The report of a fusion run, as the pipeline asks for it: one call before the windows, one after.
 
-:func:`report_run` serves :func:`~fusion_core.pipeline.fuse_files` (so the QGIS algorithm and the
-command line) and :func:`~fusion_core.pipeline.fuse_arrays` alike: it reads the result back from
-the finished output (file or array), computes the figures (:mod:`.assemble`) and writes what the
-request asks for — the HTML report and its JSON (REPORT), the consistency map (CONSISTENCY_MAP)
-and the agreement mask (AGREEMENT) on the output's grid — each atomically.
+:func:`report_start` and :func:`report_run` serve :func:`~fusion_core.pipeline.fuse_files` (so
+the QGIS algorithm and the command line) and :func:`~fusion_core.pipeline.fuse_arrays` alike.
+The first measures the inputs' noise and sets up the scan that the windows feed with each region
+they write (:mod:`.region_scan`); the second reads the crop of the result back from the finished
+output (file or array), computes the figures (:mod:`.assemble`) and writes what the request asks
+for — the HTML report and its JSON (REPORT), the consistency map (CONSISTENCY_MAP) and the
+agreement mask (AGREEMENT) on the output's grid — each atomically.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from ..io import RasterGrid, write_raster
 from ..progress import Progress
 from ..request import FusionRequest
-from .assemble import Report, ReportInputs, array_reader, assemble_report
+from .assemble import Report, ReportInputs, ReportStart, array_reader, assemble_report, start_report
 from .figures import consistency_figure, degradation_figure, image_png, map_png, spectra_figure
 from .quicklook import block_mean
 from .render import write_report_files
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from ..pipeline.plan import RunPlan
     from ..pipeline.scene import SceneModel
 
-__all__ = ["wants_report", "report_run", "write_report", "write_maps", "NOTES", "DISPLAY_PIXELS"]
+__all__ = ["wants_report", "report_start", "report_run", "write_report", "write_maps", "NOTES", "DISPLAY_PIXELS"]
 
 #: Longest side of a map as the HTML shows it (block means of larger maps).
 DISPLAY_PIXELS = 480
@@ -134,13 +136,21 @@ def write_maps(request: FusionRequest, report: Report, grid: RasterGrid, scale: 
                      ["1: the inputs agree, 0: they disagree"])
 
 
+def report_start(plan: "RunPlan", scene: "SceneModel") -> Optional[ReportStart]:
+    """Before the windows: the noise and the scan they feed (pass its ``scan.add`` to
+    :func:`~fusion_core.windows.run_windows`), when the run asks for a report or a map."""
+    if not wants_report(plan.request):
+        return None
+    bands = scene.source.lr_bands
+    lr = plan.lr if bands is None else plan.lr.select(bands)
+    return start_report(scene.source, scene.model, lr.wavelengths, scene.grid)
+
+
 def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],
-               progress: Progress) -> dict[str, float]:
-    """Compute and write the report and maps a run asks for; returns ``{"report": seconds}``
-    (nothing when none is asked for)."""
+               progress: Progress, start: ReportStart) -> dict[str, float]:
+    """Compute and write the report and maps of ``start`` (:func:`report_start`); returns
+    ``{"report": seconds}``, counting the time spent before and during the windows."""
     request = plan.request
-    if not wants_report(request):
-        return {}
     t0 = time.perf_counter()
     progress.info("Computing the quality report.")
     grid = getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr)  # the result's own grid
@@ -150,11 +160,12 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
                           str(getattr(output, "final", output.path)), lr.wavelengths,
                           list(plan.hr.band_names), dict(seconds), "estimation" in scene.seconds,
                           max(request.memory_bytes // 8, 2 ** 26),
-                          grid.pixel_size[0] if grid.crs is not None else None)
+                          grid.pixel_size[0] if grid.crs is not None else None, start)
     report = assemble_report(inputs, progress.child(0.0, 0.9))
     write_maps(request, report, grid, scene.model.scale)
     if request.report:
         write_report(request.report, report, lr.wavelengths)
         progress.info(f"Quality report written to {request.report} "
                       f"({len(report.facts['warnings'])} warning(s)).")
-    return {"report": time.perf_counter() - t0}
+    earlier = start.seconds + (start.scan.seconds if start.scan is not None else 0.0)
+    return {"report": time.perf_counter() - t0 + earlier}
