@@ -55,28 +55,37 @@ Key = tuple[int, int]
 @dataclass(frozen=True)
 class _Axis:
     """Where a region's pixels go along one axis of its frame, and the LR pixels ``[lr0, lr1)``
-    its frame gives: frame position ``into`` of each pixel the region owns, read at region
-    index ``source``."""
+    its frame gives: runs ``(frame slice, region slice)`` (a region slice may run backwards, a
+    reflection, or be one pixel repeated, a replication)."""
 
     lr0: int
     lr1: int
-    into: np.ndarray
-    source: np.ndarray
+    runs: tuple[tuple[slice, slice], ...]
 
     def length(self, kernel: int, scale: int) -> int:
         """The frame's length: what a ``kernel``-wide PSF reads for LR pixels ``[lr0, lr1)``."""
         return (self.lr1 - self.lr0 - 1) * scale + kernel
 
-    @property
-    def region(self) -> slice | np.ndarray:
-        return _as_slice(self.source)
 
-
-def _as_slice(index: np.ndarray) -> slice | np.ndarray:
-    """``index`` as a slice when it is a run of consecutive integers."""
-    if index.size and int(index[-1]) - int(index[0]) + 1 == index.size and np.all(np.diff(index) == 1):
-        return slice(int(index[0]), int(index[-1]) + 1)
-    return index
+def _runs(into: np.ndarray, source: np.ndarray) -> tuple[tuple[slice, slice], ...]:
+    """``frame[into[k]] <- region[source[k]]`` as runs of consecutive frame positions whose
+    region indices step by one of +1, -1 or 0."""
+    runs, start = [], 0
+    for k in range(1, into.size + 1):
+        if k < into.size and into[k] == into[k - 1] + 1:
+            step = int(source[k] - source[k - 1])
+            if abs(step) <= 1 and (k == start + 1 or step == int(source[start + 1] - source[start])):
+                continue
+        first, last = int(source[start]), int(source[k - 1])
+        if last > first:
+            taken = slice(first, last + 1)
+        elif last < first:
+            taken = slice(first, last - 1 if last else None, -1)
+        else:                                   # one pixel, or one repeated (broadcast)
+            taken = slice(first, first + 1)
+        runs.append((slice(int(into[start]), int(into[k - 1]) + 1), taken))
+        start = k
+    return tuple(runs)
 
 
 def _axis(start: int, stop: int, n: int, kernel: int, scale: int, reflect: bool) -> _Axis:
@@ -92,7 +101,7 @@ def _axis(start: int, stop: int, n: int, kernel: int, scale: int, reflect: bool)
     owned = np.flatnonzero((origin >= start) & (origin < stop))
     lr0 = max(0, -(-(int(owned[0]) - kernel + 1) // scale))
     lr1 = min(n // scale, int(owned[-1]) // scale + 1)
-    return _Axis(lr0, lr1, owned - lr0 * scale, origin[owned] - start)
+    return _Axis(lr0, lr1, _runs(owned - lr0 * scale, origin[owned] - start))
 
 
 class _Candidate:
@@ -231,13 +240,9 @@ class RegionScan:
         kernel = candidate.kernel
         (kh, kw), r = kernel.shape, self.model.scale
         frame = np.zeros((data.shape[0], rows.length(kh, r), cols.length(kw, r)), np.float32)
-        owned = data[:, rows.region] if isinstance(rows.region, slice) else np.take(data, rows.region, 1)
-        owned = owned[:, :, cols.region] if isinstance(cols.region, slice) else np.take(owned, cols.region, 2)
-        into_rows, into_cols = _as_slice(rows.into), _as_slice(cols.into)
-        if isinstance(into_rows, slice) and isinstance(into_cols, slice):
-            frame[:, into_rows, into_cols] = owned
-        else:
-            frame[:, rows.into[:, None], cols.into[None, :]] = owned
+        for into_rows, from_rows in rows.runs:
+            for into_cols, from_cols in cols.runs:
+                frame[:, into_rows, into_cols] = data[:, from_rows, from_cols]
         weight = kernel.expand(frame.shape[0], 1, *kernel.shape)
         blurred = F.conv2d(torch.from_numpy(frame)[None], weight, stride=r,
                            groups=frame.shape[0])[0].numpy()
