@@ -42,7 +42,7 @@ import torch.nn.functional as F
 
 from ..degradation import DegradationModel, spectral_degrade
 from ..degradation.operators import psf_padding
-from .consistency import Geometry, NoiseLevels, as_batch, model_geometry, noise_units
+from .consistency import Geometry, NoiseLevels, model_geometry, noise_units
 from .disagreement import cross_normal, cross_residual
 from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo
 
@@ -56,11 +56,12 @@ Key = tuple[int, int]
 class _Axis:
     """Where a region's pixels go along one axis of its frame, and the LR pixels ``[lr0, lr1)``
     its frame gives: runs ``(frame slice, region slice)`` (a region slice may run backwards, a
-    reflection, or be one pixel repeated, a replication)."""
+    reflection, or be one pixel repeated, a replication), and where the region itself starts."""
 
     lr0: int
     lr1: int
     runs: tuple[tuple[slice, slice], ...]
+    offset: int
 
     def length(self, kernel: int, scale: int) -> int:
         """The frame's length: what a ``kernel``-wide PSF reads for LR pixels ``[lr0, lr1)``."""
@@ -101,7 +102,7 @@ def _axis(start: int, stop: int, n: int, kernel: int, scale: int, reflect: bool)
     owned = np.flatnonzero((origin >= start) & (origin < stop))
     lr0 = max(0, -(-(int(owned[0]) - kernel + 1) // scale))
     lr1 = min(n // scale, int(owned[-1]) // scale + 1)
-    return _Axis(lr0, lr1, _runs(owned - lr0 * scale, origin[owned] - start))
+    return _Axis(lr0, lr1, _runs(owned - lr0 * scale, origin[owned] - start), start + before - lr0 * scale)
 
 
 class _Candidate:
@@ -153,6 +154,7 @@ class RegionScan:
             for block in self._reached(self._frames(key)):
                 self.waiting[block] = self.waiting.get(block, 0) + 1
         self.seen: set[Key] = set()
+        self.buffer = np.empty(0, np.float32)   # the frames' memory, reused (fresh pages cost)
 
     @property
     def complete(self) -> bool:
@@ -208,21 +210,25 @@ class RegionScan:
         self._look("lr", lr[hsi_rgb][inner], y0, x0)
         self._look("hr", hr[msi_rgb][inner_hr], y0 * r, x0 * r)
         self._look("fused", data[hsi_rgb], y0 * r, x0 * r)
-        integrated = spectral_degrade(as_batch(data), self.model.srf)[0].numpy()
-        integrated *= np.asarray(self.model.msi_gain, np.float32)[:, None, None]
         frames = self._frames(key)
+        frame = self._frame(data, frames)
+        rows_in, cols_in = (slice(a.offset, a.offset + n * r) for a, n in zip(frames, (h, w)))
+        integrated = spectral_degrade(torch.from_numpy(frame)[None], self.model.srf)[0].numpy()
+        integrated = integrated[:, rows_in, cols_in] * np.asarray(self.model.msi_gain, np.float32)[:, None, None]
         for candidate in self.candidates:
             spectral = integrated - candidate.geometry.move(hr)[inner_hr]
             candidate.spectral.add(spectral)
             candidate.spectral_map[y0 * r:(y0 + h) * r, x0 * r:(x0 + w) * r] = noise_units(
                 spectral, self.noise.msi_normal)
-            self._spread(candidate, data, frames, key, lr[inner])
+            self._spread(candidate, frame, frames, key, lr[inner])
         for block in self._reached(frames):
             self.waiting[block] -= 1
             if not self.waiting[block]:
                 for candidate in self.candidates:
                     self._finish(candidate, block)
         self.seen.add(key)
+        if self.complete:
+            self.buffer = np.empty(0, np.float32)
         self.seconds += time.perf_counter() - t0
 
     def _look(self, name: str, image: np.ndarray, row0: int, col0: int) -> None:
@@ -232,26 +238,37 @@ class RegionScan:
         y, x = (row0 + i) // step, (col0 + j) // step
         self.looks[name][:, y:y + part.shape[1], x:x + part.shape[2]] = part
 
-    def _spread(self, candidate: _Candidate, data: np.ndarray, frames: tuple[_Axis, _Axis],
-                key: Key, lr: np.ndarray) -> None:
-        """Add the region's blurred, decimated frame to the LR blocks it reaches, and subtract the
-        LR-HSI ``lr`` from its own block."""
+    def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis]) -> np.ndarray:
+        """The region ``data`` with the padded pixels it owns, in a zero frame ``(C, rows, cols)``
+        over the LR pixels it reaches."""
         rows, cols = frames
-        kernel = candidate.kernel
-        (kh, kw), r = kernel.shape, self.model.scale
-        frame = np.zeros((data.shape[0], rows.length(kh, r), cols.length(kw, r)), np.float32)
+        (kh, kw), r = self.model.psf.shape, self.model.scale
+        shape = (data.shape[0], rows.length(kh, r), cols.length(kw, r))
+        size = shape[0] * shape[1] * shape[2]
+        if self.buffer.size < size:
+            self.buffer = np.empty(size, np.float32)
+        frame = self.buffer[:size].reshape(shape)
+        frame.fill(0.0)
         for into_rows, from_rows in rows.runs:
             for into_cols, from_cols in cols.runs:
                 frame[:, into_rows, into_cols] = data[:, from_rows, from_cols]
+        return frame
+
+    def _spread(self, candidate: _Candidate, frame: np.ndarray, frames: tuple[_Axis, _Axis],
+                key: Key, lr: np.ndarray) -> None:
+        """Add the region's ``frame`` blurred and decimated to the LR blocks it reaches, and
+        subtract the LR-HSI ``lr`` from its own block."""
+        rows, cols = frames
+        kernel, r = candidate.kernel, self.model.scale
         weight = kernel.expand(frame.shape[0], 1, *kernel.shape)
         blurred = F.conv2d(torch.from_numpy(frame)[None], weight, stride=r,
                            groups=frame.shape[0])[0].numpy()
         y0, x0, h, w = self._lr_rect(key)
-        own = candidate.partial.setdefault(key, np.zeros((data.shape[0], h, w), np.float32))
+        own = candidate.partial.setdefault(key, np.zeros((frame.shape[0], h, w), np.float32))
         own -= lr
         for block in self._reached(frames):
             b0, c0, bh, bw = self._lr_rect(block)
-            part = candidate.partial.setdefault(block, np.zeros((data.shape[0], bh, bw), np.float32))
+            part = candidate.partial.setdefault(block, np.zeros((frame.shape[0], bh, bw), np.float32))
             top, left = max(b0, rows.lr0), max(c0, cols.lr0)
             bottom, right = min(b0 + bh, rows.lr1), min(c0 + bw, cols.lr1)
             part[:, top - b0:bottom - b0, left - c0:right - c0] += blurred[
