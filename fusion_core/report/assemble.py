@@ -131,7 +131,8 @@ def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Opt
     noise = input_noise(lr, hr, model)
     hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
     rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))
-    scan = RegionScan(source, grid, model, noise, rgb) if grid is not None else None
+    scan = (RegionScan(source, grid, model, noise, rgb, scaled_rect(rect, model.scale))
+            if grid is not None else None)
     return ReportStart(rect, lr, hr, noise, rgb, scan, time.perf_counter() - t0)
 
 
@@ -191,13 +192,15 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     progress.update(0.05, "Measuring the noise of both inputs")
     start = inputs.start or start_report(source, model, inputs.hsi_wavelengths)
     rect, lr, hr, noise, (hsi_rgb, msi_rgb) = start.rect, start.lr, start.hr, start.noise, start.rgb
-    fused = np.nan_to_num(inputs.read_fused(scaled_rect(rect, r)))
+    written = start.scan if start.scan is not None and start.scan.complete else None
+    fused = np.nan_to_num(written.crop_values if written is not None
+                          else inputs.read_fused(scaled_rect(rect, r)))
     geometry = choose_geometry(fused, lr, hr, model, noise)
     lap("noise and geometry")
     earlier = {"noise and geometry": start.seconds if inputs.start is not None else 0.0,   # before
                "scan": start.scan.seconds if start.scan is not None else 0.0}      # and while writing
-    if start.scan is not None and start.scan.complete:
-        scan = start.scan.result(geometry)
+    if written is not None:
+        scan = written.result(geometry)
     else:
         whole = rect == (0, 0, *source.lr_shape)       # a small scene: scan what is already read
         scan = scan_scene(ArraySource.whole(lr, hr, r) if whole else source,

@@ -16,7 +16,9 @@ reading it:
   decimated, and added to the partial sums of the LR blocks (the regions' LR pixels) it reaches;
   a block is final when every region that reaches it is in, and only then is its residual
   (the sum minus the LR-HSI) counted and mapped;
-* the cross-sensor residual and the quick-looks, from the inputs under the region's LR block.
+* the cross-sensor residual and the quick-looks, from the inputs under the region's LR block;
+* a copy of the result over the report's crop (:attr:`RegionScan.crop`), for the crop-level
+  figures.
 
 The geometry the result is checked in (:func:`.consistency.choose_geometry`) is still decided
 after the windows, on the crop of the result, as before: the scan accumulates the residuals of
@@ -128,11 +130,12 @@ class RegionScan:
         model: the degradation model of the run.
         noise: the inputs' noise levels.
         rgb: (HSI bands, MSI bands) shown as red, green and blue.
+        crop: the HR rectangle of the report's crop, kept as :attr:`crop_values` ``(C, rows, cols)``.
     """
 
     def __init__(self, source, grid, model: DegradationModel, noise: NoiseLevels,
-                 rgb: tuple[list[int], list[int]]):
-        self.source, self.model, self.noise, self.rgb = source, model, noise, rgb
+                 rgb: tuple[list[int], list[int]], crop: Rect):
+        self.source, self.model, self.noise, self.rgb, self.crop = source, model, noise, rgb, crop
         self.seconds = 0.0
         r = model.scale
         rows, cols = source.lr_shape
@@ -144,6 +147,7 @@ class RegionScan:
         self.halo = max(scan_halo(model, g.geometry) for g in self.candidates)
         self.steps = quicklook_steps((rows, cols), r)
         self.cross_map = np.full((rows, cols), np.nan, np.float32)
+        self.crop_values = np.full((c, crop[2], crop[3]), np.nan, np.float32)
         self.cross = BandSums(m)
         self.looks = {name: np.full((3, -(-rows * f // step), -(-cols * f // step)), np.nan,
                                   np.float32)
@@ -210,6 +214,7 @@ class RegionScan:
         self._look("lr", lr[hsi_rgb][inner], y0, x0)
         self._look("hr", hr[msi_rgb][inner_hr], y0 * r, x0 * r)
         self._look("fused", data[hsi_rgb], y0 * r, x0 * r)
+        self._keep_crop(rect, data)
         frames = self._frames(key)
         frame = self._frame(data, frames)
         rows_in, cols_in = (slice(a.offset, a.offset + n * r) for a, n in zip(frames, (h, w)))
@@ -230,6 +235,15 @@ class RegionScan:
         if self.complete:
             self.buffer = np.empty(0, np.float32)
         self.seconds += time.perf_counter() - t0
+
+    def _keep_crop(self, rect: Rect, data: np.ndarray) -> None:
+        crop = self.crop
+        top, left = max(rect[0], crop[0]), max(rect[1], crop[1])
+        bottom = min(rect[0] + rect[2], crop[0] + crop[2])
+        right = min(rect[1] + rect[3], crop[1] + crop[3])
+        if bottom > top and right > left:
+            self.crop_values[:, top - crop[0]:bottom - crop[0], left - crop[1]:right - crop[1]] = \
+                data[:, top - rect[0]:bottom - rect[0], left - rect[1]:right - rect[1]]
 
     def _look(self, name: str, image: np.ndarray, row0: int, col0: int) -> None:
         step = self.steps[0] if name == "lr" else self.steps[1]

@@ -31,13 +31,14 @@ def test_regions_in_any_order_give_the_scan_of_the_whole_result(pair, core, off_
     source = ArraySource.whole(p.lr_hsi, p.hr_msi, 4)
     noise = input_noise(p.lr_hsi, p.hr_msi, p.model)
     grid = WindowGrid.build(16, 16, 4, core, 2, 2)
-    regions = RegionScan(source, grid, p.model, noise, RGB)
+    regions = RegionScan(source, grid, p.model, noise, RGB, (8, 20, 40, 36))
     keys = [(i, j) for i in range(grid.shape[0]) for j in range(grid.shape[1])]
     np.random.default_rng(1).shuffle(keys)
     for key in keys:
         assert not regions.complete
         regions.add(grid.region(*key), _cut(fused, grid.region(*key)))
     assert regions.complete
+    np.testing.assert_array_equal(regions.crop_values, fused[:, 8:48, 20:56])
     geometries = model_geometry(p.model)
     assert len(geometries) == (2 if off_centre else 1)
     for geometry in geometries:
