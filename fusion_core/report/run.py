@@ -67,7 +67,8 @@ def wants_report(request: FusionRequest) -> bool:
 
 def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
     """Reads the finished result over an HR rectangle, from an in-memory or a file output;
-    only ``bands`` (the LR-HSI bands fused; all when None)."""
+    only ``bands`` (the LR-HSI bands fused; all when None), in physical values (an int16
+    output's scale and offset applied, nodata as NaN)."""
     data = getattr(output, "data", None)
     if data is not None:
         return array_reader(data if bands is None else data[list(bands)])
@@ -78,9 +79,12 @@ def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
 
     def read(rect):
         with rasterio.open(path) as ds:
-            indexes = None if bands is None else [b + 1 for b in bands]
-            return ds.read(indexes, window=Window(rect[1], rect[0], rect[3], rect[2]),
-                           out_dtype=np.float32)
+            indexes = list(range(1, ds.count + 1)) if bands is None else [b + 1 for b in bands]
+            values = ds.read(indexes, window=Window(rect[1], rect[0], rect[3], rect[2]),
+                             out_dtype=np.float32, masked=True).filled(np.nan)
+            scales = np.asarray([ds.scales[i - 1] for i in indexes], np.float32)[:, None, None]
+            offsets = np.asarray([ds.offsets[i - 1] for i in indexes], np.float32)[:, None, None]
+            return values * scales + offsets
 
     return read
 
@@ -93,6 +97,7 @@ def _map_top(values: np.ndarray) -> float:
 
 def write_report(path: str, report: Report, hsi_wavelengths: Optional[np.ndarray]) -> None:
     """Draw the figures of ``report`` and write the HTML and its JSON at ``path``."""
+    t0 = time.perf_counter()
     facts = report.facts
     degradation = facts["degradation"]
     centres = degradation["msi_centres_nm"]
@@ -111,7 +116,6 @@ def write_report(path: str, report: Report, hsi_wavelengths: Optional[np.ndarray
     figures.update({f"map {name}": map_png(values, tops[name],
                                            outline if name == "disagreement" else None)
                     for name, values in shown.items()})
-    t0 = time.perf_counter()
     figures.update({
         "degradation": degradation_figure(model),
         "consistency": consistency_figure(facts["consistency"], hsi_wavelengths),
@@ -162,7 +166,9 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
                           max(request.memory_bytes // 8, 2 ** 26),
                           grid.pixel_size[0] if grid.crs is not None else None, start)
     report = assemble_report(inputs, progress.child(0.0, 0.9))
+    t1 = time.perf_counter()
     write_maps(request, report, grid, scene.model.scale)
+    report.facts["run"]["report_seconds"]["maps"] = time.perf_counter() - t1
     if request.report:
         write_report(request.report, report, lr.wavelengths)
         progress.info(f"Quality report written to {request.report} "
