@@ -2,9 +2,10 @@
 
 A run's windows feed the same figures to :class:`.region_scan.RegionScan` as they write the
 result; this pass reads the result back, for a run whose scan did not see every region (a
-resumed run) and for a report computed on a finished result. Each strip of LR rows is read with a halo of rows above and below (the PSF's reach), so every
-residual is the one the whole image would give, and memory stays under the budget whatever the
-scene size. The pass also keeps a decimated true-colour copy of the three images.
+resumed run) and for a report computed on a finished result. Each strip of LR rows is read with
+a halo of rows above and below (the PSF's reach), so every residual is the one the whole image
+would give, and memory stays under the budget whatever the scene size. The pass also keeps a
+decimated true-colour copy of the three images.
 """
 
 from __future__ import annotations
