@@ -4,11 +4,15 @@ The sample scene (``fusion_core.sample``, 198 bands) at growing sizes is degrade
 r = 4 (Gaussian PSF of FWHM 4, Sentinel-2-like bands, 40 dB) and written as GeoTIFFs; each size is
 fused by SSCF with ``fuse_files`` and a REPORT, CONSISTENCY_MAP and AGREEMENT, in one process
 after a warm-up run (one-time imports count for neither). The report's time (the ``report``
-stage) is set against the fusion's own time (blind estimation + windows).
+stage: before the windows, its scan while they write, and after them) is set against the
+fusion's own time (blind estimation + windows, less the scan). The scan runs beside the windows,
+so what the report adds to the wait is also measured directly: the same pair is fused without
+any report output, and the difference of the two runs' total times is set against that run's
+estimation + fusion. Each kind runs twice, alternating; the faster run of each is kept.
 
 Usage (one BLAS thread, as ``benchmarks/trust.py`` says why)::
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.report_cost [--sizes 128,256,512] [--threads 2]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.report_cost [--sizes 128,256,512,1024] [--threads 2]
 """
 
 from __future__ import annotations
@@ -48,23 +52,29 @@ def _pair(size: int, folder: Path) -> tuple[str, str]:
     return paths
 
 
-def measure(size: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Seconds by stage of one fusion of a ``size``² scene with every report output, and the
-    report's own time by part."""
+def measure(size: int, repeats: int = 2) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Seconds by stage of the fastest of ``repeats`` fusions of a ``size``² scene with every
+    report output, that run's report time by part, and the seconds by stage of the fastest of as
+    many fusions of the same pair without a report (the two kinds alternate)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         lr, hr = _pair(size, folder)
-        result = fuse_files(FusionRequest(lr, hr, str(folder / "fused.tif"),
-                                          report=str(folder / "report.html"),
-                                          consistency_map=str(folder / "consistency.tif"),
-                                          agreement_mask=str(folder / "agreement.tif")))
-        parts = json.loads((folder / "report.json").read_text())["run"]["report_seconds"]
-    return result.seconds, parts
+        bare: list[dict[str, float]] = []
+        full: list[tuple[dict[str, float], dict[str, float]]] = []
+        for _ in range(repeats):
+            bare.append(fuse_files(FusionRequest(lr, hr, str(folder / "bare.tif"))).seconds)
+            seconds = fuse_files(FusionRequest(lr, hr, str(folder / "fused.tif"),
+                                               report=str(folder / "report.html"),
+                                               consistency_map=str(folder / "consistency.tif"),
+                                               agreement_mask=str(folder / "agreement.tif"))).seconds
+            full.append((seconds, json.loads((folder / "report.json").read_text())["run"]["report_seconds"]))
+    seconds, parts = min(full, key=lambda run: run[0]["total"])
+    return seconds, parts, min(bare, key=lambda run: run["total"])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="128,256,512")
+    parser.add_argument("--sizes", default="128,256,512,1024")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--out", default=str(HERE / "REPORT_COST.md"))
     args = parser.parse_args()
@@ -77,15 +87,19 @@ def main() -> int:
              "`OPENBLAS_NUM_THREADS=1 python -m benchmarks.report_cost --threads 2` (how the scenes "
              "are built: its docstring), beside other sessions' work on the same 2 cores.", "",
              "| HR size | bands | estimation s | fusion s | report s | report / (estimation + fusion) "
-             "| report's time by part (s) |",
-             "|---|---|---|---|---|---|---|"]
-    measure(64)  # warm-up: one-time imports (torch's optimiser, matplotlib) are no one's cost
+             "| report's time by part (s) | total without / with report s | added wall time / "
+             "(estimation + fusion) without report |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    measure(64, 1)  # warm-up: one-time imports (torch's optimiser, matplotlib) are no one's cost
     for size in (int(v) for v in args.sizes.split(",")):
-        s, parts = measure(size)
+        s, parts, bare = measure(size)
         own = s.get("estimation", 0.0) + s["fusion"]
-        split = ", ".join(f"{k} {v:.1f}" for k, v in parts.items())
+        split = ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
+        bare_own = bare.get("estimation", 0.0) + bare["fusion"]
         lines.append(f"| {size}² | 198 | {s.get('estimation', 0.0):.1f} | {s['fusion']:.1f} | "
-                     f"{s['report']:.1f} | {100 * s['report'] / own:.0f} % | {split} |")
+                     f"{s['report']:.1f} | {100 * s['report'] / own:.0f} % | {split} | "
+                     f"{bare['total']:.1f} / {s['total']:.1f} | "
+                     f"{100 * (s['total'] - bare['total']) / bare_own:.0f} % |")
         print(lines[-1], flush=True)
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0

@@ -50,9 +50,10 @@ class FusionResult:
 
 
 def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
-    """Fuse every window of a planned run into ``output``; returns the seconds by stage."""
+    """Fuse every window of a planned run into ``output``; returns the seconds by stage (the
+    report's scan, done while the windows write, counts as the report's, not the fusion's)."""
     from ..device import seed_everything
-    from ..report.run import report_run, wants_report
+    from ..report.run import report_run, report_start
     from ..windows import WindowJob, run_windows
     from ..windows.distributed import local_cluster_shape
     from .disagreement import hsi_fallback, scene_disagreement
@@ -68,14 +69,18 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     found = scene_disagreement(plan, scene, progress.child(0.09, 0.1))
     job = WindowJob(scene.source, plan.method, scene.model, plan.config, scene.norm, scene.grid,
                     threads, out_bands, hsi_fallback(found, scene.model))
+    start = report_start(plan, scene)
+    scan = start.scan if start is not None else None
     t0 = time.perf_counter()
-    end = 0.9 if wants_report(request) else 1.0
+    end = 0.9 if start is not None else 1.0
     stats = run_windows(job, output, scene.state, plan.scheduler, keep_partial=request.resume,
-                        progress=progress.child(0.1, end), name_of=request.name_of)
-    seconds = dict(scene.seconds, fusion=time.perf_counter() - t0)
+                        progress=progress.child(0.1, end), name_of=request.name_of,
+                        on_region=scan.add if scan is not None else None)
+    seconds = dict(scene.seconds, fusion=time.perf_counter() - t0 - (scan.seconds if scan else 0.0))
     progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
                   + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))
-    seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), found))
+    if start is not None:
+        seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start, found))
     return seconds
 
 

@@ -1,7 +1,10 @@
 """Every figure of a run's report, computed from the pair, the result and the degradation model.
 
-The whole scene is scanned once, strip by strip (residual maps, per-band residuals, quick-looks:
-:mod:`.scan`); what needs a full method run or many band pairs (noise, the geometry the result
+The whole scene is scanned once (residual maps, per-band residuals, quick-looks): while the
+windows write the result, region by region (:mod:`.region_scan`, set up with the noise by
+:func:`start_report` before the windows), or, when that scan did not see every region (a resumed
+run, or :func:`assemble_report` called on a finished result), strip by strip from the result read
+back (:mod:`.scan`). What needs a full method run or many band pairs (noise, the geometry the result
 is on, HQNR, the reduced-resolution check, sample spectra) is computed on a representative crop
 of at most :data:`CROP_HR_PIXELS` a side, the most textured one, so the report costs a fraction
 of the fusion whatever the scene size. A scene no larger than the crop is read once.
@@ -28,20 +31,44 @@ from .disagreement import Disagreement, cross_normal, find_disagreement
 from .qnr import hqnr
 from .quicklook import block_mean, hsi_rgb_bands, msi_rgb_bands, stretch
 from .reduced import reduced_resolution_check
+from .region_scan import RegionScan
 from .samples import msi_centres, sample_pixels, sample_spectra
 from .scan import FusedReader, SceneScan, scan_scene
 
 if TYPE_CHECKING:
     from ..methods.base import FusionMethod
+    from ..windows.layout import WindowGrid
     from ..windows.source import Source
 
-__all__ = ["ReportInputs", "Report", "assemble_report", "array_reader", "report_crop", "CROP_HR_PIXELS",
-           "MAP_PIXELS"]
+__all__ = ["ReportInputs", "ReportStart", "Report", "start_report", "assemble_report", "array_reader",
+           "report_crop", "CROP_HR_PIXELS", "MAP_PIXELS"]
 
 #: Side of the crop (HR pixels) the crop-level figures are computed on.
 CROP_HR_PIXELS = 192
 #: Side of the maps kept in the JSON (block means).
 MAP_PIXELS = 64
+
+
+@dataclass
+class ReportStart:
+    """What the report measures on the inputs alone, before the windows.
+
+    Attributes:
+        rect: the LR crop ``(row0, col0, rows, cols)`` the crop-level figures are computed on.
+        lr, hr: the inputs over the crop (NaN as zero).
+        noise: the inputs' noise levels, measured on the crop.
+        rgb: (HSI bands, MSI bands) shown as red, green and blue.
+        scan: the scan the windows feed with each region they write (None: none is fed).
+        seconds: time this took.
+    """
+
+    rect: tuple[int, int, int, int]
+    lr: np.ndarray
+    hr: np.ndarray
+    noise: NoiseLevels
+    rgb: tuple[list[int], list[int]]
+    scan: Optional[RegionScan] = None
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +88,7 @@ class ReportInputs:
         estimated: whether the model was estimated blindly by this run.
         budget_bytes: working memory of the scan.
         pixel_size: the HR pixel size in metres (CRS units), when known.
+        start: what :func:`start_report` measured before the windows (None: measured now).
         disagreement: the disagreement map the run fused from the LR-HSI alone
             (DISAGREEMENT_FROM_HSI), shown as it is; None: found by the report's scan.
     """
@@ -77,6 +105,7 @@ class ReportInputs:
     estimated: bool = True
     budget_bytes: int = 2 ** 28
     pixel_size: Optional[float] = None
+    start: Optional[ReportStart] = None
     disagreement: Optional[Disagreement] = None
 
 
@@ -97,6 +126,22 @@ def report_crop(source: "Source", scale: int) -> tuple[int, int, int, int]:
     side = max(CROP_HR_PIXELS // scale, 8)
     step = source.sample_step(2_000_000)
     return estimation_crop(source.read_lr_sample(step), step, source.lr_shape, side)
+
+
+def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Optional[np.ndarray],
+                 grid: Optional["WindowGrid"] = None) -> ReportStart:
+    """Choose the crop, measure the inputs' noise on it and, given the run's window ``grid``, set
+    up the scan its windows feed."""
+    t0 = time.perf_counter()
+    rect = report_crop(source, model.scale)
+    lr = np.nan_to_num(source.read_lr(rect))
+    hr = np.nan_to_num(source.read_hr(scaled_rect(rect, model.scale)))
+    noise = input_noise(lr, hr, model)
+    hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
+    rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))
+    scan = (RegionScan(source, grid, model, noise, rgb, scaled_rect(rect, model.scale))
+            if grid is not None else None)
+    return ReportStart(rect, lr, hr, noise, rgb, scan, time.perf_counter() - t0)
 
 
 def _versions() -> dict[str, str]:
@@ -152,20 +197,23 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
         parts[name] = time.perf_counter() - t0 - sum(parts.values())
 
     model, source, r = inputs.model, inputs.source, inputs.model.scale
-    rect = report_crop(source, r)
-    hr_rect = scaled_rect(rect, r)
-    lr, hr = (np.nan_to_num(source.read_lr(rect)), np.nan_to_num(source.read_hr(hr_rect)))
-    fused = np.nan_to_num(inputs.read_fused(hr_rect))
     progress.update(0.05, "Measuring the noise of both inputs")
-    noise = input_noise(lr, hr, model)
+    start = inputs.start or start_report(source, model, inputs.hsi_wavelengths)
+    rect, lr, hr, noise, (hsi_rgb, msi_rgb) = start.rect, start.lr, start.hr, start.noise, start.rgb
+    written = start.scan if start.scan is not None and start.scan.complete else None
+    fused = np.nan_to_num(written.crop_values if written is not None
+                          else inputs.read_fused(scaled_rect(rect, r)))
     geometry = choose_geometry(fused, lr, hr, model, noise)
     lap("noise and geometry")
-    hsi_rgb = hsi_rgb_bands(inputs.hsi_wavelengths, model.n_hsi_bands)
-    msi_rgb = msi_rgb_bands(model, hsi_rgb)
-    whole = rect == (0, 0, *source.lr_shape)       # a small scene: scan what is already read
-    scan = scan_scene(ArraySource.whole(lr, hr, r) if whole else source,
-                      array_reader(fused) if whole else inputs.read_fused, model, geometry, noise,
-                      (hsi_rgb, msi_rgb), inputs.budget_bytes, progress.child(0.1, 0.5))
+    earlier = {"noise and geometry": start.seconds if inputs.start is not None else 0.0,   # before
+               "scan": start.scan.seconds if start.scan is not None else 0.0}      # and while writing
+    if written is not None:
+        scan = written.result(geometry)
+    else:
+        whole = rect == (0, 0, *source.lr_shape)       # a small scene: scan what is already read
+        scan = scan_scene(ArraySource.whole(lr, hr, r) if whole else source,
+                          array_reader(fused) if whole else inputs.read_fused, model, geometry,
+                          noise, (hsi_rgb, msi_rgb), inputs.budget_bytes, progress.child(0.1, 0.5))
     disagreement = inputs.disagreement or find_disagreement(scan.cross_units)
     lap("scan")
     progress.update(0.5, "HQNR index")
@@ -203,7 +251,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     }
     facts["warnings"] = alerts(facts, inputs.pixel_size)
     lap("samples and warnings")
-    facts["run"]["report_seconds"] = parts
+    facts["run"]["report_seconds"] = {name: value + earlier.get(name, 0.0) for name, value in parts.items()}
     looks = scan.quicklooks
     lr_look, limits = stretch(looks["lr"])
     quicklooks = {"LR-HSI": lr_look, "HR-MSI": stretch(looks["hr"])[0],

@@ -1,10 +1,12 @@
-"""The report of a fusion run, as the pipeline asks for it: one call after the windows.
+"""The report of a fusion run, as the pipeline asks for it: one call before the windows, one after.
 
-:func:`report_run` serves :func:`~fusion_core.pipeline.fuse_files` (so the QGIS algorithm and the
-command line) and :func:`~fusion_core.pipeline.fuse_arrays` alike: it reads the result back from
-the finished output (file or array), computes the figures (:mod:`.assemble`) and writes what the
-request asks for — the HTML report and its JSON (REPORT), the consistency map (CONSISTENCY_MAP)
-and the agreement mask (AGREEMENT) on the output's grid — each atomically.
+:func:`report_start` and :func:`report_run` serve :func:`~fusion_core.pipeline.fuse_files` (so
+the QGIS algorithm and the command line) and :func:`~fusion_core.pipeline.fuse_arrays` alike.
+The first measures the inputs' noise and sets up the scan that the windows feed with each region
+they write (:mod:`.region_scan`); the second reads the crop of the result back from the finished
+output (file or array), computes the figures (:mod:`.assemble`) and writes what the request asks
+for — the HTML report and its JSON (REPORT), the consistency map (CONSISTENCY_MAP) and the
+agreement mask (AGREEMENT) on the output's grid — each atomically.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from ..io import RasterGrid, write_raster
 from ..progress import Progress
 from ..request import FusionRequest
-from .assemble import Report, ReportInputs, array_reader, assemble_report
+from .assemble import Report, ReportInputs, ReportStart, array_reader, assemble_report, start_report
 from .disagreement import Disagreement
 from .figures import consistency_figure, degradation_figure, image_png, map_png, spectra_figure
 from .quicklook import block_mean
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from ..pipeline.plan import RunPlan
     from ..pipeline.scene import SceneModel
 
-__all__ = ["wants_report", "report_run", "write_report", "write_maps", "NOTES", "DISPLAY_PIXELS"]
+__all__ = ["wants_report", "report_start", "report_run", "write_report", "write_maps", "NOTES", "DISPLAY_PIXELS"]
 
 #: Longest side of a map as the HTML shows it (block means of larger maps).
 DISPLAY_PIXELS = 480
@@ -66,7 +68,8 @@ def wants_report(request: FusionRequest) -> bool:
 
 def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
     """Reads the finished result over an HR rectangle, from an in-memory or a file output;
-    only ``bands`` (the LR-HSI bands fused; all when None)."""
+    only ``bands`` (the LR-HSI bands fused; all when None), in physical values (an int16
+    output's scale and offset applied, nodata as NaN)."""
     data = getattr(output, "data", None)
     if data is not None:
         return array_reader(data if bands is None else data[list(bands)])
@@ -77,9 +80,12 @@ def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
 
     def read(rect):
         with rasterio.open(path) as ds:
-            indexes = None if bands is None else [b + 1 for b in bands]
-            return ds.read(indexes, window=Window(rect[1], rect[0], rect[3], rect[2]),
-                           out_dtype=np.float32)
+            indexes = list(range(1, ds.count + 1)) if bands is None else [b + 1 for b in bands]
+            values = ds.read(indexes, window=Window(rect[1], rect[0], rect[3], rect[2]),
+                             out_dtype=np.float32, masked=True).filled(np.nan)
+            scales = np.asarray([ds.scales[i - 1] for i in indexes], np.float32)[:, None, None]
+            offsets = np.asarray([ds.offsets[i - 1] for i in indexes], np.float32)[:, None, None]
+            return values * scales + offsets
 
     return read
 
@@ -92,6 +98,7 @@ def _map_top(values: np.ndarray) -> float:
 
 def write_report(path: str, report: Report, hsi_wavelengths: Optional[np.ndarray]) -> None:
     """Draw the figures of ``report`` and write the HTML and its JSON at ``path``."""
+    t0 = time.perf_counter()
     facts = report.facts
     degradation = facts["degradation"]
     centres = degradation["msi_centres_nm"]
@@ -110,7 +117,6 @@ def write_report(path: str, report: Report, hsi_wavelengths: Optional[np.ndarray
     figures.update({f"map {name}": map_png(values, tops[name],
                                            outline if name == "disagreement" else None)
                     for name, values in shown.items()})
-    t0 = time.perf_counter()
     figures.update({
         "degradation": degradation_figure(model),
         "consistency": consistency_figure(facts["consistency"], hsi_wavelengths),
@@ -135,14 +141,23 @@ def write_maps(request: FusionRequest, report: Report, grid: RasterGrid, scale: 
                      ["1: the inputs agree, 0: they disagree"])
 
 
+def report_start(plan: "RunPlan", scene: "SceneModel") -> Optional[ReportStart]:
+    """Before the windows: the noise and the scan they feed (pass its ``scan.add`` to
+    :func:`~fusion_core.windows.run_windows`), when the run asks for a report or a map."""
+    if not wants_report(plan.request):
+        return None
+    bands = scene.source.lr_bands
+    lr = plan.lr if bands is None else plan.lr.select(bands)
+    return start_report(scene.source, scene.model, lr.wavelengths, scene.grid)
+
+
 def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],
-               progress: Progress, disagreement: Optional[Disagreement] = None) -> dict[str, float]:
-    """Compute and write the report and maps a run asks for; returns ``{"report": seconds}``
-    (nothing when none is asked for). ``disagreement``: the map the run fused from the LR-HSI
-    alone, shown as it is."""
+               progress: Progress, start: ReportStart,
+               disagreement: Optional[Disagreement] = None) -> dict[str, float]:
+    """Compute and write the report and maps of ``start`` (:func:`report_start`); returns
+    ``{"report": seconds}``, counting the time spent before and during the windows.
+    ``disagreement``: the map the run fused from the LR-HSI alone, shown as it is."""
     request = plan.request
-    if not wants_report(request):
-        return {}
     t0 = time.perf_counter()
     progress.info("Computing the quality report.")
     grid = getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr)  # the result's own grid
@@ -152,11 +167,15 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
                           str(getattr(output, "final", output.path)), lr.wavelengths,
                           list(plan.hr.band_names), dict(seconds), "estimation" in scene.seconds,
                           max(request.memory_bytes // 8, 2 ** 26),
-                          grid.pixel_size[0] if grid.crs is not None else None, disagreement)
+                          grid.pixel_size[0] if grid.crs is not None else None, start,
+                          disagreement)
     report = assemble_report(inputs, progress.child(0.0, 0.9))
+    t1 = time.perf_counter()
     write_maps(request, report, grid, scene.model.scale)
+    report.facts["run"]["report_seconds"]["maps"] = time.perf_counter() - t1
     if request.report:
         write_report(request.report, report, lr.wavelengths)
         progress.info(f"Quality report written to {request.report} "
                       f"({len(report.facts['warnings'])} warning(s)).")
-    return {"report": time.perf_counter() - t0}
+    earlier = start.seconds + (start.scan.seconds if start.scan is not None else 0.0)
+    return {"report": time.perf_counter() - t0 + earlier}

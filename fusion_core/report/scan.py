@@ -1,8 +1,11 @@
 """One pass over the whole scene, strip by strip, for the report's maps and per-band residuals.
 
-Each strip of LR rows is read with a halo of rows above and below (the PSF's reach), so every
-residual is the one the whole image would give, and memory stays under the budget whatever the
-scene size. The pass also keeps a decimated true-colour copy of the three images.
+A run's windows feed the same figures to :class:`.region_scan.RegionScan` as they write the
+result; this pass reads the result back, for a run whose scan did not see every region (a
+resumed run) and for a report computed on a finished result. Each strip of LR rows is read with
+a halo of rows above and below (the PSF's reach), so every residual is the one the whole image
+would give, and memory stays under the budget whatever the scene size. The pass also keeps a
+decimated true-colour copy of the three images.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from ..progress import Progress
 from .consistency import Geometry, NoiseLevels, noise_units, spatial_residual, spectral_residual
 from .disagreement import cross_normal, cross_residual
 
-__all__ = ["SceneScan", "scan_scene", "QUICKLOOK_PIXELS", "FusedReader"]
+__all__ = ["SceneScan", "BandSums", "scan_scene", "scan_halo", "quicklook_steps", "QUICKLOOK_PIXELS",
+           "FusedReader"]
 
 #: Longest side of a quick-look, in pixels.
 QUICKLOOK_PIXELS = 480
@@ -48,7 +52,7 @@ class SceneScan:
     quicklooks: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-class _Sums:
+class BandSums:
     """Running per-band sums of squares over finite values."""
 
     def __init__(self, bands: int):
@@ -69,9 +73,23 @@ def _strips(rows: int, per_strip: int):
         yield start, min(rows, start + per_strip)
 
 
-def _every(start: int, step: int) -> int:
+def every(start: int, step: int) -> int:
     """First local index, in a run starting at global index ``start``, of a multiple of ``step``."""
     return (-start) % step
+
+
+def scan_halo(model: DegradationModel, geometry: Geometry) -> int:
+    """LR pixels read beyond a piece of the scene so that its residuals are the whole image's."""
+    r = model.scale
+    reach = max(max(geometry.psf.shape), max(model.psf.shape))
+    return math.ceil(((reach - r) // 2 + 1) / r) + 1
+
+
+def quicklook_steps(lr_shape: tuple[int, int], scale: int) -> tuple[int, int]:
+    """Decimation steps (LR, HR) of the quick-looks of a scene of ``lr_shape`` LR pixels."""
+    longest = max(lr_shape)
+    return (max(1, math.ceil(longest / QUICKLOOK_PIXELS)),
+            max(1, math.ceil(longest * scale / QUICKLOOK_PIXELS)))
 
 
 def scan_scene(source, read_fused: FusedReader, model: DegradationModel, geometry: Geometry,
@@ -93,16 +111,14 @@ def scan_scene(source, read_fused: FusedReader, model: DegradationModel, geometr
     r = model.scale
     rows, cols = source.lr_shape
     c, m = model.n_hsi_bands, model.n_msi_bands
-    reach = max(max(geometry.psf.shape), max(model.psf.shape))
-    halo = math.ceil(((reach - r) // 2 + 1) / r) + 1
+    halo = scan_halo(model, geometry)
     per_row = 8 * 4 * (r * r * cols * (c + 2 * m) + cols * c)
     per_strip = max(1, budget_bytes // per_row)
-    step_lr = max(1, math.ceil(max(rows, cols) / QUICKLOOK_PIXELS))
-    step_hr = max(1, math.ceil(max(rows, cols) * r / QUICKLOOK_PIXELS))
+    step_lr, step_hr = quicklook_steps(source.lr_shape, r)
     spatial_map = np.full((rows, cols), np.nan, np.float32)
     cross_map = np.full((rows, cols), np.nan, np.float32)
     spectral_map = np.full((rows * r, cols * r), np.nan, np.float32)
-    sums = {"spatial": _Sums(c), "spectral": _Sums(m), "cross": _Sums(m)}
+    sums = {"spatial": BandSums(c), "spectral": BandSums(m), "cross": BandSums(m)}
     looks: dict[str, list[np.ndarray]] = {"lr": [], "hr": [], "fused": []}
     hsi_rgb, msi_rgb = rgb
     spatial_normal, spectral_normal = noise.hsi_normal, noise.msi_normal
@@ -121,7 +137,7 @@ def scan_scene(source, read_fused: FusedReader, model: DegradationModel, geometr
         spatial_map[a:b] = noise_units(spatial, spatial_normal)
         spectral_map[a * r:b * r] = noise_units(spectral, spectral_normal)
         cross_map[a:b] = noise_units(cross, cross_norm)
-        i_lr, i_hr = _every(a, step_lr), _every(a * r, step_hr)
+        i_lr, i_hr = every(a, step_lr), every(a * r, step_hr)
         looks["lr"].append(lr[hsi_rgb][:, inner][:, i_lr::step_lr, ::step_lr])
         looks["hr"].append(hr[msi_rgb][:, inner_hr][:, i_hr::step_hr, ::step_hr])
         looks["fused"].append(fused[hsi_rgb][:, inner_hr][:, i_hr::step_hr, ::step_hr])

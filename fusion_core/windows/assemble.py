@@ -5,10 +5,14 @@ contributions to the output core regions it overlaps; a region is summed and wri
 every window it depends on is done, into the contribution of the window that owns it (no other
 copy of the region), the others added in window order, so the result is the same bit for bit
 whatever the order of completion. Contributions to regions not yet written are
-also kept in the resume stash, so an interrupted run loses no finished window.
+also kept in the resume stash, so an interrupted run loses no finished window. Each written
+region is also handed, with its values, to ``on_region`` when given (the report's scan:
+:class:`~fusion_core.report.region_scan.RegionScan`), so nothing has to read the result back.
 """
 
 from __future__ import annotations
+
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -28,8 +32,10 @@ def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]):
 class Assembler:
     """Collects window results for ``grid`` and writes completed regions into ``output``."""
 
-    def __init__(self, grid: WindowGrid, output: TiledOutput, state: ResumeState, n_bands: int):
+    def __init__(self, grid: WindowGrid, output: TiledOutput, state: ResumeState, n_bands: int,
+                 on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]] = None):
         self.grid = grid
+        self.on_region = on_region
         self.output = output
         self.state = state
         self.n_bands = n_bands
@@ -89,4 +95,6 @@ class Assembler:
             y0, x0, h, w = _intersect(self.grid.window(*window).hr_support, rect)
             total[:, y0 - rect[0]:y0 - rect[0] + h, x0 - rect[1]:x0 - rect[1] + w] += piece
         self.output.write(rect, total)
+        if self.on_region is not None:
+            self.on_region(rect, total)
         self.state.written.add(region)

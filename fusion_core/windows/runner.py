@@ -198,7 +198,9 @@ def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
 
 def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str = "",
                 keep_partial: bool = False, progress: Optional[Progress] = None,
-                name_of: Callable[[str], str] = str) -> RunStats:
+                name_of: Callable[[str], str] = str,
+                on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]] = None
+                ) -> RunStats:
     """Fuse the windows of ``job`` not done in ``state`` and complete ``output``.
 
     Args:
@@ -211,10 +213,12 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
             it can be resumed; otherwise delete them.
         progress: progress and cancel, reported per window with the time left.
         name_of: how the caller names a request field, for messages.
+        on_region: receives each output region as it is written, ``(rect, values)``
+            (:class:`~.assemble.Assembler`).
     """
     progress = progress or Progress()
     t0 = time.perf_counter()
-    assembler = Assembler(job.grid, output, state, output.count)
+    assembler = Assembler(job.grid, output, state, output.count, on_region)
     todo = assembler.todo()
     total = len(job.grid)
     resumed = total - len(todo)

@@ -65,3 +65,20 @@ def test_no_report_is_computed_unless_asked(tmp_rasters, tmp_path):
     result = fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / "f.tif")))
     assert "report" not in result.seconds
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".html", ".json")) == []
+
+
+def test_an_int16_result_is_read_back_in_physical_values(tmp_rasters, tmp_path):
+    from types import SimpleNamespace
+
+    from fusion_core.report.run import _reader
+
+    pair = tmp_rasters(size=64, n_hsi=24, n_msi=4, snr_db=35)
+    for name, kind in (("f.tif", "float32"), ("i.tif", "int16")):
+        fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / name),
+                                 output_type=kind))
+    rect = (8, 4, 40, 48)
+    as_float = _reader(SimpleNamespace(final=tmp_path / "f.tif"))(rect)
+    as_int16 = _reader(SimpleNamespace(final=tmp_path / "i.tif"), (0, 5))(rect)
+    with rasterio.open(tmp_path / "i.tif") as ds:
+        step = ds.scales[0]
+    np.testing.assert_allclose(as_int16, as_float[[0, 5]], atol=step)

@@ -81,7 +81,8 @@ def source_of(pair) -> PairSource:
 
 
 def run(pair, method: FusionMethod, out: Path, grid: WindowGrid, scheduler: str = "",
-        keep_partial: bool = False, progress=None, norm: float = 1.0, fingerprint: str = "test"):
+        keep_partial: bool = False, progress=None, norm: float = 1.0, fingerprint: str = "test",
+        on_region=None):
     """Fuse ``pair`` with ``method`` on ``grid`` into ``out``; returns the run's statistics."""
     source = source_of(pair)
     job = WindowJob(source, method, pair.model, FusionConfig(seed=0), norm, grid)
@@ -91,7 +92,7 @@ def run(pair, method: FusionMethod, out: Path, grid: WindowGrid, scheduler: str 
     layout = dict(grid.describe(), tile=output.tile)
     state = (ResumeState.load(out, fingerprint)
              or ResumeState(out, fingerprint, layout, norm, pair.model))
-    return run_windows(job, output, state, scheduler, keep_partial, progress)
+    return run_windows(job, output, state, scheduler, keep_partial, progress, on_region=on_region)
 
 
 def grid_for(pair, core_lr: int, halo: int = 4, ramp: int = 4) -> WindowGrid:

@@ -197,6 +197,19 @@ def test_an_interrupted_run_resumes_without_fusing_finished_windows_again(tmp_ra
     np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "straight.tif").data)
 
 
+def test_each_region_is_handed_over_once_with_the_values_written(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid, out = grid_for(pair, 6), tmp_path / "fused.tif"
+    seen: dict = {}
+    run(pair, RidgeFusion(), out, grid, on_region=lambda rect, data: seen.setdefault(rect, []).append(
+        np.array(data)))
+    rows, cols = grid.shape
+    assert sorted(seen) == sorted(grid.region(i, j) for i in range(rows) for j in range(cols))
+    written = read_raster(out).data
+    for (y, x, h, w), [data] in seen.items():
+        np.testing.assert_array_equal(data, written[:, y:y + h, x:x + w])
+
+
 def test_a_state_of_other_inputs_is_not_resumed(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=64, n_hsi=12)
     grid, out = grid_for(pair, 4), tmp_path / "fused.tif"

@@ -1,0 +1,302 @@
+"""The scene scan folded into the writing of the result: residuals from each region as it is written.
+
+The windows' result is written region by region (:class:`~fusion_core.windows.assemble.Assembler`),
+each region final when written. :class:`RegionScan` takes every written region (its values as
+fused, before the output's encoding: an int16 output rounds them by under 1e-4 of the signal)
+and computes what :func:`.scan.scan_scene` computes by reading the whole result back, without
+reading it:
+
+* the spectral residual on the region's HR pixels: per pixel, from the region and the HR-MSI
+  under it;
+* its share of the spatial residual. The blur-and-decimate ``D`` is linear, so ``D(X)`` is the
+  sum over regions of ``D`` applied to each region alone, zero elsewhere; the reflection that
+  extends the image at its borders (:func:`~fusion_core.degradation.spatial_degrade`) is linear
+  too, and each padded pixel belongs to the region its value is reflected from. Each region is
+  placed, with the padded pixels it owns, in a zero frame over the LR pixels it reaches, blurred,
+  decimated, and added to the partial sums of the LR blocks (the regions' LR pixels) it reaches;
+  a block is final when every region that reaches it is in, and only then is its residual
+  (the sum minus the LR-HSI) counted and mapped;
+* the cross-sensor residual and the quick-looks, from the inputs under the region's LR block;
+* a copy of the result over the report's crop (:attr:`RegionScan.crop`), for the crop-level
+  figures.
+
+The geometry the result is checked in (:func:`.consistency.choose_geometry`) is still decided
+after the windows, on the crop of the result, as before: the scan accumulates the residuals of
+every candidate geometry (one unless the PSF is off centre; an HR-MSI moved by a shift is moved
+per region with a margin of :func:`.scan.scan_halo` LR pixels, as the strips are) and
+:meth:`RegionScan.result` gives the chosen one's. The noise the maps are expressed in comes from
+the inputs alone, so it is measured before the windows. Memory beyond the maps: the partial sums
+of blocks not yet final, about one row of regions at ``1/r²`` of the result's size.
+
+A run that sees only some regions (a resumed run: the earlier run's regions are not seen) is
+not :attr:`~RegionScan.complete`; the report then reads the result back (:func:`.scan.scan_scene`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..degradation import DegradationModel, spectral_degrade
+from ..degradation.operators import psf_padding
+from .consistency import Geometry, NoiseLevels, model_geometry, noise_units
+from .disagreement import cross_normal, cross_residual
+from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo
+
+__all__ = ["RegionScan"]
+
+Rect = tuple[int, int, int, int]
+Key = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """Where a region's pixels go along one axis of its frame, and the LR pixels ``[lr0, lr1)``
+    its frame gives: runs ``(frame slice, region slice)`` (a region slice may run backwards, a
+    reflection, or be one pixel repeated, a replication), and where the region itself starts."""
+
+    lr0: int
+    lr1: int
+    runs: tuple[tuple[slice, slice], ...]
+    offset: int
+
+    def length(self, kernel: int, scale: int) -> int:
+        """The frame's length: what a ``kernel``-wide PSF reads for LR pixels ``[lr0, lr1)``."""
+        return (self.lr1 - self.lr0 - 1) * scale + kernel
+
+
+def _runs(into: np.ndarray, source: np.ndarray) -> tuple[tuple[slice, slice], ...]:
+    """``frame[into[k]] <- region[source[k]]`` as runs of consecutive frame positions whose
+    region indices step by one of +1, -1 or 0."""
+    runs, start = [], 0
+    for k in range(1, into.size + 1):
+        if k < into.size and into[k] == into[k - 1] + 1:
+            step = int(source[k] - source[k - 1])
+            if abs(step) <= 1 and (k == start + 1 or step == int(source[start + 1] - source[start])):
+                continue
+        first, last = int(source[start]), int(source[k - 1])
+        if last > first:
+            taken = slice(first, last + 1)
+        elif last < first:
+            taken = slice(first, last - 1 if last else None, -1)
+        else:                                   # one pixel, or one repeated (broadcast)
+            taken = slice(first, first + 1)
+        runs.append((slice(int(into[start]), int(into[k - 1]) + 1), taken))
+        start = k
+    return tuple(runs)
+
+
+def _axis(start: int, stop: int, n: int, kernel: int, scale: int, reflect: bool) -> _Axis:
+    """The pixels ``[start, stop)`` of an HR axis of ``n`` own, in the axis padded as
+    :func:`~fusion_core.degradation.spatial_degrade` pads it (reflected, or replicated on a tiny
+    image), and the LR pixels a ``kernel``-wide PSF reaches from them."""
+    before, after = psf_padding(kernel, scale)
+    t = np.arange(-before, n + after)
+    if reflect:
+        origin = np.where(t < 0, -t, np.where(t >= n, 2 * (n - 1) - t, t))
+    else:
+        origin = np.clip(t, 0, n - 1)
+    owned = np.flatnonzero((origin >= start) & (origin < stop))
+    lr0 = max(0, -(-(int(owned[0]) - kernel + 1) // scale))
+    lr1 = min(n // scale, int(owned[-1]) // scale + 1)
+    return _Axis(lr0, lr1, _runs(owned - lr0 * scale, origin[owned] - start), start + before - lr0 * scale)
+
+
+class _Candidate:
+    """The residuals of one candidate geometry, accumulated region by region."""
+
+    def __init__(self, geometry: Geometry, lr_shape: tuple[int, int], scale: int, bands: tuple[int, int]):
+        rows, cols = lr_shape
+        self.geometry = geometry
+        self.kernel = torch.from_numpy(np.asarray(geometry.psf, np.float32))
+        self.partial: dict[Key, np.ndarray] = {}
+        self.spatial_map = np.full((rows, cols), np.nan, np.float32)
+        self.spectral_map = np.full((rows * scale, cols * scale), np.nan, np.float32)
+        self.spatial = BandSums(bands[0])
+        self.spectral = BandSums(bands[1])
+
+
+class RegionScan:
+    """The report's scan of a scene, fed with the regions of the result as they are written.
+
+    Args:
+        source: the pair (:class:`~fusion_core.windows.source.Source`).
+        grid: the run's :class:`~fusion_core.windows.layout.WindowGrid` (its cores are the regions).
+        model: the degradation model of the run.
+        noise: the inputs' noise levels.
+        rgb: (HSI bands, MSI bands) shown as red, green and blue.
+        crop: the HR rectangle of the report's crop, kept as :attr:`crop_values` ``(C, rows, cols)``.
+    """
+
+    def __init__(self, source, grid, model: DegradationModel, noise: NoiseLevels,
+                 rgb: tuple[list[int], list[int]], crop: Rect):
+        self.source, self.model, self.noise, self.rgb, self.crop = source, model, noise, rgb, crop
+        self.seconds = 0.0
+        r = model.scale
+        rows, cols = source.lr_shape
+        c, m = model.n_hsi_bands, model.n_msi_bands
+        self.bounds = (list(grid.rows.bounds), list(grid.cols.bounds))
+        self.candidates = [_Candidate(g, (rows, cols), r, (c, m)) for g in model_geometry(model)]
+        kh, kw = model.psf.shape
+        self.reflect = max(psf_padding(kh, r)) < rows * r and max(psf_padding(kw, r)) < cols * r
+        self.halo = max(scan_halo(model, g.geometry) for g in self.candidates)
+        self.steps = quicklook_steps((rows, cols), r)
+        self.cross_map = np.full((rows, cols), np.nan, np.float32)
+        self.crop_values = np.full((c, crop[2], crop[3]), np.nan, np.float32)
+        self.cross = BandSums(m)
+        self.looks = {name: np.full((3, -(-rows * f // step), -(-cols * f // step)), np.nan,
+                                  np.float32)
+                      for name, f, step in (("lr", 1, self.steps[0]), ("hr", r, self.steps[1]),
+                                            ("fused", r, self.steps[1]))}
+        self.waiting: dict[Key, int] = {}
+        for key in self._keys():
+            for block in self._reached(self._frames(key)):
+                self.waiting[block] = self.waiting.get(block, 0) + 1
+        self.seen: set[Key] = set()
+        self.buffer = np.empty(0, np.float32)   # the frames' memory, reused (fresh pages cost)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every region of the scene was added."""
+        return len(self.seen) == (len(self.bounds[0]) - 1) * (len(self.bounds[1]) - 1)
+
+    def _keys(self):
+        for i in range(len(self.bounds[0]) - 1):
+            for j in range(len(self.bounds[1]) - 1):
+                yield i, j
+
+    def _lr_rect(self, key: Key) -> Rect:
+        (rows, cols), (i, j) = self.bounds, key
+        return rows[i], cols[j], rows[i + 1] - rows[i], cols[j + 1] - cols[j]
+
+    def _frames(self, key: Key) -> tuple[_Axis, _Axis]:
+        y0, x0, h, w = self._lr_rect(key)
+        r = self.model.scale
+        (rows, cols), (kh, kw) = self.source.lr_shape, self.model.psf.shape
+        return (_axis(y0 * r, (y0 + h) * r, rows * r, kh, r, self.reflect),
+                _axis(x0 * r, (x0 + w) * r, cols * r, kw, r, self.reflect))
+
+    def _reached(self, frames: tuple[_Axis, _Axis]) -> list[Key]:
+        """The LR blocks a region's frames reach."""
+        found = []
+        for axis, bounds in zip(frames, self.bounds):
+            first = bisect.bisect_right(bounds, axis.lr0) - 1
+            last = bisect.bisect_left(bounds, axis.lr1) - 1
+            found.append(range(first, last + 1))
+        return [(i, j) for i in found[0] for j in found[1]]
+
+    def add(self, rect: Rect, data: np.ndarray) -> None:
+        """Take the written region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its
+        values ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used)."""
+        t0 = time.perf_counter()
+        if self.source.lr_bands is not None:
+            data = data[list(self.source.lr_bands)]
+        r = self.model.scale
+        key = (self.bounds[0].index(rect[0] // r), self.bounds[1].index(rect[1] // r))
+        y0, x0, h, w = self._lr_rect(key)
+        halo, (rows, cols) = self.halo, self.source.lr_shape
+        a0, b0 = max(0, y0 - halo), max(0, x0 - halo)
+        a1, b1 = min(rows, y0 + h + halo), min(cols, x0 + w + halo)
+        lr = self.source.read_lr((a0, b0, a1 - a0, b1 - b0))
+        hr = self.source.read_hr((a0 * r, b0 * r, (a1 - a0) * r, (b1 - b0) * r))
+        inner = (slice(None), slice(y0 - a0, y0 - a0 + h), slice(x0 - b0, x0 - b0 + w))
+        inner_hr = (slice(None), slice((y0 - a0) * r, (y0 - a0 + h) * r),
+                    slice((x0 - b0) * r, (x0 - b0 + w) * r))
+        cross = cross_residual(lr, hr, self.model)[inner]
+        self.cross.add(cross)
+        self.cross_map[y0:y0 + h, x0:x0 + w] = noise_units(cross, cross_normal(self.noise, self.model))
+        hsi_rgb, msi_rgb = self.rgb
+        self._look("lr", lr[hsi_rgb][inner], y0, x0)
+        self._look("hr", hr[msi_rgb][inner_hr], y0 * r, x0 * r)
+        self._look("fused", data[hsi_rgb], y0 * r, x0 * r)
+        self._keep_crop(rect, data)
+        frames = self._frames(key)
+        frame = self._frame(data, frames)
+        rows_in, cols_in = (slice(a.offset, a.offset + n * r) for a, n in zip(frames, (h, w)))
+        integrated = spectral_degrade(torch.from_numpy(frame)[None], self.model.srf)[0].numpy()
+        integrated = integrated[:, rows_in, cols_in] * np.asarray(self.model.msi_gain, np.float32)[:, None, None]
+        for candidate in self.candidates:
+            spectral = integrated - candidate.geometry.move(hr)[inner_hr]
+            candidate.spectral.add(spectral)
+            candidate.spectral_map[y0 * r:(y0 + h) * r, x0 * r:(x0 + w) * r] = noise_units(
+                spectral, self.noise.msi_normal)
+            self._spread(candidate, frame, frames, key, lr[inner])
+        for block in self._reached(frames):
+            self.waiting[block] -= 1
+            if not self.waiting[block]:
+                for candidate in self.candidates:
+                    self._finish(candidate, block)
+        self.seen.add(key)
+        if self.complete:
+            self.buffer = np.empty(0, np.float32)
+        self.seconds += time.perf_counter() - t0
+
+    def _keep_crop(self, rect: Rect, data: np.ndarray) -> None:
+        crop = self.crop
+        top, left = max(rect[0], crop[0]), max(rect[1], crop[1])
+        bottom = min(rect[0] + rect[2], crop[0] + crop[2])
+        right = min(rect[1] + rect[3], crop[1] + crop[3])
+        if bottom > top and right > left:
+            self.crop_values[:, top - crop[0]:bottom - crop[0], left - crop[1]:right - crop[1]] = \
+                data[:, top - rect[0]:bottom - rect[0], left - rect[1]:right - rect[1]]
+
+    def _look(self, name: str, image: np.ndarray, row0: int, col0: int) -> None:
+        step = self.steps[0] if name == "lr" else self.steps[1]
+        i, j = every(row0, step), every(col0, step)
+        part = image[:, i::step, j::step]
+        y, x = (row0 + i) // step, (col0 + j) // step
+        self.looks[name][:, y:y + part.shape[1], x:x + part.shape[2]] = part
+
+    def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis]) -> np.ndarray:
+        """The region ``data`` with the padded pixels it owns, in a zero frame ``(C, rows, cols)``
+        over the LR pixels it reaches."""
+        rows, cols = frames
+        (kh, kw), r = self.model.psf.shape, self.model.scale
+        shape = (data.shape[0], rows.length(kh, r), cols.length(kw, r))
+        size = shape[0] * shape[1] * shape[2]
+        if self.buffer.size < size:
+            self.buffer = np.empty(size, np.float32)
+        frame = self.buffer[:size].reshape(shape)
+        frame.fill(0.0)
+        for into_rows, from_rows in rows.runs:
+            for into_cols, from_cols in cols.runs:
+                frame[:, into_rows, into_cols] = data[:, from_rows, from_cols]
+        return frame
+
+    def _spread(self, candidate: _Candidate, frame: np.ndarray, frames: tuple[_Axis, _Axis],
+                key: Key, lr: np.ndarray) -> None:
+        """Add the region's ``frame`` blurred and decimated to the LR blocks it reaches, and
+        subtract the LR-HSI ``lr`` from its own block."""
+        rows, cols = frames
+        kernel, r = candidate.kernel, self.model.scale
+        weight = kernel.expand(frame.shape[0], 1, *kernel.shape)
+        blurred = F.conv2d(torch.from_numpy(frame)[None], weight, stride=r,
+                           groups=frame.shape[0])[0].numpy()
+        y0, x0, h, w = self._lr_rect(key)
+        own = candidate.partial.setdefault(key, np.zeros((frame.shape[0], h, w), np.float32))
+        own -= lr
+        for block in self._reached(frames):
+            b0, c0, bh, bw = self._lr_rect(block)
+            part = candidate.partial.setdefault(block, np.zeros((frame.shape[0], bh, bw), np.float32))
+            top, left = max(b0, rows.lr0), max(c0, cols.lr0)
+            bottom, right = min(b0 + bh, rows.lr1), min(c0 + bw, cols.lr1)
+            part[:, top - b0:bottom - b0, left - c0:right - c0] += blurred[
+                :, top - rows.lr0:bottom - rows.lr0, left - cols.lr0:right - cols.lr0]
+
+    def _finish(self, candidate: _Candidate, block: Key) -> None:
+        """Count and map a block whose spatial residual is final."""
+        residual = candidate.partial.pop(block)
+        candidate.spatial.add(residual)
+        y0, x0, h, w = self._lr_rect(block)
+        candidate.spatial_map[y0:y0 + h, x0:x0 + w] = noise_units(residual, self.noise.hsi_normal)
+
+    def result(self, geometry: Geometry) -> SceneScan:
+        """The scan of the whole scene in ``geometry`` (one of the model's candidates)."""
+        chosen = next(c for c in self.candidates if c.geometry.name == geometry.name)
+        return SceneScan(chosen.spatial_map, chosen.spectral_map, self.cross_map, chosen.spatial.rms(),
+                         chosen.spectral.rms(), self.cross.rms(), dict(self.looks))
