@@ -92,13 +92,21 @@ def _high_pass_samples(x: torch.Tensor) -> torch.Tensor:
     white noise, borders cut), computed at the sampled pixels only."""
     m, h, w = x.shape
     n = (h - 2) * (w - 2)
-    index = torch.arange(0, n, max(1, n // MAX_SAMPLES), device=x.device)
-    rows, cols = index // (w - 2) + 1, index % (w - 2) + 1
+    step = max(1, n // MAX_SAMPLES)
+    if step == 1:  # every pixel: shifted slices, no gather
+        def shifted(dy: int, dx: int) -> torch.Tensor:
+            return x[:, 1 + dy:h - 1 + dy, 1 + dx:w - 1 + dx].reshape(m, n)
+    else:
+        index = torch.arange(0, n, step, device=x.device)
+        rows, cols = index // (w - 2) + 1, index % (w - 2) + 1
+
+        def shifted(dy: int, dx: int) -> torch.Tensor:
+            return x[:, rows + dy, cols + dx]
     weights = ((1.0, -2.0, 1.0), (-2.0, 4.0, -2.0), (1.0, -2.0, 1.0))
-    out = torch.zeros(m, index.numel(), dtype=torch.float64, device=x.device)
+    out = torch.zeros(m, -(-n // step), dtype=torch.float64, device=x.device)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
-            out += (weights[dy + 1][dx + 1] / 6.0) * x[:, rows + dy, cols + dx].double()
+            out += (weights[dy + 1][dx + 1] / 6.0) * shifted(dy, dx).double()
     return out
 
 
