@@ -58,9 +58,18 @@ def fill_invalid(image: np.ndarray) -> np.ndarray:
 
 
 def support_valid(lr_ok: torch.Tensor, hr_ok: torch.Tensor, psf: np.ndarray | torch.Tensor,
-                  scale: int) -> torch.Tensor:
+                  scale: int, edge_valid: bool = True) -> torch.Tensor:
     """``(h, w)`` LR pixels valid in ``lr_ok`` whose PSF footprint lies on valid HR pixels of
-    ``hr_ok`` ``(H, W)``: the pixels where the degradation model can be checked."""
+    ``hr_ok`` ``(H, W)``: the pixels where the degradation model can be checked. Beyond the
+    image's edge, HR pixels count as valid (the reflected borders of
+    :func:`~fusion_core.degradation.spatial_degrade`) unless ``edge_valid`` is False."""
     kernel = torch.as_tensor(psf, dtype=torch.float64).abs()
-    reach = spatial_degrade((~hr_ok).double()[None, None], kernel, scale)[0, 0]
+    invalid = (~hr_ok).double()[None, None]
+    if not edge_valid:  # a margin of whole LR pixels, invalid, that the kernel cannot see past
+        pad = scale * -(-max(kernel.shape) // scale)
+        invalid = torch.nn.functional.pad(invalid, (pad,) * 4, value=1.0)
+    reach = spatial_degrade(invalid, kernel, scale)[0, 0]
+    if not edge_valid:
+        cut = pad // scale
+        reach = reach[cut:reach.shape[0] - cut, cut:reach.shape[1] - cut]
     return lr_ok & (reach <= 1e-9 * float(kernel.sum()))

@@ -137,10 +137,14 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
 
 def disagreeing_pixels(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> np.ndarray:
     """``(h, w)`` LR pixels of a pair where the images disagree under ``model``, with the PSF's
-    reach around them; NaN marks pixels without a value. The noise levels that scale the
-    residual are measured on the central :data:`NOISE_LR_PIXELS`² pixels (the report's crop size)."""
+    reach around them; NaN marks pixels without a value. Only LR pixels whose whole footprint
+    is valid and inside the images are judged (a footprint cut by an edge or a nodata area
+    disagrees by construction). The noise levels that scale the residual are measured on the
+    central :data:`NOISE_LR_PIXELS`² pixels (the report's crop size)."""
+    import torch
     from scipy import ndimage
 
+    from ..methods.gaps import support_valid
     from ..report.consistency import input_noise
     from ..report.disagreement import cross_units, find_disagreement
 
@@ -151,7 +155,10 @@ def disagreeing_pixels(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: Degradatio
     noise = input_noise(lr_ok[:, top:top + side, left:left + side],
                         hr_ok[:, top * r:(top + side) * r, left * r:(left + side) * r], model)
     units = cross_units(lr_ok, hr_ok, model, noise)
-    units[~np.all(np.isfinite(lr_hsi), axis=0)] = np.nan
+    judged = support_valid(torch.from_numpy(np.all(np.isfinite(lr_hsi), axis=0)),
+                           torch.from_numpy(np.all(np.isfinite(hr_msi), axis=0)), model.psf, r,
+                           edge_valid=False).numpy()
+    units[~judged] = np.nan
     found = find_disagreement(units).mask
     reach = max(1, -(-max(model.psf.shape) // (2 * r)))
     return ndimage.binary_dilation(found, iterations=reach) if found.any() else found

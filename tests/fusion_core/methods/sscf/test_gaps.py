@@ -10,7 +10,6 @@ from scipy import ndimage
 
 from fusion_core.degradation import DegradationModel, add_noise, sensor_psf, simulate_pair
 from fusion_core.methods.base import FusionConfig, FusionMethod
-from fusion_core.methods.gaps import support_valid
 from fusion_core.methods.sscf.method import SSCF
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
@@ -91,14 +90,3 @@ def test_values_hidden_in_the_gaps_do_not_matter(noisy_pair):
     runs = [fuse_with_gaps(SSCF(), torch.where(inside, lr, torch.full_like(lr, value)), hr, model)
             for value in (float("nan"), float("inf"))]
     np.testing.assert_array_equal(*runs)
-
-
-def test_an_lr_pixel_is_checkable_only_where_its_footprint_is_valid():
-    hr_ok = torch.ones(12, 12, dtype=torch.bool)
-    hr_ok[4, 4] = False                              # the centre of LR pixel (1, 1)'s block
-    lr_ok = torch.ones(4, 4, dtype=torch.bool)
-    lr_ok[3, 3] = False
-    wide = support_valid(lr_ok, hr_ok, sensor_psf(R, 3.0), R)
-    narrow = support_valid(lr_ok, hr_ok, np.pad(np.ones((1, 1)), 1), R)   # a PSF of one HR pixel
-    assert not wide[1, 1] and not wide[3, 3] and not wide[2, 2]           # reaches into (1, 1)'s block
-    assert not narrow[1, 1] and narrow[2, 2] and narrow[0, 0] and not narrow[3, 3]

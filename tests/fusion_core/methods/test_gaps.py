@@ -1,0 +1,29 @@
+"""Which LR pixels of a window with gaps can be fitted and checked."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from fusion_core.degradation import sensor_psf
+from fusion_core.methods.gaps import support_valid
+
+R = 3
+
+
+def test_an_lr_pixel_is_checkable_only_where_its_footprint_is_valid():
+    hr_ok = torch.ones(12, 12, dtype=torch.bool)
+    hr_ok[4, 4] = False                              # the centre of LR pixel (1, 1)'s block
+    lr_ok = torch.ones(4, 4, dtype=torch.bool)
+    lr_ok[3, 3] = False
+    wide = support_valid(lr_ok, hr_ok, sensor_psf(R, 3.0), R)
+    narrow = support_valid(lr_ok, hr_ok, np.pad(np.ones((1, 1)), 1), R)   # a PSF of one HR pixel
+    assert not wide[1, 1] and not wide[3, 3] and not wide[2, 2]           # reaches into (1, 1)'s block
+    assert not narrow[1, 1] and narrow[2, 2] and narrow[0, 0] and not narrow[3, 3]
+
+
+def test_beyond_the_edge_counts_as_invalid_when_asked():
+    everywhere = torch.ones(4, 4, dtype=torch.bool)
+    inside = support_valid(everywhere, torch.ones(12, 12, dtype=torch.bool), sensor_psf(R, 3.0), R,
+                           edge_valid=False)
+    assert inside[1:3, 1:3].all() and not inside[0].any() and not inside[:, -1].any()
