@@ -169,19 +169,28 @@ def estimate_degradation(
     return model
 
 
-def check_msi_bands(model: DegradationModel) -> None:
+def check_msi_bands(model: DegradationModel, disagreeing: float = 0.0) -> None:
     """Raise :class:`InputError` when one HR-MSI band of an estimated model is far less
-    consistent with the LR-HSI than the others (a band outside the hyperspectral range)."""
+    consistent with the LR-HSI than the others (a band outside the hyperspectral range, or, when
+    a share ``disagreeing`` of the pixels was found to disagree, different ground in the two
+    images)."""
     residual = np.asarray(model.diagnostics["consistency_residual"])
     names = model.msi_band_names or [f"band {i + 1}" for i in range(len(residual))]
     if len(residual) > 1:
         worst = int(np.argmax(residual))
         others = np.median(np.delete(residual, worst))
         if residual[worst] > UNEXPLAINED and residual[worst] > 3.0 * others:
-            raise InputError(
-                f"HR-MSI {names[worst]} cannot be explained by the LR-HSI (consistency residual "
-                f"{100 * residual[worst]:.0f} % against {100 * others:.0f} % for the other bands): it most "
-                "likely lies outside the hyperspectral wavelength range; drop it from the HR-MSI.")
+            found = (f"HR-MSI {names[worst]} cannot be explained by the LR-HSI (consistency residual "
+                     f"{100 * residual[worst]:.0f} % against {100 * others:.0f} % for the other bands)")
+            if disagreeing:
+                raise InputError(
+                    f"{found}, and the two images disagree on {100 * disagreeing:.0f} % of the pixels "
+                    "the degradation was estimated on: they may show different ground there (changes "
+                    "between the dates, clouds) over too large an area to leave out. Choose a pair "
+                    "closer in date or cloud-free, or give a degradation model; if the band lies "
+                    "outside the hyperspectral wavelength range, drop it from the HR-MSI.")
+            raise InputError(f"{found}: it most likely lies outside the hyperspectral wavelength "
+                             "range; drop it from the HR-MSI.")
 
 
 def _localise(patches_of, noise_std: np.ndarray, lr_shape, hr_shape, r: int, m: int):

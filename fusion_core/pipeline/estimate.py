@@ -131,7 +131,7 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
         progress.info(f"The two images disagree on {100 * apart.mean():.1f} % of the pixels the "
                       "degradation was estimated on (clouds, shadows or changes between the dates): "
                       "it was estimated again without them.")
-    check_msi_bands(model)
+    check_msi_bands(model, float(apart.mean()))
     return model
 
 

@@ -24,7 +24,7 @@ from fusion_core.degradation import (
     srf_effect_error,
 )
 from fusion_core.errors import InputError
-from fusion_core.estimation import estimate_degradation
+from fusion_core.estimation import check_msi_bands, estimate_degradation
 from fusion_core.metrics import psnr
 from fusion_core.srf import SrfPrior, SrfTable, load_preset, resample_srf
 
@@ -199,6 +199,16 @@ def test_msi_band_the_hsi_cannot_explain_is_rejected(small_pair):
     with pytest.raises(InputError, match="HR-MSI thermal cannot be explained by the LR-HSI"):
         estimate_degradation(lr, np.concatenate([hr, foreign[None]]), 4,
                              msi_band_names=["a", "b", "c", "thermal"])
+
+
+def test_a_band_unexplained_where_the_images_disagree_says_so(small_pair):
+    lr, hr, _ = small_pair
+    model = estimate_degradation(lr, hr, 4, msi_band_names=["a", "b", "c"])
+    model.diagnostics["consistency_residual"] = np.array([0.05, 0.05, 0.6])
+    with pytest.raises(InputError, match="HR-MSI c cannot be explained .* disagree on 12 % of the pixels"):
+        check_msi_bands(model, disagreeing=0.12)
+    with pytest.raises(InputError, match="outside the hyperspectral wavelength range"):
+        check_msi_bands(model)
 
 
 def test_the_callers_prior_is_not_changed(tmp_rasters):
