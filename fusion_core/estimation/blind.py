@@ -185,8 +185,8 @@ def check_msi_bands(model: DegradationModel, disagreeing: float = 0.0) -> None:
             if disagreeing:
                 raise InputError(
                     f"{found}, and the two images disagree on {100 * disagreeing:.0f} % of the pixels "
-                    "the degradation was estimated on: they may show different ground there (changes "
-                    "between the dates, clouds) over too large an area to leave out. Choose a pair "
+                    "the degradation was estimated on: ground that differs between the images "
+                    "(changes between the dates, clouds) can spoil the estimate. Choose a pair "
                     "closer in date or cloud-free, or give a degradation model; if the band lies "
                     "outside the hyperspectral wavelength range, drop it from the HR-MSI.")
             raise InputError(f"{found}: it most likely lies outside the hyperspectral wavelength "
