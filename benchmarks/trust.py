@@ -82,7 +82,7 @@ class Baseline(FusionMethod):
     summary = "benchmark baseline"
 
     def __init__(self, name: str):
-        self.name = self.label = name
+        self.name = name  # its label: the name (not in the catalog)
 
     def fuse(self, lr_hsi, hr_msi, model, config, progress):
         return run_baseline(self.name, lr_hsi.double(), hr_msi.double(), model).float()
