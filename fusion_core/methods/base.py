@@ -69,6 +69,9 @@ class FusionMethod(ABC):
     #: global random state (each window is reseeded, so a method with random initialisation
     #: would depend on what runs beside it) and no state shared between calls.
     concurrent_windows: ClassVar[bool] = False
+    #: True when :meth:`fuse` takes a window with gaps (NaN) itself and leaves them out of what
+    #: it fits; the others see each gap bridged (:meth:`fuse_with_gaps`).
+    handles_gaps: ClassVar[bool] = False
 
     def window_memory_factor(self, config: FusionConfig, hsi_bands: int) -> float:
         """:attr:`memory_factor` of a run with ``config`` on ``hsi_bands`` bands.
@@ -135,18 +138,16 @@ class FusionMethod(ABC):
         """:meth:`fuse` on a window whose missing pixels are NaN (a nodata swath, a tile's corner).
 
         The result's values where the inputs are missing do not matter (the caller masks them);
-        what matters is that the gaps do not spoil the valid pixels. By default every LR pixel
-        that is not valid with its whole HR block takes, with its block, the nearest valid
-        pair's values (:func:`~fusion_core.methods.gaps.fill_pairs`); a method that can leave
-        the gaps out of its fit and checks overrides this.
+        what matters is that the gaps do not spoil the valid pixels. A method that
+        :attr:`handles_gaps` is given them as they are; for any other, every LR pixel that is
+        not valid with its whole HR block takes, with its block, the nearest valid pair's values
+        (:func:`~fusion_core.methods.gaps.bridge_pairs`).
         """
-        if bool(torch.isfinite(lr_hsi).all()) and bool(torch.isfinite(hr_msi).all()):
-            return self.fuse(lr_hsi, hr_msi, model, config, progress)
-        from .gaps import fill_pairs
+        if not self.handles_gaps:
+            from .gaps import bridge_pairs
 
-        lr, hr = fill_pairs(lr_hsi.cpu().numpy(), hr_msi.cpu().numpy(), model.scale)
-        return self.fuse(torch.from_numpy(lr).to(lr_hsi.device), torch.from_numpy(hr).to(hr_msi.device),
-                         model, config, progress)
+            lr_hsi, hr_msi = bridge_pairs(lr_hsi, hr_msi, model.scale)
+        return self.fuse(lr_hsi, hr_msi, model, config, progress)
 
 
 def _catalog_entry(method_id: str) -> Optional[MethodEntry]:

@@ -3,7 +3,7 @@
 A window of a real product has nodata (a tilted swath, a tile's corner, a cloud mask): NaN in
 the LR-HSI, the HR-MSI or both. Methods compute on whole images, so before they see a window
 its gaps are given values; those values never reach the output (the window task writes NaN
-there). Two ways, chosen by the method (:meth:`~fusion_core.methods.base.FusionMethod.fuse_with_gaps`):
+there). Two ways, chosen by the method (:attr:`~fusion_core.methods.base.FusionMethod.handles_gaps`):
 
 * :func:`fill_pairs` (any method): each LR pixel that is not valid together with its whole HR
   block takes, with its block, the values of the nearest one that is, so every LR pixel and HR
@@ -23,7 +23,7 @@ from scipy.ndimage import distance_transform_edt
 
 from ..degradation import spatial_degrade
 
-__all__ = ["fill_pairs", "fill_invalid", "support_valid"]
+__all__ = ["fill_pairs", "fill_invalid", "bridge_pairs", "fill_gaps", "support_valid"]
 
 
 def fill_pairs(lr: np.ndarray, hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +55,19 @@ def fill_invalid(image: np.ndarray) -> np.ndarray:
         return np.zeros_like(image)
     rows, cols = distance_transform_edt(~ok, return_distances=False, return_indices=True)
     return np.ascontiguousarray(image[:, rows, cols])
+
+
+def bridge_pairs(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`fill_pairs` on tensors, on their device (the tensors themselves when whole)."""
+    if bool(torch.isfinite(lr_hsi).all()) and bool(torch.isfinite(hr_msi).all()):
+        return lr_hsi, hr_msi
+    lr, hr = fill_pairs(lr_hsi.cpu().numpy(), hr_msi.cpu().numpy(), scale)
+    return torch.from_numpy(lr).to(lr_hsi.device), torch.from_numpy(hr).to(hr_msi.device)
+
+
+def fill_gaps(image: torch.Tensor) -> torch.Tensor:
+    """:func:`fill_invalid` on a tensor ``(C, H, W)``, on its device."""
+    return torch.from_numpy(fill_invalid(image.cpu().numpy())).to(image.device)
 
 
 def support_valid(lr_ok: torch.Tensor, hr_ok: torch.Tensor, psf: np.ndarray | torch.Tensor,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["normaliser", "srf_prior", "estimation_rect", "estimate_scene", "disagreeing_pixels", "gain_note",
            "ESTIMATION_MEMORY_FACTOR", "ESTIMATION_MAX_SIDE", "NORMALISER_SAMPLE", "ROBUST_MIN_SHARE",
-           "ROBUST_ROUNDS", "NOISE_LR_PIXELS"]
+           "ROBUST_ROUNDS"]
 
 #: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
 ESTIMATION_MEMORY_FACTOR = 8
@@ -36,8 +36,6 @@ NORMALISER_SAMPLE = 20_000_000
 #: Share of the estimation's LR pixels where the images disagree from which the degradation is
 #: estimated again without them (clean benchmark pairs: under 0.2 %).
 ROBUST_MIN_SHARE = 0.005
-#: Side (LR pixels) of the central crop the disagreement check measures the noise on.
-NOISE_LR_PIXELS = 64
 #: Most estimations made again without the disagreeing areas found so far.
 ROBUST_ROUNDS = 3
 #: Radiometric gains between the sensors outside this range are reported in the log.
@@ -140,27 +138,31 @@ def disagreeing_pixels(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: Degradatio
     reach around them; NaN marks pixels without a value. Only LR pixels whose whole footprint
     is valid and inside the images are judged (a footprint cut by an edge or a nodata area
     disagrees by construction). The noise levels that scale the residual are measured on the
-    central :data:`NOISE_LR_PIXELS`² pixels (the report's crop size)."""
+    report's crop (:func:`~fusion_core.report.assemble.report_crop`)."""
     import torch
     from scipy import ndimage
 
+    from ..io.pair import scaled_rect
     from ..methods.gaps import support_valid
+    from ..report.assemble import report_crop
     from ..report.consistency import input_noise
     from ..report.disagreement import cross_units, find_disagreement
+    from ..windows.in_memory import ArraySource
+    from ..windows.layout import psf_halo
 
     r = model.scale
     lr_ok, hr_ok = np.nan_to_num(lr_hsi), np.nan_to_num(hr_msi)
-    (h, w), side = lr_ok.shape[1:], NOISE_LR_PIXELS
-    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
-    noise = input_noise(lr_ok[:, top:top + side, left:left + side],
-                        hr_ok[:, top * r:(top + side) * r, left * r:(left + side) * r], model)
+    rect = report_crop(ArraySource.whole(lr_hsi, hr_msi, r), r)
+    (top, left, rows, cols), (hr_top, hr_left, hr_rows, hr_cols) = rect, scaled_rect(rect, r)
+    noise = input_noise(lr_ok[:, top:top + rows, left:left + cols],
+                        hr_ok[:, hr_top:hr_top + hr_rows, hr_left:hr_left + hr_cols], model)
     units = cross_units(lr_ok, hr_ok, model, noise)
     judged = support_valid(torch.from_numpy(np.all(np.isfinite(lr_hsi), axis=0)),
                            torch.from_numpy(np.all(np.isfinite(hr_msi), axis=0)), model.psf, r,
                            edge_valid=False).numpy()
     units[~judged] = np.nan
     found = find_disagreement(units).mask
-    reach = max(1, -(-max(model.psf.shape) // (2 * r)))
+    reach = max(1, psf_halo(max(model.psf.shape), r))
     return ndimage.binary_dilation(found, iterations=reach) if found.any() else found
 
 

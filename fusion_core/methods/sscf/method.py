@@ -19,7 +19,7 @@ from ...spectral import (
     signal_subspace,
 )
 from ..base import FusionConfig, FusionMethod
-from ..gaps import fill_invalid, support_valid
+from ..gaps import bridge_pairs, fill_gaps, support_valid
 from .alignment import Alignment, estimate_alignment, noise_gains, warp
 from .settings import PRESETS, SSCFSettings
 from .solver import consistency_correction, fourier_correction
@@ -52,6 +52,8 @@ class SSCF(FusionMethod):
     It optimises, in turn, the LR fit of the spectral maps (least squares with data-chosen
     ridges) and ``||D(Δ) - R||² + τ||∇Δ||² + μ||Δ||²`` for the correction. A 100×100 scene with
     200 bands takes about a second on a laptop CPU, and the cost grows with pixels × bands.
+    A window with nodata (NaN) is fused with its gaps left out of every fit and check (the LR
+    pixels whose PSF footprint is valid), so a gap costs only what it hides.
     Preset ``"paper"`` solves the consistency step by conjugate gradients to a tight tolerance. Options: the fields of
     :class:`~.settings.SSCFSettings`.
     """
@@ -59,6 +61,7 @@ class SSCF(FusionMethod):
     name = "sscf"
     presets = PRESETS
     halo_lr_pixels = 8
+    handles_gaps = True  # fitted and checked on the LR pixels whose footprint is valid
     concurrent_windows = True  # closed form, no random state
     #: Measured by ``benchmarks/memory.py``: the HR work is on M + p maps, not on the C bands.
     memory_factor = 1.5
@@ -71,33 +74,9 @@ class SSCF(FusionMethod):
         config: FusionConfig,
         progress: Progress,
     ) -> torch.Tensor:
-        return self._fuse(lr_hsi, hr_msi, model, config, progress, None)
-
-    def fuse_with_gaps(
-        self,
-        lr_hsi: torch.Tensor,
-        hr_msi: torch.Tensor,
-        model: DegradationModel,
-        config: FusionConfig,
-        progress: Progress,
-    ) -> torch.Tensor:
-        """Every step fitted and checked on the LR pixels whose PSF footprint is valid
-        (:func:`~fusion_core.methods.gaps.support_valid`), the HR-MSI kept as it is wherever it
-        is valid: a gap costs only the information it hides."""
-        lr_ok, hr_ok = torch.isfinite(lr_hsi).all(0), torch.isfinite(hr_msi).all(0)
-        if bool(lr_ok.all()) and bool(hr_ok.all()):
-            return self.fuse(lr_hsi, hr_msi, model, config, progress)
-        valid = support_valid(lr_ok.cpu(), hr_ok.cpu(), model.psf, model.scale)
-        if int(valid.sum()) < MIN_VALID_LR_PIXELS:
-            return super().fuse_with_gaps(lr_hsi, hr_msi, model, config, progress)
-        lr, hr = (torch.from_numpy(fill_invalid(x.cpu().numpy())).to(x.device) for x in (lr_hsi, hr_msi))
-        return self._fuse(lr, hr, model, config, progress, valid.to(lr.device))
-
-    def _fuse(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel,
-              config: FusionConfig, progress: Progress, valid: Optional[torch.Tensor]) -> torch.Tensor:
-        """:meth:`fuse`, every fit and check on the LR pixels of ``valid`` ``(h, w)`` (all when None)."""
         settings: SSCFSettings = self.settings(config)
         _check_inputs(lr_hsi, hr_msi, model)
+        lr_hsi, hr_msi, valid = _leave_out_gaps(lr_hsi, hr_msi, model)
         r = model.scale
         y = lr_hsi.double()
         z = hr_msi.float()  # HR work in float32: warp, local map, composition
@@ -105,7 +84,8 @@ class SSCF(FusionMethod):
         psf = torch.as_tensor(model.psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
 
         progress.update(0.0, "Estimating the noise of the LR-HSI")
-        sigma_y = hsi_noise_std(_pixels(y, valid))
+        y_pixels = _pixels(y, valid)
+        sigma_y = hsi_noise_std(y_pixels)
         progress.update(0.05, "Aligning the HR-MSI to the HSI")
         if settings.align:
             moved = z if alignment.is_identity else warp(z, alignment.dy, alignment.dx, 0.0)
@@ -120,15 +100,16 @@ class SSCF(FusionMethod):
         hr_gain, lr_gain = noise_gains(alignment, psf, torch.float64, z.device)
         progress.update(0.15, "Estimating the noise of the HR-MSI")
         srf = torch.as_tensor(model.srf, device=y.device)
-        sigma_z = msi_noise_std(hr_msi, _pixels(lr_msi, valid), _pixels(y, valid), sigma_y, srf, lr_gain)
+        lr_msi_pixels = _pixels(lr_msi, valid)
+        sigma_z = msi_noise_std(hr_msi, lr_msi_pixels, y_pixels, sigma_y, srf, lr_gain)
         extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
 
         # The result is x = W z + b + basis @ c: the global map of the HR-MSI plus subspace
         # coefficients c at HR. Every step works on z and c (M + p maps), never on the C bands
         # at HR; D(W z + b) = W D(z) + b because the PSF sums to one.
         progress.update(0.2, "Learning the spectral map")
-        ridge = fit_ridge_map(_pixels(lr_msi, valid), _pixels(y, valid), extra_var)
-        basis = signal_subspace(_pixels(y, valid), sigma_y)
+        ridge = fit_ridge_map(lr_msi_pixels, y_pixels, extra_var)
+        basis = signal_subspace(y_pixels, sigma_y)
         residual = _coefficients(basis, y - ridge(lr_msi))
         coefficients = None
         if settings.local:
@@ -153,6 +134,22 @@ class SSCF(FusionMethod):
         progress.update(1.0, "Fused")
         progress.info(f"SSCF: signal subspace of {basis.shape[1]} components.")
         return x.to(dtype=lr_hsi.dtype if lr_hsi.is_floating_point() else torch.float32)
+
+
+def _leave_out_gaps(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel
+                    ) -> tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
+    """The window with its gaps (NaN) filled for computation, and the LR pixels ``(h, w)`` whose
+    PSF footprint is valid (:func:`~fusion_core.methods.gaps.support_valid`; None without gaps):
+    every step is fitted and checked on those, the HR-MSI kept as it is wherever it is valid, so
+    a gap costs only the information it hides. With fewer than :data:`MIN_VALID_LR_PIXELS`, the
+    gaps are bridged as for any method."""
+    lr_ok, hr_ok = torch.isfinite(lr_hsi).all(0), torch.isfinite(hr_msi).all(0)
+    if bool(lr_ok.all()) and bool(hr_ok.all()):
+        return lr_hsi, hr_msi, None
+    valid = support_valid(lr_ok.cpu(), hr_ok.cpu(), model.psf, model.scale)
+    if int(valid.sum()) < MIN_VALID_LR_PIXELS:
+        return (*bridge_pairs(lr_hsi, hr_msi, model.scale), None)
+    return fill_gaps(lr_hsi), fill_gaps(hr_msi), valid.to(lr_hsi.device)
 
 
 def _pixels(image: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:

@@ -212,10 +212,9 @@ def fourier_correction(
     Args: as :func:`consistency_correction`. Returns the residual's dtype.
     """
     if valid is not None and not bool(valid.all()):
-        from ..gaps import fill_invalid
+        from ..gaps import fill_gaps
 
-        gaps = torch.where(valid, residual, torch.full_like(residual, float("nan")))
-        residual = torch.from_numpy(fill_invalid(gaps.cpu().numpy())).to(residual.device)
+        residual = fill_gaps(torch.where(valid, residual, torch.full_like(residual, float("nan"))))
     c, h, w = residual.shape
     r = scale
     tau = smoothness / r ** 2

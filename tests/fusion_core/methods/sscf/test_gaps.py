@@ -48,7 +48,7 @@ def away_from(gap: np.ndarray, lr_pixels: int) -> np.ndarray:
 class FillingSSCF(SSCF):
     """SSCF bridging gaps as any method does (nearest valid pair), for comparison."""
 
-    fuse_with_gaps = FusionMethod.fuse_with_gaps
+    handles_gaps = False
 
 
 def test_a_tilted_swath_costs_nothing_one_lr_pixel_from_its_edge(noisy_pair):
