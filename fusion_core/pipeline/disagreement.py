@@ -35,7 +35,12 @@ def cross_units_map(source: "Source", model: DegradationModel, normal: np.ndarra
                     budget_bytes: int, progress: Optional[Progress] = None) -> np.ndarray:
     """The cross-sensor residual of the whole scene per LR pixel ``(h, w)``, in units of
     ``normal`` ``(M,)``, read strip by strip with the PSF's reach above and below each strip;
-    NaN where either input has no value."""
+    NaN where the PSF footprint of an LR pixel is not wholly valid or leaves the scene (there
+    the residual disagrees by construction: :func:`~fusion_core.methods.gaps.support_valid`)."""
+    import torch
+
+    from ..methods.gaps import support_valid
+
     r = model.scale
     rows, cols = source.lr_shape
     halo = psf_halo(max(model.psf.shape), r) + 1
@@ -47,7 +52,11 @@ def cross_units_map(source: "Source", model: DegradationModel, normal: np.ndarra
         a0, b0 = max(0, a - halo), min(rows, b + halo)
         lr = source.read_lr((a0, 0, b0 - a0, cols))
         hr = source.read_hr((a0 * r, 0, (b0 - a0) * r, cols * r))
-        units[a:b] = noise_units(cross_residual(lr, hr, model)[:, a - a0:b - a0], normal)
+        judged = support_valid(torch.from_numpy(np.all(np.isfinite(lr), axis=0)),
+                               torch.from_numpy(np.all(np.isfinite(hr), axis=0)), model.psf, r,
+                               edge_valid=False).numpy()
+        strip = noise_units(cross_residual(np.nan_to_num(lr), np.nan_to_num(hr), model), normal)
+        units[a:b] = np.where(judged, strip, np.nan)[a - a0:b - a0]
         if progress is not None:
             progress.update(b / rows, "Finding where the two images disagree")
     return units
@@ -56,12 +65,9 @@ def cross_units_map(source: "Source", model: DegradationModel, normal: np.ndarra
 def measure_disagreement(source: "Source", model: DegradationModel, budget_bytes: int,
                          progress: Optional[Progress] = None) -> Disagreement:
     """The disagreement map of a scene, with the noise measured on the report's crop."""
-    from ..io.pair import scaled_rect
-    from ..report.assemble import report_crop
+    from ..report.assemble import crop_pixels
 
-    rect = report_crop(source, model.scale)
-    lr = np.nan_to_num(source.read_lr(rect))
-    hr = np.nan_to_num(source.read_hr(scaled_rect(rect, model.scale)))
+    _, lr, hr = crop_pixels(source, model.scale)
     normal = cross_normal(input_noise(lr, hr, model), model)
     return find_disagreement(cross_units_map(source, model, normal, budget_bytes, progress))
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["normaliser", "srf_prior", "estimation_rect", "estimate_scene", "disagreeing_pixels", "gain_note",
            "ESTIMATION_MEMORY_FACTOR", "ESTIMATION_MAX_SIDE", "NORMALISER_SAMPLE", "ROBUST_MIN_SHARE",
-           "ROBUST_ROUNDS"]
+           "ROBUST_ROUNDS", "DISAGREEMENT_BYTES"]
 
 #: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
 ESTIMATION_MEMORY_FACTOR = 8
@@ -36,6 +36,8 @@ NORMALISER_SAMPLE = 20_000_000
 #: Share of the estimation's LR pixels where the images disagree from which the degradation is
 #: estimated again without them (clean benchmark pairs: under 0.2 %).
 ROBUST_MIN_SHARE = 0.005
+#: Working memory of the disagreement check on the estimation crop (it fits one strip).
+DISAGREEMENT_BYTES = 2 ** 28
 #: Most estimations made again without the disagreeing areas found so far.
 ROBUST_ROUNDS = 3
 #: Radiometric gains between the sensors outside this range are reported in the log.
@@ -134,35 +136,18 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
 
 
 def disagreeing_pixels(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> np.ndarray:
-    """``(h, w)`` LR pixels of a pair where the images disagree under ``model``, with the PSF's
-    reach around them; NaN marks pixels without a value. Only LR pixels whose whole footprint
-    is valid and inside the images are judged (a footprint cut by an edge or a nodata area
-    disagrees by construction). The noise levels that scale the residual are measured on the
-    report's crop (:func:`~fusion_core.report.assemble.report_crop`)."""
-    import torch
+    """``(h, w)`` LR pixels of a pair where the images disagree under ``model``
+    (:func:`~fusion_core.pipeline.disagreement.measure_disagreement`, the scene's own rule),
+    with the PSF's reach around them; NaN marks pixels without a value."""
     from scipy import ndimage
 
-    from ..io.pair import scaled_rect
-    from ..methods.gaps import support_valid
-    from ..report.assemble import report_crop
-    from ..report.consistency import input_noise
-    from ..report.disagreement import cross_units, find_disagreement
     from ..windows.in_memory import ArraySource
     from ..windows.layout import psf_halo
+    from .disagreement import measure_disagreement
 
-    r = model.scale
-    lr_ok, hr_ok = np.nan_to_num(lr_hsi), np.nan_to_num(hr_msi)
-    rect = report_crop(ArraySource.whole(lr_hsi, hr_msi, r), r)
-    (top, left, rows, cols), (hr_top, hr_left, hr_rows, hr_cols) = rect, scaled_rect(rect, r)
-    noise = input_noise(lr_ok[:, top:top + rows, left:left + cols],
-                        hr_ok[:, hr_top:hr_top + hr_rows, hr_left:hr_left + hr_cols], model)
-    units = cross_units(lr_ok, hr_ok, model, noise)
-    judged = support_valid(torch.from_numpy(np.all(np.isfinite(lr_hsi), axis=0)),
-                           torch.from_numpy(np.all(np.isfinite(hr_msi), axis=0)), model.psf, r,
-                           edge_valid=False).numpy()
-    units[~judged] = np.nan
-    found = find_disagreement(units).mask
-    reach = max(1, psf_halo(max(model.psf.shape), r))
+    found = measure_disagreement(ArraySource.whole(lr_hsi, hr_msi, model.scale), model,
+                                 DISAGREEMENT_BYTES).mask
+    reach = max(1, psf_halo(max(model.psf.shape), model.scale))
     return ndimage.binary_dilation(found, iterations=reach) if found.any() else found
 
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..windows.source import Source
 
 __all__ = ["ReportInputs", "ReportStart", "Report", "start_report", "assemble_report", "array_reader",
-           "report_crop", "CROP_HR_PIXELS", "MAP_PIXELS"]
+           "report_crop", "crop_pixels", "CROP_HR_PIXELS", "MAP_PIXELS"]
 
 #: Side of the crop (HR pixels) the crop-level figures are computed on.
 CROP_HR_PIXELS = 192
@@ -128,14 +128,20 @@ def report_crop(source: "Source", scale: int) -> tuple[int, int, int, int]:
     return estimation_crop(source.read_lr_sample(step), step, source.lr_shape, side)
 
 
+def crop_pixels(source: "Source", scale: int) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
+    """The report's crop (:func:`report_crop`) and both inputs over it, nodata read as zeros:
+    what the inputs' noise is measured on."""
+    rect = report_crop(source, scale)
+    return (rect, np.nan_to_num(source.read_lr(rect)),
+            np.nan_to_num(source.read_hr(scaled_rect(rect, scale))))
+
+
 def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Optional[np.ndarray],
                  grid: Optional["WindowGrid"] = None) -> ReportStart:
     """Choose the crop, measure the inputs' noise on it and, given the run's window ``grid``, set
     up the scan its windows feed."""
     t0 = time.perf_counter()
-    rect = report_crop(source, model.scale)
-    lr = np.nan_to_num(source.read_lr(rect))
-    hr = np.nan_to_num(source.read_hr(scaled_rect(rect, model.scale)))
+    rect, lr, hr = crop_pixels(source, model.scale)
     noise = input_noise(lr, hr, model)
     hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
     rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))
