@@ -73,19 +73,15 @@ def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
     data = getattr(output, "data", None)
     if data is not None:
         return array_reader(data if bands is None else data[list(bands)])
-    import rasterio
     from rasterio.windows import Window
+
+    from ..io import read_raster
 
     path = str(output.final)
 
     def read(rect):
-        with rasterio.open(path) as ds:
-            indexes = list(range(1, ds.count + 1)) if bands is None else [b + 1 for b in bands]
-            values = ds.read(indexes, window=Window(rect[1], rect[0], rect[3], rect[2]),
-                             out_dtype=np.float32, masked=True).filled(np.nan)
-            scales = np.asarray([ds.scales[i - 1] for i in indexes], np.float32)[:, None, None]
-            offsets = np.asarray([ds.offsets[i - 1] for i in indexes], np.float32)[:, None, None]
-            return values * scales + offsets
+        values = read_raster(path, "fused result", window=Window(rect[1], rect[0], rect[3], rect[2])).data
+        return values if bands is None else values[list(bands)]
 
     return read
 
