@@ -70,7 +70,7 @@ class FusionMethod(ABC):
     #: would depend on what runs beside it) and no state shared between calls.
     concurrent_windows: ClassVar[bool] = False
     #: True when :meth:`fuse` takes a window with gaps (NaN) itself and leaves them out of what
-    #: it fits; the others see each gap bridged (:meth:`fuse_with_gaps`).
+    #: it fits; the others see each gap bridged (:func:`~fusion_core.methods.gaps.fuse_with_gaps`).
     handles_gaps: ClassVar[bool] = False
 
     def window_memory_factor(self, config: FusionConfig, hsi_bands: int) -> float:
@@ -126,28 +126,6 @@ class FusionMethod(ABC):
             config: preset, device, seed and method options.
             progress: reports progress per stage and raises ``Cancelled`` when asked to stop.
         """
-
-    def fuse_with_gaps(
-        self,
-        lr_hsi: torch.Tensor,
-        hr_msi: torch.Tensor,
-        model: DegradationModel,
-        config: FusionConfig,
-        progress: Progress,
-    ) -> torch.Tensor:
-        """:meth:`fuse` on a window whose missing pixels are NaN (a nodata swath, a tile's corner).
-
-        The result's values where the inputs are missing do not matter (the caller masks them);
-        what matters is that the gaps do not spoil the valid pixels. A method that
-        :attr:`handles_gaps` is given them as they are; for any other, every LR pixel that is
-        not valid with its whole HR block takes, with its block, the nearest valid pair's values
-        (:func:`~fusion_core.methods.gaps.bridge_pairs`).
-        """
-        if not self.handles_gaps:
-            from .gaps import bridge_pairs
-
-            lr_hsi, hr_msi = bridge_pairs(lr_hsi, hr_msi, model.scale)
-        return self.fuse(lr_hsi, hr_msi, model, config, progress)
 
 
 def _catalog_entry(method_id: str) -> Optional[MethodEntry]:

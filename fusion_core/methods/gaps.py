@@ -3,7 +3,8 @@
 A window of a real product has nodata (a tilted swath, a tile's corner, a cloud mask): NaN in
 the LR-HSI, the HR-MSI or both. Methods compute on whole images, so before they see a window
 its gaps are given values; those values never reach the output (the window task writes NaN
-there). Two ways, chosen by the method (:attr:`~fusion_core.methods.base.FusionMethod.handles_gaps`):
+there). :func:`fuse_with_gaps` gives a method its window in one of two ways, chosen by the
+method (:attr:`~fusion_core.methods.base.FusionMethod.handles_gaps`):
 
 * :func:`fill_pairs` (any method): each LR pixel that is not valid together with its whole HR
   block takes, with its block, the values of the nearest one that is, so every LR pixel and HR
@@ -17,13 +18,31 @@ there). Two ways, chosen by the method (:attr:`~fusion_core.methods.base.FusionM
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from scipy.ndimage import distance_transform_edt
 
 from ..degradation import spatial_degrade
 
-__all__ = ["fill_pairs", "fill_invalid", "bridge_pairs", "fill_gaps", "support_valid"]
+if TYPE_CHECKING:
+    from ..degradation import DegradationModel
+    from ..progress import Progress
+    from .base import FusionConfig, FusionMethod
+
+__all__ = ["fuse_with_gaps", "fill_pairs", "fill_invalid", "bridge_pairs", "fill_gaps", "support_valid"]
+
+
+def fuse_with_gaps(method: "FusionMethod", lr_hsi: torch.Tensor, hr_msi: torch.Tensor,
+                   model: "DegradationModel", config: "FusionConfig", progress: "Progress") -> torch.Tensor:
+    """``method.fuse`` on a window whose missing pixels are NaN. The result's values where the
+    inputs are missing do not matter (the caller masks them); what matters is that the gaps do
+    not spoil the valid pixels: a method that ``handles_gaps`` is given them as they are, any
+    other sees each gap bridged (:func:`bridge_pairs`)."""
+    if not method.handles_gaps:
+        lr_hsi, hr_msi = bridge_pairs(lr_hsi, hr_msi, model.scale)
+    return method.fuse(lr_hsi, hr_msi, model, config, progress)
 
 
 def fill_pairs(lr: np.ndarray, hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:

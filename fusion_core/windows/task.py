@@ -7,7 +7,7 @@ before each window so a window's result does not depend on the order or the plac
 
 Invalid pixels (NaN in either input) never reach the output: an HR pixel is fused only where it
 and the LR pixel over it are valid, and is NaN (nodata) elsewhere. The method gets the window
-with its gaps (:meth:`~fusion_core.methods.base.FusionMethod.fuse_with_gaps`, which decides how
+with its gaps (:func:`~fusion_core.methods.gaps.fuse_with_gaps`, which decides how
 they are bridged for its computation: :mod:`fusion_core.methods.gaps`). A window without any
 valid pixel is not computed.
 """
@@ -24,6 +24,7 @@ from ..degradation import DegradationModel
 from ..device import seed_everything
 from ..errors import FusionError
 from ..methods.base import FusionConfig, FusionMethod
+from ..methods.gaps import fuse_with_gaps
 from ..progress import Progress
 from .blend import window_weights
 from .fallback import HsiFallback, with_hsi_fallback
@@ -96,8 +97,8 @@ def fuse_window(job: WindowJob, key: tuple[int, int],
 def _fused(job: WindowJob, lr: np.ndarray, hr: np.ndarray, progress: Optional[Progress]) -> np.ndarray:
     device = job.config.device
     seed_everything(job.config.seed)
-    fused = job.method.fuse_with_gaps(torch.from_numpy(lr).to(device), torch.from_numpy(hr).to(device),
-                                      job.model, job.config, progress or Progress())
+    fused = fuse_with_gaps(job.method, torch.from_numpy(lr).to(device), torch.from_numpy(hr).to(device),
+                           job.model, job.config, progress or Progress())
     return fused.detach().float().cpu().numpy()
 
 

@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from fusion_core.degradation import DegradationModel, add_noise, sensor_psf, simulate_pair
 from fusion_core.methods.base import FusionConfig, FusionMethod
+from fusion_core.methods.gaps import fuse_with_gaps
 from fusion_core.methods.sscf.method import SSCF
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
@@ -35,8 +36,8 @@ def tilted_swath(shape: tuple[int, int]) -> np.ndarray:
     return cols >= 0.5 * shape[1] * (1.0 - rows / shape[0])
 
 
-def fuse_with_gaps(method: FusionMethod, lr, hr, model) -> np.ndarray:
-    return method.fuse_with_gaps(lr, hr, model, FusionConfig(), Progress()).numpy()
+def fused_with_gaps(method: FusionMethod, lr, hr, model) -> np.ndarray:
+    return fuse_with_gaps(method, lr, hr, model, FusionConfig(), Progress()).numpy()
 
 
 def away_from(gap: np.ndarray, lr_pixels: int) -> np.ndarray:
@@ -57,8 +58,8 @@ def test_a_tilted_swath_costs_nothing_one_lr_pixel_from_its_edge(noisy_pair):
     assert 0.2 < 1 - inside.mean() < 0.3
     cut = torch.where(torch.from_numpy(inside), lr, torch.full_like(lr, float("nan")))
     whole = SSCF().fuse(lr, hr, model, FusionConfig(), Progress()).numpy()
-    gapped = fuse_with_gaps(SSCF(), cut, hr, model)
-    filled = fuse_with_gaps(FillingSSCF(), cut, hr, model)
+    gapped = fused_with_gaps(SSCF(), cut, hr, model)
+    filled = fused_with_gaps(FillingSSCF(), cut, hr, model)
     scored = away_from(~inside, 1)
     quality = {name: psnr(ref[:, scored][:, None], out[:, scored][:, None])
                for name, out in (("whole", whole), ("gapped", gapped), ("filled", filled))}
@@ -72,7 +73,7 @@ def test_a_nodata_corner_of_the_msi_costs_nothing_two_lr_pixels_from_it(noisy_pa
     corner[:40, :40] = True
     cut = torch.where(torch.from_numpy(corner), torch.full_like(hr, float("nan")), hr)
     whole = SSCF().fuse(lr, hr, model, FusionConfig(), Progress()).numpy()
-    gapped = fuse_with_gaps(SSCF(), lr, cut, model)
+    gapped = fused_with_gaps(SSCF(), lr, cut, model)
     scored = away_from(corner.reshape(32, R, 32, R).any(axis=(1, 3)), 2)
     assert psnr(ref[:, scored][:, None], gapped[:, scored][:, None]) > \
         psnr(ref[:, scored][:, None], whole[:, scored][:, None]) - 0.1
@@ -81,12 +82,12 @@ def test_a_nodata_corner_of_the_msi_costs_nothing_two_lr_pixels_from_it(noisy_pa
 def test_without_gaps_it_is_the_plain_fusion(noisy_pair):
     _, lr, hr, model = noisy_pair
     plain = SSCF().fuse(lr, hr, model, FusionConfig(), Progress()).numpy()
-    np.testing.assert_array_equal(fuse_with_gaps(SSCF(), lr, hr, model), plain)
+    np.testing.assert_array_equal(fused_with_gaps(SSCF(), lr, hr, model), plain)
 
 
 def test_values_hidden_in_the_gaps_do_not_matter(noisy_pair):
     _, lr, hr, model = noisy_pair
     inside = torch.from_numpy(tilted_swath(lr.shape[1:]))
-    runs = [fuse_with_gaps(SSCF(), torch.where(inside, lr, torch.full_like(lr, value)), hr, model)
+    runs = [fused_with_gaps(SSCF(), torch.where(inside, lr, torch.full_like(lr, value)), hr, model)
             for value in (float("nan"), float("inf"))]
     np.testing.assert_array_equal(*runs)
