@@ -90,11 +90,12 @@ def fill_gaps(image: torch.Tensor) -> torch.Tensor:
 
 
 def support_valid(lr_ok: torch.Tensor, hr_ok: torch.Tensor, psf: np.ndarray | torch.Tensor,
-                  scale: int, edge_valid: bool = True) -> torch.Tensor:
+                  scale: int, edge_valid: bool = True, outside_share: float = 1e-9) -> torch.Tensor:
     """``(h, w)`` LR pixels valid in ``lr_ok`` whose PSF footprint lies on valid HR pixels of
     ``hr_ok`` ``(H, W)``: the pixels where the degradation model can be checked. Beyond the
     image's edge, HR pixels count as valid (the reflected borders of
-    :func:`~fusion_core.degradation.spatial_degrade`) unless ``edge_valid`` is False."""
+    :func:`~fusion_core.degradation.spatial_degrade`) unless ``edge_valid`` is False. A pixel
+    may have at most ``outside_share`` of its PSF's weight on invalid HR pixels."""
     kernel = torch.as_tensor(psf, dtype=torch.float64).abs()
     invalid = (~hr_ok).double()[None, None]
     if not edge_valid:  # a margin of whole LR pixels, invalid, that the kernel cannot see past
@@ -104,4 +105,4 @@ def support_valid(lr_ok: torch.Tensor, hr_ok: torch.Tensor, psf: np.ndarray | to
     if not edge_valid:
         cut = pad // scale
         reach = reach[cut:reach.shape[0] - cut, cut:reach.shape[1] - cut]
-    return lr_ok & (reach <= 1e-9 * float(kernel.sum()))
+    return lr_ok & (reach <= outside_share * float(kernel.sum()))
