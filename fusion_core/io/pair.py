@@ -70,6 +70,9 @@ class PairPlan:
         grid_offset: (row, column) HR pixels from the HR window's LR-aligned corners to where
             the LR pixels' corners really lie (within ±0.5), from the georeferencing.
         message: what was done, for the log (empty when the pair nests exactly).
+        hr_bounds: (rows, cols) of the image the HR window lies in, when the window reaches
+            past its edges (an LR pixel partly over the HR-MSI is fused where it is over it);
+            pixels outside read as nodata. None: the window lies inside.
     """
 
     scale: int
@@ -79,6 +82,7 @@ class PairPlan:
     hr_warp: Optional[Warp] = None
     grid_offset: tuple[float, float] = (0.0, 0.0)
     message: str = ""
+    hr_bounds: Optional[tuple[int, int]] = None
 
     def hr_source_grid(self, hr: Raster) -> RasterGrid:
         """The grid the HR window lies in: the HR-MSI's, or its warp's."""
@@ -92,14 +96,14 @@ class PairPlan:
 
     def moved(self, rows: int, cols: int, hr_shape: tuple[int, int]) -> "PairPlan":
         """The plan with the HR window moved by whole HR pixels (a measured shift between the
-        images), shrunk by whole LR pixels where it would leave the HR-MSI of ``hr_shape``."""
+        images), without the LR pixels it would put wholly off the HR-MSI of ``hr_shape``."""
         r = self.scale
         (lr0, lc0, lrows, lcols), (hr0, hc0, _, _) = self.lr_window, self.hr_window
         hr0, hc0 = hr0 + rows, hc0 + cols
-        cut_top, cut_left = _ceil_div(max(0, -hr0), r), _ceil_div(max(0, -hc0), r)
+        cut_top, cut_left = max(0, -hr0) // r, max(0, -hc0) // r
         hr0, hc0 = hr0 + cut_top * r, hc0 + cut_left * r
-        lrows = min(lrows - cut_top, (hr_shape[0] - hr0) // r)
-        lcols = min(lcols - cut_left, (hr_shape[1] - hc0) // r)
+        lrows = min(lrows - cut_top, _ceil_div(hr_shape[0] - hr0, r))
+        lcols = min(lcols - cut_left, _ceil_div(hr_shape[1] - hc0, r))
         if lrows < MIN_OVERLAP or lcols < MIN_OVERLAP:
             raise GridMismatchError(
                 f"The measured shift between the images ({rows:+d}, {cols:+d} HR pixels, row, "
@@ -107,7 +111,16 @@ class PairPlan:
                 "or turn co-registration off."
             )
         return replace(self, lr_window=(lr0 + cut_top, lc0 + cut_left, lrows, lcols),
-                       hr_window=(hr0, hc0, lrows * r, lcols * r))
+                       hr_window=(hr0, hc0, lrows * r, lcols * r), hr_bounds=hr_shape)
+
+    @property
+    def hr_margins(self) -> tuple[int, int, int, int]:
+        """HR pixels of the window past the top, left, bottom and right edges of its image."""
+        if self.hr_bounds is None:
+            return 0, 0, 0, 0
+        row0, col0, rows, cols = self.hr_window
+        return (max(0, -row0), max(0, -col0), max(0, row0 + rows - self.hr_bounds[0]),
+                max(0, col0 + cols - self.hr_bounds[1]))
 
 
 def scaled_rect(rect: Rect, scale: int) -> Rect:
@@ -198,13 +211,14 @@ def nested_plan(lr: Raster, hr: Raster) -> Optional[PairPlan]:
     oc, orow = round(col_f), round(row_f)
     dy, dx = row_f - orow, col_f - oc
     offset = (0.0 if abs(dy) < 1e-3 else float(dy), 0.0 if abs(dx) < 1e-3 else float(dx))
-    j0, j1 = max(0, _ceil_div(-oc, r)), min(lr.grid.width, (hr.grid.width - oc) // r)
-    i0, i1 = max(0, _ceil_div(-orow, r)), min(lr.grid.height, (hr.grid.height - orow) // r)
+    # every LR pixel at least partly over the HR-MSI: fused where it is over it
+    j0, j1 = max(0, -oc // r), min(lr.grid.width, _ceil_div(hr.grid.width - oc, r))
+    i0, i1 = max(0, -orow // r), min(lr.grid.height, _ceil_div(hr.grid.height - orow, r))
     if j1 - j0 < MIN_OVERLAP or i1 - i0 < MIN_OVERLAP:
         raise GridMismatchError(_no_overlap(lr, hr))
     rows, cols = i1 - i0, j1 - j0
     plan = PairPlan(r, (i0, j0, rows, cols), (orow + r * i0, oc + r * j0, r * rows, r * cols),
-                    grid_offset=offset)
+                    grid_offset=offset, hr_bounds=(hr.grid.height, hr.grid.width))
     return replace(plan, message=_describe(plan, lr, hr))
 
 
@@ -229,6 +243,12 @@ def _describe(plan: PairPlan, lr: Raster, hr: Raster) -> str:
             f"The pair is fused on its overlap: {cols}×{rows} LR-HSI pixels (from column {j0}, row "
             f"{i0}) over {plan.hr_window[3]}×{plan.hr_window[2]} HR-MSI pixels (from column "
             f"{plan.hr_window[1]}, row {plan.hr_window[0]}); the output is on the HR-MSI's grid.")
+    if any(plan.hr_margins):
+        top, left, bottom, right = plan.hr_margins
+        parts.append(
+            f"The LR-HSI's edge pixels lie partly beyond the HR-MSI: they are fused where they "
+            f"are over it, and the output reaches {left}, {top}, {right}, {bottom} pixels past the "
+            "HR-MSI's left, top, right and bottom edges there (nodata), on its grid.")
     if plan.grid_offset != (0.0, 0.0):
         dy, dx = plan.grid_offset
         parts.append(

@@ -9,13 +9,14 @@ stand, so both paths compute the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Optional
 
 import numpy as np
 
 from ..io.pair import PairPlan, Rect
 from ..spectral.multiresolution import MsiSharpening
-from .source import PlannedSource, sharpened
+from .source import PlannedSource, read_within, sharpened
 
 __all__ = ["ArraySource", "ArrayOutput"]
 
@@ -38,11 +39,11 @@ class ArraySource(PlannedSource):
         return cls(lr, hr, PairPlan(scale, (0, 0, rows, cols), (0, 0, rows * scale, cols * scale)))
 
     def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray:
-        data = _cut(self.lr, self.plan.lr_window, rect)
+        data = read_within(partial(_cut, self.lr), self.plan.lr_window, rect)
         return data if self.lr_bands is None else data[list(self.lr_bands)]
 
     def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray:
-        data = _cut(self.hr, self.plan.hr_window, rect)
+        data = read_within(partial(_cut, self.hr), self.plan.hr_window, rect, self.plan.hr_bounds)
         return sharpened(data, self.hr_sharpening, self.plan.hr_window, rect)
 
     def sample_step(self, max_values: int) -> int:
@@ -54,9 +55,8 @@ class ArraySource(PlannedSource):
 
 
 
-def _cut(array: np.ndarray, area: Rect, rect: Optional[Rect]) -> np.ndarray:
-    row0, col0, rows, cols = rect if rect is not None else (0, 0, area[2], area[3])
-    row0, col0 = row0 + area[0], col0 + area[1]
+def _cut(array: np.ndarray, full: Rect) -> np.ndarray:
+    row0, col0, rows, cols = full
     return np.asarray(array[:, row0:row0 + rows, col0:col0 + cols], dtype=np.float32)
 
 

@@ -8,7 +8,7 @@ input the plan warps is read through GDAL's warper, window by window. Invalid pi
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 import numpy as np
 from rasterio.windows import Window
@@ -18,7 +18,7 @@ from ..io.pair import Rect
 from ..io.resample import read_warped
 from ..spectral.multiresolution import MsiSharpening
 
-__all__ = ["PairSource", "Rect", "Source"]
+__all__ = ["PairSource", "Rect", "Source", "read_within"]
 
 
 
@@ -97,12 +97,14 @@ class PairSource(PlannedSource):
 
     def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray:
         """LR-HSI pixels of ``rect`` (whole fused area when None), float32 ``(C, rows, cols)``."""
-        data = _read(self.lr_path, "LR-HSI", self.plan.lr_window, self.plan.lr_warp, rect)
+        data = read_within(lambda full: _read(self.lr_path, "LR-HSI", self.plan.lr_warp, full),
+                           self.plan.lr_window, rect)
         return data if self.lr_bands is None else data[list(self.lr_bands)]
 
     def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray:
         """HR-MSI pixels of ``rect`` (whole fused area when None), float32 ``(M, rows, cols)``."""
-        data = _read(self.hr_path, "HR-MSI", self.plan.hr_window, self.plan.hr_warp, rect)
+        data = read_within(lambda full: _read(self.hr_path, "HR-MSI", self.plan.hr_warp, full),
+                           self.plan.hr_window, rect, self.plan.hr_bounds)
         return sharpened(data, self.hr_sharpening, self.plan.hr_window, rect)
 
     def sample_step(self, max_values: int) -> int:
@@ -136,10 +138,29 @@ def sharpened(data: np.ndarray, sharpening: Optional[MsiSharpening], area: Rect,
     return sharpening.apply(data, (area[0] + row0, area[1] + col0))
 
 
-def _read(path: str, role: str, area: Rect, warp, rect: Optional[Rect]) -> np.ndarray:
-    """Pixels ``rect`` of the fused ``area`` of a raster (or of its warp)."""
+def read_within(read: Callable[[Rect], np.ndarray], area: Rect, rect: Optional[Rect],
+                bounds: Optional[tuple[int, int]] = None) -> np.ndarray:
+    """Pixels ``rect`` of the fused ``area`` (all of it when None) of an image, by
+    ``read(rectangle in the image)``; where ``area`` reaches past the image's ``bounds``
+    (rows, cols), the pixels outside are NaN (nodata)."""
     row0, col0, rows, cols = rect if rect is not None else (0, 0, area[2], area[3])
     full = (row0 + area[0], col0 + area[1], rows, cols)
+    if bounds is None:
+        return read(full)
+    top, left = min(max(full[0], 0), bounds[0] - 1), min(max(full[1], 0), bounds[1] - 1)
+    bottom, right = min(full[0] + rows, bounds[0]), min(full[1] + cols, bounds[1])
+    if (top, left, bottom, right) == (full[0], full[1], full[0] + rows, full[1] + cols):
+        return read(full)
+    inside = read((top, left, max(bottom - top, 1), max(right - left, 1)))
+    out = np.full((inside.shape[0], rows, cols), np.nan, dtype=np.float32)
+    if bottom > top and right > left:
+        out[:, top - full[0]:bottom - full[0], left - full[1]:right - full[1]] = inside
+    return out
+
+
+def _read(path: str, role: str, warp, full: Rect) -> np.ndarray:
+    """Pixels ``full`` ``(row0, col0, rows, cols)`` of a raster (or of its warp)."""
+    row0, col0, rows, cols = full
     if warp is not None:
         return read_warped(path, warp, full, role)
-    return read_raster(path, role, window=Window(full[1], full[0], cols, rows)).data
+    return read_raster(path, role, window=Window(col0, row0, cols, rows)).data

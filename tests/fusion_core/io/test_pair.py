@@ -60,12 +60,22 @@ def test_a_half_pixel_offset_is_kept_for_the_psf_not_resampled():
 def test_different_extents_are_fused_on_their_overlap():
     """The LR-HSI starts 60 m east and 40 m south of the HR-MSI and runs past its right edge."""
     plan = nested_plan(lr_hsi(4, size=(14, 10), origin=(X0 + 60.0, Y0 - 40.0)), raster())
-    assert plan.lr_window == (0, 0, 10, 10)          # columns past the HR-MSI are dropped
-    assert plan.hr_window == (4, 6, 40, 40)          # the HR-MSI's pixels under them
+    assert plan.lr_window == (0, 0, 10, 11)          # columns wholly past the HR-MSI are dropped
+    assert plan.hr_window == (4, 6, 40, 44)          # the HR-MSI's pixels under them
+    assert plan.hr_margins == (0, 0, 0, 2)           # the 11th is half over it: kept
     assert "fused on its overlap" in plan.message
+    assert "reaches 0, 0, 2, 0 pixels past the HR-MSI's left, top, right and bottom" in plan.message
     grid = plan.hr_grid(raster())
     assert grid.transform.c == X0 + 60.0 and grid.transform.f == Y0 - 40.0
-    assert (grid.width, grid.height) == (40, 40)
+    assert (grid.width, grid.height) == (44, 40)
+
+
+def test_a_shift_keeps_the_lr_pixels_partly_over_the_hr_msi():
+    """Co-registration moves the HR window 5 pixels left: the first LR column (4 HR pixels)
+    lies wholly past the HR-MSI's edge and is dropped, the second partly and is kept."""
+    plan = nested_plan(lr_hsi(4), raster()).moved(0, -5, (48, 48))
+    assert plan.lr_window == (0, 1, 12, 11) and plan.hr_window == (0, -1, 48, 44)
+    assert plan.hr_margins == (0, 1, 0, 0)
 
 
 @pytest.mark.parametrize("role", ["LR-HSI", "HR-MSI"])
