@@ -73,6 +73,8 @@ class PairPlan:
         hr_bounds: (rows, cols) of the image the HR window lies in, when the window reaches
             past its edges (an LR pixel partly over the HR-MSI is fused where it is over it);
             pixels outside read as nodata. None: the window lies inside.
+        lr_bounds: (rows, cols) of the LR-HSI, when a shift may bring more of it over the
+            HR-MSI (:meth:`moved`); None: only the LR window's pixels may be used.
     """
 
     scale: int
@@ -83,6 +85,7 @@ class PairPlan:
     grid_offset: tuple[float, float] = (0.0, 0.0)
     message: str = ""
     hr_bounds: Optional[tuple[int, int]] = None
+    lr_bounds: Optional[tuple[int, int]] = None
 
     def hr_source_grid(self, hr: Raster) -> RasterGrid:
         """The grid the HR window lies in: the HR-MSI's, or its warp's."""
@@ -95,23 +98,25 @@ class PairPlan:
         return RasterGrid(grid.crs, grid.transform * Affine.translation(col0, row0), cols, rows)
 
     def moved(self, rows: int, cols: int, hr_shape: tuple[int, int]) -> "PairPlan":
-        """The plan with the HR window moved by whole HR pixels (a measured shift between the
-        images), without the LR pixels it would put wholly off the HR-MSI of ``hr_shape``."""
+        """The plan with the LR-HSI moved over the HR-MSI of ``hr_shape`` by whole HR pixels (a
+        measured shift between the images): the LR pixels it then puts at least partly over
+        the HR-MSI (of the whole LR-HSI when :attr:`lr_bounds` is known)."""
         r = self.scale
         (lr0, lc0, lrows, lcols), (hr0, hc0, _, _) = self.lr_window, self.hr_window
-        hr0, hc0 = hr0 + rows, hc0 + cols
-        cut_top, cut_left = max(0, -hr0) // r, max(0, -hc0) // r
-        hr0, hc0 = hr0 + cut_top * r, hc0 + cut_left * r
-        lrows = min(lrows - cut_top, _ceil_div(hr_shape[0] - hr0, r))
-        lcols = min(lcols - cut_left, _ceil_div(hr_shape[1] - hc0, r))
-        if lrows < MIN_OVERLAP or lcols < MIN_OVERLAP:
+        first_row, first_col = hr0 + rows - r * lr0, hc0 + cols - r * lc0  # where LR pixel 0 lies
+        lo_r, lo_c = (0, 0) if self.lr_bounds is not None else (lr0, lc0)
+        hi_r, hi_c = self.lr_bounds if self.lr_bounds is not None else (lr0 + lrows, lc0 + lcols)
+        i0, i1 = _over(first_row, r, hr_shape[0], lo_r, hi_r)
+        j0, j1 = _over(first_col, r, hr_shape[1], lo_c, hi_c)
+        if i1 - i0 < MIN_OVERLAP or j1 - j0 < MIN_OVERLAP:
             raise GridMismatchError(
                 f"The measured shift between the images ({rows:+d}, {cols:+d} HR pixels, row, "
                 "column) leaves no overlap to fuse: check that both images show the same place, "
                 "or turn co-registration off."
             )
-        return replace(self, lr_window=(lr0 + cut_top, lc0 + cut_left, lrows, lcols),
-                       hr_window=(hr0, hc0, lrows * r, lcols * r), hr_bounds=hr_shape)
+        return replace(self, lr_window=(i0, j0, i1 - i0, j1 - j0),
+                       hr_window=(first_row + r * i0, first_col + r * j0, r * (i1 - i0), r * (j1 - j0)),
+                       hr_bounds=hr_shape)
 
     @property
     def hr_margins(self) -> tuple[int, int, int, int]:
@@ -130,6 +135,12 @@ def scaled_rect(rect: Rect, scale: int) -> Rect:
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
+
+
+def _over(first: int, scale: int, n_hr: int, lo: int, hi: int) -> tuple[int, int]:
+    """Along one axis, the LR pixels ``[start, stop)`` of ``[lo, hi)`` at least partly over HR
+    pixels ``[0, n_hr)``, LR pixel ``j`` lying over HR pixels ``first + scale j …`` (+ scale)."""
+    return max(lo, -first // scale), min(hi, _ceil_div(n_hr - first, scale))
 
 
 def crs_name(crs: Optional[CRS]) -> str:
@@ -212,13 +223,14 @@ def nested_plan(lr: Raster, hr: Raster) -> Optional[PairPlan]:
     dy, dx = row_f - orow, col_f - oc
     offset = (0.0 if abs(dy) < 1e-3 else float(dy), 0.0 if abs(dx) < 1e-3 else float(dx))
     # every LR pixel at least partly over the HR-MSI: fused where it is over it
-    j0, j1 = max(0, -oc // r), min(lr.grid.width, _ceil_div(hr.grid.width - oc, r))
-    i0, i1 = max(0, -orow // r), min(lr.grid.height, _ceil_div(hr.grid.height - orow, r))
+    j0, j1 = _over(oc, r, hr.grid.width, 0, lr.grid.width)
+    i0, i1 = _over(orow, r, hr.grid.height, 0, lr.grid.height)
     if j1 - j0 < MIN_OVERLAP or i1 - i0 < MIN_OVERLAP:
         raise GridMismatchError(_no_overlap(lr, hr))
     rows, cols = i1 - i0, j1 - j0
     plan = PairPlan(r, (i0, j0, rows, cols), (orow + r * i0, oc + r * j0, r * rows, r * cols),
-                    grid_offset=offset, hr_bounds=(hr.grid.height, hr.grid.width))
+                    grid_offset=offset, hr_bounds=(hr.grid.height, hr.grid.width),
+                    lr_bounds=(lr.grid.height, lr.grid.width))
     return replace(plan, message=_describe(plan, lr, hr))
 
 

@@ -13,6 +13,7 @@ the reduced LR-HSI is scored beside it, so the figure says what fusion added.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
@@ -33,14 +34,22 @@ __all__ = ["reduced_resolution_check", "MIN_REDUCED_LR_PIXELS"]
 
 #: Fewest LR pixels a side of the reduced LR-HSI may have for the check to mean something.
 MIN_REDUCED_LR_PIXELS = 4
-#: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster).
+#: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster;
+#: the reduced pair is cut from the run's pair as matched, so it is not co-registered again).
 _CLEARED = {"lr_hsi": "", "hr_msi": "", "output": "", "degradation": None,
             "degradation_output": None, "resume": False, "dask_scheduler": "", "report": None,
-            "consistency_map": None, "agreement_mask": None}
+            "consistency_map": None, "agreement_mask": None, "coregister": False}
 
 
 def _degrade(image: np.ndarray, model: DegradationModel) -> np.ndarray:
     return spatial_degrade(as_batch(image), model.psf, model.scale)[0].numpy()
+
+
+def _as_matched(model: DegradationModel) -> DegradationModel:
+    """The model without the run's co-registration shift, which a given model would have
+    re-applied to the reduced pair (already matched)."""
+    facts = {k: v for k, v in model.diagnostics.items() if k != "coregistration_shift_hr_px"}
+    return replace(model, diagnostics=facts)
 
 
 def _scores(reference: np.ndarray, estimate: np.ndarray, scale: int) -> dict[str, float]:
@@ -89,7 +98,7 @@ def reduced_resolution_check(request: FusionRequest, method: "FusionMethod", lr_
 
     t0 = time.perf_counter()
     try:
-        result = fuse_arrays(sub, small_lr, small_hr, model=model, method=method,
+        result = fuse_arrays(sub, small_lr, small_hr, model=_as_matched(model), method=method,
                              wavelengths=wavelengths, msi_band_names=msi_band_names,
                              progress=progress)
     except InputError as exc:

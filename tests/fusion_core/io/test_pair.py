@@ -124,3 +124,12 @@ def test_swapped_inputs_are_recognised():
 def test_more_msi_than_hsi_bands_suggests_a_swap():
     with pytest.raises(GridMismatchError, match=r"LR-HSI has 4 bands and the HR-MSI 6.*swapped"):
         check_inputs(lr_hsi(bands=4), raster(bands=6))
+
+
+def test_a_shift_brings_back_the_lr_pixels_it_puts_over_the_hr_msi():
+    """The LR-HSI starts one LR pixel (40 m) west of the HR-MSI, so its first column is off it;
+    co-registration finds the content 4 HR pixels east: that column is over the HR-MSI again."""
+    plan = nested_plan(lr_hsi(4, size=(13, 12), origin=(X0 - 40.0, Y0)), raster())
+    assert plan.lr_window == (0, 1, 12, 12) and plan.hr_window == (0, 0, 48, 48)
+    moved = plan.moved(0, 4, (48, 48))
+    assert moved.lr_window == (0, 0, 12, 12) and moved.hr_window == (0, 0, 48, 48)

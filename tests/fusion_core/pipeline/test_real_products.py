@@ -3,6 +3,8 @@ settings: nodata swaths, scaled integers, other extents and grids, another UTM z
 between the images, 20 m bands stacked at 10 m, no wavelengths (benchmarks/products.py makes
 small versions of the REAL_PRODUCTS.md pairs)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -95,8 +97,12 @@ def test_an_hsi_in_the_neighbouring_utm_zone_is_warped_not_the_msi(products, tmp
 
 def test_a_misregistered_msi_is_measured_and_the_geometry_is_chosen(products, tmp_path, capsys):
     p = products["misregistered"]
-    out, log = fuse(p, tmp_path, capsys)
+    out, log = fuse(p, tmp_path, capsys, "--report", str(tmp_path / "report.html"))
     assert "Co-registration" in log and "Warning" in log
+    # once matched, the LR-HSI covers the whole HR-MSI: so does the result, on its pixels
+    assert read_raster_info(out).grid == read_raster_info(p.hr_path).grid
+    reduced = json.loads((tmp_path / "report.json").read_text())["reduced_resolution"]
+    assert reduced["PSNR"] > reduced["bicubic"]["PSNR"]     # the reduced pair is not moved again
     line = next(x for x in log.splitlines() if x.startswith("Misregistration"))
     dx, dy = (float(v) for v in line.split(": ")[1].split(" HR")[0].split(", "))
     assert abs(abs(dx) * 10 - 36) < 6 and abs(abs(dy) * 10 - 15) < 6   # 36 m E, 15 m N as planted
