@@ -54,10 +54,11 @@ class Progress:
         self.start = start
         self.end = end
 
-    def child(self, lo: float, hi: float) -> "Progress":
-        """A reporter for the sub-range [lo, hi] (fractions of this reporter's range)."""
+    def child(self, lo: float, hi: float, log: bool = True) -> "Progress":
+        """A reporter for the sub-range [lo, hi] (fractions of this reporter's range); without
+        ``log``, its informational messages are dropped (a side computation's own log)."""
         span = self.end - self.start
-        return Progress(self._report, self._is_cancelled, self._log,
+        return Progress(self._report, self._is_cancelled, self._log if log else None,
                         self.start + lo * span, self.start + hi * span)
 
     def check_cancelled(self) -> None:

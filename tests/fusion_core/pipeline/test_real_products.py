@@ -103,6 +103,7 @@ def test_a_misregistered_msi_is_measured_and_the_geometry_is_chosen(products, tm
     assert read_raster_info(out).grid == read_raster_info(p.hr_path).grid
     reduced = json.loads((tmp_path / "report.json").read_text())["reduced_resolution"]
     assert reduced["PSNR"] > reduced["bicubic"]["PSNR"]     # the reduced pair is not moved again
+    assert log.count("Misregistration between the images") == 1  # the reduced run's log stays out
     line = next(x for x in log.splitlines() if x.startswith("Misregistration"))
     dx, dy = (float(v) for v in line.split(": ")[1].split(" HR")[0].split(", "))
     assert abs(abs(dx) * 10 - 36) < 6 and abs(abs(dy) * 10 - 15) < 6   # 36 m E, 15 m N as planted
