@@ -158,6 +158,7 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
         model: a degradation model to use (in-memory runs); else the request's DEGRADATION,
             else estimated.
     """
+    from ..report.run import wants_report
     from ..windows import ResumeState, choose_tile, plan_grid
     from ..windows.distributed import local_cluster_shape
     from .fingerprint import run_fingerprint
@@ -174,7 +175,8 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
     source, model = prepared.source, prepared.model
     workers = local_cluster_shape(plan.config.device)[0] if plan.scheduler == "local" else 0
     grid = plan_grid(source, plan.method, model, request.memory_bytes, request.window_size,
-                     workers, progress.info, plan.config, request.name_of)
+                     workers, progress.info, plan.config, request.name_of,
+                     keep_inputs=wants_report(request) and not plan.scheduler)
     bands = source.lr_bands
     sharpening = source.hr_sharpening
     layout = dict(grid.describe(), tile=choose_tile(grid), shift=list(prepared.shift),

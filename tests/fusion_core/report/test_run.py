@@ -40,7 +40,11 @@ def test_fuse_files_writes_the_report_and_maps_on_the_output_grid(tmp_rasters, t
         info = read_raster_info(tmp_path / name)
         assert info.grid == grid and info.count == bands
     with rasterio.open(tmp_path / "agreement.tif") as ds:
-        assert set(np.unique(ds.read(1))) <= {0.0, 1.0}
+        agreement = ds.read(1)
+    judged = np.isfinite(agreement)
+    assert set(np.unique(agreement[judged])) <= {0.0, 1.0}
+    assert judged[16:-16, 16:-16].all()                 # not where the PSF reaches past the scene
+    assert not judged[0].any() and not judged[:, -1].any()
 
 
 def test_fuse_arrays_writes_the_same_report(pair, tmp_path):
