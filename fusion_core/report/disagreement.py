@@ -73,10 +73,11 @@ def judged_cross_residual(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: Degrada
 
     from ..methods.gaps import support_valid
 
-    judged = support_valid(torch.from_numpy(np.all(np.isfinite(lr_hsi), axis=0)),
-                           torch.from_numpy(np.all(np.isfinite(hr_msi), axis=0)), model.psf,
-                           model.scale, edge_valid=False).numpy()
-    residual = cross_residual(np.nan_to_num(lr_hsi), np.nan_to_num(hr_msi), model)
+    lr_ok, hr_ok = np.all(np.isfinite(lr_hsi), axis=0), np.all(np.isfinite(hr_msi), axis=0)
+    judged = support_valid(torch.from_numpy(lr_ok), torch.from_numpy(hr_ok), model.psf, model.scale,
+                           edge_valid=False).numpy()
+    residual = cross_residual(lr_hsi if lr_ok.all() else np.nan_to_num(lr_hsi),
+                              hr_msi if hr_ok.all() else np.nan_to_num(hr_msi), model)
     residual[:, ~judged] = np.nan
     return residual
 

@@ -181,8 +181,7 @@ class RegionScan:
         self.seen: set[Key] = set()
         self.handed: dict[Key, tuple[Rect, np.ndarray, np.ndarray]] = {}
         self.buffer = np.empty(0, np.float32)   # the frames' memory, reused (fresh pages cost)
-        self.srf = np.asarray(model.srf, np.float32)
-        self.gain = np.asarray(model.msi_gain, np.float32)
+        self.srf = np.asarray(model.srf * np.asarray(model.msi_gain)[None], np.float32)  # gains in
 
     @property
     def complete(self) -> bool:
@@ -263,7 +262,7 @@ class RegionScan:
         frames = self._frames(key)
         frame = self._frame(data, frames)
         rows_in, cols_in = (slice(a.offset, a.offset + n * r) for a, n in zip(frames, (h, w)))
-        integrated = np.matmul(frame[rows_in, cols_in], self.srf).transpose(2, 0, 1) * self.gain[:, None, None]
+        integrated = np.matmul(frame[rows_in, cols_in], self.srf).transpose(2, 0, 1)
         for candidate in self.candidates:
             spectral = integrated - candidate.geometry.move(hr)[inner_hr]
             candidate.spectral.add(spectral)
@@ -320,23 +319,29 @@ class RegionScan:
         """Add the region's ``frame`` blurred and decimated to the LR blocks it reaches, and
         subtract the LR-HSI ``lr`` from its own block."""
         rows, cols = frames
-        bands, r = frame.shape[2], self.model.scale
+        r = self.model.scale
         blurred = F.conv2d(torch.from_numpy(frame).permute(2, 0, 1)[None], candidate.weight, stride=r,
-                           groups=bands)[0].numpy()
-        y0, x0, h, w = self._lr_rect(key)
-        own = candidate.partial.setdefault(key, np.zeros((bands, h, w), np.float32))
-        own -= lr
+                           groups=frame.shape[2])[0].permute(1, 2, 0).numpy()   # bands last, as made
+        own = self._partial(candidate, key)
+        own -= lr.transpose(1, 2, 0)
         for block in self._reached(frames):
             b0, c0, bh, bw = self._lr_rect(block)
-            part = candidate.partial.setdefault(block, np.zeros((bands, bh, bw), np.float32))
             top, left = max(b0, rows.lr0), max(c0, cols.lr0)
             bottom, right = min(b0 + bh, rows.lr1), min(c0 + bw, cols.lr1)
-            part[:, top - b0:bottom - b0, left - c0:right - c0] += blurred[
-                :, top - rows.lr0:bottom - rows.lr0, left - cols.lr0:right - cols.lr0]
+            self._partial(candidate, block)[top - b0:bottom - b0, left - c0:right - c0] += blurred[
+                top - rows.lr0:bottom - rows.lr0, left - cols.lr0:right - cols.lr0]
+
+    def _partial(self, candidate: _Candidate, block: Key) -> np.ndarray:
+        """The partial sum of ``block``, bands last ``(rows, cols, C)`` (zeros when new)."""
+        part = candidate.partial.get(block)
+        if part is None:
+            _, _, h, w = self._lr_rect(block)
+            part = candidate.partial[block] = np.zeros((h, w, self.model.n_hsi_bands), np.float32)
+        return part
 
     def _finish(self, candidate: _Candidate, block: Key) -> None:
         """Count and map a block whose spatial residual is final."""
-        residual = candidate.partial.pop(block)
+        residual = candidate.partial.pop(block).transpose(2, 0, 1)
         candidate.spatial.add(residual)
         y0, x0, h, w = self._lr_rect(block)
         candidate.spatial_map[y0:y0 + h, x0:x0 + w] = noise_units(residual, self.noise.hsi_normal)
