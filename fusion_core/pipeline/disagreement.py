@@ -24,6 +24,7 @@ from ..windows.fallback import HsiFallback, feather_pixels, reach_pixels
 from ..windows.layout import psf_halo
 
 if TYPE_CHECKING:
+    from ..windows.sampling import Texture
     from ..windows.source import Source
     from .plan import RunPlan
     from .scene import SceneModel
@@ -55,11 +56,13 @@ def cross_units_map(source: "Source", model: DegradationModel, normal: np.ndarra
 
 
 def measure_disagreement(source: "Source", model: DegradationModel, budget_bytes: int,
-                         progress: Optional[Progress] = None) -> Disagreement:
-    """The disagreement map of a scene, with the noise measured on the report's crop."""
+                         progress: Optional[Progress] = None,
+                         texture: Optional["Texture"] = None) -> Disagreement:
+    """The disagreement map of a scene, with the noise measured on the report's crop (chosen on
+    the run's ``texture`` when given)."""
     from ..report.assemble import crop_pixels
 
-    _, lr, hr = crop_pixels(source, model.scale)
+    _, lr, hr = crop_pixels(source, model.scale, texture)
     normal = cross_normal(input_noise(lr, hr, model), model)
     return find_disagreement(cross_units_map(source, model, normal, budget_bytes, progress))
 
@@ -73,7 +76,7 @@ def scene_disagreement(plan: "RunPlan", scene: "SceneModel",
         return None
     t0 = time.perf_counter()
     found = measure_disagreement(scene.source, scene.model, max(request.memory_bytes // 8, 2 ** 26),
-                                 progress)
+                                 progress, scene.texture)
     seconds = time.perf_counter() - t0
     if not found.areas:
         progress.info(f"{request.name_of('disagreement_from_hsi')}: the two images agree everywhere "
