@@ -8,8 +8,10 @@ import pytest
 
 from fusion_core import FusionRequest, fuse_arrays
 from fusion_core.degradation import sensor_psf
+from fusion_core.pipeline.disagreement import cross_units_map
 from fusion_core.report import assemble
 from fusion_core.report.consistency import input_noise, model_geometry, spatial_residual
+from fusion_core.report.disagreement import cross_normal
 from fusion_core.report.region_scan import RegionScan
 from fusion_core.report.scan import scan_halo, scan_scene
 from fusion_core.windows.in_memory import ArraySource
@@ -98,6 +100,24 @@ def test_a_window_that_read_less_than_the_scan_needs_is_read_again(pair):
     with pytest.raises(AssertionError, match="read again"):
         _scanned(Unreadable(p.lr_hsi, p.hr_msi, source.plan), grid, p, p.reference, handed_from=source)
     assert _scanned(source, grid, p, p.reference, handed_from=source).complete
+
+
+def test_the_cross_sensor_map_judges_the_pixels_the_estimations_check_judges(pair):
+    p = pair(size=64, snr_db=30)
+    lr, hr = p.lr_hsi.copy(), p.hr_msi.copy()
+    lr[:, 3:6, 9:12] = np.nan                           # nodata in each image
+    hr[:, 40:46, 20:23] = np.nan
+    source = ArraySource.whole(lr, hr, 4)
+    noise = input_noise(p.lr_hsi, p.hr_msi, p.model)
+    grid = WindowGrid.build(16, 16, 4, 5, 4, 2)
+    regions = RegionScan(source, grid, p.model, noise, RGB, (0, 0, 16, 16))
+    for window in grid:
+        regions.add(grid.region(*window.key), _cut(p.reference, grid.region(*window.key)))
+    judged = cross_units_map(source, p.model, cross_normal(noise, p.model), 2 ** 26)
+    np.testing.assert_allclose(regions.cross_map, judged, rtol=1e-5)   # NaN at the same pixels
+    unjudged = ~np.isfinite(judged)
+    assert unjudged[0].all() and unjudged[:, -1].all()  # the PSF reaches past the scene's edge
+    assert unjudged[3:6, 9:12].all() and unjudged[10:12, 5:6].all() and not unjudged[8, 8]
 
 
 def test_a_run_with_several_windows_reports_the_whole_image_residuals(pair, tmp_path, monkeypatch):
