@@ -24,8 +24,7 @@ from ..degradation import DegradationModel, spatial_degrade, spectral_degrade
 from .consistency import NOISE_FLOOR, NoiseLevels, as_batch, noise_units
 
 __all__ = ["ROBUST_SPREAD", "MIN_UNITS", "Disagreement", "cross_residual", "judged_cross_residual",
-           "cross_normal",
-           "cross_units", "find_disagreement"]
+           "cross_normal", "cross_units", "find_disagreement"]
 
 #: Robust standard deviations (of the log residual) above the median that make an alarm.
 ROBUST_SPREAD = 4.0

@@ -32,7 +32,9 @@ every candidate geometry (one unless the PSF is off centre; an HR-MSI moved by a
 per region with a margin of :func:`.scan.scan_halo` LR pixels, as the strips are) and
 :meth:`RegionScan.result` gives the chosen one's. The noise the maps are expressed in comes from
 the inputs alone, so it is measured before the windows. Memory beyond the maps: the partial sums
-of blocks not yet final, about one row of regions at ``1/r²`` of the result's size.
+of blocks not yet final, about one row of regions at ``1/r²`` of the result's size, and the inputs
+of the windows whose region is not yet written (counted in the windows' memory:
+:func:`~fusion_core.windows.memory.input_copies`).
 
 A run that sees only some regions (a resumed run: the earlier run's regions are not seen) is
 not :attr:`~RegionScan.complete`; the report then reads the result back (:func:`.scan.scan_scene`).
@@ -181,7 +183,8 @@ class RegionScan:
         self.seen: set[Key] = set()
         self.handed: dict[Key, tuple[Rect, np.ndarray, np.ndarray]] = {}
         self.buffer = np.empty(0, np.float32)   # the frames' memory, reused (fresh pages cost)
-        self.srf = np.asarray(model.srf * np.asarray(model.msi_gain)[None], np.float32)  # gains in
+        # torch's matmul, not numpy's: OpenBLAS's own threads would spin beside the windows'
+        self.srf = torch.from_numpy(np.asarray(model.srf * np.asarray(model.msi_gain)[None], np.float32))
 
     @property
     def complete(self) -> bool:
@@ -262,7 +265,7 @@ class RegionScan:
         frames = self._frames(key)
         frame = self._frame(data, frames)
         rows_in, cols_in = (slice(a.offset, a.offset + n * r) for a, n in zip(frames, (h, w)))
-        integrated = np.matmul(frame[rows_in, cols_in], self.srf).transpose(2, 0, 1)
+        integrated = (torch.from_numpy(frame)[rows_in, cols_in] @ self.srf).numpy().transpose(2, 0, 1)
         for candidate in self.candidates:
             spectral = integrated - candidate.geometry.move(hr)[inner_hr]
             candidate.spectral.add(spectral)
