@@ -222,7 +222,8 @@ class FusionRequest:
         None, key="AGREEMENT", label="Agreement mask",
         help="A raster on the output's grid: 1 where the LR-HSI and the HR-MSI agree, 0 where they "
              "disagree (clouds, shadows, changes between the acquisition dates): there the result "
-             "follows one image only.", kind="raster_out", optional=True)
+             "follows one image only; nodata where they cannot be compared (either input's nodata, "
+             "and the scene's edge, where the PSF reaches past it).", kind="raster_out", optional=True)
     output_format: str = _param(
         "GTiff", key="OUTPUT_FORMAT", label="Output layout",
         help="GTiff: a tiled, band-interleaved GeoTIFF written while windows are fused (default); "

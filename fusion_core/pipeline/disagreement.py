@@ -19,11 +19,12 @@ import numpy as np
 from ..degradation import DegradationModel
 from ..progress import Progress
 from ..report.consistency import input_noise, noise_units
-from ..report.disagreement import Disagreement, cross_normal, cross_residual, find_disagreement
+from ..report.disagreement import Disagreement, cross_normal, find_disagreement, judged_cross_residual
 from ..windows.fallback import HsiFallback, feather_pixels, reach_pixels
 from ..windows.layout import psf_halo
 
 if TYPE_CHECKING:
+    from ..windows.sampling import Texture
     from ..windows.source import Source
     from .plan import RunPlan
     from .scene import SceneModel
@@ -35,12 +36,8 @@ def cross_units_map(source: "Source", model: DegradationModel, normal: np.ndarra
                     budget_bytes: int, progress: Optional[Progress] = None) -> np.ndarray:
     """The cross-sensor residual of the whole scene per LR pixel ``(h, w)``, in units of
     ``normal`` ``(M,)``, read strip by strip with the PSF's reach above and below each strip;
-    NaN where the PSF footprint of an LR pixel is not wholly valid or leaves the scene (there
-    the residual disagrees by construction: :func:`~fusion_core.methods.gaps.support_valid`)."""
-    import torch
-
-    from ..methods.gaps import support_valid
-
+    NaN where the PSF footprint of an LR pixel is not wholly valid or leaves the scene
+    (:func:`~fusion_core.report.disagreement.judged_cross_residual`)."""
     r = model.scale
     rows, cols = source.lr_shape
     halo = psf_halo(max(model.psf.shape), r) + 1
@@ -52,22 +49,20 @@ def cross_units_map(source: "Source", model: DegradationModel, normal: np.ndarra
         a0, b0 = max(0, a - halo), min(rows, b + halo)
         lr = source.read_lr((a0, 0, b0 - a0, cols))
         hr = source.read_hr((a0 * r, 0, (b0 - a0) * r, cols * r))
-        judged = support_valid(torch.from_numpy(np.all(np.isfinite(lr), axis=0)),
-                               torch.from_numpy(np.all(np.isfinite(hr), axis=0)), model.psf, r,
-                               edge_valid=False).numpy()
-        strip = noise_units(cross_residual(np.nan_to_num(lr), np.nan_to_num(hr), model), normal)
-        units[a:b] = np.where(judged, strip, np.nan)[a - a0:b - a0]
+        units[a:b] = noise_units(judged_cross_residual(lr, hr, model), normal)[a - a0:b - a0]
         if progress is not None:
             progress.update(b / rows, "Finding where the two images disagree")
     return units
 
 
 def measure_disagreement(source: "Source", model: DegradationModel, budget_bytes: int,
-                         progress: Optional[Progress] = None) -> Disagreement:
-    """The disagreement map of a scene, with the noise measured on the report's crop."""
+                         progress: Optional[Progress] = None,
+                         texture: Optional["Texture"] = None) -> Disagreement:
+    """The disagreement map of a scene, with the noise measured on the report's crop (chosen on
+    the run's ``texture`` when given)."""
     from ..report.assemble import crop_pixels
 
-    _, lr, hr = crop_pixels(source, model.scale)
+    _, lr, hr = crop_pixels(source, model.scale, texture)
     normal = cross_normal(input_noise(lr, hr, model), model)
     return find_disagreement(cross_units_map(source, model, normal, budget_bytes, progress))
 
@@ -81,7 +76,7 @@ def scene_disagreement(plan: "RunPlan", scene: "SceneModel",
         return None
     t0 = time.perf_counter()
     found = measure_disagreement(scene.source, scene.model, max(request.memory_bytes // 8, 2 ** 26),
-                                 progress)
+                                 progress, scene.texture)
     seconds = time.perf_counter() - t0
     if not found.areas:
         progress.info(f"{request.name_of('disagreement_from_hsi')}: the two images agree everywhere "

@@ -19,6 +19,7 @@ from ..request import FusionRequest
 
 if TYPE_CHECKING:
     from ..io.pair import Rect
+    from ..windows.sampling import Texture
     from ..windows.source import Source
 
 __all__ = ["normaliser", "srf_prior", "estimation_rect", "estimate_scene", "disagreeing_pixels", "gain_note",
@@ -64,10 +65,9 @@ def srf_prior(request: FusionRequest, lr: Raster, hr: Raster):
 
 
 def estimation_rect(request: FusionRequest, source: "Source", lr: Raster, hr: Raster, budget: int,
-                    sample: np.ndarray, step: int, progress: Progress) -> "Rect":
+                    texture: "Texture", progress: Progress) -> "Rect":
     """The LR rectangle the scene is estimated on: all of it when it fits ``budget`` bytes, else
-    the most textured crop that does, at most ESTIMATION_MAX_SIDE² (``sample``: the LR-HSI
-    decimated by ``step``)."""
+    the most textured crop that does, at most ESTIMATION_MAX_SIDE² (chosen on ``texture``)."""
     from ..windows.sampling import estimation_crop
 
     rows, cols = source.lr_shape
@@ -82,7 +82,7 @@ def estimation_rect(request: FusionRequest, source: "Source", lr: Raster, hr: Ra
             "degradation, too little for a 8×8-pixel crop of the LR-HSI: raise it or give a "
             f"degradation model ({request.name_of('degradation')})."
         )
-    rect = estimation_crop(sample, step, (rows, cols), side)
+    rect = estimation_crop(texture, (rows, cols), side)
     progress.info(f"The degradation is estimated on the {rect[3]}×{rect[2]} LR pixels from column "
                   f"{rect[1]}, row {rect[0]} (the most textured crop of at most "
                   f"{ESTIMATION_MAX_SIDE}² that fits the memory bound): it holds for the whole "

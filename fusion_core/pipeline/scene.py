@@ -22,6 +22,7 @@ from .estimate import NORMALISER_SAMPLE, estimate_scene, estimation_rect, gain_n
 
 if TYPE_CHECKING:
     from ..windows import ResumeState, WindowGrid
+    from ..windows.sampling import Texture
     from ..windows.source import Source
     from .plan import RunPlan
 
@@ -40,6 +41,8 @@ class SceneModel:
         state: the resume state of the output (kept in memory only for an in-memory run).
         misregistration: the measured shift between the images, (row, column) HR pixels.
         seconds: time spent, by stage (``estimation`` when the model was estimated).
+        texture: where the crops are chosen (the report's), as the run sampled the LR-HSI; None:
+            sampled again where needed (a resumed run).
     """
 
     source: "Source"
@@ -49,6 +52,7 @@ class SceneModel:
     state: "ResumeState"
     misregistration: tuple[float, float] = (0.0, 0.0)
     seconds: dict[str, float] = field(default_factory=dict)
+    texture: Optional["Texture"] = None
 
 
 def _resumed(plan: "RunPlan", source: "Source", state: "ResumeState",
@@ -92,7 +96,8 @@ def _follow(rect: tuple[int, int, int, int], before, source: "Source") -> tuple[
 class PreparedScene:
     """What :func:`prepare_scene` decided: the source (bands used, HR window after
     co-registration), the factor, the degradation model, the whole-pixel shift matched and the
-    whole misregistration (HR pixels), and the seconds the estimation took."""
+    whole misregistration (HR pixels), the seconds the estimation took, and the texture the
+    crops were chosen on (None when co-registration moved the LR area)."""
 
     source: "Source"
     norm: float
@@ -100,6 +105,7 @@ class PreparedScene:
     shift: tuple[int, int]
     misregistration: tuple[float, float]
     seconds: dict[str, float]
+    texture: Optional["Texture"] = None
 
 
 def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Source",
@@ -109,6 +115,7 @@ def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Sourc
     """Bands, factor, co-registration and degradation model of a pair (fusion and the
     estimation job share it). ``model`` (or the request's DEGRADATION) is used when given."""
     from ..windows.memory import process_bytes
+    from ..windows.sampling import Texture
 
     seconds: dict[str, float] = {}
     step = source.sample_step(NORMALISER_SAMPLE)
@@ -122,10 +129,12 @@ def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Sourc
         model = DegradationModel.load(request.degradation)
         progress.info(f"Degradation model read from {request.degradation}.")
     budget = request.memory_bytes - process_bytes()
-    rect = estimation_rect(request, source, lr_info, hr, budget, sample, step, progress)
+    texture = Texture.of(sample, step)
+    rect = estimation_rect(request, source, lr_info, hr, budget, texture, progress)
     before = source.plan
     source, shift = coregister(request, source, rect, hr_shape, model, progress)
     rect = _follow(rect, before, source)
+    moved = source.plan.lr_window != before.lr_window     # the texture was sampled on another area
     if request.sharpen_msi:
         source = source.with_sharpening(fit_msi_sharpening(source, rect, hr, progress))
     if model is not None:
@@ -142,7 +151,7 @@ def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Sourc
             progress.info(note)
     pixel = source.plan.hr_grid(hr).pixel_size[0] if hr.grid.crs is not None else None
     shown = report_misregistration(request, model, source.plan, shift, pixel, progress)
-    return PreparedScene(source, norm, model, shift, shown, seconds)
+    return PreparedScene(source, norm, model, shift, shown, seconds, None if moved else texture)
 
 
 def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
@@ -158,6 +167,7 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
         model: a degradation model to use (in-memory runs); else the request's DEGRADATION,
             else estimated.
     """
+    from ..report.run import wants_report
     from ..windows import ResumeState, choose_tile, plan_grid
     from ..windows.distributed import local_cluster_shape
     from .fingerprint import run_fingerprint
@@ -174,7 +184,8 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
     source, model = prepared.source, prepared.model
     workers = local_cluster_shape(plan.config.device)[0] if plan.scheduler == "local" else 0
     grid = plan_grid(source, plan.method, model, request.memory_bytes, request.window_size,
-                     workers, progress.info, plan.config, request.name_of)
+                     workers, progress.info, plan.config, request.name_of,
+                     keep_inputs=wants_report(request) and not plan.scheduler)
     bands = source.lr_bands
     sharpening = source.hr_sharpening
     layout = dict(grid.describe(), tile=choose_tile(grid), shift=list(prepared.shift),
@@ -184,4 +195,4 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
     if not request.resume:
         state.remove()
     return SceneModel(source, model, prepared.norm, grid, state, prepared.misregistration,
-                      prepared.seconds)
+                      prepared.seconds, prepared.texture)

@@ -38,6 +38,7 @@ from .scan import FusedReader, SceneScan, scan_scene
 if TYPE_CHECKING:
     from ..methods.base import FusionMethod
     from ..windows.layout import WindowGrid
+    from ..windows.sampling import Texture
     from ..windows.source import Source
 
 __all__ = ["ReportInputs", "ReportStart", "Report", "start_report", "assemble_report", "array_reader",
@@ -119,29 +120,33 @@ class Report:
     quicklooks: dict[str, np.ndarray]
 
 
-def report_crop(source: "Source", scale: int) -> tuple[int, int, int, int]:
-    """LR rectangle of the crop the noise and the crop-level figures are measured on."""
-    from ..windows.sampling import estimation_crop
+def report_crop(source: "Source", scale: int, texture: Optional["Texture"] = None) -> tuple[int, int, int, int]:
+    """LR rectangle of the crop the noise and the crop-level figures are measured on, chosen on
+    ``texture`` (the run's; None: the LR-HSI is sampled for it)."""
+    from ..windows.sampling import Texture, estimation_crop
 
     side = max(CROP_HR_PIXELS // scale, 8)
-    step = source.sample_step(2_000_000)
-    return estimation_crop(source.read_lr_sample(step), step, source.lr_shape, side)
+    if texture is None:
+        step = source.sample_step(2_000_000)
+        texture = Texture.of(source.read_lr_sample(step), step)
+    return estimation_crop(texture, source.lr_shape, side)
 
 
-def crop_pixels(source: "Source", scale: int) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
+def crop_pixels(source: "Source", scale: int, texture: Optional["Texture"] = None
+                ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
     """The report's crop (:func:`report_crop`) and both inputs over it, nodata read as zeros:
     what the inputs' noise is measured on."""
-    rect = report_crop(source, scale)
+    rect = report_crop(source, scale, texture)
     return (rect, np.nan_to_num(source.read_lr(rect)),
             np.nan_to_num(source.read_hr(scaled_rect(rect, scale))))
 
 
 def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Optional[np.ndarray],
-                 grid: Optional["WindowGrid"] = None) -> ReportStart:
-    """Choose the crop, measure the inputs' noise on it and, given the run's window ``grid``, set
-    up the scan its windows feed."""
+                 grid: Optional["WindowGrid"] = None, texture: Optional["Texture"] = None) -> ReportStart:
+    """Choose the crop (on the run's ``texture``, when given), measure the inputs' noise on it
+    and, given the run's window ``grid``, set up the scan its windows feed."""
     t0 = time.perf_counter()
-    rect, lr, hr = crop_pixels(source, model.scale)
+    rect, lr, hr = crop_pixels(source, model.scale, texture)
     noise = input_noise(lr, hr, model)
     hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
     rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))

@@ -23,8 +23,8 @@ from scipy import ndimage
 from ..degradation import DegradationModel, spatial_degrade, spectral_degrade
 from .consistency import NOISE_FLOOR, NoiseLevels, as_batch, noise_units
 
-__all__ = ["ROBUST_SPREAD", "MIN_UNITS", "Disagreement", "cross_residual", "cross_normal",
-           "cross_units", "find_disagreement"]
+__all__ = ["ROBUST_SPREAD", "MIN_UNITS", "Disagreement", "cross_residual", "judged_cross_residual",
+           "cross_normal", "cross_units", "find_disagreement"]
 
 #: Robust standard deviations (of the log residual) above the median that make an alarm.
 ROBUST_SPREAD = 4.0
@@ -60,6 +60,25 @@ def cross_residual(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationMod
     blurred = spatial_degrade(as_batch(hr_msi), model.psf, model.scale)[0].numpy()
     integrated = spectral_degrade(as_batch(lr_hsi), model.srf)[0].numpy()
     return blurred - integrated * np.asarray(model.msi_gain)[:, None, None]
+
+
+def judged_cross_residual(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> np.ndarray:
+    """:func:`cross_residual` of a piece of the scene (NaN marks invalid pixels), NaN at the LR
+    pixels where it cannot be judged: invalid, or whose PSF footprint is not wholly on valid HR
+    pixels inside the piece (:func:`~fusion_core.methods.gaps.support_valid`): there the two
+    images disagree by construction. A piece read :func:`~fusion_core.windows.layout.psf_halo`
+    LR pixels wider than what is kept judges the kept pixels as the whole scene does."""
+    import torch
+
+    from ..methods.gaps import support_valid
+
+    lr_ok, hr_ok = np.all(np.isfinite(lr_hsi), axis=0), np.all(np.isfinite(hr_msi), axis=0)
+    judged = support_valid(torch.from_numpy(lr_ok), torch.from_numpy(hr_ok), model.psf, model.scale,
+                           edge_valid=False).numpy()
+    residual = cross_residual(lr_hsi if lr_ok.all() else np.nan_to_num(lr_hsi),
+                              hr_msi if hr_ok.all() else np.nan_to_num(hr_msi), model)
+    residual[:, ~judged] = np.nan
+    return residual
 
 
 def cross_normal(noise: NoiseLevels, model: DegradationModel) -> np.ndarray:

@@ -20,13 +20,21 @@ reading it:
 * a copy of the result over the report's crop (:attr:`RegionScan.crop`), for the crop-level
   figures.
 
+The inputs around a region are those the window that owns it read, handed over as it read them
+(:meth:`RegionScan.keep`, from the windows fused in this process) and dropped once the region is
+scanned; a region whose window was fused elsewhere (Dask) or read too little (a halo narrower
+than :func:`.scan.scan_halo`) reads them again. The frames are built bands last, where torch's
+depthwise convolution is several times faster than bands first.
+
 The geometry the result is checked in (:func:`.consistency.choose_geometry`) is still decided
 after the windows, on the crop of the result, as before: the scan accumulates the residuals of
 every candidate geometry (one unless the PSF is off centre; an HR-MSI moved by a shift is moved
 per region with a margin of :func:`.scan.scan_halo` LR pixels, as the strips are) and
 :meth:`RegionScan.result` gives the chosen one's. The noise the maps are expressed in comes from
 the inputs alone, so it is measured before the windows. Memory beyond the maps: the partial sums
-of blocks not yet final, about one row of regions at ``1/r²`` of the result's size.
+of blocks not yet final, about one row of regions at ``1/r²`` of the result's size, and the inputs
+of the windows whose region is not yet written (counted in the windows' memory:
+:func:`~fusion_core.windows.memory.input_copies`).
 
 A run that sees only some regions (a resumed run: the earlier run's regions are not seen) is
 not :attr:`~RegionScan.complete`; the report then reads the result back (:func:`.scan.scan_scene`).
@@ -37,16 +45,21 @@ from __future__ import annotations
 import bisect
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..degradation import DegradationModel, spectral_degrade
+from ..degradation import DegradationModel
 from ..degradation.operators import psf_padding
+from ..io.pair import scaled_rect
 from .consistency import Geometry, NoiseLevels, model_geometry, noise_units
-from .disagreement import cross_normal, cross_residual
+from .disagreement import cross_normal, judged_cross_residual
 from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo
+
+if TYPE_CHECKING:
+    from ..windows.layout import Window
 
 __all__ = ["RegionScan"]
 
@@ -68,6 +81,15 @@ class _Axis:
     def length(self, kernel: int, scale: int) -> int:
         """The frame's length: what a ``kernel``-wide PSF reads for LR pixels ``[lr0, lr1)``."""
         return (self.lr1 - self.lr0 - 1) * scale + kernel
+
+    def gaps(self, length: int) -> list[slice]:
+        """The positions of a frame of ``length`` that no run fills (the runs are in order)."""
+        found, at = [], 0
+        for into, _ in self.runs:
+            if into.start > at:
+                found.append(slice(at, into.start))
+            at = into.stop
+        return found + ([slice(at, length)] if at < length else [])
 
 
 def _runs(into: np.ndarray, source: np.ndarray) -> tuple[tuple[slice, slice], ...]:
@@ -113,7 +135,8 @@ class _Candidate:
     def __init__(self, geometry: Geometry, lr_shape: tuple[int, int], scale: int, bands: tuple[int, int]):
         rows, cols = lr_shape
         self.geometry = geometry
-        self.kernel = torch.from_numpy(np.asarray(geometry.psf, np.float32))
+        kernel = torch.from_numpy(np.asarray(geometry.psf, np.float32))
+        self.weight = kernel.expand(bands[0], 1, *kernel.shape).contiguous(memory_format=torch.channels_last)
         self.partial: dict[Key, np.ndarray] = {}
         self.spatial_map = np.full((rows, cols), np.nan, np.float32)
         self.spectral_map = np.full((rows * scale, cols * scale), np.nan, np.float32)
@@ -158,7 +181,10 @@ class RegionScan:
             for block in self._reached(self._frames(key)):
                 self.waiting[block] = self.waiting.get(block, 0) + 1
         self.seen: set[Key] = set()
+        self.handed: dict[Key, tuple[Rect, np.ndarray, np.ndarray]] = {}
         self.buffer = np.empty(0, np.float32)   # the frames' memory, reused (fresh pages cost)
+        # torch's matmul, not numpy's: OpenBLAS's own threads would spin beside the windows'
+        self.srf = torch.from_numpy(np.asarray(model.srf * np.asarray(model.msi_gain)[None], np.float32))
 
     @property
     def complete(self) -> bool:
@@ -190,6 +216,28 @@ class RegionScan:
             found.append(range(first, last + 1))
         return [(i, j) for i in found[0] for j in found[1]]
 
+    def keep(self, window: "Window", lr: np.ndarray, hr: np.ndarray) -> None:
+        """Take the inputs a window read, ``lr`` over its ``lr_read`` and ``hr`` over its
+        ``hr_read``, for the region it owns (:data:`~fusion_core.windows.task.KeepInputs`;
+        called from the windows' threads)."""
+        self.handed[window.key] = (window.lr_read, lr, hr)
+
+    def _inputs(self, key: Key, rect: Rect) -> tuple[np.ndarray, np.ndarray]:
+        """The LR-HSI over LR ``rect`` and the HR-MSI under it: cut from what region ``key``'s
+        window handed over when that covers ``rect``, else read."""
+        handed, r = self.handed.pop(key, None), self.model.scale
+        if handed is not None:
+            (y, x, h, w), lr, hr = handed
+            top, left = rect[0] - y, rect[1] - x
+            if min(top, left) >= 0 and top + rect[2] <= h and left + rect[3] <= w:
+                return (lr[:, top:top + rect[2], left:left + rect[3]],
+                        hr[:, top * r:(top + rect[2]) * r, left * r:(left + rect[3]) * r])
+        return self._read(rect)
+
+    def _read(self, rect: Rect) -> tuple[np.ndarray, np.ndarray]:
+        """The LR-HSI over LR ``rect`` and the HR-MSI under it, read from the source."""
+        return self.source.read_lr(rect), self.source.read_hr(scaled_rect(rect, self.model.scale))
+
     def add(self, rect: Rect, data: np.ndarray) -> None:
         """Take the written region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its
         values ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used)."""
@@ -202,12 +250,11 @@ class RegionScan:
         halo, (rows, cols) = self.halo, self.source.lr_shape
         a0, b0 = max(0, y0 - halo), max(0, x0 - halo)
         a1, b1 = min(rows, y0 + h + halo), min(cols, x0 + w + halo)
-        lr = self.source.read_lr((a0, b0, a1 - a0, b1 - b0))
-        hr = self.source.read_hr((a0 * r, b0 * r, (a1 - a0) * r, (b1 - b0) * r))
+        lr, hr = self._inputs(key, (a0, b0, a1 - a0, b1 - b0))
         inner = (slice(None), slice(y0 - a0, y0 - a0 + h), slice(x0 - b0, x0 - b0 + w))
         inner_hr = (slice(None), slice((y0 - a0) * r, (y0 - a0 + h) * r),
                     slice((x0 - b0) * r, (x0 - b0 + w) * r))
-        cross = cross_residual(lr, hr, self.model)[inner]
+        cross = judged_cross_residual(lr, hr, self.model)[inner]
         self.cross.add(cross)
         self.cross_map[y0:y0 + h, x0:x0 + w] = noise_units(cross, cross_normal(self.noise, self.model))
         hsi_rgb, msi_rgb = self.rgb
@@ -218,8 +265,7 @@ class RegionScan:
         frames = self._frames(key)
         frame = self._frame(data, frames)
         rows_in, cols_in = (slice(a.offset, a.offset + n * r) for a, n in zip(frames, (h, w)))
-        integrated = spectral_degrade(torch.from_numpy(frame)[None], self.model.srf)[0].numpy()
-        integrated = integrated[:, rows_in, cols_in] * np.asarray(self.model.msi_gain, np.float32)[:, None, None]
+        integrated = (torch.from_numpy(frame)[rows_in, cols_in] @ self.srf).numpy().transpose(2, 0, 1)
         for candidate in self.candidates:
             spectral = integrated - candidate.geometry.move(hr)[inner_hr]
             candidate.spectral.add(spectral)
@@ -253,19 +299,22 @@ class RegionScan:
         self.looks[name][:, y:y + part.shape[1], x:x + part.shape[2]] = part
 
     def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis]) -> np.ndarray:
-        """The region ``data`` with the padded pixels it owns, in a zero frame ``(C, rows, cols)``
-        over the LR pixels it reaches."""
+        """The region ``data`` with the padded pixels it owns, in a zero frame over the LR
+        pixels it reaches, bands last ``(rows, cols, C)``."""
         rows, cols = frames
         (kh, kw), r = self.model.psf.shape, self.model.scale
-        shape = (data.shape[0], rows.length(kh, r), cols.length(kw, r))
+        shape = (rows.length(kh, r), cols.length(kw, r), data.shape[0])
         size = shape[0] * shape[1] * shape[2]
         if self.buffer.size < size:
             self.buffer = np.empty(size, np.float32)
         frame = self.buffer[:size].reshape(shape)
-        frame.fill(0.0)
+        for gap in rows.gaps(shape[0]):
+            frame[gap].fill(0.0)
+        for gap in cols.gaps(shape[1]):
+            frame[:, gap].fill(0.0)
         for into_rows, from_rows in rows.runs:
             for into_cols, from_cols in cols.runs:
-                frame[:, into_rows, into_cols] = data[:, from_rows, from_cols]
+                frame[into_rows, into_cols] = data[:, from_rows, from_cols].transpose(1, 2, 0)
         return frame
 
     def _spread(self, candidate: _Candidate, frame: np.ndarray, frames: tuple[_Axis, _Axis],
@@ -273,24 +322,29 @@ class RegionScan:
         """Add the region's ``frame`` blurred and decimated to the LR blocks it reaches, and
         subtract the LR-HSI ``lr`` from its own block."""
         rows, cols = frames
-        kernel, r = candidate.kernel, self.model.scale
-        weight = kernel.expand(frame.shape[0], 1, *kernel.shape)
-        blurred = F.conv2d(torch.from_numpy(frame)[None], weight, stride=r,
-                           groups=frame.shape[0])[0].numpy()
-        y0, x0, h, w = self._lr_rect(key)
-        own = candidate.partial.setdefault(key, np.zeros((frame.shape[0], h, w), np.float32))
-        own -= lr
+        r = self.model.scale
+        blurred = F.conv2d(torch.from_numpy(frame).permute(2, 0, 1)[None], candidate.weight, stride=r,
+                           groups=frame.shape[2])[0].permute(1, 2, 0).numpy()   # bands last, as made
+        own = self._partial(candidate, key)
+        own -= lr.transpose(1, 2, 0)
         for block in self._reached(frames):
             b0, c0, bh, bw = self._lr_rect(block)
-            part = candidate.partial.setdefault(block, np.zeros((frame.shape[0], bh, bw), np.float32))
             top, left = max(b0, rows.lr0), max(c0, cols.lr0)
             bottom, right = min(b0 + bh, rows.lr1), min(c0 + bw, cols.lr1)
-            part[:, top - b0:bottom - b0, left - c0:right - c0] += blurred[
-                :, top - rows.lr0:bottom - rows.lr0, left - cols.lr0:right - cols.lr0]
+            self._partial(candidate, block)[top - b0:bottom - b0, left - c0:right - c0] += blurred[
+                top - rows.lr0:bottom - rows.lr0, left - cols.lr0:right - cols.lr0]
+
+    def _partial(self, candidate: _Candidate, block: Key) -> np.ndarray:
+        """The partial sum of ``block``, bands last ``(rows, cols, C)`` (zeros when new)."""
+        part = candidate.partial.get(block)
+        if part is None:
+            _, _, h, w = self._lr_rect(block)
+            part = candidate.partial[block] = np.zeros((h, w, self.model.n_hsi_bands), np.float32)
+        return part
 
     def _finish(self, candidate: _Candidate, block: Key) -> None:
         """Count and map a block whose spatial residual is final."""
-        residual = candidate.partial.pop(block)
+        residual = candidate.partial.pop(block).transpose(2, 0, 1)
         candidate.spatial.add(residual)
         y0, x0, h, w = self._lr_rect(block)
         candidate.spatial_map[y0:y0 + h, x0:x0 + w] = noise_units(residual, self.noise.hsi_normal)

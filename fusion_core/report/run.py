@@ -144,7 +144,7 @@ def report_start(plan: "RunPlan", scene: "SceneModel") -> Optional[ReportStart]:
         return None
     bands = scene.source.lr_bands
     lr = plan.lr if bands is None else plan.lr.select(bands)
-    return start_report(scene.source, scene.model, lr.wavelengths, scene.grid)
+    return start_report(scene.source, scene.model, lr.wavelengths, scene.grid, scene.texture)
 
 
 def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],

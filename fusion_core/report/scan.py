@@ -19,7 +19,7 @@ import numpy as np
 from ..degradation import DegradationModel
 from ..progress import Progress
 from .consistency import Geometry, NoiseLevels, noise_units, spatial_residual, spectral_residual
-from .disagreement import cross_normal, cross_residual
+from .disagreement import cross_normal, judged_cross_residual
 
 __all__ = ["SceneScan", "BandSums", "scan_scene", "scan_halo", "quicklook_steps", "QUICKLOOK_PIXELS",
            "FusedReader"]
@@ -131,7 +131,7 @@ def scan_scene(source, read_fused: FusedReader, model: DegradationModel, geometr
         inner, inner_hr = slice(a - a0, b - a0), slice((a - a0) * r, (b - a0) * r)
         spatial = spatial_residual(fused, lr, geometry.psf, r)[:, inner]
         spectral = spectral_residual(fused[:, inner_hr], geometry.move(hr)[:, inner_hr], model)
-        cross = cross_residual(lr, hr, model)[:, inner]
+        cross = judged_cross_residual(lr, hr, model)[:, inner]
         for name, residual in (("spatial", spatial), ("spectral", spectral), ("cross", cross)):
             sums[name].add(residual)
         spatial_map[a:b] = noise_units(spatial, spatial_normal)

@@ -4,7 +4,9 @@ A run's peak memory is the process as it stands (Python, torch, the model), GDAL
 the blending strips kept between window rows, and the windows in flight (one per worker, plus
 the one being written when windows are fused on threads): each its LR and HR inputs, its output
 and one more copy of it (a window kept whole while a neighbour it blends with is not done), and
-the method's own working memory (:attr:`FusionMethod.memory_factor` copies of the output). The
+the method's own working memory (:attr:`FusionMethod.memory_factor` copies of the output), and,
+when the report's scan takes each window's inputs, those inputs once more (:func:`input_copies`:
+held from the window's end until its region is written). The
 largest core that fits is chosen, on the tile grid of the output.
 """
 
@@ -19,7 +21,7 @@ import torch
 from ..errors import InputError
 
 __all__ = ["GDAL_CACHE_BYTES", "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "device_free_bytes",
-           "window_bytes", "strip_bytes", "core_unit", "choose_core"]
+           "window_bytes", "input_copies", "strip_bytes", "core_unit", "choose_core"]
 
 #: GDAL block cache used while reading and writing windows: large enough to keep the input
 #: tiles that horizontally neighbouring windows share (two windows in flight), so most tiles
@@ -57,6 +59,12 @@ def window_bytes(core_lr: int, halo: int, ramp: int, scale: int, n_hsi: int, n_m
     hr_pixels = (side_lr * scale) ** 2
     per_pixel = n_msi * 2 + n_hsi * (memory_factor + 2)  # inputs (+ normalised), output, a copy
     return int(_FLOAT * (hr_pixels * per_pixel + 2 * side_lr ** 2 * n_hsi))
+
+
+def input_copies(n_hsi: int, n_msi: int, scale: int) -> float:
+    """A window's inputs (LR-HSI and HR-MSI) as a number of copies of its output: what a
+    window whose inputs are kept after it (the report's scan) holds besides its working memory."""
+    return (n_msi + n_hsi / scale ** 2) / n_hsi
 
 
 def strip_bytes(hr_width: int, ramp: int, scale: int, n_hsi: int) -> int:

@@ -38,7 +38,7 @@ from ..errors import Cancelled
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
 from .assemble import Assembler
-from .layout import WindowGrid, psf_halo
+from .layout import Window, WindowGrid, psf_halo
 from .memory import (
     GDAL_CACHE_BYTES,
     WORKER_PROCESS_BYTES,
@@ -46,13 +46,14 @@ from .memory import (
     choose_core,
     core_unit,
     device_free_bytes,
+    input_copies,
     process_bytes,
     strip_bytes,
 )
 from .output import TiledOutput, tile_edge
 from .source import Source
 from .state import Key, ResumeState
-from .task import WindowJob, fuse_window
+from .task import KeepInputs, WindowJob, fuse_window
 
 __all__ = ["plan_grid", "run_windows", "RunStats", "window_threads"]
 
@@ -84,7 +85,7 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
               max_memory_bytes: int, window_hr: int = 0, worker_processes: int = 0,
               log: Optional[Callable[[str], None]] = None,
               config: Optional[FusionConfig] = None,
-              name_of: Callable[[str], str] = str) -> WindowGrid:
+              name_of: Callable[[str], str] = str, keep_inputs: bool = False) -> WindowGrid:
     """The window grid of ``source`` for ``method``, within ``max_memory_bytes``.
 
     Args:
@@ -102,6 +103,8 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
             its device: on a GPU, windows also fit its free memory (default: fast, CPU).
         name_of: how the caller names a request field (``"max_memory_gb"`` →
             ``"MAX_MEMORY_GB"`` in QGIS), for messages.
+        keep_inputs: whether each window's inputs are kept after it, until its region is
+            written (``on_inputs`` of :func:`run_windows`: the report's scan).
     """
     scale = source.scale
     halo = psf_halo(model.psf.shape[0], scale) + int(getattr(method, "halo_lr_pixels", 0))
@@ -112,6 +115,7 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     n_hsi, n_msi = model.n_hsi_bands, model.n_msi_bands
     config = config or FusionConfig()
     factor = method.window_memory_factor(config, n_hsi) + (WORKER_RESULT_COPIES if worker_processes else 0)
+    kept = input_copies(n_hsi, n_msi, scale) if keep_inputs and not worker_processes else 0.0
     baseline = process_bytes()
     fixed = baseline + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
     fixed += worker_processes * (WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES)
@@ -119,7 +123,7 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     budget = (max_memory_bytes - fixed) // max(1, in_flight)
     unit = core_unit(scale)
     core = _with_tiles(choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi,
-                                   factor, unit, remedy=f"raise {name_of('max_memory_gb')}"),
+                                   factor + kept, unit, remedy=f"raise {name_of('max_memory_gb')}"),
                        unit, scale, max(source.lr_shape), ramp)
     gpu_free = device_free_bytes(config.device)
     if gpu_free is not None:  # the window's tensors must also fit the GPU, beside other workers'
@@ -155,20 +159,34 @@ def _with_tiles(core: int, unit: int, scale: int, longest: int, ramp: int) -> in
     return core
 
 
-def _run_here(job: WindowJob, keys: list[Key],
-              progress_for: Callable[[int], Progress]) -> Iterator[tuple[Key, np.ndarray]]:
+def _unwritten(on_inputs: Optional[KeepInputs], state: ResumeState) -> Optional[KeepInputs]:
+    """``on_inputs`` for the windows whose own region is still to be written (the regions an
+    earlier run wrote are not seen again)."""
+    if on_inputs is None:
+        return None
+
+    def keep(window: Window, lr: np.ndarray, hr: np.ndarray) -> None:
+        if window.key not in state.written:
+            on_inputs(window, lr, hr)
+
+    return keep
+
+
+def _run_here(job: WindowJob, keys: list[Key], progress_for: Callable[[int], Progress],
+              keep: Optional[KeepInputs]) -> Iterator[tuple[Key, np.ndarray]]:
     for k, key in enumerate(keys):
-        yield key, fuse_window(job, key, progress_for(k))
+        yield key, fuse_window(job, key, progress_for(k), keep)
 
 
 def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
-                      progress_for: Callable[[int], Progress]) -> Iterator[tuple[Key, np.ndarray]]:
+                      progress_for: Callable[[int], Progress],
+                      keep: Optional[KeepInputs]) -> Iterator[tuple[Key, np.ndarray]]:
     """Fuse ``threads`` windows at a time on threads, each with one torch thread; yield the
     results as they finish. A finished window's successor starts before it is yielded, so the
     windows keep every thread busy while the caller writes (``threads + 1`` windows in memory)."""
     def fuse(key: Key, progress: Progress) -> np.ndarray:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            return fuse_window(job, key, progress)
+            return fuse_window(job, key, progress, keep)
 
     saved = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -199,8 +217,8 @@ def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
 def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str = "",
                 keep_partial: bool = False, progress: Optional[Progress] = None,
                 name_of: Callable[[str], str] = str,
-                on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]] = None
-                ) -> RunStats:
+                on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]] = None,
+                on_inputs: Optional[KeepInputs] = None) -> RunStats:
     """Fuse the windows of ``job`` not done in ``state`` and complete ``output``.
 
     Args:
@@ -215,6 +233,8 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
         name_of: how the caller names a request field, for messages.
         on_region: receives each output region as it is written, ``(rect, values)``
             (:class:`~.assemble.Assembler`).
+        on_inputs: receives the inputs of each window fused in this process whose own region
+            is still to be written, as read (not on a Dask cluster: its windows are read there).
     """
     progress = progress or Progress()
     t0 = time.perf_counter()
@@ -235,15 +255,16 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
             def progress_for(k: int) -> Progress:
                 return progress.child((resumed + k) / total, (resumed + k + 1) / total)
 
+            keep = _unwritten(on_inputs, state)
             threads = window_threads(job.method, job.config)
             if scheduler:
                 from .distributed import run_on_dask
 
                 results = run_on_dask(job, todo, scheduler, progress)
             elif threads > 1:
-                results = _run_concurrently(job, todo, threads, progress_for)
+                results = _run_concurrently(job, todo, threads, progress_for, keep)
             else:
-                results = _run_here(job, todo, progress_for)
+                results = _run_here(job, todo, progress_for, keep)
             for key, weighted in results:
                 assembler.add(key, weighted)
                 fused += 1

@@ -7,26 +7,40 @@ of the band-mean image, measured on a decimated LR-HSI) is chosen.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["estimation_crop"]
+__all__ = ["Texture", "estimation_crop"]
 
 _CANDIDATES_PER_AXIS = 3
 
 
-def estimation_crop(sample: np.ndarray, step: int, lr_shape: tuple[int, int],
-                    side: int) -> tuple[int, int, int, int]:
-    """LR rectangle ``(row0, col0, rows, cols)`` of at most ``side`` pixels a side to estimate on.
+@dataclass(frozen=True)
+class Texture:
+    """What crops are chosen on: the LR-HSI decimated by ``step``, averaged over its bands
+    ``(rows / step, cols / step)`` (a run reads the decimated LR-HSI once, for its factor).
 
-    Args:
-        sample: the LR-HSI decimated by ``step`` (``(C, rows / step, cols / step)``).
-        step: its decimation step.
-        lr_shape: (rows, cols) of the full LR-HSI.
-        side: largest crop edge in LR pixels.
+    Attributes:
+        mean: the band mean of the decimated LR-HSI.
+        step: the decimation step.
     """
+
+    mean: np.ndarray
+    step: int
+
+    @classmethod
+    def of(cls, sample: np.ndarray, step: int) -> "Texture":
+        """The texture of ``sample``, the LR-HSI decimated by ``step`` ``(C, rows / step, cols / step)``."""
+        return cls(sample.mean(axis=0), step)
+
+
+def estimation_crop(texture: Texture, lr_shape: tuple[int, int], side: int) -> tuple[int, int, int, int]:
+    """LR rectangle ``(row0, col0, rows, cols)`` of at most ``side`` pixels a side, the most
+    textured of a few spread over an LR-HSI of ``lr_shape`` (rows, cols)."""
     rows, cols = lr_shape
     h, w = min(side, rows), min(side, cols)
-    mean = sample.mean(axis=0)
+    mean, step = texture.mean, texture.step
     energy = np.zeros_like(mean)
     energy[:-1, :] += np.diff(mean, axis=0) ** 2
     energy[:, :-1] += np.diff(mean, axis=1) ** 2

@@ -15,7 +15,7 @@ valid pixel is not computed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -28,10 +28,14 @@ from ..methods.gaps import fuse_with_gaps
 from ..progress import Progress
 from .blend import window_weights
 from .fallback import HsiFallback, with_hsi_fallback
-from .layout import WindowGrid
+from .layout import Window, WindowGrid
 from .source import Source
 
-__all__ = ["WindowJob", "fuse_window", "valid_output"]
+__all__ = ["WindowJob", "KeepInputs", "fuse_window", "valid_output"]
+
+#: Receives a window and its LR-HSI and HR-MSI pixels as read (before normalising), e.g. the
+#: report's scan, which then need not read them again (:meth:`~fusion_core.report.region_scan.RegionScan.keep`).
+KeepInputs = Callable[[Window, np.ndarray, np.ndarray], None]
 
 
 @dataclass
@@ -63,15 +67,17 @@ class WindowJob:
     fallback: Optional[HsiFallback] = None
 
 
-def fuse_window(job: WindowJob, key: tuple[int, int],
-                progress: Optional[Progress] = None) -> np.ndarray:
+def fuse_window(job: WindowJob, key: tuple[int, int], progress: Optional[Progress] = None,
+                keep: Optional[KeepInputs] = None) -> np.ndarray:
     """The weighted fused window ``key`` over its HR support, float32 ``(C, rows, cols)``, NaN
-    where the inputs are invalid."""
+    where the inputs are invalid; ``keep`` receives the window's inputs as read."""
     if job.torch_threads:
         torch.set_num_threads(job.torch_threads)
     window = job.grid.window(*key)
-    lr = job.source.read_lr(window.lr_read) / job.norm
-    hr = job.source.read_hr(window.hr_read) / job.norm
+    lr, hr = job.source.read_lr(window.lr_read), job.source.read_hr(window.hr_read)
+    if keep is not None:
+        keep(window, lr, hr)
+    lr, hr = lr / job.norm, hr / job.norm
     valid = valid_output(lr, hr, job.grid.scale)
     if valid.any():
         out = _fused(job, lr, hr, progress)

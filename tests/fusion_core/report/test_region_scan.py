@@ -1,16 +1,19 @@
 """The scan fed region by region while the result is written gives what reading it back gives."""
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 from fusion_core import FusionRequest, fuse_arrays
 from fusion_core.degradation import sensor_psf
+from fusion_core.pipeline.disagreement import cross_units_map
 from fusion_core.report import assemble
 from fusion_core.report.consistency import input_noise, model_geometry, spatial_residual
+from fusion_core.report.disagreement import cross_normal
 from fusion_core.report.region_scan import RegionScan
-from fusion_core.report.scan import scan_scene
+from fusion_core.report.scan import scan_halo, scan_scene
 from fusion_core.windows.in_memory import ArraySource
 from fusion_core.windows.layout import WindowGrid
 
@@ -51,11 +54,78 @@ def test_regions_in_any_order_give_the_scan_of_the_whole_result(pair, core, off_
             np.testing.assert_array_equal(streamed.quicklooks[name], look)
 
 
-def test_a_run_with_several_windows_reports_the_whole_image_residuals(pair, tmp_path, monkeypatch):
-    def no_reading_back(*args, **kwargs):
-        raise AssertionError("the result was read back")
+def _scanned(source, grid, p, fused, handed_from=None):
+    """A RegionScan of ``fused`` fed region by region; each window's inputs read from
+    ``handed_from`` are handed to it first, as the windows do."""
+    regions = RegionScan(source, grid, p.model, input_noise(p.lr_hsi, p.hr_msi, p.model), RGB,
+                         (0, 0, 16, 16))
+    for window in grid if handed_from is not None else ():
+        regions.keep(window, handed_from.read_lr(window.lr_read), handed_from.read_hr(window.hr_read))
+    for window in grid:
+        regions.add(grid.region(*window.key), _cut(fused, grid.region(*window.key)))
+    return regions
 
-    monkeypatch.setattr(assemble, "scan_scene", no_reading_back)
+
+@dataclass(frozen=True)
+class Unreadable(ArraySource):
+    """A source whose pixels cannot be read."""
+
+    def read_lr(self, rect=None):
+        raise AssertionError("the LR-HSI was read again")
+
+    def read_hr(self, rect=None):
+        raise AssertionError("the HR-MSI was read again")
+
+
+def test_the_inputs_the_windows_handed_over_are_used_not_read_again(pair):
+    p = pair(size=64, snr_db=30)
+    fused = p.reference + 0.01 * np.random.default_rng(0).standard_normal(p.reference.shape).astype(np.float32)
+    source = ArraySource.whole(p.lr_hsi, p.hr_msi, 4)
+    grid = WindowGrid.build(16, 16, 4, 5, 4, 2)         # a halo of 4 LR pixels: wider than the scan's
+    assert grid.rows.halo >= scan_halo(p.model, model_geometry(p.model)[0])
+    read = _scanned(source, grid, p, fused)
+    handed = _scanned(Unreadable(p.lr_hsi, p.hr_msi, source.plan), grid, p, fused, handed_from=source)
+    assert handed.complete and not handed.handed                 # each dropped once its region is in
+    geometry = model_geometry(p.model)[0]
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(handed.result(geometry), name),
+                                      getattr(read.result(geometry), name), err_msg=name)
+
+
+def test_a_window_that_read_less_than_the_scan_needs_is_read_again(pair):
+    p = pair(size=64, snr_db=30)
+    source = ArraySource.whole(p.lr_hsi, p.hr_msi, 4)
+    grid = WindowGrid.build(16, 16, 4, 5, 0, 2)         # no halo: the windows' reads are too small
+    assert grid.rows.halo + grid.rows.ramp < scan_halo(p.model, model_geometry(p.model)[0])
+    with pytest.raises(AssertionError, match="read again"):
+        _scanned(Unreadable(p.lr_hsi, p.hr_msi, source.plan), grid, p, p.reference, handed_from=source)
+    assert _scanned(source, grid, p, p.reference, handed_from=source).complete
+
+
+def test_the_cross_sensor_map_judges_the_pixels_the_estimations_check_judges(pair):
+    p = pair(size=64, snr_db=30)
+    lr, hr = p.lr_hsi.copy(), p.hr_msi.copy()
+    lr[:, 3:6, 9:12] = np.nan                           # nodata in each image
+    hr[:, 40:46, 20:23] = np.nan
+    source = ArraySource.whole(lr, hr, 4)
+    noise = input_noise(p.lr_hsi, p.hr_msi, p.model)
+    grid = WindowGrid.build(16, 16, 4, 5, 4, 2)
+    regions = RegionScan(source, grid, p.model, noise, RGB, (0, 0, 16, 16))
+    for window in grid:
+        regions.add(grid.region(*window.key), _cut(p.reference, grid.region(*window.key)))
+    judged = cross_units_map(source, p.model, cross_normal(noise, p.model), 2 ** 26)
+    np.testing.assert_allclose(regions.cross_map, judged, rtol=1e-5)   # NaN at the same pixels
+    unjudged = ~np.isfinite(judged)
+    assert unjudged[0].all() and unjudged[:, -1].all()  # the PSF reaches past the scene's edge
+    assert unjudged[3:6, 9:12].all() and unjudged[10:12, 5:6].all() and not unjudged[8, 8]
+
+
+def test_a_run_with_several_windows_reports_the_whole_image_residuals(pair, tmp_path, monkeypatch):
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the result or an input was read again")
+
+    monkeypatch.setattr(assemble, "scan_scene", no_reading)
+    monkeypatch.setattr(RegionScan, "_read", no_reading)     # the windows hand their inputs over
     p = pair(size=96, snr_db=35)
     result = fuse_arrays(FusionRequest(window_size=32, report=str(tmp_path / "r.html")),
                          p.lr_hsi, p.hr_msi, model=p.model, wavelengths=p.model.hsi_wavelengths)

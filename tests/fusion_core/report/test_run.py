@@ -9,6 +9,7 @@ import rasterio
 from fusion_core import FusionRequest, fuse_arrays, fuse_files
 from fusion_core.cli import main
 from fusion_core.io import read_raster_info
+from fusion_core.windows import PairSource
 
 FIGURES = {"quicklook LR-HSI", "quicklook HR-MSI", "quicklook result", "map spatial", "map spectral",
            "map disagreement", "degradation", "consistency", "spectra"}
@@ -40,7 +41,22 @@ def test_fuse_files_writes_the_report_and_maps_on_the_output_grid(tmp_rasters, t
         info = read_raster_info(tmp_path / name)
         assert info.grid == grid and info.count == bands
     with rasterio.open(tmp_path / "agreement.tif") as ds:
-        assert set(np.unique(ds.read(1))) <= {0.0, 1.0}
+        agreement = ds.read(1)
+    judged = np.isfinite(agreement)
+    assert set(np.unique(agreement[judged])) <= {0.0, 1.0}
+    assert judged[16:-16, 16:-16].all()                 # not where the PSF reaches past the scene
+    assert not judged[0].any() and not judged[:, -1].any()
+
+
+def test_the_report_chooses_its_crop_on_the_sample_the_run_read_for_its_factor(tmp_rasters, tmp_path,
+                                                                               monkeypatch):
+    steps = []
+    sample = PairSource.read_lr_sample
+    monkeypatch.setattr(PairSource, "read_lr_sample", lambda self, step: steps.append(step) or sample(self, step))
+    pair = tmp_rasters(size=64, n_hsi=24, n_msi=4, snr_db=35)
+    fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / "fused.tif"),
+                             report=str(tmp_path / "report.html"), disagreement_from_hsi=True))
+    assert len(steps) == 1                              # every tile of the LR-HSI decoded once
 
 
 def test_fuse_arrays_writes_the_same_report(pair, tmp_path):

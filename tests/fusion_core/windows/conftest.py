@@ -82,7 +82,7 @@ def source_of(pair) -> PairSource:
 
 def run(pair, method: FusionMethod, out: Path, grid: WindowGrid, scheduler: str = "",
         keep_partial: bool = False, progress=None, norm: float = 1.0, fingerprint: str = "test",
-        on_region=None):
+        on_region=None, on_inputs=None):
     """Fuse ``pair`` with ``method`` on ``grid`` into ``out``; returns the run's statistics."""
     source = source_of(pair)
     job = WindowJob(source, method, pair.model, FusionConfig(seed=0), norm, grid)
@@ -92,7 +92,8 @@ def run(pair, method: FusionMethod, out: Path, grid: WindowGrid, scheduler: str 
     layout = dict(grid.describe(), tile=output.tile)
     state = (ResumeState.load(out, fingerprint)
              or ResumeState(out, fingerprint, layout, norm, pair.model))
-    return run_windows(job, output, state, scheduler, keep_partial, progress, on_region=on_region)
+    return run_windows(job, output, state, scheduler, keep_partial, progress, on_region=on_region,
+                       on_inputs=on_inputs)
 
 
 def grid_for(pair, core_lr: int, halo: int = 4, ramp: int = 4) -> WindowGrid:

@@ -2,6 +2,8 @@
 the output is a tiled compressed BigTIFF written atomically, progress has the time left, cancel
 leaves nothing behind, and an interrupted run resumes without fusing finished windows again."""
 
+import shutil
+
 import numpy as np
 import pytest
 import rasterio
@@ -14,7 +16,13 @@ from fusion_core.methods.m2unet.method import M2UNet
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
 from fusion_core.windows import plan_grid
-from fusion_core.windows.memory import GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES, process_bytes
+from fusion_core.windows.memory import (
+    GDAL_CACHE_BYTES,
+    WORKER_PROCESS_BYTES,
+    input_copies,
+    process_bytes,
+    window_bytes,
+)
 
 from .conftest import RidgeFusion, grid_for, run, source_of, whole
 
@@ -208,6 +216,50 @@ def test_each_region_is_handed_over_once_with_the_values_written(tmp_rasters, tm
     written = read_raster(out).data
     for (y, x, h, w), [data] in seen.items():
         np.testing.assert_array_equal(data, written[:, y:y + h, x:x + w])
+
+
+def test_each_window_hands_its_inputs_over_as_read(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid, source = grid_for(pair, 6), source_of(pair)
+    handed: dict = {}
+    run(pair, RidgeFusion(), tmp_path / "fused.tif", grid, norm=3.0,
+        on_inputs=lambda window, lr, hr: handed.setdefault(window.key, []).append((window, lr, hr)))
+    assert sorted(handed) == sorted(window.key for window in grid)
+    for [(window, lr, hr)] in handed.values():         # once each, in input units (not normalised)
+        np.testing.assert_array_equal(lr, source.read_lr(window.lr_read))
+        np.testing.assert_array_equal(hr, source.read_hr(window.hr_read))
+
+
+def test_a_window_fused_again_on_resuming_hands_nothing_for_a_region_already_written(tmp_rasters,
+                                                                                     tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid, out = grid_for(pair, 4), tmp_path / "fused.tif"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run(pair, RidgeFusion(fail_after=6), out, grid, keep_partial=True)
+    shutil.rmtree(tmp_path / "fused.tif.resume")      # the finished windows' pieces are lost
+    written = {(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1)}   # by the six windows fused
+    handed = []
+    stats = run(pair, RidgeFusion(), out, grid, keep_partial=True,
+                on_inputs=lambda window, lr, hr: handed.append(window.key))
+    assert stats.fused > 10                            # windows whose pieces were lost, again
+    assert sorted(handed) == sorted(w.key for w in grid if w.key not in written)
+
+
+def test_the_inputs_kept_for_the_report_are_counted_in_the_memory_bound(tmp_rasters, monkeypatch):
+    from fusion_core.windows import runner
+
+    monkeypatch.setattr(runner, "process_bytes", lambda: 2**30)
+    pair = tmp_rasters(size=256, n_hsi=60)
+    source, method = source_of(pair), RidgeFusion()
+    core, halo, ramp, r, (n_hsi, n_msi) = 16, 3, 2, 4, (60, pair.model.n_msi_bands)
+    kept = (window_bytes(core, halo, ramp, r, n_hsi, n_msi, 2.0 + input_copies(n_hsi, n_msi, r))
+            - window_bytes(core, halo, ramp, r, n_hsi, n_msi, 2.0))
+    side = core + ramp + 2 * halo                      # a window's LR-HSI and HR-MSI, float32
+    assert kept == pytest.approx(4 * (n_hsi * side ** 2 + n_msi * (side * r) ** 2), rel=1e-9)
+    cores = [(plan_grid(source, method, pair.model, bound, keep_inputs=True).core,
+              plan_grid(source, method, pair.model, bound).core)
+             for bound in range(2**30 + GDAL_CACHE_BYTES + 2**25, 2**30 + GDAL_CACHE_BYTES + 2**28, 2**22)]
+    assert all(kept <= plain for kept, plain in cores) and any(kept < plain for kept, plain in cores)
 
 
 def test_a_state_of_other_inputs_is_not_resumed(tmp_rasters, tmp_path):
