@@ -34,11 +34,10 @@ __all__ = ["reduced_resolution_check", "MIN_REDUCED_LR_PIXELS"]
 
 #: Fewest LR pixels a side of the reduced LR-HSI may have for the check to mean something.
 MIN_REDUCED_LR_PIXELS = 4
-#: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster;
-#: the reduced pair is cut from the run's pair as matched, so it is not co-registered again).
+#: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster).
 _CLEARED = {"lr_hsi": "", "hr_msi": "", "output": "", "degradation": None,
             "degradation_output": None, "resume": False, "dask_scheduler": "", "report": None,
-            "consistency_map": None, "agreement_mask": None, "coregister": False}
+            "consistency_map": None, "agreement_mask": None}
 
 
 def _degrade(image: np.ndarray, model: DegradationModel) -> np.ndarray:
@@ -46,8 +45,9 @@ def _degrade(image: np.ndarray, model: DegradationModel) -> np.ndarray:
 
 
 def _as_matched(model: DegradationModel) -> DegradationModel:
-    """The model without the run's co-registration shift, which a given model would have
-    re-applied to the reduced pair (already matched)."""
+    """The model without the run's co-registration shift: the reduced pair is cut from the run's
+    pair as matched, and a given model's recorded shift would be applied to it again (the
+    reduced run is always given the model, so this alone keeps it from being co-registered)."""
     facts = {k: v for k, v in model.diagnostics.items() if k != "coregistration_shift_hr_px"}
     return replace(model, diagnostics=facts)
 

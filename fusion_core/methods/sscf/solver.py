@@ -33,6 +33,7 @@ import torch
 
 from ...degradation import alias_mean, blur_spectrum, spatial_degrade
 from ...progress import Progress
+from ..gaps import fill_gaps
 
 __all__ = ["spatial_adjoint", "neg_laplacian", "conjugate_gradient", "consistency_correction",
            "fourier_correction", "MIRROR_LR_PIXELS"]
@@ -212,8 +213,6 @@ def fourier_correction(
     Args: as :func:`consistency_correction`. Returns the residual's dtype.
     """
     if valid is not None and not bool(valid.all()):
-        from ..gaps import fill_gaps
-
         residual = fill_gaps(torch.where(valid, residual, torch.full_like(residual, float("nan"))))
     c, h, w = residual.shape
     r = scale
