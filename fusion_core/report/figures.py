@@ -22,8 +22,10 @@ __all__ = ["png", "image_png", "map_png", "psf_panel", "srf_panel", "degradation
            "consistency_figure", "spectra_figure"]
 
 _DPI = 72
+#: zlib level of the PNGs: the fastest; the files are about 1.5 times the default's size.
+_PNG = {"compress_level": 1}
 #: Colour of disagreeing areas drawn over a map (RGBA).
-_OUTLINE = (1.0, 0.0, 0.0, 1.0)
+_OUTLINE = (255, 0, 0, 255)
 
 
 def png(draw: Callable[[Figure], None], size: tuple[float, float]) -> bytes:
@@ -32,7 +34,7 @@ def png(draw: Callable[[Figure], None], size: tuple[float, float]) -> bytes:
     FigureCanvasAgg(fig)
     draw(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", pil_kwargs=_PNG)
     return buffer.getvalue()
 
 
@@ -41,7 +43,7 @@ def image_png(rgb: np.ndarray) -> bytes:
     from matplotlib.image import imsave
 
     buffer = io.BytesIO()
-    imsave(buffer, rgb, format="png")
+    imsave(buffer, rgb, format="png", pil_kwargs=_PNG)
     return buffer.getvalue()
 
 
@@ -52,13 +54,14 @@ def map_png(values: np.ndarray, top: float, outline: Optional[np.ndarray] = None
     from matplotlib import colormaps
 
     zoom = max(1, longest // max(values.shape))
-    rgba = colormaps["viridis"](np.clip(np.nan_to_num(values, nan=0.0) / max(top, 1e-12), 0.0, 1.0))
-    rgba[~np.isfinite(values)] = 1.0
+    rgba = colormaps["viridis"](np.clip(np.nan_to_num(values, nan=0.0) / max(top, 1e-12), 0.0, 1.0),
+                                bytes=True)
+    rgba[~np.isfinite(values)] = 255
     if outline is not None and outline.any():
         from scipy import ndimage
 
         rgba[outline & ~ndimage.binary_erosion(outline)] = _OUTLINE
-    return image_png(np.kron(rgba, np.ones((zoom, zoom, 1))))
+    return image_png(rgba.repeat(zoom, axis=0).repeat(zoom, axis=1))
 
 
 def psf_panel(fig, ax, model: DegradationModel) -> None:
@@ -75,7 +78,7 @@ def psf_panel(fig, ax, model: DegradationModel) -> None:
     ax.plot(centre + dx, centre + dy, "c+", ms=12, mew=2, label="centre of mass")
     fy, fx = psf_fwhm(psf)
     ax.set_title(f"PSF {k}×{k} HR px, FWHM {fy:.1f} × {fx:.1f} px (row × col)\n"
-                 f"grid offset {dy:+.2f}, {dx:+.2f} HR px (row, col)")
+                 f"grid offset {dy:+.2f}, {dx:+.2f} HR px (row, col)", y=1.0)
     ax.legend(loc="lower right", fontsize=8, framealpha=0.7)
 
 
@@ -97,7 +100,7 @@ def srf_panel(ax, model: DegradationModel, prior=None) -> None:
             ax.plot(x[order], column[order], color=colours[i], lw=1.0, ls="--")
     ax.set_xlabel("wavelength (nm)" if known else "LR-HSI band")
     ax.set_ylabel("weight (each curve sums to 1)")
-    ax.set_title("SRF: estimate (solid)" + (", prior (dashed)" if prior_matrix is not None else ""))
+    ax.set_title("SRF: estimate (solid)" + (", prior (dashed)" if prior_matrix is not None else ""), y=1.0)
     ax.legend(fontsize=7, ncol=2 if m > 6 else 1, loc="upper right")
 
 
@@ -125,7 +128,7 @@ def _bands_panel(ax, part: dict, x: np.ndarray, xlabel: str, title: str, bars: b
     finite = np.concatenate([residual[np.isfinite(residual)], normal[np.isfinite(normal)]])
     ax.set_ylim(0.0, 1.15 * float(np.percentile(finite, 98)) if finite.size else 1.0)
     ax.set_ylabel("RMS, % of the band's RMS")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, y=1.0)
     ax.legend(fontsize=8)
 
 
@@ -157,7 +160,7 @@ def spectra_figure(samples: list[dict], wavelengths: Optional[np.ndarray],
             ax.plot(x, sample["fused"], color="C0", lw=1.2, label="result (after)")
             if msi_x is not None:
                 ax.plot(msi_x, sample["hr_msi"], "o", color="C3", ms=4, label="HR-MSI / gain")
-            ax.set_title(f"LR pixel {tuple(sample['lr_pixel'])}", fontsize=9)
+            ax.set_title(f"LR pixel {tuple(sample['lr_pixel'])}", fontsize=9, y=1.0)
             ax.set_xlabel("wavelength (nm)" if wavelengths is not None else "band", fontsize=8)
         axes[0].legend(fontsize=7)
     return png(draw, (3.2 * max(len(samples), 1), 3.4))
