@@ -129,6 +129,19 @@ def _axis(start: int, stop: int, n: int, kernel: int, scale: int, reflect: bool)
     return _Axis(lr0, lr1, _runs(owned - lr0 * scale, origin[owned] - start), start + before - lr0 * scale)
 
 
+def _bands_last(into: np.ndarray, values: np.ndarray) -> None:
+    """``into[...] = values.transpose(1, 2, 0)``. Where the planes of ``values`` lie a multiple
+    of 4 KiB apart (a 512² region), the copy reads every band at the same cache set and runs
+    four times slower: the planes are then first copied, row by row, into planes a few floats
+    longer."""
+    bands, rows, cols = values.shape
+    if values.strides[0] % 4096 == 0 and bands > 1:
+        staged = np.empty((bands, rows * cols + 16), np.float32)[:, :rows * cols].reshape(bands, rows, cols)
+        staged[...] = values
+        values = staged
+    into[...] = values.transpose(1, 2, 0)
+
+
 class _Candidate:
     """The residuals of one candidate geometry, accumulated region by region."""
 
@@ -314,7 +327,7 @@ class RegionScan:
             frame[:, gap].fill(0.0)
         for into_rows, from_rows in rows.runs:
             for into_cols, from_cols in cols.runs:
-                frame[into_rows, into_cols] = data[:, from_rows, from_cols].transpose(1, 2, 0)
+                _bands_last(frame[into_rows, into_cols], data[:, from_rows, from_cols])
         return frame
 
     def _spread(self, candidate: _Candidate, frame: np.ndarray, frames: tuple[_Axis, _Axis],
