@@ -24,15 +24,18 @@ The inputs around a region are those the window that owns it read, handed over a
 (:meth:`RegionScan.keep`, from the windows fused in this process) and dropped once the region is
 scanned; a region whose window was fused elsewhere (Dask) or read too little (a halo narrower
 than :func:`.scan.scan_halo`) reads them again. The frames are built bands last, where torch's
-depthwise convolution is several times faster than bands first.
+depthwise convolution is several times faster than bands first, a strip of rows at a time
+(:data:`STRIP_BYTES`, in memory reused from strip to strip): the strip is still in cache when it
+is blurred, and a frame never costs a copy of the whole region.
 
 The geometry the result is checked in (:func:`.consistency.choose_geometry`) is still decided
 after the windows, on the crop of the result, as before: the scan accumulates the residuals of
 every candidate geometry (one unless the PSF is off centre; an HR-MSI moved by a shift is moved
 per region with a margin of :func:`.scan.scan_halo` LR pixels, as the strips are) and
 :meth:`RegionScan.result` gives the chosen one's. The noise the maps are expressed in comes from
-the inputs alone, so it is measured before the windows. Memory beyond the maps: the partial sums
-of blocks not yet final, about one row of regions at ``1/r²`` of the result's size, and the inputs
+the inputs alone, so it is measured before the windows. Memory beyond the maps: a strip of
+frame, the partial sums of blocks not yet final, about one row of regions at ``1/r²`` of the
+result's size, and the inputs
 of the windows whose region is not yet written (counted in the windows' memory:
 :func:`~fusion_core.windows.memory.input_copies`).
 
@@ -45,7 +48,7 @@ from __future__ import annotations
 import bisect
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import torch
@@ -65,6 +68,10 @@ __all__ = ["RegionScan"]
 
 Rect = tuple[int, int, int, int]
 Key = tuple[int, int]
+
+#: Bytes of a region's frame built at a time: a strip stays in cache from its copy to its blur,
+#: and the memory it takes is reused from strip to strip and region to region.
+STRIP_BYTES = 2 ** 25
 
 
 @dataclass(frozen=True)
@@ -129,17 +136,45 @@ def _axis(start: int, stop: int, n: int, kernel: int, scale: int, reflect: bool)
     return _Axis(lr0, lr1, _runs(owned - lr0 * scale, origin[owned] - start), start + before - lr0 * scale)
 
 
-def _bands_last(into: np.ndarray, values: np.ndarray) -> None:
+def _bands_last(into: np.ndarray, values: np.ndarray, spare: "_Memory") -> None:
     """``into[...] = values.transpose(1, 2, 0)``. Where the planes of ``values`` lie a multiple
     of 4 KiB apart (a 512² region), the copy reads every band at the same cache set and runs
-    four times slower: the planes are then first copied, row by row, into planes a few floats
-    longer."""
+    four times slower: the planes are then first copied, row by row, into ``spare`` memory with
+    planes a few floats longer."""
     bands, rows, cols = values.shape
     if values.strides[0] % 4096 == 0 and bands > 1:
-        staged = np.empty((bands, rows * cols + 16), np.float32)[:, :rows * cols].reshape(bands, rows, cols)
+        plane = rows * cols + 16
+        staged = spare.take(bands * plane).reshape(bands, plane)[:, :rows * cols].reshape(bands, rows, cols)
         staged[...] = values
         values = staged
     into[...] = values.transpose(1, 2, 0)
+
+
+def _clip(into: slice, source: slice, lo: int, hi: int) -> Optional[tuple[slice, slice]]:
+    """The part of a run ``frame[into] <- region[source]`` (:func:`_runs`) on frame positions
+    ``[lo, hi)``, its positions counted from ``lo``; None when it has none there."""
+    a, b = max(into.start, lo), min(into.stop, hi)
+    if a >= b:
+        return None
+    skip, n = a - into.start, b - a
+    if source.step == -1:
+        first = source.start - skip
+        source = slice(first, first - n if first >= n else None, -1)
+    elif source.stop - source.start > 1:              # a forward run; one pixel stays as it is
+        source = slice(source.start + skip, source.start + skip + n)
+    return slice(a - lo, b - lo), source
+
+
+class _Memory:
+    """A float32 buffer reused from call to call (fresh pages cost more than the copies)."""
+
+    def __init__(self) -> None:
+        self.buffer = np.empty(0, np.float32)
+
+    def take(self, size: int) -> np.ndarray:
+        if self.buffer.size < size:
+            self.buffer = np.empty(size, np.float32)
+        return self.buffer[:size]
 
 
 class _Candidate:
@@ -195,7 +230,7 @@ class RegionScan:
                 self.waiting[block] = self.waiting.get(block, 0) + 1
         self.seen: set[Key] = set()
         self.handed: dict[Key, tuple[Rect, np.ndarray, np.ndarray]] = {}
-        self.buffer = np.empty(0, np.float32)   # the frames' memory, reused (fresh pages cost)
+        self.memory = (_Memory(), _Memory())    # a strip of frame, and the copy's staging
         # torch's matmul, not numpy's: OpenBLAS's own threads would spin beside the windows'
         self.srf = torch.from_numpy(np.asarray(model.srf * np.asarray(model.msi_gain)[None], np.float32))
 
@@ -276,15 +311,13 @@ class RegionScan:
         self._look("fused", data[hsi_rgb], y0 * r, x0 * r)
         self._keep_crop(rect, data)
         frames = self._frames(key)
-        frame = self._frame(data, frames)
-        rows_in, cols_in = (slice(a.offset, a.offset + n * r) for a, n in zip(frames, (h, w)))
-        integrated = (torch.from_numpy(frame)[rows_in, cols_in] @ self.srf).numpy().transpose(2, 0, 1)
-        for candidate in self.candidates:
+        integrated, blurred = self._degraded(data, frames, (h * r, w * r))
+        for candidate, lr_blurred in zip(self.candidates, blurred):
             spectral = integrated - candidate.geometry.move(hr)[inner_hr]
             candidate.spectral.add(spectral)
             candidate.spectral_map[y0 * r:(y0 + h) * r, x0 * r:(x0 + w) * r] = noise_units(
                 spectral, self.noise.msi_normal)
-            self._spread(candidate, frame, frames, key, lr[inner])
+            self._spread(candidate, lr_blurred, frames, key, lr[inner])
         for block in self._reached(frames):
             self.waiting[block] -= 1
             if not self.waiting[block]:
@@ -292,7 +325,7 @@ class RegionScan:
                     self._finish(candidate, block)
         self.seen.add(key)
         if self.complete:
-            self.buffer = np.empty(0, np.float32)
+            self.memory = (_Memory(), _Memory())
         self.seconds += time.perf_counter() - t0
 
     def _keep_crop(self, rect: Rect, data: np.ndarray) -> None:
@@ -311,33 +344,57 @@ class RegionScan:
         y, x = (row0 + i) // step, (col0 + j) // step
         self.looks[name][:, y:y + part.shape[1], x:x + part.shape[2]] = part
 
-    def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis]) -> np.ndarray:
-        """The region ``data`` with the padded pixels it owns, in a zero frame over the LR
-        pixels it reaches, bands last ``(rows, cols, C)``."""
+    def _degraded(self, data: np.ndarray, frames: tuple[_Axis, _Axis],
+                  own: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The region ``data`` (``own`` HR rows and columns) integrated by the SRF ``(M, rows,
+        cols)``, and blurred and decimated by each candidate's PSF over the LR pixels its frame
+        reaches, bands last. The frame is built a strip of :data:`STRIP_BYTES` at a time."""
         rows, cols = frames
         (kh, kw), r = self.model.psf.shape, self.model.scale
-        shape = (rows.length(kh, r), cols.length(kw, r), data.shape[0])
-        size = shape[0] * shape[1] * shape[2]
-        if self.buffer.size < size:
-            self.buffer = np.empty(size, np.float32)
-        frame = self.buffer[:size].reshape(shape)
-        for gap in rows.gaps(shape[0]):
-            frame[gap].fill(0.0)
+        length, width, bands = rows.length(kh, r), cols.length(kw, r), data.shape[0]
+        outputs = rows.lr1 - rows.lr0
+        step = max(1, STRIP_BYTES // (4 * r * width * bands))      # LR rows a strip gives
+        top, cols_in = rows.offset, slice(cols.offset, cols.offset + own[1])
+        integrated = np.empty((*own, self.model.n_msi_bands), np.float32)
+        blurred = [np.empty((outputs, cols.lr1 - cols.lr0, bands), np.float32) for _ in self.candidates]
+        for i0 in range(0, outputs, step):
+            i1 = min(outputs, i0 + step)
+            lo, hi = i0 * r, (i1 - 1) * r + kh
+            frame = self._frame(data, frames, lo, hi)
+            for candidate, out in zip(self.candidates, blurred):
+                out[i0:i1] = F.conv2d(torch.from_numpy(frame).permute(2, 0, 1)[None], candidate.weight,
+                                      stride=r, groups=bands)[0].permute(1, 2, 0).numpy()
+            a, b = max(top, lo), min(top + own[0], i1 * r if i1 < outputs else length)   # rows once
+            if b > a:
+                integrated[a - top:b - top] = (torch.from_numpy(frame[a - lo:b - lo, cols_in])
+                                               @ self.srf).numpy()
+        return integrated.transpose(2, 0, 1), blurred
+
+    def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis], lo: int, hi: int) -> np.ndarray:
+        """Rows ``[lo, hi)`` of the region ``data`` with the padded pixels it owns, in a zero
+        frame over the LR pixels it reaches, bands last ``(hi - lo, cols, C)``."""
+        rows, cols = frames
+        (kh, kw), r = self.model.psf.shape, self.model.scale
+        shape = (hi - lo, cols.length(kw, r), data.shape[0])
+        frame = self.memory[0].take(shape[0] * shape[1] * shape[2]).reshape(shape)
+        for gap in rows.gaps(rows.length(kh, r)):
+            frame[max(gap.start, lo) - lo:max(min(gap.stop, hi) - lo, 0)].fill(0.0)
         for gap in cols.gaps(shape[1]):
             frame[:, gap].fill(0.0)
-        for into_rows, from_rows in rows.runs:
+        for run in rows.runs:
+            part = _clip(*run, lo, hi)
+            if part is None:
+                continue
+            into_rows, from_rows = part
             for into_cols, from_cols in cols.runs:
-                _bands_last(frame[into_rows, into_cols], data[:, from_rows, from_cols])
+                _bands_last(frame[into_rows, into_cols], data[:, from_rows, from_cols], self.memory[1])
         return frame
 
-    def _spread(self, candidate: _Candidate, frame: np.ndarray, frames: tuple[_Axis, _Axis],
+    def _spread(self, candidate: _Candidate, blurred: np.ndarray, frames: tuple[_Axis, _Axis],
                 key: Key, lr: np.ndarray) -> None:
-        """Add the region's ``frame`` blurred and decimated to the LR blocks it reaches, and
-        subtract the LR-HSI ``lr`` from its own block."""
+        """Add the region's frame ``blurred`` and decimated (bands last) to the LR blocks it
+        reaches, and subtract the LR-HSI ``lr`` from its own block."""
         rows, cols = frames
-        r = self.model.scale
-        blurred = F.conv2d(torch.from_numpy(frame).permute(2, 0, 1)[None], candidate.weight, stride=r,
-                           groups=frame.shape[2])[0].permute(1, 2, 0).numpy()   # bands last, as made
         own = self._partial(candidate, key)
         own -= lr.transpose(1, 2, 0)
         for block in self._reached(frames):

@@ -9,7 +9,7 @@ import pytest
 from fusion_core import FusionRequest, fuse_arrays
 from fusion_core.degradation import sensor_psf
 from fusion_core.pipeline.disagreement import cross_units_map
-from fusion_core.report import assemble
+from fusion_core.report import assemble, region_scan
 from fusion_core.report.consistency import input_noise, model_geometry, spatial_residual
 from fusion_core.report.disagreement import cross_normal
 from fusion_core.report.region_scan import RegionScan
@@ -27,7 +27,10 @@ def _cut(image, rect):
 
 @pytest.mark.parametrize("core", [5, 3, 16])     # uneven cores (a last one thinner than the PSF's
 @pytest.mark.parametrize("off_centre", [False, True])  # reach), one region; one or two geometries
-def test_regions_in_any_order_give_the_scan_of_the_whole_result(pair, core, off_centre):
+@pytest.mark.parametrize("strip_bytes", [region_scan.STRIP_BYTES, 1])   # whole frames; a row at a time
+def test_regions_in_any_order_give_the_scan_of_the_whole_result(pair, core, off_centre, strip_bytes,
+                                                                 monkeypatch):
+    monkeypatch.setattr(region_scan, "STRIP_BYTES", strip_bytes)
     psf = np.roll(np.pad(sensor_psf(4, 4.0), 2), 1, axis=1) if off_centre else None
     p = pair(size=64, snr_db=30, psf=psf)
     fused = p.reference + 0.01 * np.random.default_rng(0).standard_normal(p.reference.shape).astype(np.float32)
