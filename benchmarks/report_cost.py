@@ -17,7 +17,7 @@ total times.
 Usage (one BLAS thread, as ``benchmarks/trust.py`` says why)::
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.report_cost \\
-        [--sizes 512,1024,2048] [--repeats 3] [--threads 2]
+        [--sizes 256,512,1024] [--repeats 3] [--threads 2]
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="512,1024,2048")
+    parser.add_argument("--sizes", default="256,512,1024")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--out", default=str(HERE / "REPORT_COST.md"))
