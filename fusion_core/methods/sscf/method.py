@@ -35,6 +35,11 @@ MIN_VALID_LR_PIXELS = 16
 #: up to 0.5 dB on small simulated pairs with PSFs wider than r (RESULTS' harder protocol),
 #: whose borders were simulated by that very reflection.
 FIT_OUTSIDE_SHARE = 0.1
+#: Least share of the valid LR pixels that those :data:`FIT_OUTSIDE_SHARE` keeps must be for the
+#: fit to keep to them. On a tiny image (the report's reduced-resolution pair: 6×6 LR pixels of
+#: a 100² scene at r = 4) the pixels away from the edges are a handful, and estimates fitted on
+#: them are noisier than the reflection at the edges is wrong.
+MIN_FIT_SHARE = 0.5
 
 __all__ = ["SSCF"]
 
@@ -153,8 +158,9 @@ def _leave_out_gaps(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: Degradati
     (:func:`~fusion_core.methods.gaps.support_valid`), the HR-MSI kept as it is wherever it is
     valid, so a gap costs only the information it hides. The estimates (noise, spectral maps,
     subspace, alignment, damping) are fitted only on pixels whose footprint also stays inside
-    the window (:data:`FIT_OUTSIDE_SHARE`), while there are :data:`MIN_VALID_LR_PIXELS` of them.
-    With fewer valid pixels than that, the gaps are bridged as for any method."""
+    the window (:data:`FIT_OUTSIDE_SHARE`) while they are :data:`MIN_VALID_LR_PIXELS` and
+    :data:`MIN_FIT_SHARE` of the valid ones, else on every valid one. With fewer valid pixels
+    than :data:`MIN_VALID_LR_PIXELS`, the gaps are bridged as for any method."""
     lr_ok, hr_ok = torch.isfinite(lr_hsi).all(0).cpu(), torch.isfinite(hr_msi).all(0).cpu()
     inside = support_valid(lr_ok, hr_ok, model.psf, model.scale, edge_valid=False,
                            outside_share=FIT_OUTSIDE_SHARE)
@@ -166,7 +172,9 @@ def _leave_out_gaps(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: Degradati
             return (*bridge_pairs(lr_hsi, hr_msi, model.scale), None, None)
         lr_hsi, hr_msi = fill_gaps(lr_hsi), fill_gaps(hr_msi)
         data = data.to(lr_hsi.device)
-    fit = inside.to(lr_hsi.device) if int(inside.sum()) >= MIN_VALID_LR_PIXELS else data
+    valid = int(lr_ok.sum()) if data is None else int(data.sum())
+    kept = int(inside.sum())
+    fit = inside.to(lr_hsi.device) if kept >= max(MIN_VALID_LR_PIXELS, MIN_FIT_SHARE * valid) else data
     return lr_hsi, hr_msi, fit, data
 
 
