@@ -134,11 +134,10 @@ def report_crop(source: "Source", scale: int, texture: Optional["Texture"] = Non
 
 def crop_pixels(source: "Source", scale: int, texture: Optional["Texture"] = None
                 ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
-    """The report's crop (:func:`report_crop`) and both inputs over it, nodata read as zeros:
-    what the inputs' noise is measured on."""
+    """The report's crop (:func:`report_crop`) and both inputs over it (nodata as NaN): what
+    the inputs' noise is measured on."""
     rect = report_crop(source, scale, texture)
-    return (rect, np.nan_to_num(source.read_lr(rect)),
-            np.nan_to_num(source.read_hr(scaled_rect(rect, scale))))
+    return rect, source.read_lr(rect), source.read_hr(scaled_rect(rect, scale))
 
 
 def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Optional[np.ndarray],
@@ -148,6 +147,7 @@ def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Opt
     t0 = time.perf_counter()
     rect, lr, hr = crop_pixels(source, model.scale, texture)
     noise = input_noise(lr, hr, model)
+    lr, hr = np.nan_to_num(lr), np.nan_to_num(hr)
     hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
     rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))
     scan = (RegionScan(source, grid, model, noise, rgb, scaled_rect(rect, model.scale))

@@ -103,20 +103,34 @@ def as_batch(image: np.ndarray) -> torch.Tensor:
 
 
 def band_rms(image: np.ndarray) -> np.ndarray:
-    """RMS of each band of ``(B, H, W)``."""
-    return np.sqrt(np.mean(np.square(image, dtype=np.float64), axis=(1, 2)))
+    """RMS of each band of ``(B, H, W)`` over its valid (finite) pixels."""
+    return np.sqrt(np.nanmean(np.square(image, dtype=np.float64), axis=(1, 2)))
 
 
 def input_noise(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> NoiseLevels:
     """Noise of an LR-HSI ``(C, h, w)`` and its HR-MSI ``(M, r h, r w)`` with the project's
     estimators (HySime-style regression for the HSI, factor analysis and cross-sensor residual
-    for the MSI)."""
+    for the MSI). Nodata (NaN) is left out as SSCF leaves it out: the gaps are filled smoothly
+    (zeros would make the edge of a nodata swath look like noise) and only the LR pixels whose
+    PSF footprint is wholly valid are regressed on."""
+    from ..methods.gaps import fill_gaps, support_valid
+
     y = torch.from_numpy(np.asarray(lr_hsi, np.float64))
     z = torch.from_numpy(np.asarray(hr_msi, np.float64))
-    sigma_y = hsi_noise_std(y)
+    lr_ok, hr_ok = torch.isfinite(y).all(0), torch.isfinite(z).all(0)
+    valid = None
+    if not (bool(lr_ok.all()) and bool(hr_ok.all())):
+        valid = support_valid(lr_ok, hr_ok, model.psf, model.scale)
+        y, z = fill_gaps(y), fill_gaps(z)
+
+    def pixels(image: torch.Tensor) -> torch.Tensor:
+        return image if valid is None or not bool(valid.any()) else image[:, valid][:, :, None]
+
+    y_pixels = pixels(y)
+    sigma_y = hsi_noise_std(y_pixels)
     lr_msi = spatial_degrade(z[None], model.psf, model.scale)[0]
     gain = float(np.sum(model.psf ** 2))
-    sigma_z = msi_noise_std(z, lr_msi, y, sigma_y, torch.from_numpy(model.srf), gain)
+    sigma_z = msi_noise_std(z, pixels(lr_msi), y_pixels, sigma_y, torch.from_numpy(model.srf), gain)
     return NoiseLevels(sigma_y.numpy(), sigma_z.numpy(), band_rms(lr_hsi), band_rms(hr_msi))
 
 

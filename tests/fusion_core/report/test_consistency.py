@@ -38,6 +38,20 @@ def test_measured_noise_is_the_simulated_noise(pair):
     assert np.median(np.abs(noise.msi / (noise.msi_rms / 10 ** 1.5) - 1)) < 0.3
 
 
+def test_a_nodata_swath_does_not_count_as_noise(pair):
+    """A product's nodata (a swath edge across the crop) is left out of the noise, not read as
+    a step to zero: the noise is the same as without the swath."""
+    p = pair(size=96, snr_db=30)
+    clean = input_noise(p.lr_hsi, p.hr_msi, p.model)
+    lr, hr = p.lr_hsi.copy(), p.hr_msi.copy()
+    lr[:, :, :9] = np.nan                               # a third of the scene, both images
+    hr[:, :, :9 * p.model.scale] = np.nan
+    swath = input_noise(lr, hr, p.model)
+    assert np.median(np.abs(swath.msi / clean.msi - 1)) < 0.3
+    assert np.median(np.abs(swath.hsi / clean.hsi - 1)) < 0.15
+    assert np.allclose(swath.msi_rms, np.sqrt(np.mean(p.hr_msi[:, :, 36:] ** 2, axis=(1, 2))), rtol=1e-6)
+
+
 def test_interpolation_does_not_give_back_the_hr_msi(pair):
     p = pair(snr_db=40)
     bicubic = bicubic_upsample(torch.from_numpy(p.lr_hsi), p.model.scale).numpy()
