@@ -18,7 +18,7 @@ method (:attr:`~fusion_core.methods.base.FusionMethod.handles_gaps`):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..progress import Progress
     from .base import FusionConfig, FusionMethod
 
-__all__ = ["fuse_with_gaps", "fill_pairs", "fill_invalid", "bridge_pairs", "fill_gaps", "support_valid"]
+__all__ = ["fuse_with_gaps", "fill_pairs", "fill_invalid", "bridge_pairs", "fill_gaps", "support_valid", "valid_pixels"]
 
 
 def fuse_with_gaps(method: "FusionMethod", lr_hsi: torch.Tensor, hr_msi: torch.Tensor,
@@ -106,3 +106,9 @@ def support_valid(lr_ok: torch.Tensor, hr_ok: torch.Tensor, psf: np.ndarray | to
         cut = pad // scale
         reach = reach[cut:reach.shape[0] - cut, cut:reach.shape[1] - cut]
     return lr_ok & (reach <= outside_share * float(kernel.sum()))
+
+
+def valid_pixels(image: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
+    """The pixels of ``valid`` ``(h, w)`` of an image ``(C, h, w)`` as an image ``(C, n, 1)``
+    (the whole image when None): what per-pixel estimators (noise, maps, subspace) are fitted on."""
+    return image if valid is None else image[:, valid][:, :, None]

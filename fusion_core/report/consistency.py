@@ -113,7 +113,7 @@ def input_noise(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel)
     for the MSI). Nodata (NaN) is left out as SSCF leaves it out: the gaps are filled smoothly
     (zeros would make the edge of a nodata swath look like noise) and only the LR pixels whose
     PSF footprint is wholly valid are regressed on."""
-    from ..methods.gaps import fill_gaps, support_valid
+    from ..methods.gaps import fill_gaps, support_valid, valid_pixels
 
     y = torch.from_numpy(np.asarray(lr_hsi, np.float64))
     z = torch.from_numpy(np.asarray(hr_msi, np.float64))
@@ -121,16 +121,14 @@ def input_noise(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel)
     valid = None
     if not (bool(lr_ok.all()) and bool(hr_ok.all())):
         valid = support_valid(lr_ok, hr_ok, model.psf, model.scale)
+        valid = valid if bool(valid.any()) else None
         y, z = fill_gaps(y), fill_gaps(z)
-
-    def pixels(image: torch.Tensor) -> torch.Tensor:
-        return image if valid is None or not bool(valid.any()) else image[:, valid][:, :, None]
-
-    y_pixels = pixels(y)
+    y_pixels = valid_pixels(y, valid)
     sigma_y = hsi_noise_std(y_pixels)
     lr_msi = spatial_degrade(z[None], model.psf, model.scale)[0]
     gain = float(np.sum(model.psf ** 2))
-    sigma_z = msi_noise_std(z, pixels(lr_msi), y_pixels, sigma_y, torch.from_numpy(model.srf), gain)
+    sigma_z = msi_noise_std(z, valid_pixels(lr_msi, valid), y_pixels, sigma_y, torch.from_numpy(model.srf),
+                            gain)
     return NoiseLevels(sigma_y.numpy(), sigma_z.numpy(), band_rms(lr_hsi), band_rms(hr_msi))
 
 

@@ -378,7 +378,9 @@ class RegionScan:
         shape = (hi - lo, cols.length(kw, r), data.shape[0])
         frame = self.memory[0].take(shape[0] * shape[1] * shape[2]).reshape(shape)
         for gap in rows.gaps(rows.length(kh, r)):
-            frame[max(gap.start, lo) - lo:max(min(gap.stop, hi) - lo, 0)].fill(0.0)
+            top, bottom = max(gap.start, lo), min(gap.stop, hi)
+            if bottom > top:
+                frame[top - lo:bottom - lo].fill(0.0)
         for gap in cols.gaps(shape[1]):
             frame[:, gap].fill(0.0)
         for run in rows.runs:

@@ -19,7 +19,7 @@ from ...spectral import (
     signal_subspace,
 )
 from ..base import FusionConfig, FusionMethod
-from ..gaps import bridge_pairs, fill_gaps, support_valid
+from ..gaps import bridge_pairs, fill_gaps, support_valid, valid_pixels
 from .alignment import Alignment, estimate_alignment, noise_gains, warp
 from .settings import PRESETS, SSCFSettings
 from .solver import consistency_correction, fourier_correction
@@ -97,7 +97,7 @@ class SSCF(FusionMethod):
         psf = torch.as_tensor(model.psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
 
         progress.update(0.0, "Estimating the noise of the LR-HSI")
-        y_pixels = _pixels(y, fit)
+        y_pixels = valid_pixels(y, fit)
         sigma_y = hsi_noise_std(y_pixels)
         progress.update(0.05, "Aligning the HR-MSI to the HSI")
         if settings.align:
@@ -113,7 +113,7 @@ class SSCF(FusionMethod):
         hr_gain, lr_gain = noise_gains(alignment, psf, torch.float64, z.device)
         progress.update(0.15, "Estimating the noise of the HR-MSI")
         srf = torch.as_tensor(model.srf, device=y.device)
-        lr_msi_pixels = _pixels(lr_msi, fit)
+        lr_msi_pixels = valid_pixels(lr_msi, fit)
         sigma_z = msi_noise_std(hr_msi, lr_msi_pixels, y_pixels, sigma_y, srf, lr_gain)
         extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
 
@@ -132,7 +132,7 @@ class SSCF(FusionMethod):
             residual = residual - spatial_degrade(coefficients[None], psf, r)[0].double()
 
         progress.update(0.45, "Solving for data consistency")
-        damping = _damping(_pixels(residual, fit), basis, sigma_y, r)
+        damping = _damping(valid_pixels(residual, fit), basis, sigma_y, r)
         if data is not None:
             residual = residual * data
         if settings.fourier_solve:
@@ -176,12 +176,6 @@ def _leave_out_gaps(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: Degradati
     kept = int(inside.sum())
     fit = inside.to(lr_hsi.device) if kept >= max(MIN_VALID_LR_PIXELS, MIN_FIT_SHARE * valid) else data
     return lr_hsi, hr_msi, fit, data
-
-
-def _pixels(image: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
-    """The pixels of ``valid`` of an image ``(C, h, w)`` as an image ``(C, n, 1)`` (the whole
-    image when None): what the per-pixel estimators (noise, maps, subspace) are fitted on."""
-    return image if valid is None else image[:, valid][:, :, None]
 
 
 def _compose(ridge: RidgeMap, basis: torch.Tensor, msi: torch.Tensor,
