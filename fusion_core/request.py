@@ -23,6 +23,7 @@ from .io.output_format import CODECS, DTYPES, FORMATS, OutputOptions
 from .methods import CATALOG, describe_options, method_index
 from .methods.options import parse_method_options
 from .methods.settings import DEFAULT_PRESET, PRESETS
+from .products.base import DEFAULT_MASK_CLASSES, MASK_CLASSES
 from .srf.catalog import SENSOR_PRESETS
 from .srf.source import SrfSource
 
@@ -113,6 +114,16 @@ class FusionRequest:
     hr_msi: str = _param("", key="HR_MSI", label="High-resolution multispectral image",
                          help="The HR-MSI of the same place (Sentinel-2, Landsat, WorldView…).",
                          kind="raster_in", cli="")
+    lr_mask: str = _param(
+        "", key="LR_MASK", label="LR-HSI mask (non-zero: leave out)",
+        help="A raster of pixels to leave out of the LR-HSI (clouds, shadows, anything): non-zero "
+             "excludes. On the LR-HSI's grid, or coarser by a whole factor; a product's own "
+             "quality layers are read without it (QUALITY_MASK).", kind="raster_in",
+        optional=True)
+    hr_mask: str = _param(
+        "", key="HR_MASK", label="HR-MSI mask (non-zero: leave out)",
+        help="A raster of pixels to leave out of the HR-MSI: non-zero excludes. On the HR-MSI's "
+             "grid, or coarser by a whole factor.", kind="raster_in", optional=True)
     output: str = _param("", key="OUTPUT", label="Fused HR-HSI",
                          help="The fused image (GeoTIFF), on the HR-MSI's grid with the LR-HSI's "
                               "bands, band names and wavelengths.", kind="raster_out", cli="")
@@ -201,6 +212,13 @@ class FusionRequest:
         "", key="WAVELENGTHS", label="LR-HSI wavelengths (list in nm or µm, or a CSV file)",
         help="Band centres of the LR-HSI when its metadata has none: '443, 490, …' or a text/CSV "
              "file with one value per band.", kind="text", advanced=True, optional=True)
+    quality_mask: str = _param(
+        ", ".join(DEFAULT_MASK_CLASSES), key="QUALITY_MASK",
+        label="Product quality classes to leave out",
+        help="Which classes of a delivered product's quality layers (EnMAP QL_QUALITY_*, "
+             "Sentinel-2 SCL, PRISMA and DESIS masks) are left out of the estimation and the "
+             f"fusion, comma separated among {', '.join(MASK_CLASSES)}; 'none' uses no product "
+             "mask.", kind="text", advanced=True)
     degradation_output: Optional[str] = _param(
         None, key="DEGRADATION_OUTPUT", label="Degradation model used",
         help="Also write the degradation model used (JSON).", kind="file_out", optional=True,
@@ -277,6 +295,7 @@ class FusionRequest:
         if self.sensor and self.srf_file:
             raise InputError(f"Give either {self.name_of('sensor')} or {self.name_of('srf_file')}, "
                              "not both.")
+        self.mask_classes  # noqa: B018 - refuses an unknown class now
         self._check_number("max_memory_gb")
         self._check_number("window_size")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
@@ -316,6 +335,13 @@ class FusionRequest:
 
         entry = CATALOG[method_index(self.method)]
         resolve_settings(method_presets(self.method), self.preset, self.options, entry.short_name)
+
+    @property
+    def mask_classes(self) -> frozenset[str]:
+        """The product quality classes left out (QUALITY_MASK)."""
+        from .products import parse_mask_classes
+
+        return parse_mask_classes(self.quality_mask, self.name_of("quality_mask"))
 
     @property
     def output_options(self) -> OutputOptions:

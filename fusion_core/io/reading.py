@@ -20,6 +20,7 @@ from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.windows import Window
 
 from ..errors import InputError
+from ..products.base import vrt_label
 from .masks import invalid_pixels
 from .radiometry import BandRadiometry, to_physical
 
@@ -47,7 +48,7 @@ def open_raster(path: str | os.PathLike, role: str) -> Iterator:
             ds = rasterio.open(path, "r")
         except GDAL_ERRORS as exc:
             raise InputError(
-                f"Cannot open the {role} raster {path}: {exc}. Check the path, and that the file "
+                f"Cannot open the {role} raster {vrt_label(str(path))}: {exc}. Check the path, and that the file "
                 "is a raster GDAL reads (it opens in QGIS)."
             ) from None
         with ds:
@@ -85,7 +86,7 @@ def read_pixels(ds, indexes: Sequence[int], bands: Sequence[BandRadiometry], rol
         bad = invalid_pixels(ds, indexes, raw, window, out_shape)
     except GDAL_ERRORS as exc:
         raise InputError(
-            f"The {role} raster {ds.name} cannot be read at {_where(exc, window)}: GDAL says "
+            f"The {role} raster {vrt_label(ds.name)} cannot be read at {_where(exc, window)}: GDAL says "
             f"'{exc}'. The file is truncated or corrupt: download or export it again, then check "
             "it with 'gdalinfo -checksum'."
         ) from None

@@ -17,10 +17,11 @@ from affine import Affine
 from ..degradation import DegradationModel
 from ..errors import InputError
 from ..io import Raster, RasterGrid
+from ..products import Delivery
 from ..progress import Progress
 from ..request import FusionRequest
 from .align import output_grid, to_hsi_geometry
-from .plan import RunPlan, method_and_config, plan_run
+from .plan import Inputs, RunPlan, method_and_config, plan_run
 from .preflight import fusion_files, guarded
 from .scene import SceneModel, scene_model
 
@@ -101,7 +102,7 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     progress = progress or Progress()
     t0 = time.perf_counter()
     plan = plan_run(request, progress, method)
-    scene = scene_model(plan, PairSource(request.lr_hsi, request.hr_msi, plan.pair), progress,
+    scene = scene_model(plan, PairSource(plan.lr.path, plan.hr.path, plan.pair), progress,
                         state_path=request.output)
     if request.degradation_output:
         scene.model.save(request.degradation_output)
@@ -161,7 +162,8 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
     hr_grid = RasterGrid(None, Affine.identity(), hr.shape[2], hr.shape[1])
     hr_info = Raster(np.empty((hr.shape[0], 0, 0), np.float32), hr_grid, names)
     source = ArraySource.whole(lr, hr, scale)
-    plan = RunPlan(request, method, config, "", lr_info, hr_info, source.plan)
+    plan = RunPlan(request, method, config, "", lr_info, hr_info, source.plan,
+                   Inputs(Delivery("memory", "memory"), Delivery("memory", "memory")))
     scene = scene_model(plan, source, progress, model=model)
     output = ArrayOutput(lr.shape[0], scene.source.hr_shape)
     seconds = _run(plan, scene, output, progress)

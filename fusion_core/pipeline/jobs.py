@@ -117,15 +117,17 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
     from ..io.resample import plan_pair
     from ..windows import PairSource
     from .estimate import srf_prior
-    from .plan import read_pair_info
+    from .plan import log_inputs, open_inputs, read_pair_info
     from .scene import prepare_scene
 
     progress = progress or Progress()
-    lr, hr = read_pair_info(request)
+    inputs = open_inputs(request)
+    lr, hr = read_pair_info(request, inputs)
+    log_inputs(inputs, lr, hr, progress)
     pair = plan_pair(lr, hr, request, progress.info)
     grid = pair.hr_source_grid(hr)
     prepared = prepare_scene(request.with_(degradation=None), lr, hr,
-                             PairSource(request.lr_hsi, request.hr_msi, pair),
+                             PairSource(lr.path, hr.path, pair),
                              (grid.height, grid.width), progress.child(0.0, 0.95),
                              psf_size=psf_size)
     prepared.model.save(model_path)

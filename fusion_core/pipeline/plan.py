@@ -19,8 +19,9 @@ from ..request import FusionRequest
 if TYPE_CHECKING:
     from ..io.resample import PairPlan
     from ..methods.base import FusionConfig, FusionMethod
+    from ..products import Delivery
 
-__all__ = ["RunPlan", "plan_run", "method_and_config"]
+__all__ = ["RunPlan", "Inputs", "plan_run", "open_inputs", "read_pair_info", "method_and_config"]
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,10 @@ class RunPlan:
         method: a fresh instance of the fusion method.
         config: preset, device, seed and options, as the method receives them.
         scheduler: ``""`` (this process), ``"local"`` or a Dask scheduler's address.
-        lr: the LR-HSI's metadata (data array empty).
+        lr: the LR-HSI's metadata (data array empty); ``lr.path`` is the dataset read.
         hr: the HR-MSI's metadata (data array empty).
         pair: how the two grids meet: ratio, pixels fused, warps.
+        inputs: the two inputs as delivered: product, acquisition date, masks.
     """
 
     request: FusionRequest
@@ -44,6 +46,7 @@ class RunPlan:
     lr: Raster
     hr: Raster
     pair: "PairPlan"
+    inputs: "Inputs"
 
 
 def method_and_config(request: FusionRequest, method: Optional["FusionMethod"] = None
@@ -69,13 +72,35 @@ def _require_paths(request: FusionRequest, names: tuple[str, ...]) -> None:
                          f"{'them' if len(missing) > 1 else 'it'}.")
 
 
-def read_pair_info(request: FusionRequest) -> tuple[Raster, Raster]:
-    """Metadata of the request's LR-HSI and HR-MSI, with WAVELENGTHS applied when given."""
-    from dataclasses import replace
+@dataclass(frozen=True)
+class Inputs:
+    """The request's LR-HSI and HR-MSI as delivered products (:mod:`fusion_core.products`)."""
+
+    lr: "Delivery"
+    hr: "Delivery"
+
+
+def open_inputs(request: FusionRequest) -> Inputs:
+    """The request's two inputs resolved to the datasets the engine reads, with their masks."""
+    from ..products import open_input
 
     _require_paths(request, ("lr_hsi", "hr_msi"))
-    lr = read_raster_info(request.lr_hsi, "LR-HSI")
-    hr = read_raster_info(request.hr_msi, "HR-MSI")
+    classes = request.mask_classes
+    return Inputs(open_input(request.lr_hsi, "LR-HSI", classes, request.lr_mask or None,
+                             request.name_of("lr_mask")),
+                  open_input(request.hr_msi, "HR-MSI", classes, request.hr_mask or None,
+                             request.name_of("hr_mask")))
+
+
+def read_pair_info(request: FusionRequest, inputs: Optional[Inputs] = None
+                   ) -> tuple[Raster, Raster]:
+    """Metadata of the request's LR-HSI and HR-MSI (``inputs``: as already opened), with
+    WAVELENGTHS applied when given; each raster's ``path`` is the dataset the engine reads."""
+    from dataclasses import replace
+
+    inputs = inputs or open_inputs(request)
+    lr = read_raster_info(inputs.lr.dataset, "LR-HSI")
+    hr = read_raster_info(inputs.hr.dataset, "HR-MSI")
     if request.wavelengths:
         from ..io import parse_wavelengths
 
@@ -101,9 +126,17 @@ def plan_run(request: FusionRequest, progress: Progress,
 
     _require_paths(request, ("lr_hsi", "hr_msi", "output"))
     method, config = method_and_config(request, method)
-    lr, hr = read_pair_info(request)
-    for role, info in (("LR-HSI", lr), ("HR-MSI", hr)):
-        progress.info(f"{role}: {info.count} bands, {info.describe_radiometry()}; wavelengths: "
-                      f"{info.wavelength_source or 'none'}.")
+    inputs = open_inputs(request)
+    lr, hr = read_pair_info(request, inputs)
+    log_inputs(inputs, lr, hr, progress)
     pair = plan_pair(lr, hr, request, progress.info)
-    return RunPlan(request, method, config, resolve_scheduler(request.dask_scheduler), lr, hr, pair)
+    return RunPlan(request, method, config, resolve_scheduler(request.dask_scheduler), lr, hr, pair,
+                   inputs)
+
+
+def log_inputs(inputs: Inputs, lr: Raster, hr: Raster, progress: Progress) -> None:
+    """What each input is, as the log says it."""
+    for role, info, delivery in (("LR-HSI", lr, inputs.lr), ("HR-MSI", hr, inputs.hr)):
+        progress.info(f"{role}: {delivery.describe()}; {info.count} bands, "
+                      f"{info.describe_radiometry()}; wavelengths: "
+                      f"{info.wavelength_source or 'none'}.")

@@ -18,8 +18,16 @@ from types import ModuleType
 from typing import Optional
 
 from ..errors import InputError
-from .base import DEFAULT_MASK_CLASSES, MASK_CLASSES, BandSource, Delivery, MaskLayer, ProductBands
-from .vrt import build_vrt, is_vrt_text, vrt_label
+from .base import (
+    DEFAULT_MASK_CLASSES,
+    MASK_CLASSES,
+    BandSource,
+    Delivery,
+    MaskLayer,
+    ProductBands,
+    is_vrt_text,
+    vrt_label,
+)
 
 __all__ = ["open_input", "parse_mask_classes", "Delivery", "ProductBands", "BandSource",
            "MaskLayer", "MASK_CLASSES", "DEFAULT_MASK_CLASSES", "readers", "vrt_label",
@@ -60,6 +68,8 @@ def open_input(source: str, role: str, classes: frozenset[str] = frozenset(DEFAU
         InputError: a product that cannot be used (wrong level, missing bands or files), named
             with what to do.
     """
+    from .vrt import build_vrt
+
     source = str(source)
     if is_vrt_text(source):  # already opened (a request passed on by the engine itself)
         return Delivery(source, source)

@@ -18,12 +18,10 @@ from typing import Optional, Sequence
 import rasterio
 
 from ..errors import InputError
-from .base import BandSource, MaskLayer, ProductBands
+from .base import LABEL_KEY, BandSource, MaskLayer, ProductBands
 
-__all__ = ["build_vrt", "is_vrt_text", "vrt_label", "LABEL_KEY"]
+__all__ = ["build_vrt"]
 
-#: Dataset metadata item naming what the VRT was built from (shown in messages instead of XML).
-LABEL_KEY = "HSI_FUSION_SOURCE"
 _GDAL_TYPES = {"uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16",
                "uint32": "UInt32", "int32": "Int32", "float32": "Float32", "float64": "Float64"}
 
@@ -34,23 +32,6 @@ class _Grid:
     transform: tuple[float, ...]
     width: int
     height: int
-
-
-def is_vrt_text(name: str) -> bool:
-    """True when ``name`` is a VRT given as XML text rather than a path."""
-    return name.lstrip().startswith("<VRTDataset")
-
-
-def vrt_label(name: str) -> str:
-    """What a dataset name should read as in messages: a VRT's source, or the name itself."""
-    if not is_vrt_text(name):
-        return name
-    try:
-        root = ET.fromstring(name)
-    except ET.ParseError:
-        return "a VRT"
-    item = root.find(f"./Metadata/MDI[@key='{LABEL_KEY}']")
-    return item.text if item is not None and item.text else "a VRT"
 
 
 def _grid(name: str, role: str) -> tuple[_Grid, str]:

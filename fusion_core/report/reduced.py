@@ -35,7 +35,7 @@ __all__ = ["reduced_resolution_check", "MIN_REDUCED_LR_PIXELS"]
 #: Fewest LR pixels a side of the reduced LR-HSI may have for the check to mean something.
 MIN_REDUCED_LR_PIXELS = 4
 #: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster).
-_CLEARED = {"lr_hsi": "", "hr_msi": "", "output": "", "degradation": None,
+_CLEARED = {"lr_hsi": "", "hr_msi": "", "lr_mask": "", "hr_mask": "", "output": "", "degradation": None,
             "degradation_output": None, "resume": False, "dask_scheduler": "", "report": None,
             "consistency_map": None, "agreement_mask": None}
 

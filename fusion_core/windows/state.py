@@ -55,8 +55,12 @@ def fingerprint(**facts: Any) -> str:
 
 
 def file_facts(path: str | os.PathLike) -> dict[str, Any]:
-    """Path, size and modification time of an input file, for a fingerprint."""
-    st = os.stat(path)
+    """Path, size and modification time of an input file (a folder: of the folder; a GDAL
+    subdataset or ``/vsi`` name: the name alone), for a fingerprint."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {"path": str(path)}
     return {"path": str(Path(path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
