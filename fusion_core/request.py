@@ -114,16 +114,6 @@ class FusionRequest:
     hr_msi: str = _param("", key="HR_MSI", label="High-resolution multispectral image",
                          help="The HR-MSI of the same place (Sentinel-2, Landsat, WorldView…).",
                          kind="raster_in", cli="")
-    lr_mask: str = _param(
-        "", key="LR_MASK", label="LR-HSI mask (non-zero: leave out)",
-        help="A raster of pixels to leave out of the LR-HSI (clouds, shadows, anything): non-zero "
-             "excludes. On the LR-HSI's grid, or coarser by a whole factor; a product's own "
-             "quality layers are read without it (QUALITY_MASK).", kind="raster_in",
-        optional=True)
-    hr_mask: str = _param(
-        "", key="HR_MASK", label="HR-MSI mask (non-zero: leave out)",
-        help="A raster of pixels to leave out of the HR-MSI: non-zero excludes. On the HR-MSI's "
-             "grid, or coarser by a whole factor.", kind="raster_in", optional=True)
     output: str = _param("", key="OUTPUT", label="Fused HR-HSI",
                          help="The fused image (GeoTIFF), on the HR-MSI's grid with the LR-HSI's "
                               "bands, band names and wavelengths.", kind="raster_out", cli="")
@@ -212,6 +202,16 @@ class FusionRequest:
         "", key="WAVELENGTHS", label="LR-HSI wavelengths (list in nm or µm, or a CSV file)",
         help="Band centres of the LR-HSI when its metadata has none: '443, 490, …' or a text/CSV "
              "file with one value per band.", kind="text", advanced=True, optional=True)
+    lr_mask: str = _param(
+        "", key="LR_MASK", label="LR-HSI mask (non-zero: leave out)",
+        help="A raster of pixels to leave out of the LR-HSI (clouds, shadows, anything): non-zero "
+             "excludes. On the LR-HSI's grid, or coarser by a whole factor; a product's own "
+             "quality layers are read without it (QUALITY_MASK).", kind="raster_in",
+        optional=True)
+    hr_mask: str = _param(
+        "", key="HR_MASK", label="HR-MSI mask (non-zero: leave out)",
+        help="A raster of pixels to leave out of the HR-MSI: non-zero excludes. On the HR-MSI's "
+             "grid, or coarser by a whole factor.", kind="raster_in", optional=True)
     quality_mask: str = _param(
         ", ".join(DEFAULT_MASK_CLASSES), key="QUALITY_MASK",
         label="Product quality classes to leave out",
