@@ -4,8 +4,9 @@
   ``level_X/specific/bandCharacterisation/bandID[@number]`` with ``wavelengthCenterOfBand``,
   ``FWHMOfBand`` (nm), ``GainOfBand`` and ``OffsetOfBand`` (physical = DN × gain + offset; the
   GeoTIFF itself carries no GDAL scale).
-- DESIS ``…-METADATA.xml``: ``band`` elements with ``bandNumber``, ``wavelengthCenterOfBand`` and
-  ``wavelengthWidthOfBand`` (nm). Only the wavelengths are used: DESIS gains are not verified.
+- DESIS ``…-METADATA.xml``: ``bandCharacterisation/band`` elements with ``bandNumber``,
+  ``wavelengthCenterOfBand``, ``wavelengthWidthOfBand`` (nm), ``gainOfBand`` and ``offsetOfBand``.
+  Beside a plain image only the wavelengths are used; the DESIS product reader applies the gains.
 - An ENVI header beside a GeoTIFF (``image.hdr`` or ``image.tif.hdr``, as DESIS ships
   ``…-SPECTRAL_IMAGE.hdr``): its ``wavelength`` / ``fwhm`` / ``wavelength units``.
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from .wavelengths import Spectral, envi_header_wavelengths, make_spectral
 
-__all__ = ["ProductBands", "product_bands"]
+__all__ = ["ProductBands", "product_bands", "BandCharacterisation", "band_characterisation"]
 
 _MAX_CANDIDATES = 20  # metadata files looked at in one folder
 
@@ -58,27 +59,58 @@ def _floats(elems: list[ET.Element], *names: str) -> Optional[list[float]]:
         return None
 
 
-def _parse_xml(path: Path) -> Optional[tuple[str, list[float], Optional[list[float]],
-                                             Optional[list[float]], Optional[list[float]]]]:
-    """(layout, wavelengths, FWHM, gains, offsets) of an EnMAP or DESIS metadata XML, or None."""
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError):
-        return None
+@dataclass(frozen=True)
+class BandCharacterisation:
+    """The per-band values of an EnMAP or DESIS metadata XML, in band order.
+
+    Attributes:
+        layout: ``"EnMAP"`` or ``"DESIS"``.
+        wavelengths, fwhm: band centres and widths in nm (fwhm None when not listed).
+        gains, offsets: physical = DN × gain + offset (None when not listed).
+    """
+
+    layout: str
+    wavelengths: list[float]
+    fwhm: Optional[list[float]]
+    gains: Optional[list[float]]
+    offsets: Optional[list[float]]
+
+
+def band_characterisation(root: ET.Element) -> Optional[BandCharacterisation]:
+    """The band values of a parsed EnMAP (``bandCharacterisation/bandID``) or DESIS
+    (``bandCharacterisation/band``) metadata XML, or None when it lists none."""
     char = next((e for e in root.iter() if _local(e.tag) == "bandCharacterisation"), None)
     bands = [e for e in (char if char is not None else []) if _local(e.tag) == "bandID"]
     bands.sort(key=lambda e: int(e.get("number", "0")) if e.get("number", "").isdigit() else 0)
     wl = _floats(bands, "wavelengthCenterOfBand")
     if wl:  # EnMAP
-        return ("EnMAP", wl, _floats(bands, "FWHMOfBand"), _floats(bands, "GainOfBand"),
-                _floats(bands, "OffsetOfBand"))
+        return BandCharacterisation("EnMAP", wl, _floats(bands, "FWHMOfBand"),
+                                    _floats(bands, "GainOfBand"), _floats(bands, "OffsetOfBand"))
     bands = [e for e in root.iter() if _local(e.tag) == "band" and _child_text(e, "bandNumber")]
     bands = [e for e in bands if _child_text(e, "wavelengthCenterOfBand") is not None]
     if not bands:
         return None
     bands.sort(key=lambda e: float(_child_text(e, "bandNumber") or 0))
-    return ("DESIS", _floats(bands, "wavelengthCenterOfBand") or [],
-            _floats(bands, "wavelengthWidthOfBand"), None, None)
+    return BandCharacterisation("DESIS", _floats(bands, "wavelengthCenterOfBand") or [],
+                                _floats(bands, "wavelengthWidthOfBand"),
+                                _floats(bands, "gainOfBand"), _floats(bands, "offsetOfBand"))
+
+
+def _parse_xml(path: Path) -> Optional[tuple[str, list[float], Optional[list[float]],
+                                             Optional[list[float]], Optional[list[float]]]]:
+    """(layout, wavelengths, FWHM, gains, offsets) of an EnMAP or DESIS metadata XML beside a
+    plain image, or None (DESIS gains are left out here: a DESIS image given as a plain raster
+    keeps its stored values; :mod:`fusion_core.products.desis` applies them)."""
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError):
+        return None
+    found = band_characterisation(root)
+    if found is None:
+        return None
+    if found.layout == "DESIS":
+        return "DESIS", found.wavelengths, found.fwhm, None, None
+    return found.layout, found.wavelengths, found.fwhm, found.gains, found.offsets
 
 
 def _xml_candidates(image: Path) -> list[Path]:

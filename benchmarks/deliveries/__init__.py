@@ -1,0 +1,2 @@
+"""Builders of product deliveries in their real layouts (EnMAP, DESIS), from arrays, for tests and
+benchmarks of the product readers."""
