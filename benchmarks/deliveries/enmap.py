@@ -24,7 +24,8 @@ import rasterio
 from affine import Affine
 from rasterio.shutil import copy as copy_raster
 
-__all__ = ["write_enmap_l2a", "product_name", "QUALITY_LAYERS"]
+__all__ = ["write_enmap_l2a", "product_name", "QUALITY_LAYERS", "GAIN", "NODATA", "parse_acquired",
+           "xml_child", "write_geotiff"]
 
 NODATA = -32768
 GAIN = 1e-4
@@ -36,17 +37,19 @@ QUALITY_LAYERS = ("QL_QUALITY_CLOUD", "QL_QUALITY_CLOUDSHADOW", "QL_QUALITY_CIRR
 
 def product_name(acquired: str, level: str = "L2A") -> str:
     """The product's name for an acquisition start (``"2022-07-24T10:31:05Z"``)."""
-    stamp = _moment(acquired).strftime("%Y%m%dT%H%M%S")
+    stamp = parse_acquired(acquired).strftime("%Y%m%dT%H%M%S")
     return f"ENMAP01-____{level}-DT0000001234_{stamp}Z_001_V010303_20230101T000000Z"
 
 
-def _moment(acquired: str) -> datetime:
+def parse_acquired(acquired: str) -> datetime:
+    """``"2022-07-24T10:31:05Z"`` as a UTC datetime."""
     return datetime.strptime(acquired.rstrip("Z"), "%Y-%m-%dT%H:%M:%S").replace(
         tzinfo=timezone.utc)
 
 
-def _write_tif(path: Path, data: np.ndarray, transform: Affine, crs: str,
-               nodata: Optional[float], cog: bool) -> None:
+def write_geotiff(path: Path, data: np.ndarray, transform: Affine, crs: str,
+                  nodata: Optional[float], cog: bool) -> None:
+    """``(C, H, W)`` ``data`` as a GeoTIFF (a cloud-optimised one when ``cog``)."""
     count, height, width = data.shape
     profile = dict(driver="COG" if cog else "GTiff", width=width, height=height, count=count,
                    dtype=data.dtype.name, crs=crs, transform=transform)
@@ -63,7 +66,9 @@ def _write_tif(path: Path, data: np.ndarray, transform: Affine, crs: str,
         ds.write(data)
 
 
-def _sub(parent: ET.Element, tag: str, text: Optional[str] = None, **attrs: str) -> ET.Element:
+def xml_child(parent: ET.Element, tag: str, text: Optional[str] = None,
+              **attrs: str) -> ET.Element:
+    """A new child element of ``parent``."""
     elem = ET.SubElement(parent, tag, attrs)
     if text is not None:
         elem.text = text
@@ -74,38 +79,38 @@ def _metadata(name: str, level: str, acquired: str, wavelengths: Sequence[float]
               fwhm: Sequence[float], shape: tuple[int, int], files: Sequence[str],
               image: str) -> bytes:
     root = ET.Element("level_X")
-    meta = _sub(root, "metadata")
-    _sub(_sub(meta, "schema"), "processingLevel", level)
-    _sub(meta, "name", f"{name}-METADATA.XML")
-    base = _sub(root, "base")
-    _sub(base, "format", f"ENMAP_{level}")
-    _sub(base, "level", level)
-    start = _moment(acquired)
-    cover = _sub(base, "temporalCoverage")
-    _sub(cover, "startTime", start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-    _sub(cover, "stopTime", start.replace(second=min(start.second + 4, 59))
+    meta = xml_child(root, "metadata")
+    xml_child(xml_child(meta, "schema"), "processingLevel", level)
+    xml_child(meta, "name", f"{name}-METADATA.XML")
+    base = xml_child(root, "base")
+    xml_child(base, "format", f"ENMAP_{level}")
+    xml_child(base, "level", level)
+    start = parse_acquired(acquired)
+    cover = xml_child(base, "temporalCoverage")
+    xml_child(cover, "startTime", start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    xml_child(cover, "stopTime", start.replace(second=min(start.second + 4, 59))
          .strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-    specific = _sub(root, "specific")
-    _sub(specific, "code", level)
-    char = _sub(specific, "bandCharacterisation")
+    specific = xml_child(root, "specific")
+    xml_child(specific, "code", level)
+    char = xml_child(specific, "bandCharacterisation")
     for k, (wl, fw) in enumerate(zip(wavelengths, fwhm), start=1):
-        band = _sub(char, "bandID", number=str(k))
-        _sub(band, "wavelengthCenterOfBand", f"{float(wl):.10g}")
-        _sub(band, "FWHMOfBand", f"{float(fw):.10g}")
-        _sub(band, "GainOfBand", f"{GAIN:g}")
-        _sub(band, "OffsetOfBand", "0")
-    product = _sub(root, "product")
-    merge = _sub(_sub(product, "image"), "merge")
-    _sub(merge, "channels", str(len(wavelengths)))
-    _sub(merge, "name", image)
-    dim = _sub(merge, "dimension")
-    _sub(dim, "columns", str(shape[1]))
-    _sub(dim, "rows", str(shape[0]))
-    info = _sub(product, "productFileInformation")
+        band = xml_child(char, "bandID", number=str(k))
+        xml_child(band, "wavelengthCenterOfBand", f"{float(wl):.10g}")
+        xml_child(band, "FWHMOfBand", f"{float(fw):.10g}")
+        xml_child(band, "GainOfBand", f"{GAIN:g}")
+        xml_child(band, "OffsetOfBand", "0")
+    product = xml_child(root, "product")
+    merge = xml_child(xml_child(product, "image"), "merge")
+    xml_child(merge, "channels", str(len(wavelengths)))
+    xml_child(merge, "name", image)
+    dim = xml_child(merge, "dimension")
+    xml_child(dim, "columns", str(shape[1]))
+    xml_child(dim, "rows", str(shape[0]))
+    info = xml_child(product, "productFileInformation")
     for k, file in enumerate(files):
-        entry = _sub(info, "file", number=str(k))
-        _sub(entry, "name", file)
-        _sub(entry, "format", "xml" if file.upper().endswith(".XML") else "binary")
+        entry = xml_child(info, "file", number=str(k))
+        xml_child(entry, "name", file)
+        xml_child(entry, "format", "xml" if file.upper().endswith(".XML") else "binary")
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
 
 
@@ -145,7 +150,7 @@ def write_enmap_l2a(target: Path, cube: np.ndarray, wavelengths: Sequence[float]
 
     def write(part: str, data: np.ndarray, nodata: Optional[float]) -> str:
         file = f"{name}-{part}{ext}"
-        _write_tif(folder / file, data, transform, crs, nodata, cog_naming)
+        write_geotiff(folder / file, data, transform, crs, nodata, cog_naming)
         files.append(file)
         return file
 

@@ -17,15 +17,23 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
-from ..errors import InputError
-from .archive import Files, list_files
+import rasterio
 
-__all__ = ["Located", "locate", "iso_utc", "has_product"]
+from ..errors import InputError
+from ..io.sidecars import BandCharacterisation
+from .archive import Files, list_files
+from .base import BandSource
+
+__all__ = ["Located", "locate", "iso_utc", "has_product", "spectral_bands"]
 
 #: File extensions of a product's rasters, most common first (EnMAP lets users order
 #: GeoTIFF, BSQ, BIL, BIP or JPEG2000; the EOC Geoservice's copies are ``_COG.TIF``/``.tiff``).
 RASTER_EXTS = (".TIF", ".TIFF", ".GEOTIFF", ".BSQ", ".BIL", ".BIP", ".JP2")
-_PARTS = ("-METADATA.", "-SPECTRAL_IMAGE", "-QL_")
+#: A product's own file: ``<stem>-METADATA.XML``, ``<stem>-SPECTRAL_IMAGE[_VNIR|_SWIR][_COG].TIF``,
+#: ``<stem>-QL_…[_COG].TIF`` (not a file derived from one, such as EnMAP-Box's ``….vrt``).
+_OWN_FILE = re.compile(
+    r"^(?P<stem>.+?)-(?:METADATA\.XML|(?:SPECTRAL_IMAGE(?:_VNIR|_SWIR)?|QL_[A-Z0-9_-]+?)(?:_COG)?"
+    r"(?:" + "|".join(re.escape(e) for e in RASTER_EXTS) + r"))$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,7 @@ def _split(source: str) -> tuple[str, str]:
 
 
 def _is_product_file(name: str, prefix: str) -> bool:
-    upper = name.upper()
-    return upper.startswith(prefix) and any(p in upper for p in _PARTS)
+    return name.upper().startswith(prefix) and _OWN_FILE.match(name) is not None
 
 
 def _metadata_files(files: Files, prefix: str, metadata: str) -> list[str]:
@@ -83,10 +90,15 @@ def has_product(source: str, prefix: str, metadata: str = "-METADATA.XML") -> bo
     """True when ``source`` names, or holds, a product whose files start with ``prefix``
     (a name and a file listing only)."""
     _, name = _split(source)
-    if _is_product_file(name, prefix) or name.upper().startswith(prefix):
+    if _is_product_file(name, prefix):
         return True
-    files = list_files(source) if (os.path.isdir(source) or source.lower().endswith(".zip")
-                                   or source.startswith("/vsizip/")) else None
+    container = os.path.isdir(source) or source.lower().endswith(".zip") \
+        or source.startswith("/vsizip/")
+    if not container:
+        return False
+    if name.upper().startswith(prefix):
+        return True
+    files = list_files(source)
     return files is not None and bool(_metadata_files(files, prefix, metadata)
                                       or _inner_zips(files, prefix))
 
@@ -106,7 +118,8 @@ def locate(source: str, prefix: str, label: str, role: str,
     parent, name = _split(source)
     if _is_product_file(name, prefix):
         files = list_files(parent)
-        stem = re.split(r"-(?:METADATA\.|SPECTRAL_IMAGE|QL_)", name, maxsplit=1, flags=re.I)[0]
+        own = _OWN_FILE.match(name)
+        stem = own.group("stem") if own else name
         metas = [] if files is None else [
             n for n in files.names if "/" not in n
             and n.upper() == f"{stem}{metadata}".upper()]
@@ -165,3 +178,44 @@ def iso_utc(text: Optional[str]) -> Optional[str]:
             return None
         moment = datetime.strptime(stamp.group(1), "%Y%m%dT%H%M%S")
     return moment.replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def spectral_bands(found: Optional[BandCharacterisation], label: str, image: str,
+                   product: Located, role: str, nodata: float,
+                   default_gain: float) -> tuple[tuple[BandSource, ...], list[str]]:
+    """The image's bands with the metadata's wavelengths, FWHM, gains and offsets.
+
+    Args:
+        found: what the metadata file lists (None: nothing).
+        label: the product family, for messages.
+        nodata: the stored nodata when the image declares none.
+        default_gain: the gain when the metadata lists none (with a note saying so).
+
+    Raises:
+        InputError: no band list, or one of another length than the image's bands.
+    """
+    if found is None or found.layout != label:
+        raise InputError(f"The {role} {label} product's {posixpath.basename(product.metadata)} "
+                         "lists no bandCharacterisation: download the product again.")
+    with rasterio.open(image) as ds:
+        count, declared = ds.count, ds.nodata
+    if len(found.wavelengths) != count:
+        raise InputError(
+            f"The {role} {label} product's {posixpath.basename(product.metadata)} describes "
+            f"{len(found.wavelengths)} bands but its spectral image has {count}: the files are "
+            "of different products. Download the product again.")
+    notes: list[str] = []
+    gains, offsets = found.gains, found.offsets
+    if gains is None or len(gains) != count or not all(g != 0 for g in gains):
+        gains = [default_gain] * count
+        notes.append(f"no band gains in {posixpath.basename(product.metadata)}: values read as "
+                     f"DN × {default_gain:g}")
+    if offsets is None or len(offsets) != count:
+        offsets = [0.0] * count
+    fwhm = found.fwhm if found.fwhm is not None and len(found.fwhm) == count else None
+    stored_nodata = nodata if declared is None else float(declared)
+    bands = tuple(
+        BandSource(image, k + 1, f"band {k + 1}", found.wavelengths[k],
+                   None if fwhm is None else fwhm[k], gains[k], offsets[k], stored_nodata)
+        for k in range(count))
+    return bands, notes

@@ -32,8 +32,8 @@ import rasterio
 
 from ..errors import InputError
 from ..io.sidecars import band_characterisation
-from .base import MASK_CLASSES, BandSource, MaskLayer, ProductBands
-from .dlr import Located, has_product, iso_utc, locate
+from .base import MASK_CLASSES, MaskLayer, ProductBands
+from .dlr import Located, has_product, iso_utc, locate, spectral_bands
 
 NAME = "enmap"
 
@@ -90,7 +90,8 @@ def read(source: str, role: str, classes: frozenset[str]) -> Optional[ProductBan
     if image is None:
         raise InputError(f"The {role} EnMAP product {product.stem} has no SPECTRAL_IMAGE file; "
                          "download the whole product again.")
-    bands, notes = _bands(root, image, product, role)
+    bands, notes = spectral_bands(band_characterisation(root), "EnMAP", image, product, role,
+                                  NODATA, DEFAULT_GAIN)
     masks, mask_notes = _masks(product, classes, len(bands))
     acquired = iso_utc(root.findtext("base/temporalCoverage/startTime")) or iso_utc(product.stem)
     return ProductBands(f"EnMAP {level}", bands, image, masks, acquired, None, level,
@@ -117,36 +118,6 @@ def _check_level(level: str, stem: str, role: str) -> None:
         f"The {role} {stem} is an EnMAP {level} product; HSI Fusion reads EnMAP L2A (orthorectified "
         f"surface reflectance). {why.get(level, 'Only L2A is read.')} Order the scene as L2A on "
         "the EnMAP portal (or process it to L2A with EnPT), then give that product.")
-
-
-def _bands(root: ET.Element, image: str, product: Located,
-           role: str) -> tuple[tuple[BandSource, ...], list[str]]:
-    """The image's bands with the XML's wavelengths, FWHM, gains and offsets."""
-    found = band_characterisation(root)
-    if found is None or found.layout != "EnMAP":
-        raise InputError(f"The {role} EnMAP product's {product.metadata} lists no "
-                         "specific/bandCharacterisation/bandID: download the product again.")
-    with rasterio.open(image) as ds:
-        count, nodata = ds.count, ds.nodata
-    if len(found.wavelengths) != count:
-        raise InputError(
-            f"The {role} EnMAP product's {product.metadata} describes {len(found.wavelengths)} "
-            f"bands but its spectral image has {count}: the files are of different products. "
-            "Download the product again.")
-    notes: list[str] = []
-    gains, offsets = found.gains, found.offsets
-    if gains is None or len(gains) != count or not all(g != 0 for g in gains):
-        gains = [DEFAULT_GAIN] * count
-        notes.append(f"no GainOfBand in {product.metadata}: reflectance read as DN × {DEFAULT_GAIN:g}")
-    if offsets is None or len(offsets) != count:
-        offsets = [0.0] * count
-    fwhm = found.fwhm if found.fwhm is not None and len(found.fwhm) == count else None
-    bands = tuple(
-        BandSource(image, k + 1, f"band {k + 1}", found.wavelengths[k],
-                   None if fwhm is None else fwhm[k], gains[k], offsets[k],
-                   NODATA if nodata is None else float(nodata))
-        for k in range(count))
-    return bands, notes
 
 
 def _masks(product: Located, classes: frozenset[str],

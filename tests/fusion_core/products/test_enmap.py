@@ -178,3 +178,16 @@ def test_real_enmap_l2a_wavelengths_and_fwhm_come_through(tmp_path, shared_data)
     np.testing.assert_allclose(raster.data, cube, atol=0.5e-4)
     empty = [k for k in range(224) if np.isnan(raster.data[k]).all()]
     assert empty == list(range(129, 135))  # the real product's nodata bands
+
+
+def test_a_raster_derived_from_the_product_is_read_as_it_is(tmp_path):
+    """EnMAP-Box writes its import beside the product (``…-SPECTRAL_IMAGE.vrt``): that file, or
+    any other not named as the product's own, is the user's raster, not the product."""
+    folder = _write(tmp_path, zipped=False)
+    derived = folder / f"{folder.name}-SPECTRAL_IMAGE_subset.tif"
+    shutil.copy(folder / f"{folder.name}-SPECTRAL_IMAGE.TIF", derived)
+
+    delivery = open_input(str(derived), "LR-HSI")
+
+    assert not delivery.is_product
+    assert delivery.dataset == str(derived)
