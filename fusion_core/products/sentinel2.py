@@ -105,6 +105,9 @@ def _locate(source: str, role: str) -> _Safe:
                              "the product's MTD_MSIL2A.xml, its .SAFE folder or its ZIP.")
         return _Safe(files, files.gdal(name), epsg)
     files = list_files(source)
+    if files is None and not source.startswith("/vsi") and not os.path.exists(source):
+        raise InputError(f"The {role} {source} does not exist: check the path of the product's "
+                         "ZIP, .SAFE folder or MTD_MSIL2A.xml.")
     found = [] if files is None else [n for n in files.names if _MTD.search(n)]
     if files is not None and not found and not files.base.startswith("/vsizip/"):
         zips = [n for n in files.names if _product_zip(n)]

@@ -112,6 +112,17 @@ def test_scl_cloud_pixels_are_nodata_by_default_and_kept_without_classes(forms):
     assert not np.isnan(kept).any()
 
 
+def test_nodata_dn_0_reads_as_nan_and_a_relative_path_works_from_anywhere(tmp_path, monkeypatch):
+    bands = _bands()
+    bands["B2"][3, 4] = np.nan  # stored as DN 0
+    _write(tmp_path, bands, zipped=False)
+    monkeypatch.chdir(tmp_path)
+    delivery = open_input(next(Path(".").glob("*.SAFE")).name, "HR-MSI", classes=frozenset())
+    monkeypatch.chdir("/")
+    data = read_raster(delivery.dataset, "HR-MSI").data
+    assert np.isnan(data[0, 3, 4]) and np.isnan(data[0]).sum() == 1
+
+
 def test_only_the_classes_asked_for_are_masked(tmp_path):
     scl = _scl()
     scl[5, 5] = 6  # water
@@ -146,6 +157,11 @@ def test_a_zip_holding_no_safe_is_refused(tmp_path):
         z.writestr("T33UUU_20230823T095559_B02_10m.jp2", b"not the product")
     with pytest.raises(InputError, match="holds no Sentinel-2 SAFE.*Download the L2A product again"):
         open_input(str(archive), "HR-MSI")
+
+
+def test_a_product_path_that_does_not_exist_is_named_so(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        open_input(str(tmp_path / "S2A_MSIL2A_20230823T095559_N0510_R122_T33UUU_X.zip"), "HR-MSI")
 
 
 def test_a_missing_band_is_refused_by_name(tmp_path):
