@@ -102,7 +102,7 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     progress = progress or Progress()
     t0 = time.perf_counter()
     plan = plan_run(request, progress, method)
-    scene = scene_model(plan, PairSource(plan.lr.path, plan.hr.path, plan.pair), progress,
+    scene = scene_model(plan, PairSource(plan.inputs.lr.dataset, plan.inputs.hr.dataset, plan.pair), progress,
                         state_path=request.output)
     if request.degradation_output:
         scene.model.save(request.degradation_output)

@@ -127,7 +127,7 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
     pair = plan_pair(lr, hr, request, progress.info)
     grid = pair.hr_source_grid(hr)
     prepared = prepare_scene(request.with_(degradation=None), lr, hr,
-                             PairSource(lr.path, hr.path, pair),
+                             PairSource(inputs.lr.dataset, inputs.hr.dataset, pair),
                              (grid.height, grid.width), progress.child(0.0, 0.95),
                              psf_size=psf_size)
     prepared.model.save(model_path)

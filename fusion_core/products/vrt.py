@@ -159,11 +159,11 @@ def _band_metadata(band: ET.Element, b: BandSource) -> None:
     if b.scale != 1.0 or b.offset != 0.0:
         _sub(band, "Offset", repr(float(b.offset)))
         _sub(band, "Scale", repr(float(b.scale)))
-    items = {}
+    items: dict[str, str] = {}
     if b.wavelength is not None:
-        items.update(wavelength=f"{b.wavelength:.4f}", wavelength_units="Nanometers")
+        items.update(wavelength=f"{b.wavelength:.8g}", wavelength_units="Nanometers")
         if b.fwhm is not None:
-            items["fwhm"] = f"{b.fwhm:.4f}"
+            items["fwhm"] = f"{b.fwhm:.8g}"
     if b.resolution is not None:
         items["native_resolution"] = f"{b.resolution:g}"
     if items:
