@@ -98,7 +98,6 @@ def test_boa_offset_is_applied_once_where_the_baseline_has_it(tmp_path, baseline
     product = _write(tmp_path, reflectance, baseline=baseline, zipped=False)
     with rasterio.open(f"SENTINEL2_L2A:{product}/MTD_MSIL2A.xml:10m:EPSG_32633") as ds:
         raw = ds.read(1)
-        assert (ds.scales[0], ds.offsets[0]) == (1.0, 0.0)  # GDAL 3.6 reports no scaling
     assert np.all(raw == 2500 + stored)  # the DN carry the offset from baseline 04.00 on
     delivery = open_input(str(product), "HR-MSI", classes=frozenset())
     np.testing.assert_allclose(read_raster(delivery.dataset, "HR-MSI").data, 0.25, atol=1e-6)
