@@ -28,6 +28,7 @@ import json
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -122,16 +123,19 @@ def simulate(truth: Truth, seed: int = 0) -> Scene:
 def _enmap(scene: Scene, folder: Path, zipped: bool = True) -> Path:
     from benchmarks.deliveries.enmap import write_enmap_l2a
 
-    return write_enmap_l2a(folder, scene.lr, scene.wavelengths, scene.fwhm, scene.lr_grid.transform,
-                           scene.lr_grid.crs, LR_ACQUIRED, masks={"cloud": scene.lr_cloud},
-                           zipped=zipped)
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_enmap_l2a(folder, scene.lr, scene.wavelengths, _fwhm(scene),
+                           scene.lr_grid.transform, scene.lr_grid.crs.to_string(), LR_ACQUIRED,
+                           masks={"QL_QUALITY_CLOUD": scene.lr_cloud}, zipped=zipped)
 
 
 def _prisma(scene: Scene, folder: Path) -> Path:
     from benchmarks.deliveries.prisma import write_prisma_l2d
 
-    return write_prisma_l2d(folder, scene.lr, scene.wavelengths, scene.fwhm,
-                            scene.lr_grid.transform, scene.lr_grid.crs.to_epsg(), LR_ACQUIRED,
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_prisma_l2d(folder, scene.lr, scene.wavelengths, _fwhm(scene),
+                            scene.lr_grid.transform, scene.lr_grid.crs.to_epsg(),
+                            datetime.fromisoformat(LR_ACQUIRED.replace("Z", "+00:00")),
                             cloud=scene.lr_cloud)
 
 
@@ -139,8 +143,16 @@ def _safe(scene: Scene, folder: Path, zipped: bool = True, flagged: bool = True)
     from benchmarks.deliveries.sentinel2 import write_s2_l2a
 
     scl = scene.scl if flagged else np.full_like(scene.scl, 4)
+    folder.mkdir(parents=True, exist_ok=True)
     return write_s2_l2a(folder, scene.msi, scene.msi_grid.transform, scene.msi_grid.crs,
                         MSI_ACQUIRED, scl=scl, zipped=zipped)
+
+
+def _fwhm(scene: Scene) -> np.ndarray:
+    """The LR-HSI's band widths (the spacing of its bands where the scene has none)."""
+    if scene.fwhm is not None:
+        return scene.fwhm
+    return np.gradient(scene.wavelengths)
 
 
 def _inside(path: Path, suffix: str) -> str:
