@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from benchmarks.delivered import SCALE, Scene, _enmap, _safe, bicubic, regions, simulate
-from benchmarks.real_products import score
 from benchmarks.products import tiny_truth
+from benchmarks.real_products import score
 from fusion_core.cli import main
 from fusion_core.io import read_raster
 
