@@ -104,3 +104,9 @@ def test_the_dialog_widget_keeps_a_folder_or_subdataset_as_given(pyqgis, deliver
     for value in (delivered.folder, f"SENTINEL2_L2A:{delivered.folder}/MTD_MSIL2A.xml:10m:EPSG_32633"):
         wrapper.setParameterValue(value, context)
         assert wrapper.parameterValue() == value
+
+
+def test_the_help_says_how_to_give_a_product_folder(pyqgis):
+    for name in ("hsifusion:blindfusion", "hsifusion:estimatedegradation"):
+        text = qgis_core.QgsApplication.processingRegistry().algorithmById(name).shortHelpString()
+        assert "unzipped product folder (…SAFE) through its metadata file" in text
