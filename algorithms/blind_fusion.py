@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import FusionAlgorithm
+from .product_input import PRODUCT_HELP
 from .request_parameters import request_from_parameters, request_help, request_parameters
 
 
@@ -15,6 +16,7 @@ class BlindFusion(FusionAlgorithm):
         "image (HR-MSI) of the same place into a high-resolution hyperspectral image, without "
         "knowing the sensors' PSF or SRF: they are estimated from the two images (or read from "
         "DEGRADATION, written by 'Estimate degradation').<br>"
+        + PRODUCT_HELP + "<br>"
         "Products as downloaded are accepted: nodata (values, masks, alpha), GDAL scale/offset, "
         "different extents (the overlap is fused), grids a fraction of a pixel apart, other CRSs "
         "and a shift between the images are handled, and the log says what was done.<br>"

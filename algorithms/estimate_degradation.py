@@ -8,6 +8,7 @@ from qgis.core import (
 )
 
 from .base import FusionAlgorithm
+from .product_input import PRODUCT_HELP
 from .qgis_compat import INTEGER
 from .request_parameters import request_from_parameters, request_parameters
 
@@ -32,6 +33,7 @@ class EstimateDegradation(FusionAlgorithm):
         "of letting the PSF absorb the difference in contrast.<br>"
         "An SRF preset or CSV is optional: when given, it regularises the estimate, which is "
         "useful when the HR-MSI has few bands; a wrong preset is corrected by the data.<br>"
+        + PRODUCT_HELP + "<br>"
         "<b>OUTPUT</b>: a JSON model that 'Blind fusion' accepts as DEGRADATION. <b>PLOT</b>: a "
         "PNG with the PSF, the SRF curves and the consistency residual between the two "
         "low-resolution MSIs (small and structure-free when the model is right)."

@@ -18,5 +18,7 @@ else:  # QGIS 3.22 to 3.34
 
 if hasattr(Qgis, "ProcessingParameterFlag"):
     ADVANCED = Qgis.ProcessingParameterFlag.Advanced
+    OPTIONAL = Qgis.ProcessingParameterFlag.Optional
 else:
     ADVANCED = QgsProcessingParameterDefinition.Flag.FlagAdvanced
+    OPTIONAL = QgsProcessingParameterDefinition.Flag.FlagOptional

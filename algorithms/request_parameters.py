@@ -19,11 +19,11 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
-    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
 
 from ..fusion_core.request import FusionRequest, Param, request_fields
+from .product_input import ProductInputParameter, input_source
 from .qgis_compat import ADVANCED, DOUBLE, INTEGER
 
 __all__ = ["request_parameters", "request_from_parameters", "request_help"]
@@ -41,7 +41,7 @@ def _default(name: str) -> Any:
 def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
     default = _default(name)
     if spec.kind == "raster_in":
-        param = QgsProcessingParameterRasterLayer(spec.key, spec.label, optional=spec.optional)
+        param = ProductInputParameter(spec.key, spec.label, optional=spec.optional)
     elif spec.kind == "raster_out":
         param = QgsProcessingParameterRasterDestination(
             spec.key, spec.label, optional=spec.optional,
@@ -68,8 +68,9 @@ def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
     elif spec.kind == "boolean":
         param = QgsProcessingParameterBoolean(spec.key, spec.label, defaultValue=bool(default))
     else:
-        param = QgsProcessingParameterString(spec.key, spec.label, defaultValue="",
-                                             optional=spec.optional)
+        param = QgsProcessingParameterString(
+            spec.key, spec.label, defaultValue=default if isinstance(default, str) else "",
+            optional=spec.optional)
     param.setHelp(spec.help)
     if spec.advanced:
         param.setFlags(param.flags() | ADVANCED)
@@ -92,12 +93,10 @@ def request_parameters(only: Optional[Sequence[str]] = None) -> list[QgsProcessi
 def _value(alg, parameters: dict, context, name: str, spec: Param) -> Any:
     key = spec.key
     if spec.kind == "raster_in":
-        layer = alg.parameterAsRasterLayer(parameters, key, context)
-        if layer is None:
-            if spec.optional:
-                return ""
-            raise QgsProcessingException(f"{key}: no raster layer given.")
-        return layer.source()
+        source = input_source(alg, parameters, key, context)
+        if not source and not spec.optional:
+            raise QgsProcessingException(f"{key}: no raster layer or product given.")
+        return source
     if spec.kind == "raster_out":
         path = alg.parameterAsOutputLayer(parameters, key, context)
         return (path or None) if spec.optional else path

@@ -23,6 +23,7 @@ from ..request import FusionRequest
 from .align import output_grid, to_hsi_geometry
 from .plan import Inputs, RunPlan, method_and_config, plan_run
 from .preflight import fusion_files, guarded
+from .provenance import provenance_tags
 from .scene import SceneModel, scene_model
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     lr = plan.lr
     grid = output_grid(request, scene.source.plan, plan.hr, scene.misregistration)
     output = TiledOutput(request.output, grid, lr.count, choose_tile(scene.grid), lr.band_names,
-                         lr.wavelengths, lr.fwhm, request.output_options.with_data_scale(scene.norm))
+                         lr.wavelengths, lr.fwhm, request.output_options.with_data_scale(scene.norm),
+                         tags=provenance_tags(plan))
     seconds = _run(plan, scene, output, progress)
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")

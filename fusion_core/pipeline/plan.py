@@ -86,10 +86,21 @@ def open_inputs(request: FusionRequest) -> Inputs:
 
     _require_paths(request, ("lr_hsi", "hr_msi"))
     classes = request.mask_classes
-    return Inputs(open_input(request.lr_hsi, "LR-HSI", classes, request.lr_mask or None,
-                             request.name_of("lr_mask")),
-                  open_input(request.hr_msi, "HR-MSI", classes, request.hr_mask or None,
-                             request.name_of("hr_mask")))
+    return Inputs(_dated(open_input(request.lr_hsi, "LR-HSI", classes, request.lr_mask or None,
+                                    request.name_of("lr_mask"))),
+                  _dated(open_input(request.hr_msi, "HR-MSI", classes, request.hr_mask or None,
+                                    request.name_of("hr_mask"))))
+
+
+def _dated(delivery: "Delivery") -> "Delivery":
+    """``delivery`` with its acquisition time: the reader's, else its raster's metadata's."""
+    from dataclasses import replace
+
+    from ..io.dates import acquisition_time
+
+    if delivery.acquired:
+        return delivery
+    return replace(delivery, acquired=acquisition_time(delivery.dataset))
 
 
 def read_pair_info(request: FusionRequest, inputs: Optional[Inputs] = None
@@ -135,8 +146,18 @@ def plan_run(request: FusionRequest, progress: Progress,
 
 
 def log_inputs(inputs: Inputs, lr: Raster, hr: Raster, progress: Progress) -> None:
-    """What each input is, as the log says it."""
+    """What each input is and when it was acquired, as the log says it; a warning when the two
+    dates are far apart (:data:`fusion_core.io.dates.DATE_GAP_DAYS`)."""
+    from ..io.dates import date_gap_warning, days_apart
+
     for role, info, delivery in (("LR-HSI", lr, inputs.lr), ("HR-MSI", hr, inputs.hr)):
         progress.info(f"{role}: {delivery.describe()}; {info.count} bands, "
                       f"{info.describe_radiometry()}; wavelengths: "
                       f"{info.wavelength_source or 'none'}.")
+    gap = days_apart(inputs.lr.acquired, inputs.hr.acquired)
+    progress.info(f"Acquired: LR-HSI {inputs.lr.acquired or 'unknown'}, HR-MSI "
+                  f"{inputs.hr.acquired or 'unknown'}"
+                  + (f" ({gap:.1f} days apart)." if gap is not None else "."))
+    warning = date_gap_warning(inputs.lr.acquired, inputs.hr.acquired)
+    if warning:
+        progress.info("Warning: " + warning)

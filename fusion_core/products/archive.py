@@ -60,7 +60,7 @@ def zip_part(name: str) -> tuple[str, str]:
 
 def list_files(source: str) -> Optional[Files]:
     """The files of ``source`` — a folder, a ``.zip`` file, or a folder inside one
-    (``/vsizip/a.zip/dir``) — or None when it is none of these."""
+    (``/vsizip/a.zip/dir``) — or None when it is none of these (a file, also one inside a ZIP)."""
     if source.startswith(_VSIZIP) or source.lower().endswith(".zip"):
         archive, inner = zip_part(source)
         if not os.path.isfile(archive) or not zipfile.is_zipfile(archive):
@@ -68,6 +68,8 @@ def list_files(source: str) -> Optional[Files]:
         with zipfile.ZipFile(archive) as z:
             members = [m for m in z.namelist() if not m.endswith("/")]
         prefix = inner.strip("/")
+        if prefix in members:  # one file inside the ZIP (/vsizip/a.zip/x.tif): no folder
+            return None
         if prefix:
             members = [m[len(prefix) + 1:] for m in members if m.startswith(prefix + "/")]
         base = f"{_VSIZIP}{archive}" + (f"/{prefix}" if prefix else "")

@@ -1,11 +1,11 @@
 """Warnings in plain words, decided from the report's own figures.
 
 Each rule reads the figures the report shows (so a reader can check it) and speaks when
-something is off: the degradation model explains the pair poorly, the result does not give back
-an input, the images are misregistered by more than an HR-MSI pixel, HSI bands lie outside every
-MSI band (their detail is predicted, not observed), the images disagree somewhere, or the
-reduced-resolution check does no better than interpolation. The blind estimation's own warnings
-come last.
+something is off: the inputs were acquired far apart, the degradation model explains the pair
+poorly, the result does not give back an input, the images are misregistered by more than an
+HR-MSI pixel, HSI bands lie outside every MSI band (their detail is predicted, not observed),
+the images disagree somewhere, or the reduced-resolution check does no better than
+interpolation. The blind estimation's own warnings come last.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..degradation import DegradationModel
+from ..io.dates import date_gap_warning
 
 __all__ = ["POOR_FIT_UNITS", "POOR_FIT_PERCENT", "MISREGISTRATION_HR_PX", "band_ranges",
            "uncovered_ranges", "alerts"]
@@ -86,7 +87,9 @@ def _range_text(run: dict) -> str:
 
 def alerts(facts: dict, pixel_size: Optional[float] = None) -> list[str]:
     """The warnings of a report's figures (``facts``, as written to its JSON)."""
-    found = []
+    delivered = facts.get("inputs") or {}
+    dates = date_gap_warning(*(delivered.get(k, {}).get("acquired") for k in ("lr_hsi", "hr_msi")))
+    found = [dates] if dates else []
     consistency = facts["consistency"]
     inputs = consistency["inputs"]
     if _misfit(inputs):

@@ -92,6 +92,8 @@ class ReportInputs:
         start: what :func:`start_report` measured before the windows (None: measured now).
         disagreement: the disagreement map the run fused from the LR-HSI alone
             (DISAGREEMENT_FROM_HSI), shown as it is; None: found by the report's scan.
+        delivered: what the inputs were, as given, and when acquired
+            (:func:`fusion_core.pipeline.provenance.input_facts`; empty: not known).
     """
 
     request: FusionRequest
@@ -108,6 +110,7 @@ class ReportInputs:
     pixel_size: Optional[float] = None
     start: Optional[ReportStart] = None
     disagreement: Optional[Disagreement] = None
+    delivered: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -242,6 +245,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
                 "scene_lr_pixels": list(source.lr_shape), "crop_lr": list(rect),
                 "parameters": _parameters(inputs.request), "versions": _versions(),
                 "seconds": dict(inputs.seconds)},
+        "inputs": dict(inputs.delivered),
         "degradation": _degradation_facts(inputs),
         "noise": _noise_facts(noise),
         "consistency": {

@@ -61,6 +61,19 @@ def _maps(figures: dict[str, bytes], tops: dict[str, float], names: list[tuple[s
     return f"<table><tr>{cells}</tr></table>"
 
 
+def _input_rows(inputs: dict) -> list[tuple[str, Any]]:
+    """Each input as given, its product and acquisition time, and the days between them."""
+    rows: list[tuple[str, Any]] = []
+    for key, role in (("lr_hsi", "LR-HSI"), ("hr_msi", "HR-MSI")):
+        if key in inputs:
+            one = inputs[key]
+            rows += [(role, one["given"]), (f"{role} product", one["product"]),
+                     (f"{role} acquired", one["acquired"] or "unknown")]
+    if inputs.get("days_apart") is not None:
+        rows.append(("days between the acquisitions", f"{inputs['days_apart']:.1f}"))
+    return rows or [("inputs", "not recorded")]
+
+
 def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
                 tops: dict[str, float]) -> str:
     """The HTML page of a report: ``facts`` (the JSON's content), ``figures`` (PNG bytes by
@@ -129,6 +142,7 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
             notes["noise"]),
         _section("Sample spectra before and after", _image(figures["spectra"], "spectra"),
                  notes["spectra"]),
+        _section("Inputs", _table(_input_rows(facts.get("inputs") or {}))),
         _section("Run", _table([(k, v) for k, v in run["parameters"].items()])
                  + _table([(f"time: {k}", f"{v:.2f} s") for k, v in run["seconds"].items()]
                           + [(f"report time: {k}", f"{v:.2f} s") for k, v in run["report_seconds"].items()])

@@ -153,6 +153,8 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
     """Compute and write the report and maps of ``start`` (:func:`report_start`); returns
     ``{"report": seconds}``, counting the time spent before and during the windows.
     ``disagreement``: the map the run fused from the LR-HSI alone, shown as it is."""
+    from ..pipeline.provenance import input_facts
+
     request = plan.request
     t0 = time.perf_counter()
     progress.info("Computing the quality report.")
@@ -164,7 +166,7 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
                           list(plan.hr.band_names), dict(seconds), "estimation" in scene.seconds,
                           max(request.memory_bytes // 8, 2 ** 26),
                           grid.pixel_size[0] if grid.crs is not None else None, start,
-                          disagreement)
+                          disagreement, input_facts(plan.inputs))
     report = assemble_report(inputs, progress.child(0.0, 0.9))
     t1 = time.perf_counter()
     write_maps(request, report, grid, scene.model.scale)

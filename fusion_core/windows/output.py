@@ -20,7 +20,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 import rasterio
@@ -67,13 +67,15 @@ class TiledOutput:
     Band descriptions and wavelengths (per band and in the ENVI domain) are written as
     :func:`fusion_core.io.write_raster` writes them, so QGIS and EnMAP-Box read the same metadata.
     ``options`` must have its int16 scale set (:meth:`OutputOptions.with_data_scale`);
-    ``threads`` is how many threads GDAL compresses with (``"ALL_CPUS"``: every core).
+    ``threads`` is how many threads GDAL compresses with (``"ALL_CPUS"``: every core);
+    ``tags`` are dataset metadata items (the run's provenance).
     """
 
     def __init__(self, final: str | os.PathLike, grid: RasterGrid, count: int, tile: int,
                  band_names: Optional[Sequence[str]] = None,
                  wavelengths: Optional[np.ndarray] = None, fwhm: Optional[np.ndarray] = None,
-                 options: Optional[OutputOptions] = None, threads: str | int = "ALL_CPUS"):
+                 options: Optional[OutputOptions] = None, threads: str | int = "ALL_CPUS",
+                 tags: Optional[Mapping[str, str]] = None):
         self.final = Path(final)
         self.path = partial_path(final, uuid.uuid4().hex[:8])
         self.grid = grid
@@ -82,6 +84,7 @@ class TiledOutput:
         self.options = options or OutputOptions()
         self.threads = threads
         self._meta = (band_names, wavelengths, fwhm)
+        self.tags = dict(tags or {})
         self._ds: Any = None  # the open rasterio dataset, between open() and close()
         self._unflushed: list[tuple[int, int, int]] = []  # (band, tile column, tile row)
         self._durable = True
@@ -114,6 +117,7 @@ class TiledOutput:
         )
         self._ds = rasterio.open(self.path, "w", **profile)
         write_spectral_metadata(self._ds, *self._meta)
+        self._ds.update_tags(**self.tags)
         self.options.write_scaling(self._ds)
 
     def write(self, rect: tuple[int, int, int, int], data: np.ndarray) -> None:

@@ -21,3 +21,11 @@ def test_the_fused_output_stays_required():
     (output,) = request_parameters(("output",))
     assert output.createByDefault()
     assert not output.flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
+
+
+def test_a_text_setting_keeps_its_default_so_runs_with_default_parameters_pass_qgis_checks():
+    from fusion_core.request import FusionRequest
+
+    (quality,) = request_parameters(("quality_mask",))
+    assert quality.defaultValue() == FusionRequest().quality_mask == "cloud, shadow, cirrus, saturated"
+    assert quality.checkValueIsAcceptable(quality.defaultValue())

@@ -22,7 +22,9 @@ def calm():
             "degradation": {"misregistration_hr_px": [0.1, -0.2], "estimation_warnings": []},
             "coverage": {"uncovered": []},
             "disagreement": {"areas": 0, "share": 0.0},
-            "reduced_resolution": {"PSNR": 40.0, "bicubic": {"PSNR": 30.0}}}
+            "reduced_resolution": {"PSNR": 40.0, "bicubic": {"PSNR": 30.0}},
+            "inputs": {"lr_hsi": {"acquired": "2022-07-24T10:31:05Z"},
+                       "hr_msi": {"acquired": "2022-07-26T10:12:00Z"}}}
 
 
 def test_a_calm_run_has_no_warning(calm):
@@ -38,6 +40,8 @@ def test_a_calm_run_has_no_warning(calm):
      "5 HSI bands lie outside every HR-MSI band's range (1000–1300 nm)"),
     (("disagreement", "areas", 2), "disagree over"),
     (("reduced_resolution", "PSNR", 29.0), "no better than bicubic"),
+    (("inputs", "hr_msi", {"acquired": "2022-08-20T10:00:00Z"}),
+     "The LR-HSI (2022-07-24T10:31:05Z) and the HR-MSI (2022-08-20T10:00:00Z) were acquired 27 days apart"),
 ])
 def test_each_problem_is_named(calm, change, words):
     facts = copy.deepcopy(calm)
@@ -45,6 +49,13 @@ def test_each_problem_is_named(calm, change, words):
     facts[section][key] = value
     found = alerts(facts, pixel_size=10.0)
     assert len(found) == 1 and words in found[0]
+
+
+def test_unknown_dates_give_no_date_warning(calm):
+    calm["inputs"] = {"lr_hsi": {"acquired": None}, "hr_msi": {"acquired": "2020-01-01T00:00:00Z"}}
+    assert alerts(calm) == []
+    del calm["inputs"]                                      # a report made before dates were kept
+    assert alerts(calm) == []
 
 
 def test_many_noise_units_on_a_tiny_residual_are_no_misfit(calm):
