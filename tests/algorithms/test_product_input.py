@@ -26,7 +26,7 @@ def delivered(tmp_rasters, tmp_path):
     empty = tmp_path / "empty.zip"
     with zipfile.ZipFile(empty, "w") as z:
         z.writestr("readme.txt", "no raster")
-    folder = tmp_path / "S2A_MSIL2A_X.SAFE"
+    folder = tmp_path / "downloads"
     folder.mkdir()
     (folder / "readme.txt").write_text("no raster")
     return SimpleNamespace(lr_path=pair.lr_path, hr_path=pair.hr_path, empty_zip=str(empty),
@@ -110,3 +110,38 @@ def test_the_help_says_how_to_give_a_product_folder(pyqgis):
     for name in ("hsifusion:blindfusion", "hsifusion:estimatedegradation"):
         text = qgis_core.QgsApplication.processingRegistry().algorithmById(name).shortHelpString()
         assert "unzipped product folder (…SAFE) through its metadata file" in text
+
+
+@pytest.fixture(scope="module")
+def products(tmp_path_factory):
+    """An EnMAP L2A delivery (ZIP and folder) and a Sentinel-2 L2A SAFE (ZIP and folder) of one
+    small scene, written in the real layouts."""
+    from benchmarks.delivered import _enmap, _inside, _safe, simulate
+    from benchmarks.products import tiny_truth
+
+    folder = tmp_path_factory.mktemp("products")
+    scene = simulate(tiny_truth(96, 40))
+    safe = _safe(scene, folder / "hr_folder", zipped=False)
+    return SimpleNamespace(scene=scene, enmap_zip=str(_enmap(scene, folder / "lr")),
+                           enmap_folder=str(_enmap(scene, folder / "lr_folder", zipped=False)),
+                           safe_zip=str(_safe(scene, folder / "hr")), safe_folder=str(safe),
+                           mtd=_inside(safe, "MTD_MSIL2A.xml"))
+
+
+def test_qgis_process_fuses_an_enmap_zip_with_a_sentinel2_safe_zip(qgis, products, tmp_path, grid_of):
+    out = tmp_path / "fused.tif"
+    results = qgis.run_algorithm("hsifusion:blindfusion", {
+        "LR_HSI": products.enmap_zip, "HR_MSI": products.safe_zip, "OUTPUT": out})
+    assert results["OUTPUT"] == str(out)
+    grid = products.scene.msi_grid
+    assert grid_of(out)[2:4] == (grid.width, grid.height)
+
+
+def test_processing_run_takes_the_unzipped_folder_and_the_sentinel2_metadata_file(pyqgis, products,
+                                                                                   tmp_path):
+    import processing
+
+    for lr, hr in ((products.enmap_folder, products.mtd), (products.enmap_zip, products.safe_folder)):
+        out = tmp_path / "model.json"
+        assert _estimate(processing, lr, hr, out)["OUTPUT"] == str(out)
+        out.unlink()
