@@ -92,7 +92,9 @@ class ProductOptions:
         larger_extent: the HR-MSI covers more ground than the LR-HSI on three sides, and the
             LR-HSI covers ground the HR-MSI lacks on the fourth.
         neighbour_zone: the LR-HSI warped by GDAL (bilinear) into the neighbouring UTM zone.
-        stack_20m: the 20 m bands (B5–B7, B8A, B11, B12) stacked at 10 m (bilinear) beside B2–B4, B8.
+        stack_20m: the 20 m bands (B5–B7, B8A, B11, B12) stacked at 10 m beside B2–B4, B8 by this
+            GDAL resampling (``"nearest"``: each 20 m pixel repeated 2×2, what ``gdal_translate -tr
+            10 10`` and ``gdalbuildvrt`` give by default; ``"bilinear"``, ``"cubic"``); "" for none.
         wavelengths: whether the LR-HSI carries wavelength metadata.
         misregistration_m: (east, north) error of the HR-MSI's georeferencing.
     """
@@ -103,7 +105,7 @@ class ProductOptions:
     s2_dn_offset: bool = False
     larger_extent: bool = False
     neighbour_zone: bool = False
-    stack_20m: bool = False
+    stack_20m: str = ""
     wavelengths: bool = True
     misregistration_m: tuple[float, float] = (0.0, 0.0)
     lr_snr_db: float = 40.0
@@ -118,7 +120,9 @@ VARIANTS: dict[str, ProductOptions] = {
     "larger_extent": ProductOptions(larger_extent=True),
     "half_pixel_offset": ProductOptions(lr_offset_m=5.0),
     "utm_neighbour": ProductOptions(neighbour_zone=True),
-    "stack_20m": ProductOptions(stack_20m=True),
+    "stack_20m": ProductOptions(stack_20m="bilinear"),
+    "stack_20m_nearest": ProductOptions(stack_20m="nearest"),
+    "stack_20m_cubic": ProductOptions(stack_20m="cubic"),
     "no_wavelengths": ProductOptions(wavelengths=False),
     "misregistered": ProductOptions(misregistration_m=(36.0, -15.0)),
     "all_at_once": ProductOptions(lr_offset_m=5.0, int16_swath=True, s2_dn_offset=True,
@@ -223,12 +227,13 @@ def _msi(truth: Truth, window: tuple[int, int, int, int], opts: ProductOptions,
 
     ten = integrate(S2_10M)[:, r0:r0 + rows, c0:c0 + cols]
     bands = dict(zip(S2_10M, add_noise(ten, opts.msi_snr_db, rng)))
-    if opts.stack_20m:  # on the tile's 20 m grid (same origin), then bilinear to 10 m as users stack
+    if opts.stack_20m:  # on the tile's 20 m grid (same origin), then to 10 m as users stack them
         coarse = degrade_blocks(integrate(S2_20M), (r0, c0), (-(-rows // 2), -(-cols // 2)),
                                 true_psf(2, 2.0, (0.0, 0.0)), 2)
         fine = RasterGrid(truth.grid.crs, truth.grid.transform * Affine.translation(c0, r0), cols, rows)
         coarse_grid = RasterGrid(fine.crs, fine.transform * Affine.scale(2), coarse.shape[2], coarse.shape[1])
-        bands.update(zip(S2_20M, warp(add_noise(coarse, opts.msi_snr_db, rng), coarse_grid, fine, "bilinear")))
+        noisy = add_noise(coarse, opts.msi_snr_db, rng)
+        bands.update(zip(S2_20M, warp(noisy, coarse_grid, fine, opts.stack_20m)))
     names = [b for b in S2_ORDER if b in bands]
     return np.stack([bands[n] for n in names]), names, table.select(names).centres()
 

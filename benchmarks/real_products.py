@@ -65,7 +65,7 @@ def run_plugin(lr: Path, hr: Path, out: Path, geometry: Optional[str] = None) ->
     log: list[str] = []
     t0 = time.perf_counter()
     try:
-        request = FusionRequest(str(lr), str(hr), str(out))
+        request = FusionRequest(lr_hsi=str(lr), hr_msi=str(hr), output=str(out))
         if geometry is not None:
             request = request.with_(geometry=geometry)
         fuse_files(request, Progress(log=log.append))

@@ -25,7 +25,8 @@ def describe(opts: ProductOptions) -> str:
     if opts.neighbour_zone:
         parts.append("LR warped (bilinear) into the neighbouring UTM zone")
     if opts.stack_20m:
-        parts.append("MSI: the 10 m bands + B5, B6, B7, B8A, B11, B12 stacked at 10 m (bilinear)")
+        parts.append("MSI: the 10 m bands + B5, B6, B7, B8A, B11, B12 stacked at 10 m "
+                     f"({opts.stack_20m})")
     if not opts.wavelengths:
         parts.append("LR without wavelength metadata")
     east, north = opts.misregistration_m

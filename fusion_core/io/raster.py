@@ -72,6 +72,9 @@ class Raster:
         band_indexes: the GDAL (1-based) index of each band in the file.
         radiometry: per band, how stored numbers became ``data`` and what marks them invalid.
         wavelength_source: where ``wavelengths`` came from, or why there are none (for the log).
+        native_resolution: per band, the pixel size (CRS units) it was acquired at when the file
+            says so (band metadata item ``native_resolution``, which the product readers write
+            for bands resampled onto a finer grid), else None; empty when no band says.
     """
 
     data: np.ndarray
@@ -83,6 +86,7 @@ class Raster:
     band_indexes: list[int] = field(default_factory=list)
     radiometry: list[BandRadiometry] = field(default_factory=list)
     wavelength_source: str = ""
+    native_resolution: list[Optional[float]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -99,7 +103,8 @@ class Raster:
         return replace(self, data=self.data[keep], band_names=pick(self.band_names),
                        wavelengths=pick(self.wavelengths), fwhm=pick(self.fwhm),
                        band_indexes=pick(self.band_indexes) if self.band_indexes else [],
-                       radiometry=pick(self.radiometry) if self.radiometry else [])
+                       radiometry=pick(self.radiometry) if self.radiometry else [],
+                       native_resolution=pick(self.native_resolution) if self.native_resolution else [])
 
     def describe_radiometry(self) -> str:
         """One line for the log: data types, scale/offset and nodata of the bands."""
@@ -125,7 +130,20 @@ def _info(ds, path) -> Raster:
     names = [descriptions[i - 1] or f"Band {i}" for i in indexes]
     grid = RasterGrid(ds.crs, ds.transform, ds.width, ds.height)
     return Raster(np.empty((len(indexes), 0, 0), np.float32), grid, names, spectral.wavelengths,
-                  spectral.fwhm, str(path), indexes, radiometry, source)
+                  spectral.fwhm, str(path), indexes, radiometry, source, _native_resolution(ds, indexes))
+
+
+def _native_resolution(ds, indexes: Sequence[int]) -> list[Optional[float]]:
+    """Each band's ``native_resolution`` metadata item as a number (None where absent or not a
+    positive number); empty when no band has one."""
+    values: list[Optional[float]] = []
+    for i in indexes:
+        try:
+            value: Optional[float] = float(ds.tags(i).get("native_resolution", ""))
+        except ValueError:
+            value = None
+        values.append(value if value is not None and np.isfinite(value) and value > 0 else None)
+    return values if any(v is not None for v in values) else []
 
 
 def read_raster(path: str | os.PathLike, role: str = "input", window: Optional[Window] = None,

@@ -26,7 +26,7 @@ from ..request import FusionRequest
 if TYPE_CHECKING:
     from ..windows.source import Source
 
-__all__ = ["live_bands", "coregister", "fit_msi_sharpening", "misregistration",
+__all__ = ["live_bands", "coregister", "fit_msi_sharpening", "native_factors", "misregistration",
            "report_misregistration", "output_grid", "to_hsi_geometry", "LARGE_SHIFT_LR"]
 
 #: A misregistration above this many LR pixels gets a warning in the log.
@@ -79,15 +79,27 @@ def coregister(request: FusionRequest, source: "Source", rect: Rect, hr_shape: t
 
 def fit_msi_sharpening(source: "Source", rect: Rect, hr: Raster, progress: Progress):
     """The detail injection for the HR-MSI's coarse bands, fitted on the LR rectangle ``rect``
-    of the source (None when every band is native); logged."""
+    of the source (None when every band is native); logged. Bands whose native resolution the
+    file gives (:func:`native_factors`) are taken at its word; the others are recognised."""
     from ..spectral.multiresolution import fit_sharpening
 
     hr_rect = scaled_rect(rect, source.scale)
     area = source.plan.hr_window
-    found = fit_sharpening(source.read_hr(hr_rect), (area[0] + hr_rect[0], area[1] + hr_rect[1]))
+    found = fit_sharpening(source.read_hr(hr_rect), (area[0] + hr_rect[0], area[1] + hr_rect[1]),
+                           native_factors(hr))
     if found is not None:
         progress.info(found.describe(hr.band_names))
     return found
+
+
+def native_factors(hr: Raster) -> dict[int, int]:
+    """HR-MSI band position → its native pixel over the raster's pixel (whole number, 1 for a
+    native band), for the bands whose ``native_resolution`` the file gives."""
+    pixel = hr.grid.pixel_size[0]
+    if pixel <= 0:
+        return {}
+    return {b: max(1, int(round(v / pixel))) for b, v in enumerate(hr.native_resolution)
+            if v is not None}
 
 
 def misregistration(model: DegradationModel, plan: PairPlan, shift: tuple[int, int]) -> tuple[float, float]:

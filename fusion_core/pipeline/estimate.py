@@ -61,7 +61,7 @@ def srf_prior(request: FusionRequest, lr: Raster, hr: Raster):
     source = request.srf_source
     if not source.given:
         return None
-    return source.prior(lr.wavelengths, lr.fwhm, n_msi=hr.count)
+    return source.prior(lr.wavelengths, lr.fwhm, n_msi=hr.count, msi_names=hr.band_names)
 
 
 def estimation_rect(request: FusionRequest, source: "Source", lr: Raster, hr: Raster, budget: int,

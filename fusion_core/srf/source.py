@@ -29,8 +29,10 @@ class SrfSource:
     def given(self) -> bool:
         return bool(self.sensor or self.csv_path)
 
-    def table(self):
-        """The :class:`fusion_core.srf.SrfTable` (wavelengths + one curve per band)."""
+    def table(self, msi_names: Optional[Sequence[str]] = None):
+        """The :class:`fusion_core.srf.SrfTable` (wavelengths + one curve per band): the chosen
+        bands, else those the HR-MSI's band descriptions ``msi_names`` name (``B2``, ``B8A``…,
+        see :meth:`~fusion_core.srf.SrfTable.named`), else all of them."""
         from . import load_preset, read_srf_csv
 
         if self.sensor and self.csv_path:
@@ -41,18 +43,23 @@ class SrfSource:
             table = read_srf_csv(self.csv_path)
         else:
             raise InputError(f"Give {self.names[0]} or {self.names[1]} for the HR-MSI's SRF.")
-        return table.select(list(self.bands)) if self.bands else table
+        if self.bands:
+            return table.select(list(self.bands))
+        named = table.named(msi_names) if msi_names else None
+        return table.select(named) if named else table
 
     def prior(self, hsi_wavelengths: Optional[np.ndarray], hsi_fwhm: Optional[np.ndarray],
-              n_msi: Optional[int] = None, role: str = "LR-HSI"):
-        """The SRF on the HSI bands as a :class:`fusion_core.srf.SrfPrior` (``.matrix`` is ``(C, M)``).
+              n_msi: Optional[int] = None, role: str = "LR-HSI",
+              msi_names: Optional[Sequence[str]] = None):
+        """The SRF on the HSI bands as a :class:`fusion_core.srf.SrfPrior` (``.matrix`` is ``(C, M)``);
+        ``msi_names``: the HR-MSI's band descriptions, matched to the table's bands by name.
 
         Raises:
             InputError: no wavelengths on the HSI, or a band count that differs from the HR-MSI's.
         """
         from .prior import SrfPrior
 
-        table = self.table()
+        table = self.table(msi_names)
         if hsi_wavelengths is None:
             raise InputError(
                 f"The {role} has no wavelength metadata, which an SRF prior ({self.names[0]} or "

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["SrfTable"]
+__all__ = ["SrfTable", "band_key"]
+
+#: A sensor band's name in a band description: ``B2``, ``B02``, ``B8A``, ``SR_B4``,
+#: ``Band 2: B2 (490 nm)`` (not ``Band 2``, which GDAL and QGIS give any raster's second band).
+_BAND_NAME = re.compile(r"(?<![A-Za-z0-9])B0*(\d{1,2}A?)(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def band_key(text: str) -> Optional[str]:
+    """The sensor band a name or band description names, as ``"2"``, ``"8A"`` (None: none)."""
+    found = _BAND_NAME.search(str(text))
+    return found.group(1).upper() if found else None
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,16 @@ class SrfTable:
         cols = [index[str(b).strip().lower()] for b in bands]
         return SrfTable(self.name, self.wavelengths, self.responses[:, cols],
                         tuple(self.band_names[c] for c in cols))
+
+    def named(self, descriptions: Sequence[str]) -> Optional[tuple[str, ...]]:
+        """The table's bands that ``descriptions`` (an HR-MSI's, in raster order) name, e.g.
+        ``B2``, ``B02``, ``B8A`` or ``Band 2: B2 (490 nm)`` for ``B2``; None unless every
+        description names a different band of the table."""
+        table = {band_key(n): n for n in self.band_names}
+        keys = [band_key(d) for d in descriptions]
+        if not keys or None in keys or len(set(keys)) < len(keys) or not all(k in table for k in keys):
+            return None
+        return tuple(table[k] for k in keys)
 
     def centres(self) -> np.ndarray:
         """Response-weighted mean wavelength of each band, in nm."""

@@ -181,3 +181,14 @@ def test_file_that_is_not_a_raster_is_reported(tmp_path):
     path.write_text("not a GeoTIFF")
     with pytest.raises(InputError, match=r"Cannot open the input raster .*notes\.tif"):
         read_raster_info(path)
+
+
+def test_a_bands_native_resolution_metadata_is_read(tmp_path):
+    """Product readers mark bands resampled onto a finer grid (Sentinel-2's 20 m bands)."""
+    path = tmp_path / "stack.tif"
+    write_with_rasterio(path, ramp(3), band_tags=[{}, {"native_resolution": "20"}, {"native_resolution": "x"}])
+    info = read_raster_info(path)
+    assert info.native_resolution == [None, 20.0, None]
+    assert info.select([1]).native_resolution == [20.0]
+    write_with_rasterio(path, ramp(3))
+    assert read_raster_info(path).native_resolution == []

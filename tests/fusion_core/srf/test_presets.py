@@ -48,3 +48,28 @@ def test_unknown_band_or_preset_names_list_what_exists():
     with pytest.raises(InputError, match="Unknown SRF preset 'spot-6'; choose one of sentinel-2a"):
         load_preset("spot-6")
     assert preset_ids()[0] == "sentinel-2a"
+
+
+@pytest.mark.parametrize("descriptions", [
+    ["B2", "B3", "B4", "B8", "B8A", "B11"],
+    ["B02", "B03", "B04", "B08", "B8A", "B11"],
+    ["Band 1: B2 (490 nm)", "B3 (559.8 nm)", "SR_B4", "b8", "B8A (864.7 nm)", "B11 (1613.7 nm)"],
+])
+def test_the_hr_msis_band_descriptions_name_the_presets_bands(descriptions):
+    assert load_preset("sentinel-2a").named(descriptions) == ("B2", "B3", "B4", "B8", "B8A", "B11")
+
+
+@pytest.mark.parametrize("descriptions", [["Band 1", "Band 2"], ["B2", "B2"], ["B2", "B14"], ["B2", "red"]])
+def test_descriptions_that_do_not_name_distinct_preset_bands_match_nothing(descriptions):
+    assert load_preset("sentinel-2a").named(descriptions) is None
+
+
+def test_an_srf_prior_takes_the_hr_msis_bands_by_name_instead_of_refusing():
+    from fusion_core.srf.source import SrfSource
+
+    wl = np.linspace(420, 2450, 60)
+    names = ["B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B11", "B12"]
+    prior = SrfSource("sentinel-2a").prior(wl, None, n_msi=10, msi_names=names)
+    assert prior.matrix.shape == (60, 10)
+    with pytest.raises(InputError, match="choose the HR-MSI's bands by name"):
+        SrfSource("sentinel-2a").prior(wl, None, n_msi=10, msi_names=[f"Band {i}" for i in range(1, 11)])
