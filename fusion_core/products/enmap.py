@@ -112,8 +112,8 @@ def _check_level(level: str, stem: str, role: str) -> None:
     if level == "L2A":
         return
     why = {"L1B": "L1B is top-of-atmosphere radiance in sensor geometry, not orthorectified "
-                  "(and its VNIR and SWIR are two images on two grids)",
-           "L1C": "L1C is orthorectified but top-of-atmosphere radiance, not surface reflectance"}
+                  "(and its VNIR and SWIR are two images on two grids).",
+           "L1C": "L1C is orthorectified but top-of-atmosphere radiance, not surface reflectance."}
     raise InputError(
         f"The {role} {stem} is an EnMAP {level} product; HSI Fusion reads EnMAP L2A (orthorectified "
         f"surface reflectance). {why.get(level, 'Only L2A is read.')} Order the scene as L2A on "
