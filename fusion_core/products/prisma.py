@@ -74,7 +74,14 @@ class _He5:
     name: str
 
 
+#: GDAL's name of one HDF5 array: ``HDF5:"file.he5"://HDFEOS/SWATHS/…/VNIR_Cube``.
+_SUBDATASET = re.compile(r'^HDF5:"?(?P<file>.+?\.he5)"?://', re.IGNORECASE)
+
+
 def _he5_in(source: str) -> Optional[_He5]:
+    subdataset = _SUBDATASET.match(source)
+    if subdataset:  # one cube of the product picked in QGIS: the product is read whole
+        source = subdataset.group("file")
     if source.lower().endswith(".he5"):
         stat = zip_part(source)[0] if source.startswith("/vsizip/") else source
         return _He5(source, stat, os.path.basename(source))

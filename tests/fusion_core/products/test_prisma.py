@@ -179,3 +179,12 @@ def test_a_zip_gdal_cannot_read_in_place_is_extracted_for_the_conversion_only(
 
     np.testing.assert_allclose(raster.data, _cube(), atol=1e-4, equal_nan=True)
     assert [p.suffix for p in (_cache / "prisma").iterdir()] == [".tif"]
+
+
+def test_a_gdal_subdataset_name_of_one_cube_reads_the_whole_product(tmp_path):
+    he5 = _write(tmp_path / "product")
+    whole = read_raster(open_input(str(he5), "LR-HSI").dataset)
+    for name in (f'HDF5:"{he5}"://HDFEOS/SWATHS/PRS_L2D_HCO/Data_Fields/VNIR_Cube',
+                 f"HDF5:{he5}://HDFEOS/SWATHS/PRS_L2D_HCO/Data_Fields/SWIR_Cube"):
+        picked = read_raster(open_input(name, "LR-HSI").dataset)
+        np.testing.assert_array_equal(picked.data, whole.data)
