@@ -145,3 +145,29 @@ def test_processing_run_takes_the_unzipped_folder_and_the_sentinel2_metadata_fil
         out = tmp_path / "model.json"
         assert _estimate(processing, lr, hr, out)["OUTPUT"] == str(out)
         out.unlink()
+
+
+def test_a_product_dragged_from_the_browser_or_a_file_manager_reaches_the_readers(pyqgis, products):
+    """The QGIS Browser lists the rasters inside a ZIP: dropping the EnMAP image gives its
+    /vsizip/ path; a file manager drops the ZIP itself. Either names the whole product."""
+    import zipfile
+
+    from qgis.core import QgsMimeDataUtils
+    from qgis.gui import QgsProcessingMapLayerComboBox
+    from qgis.PyQt.QtCore import QMimeData, QPoint, Qt, QUrl
+    from qgis.PyQt.QtGui import QDropEvent
+
+    from hsi_fusion.algorithms.product_input import ProductInputParameter
+    from hsi_fusion.fusion_core.products import open_input
+
+    box = QgsProcessingMapLayerComboBox(ProductInputParameter("LR_HSI", "LR-HSI"))
+    image = next(n for n in zipfile.ZipFile(products.enmap_zip).namelist()
+                 if n.endswith("-SPECTRAL_IMAGE.TIF"))
+    browser = QgsMimeDataUtils.Uri()
+    browser.layerType, browser.providerKey = "raster", "gdal"
+    browser.uri = f"/vsizip/{products.enmap_zip}/{image}"
+    manager = QMimeData()
+    manager.setUrls([QUrl.fromLocalFile(products.enmap_zip)])
+    for mime in (QgsMimeDataUtils.encodeUriList([browser]), manager):
+        box.dropEvent(QDropEvent(QPoint(1, 1), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+        assert open_input(box.value(), "LR-HSI").product == "EnMAP L2A"
