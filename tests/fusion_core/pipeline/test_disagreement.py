@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from fusion_core import FusionRequest, fuse_arrays, fuse_files
-from fusion_core.io import read_raster
 from fusion_core.baselines import bicubic_upsample
+from fusion_core.io import read_raster
 from fusion_core.pipeline.disagreement import SceneMasks, hsi_fallback, measure_disagreement, scan_scene
 from fusion_core.pipeline.provenance import BLENDED, EMPTY, FUSED, HSI_ONLY
 from fusion_core.windows import WindowGrid, WindowJob
