@@ -35,7 +35,7 @@ from .psf_estimator import SMOOTHNESS_GRID, choose_smoothness, locate_psf, rim_m
 from .srf_estimator import adapt_prior
 from .windows import Window, count_interior, gather_patches, interior
 
-__all__ = ["estimate_degradation", "RIM_LIMIT", "MIN_PIXELS"]
+__all__ = ["estimate_degradation", "check_msi_bands", "unexplained_band", "RIM_LIMIT", "MIN_PIXELS"]
 
 #: Rim mass of the localised kernel above which the window is grown by the ratio.
 RIM_LIMIT = 0.03
@@ -169,6 +169,17 @@ def estimate_degradation(
     return model
 
 
+def unexplained_band(model: DegradationModel) -> Optional[int]:
+    """The HR-MSI band of an estimated model far less consistent with the LR-HSI than the others
+    (residual above :data:`UNEXPLAINED` and 3× the others' median), or None."""
+    residual = np.asarray(model.diagnostics["consistency_residual"])
+    if len(residual) < 2:
+        return None
+    worst = int(np.argmax(residual))
+    others = np.median(np.delete(residual, worst))
+    return worst if residual[worst] > UNEXPLAINED and residual[worst] > 3.0 * others else None
+
+
 def check_msi_bands(model: DegradationModel, disagreeing: float = 0.0) -> Optional[str]:
     """Check that no HR-MSI band of an estimated model is far less consistent with the LR-HSI
     than the others.
@@ -182,12 +193,10 @@ def check_msi_bands(model: DegradationModel, disagreeing: float = 0.0) -> Option
     """
     residual = np.asarray(model.diagnostics["consistency_residual"])
     names = model.msi_band_names or [f"band {i + 1}" for i in range(len(residual))]
-    if len(residual) < 2:
+    worst = unexplained_band(model)
+    if worst is None:
         return None
-    worst = int(np.argmax(residual))
     others = np.median(np.delete(residual, worst))
-    if not (residual[worst] > UNEXPLAINED and residual[worst] > 3.0 * others):
-        return None
     found = (f"HR-MSI {names[worst]} cannot be explained by the LR-HSI (consistency residual "
              f"{100 * residual[worst]:.0f} % against {100 * others:.0f} % for the other bands)")
     if not disagreeing:

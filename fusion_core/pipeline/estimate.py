@@ -117,11 +117,12 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
     the report's rule) are left out, with the PSF's reach around them, and the model estimated
     again when they cover at least :data:`ROBUST_MIN_SHARE` of the pixels; up to
     :data:`ROBUST_ROUNDS` times, as a model spoilt by a large change shows only part of it.
-    When the first model finds nothing, trial models, each estimated without the
-    :data:`TRIM_SHARE` of pixels that fit the one before worst, look again (a model spoilt widely
-    shows nothing); when they find nothing either, the first model is kept.
+    When the first model finds nothing, or leaves an HR-MSI band unexplained, trial models, each
+    estimated without the :data:`TRIM_SHARE` of pixels that fit the one before worst, look again
+    (a model spoilt widely shows nothing, or only part of the change); when they find nothing
+    either, the first model is kept.
     """
-    from ..estimation import check_msi_bands, estimate_degradation
+    from ..estimation import check_msi_bands, estimate_degradation, unexplained_band
     from ..io.pair import scaled_rect
 
     r = source.scale
@@ -138,11 +139,12 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
 
     model = judge = estimate(lr_data)
     found = scene_disagreement_of(lr_data, hr_data, model)
-    settled = True
+    settled, spoilt = True, unexplained_band(model) is not None
     for _ in range(TRIM_STEPS):  # nothing found: nothing there, or a model spoilt widely
-        if widened(found.mask, judge).mean() >= ROBUST_MIN_SHARE:
+        if widened(found.mask, judge).mean() >= ROBUST_MIN_SHARE and not spoilt:
             settled = True
             break
+        spoilt = False
         trial = estimate(np.where(_worst(found.score, TRIM_SHARE), np.nan, lr_data))
         found = scene_disagreement_of(lr_data, hr_data, trial)
         settled = _same_psf(trial, judge)
