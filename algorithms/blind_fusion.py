@@ -48,4 +48,4 @@ class BlindFusion(FusionAlgorithm):
             feedback.pushInfo(f"Quality report: {request.report} (shown in the Results Viewer).")
         return {"OUTPUT": request.output, "DEGRADATION_OUTPUT": request.degradation_output,
                 "REPORT": request.report, "CONSISTENCY_MAP": request.consistency_map,
-                "AGREEMENT": request.agreement_mask}
+                "AGREEMENT": request.agreement_mask, "PROVENANCE": request.provenance}

@@ -242,6 +242,13 @@ class FusionRequest:
              "disagree (clouds, shadows, changes between the acquisition dates): there the result "
              "follows one image only; nodata where they cannot be compared (either input's nodata, "
              "and the scene's edge, where the PSF reaches past it).", kind="raster_out", optional=True)
+    provenance: Optional[str] = _param(
+        None, key="PROVENANCE", label="Provenance",
+        help="A raster on the output's grid saying where each pixel comes from: 1 fused from both "
+             "images; 2 the LR-HSI alone brought to the HR grid (the HR-MSI is masked or has no "
+             "value there, or the two images disagree); 3 a blend of the two (the ramp between 2 "
+             "and 1); 0 empty (nodata: the LR-HSI has no value there).", kind="raster_out",
+        optional=True)
     output_format: str = _param(
         "GTiff", key="OUTPUT_FORMAT", label="Output layout",
         help="GTiff: a tiled, band-interleaved GeoTIFF written while windows are fused (default); "
@@ -269,13 +276,14 @@ class FusionRequest:
         help="Build internal overviews (averaged) at the end, so QGIS shows a zoomed-out view of "
              "a large result at once (a COG always has them).", kind="boolean", advanced=True)
     disagreement_from_hsi: bool = _param(
-        False, key="DISAGREEMENT_FROM_HSI",
+        True, key="DISAGREEMENT_FROM_HSI",
         label="Fuse areas where the images disagree from the LR-HSI alone",
-        help="Where the two images disagree (a cloud or its shadow in one image only, a change "
-             "between the acquisition dates: the areas of the AGREEMENT mask, found before "
-             "fusion), take the LR-HSI alone brought to the HR grid instead of the HR-MSI's "
-             "detail, so what only the HR-MSI shows is not painted into the result; those areas "
-             "keep the LR-HSI's resolution, blended smoothly into the fused surroundings.",
+        help="On by default. Where the two images disagree (a cloud or its shadow in one image "
+             "only, a change between the acquisition dates: the areas of the AGREEMENT mask, found "
+             "before fusion), the HR-MSI is left out as if masked and the result is the LR-HSI "
+             "alone brought to the HR grid, so what only the HR-MSI shows is not painted into the "
+             "result; those areas keep the LR-HSI's resolution, blended smoothly into the fused "
+             "surroundings (code 2 of PROVENANCE). Off: they are fused like the rest.",
         kind="boolean", advanced=True)
     caller: Caller = field(default="python", compare=False)
 

@@ -35,7 +35,7 @@ from .psf_estimator import SMOOTHNESS_GRID, choose_smoothness, locate_psf, rim_m
 from .srf_estimator import adapt_prior
 from .windows import Window, count_interior, gather_patches, interior
 
-__all__ = ["estimate_degradation", "RIM_LIMIT", "MIN_PIXELS"]
+__all__ = ["estimate_degradation", "check_msi_bands", "unexplained_band", "RIM_LIMIT", "MIN_PIXELS"]
 
 #: Rim mass of the localised kernel above which the window is grown by the ratio.
 RIM_LIMIT = 0.03
@@ -169,28 +169,47 @@ def estimate_degradation(
     return model
 
 
-def check_msi_bands(model: DegradationModel, disagreeing: float = 0.0) -> None:
-    """Raise :class:`InputError` when one HR-MSI band of an estimated model is far less
-    consistent with the LR-HSI than the others (a band outside the hyperspectral range, or, when
-    a share ``disagreeing`` of the pixels was found to disagree, different ground in the two
-    images)."""
+def unexplained_band(model: DegradationModel) -> Optional[int]:
+    """The HR-MSI band of an estimated model far less consistent with the LR-HSI than the others
+    (residual above :data:`UNEXPLAINED` and 3× the others' median), or None."""
+    residual = np.asarray(model.diagnostics["consistency_residual"])
+    if len(residual) < 2:
+        return None
+    worst = int(np.argmax(residual))
+    others = np.median(np.delete(residual, worst))
+    return worst if residual[worst] > UNEXPLAINED and residual[worst] > 3.0 * others else None
+
+
+def check_msi_bands(model: DegradationModel, disagreeing: float = 0.0) -> Optional[str]:
+    """Check that no HR-MSI band of an estimated model is far less consistent with the LR-HSI
+    than the others.
+
+    Without disagreement such a band lies outside the hyperspectral range: :class:`InputError`.
+    When a share ``disagreeing`` of the pixels was found to disagree and left out, the band may
+    also see ground that differs between the images (a change that dips below the threshold in
+    places): the pair is fused, so the warning is returned and added to the model's
+    ``diagnostics["warnings"]`` (the report shows it) instead. Returns None when every band is
+    explained.
+    """
     residual = np.asarray(model.diagnostics["consistency_residual"])
     names = model.msi_band_names or [f"band {i + 1}" for i in range(len(residual))]
-    if len(residual) > 1:
-        worst = int(np.argmax(residual))
-        others = np.median(np.delete(residual, worst))
-        if residual[worst] > UNEXPLAINED and residual[worst] > 3.0 * others:
-            found = (f"HR-MSI {names[worst]} cannot be explained by the LR-HSI (consistency residual "
-                     f"{100 * residual[worst]:.0f} % against {100 * others:.0f} % for the other bands)")
-            if disagreeing:
-                raise InputError(
-                    f"{found}, and the two images disagree on {100 * disagreeing:.0f} % of the pixels "
-                    "the degradation was estimated on: ground that differs between the images "
-                    "(changes between the dates, clouds) can spoil the estimate. Choose a pair "
-                    "closer in date or cloud-free, or give a degradation model; if the band lies "
-                    "outside the hyperspectral wavelength range, drop it from the HR-MSI.")
-            raise InputError(f"{found}: it most likely lies outside the hyperspectral wavelength "
-                             "range; drop it from the HR-MSI.")
+    worst = unexplained_band(model)
+    if worst is None:
+        return None
+    others = np.median(np.delete(residual, worst))
+    found = (f"HR-MSI {names[worst]} cannot be explained by the LR-HSI (consistency residual "
+             f"{100 * residual[worst]:.0f} % against {100 * others:.0f} % for the other bands)")
+    if not disagreeing:
+        raise InputError(f"{found}: it most likely lies outside the hyperspectral wavelength "
+                         "range; drop it from the HR-MSI.")
+    warning = (f"{found}, after the {100 * disagreeing:.0f} % of the pixels where the two images "
+               "disagree were left out of the estimation: ground that differs between the images "
+               "(changes between the dates, clouds) may remain in it, so the estimated PSF and SRF "
+               "and the fused detail of that band are less certain; those areas are fused from "
+               "the LR-HSI alone. If the band lies outside the hyperspectral wavelength range, drop "
+               "it from the HR-MSI.")
+    model.diagnostics.setdefault("warnings", []).append(warning)
+    return warning
 
 
 def _localise(patches_of, noise_std: np.ndarray, lr_shape, hr_shape, r: int, m: int):

@@ -19,12 +19,14 @@ from ..request import FusionRequest
 
 if TYPE_CHECKING:
     from ..io.pair import Rect
+    from ..report.disagreement import Disagreement
     from ..windows.sampling import Texture
     from ..windows.source import Source
 
-__all__ = ["normaliser", "srf_prior", "estimation_rect", "estimate_scene", "disagreeing_pixels", "gain_note",
+__all__ = ["normaliser", "srf_prior", "estimation_rect", "estimate_scene", "scene_disagreement_of", "widened",
+           "gain_note",
            "ESTIMATION_MEMORY_FACTOR", "ESTIMATION_MAX_SIDE", "NORMALISER_SAMPLE", "ROBUST_MIN_SHARE",
-           "ROBUST_ROUNDS", "DISAGREEMENT_BYTES"]
+           "ROBUST_ROUNDS", "TRIM_SHARE", "TRIM_STEPS", "TRIM_SAME_PSF", "DISAGREEMENT_BYTES"]
 
 #: Memory the degradation estimator needs, in multiples of the pair it is given (float32).
 ESTIMATION_MEMORY_FACTOR = 8
@@ -41,6 +43,18 @@ ROBUST_MIN_SHARE = 0.005
 DISAGREEMENT_BYTES = 2 ** 28
 #: Most estimations made again without the disagreeing areas found so far.
 ROBUST_ROUNDS = 3
+#: Share of the estimation's LR pixels, those that fit the current model worst, left out of a
+#: trial estimate when the first model finds no disagreement (a least-trimmed-squares
+#: concentration step): a change can spoil that model so widely that nothing stands out of its
+#: residual (benchmarks/FALLBACK.md: a 24×24 patch, 6 % of the scene, gave a PSF of 8.6 × 6.7
+#: HR pixels FWHM instead of 2.5, the patch scoring 30 noise units against a threshold of 52).
+#: Half, the most a fit can leave out and still be decided by the agreeing pixels: with a
+#: quarter, a change covering a quarter of the scene still spoilt every trial.
+TRIM_SHARE = 0.5
+#: Most trial estimates; they stop earlier once a disagreement is found, or once a trial's PSF
+#: is the model's it was trimmed from (within :data:`TRIM_SAME_PSF`): nothing was hiding.
+TRIM_STEPS = 3
+TRIM_SAME_PSF = 0.1
 #: Radiometric gains between the sensors outside this range are reported in the log.
 GAIN_RANGE = (0.8, 1.25)
 
@@ -103,8 +117,12 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
     the report's rule) are left out, with the PSF's reach around them, and the model estimated
     again when they cover at least :data:`ROBUST_MIN_SHARE` of the pixels; up to
     :data:`ROBUST_ROUNDS` times, as a model spoilt by a large change shows only part of it.
+    When the first model finds nothing, or leaves an HR-MSI band unexplained, trial models, each
+    estimated without the :data:`TRIM_SHARE` of pixels that fit the one before worst, look again
+    (a model spoilt widely shows nothing, or only part of the change); when they find nothing
+    either, the first model is kept.
     """
-    from ..estimation import check_msi_bands, estimate_degradation
+    from ..estimation import check_msi_bands, estimate_degradation, unexplained_band
     from ..io.pair import scaled_rect
 
     r = source.scale
@@ -119,36 +137,95 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
             psf_bands=None if sharpening is None else sharpening.sharp, check_bands=False,
             progress=progress)
 
-    model = estimate(lr_data)
+    model = judge = estimate(lr_data)
+    found = scene_disagreement_of(lr_data, hr_data, model)
+    settled, spoilt = True, unexplained_band(model) is not None
+    for _ in range(TRIM_STEPS):  # nothing found: nothing there, or a model spoilt widely
+        if widened(found.mask, judge).mean() >= ROBUST_MIN_SHARE and not spoilt:
+            settled = True
+            break
+        spoilt = False
+        trial = estimate(np.where(_worst(found.score, TRIM_SHARE), np.nan, lr_data))
+        found = scene_disagreement_of(lr_data, hr_data, trial)
+        settled = _same_psf(trial, judge)
+        judge = trial
+        if settled:
+            break
+    if not settled and widened(found.mask, judge).mean() < ROBUST_MIN_SHARE:
+        _unsettled(model, judge, progress, request.name_of("degradation"))
     apart = np.zeros(lr_data.shape[1:], bool)
     for _ in range(ROBUST_ROUNDS):  # a badly spoilt first model shows only part of the area
-        more = disagreeing_pixels(np.where(apart, np.nan, lr_data), hr_data, model) & ~apart
+        more = widened(found.mask, judge) & ~apart
         if more.mean() < ROBUST_MIN_SHARE:
             break
         apart |= more
-        model = estimate(np.where(apart, np.nan, lr_data))
+        model = judge = estimate(np.where(apart, np.nan, lr_data))
+        found = scene_disagreement_of(np.where(apart, np.nan, lr_data), hr_data, model)
     if apart.any():
         progress.info(f"The two images disagree on {100 * apart.mean():.1f} % of the pixels the "
                       "degradation was estimated on (clouds, shadows or changes between the dates): "
                       "it was estimated again without them.")
-    check_msi_bands(model, float(apart.mean()))
+    warning = check_msi_bands(model, float(apart.mean()))
+    if warning:
+        progress.info(f"Warning: {warning}")
     return model
 
 
-def disagreeing_pixels(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> np.ndarray:
-    """``(h, w)`` LR pixels of a pair where the images disagree under ``model``
-    (:func:`~fusion_core.pipeline.disagreement.measure_disagreement`, the scene's own rule),
-    with the PSF's reach around them; NaN marks pixels without a value."""
-    from scipy import ndimage
+def _unsettled(model: DegradationModel, trial: DegradationModel, progress: Progress,
+               degradation: str) -> None:
+    """Warn (log and the model's warnings, which the report shows) that the blind estimate
+    changes when the pixels that fit it worst are left out and no disagreement stands out:
+    planted changes over a third of the scene or more did that, and the model was then wrong
+    everywhere (benchmarks/FALLBACK.md)."""
+    from ..degradation import psf_fwhm
 
+    first, last = psf_fwhm(model.psf), psf_fwhm(trial.psf)
+    warning = (f"The blind estimate is unstable: leaving out half of the pixels, those it fits "
+               f"worst, changes the PSF from {first[0]:.1f} × {first[1]:.1f} to {last[0]:.1f} × "
+               f"{last[1]:.1f} HR pixels FWHM, and no area stands out where the two images "
+               "disagree. The images may differ over much of the scene (a third or more: changes "
+               "between the dates, clouds), which leaves nothing consistent to estimate the PSF "
+               "and SRF on, and the result may be wrong everywhere. Choose a pair closer in date "
+               f"or cloud-free, or give a degradation model estimated on one ({degradation}).")
+    model.diagnostics.setdefault("warnings", []).append(warning)
+    progress.info(f"Warning: {warning}")
+
+
+def _same_psf(a: DegradationModel, b: DegradationModel) -> bool:
+    """Whether two models' PSFs have the same width (FWHM within :data:`TRIM_SAME_PSF`)."""
+    from ..degradation import psf_fwhm
+
+    wa, wb = np.asarray(psf_fwhm(a.psf)), np.asarray(psf_fwhm(b.psf))
+    return bool(np.all(np.abs(wa - wb) <= TRIM_SAME_PSF * np.maximum(wb, 1e-9)))
+
+
+def _worst(score: np.ndarray, share: float) -> np.ndarray:
+    """``(h, w)`` True on the ``share`` of the pixels with the highest ``score`` (NaN: none)."""
+    finite = np.isfinite(score)
+    if not finite.any():
+        return np.zeros(score.shape, bool)
+    return finite & (score > np.percentile(score[finite], 100 * (1 - share)))
+
+
+def scene_disagreement_of(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> "Disagreement":
+    """The disagreement map of a pair held in memory under ``model``
+    (:func:`~fusion_core.pipeline.disagreement.measure_disagreement`, the scene's own rule);
+    NaN marks pixels without a value."""
     from ..windows.in_memory import ArraySource
-    from ..windows.layout import psf_halo
     from .disagreement import measure_disagreement
 
-    found = measure_disagreement(ArraySource.whole(lr_hsi, hr_msi, model.scale), model,
-                                 DISAGREEMENT_BYTES).mask
+    return measure_disagreement(ArraySource.whole(lr_hsi, hr_msi, model.scale), model, DISAGREEMENT_BYTES)
+
+
+def widened(mask: np.ndarray, model: DegradationModel) -> np.ndarray:
+    """The LR ``mask`` ``(h, w)`` with the PSF's reach around it: the pixels whose footprint
+    touches it, left out of the estimation with it."""
+    from scipy import ndimage
+
+    from ..windows.layout import psf_halo
+
     reach = max(1, psf_halo(max(model.psf.shape), model.scale))
-    return ndimage.binary_dilation(found, iterations=reach) if found.any() else found
+    return ndimage.binary_dilation(mask, iterations=reach) if mask.any() else mask
 
 
 def gain_note(model: DegradationModel) -> str:

@@ -14,7 +14,8 @@ __all__ = ["run_fingerprint"]
 
 #: Request fields that change where or how fast a run goes, not what it computes.
 _NOT_RESULT = frozenset({"output", "degradation_output", "resume", "max_memory_gb", "window_size",
-                         "dask_scheduler", "caller", "report", "consistency_map", "agreement_mask"})
+                         "dask_scheduler", "caller", "report", "consistency_map", "agreement_mask",
+                         "provenance"})
 _FILES = ("lr_hsi", "hr_msi", "lr_mask", "hr_mask", "degradation", "srf_file")
 
 

@@ -21,9 +21,9 @@ from ..products import Delivery
 from ..progress import Progress
 from ..request import FusionRequest
 from .align import output_grid, to_hsi_geometry
+from .lineage import provenance_tags
 from .plan import Inputs, RunPlan, method_and_config, plan_run
 from .preflight import fusion_files, guarded
-from .provenance import provenance_tags
 from .scene import SceneModel, scene_model
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ class FusionResult:
         method: the method's id.
         seconds: time by stage (``estimation``, ``fusion``, ``total``).
         fused: the fused image ``(C, H, W)`` float32 (:func:`fuse_arrays` only).
+        provenance: ``(H, W)`` uint8, where each pixel of ``fused`` comes from
+            (:data:`~fusion_core.pipeline.provenance.CODES`; :func:`fuse_arrays` only).
     """
 
     output: str
@@ -49,16 +51,29 @@ class FusionResult:
     method: str
     seconds: dict[str, float] = field(default_factory=dict)
     fused: Optional[np.ndarray] = None
+    provenance: Optional[np.ndarray] = None
 
 
-def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
+@dataclass
+class _Run:
+    """What :func:`_run` gives back: the seconds by stage and the provenance codes (computed
+    when the request asks for PROVENANCE or the run is in memory)."""
+
+    seconds: dict[str, float]
+    provenance: Optional[np.ndarray] = None
+
+
+def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
+         codes: bool = False) -> _Run:
     """Fuse every window of a planned run into ``output``; returns the seconds by stage (the
-    report's scan, done while the windows write, counts as the report's, not the fusion's)."""
+    report's scan, done while the windows write, counts as the report's, not the fusion's) and
+    the provenance codes (written to PROVENANCE when asked for; kept when ``codes``)."""
     from ..device import seed_everything
     from ..report.run import report_run, report_start
     from ..windows import WindowJob, run_windows
     from ..windows.distributed import local_cluster_shape
-    from .disagreement import hsi_fallback, scene_disagreement
+    from .disagreement import hsi_fallback, scene_masks
+    from .provenance import provenance_codes, write_provenance
 
     request = plan.request
     threads = local_cluster_shape(plan.config.device)[1] if plan.scheduler == "local" else None
@@ -68,9 +83,10 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
                   + (f", Dask scheduler {plan.scheduler}." if plan.scheduler else "."))
     bands = scene.source.lr_bands
     out_bands = None if bands is None else (plan.lr.count, tuple(bands))
-    found = scene_disagreement(plan, scene, progress.child(0.09, 0.1))
+    masks = scene_masks(plan, scene, progress.child(0.09, 0.1))
+    fallback = hsi_fallback(masks, scene.model)
     job = WindowJob(scene.source, plan.method, scene.model, plan.config, scene.norm, scene.grid,
-                    threads, out_bands, hsi_fallback(found, scene.model))
+                    threads, out_bands, fallback)
     start = report_start(plan, scene)
     scan = start.scan if start is not None else None
     t0 = time.perf_counter()
@@ -82,9 +98,16 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress) -> dict:
     seconds = dict(scene.seconds, fusion=time.perf_counter() - t0 - (scan.seconds if scan else 0.0))
     progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
                   + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))
+    provenance = None
+    if request.provenance or codes:
+        provenance = provenance_codes(masks, fallback, scene.model.scale)
+    if request.provenance and provenance is not None:
+        write_provenance(request.provenance, provenance,
+                         getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr))
     if start is not None:
-        seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start, found))
-    return seconds
+        seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start,
+                                  masks.disagreement))
+    return _Run(seconds, provenance)
 
 
 @guarded(fusion_files)
@@ -103,8 +126,8 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     progress = progress or Progress()
     t0 = time.perf_counter()
     plan = plan_run(request, progress, method)
-    scene = scene_model(plan, PairSource(plan.inputs.lr.dataset, plan.inputs.hr.dataset, plan.pair), progress,
-                        state_path=request.output)
+    scene = scene_model(plan, PairSource(plan.inputs.lr.dataset, plan.inputs.hr.dataset, plan.pair),
+                        progress, state_path=request.output)
     if request.degradation_output:
         scene.model.save(request.degradation_output)
     lr = plan.lr
@@ -112,7 +135,7 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     output = TiledOutput(request.output, grid, lr.count, choose_tile(scene.grid), lr.band_names,
                          lr.wavelengths, lr.fwhm, request.output_options.with_data_scale(scene.norm),
                          tags=provenance_tags(plan))
-    seconds = _run(plan, scene, output, progress)
+    seconds = _run(plan, scene, output, progress).seconds
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")
     return FusionResult(str(request.output), scene.model, plan.method.name, seconds)
@@ -128,8 +151,10 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
 
     The request's settings apply as in :func:`fuse_files` (its paths are not used): the same
     normalisation, blind estimation (unless ``model`` or the request's ``degradation`` is given)
-    and windows. NaN marks invalid pixels. The result lies on the HR-MSI's pixels; with
-    ``geometry="hsi"`` it is resampled onto the LR-HSI's geometry by the measured shift.
+    and windows. NaN marks invalid pixels: where the LR-HSI has one the result is NaN, where
+    only the HR-MSI has one it is the LR-HSI alone (the result's ``provenance`` says which).
+    The result lies on the HR-MSI's pixels; with ``geometry="hsi"`` it is resampled onto the
+    LR-HSI's geometry by the measured shift.
 
     Args:
         request: the run's settings, e.g. ``FusionRequest(method="udaln", seed=1)``.
@@ -142,7 +167,8 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
         progress: progress and cancel.
 
     Returns:
-        A :class:`FusionResult` whose ``fused`` holds the ``(C, r h, r w)`` image.
+        A :class:`FusionResult` whose ``fused`` holds the ``(C, r h, r w)`` image and
+        ``provenance`` its codes.
     """
     from ..windows import resolve_scheduler
     from ..windows.in_memory import ArrayOutput, ArraySource
@@ -168,13 +194,13 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
                    Inputs(Delivery("memory", "memory"), Delivery("memory", "memory")))
     scene = scene_model(plan, source, progress, model=model)
     output = ArrayOutput(lr.shape[0], scene.source.hr_shape)
-    seconds = _run(plan, scene, output, progress)
+    run = _run(plan, scene, output, progress, codes=True)
     fused = output.data
     if request.geometry == "hsi" and scene.misregistration != (0.0, 0.0):
         fused = to_hsi_geometry(fused, scene.misregistration)
-    seconds["total"] = time.perf_counter() - t0
+    seconds = dict(run.seconds, total=time.perf_counter() - t0)
     progress.update(1.0, "Done")
-    return FusionResult(output.path, scene.model, plan.method.name, seconds, fused)
+    return FusionResult(output.path, scene.model, plan.method.name, seconds, fused, run.provenance)
 
 
 def _checked_arrays(lr_hsi: np.ndarray, hr_msi: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

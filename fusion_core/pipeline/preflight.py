@@ -315,11 +315,13 @@ def fusion_files(request, method=None, **_) -> RunFiles:
                   n("srf_file"): request.srf_file or ""},
         rasters_out={n("output"): request.output,
                      n("consistency_map"): request.consistency_map or "",
-                     n("agreement_mask"): request.agreement_mask or ""},
+                     n("agreement_mask"): request.agreement_mask or "",
+                     n("provenance"): request.provenance or ""},
         files_out={n("degradation_output"): request.degradation_output or "",
                    n("report"): request.report or ""},
         output_bytes=(request.output_options.bytes_per_value * bands
-                      + 4 * bool(request.consistency_map) + bool(request.agreement_mask)) * rows * cols,
+                      + 4 * bool(request.consistency_map) + bool(request.agreement_mask)
+                      + bool(request.provenance)) * rows * cols,
         compression=1.0 if request.output_compression == "NONE" else COMPRESSION,
         resume_hint=hint)
 

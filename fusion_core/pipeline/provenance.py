@@ -1,74 +1,65 @@
-"""What a fused image was made from, written into it and into its report.
+"""PROVENANCE: where each pixel of a run's result comes from, as a raster on the output's grid.
 
-:func:`input_facts` says what each input was (as given, the product it is, when it was acquired)
-and how far apart the two dates are; the report shows it (its JSON's ``inputs``) and
-:func:`provenance_tags` writes it, with the method, its settings, the version and the processing
-time, as dataset metadata of the output GeoTIFF (``gdalinfo`` lists it; rasterio's
-``dataset.tags()`` reads it), so a fused file says how it was made wherever it is copied.
+The codes (:data:`CODES`) follow from the scene's masks (:mod:`.disagreement`) and the weights
+the windows blend the LR-HSI alone with (:class:`~fusion_core.windows.fallback.HsiFallback`), so
+the raster says what the windows did without reading the result back.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Optional
 
-from ..io.dates import DATE_GAP_DAYS, days_apart
-from ..request import FusionRequest, request_fields
+import numpy as np
+import rasterio
 
-if TYPE_CHECKING:
-    from ..products import Delivery
-    from .plan import Inputs, RunPlan
+from ..io import RasterGrid
+from ..io.raster import atomic_output
+from ..windows.fallback import HsiFallback
+from .disagreement import SceneMasks
 
-__all__ = ["input_facts", "run_settings", "provenance_tags", "TAG_PREFIX"]
+__all__ = ["EMPTY", "FUSED", "HSI_ONLY", "BLENDED", "CODES", "provenance_codes", "write_provenance"]
 
-#: Prefix of the output's provenance metadata items.
-TAG_PREFIX = "HSI_FUSION_"
-#: Request fields that are no setting of the result: the inputs and outputs themselves.
-_NOT_SETTINGS = ("raster_in", "raster_out", "file_out")
-
-
-def _delivery_facts(delivery: "Delivery") -> dict[str, Any]:
-    return {"given": delivery.source, "product": delivery.product, "acquired": delivery.acquired,
-            "masks": list(delivery.masks)}
-
-
-def input_facts(inputs: "Inputs") -> dict[str, Any]:
-    """Each input as given, its product kind, acquisition time (ISO 8601 UTC or None) and
-    masks, and the days between the two acquisitions (None when a date is unknown)."""
-    return {"lr_hsi": _delivery_facts(inputs.lr), "hr_msi": _delivery_facts(inputs.hr),
-            "days_apart": days_apart(inputs.lr.acquired, inputs.hr.acquired),
-            "days_apart_limit": DATE_GAP_DAYS}
+EMPTY, FUSED, HSI_ONLY, BLENDED = 0, 1, 2, 3
+#: What each code of the PROVENANCE raster means: a short name and a sentence.
+CODES = {
+    EMPTY: ("empty", "nodata: the LR-HSI has no value there"),
+    FUSED: ("fused", "fused from both images"),
+    HSI_ONLY: ("LR-HSI alone", "the LR-HSI alone brought to the HR grid: the HR-MSI is masked or "
+                               "has no value there, or the two images disagree"),
+    BLENDED: ("blend", "a blend of the two: the ramp from the LR-HSI alone to the fused result"),
+}
+_COLOURS = {EMPTY: (0, 0, 0, 0), FUSED: (44, 160, 44, 255), HSI_ONLY: (214, 39, 40, 255),
+            BLENDED: (255, 127, 14, 255)}
+_STRIP_LR_ROWS = 256
 
 
-def run_settings(request: FusionRequest) -> dict[str, Any]:
-    """Every setting of ``request`` that decides the result, by QGIS key (no input or output
-    path; a given degradation model's path is kept)."""
-    settings: dict[str, Any] = {}
-    for name, spec in request_fields():
-        if spec.kind in _NOT_SETTINGS:
-            continue
-        value = getattr(request, name)
-        settings[spec.key] = dict(value) if name == "options" else value
-    return settings
+def provenance_codes(masks: SceneMasks, fallback: Optional[HsiFallback], scale: int) -> np.ndarray:
+    """``(h r, w r)`` uint8 codes (:data:`CODES`) of a run's result on its HR pixels."""
+    rows, cols = masks.lr_valid.shape
+    codes = np.empty((rows * scale, cols * scale), np.uint8)
+    block = np.ones((scale, scale), bool)
+    for a in range(0, rows, _STRIP_LR_ROWS):
+        b = min(rows, a + _STRIP_LR_ROWS)
+        strip = np.full(((b - a) * scale, cols * scale), FUSED, np.uint8)
+        if fallback is not None:
+            weight = fallback.weights((a, 0, b - a, cols), scale)
+            strip[weight > 0] = BLENDED
+            strip[weight >= 1] = HSI_ONLY
+        strip[~np.kron(masks.lr_valid[a:b], block)] = EMPTY
+        codes[a * scale:b * scale] = strip
+    return codes
 
 
-def provenance_tags(plan: "RunPlan", processed: Optional[datetime] = None) -> dict[str, str]:
-    """The output's provenance metadata items (:data:`TAG_PREFIX` + name): each input as given,
-    its product kind and acquisition time, the method and its settings (JSON), the version and
-    the processing time (UTC, ``processed`` or now); and TIFF's software tag."""
-    from .. import __version__
-
-    facts = input_facts(plan.inputs)
-    when = (processed or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    tags = {"METHOD": plan.method.name,
-            "SETTINGS": json.dumps(run_settings(plan.request), default=list, sort_keys=True),
-            "VERSION": __version__, "PROCESSED": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    for role, key in (("LR_HSI", "lr_hsi"), ("HR_MSI", "hr_msi")):
-        tags[role] = facts[key]["given"]
-        tags[f"{role}_PRODUCT"] = facts[key]["product"]
-        tags[f"{role}_ACQUIRED"] = facts[key]["acquired"] or "unknown"
-    if facts["days_apart"] is not None:
-        tags["DAYS_APART"] = f"{facts['days_apart']:.2f}"
-    return {"TIFFTAG_SOFTWARE": f"HSI Fusion {__version__}",
-            **{TAG_PREFIX + k: v for k, v in tags.items()}}
+def write_provenance(path: str, codes: np.ndarray, grid: RasterGrid) -> None:
+    """Write ``codes`` ``(H, W)`` as a one-band uint8 GeoTIFF on ``grid``, atomically, with the
+    codes' meaning in its band description, its metadata and a colour table."""
+    height, width = codes.shape
+    profile = dict(driver="GTiff", width=width, height=height, count=1, dtype="uint8", crs=grid.crs,
+                   transform=grid.transform, compress="DEFLATE", tiled=width >= 256 and height >= 256)
+    legend = ", ".join(f"{code} {name}" for code, (name, _) in CODES.items())
+    with atomic_output(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(codes[None])
+            dst.set_band_description(1, f"provenance: {legend}")
+            dst.update_tags(1, **{f"CODE_{code}": f"{name}: {text}" for code, (name, text) in CODES.items()})
+            dst.write_colormap(1, _COLOURS)

@@ -137,8 +137,8 @@ def alerts(facts: dict, pixel_size: Optional[float] = None) -> list[str]:
                "alone, as asked): it shows what the LR-HSI sees, at its resolution."
                if disagreement.get("fused_from_hsi") else
                "There the result follows the HR-MSI's content and is not confirmed by the LR-HSI; "
-               "DISAGREEMENT_FROM_HSI (--disagreement-from-hsi) fuses those areas from the LR-HSI "
-               "alone."))
+               "DISAGREEMENT_FROM_HSI (--disagreement-from-hsi, on by default and turned off for "
+               "this run) fuses those areas from the LR-HSI alone."))
     reduced = facts["reduced_resolution"]
     if "PSNR" in reduced and reduced["PSNR"] <= reduced["bicubic"]["PSNR"]:
         found.append(

@@ -93,7 +93,7 @@ class ReportInputs:
         disagreement: the disagreement map the run fused from the LR-HSI alone
             (DISAGREEMENT_FROM_HSI), shown as it is; None: found by the report's scan.
         delivered: what the inputs were, as given, and when acquired
-            (:func:`fusion_core.pipeline.provenance.input_facts`; empty: not known).
+            (:func:`fusion_core.pipeline.lineage.input_facts`; empty: not known).
     """
 
     request: FusionRequest

@@ -37,7 +37,7 @@ MIN_REDUCED_LR_PIXELS = 4
 #: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster).
 _CLEARED = {"lr_hsi": "", "hr_msi": "", "lr_mask": "", "hr_mask": "", "output": "", "degradation": None,
             "degradation_output": None, "resume": False, "dask_scheduler": "", "report": None,
-            "consistency_map": None, "agreement_mask": None}
+            "consistency_map": None, "agreement_mask": None, "provenance": None}
 
 
 def _degrade(image: np.ndarray, model: DegradationModel) -> np.ndarray:

@@ -153,7 +153,7 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
     """Compute and write the report and maps of ``start`` (:func:`report_start`); returns
     ``{"report": seconds}``, counting the time spent before and during the windows.
     ``disagreement``: the map the run fused from the LR-HSI alone, shown as it is."""
-    from ..pipeline.provenance import input_facts
+    from ..pipeline.lineage import input_facts
 
     request = plan.request
     t0 = time.perf_counter()

@@ -1,11 +1,14 @@
-"""DISAGREEMENT_FROM_HSI: where the two inputs disagree, the LR-HSI alone brought to the HR grid.
+"""Where the HR-MSI has no value or disagrees with the LR-HSI: the LR-HSI alone brought to the HR grid.
 
 A cloud or its shadow in one image only, or a change between the acquisition dates, is seen by
 the HR-MSI and not by the LR-HSI (or the other way round); a fusion method paints the HR-MSI's
-content into the result there. When the run asks for it, the areas the scene's disagreement map
-flags (:mod:`fusion_core.report.disagreement`, found once before the windows) are taken from the
-LR-HSI alone instead:
+content into the result there. Where the HR-MSI has no value (its nodata, a product's quality
+mask) a method has nothing to fuse. The LR pixels of both kinds (found once before the windows,
+:mod:`fusion_core.pipeline.disagreement`; disagreement when DISAGREEMENT_FROM_HSI asks for it, the
+default) are taken from the LR-HSI alone:
 
+* their HR-MSI blocks are blanked (NaN) before the method sees the window
+  (:meth:`HsiFallback.blank`), so what differs never enters its fits, as masked pixels do not;
 * the flagged LR pixels' HR blocks (gaps of one LR pixel closed, holes filled), widened by
   the PSF's reach beyond a block (an HR pixel that far away still enters a flagged LR pixel, so
   a transition is not left half-fused), take the LR-HSI alone; a linear ramp over
@@ -16,7 +19,8 @@ LR-HSI alone instead:
   form), so it lies on the same geometry as the fused result, also when the PSF is off centre.
 
 The weights depend only on the scene's mask, so every window computes the same weights for the
-HR pixels they share and the windows' blending is unchanged. NaN (nodata) stays NaN.
+HR pixels they share and the windows' blending is unchanged. Where the LR-HSI has no value the
+result is NaN (nodata).
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from ..degradation.operators import psf_padding
 from ..methods.gaps import fill_invalid
 from .layout import Window
 
-__all__ = ["HsiFallback", "upsample_hsi", "with_hsi_fallback", "reach_pixels", "feather_pixels", "SMOOTHNESS"]
+__all__ = ["HsiFallback", "upsample_hsi", "with_hsi_fallback", "reach_pixels", "feather_pixels",
+           "lr_valid_hr", "SMOOTHNESS"]
 
 #: LR pixels around the blended area that the upsampling sees (bicubic support and the
 #: consistency solve's border): a window then computes the values the whole image would, to
@@ -59,7 +64,8 @@ def feather_pixels(scale: int) -> int:
 
 @dataclass(frozen=True)
 class HsiFallback:
-    """The scene's disagreement mask, packed small enough to travel with each window's task.
+    """The scene's mask of LR pixels taken from the LR-HSI alone, packed small enough to travel
+    with each window's task.
 
     Attributes:
         bits: the ``(h, w)`` LR mask (True: replaced), :func:`numpy.packbits` of it.
@@ -75,7 +81,7 @@ class HsiFallback:
 
     @classmethod
     def build(cls, mask: np.ndarray, model: DegradationModel) -> "HsiFallback":
-        """The fallback of an LR disagreement ``mask`` ``(h, w)`` under ``model``: the mask
+        """The fallback of an LR ``mask`` ``(h, w)`` under ``model``: the mask
         with its holes filled and its gaps of one LR pixel closed (one change whose contrast
         dips below the threshold in places is replaced whole)."""
         flagged = np.asarray(mask, bool)
@@ -110,6 +116,17 @@ class HsiFallback:
         inner = slice(margin * scale, -margin * scale)
         return weight[inner, inner].astype(np.float32)
 
+    def blank(self, hr_msi: np.ndarray, lr_rect: tuple[int, int, int, int], scale: int) -> np.ndarray:
+        """The HR-MSI ``(M, rows r, cols r)`` of the LR rectangle ``lr_rect`` with the HR blocks
+        of the flagged LR pixels set to NaN (a copy; ``hr_msi`` itself when none is there)."""
+        row0, col0, rows, cols = lr_rect
+        flagged = self.mask[row0:row0 + rows, col0:col0 + cols]
+        if not flagged.any():
+            return hr_msi
+        out = hr_msi.copy()
+        out[:, np.kron(flagged, np.ones((scale, scale), bool))] = np.nan
+        return out
+
 
 def upsample_hsi(lr_hsi: np.ndarray, model: DegradationModel) -> np.ndarray:
     """The LR-HSI ``(C, h, w)`` alone on the HR grid ``(C, h r, w r)``, float32: bicubic
@@ -127,11 +144,18 @@ def upsample_hsi(lr_hsi: np.ndarray, model: DegradationModel) -> np.ndarray:
     return (first + delta).numpy()
 
 
+def lr_valid_hr(lr_hsi: np.ndarray, scale: int) -> np.ndarray:
+    """``(h r, w r)``: the HR pixels whose LR pixel has a value in every band of ``lr_hsi``."""
+    return np.kron(np.all(np.isfinite(lr_hsi), axis=0), np.ones((scale, scale), bool))
+
+
 def with_hsi_fallback(fallback: Optional[HsiFallback], fused: np.ndarray, lr_hsi: np.ndarray,
                       window: Window, model: DegradationModel) -> np.ndarray:
     """A window's fused image ``(C, H, W)`` (over its HR read rectangle, normalised like its
-    LR-HSI ``(C, h, w)``) with the disagreement areas taken from the LR-HSI alone, in place.
-    HR pixels of weight 0 are not touched; NaN stays NaN."""
+    LR-HSI ``(C, h, w)``; NaN where it has no value) with the flagged areas taken from the LR-HSI
+    alone, in place: HR pixels of weight 1 are the LR-HSI alone (also where the fused image has
+    no value), those of weight 0 are not touched, and wherever the LR-HSI has no value the result
+    is NaN."""
     if fallback is None:
         return fused
     r = model.scale
@@ -147,5 +171,6 @@ def with_hsi_fallback(fallback: Optional[HsiFallback], fused: np.ndarray, lr_hsi
     alone = upsample_hsi(fill_invalid(lr_hsi[:, y0:y1, x0:x1]), model)
     part = (slice(None), slice(y0 * r, y1 * r), slice(x0 * r, x1 * r))
     a = weight[part[1:]]
-    fused[part] = np.where(a > 0, a * alone + (1.0 - a) * fused[part], fused[part])
+    fused[part] = np.where(a >= 1, alone, np.where(a > 0, a * alone + (1.0 - a) * fused[part], fused[part]))
+    fused[:, ~lr_valid_hr(lr_hsi, r)] = np.nan
     return fused

@@ -6,10 +6,12 @@ weights; it returns the part of the result where those weights are not zero. It 
 before each window so a window's result does not depend on the order or the place it runs in.
 
 Invalid pixels (NaN in either input) never reach the output: an HR pixel is fused only where it
-and the LR pixel over it are valid, and is NaN (nodata) elsewhere. The method gets the window
-with its gaps (:func:`~fusion_core.methods.gaps.fuse_with_gaps`, which decides how
+and the LR pixel over it are valid. Where the LR-HSI has no value the result is NaN (nodata);
+where only the HR-MSI has none, and where the two images disagree, it is the LR-HSI alone
+(:mod:`.fallback`: those HR blocks are blanked before the method sees them). The method gets the
+window with its gaps (:func:`~fusion_core.methods.gaps.fuse_with_gaps`, which decides how
 they are bridged for its computation: :mod:`fusion_core.methods.gaps`). A window without any
-valid pixel is not computed.
+pixel to fuse is not given to the method.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class WindowJob:
         out_bands: ``(count, positions)``: the output has ``count`` bands and the fused ones go
             to ``positions`` (the others, LR-HSI bands without valid pixels, stay NaN); None
             when every band is fused.
-        fallback: the areas taken from the LR-HSI alone (DISAGREEMENT_FROM_HSI), or None.
+        fallback: the areas taken from the LR-HSI alone (the HR-MSI without a value, and
+            disagreement when asked for), or None.
     """
 
     source: Source
@@ -78,18 +81,20 @@ def fuse_window(job: WindowJob, key: tuple[int, int], progress: Optional[Progres
     if keep is not None:
         keep(window, lr, hr)
     lr, hr = lr / job.norm, hr / job.norm
+    if job.fallback is not None:
+        hr = job.fallback.blank(hr, window.lr_read, job.grid.scale)
     valid = valid_output(lr, hr, job.grid.scale)
+    expected = (lr.shape[0], hr.shape[1], hr.shape[2])
     if valid.any():
         out = _fused(job, lr, hr, progress)
-        expected = (lr.shape[0], hr.shape[1], hr.shape[2])
         if out.shape != expected:
             raise FusionError(f"The method {job.method.name} returned {out.shape} for a window of "
                               f"{expected}.")
         out[:, ~valid] = np.nan
-        out = with_hsi_fallback(job.fallback, out, lr, window, job.model)
-        out *= window_weights(job.grid, window)[None] * np.float32(job.norm)
     else:
-        out = np.full((lr.shape[0], hr.shape[1], hr.shape[2]), np.nan, dtype=np.float32)
+        out = np.full(expected, np.nan, dtype=np.float32)
+    out = with_hsi_fallback(job.fallback, out, lr, window, job.model)
+    out *= window_weights(job.grid, window)[None] * np.float32(job.norm)
     y0, x0 = window.hr_support[0] - window.hr_read[0], window.hr_support[1] - window.hr_read[1]
     out = out[:, y0:y0 + window.hr_support[2], x0:x0 + window.hr_support[3]]
     if job.out_bands is None:

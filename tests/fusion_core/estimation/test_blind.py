@@ -201,14 +201,18 @@ def test_msi_band_the_hsi_cannot_explain_is_rejected(small_pair):
                              msi_band_names=["a", "b", "c", "thermal"])
 
 
-def test_a_band_unexplained_where_the_images_disagree_says_so(small_pair):
+def test_a_band_unexplained_where_the_images_disagree_is_a_warning_not_a_refusal(small_pair):
     lr, hr, _ = small_pair
     model = estimate_degradation(lr, hr, 4, msi_band_names=["a", "b", "c"])
     model.diagnostics["consistency_residual"] = np.array([0.05, 0.05, 0.6])
-    with pytest.raises(InputError, match="HR-MSI c cannot be explained .* disagree on 12 % of the pixels"):
-        check_msi_bands(model, disagreeing=0.12)
+    warning = check_msi_bands(model, disagreeing=0.12)
+    assert warning is not None and "HR-MSI c cannot be explained" in warning
+    assert "12 % of the pixels where the two images disagree were left out" in warning
+    assert model.diagnostics["warnings"][-1] == warning                 # the report shows it
     with pytest.raises(InputError, match="outside the hyperspectral wavelength range"):
         check_msi_bands(model)
+    model.diagnostics["consistency_residual"] = np.array([0.05, 0.05, 0.06])
+    assert check_msi_bands(model, disagreeing=0.12) is None
 
 
 def test_the_callers_prior_is_not_changed(tmp_rasters):

@@ -66,17 +66,37 @@ def test_in_a_window_flagged_pixels_take_the_lr_hsi_alone_and_the_rest_is_untouc
     window = WindowGrid.build(40, 40, 4, 40, 0, 0).window(0, 0)
     lr = make_sample_scene(40, 40, 8, seed=2).cube
     fused = np.random.default_rng(3).random((8, 160, 160)).astype(np.float32)
-    fused[:, 80, 80] = np.nan                                           # nodata stays nodata
+    fused[:, 80, 80] = np.nan                                           # the HR-MSI had no value
     fallback = HsiFallback.build(_mask((slice(18, 22), slice(18, 22)), (40, 40)), model)
     weight = fallback.weights(window.lr_read, 4)
     out = with_hsi_fallback(fallback, fused.copy(), lr, window, model)
     alone = upsample_hsi(lr, model)                                     # of the whole image
     core, ramp, away = weight == 1, (weight > 0) & (weight < 1), weight == 0
-    assert core[80, 80] and np.isnan(out[:, 80, 80]).all()
-    core[80, 80] = False
+    assert core[80, 80]
     tolerance = 1e-4 * np.abs(alone).max()
-    assert np.allclose(out[:, core], alone[:, core], atol=tolerance)
+    assert np.allclose(out[:, core], alone[:, core], atol=tolerance)    # that pixel too
     expected = weight[ramp] * alone[:, ramp] + (1 - weight[ramp]) * fused[:, ramp]
     assert np.allclose(out[:, ramp], expected, atol=tolerance)
     assert np.array_equal(out[:, away], fused[:, away])
     assert with_hsi_fallback(None, fused, lr, window, model) is fused
+
+
+def test_where_the_lr_hsi_has_no_value_the_result_is_nodata_even_where_flagged():
+    model = _model()
+    window = WindowGrid.build(40, 40, 4, 40, 0, 0).window(0, 0)
+    lr = make_sample_scene(40, 40, 8, seed=2).cube
+    lr[:, 19, 19] = np.nan
+    fused = np.random.default_rng(3).random((8, 160, 160)).astype(np.float32)
+    fallback = HsiFallback.build(_mask((slice(18, 22), slice(18, 22)), (40, 40)), model)
+    out = with_hsi_fallback(fallback, fused, lr, window, model)
+    assert np.isnan(out[:, 76:80, 76:80]).all()
+    assert np.isfinite(out[:, 72:76, 72:76]).all() and np.isfinite(out[:, 80:88, 80:88]).all()
+
+
+def test_the_hr_msi_is_blanked_over_the_flagged_blocks_only():
+    fallback = HsiFallback.build(_mask((slice(8, 10), slice(8, 10))), _model())
+    hr = np.ones((3, 40, 40), np.float32)                               # LR rows/cols 5 to 15
+    blanked = fallback.blank(hr, (5, 5, 10, 10), 4)
+    gone = np.isnan(blanked).all(axis=0)
+    assert gone[12:20, 12:20].all() and gone.sum() == 64 and np.isfinite(hr).all()
+    assert fallback.blank(hr, (0, 0, 5, 5), 4) is hr                    # nothing flagged there
