@@ -16,8 +16,8 @@ reports this Python's version and standard library folder.
 
 from __future__ import annotations
 
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
