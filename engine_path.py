@@ -1,4 +1,4 @@
-"""Making the engine's pip packages (torch, pyrsr, Dask) importable from QGIS's Python.
+"""Making the engine's pip packages (torch, rasterio, pyrsr, Dask …) importable from QGIS's Python.
 
 Two places may hold them, and the plugin puts both on ``sys.path`` at load time:
 - ``<profile>/python/hsi_fusion_deps``, filled by the Dependencies dialog (any OS, see
@@ -9,6 +9,10 @@ They go just before the system's ``dist-packages``/``site-packages``: the preced
 environment's own interpreter has (where the tests run). They hold only what QGIS's Python lacks
 or has too old (torch needs a newer SymPy than Debian 12's), never numpy, GDAL or PyQt, so QGIS
 keeps its own.
+
+Nothing here imports an engine package at load time: the plugin must load, and list its
+algorithms, in a QGIS whose Python has none of them; each run checks first
+(:func:`missing_engine_message`).
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ from .installer import (
     dependencies_folder,
     find_python,
     make_plan,
+    missing,
 )
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 POINTER_FILE = Path.home() / ".local" / "share" / "hsi_fusion" / "venv-path"
 SETUP_COMMAND = f'bash "{PLUGIN_DIR / "scripts" / "setup.sh"}"'
 DIALOG_PATH = "Plugins ▸ HSI Fusion ▸ Dependencies…"
+INSTALL_ALGORITHM = "hsifusion:installdependencies"
 
 _install_offer: Optional[Callable[[str], None]] = None
 
@@ -78,8 +84,10 @@ def add_engine_site_packages() -> list[str]:
     return added
 
 
-def current_plan(build: str, requirements: Optional[tuple[str, ...]] = None) -> InstallPlan:
-    """The install plan for this QGIS: its interpreter, its profile folder, torch ``build``.
+def current_plan(build: str, requirements: Optional[tuple[str, ...]] = None,
+                 wheels: Optional[Path] = None) -> InstallPlan:
+    """The install plan for this QGIS: its interpreter, its profile folder, torch ``build``, and
+    a local folder of ``wheels`` to install from instead of the internet.
 
     Raises:
         installer.InstallError: the interpreter is not found or the build does not exist here.
@@ -88,7 +96,7 @@ def current_plan(build: str, requirements: Optional[tuple[str, ...]] = None) -> 
 
     prefix = QgsApplication.prefixPath()
     python = find_python(Path(prefix) if prefix else None)
-    return make_plan(InstallChoice(build, requirements or ENGINE_REQUIREMENTS), python,
+    return make_plan(InstallChoice(build, requirements or ENGINE_REQUIREMENTS, wheels), python,
                      Path(QgsApplication.qgisSettingsDirPath()))
 
 
@@ -108,14 +116,39 @@ def torch_import_error() -> Optional[str]:
 
 
 def missing_engine_message() -> Optional[str]:
-    """None when torch imports; otherwise how to install it (and the desktop offers to)."""
-    problem = torch_import_error()
-    if problem is None:
+    """None when every engine package imports; otherwise which do not and how to install them
+    (and the desktop offers to)."""
+    absent = missing()
+    if not absent:
+        use_wheel_data()
         return None
+    names = ", ".join(f"{r.pip.split('>')[0]} ({r.purpose})" for r, _ in absent)
     message = (
-        f"HSI Fusion needs PyTorch, which QGIS's Python cannot import ({problem}). "
-        f"In the QGIS desktop, {DIALOG_PATH} installs it on any system. On Debian, install it "
-        f"once from a terminal with:\n    {SETUP_COMMAND}\nthen restart QGIS.")
+        f"HSI Fusion needs Python packages that QGIS's Python cannot import: {names}. Install them "
+        f"once, into this QGIS profile, with the Processing algorithm 'HSI Fusion ▸ Install "
+        f"dependencies' (on a server: qgis_process run {INSTALL_ALGORITHM}) or, in the desktop, "
+        f"{DIALOG_PATH}; on Debian, from a terminal with:\n    {SETUP_COMMAND}\nthen run this "
+        f"again. (First import error: {absent[0][1]})")
     if _install_offer is not None:
         _install_offer(message)
     return message
+
+
+def use_wheel_data() -> None:
+    """Point a rasterio wheel's own GDAL and PROJ at the data files it ships.
+
+    A rasterio wheel (what the installer installs where QGIS lacks rasterio) carries its own
+    GDAL and PROJ beside QGIS's. QGIS for Windows and macOS sets ``PROJ_LIB``/``GDAL_DATA`` to its
+    own, older data, which the wheel's PROJ refuses ("proj.db … comes from another PROJ
+    installation": every CRS fails; measured, README). The settings made here reach only the
+    wheel's libraries, so QGIS's GDAL keeps its own. A rasterio built against QGIS's GDAL
+    (Debian's) ships no data folder and is left alone.
+    """
+    import rasterio
+    import rasterio.env
+
+    own = Path(rasterio.__file__).resolve().parent
+    if (own / "proj_data").is_dir():
+        rasterio.env.set_proj_data_search_path(str(own / "proj_data"))
+    if (own / "gdal_data").is_dir():
+        rasterio.env.set_gdal_config("GDAL_DATA", str(own / "gdal_data"))

@@ -32,7 +32,8 @@ from ..fusion_core.progress import Progress
 from .input_layers import no_gdal_sidecars
 from .qgis_compat import ADVANCED
 
-GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation"}
+GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation",
+          "setup": "Setup"}
 
 
 class FusionAlgorithm(QgsProcessingAlgorithm):

@@ -9,6 +9,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .blind_fusion import BlindFusion
 from .estimate_degradation import EstimateDegradation
+from .install_dependencies import InstallDependencies
 from .quality_metrics import QualityMetrics
 from .simulate_pair import SimulatePair
 
@@ -31,5 +32,6 @@ class HsiFusionProvider(QgsProcessingProvider):
         return QIcon(str(ICON))
 
     def loadAlgorithms(self) -> None:  # noqa: N802
-        for algorithm in (SimulatePair(), EstimateDegradation(), BlindFusion(), QualityMetrics()):
+        for algorithm in (SimulatePair(), EstimateDegradation(), BlindFusion(), QualityMetrics(),
+                          InstallDependencies()):
             self.addAlgorithm(algorithm)

@@ -7,7 +7,7 @@ Each value is looked up where the running QGIS has it.
 
 from __future__ import annotations
 
-from qgis.core import Qgis, QgsProcessingParameterDefinition, QgsProcessingParameterNumber
+from qgis.core import Qgis, QgsProcessingParameterDefinition, QgsProcessingParameterFile, QgsProcessingParameterNumber
 
 if hasattr(Qgis, "ProcessingNumberParameterType"):  # QGIS >= 3.36, and QGIS 4
     INTEGER = Qgis.ProcessingNumberParameterType.Integer
@@ -22,3 +22,8 @@ if hasattr(Qgis, "ProcessingParameterFlag"):
 else:
     ADVANCED = QgsProcessingParameterDefinition.Flag.FlagAdvanced
     OPTIONAL = QgsProcessingParameterDefinition.Flag.FlagOptional
+
+if hasattr(Qgis, "ProcessingFileParameterBehavior"):
+    FOLDER = Qgis.ProcessingFileParameterBehavior.Folder
+else:
+    FOLDER = QgsProcessingParameterFile.Behavior.Folder

@@ -1,4 +1,4 @@
-"""The Dependencies dialog: installs torch, pyrsr and Dask with QGIS's Python into the profile.
+"""The Dependencies dialog: installs what the engine needs with QGIS's Python into the profile.
 
 A thin Qt face of :mod:`installer`: the user picks the torch build (CPU, or CUDA for an NVIDIA
 GPU), the install runs in a thread with a progress bar and pip's log, and ends with a clear
@@ -25,8 +25,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..engine_path import add_engine_site_packages, current_plan, profile_dir, torch_import_error
-from ..installer import InstallError, InstallPlan, InstallResult, dependencies_folder, run_install
-from ..installer.plan import MIN_TORCH
+from ..installer import MIN_TORCH, InstallError, InstallPlan, InstallResult, dependencies_folder, run_install
 
 TITLE = "HSI Fusion dependencies"
 
@@ -67,9 +66,10 @@ class DependenciesDialog(QDialog):
         profile = profile_dir()
         folder = dependencies_folder(profile) if profile else "the QGIS profile"
         intro = QLabel(
-            f"HSI Fusion runs on PyTorch ({MIN_TORCH} or later), pyrsr and Dask. This installs them "
-            f"with QGIS's own Python into {folder} (no administrator rights; about 1 GB for the CPU "
-            "build, 4-5 GB for CUDA).")
+            f"HSI Fusion runs on PyTorch ({MIN_TORCH} or later), rasterio, scikit-image, pyrsr and "
+            f"Dask. This installs those QGIS's Python lacks, with QGIS's own Python, into {folder} "
+            "(no administrator rights; about 1 GB for the CPU build, 4-5 GB for CUDA); what QGIS "
+            "already has is kept.")
         intro.setWordWrap(True)
         self.status = QLabel(engine_status())
         self.cpu = QRadioButton("CPU build (any computer)")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import uniform_filter
 
+from ..errors import DependencyError
+
 __all__ = ["Shift", "measure_shift", "MAX_SHIFT_LR", "MIN_GAIN"]
 
 #: Largest shift looked for, in LR pixels (further ones are taken for a wrong match).
@@ -81,7 +83,13 @@ def _shifted(image: np.ndarray, valid: np.ndarray, rows: int, cols: int):
 def measure_shift(lr_hsi: np.ndarray, hr_msi: np.ndarray, scale: int) -> Shift:
     """The whole-HR-pixel shift of the HR-MSI ``(M, r h, r w)`` relative to the LR-HSI ``(C, h, w)``
     laid on the same grid (NaN marks invalid pixels); zero when no shift clearly beats none."""
-    from skimage.registration import phase_cross_correlation
+    try:
+        from skimage.registration import phase_cross_correlation
+    except ImportError as exc:
+        raise DependencyError(
+            f"Co-registering the two images needs scikit-image, which does not import ({exc}): "
+            "install it with 'python -m pip install scikit-image' (in QGIS: the algorithm "
+            "'HSI Fusion ▸ Install dependencies').") from None
 
     r = scale
     y, y_ok = _band_mean(lr_hsi)

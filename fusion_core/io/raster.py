@@ -245,27 +245,42 @@ def write_raster(
 
 def write_spectral_metadata(dst, band_names: Optional[Sequence[str]] = None,
                             wavelengths: Optional[np.ndarray] = None,
-                            fwhm: Optional[np.ndarray] = None) -> None:
-    """Write band descriptions and wavelengths/FWHM (nm) per band and in the ENVI domain.
+                            fwhm: Optional[np.ndarray] = None, bad_bands: Sequence[int] = ()) -> None:
+    """Write band descriptions, wavelengths/FWHM and the bad-band list in every convention that
+    GDAL, QGIS and EnMAP-Box read.
 
-    A description gets its band's wavelength appended when it names none (``band_label``).
+    Per band: ``wavelength``/``wavelength_units`` (nm), ``fwhm`` and ``bbl`` (1 good, 0 bad) in
+    the default domain (QGIS, EnMAP-Box) and ``CENTRAL_WAVELENGTH_UM``/``FWHM_UM`` (µm) in the
+    IMAGERY domain, which GDAL ≥ 3.10 reads as the band's spectral characteristics and older
+    GDALs keep as plain metadata; for the dataset the ENVI domain (``wavelength = {…}``, ``fwhm``,
+    ``bbl``), which EnMAP-Box and GDAL's ENVI driver read. ``bad_bands`` are 0-based positions of
+    bands written as nodata (e.g. water-vapour bands without a valid input pixel). A description
+    gets its band's wavelength appended when it names none (``band_label``).
 
-    ``dst`` is a rasterio dataset open for writing; where QGIS, GDAL and EnMAP-Box look.
+    ``dst`` is a rasterio dataset open for writing.
     """
+    bbl = [0 if i in set(bad_bands) else 1 for i in range(dst.count)]
     for i in range(dst.count):
         if band_names is not None:
             wavelength = None if wavelengths is None else float(wavelengths[i])
             dst.set_band_description(i + 1, band_label(str(band_names[i]), wavelength))
+        tags = {"bbl": str(bbl[i])} if bad_bands else {}
         if wavelengths is not None:
-            tags = {"wavelength": f"{wavelengths[i]:.4f}", "wavelength_units": "Nanometers"}
+            tags |= {"wavelength": f"{wavelengths[i]:.4f}", "wavelength_units": "Nanometers"}
+            imagery = {"CENTRAL_WAVELENGTH_UM": f"{wavelengths[i] / 1000:.7f}"}
             if fwhm is not None:
                 tags["fwhm"] = f"{fwhm[i]:.4f}"
+                imagery["FWHM_UM"] = f"{fwhm[i] / 1000:.7f}"
+            dst.update_tags(i + 1, ns="IMAGERY", **imagery)
+        if tags:
             dst.update_tags(i + 1, **tags)
+    envi = {"bbl": "{" + ", ".join(map(str, bbl)) + "}"} if bad_bands else {}
     if wavelengths is not None:
-        envi = {"wavelength": "{" + ", ".join(f"{v:.4f}" for v in wavelengths) + "}",
-                "wavelength_units": "Nanometers"}
+        envi |= {"wavelength": "{" + ", ".join(f"{v:.4f}" for v in wavelengths) + "}",
+                 "wavelength_units": "Nanometers"}
         if fwhm is not None:
             envi["fwhm"] = "{" + ", ".join(f"{v:.4f}" for v in fwhm) + "}"
+    if envi:
         dst.update_tags(ns="ENVI", **envi)
 
 

@@ -134,11 +134,17 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     grid = output_grid(request, scene.source.plan, plan.hr, scene.misregistration)
     output = TiledOutput(request.output, grid, lr.count, choose_tile(scene.grid), lr.band_names,
                          lr.wavelengths, lr.fwhm, request.output_options.with_data_scale(scene.norm),
-                         tags=provenance_tags(plan))
+                         tags=provenance_tags(plan), bad_bands=_emptied(lr.count, scene.source.lr_bands))
     seconds = _run(plan, scene, output, progress).seconds
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")
     return FusionResult(str(request.output), scene.model, plan.method.name, seconds)
+
+
+def _emptied(count: int, used: Optional[Sequence[int]]) -> tuple[int, ...]:
+    """The LR-HSI bands left out of the fusion (no valid pixel), written as nodata: the output's
+    bad-band list."""
+    return () if used is None else tuple(i for i in range(count) if i not in set(used))
 
 
 def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, *,

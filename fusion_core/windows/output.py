@@ -68,14 +68,15 @@ class TiledOutput:
     :func:`fusion_core.io.write_raster` writes them, so QGIS and EnMAP-Box read the same metadata.
     ``options`` must have its int16 scale set (:meth:`OutputOptions.with_data_scale`);
     ``threads`` is how many threads GDAL compresses with (``"ALL_CPUS"``: every core);
-    ``tags`` are dataset metadata items (the run's provenance).
+    ``tags`` are dataset metadata items (the run's provenance); ``bad_bands`` (0-based) are the
+    bands written as nodata, the output's bad-band list (ENVI ``bbl``).
     """
 
     def __init__(self, final: str | os.PathLike, grid: RasterGrid, count: int, tile: int,
                  band_names: Optional[Sequence[str]] = None,
                  wavelengths: Optional[np.ndarray] = None, fwhm: Optional[np.ndarray] = None,
                  options: Optional[OutputOptions] = None, threads: str | int = "ALL_CPUS",
-                 tags: Optional[Mapping[str, str]] = None):
+                 tags: Optional[Mapping[str, str]] = None, bad_bands: Sequence[int] = ()):
         self.final = Path(final)
         self.path = partial_path(final, uuid.uuid4().hex[:8])
         self.grid = grid
@@ -83,7 +84,7 @@ class TiledOutput:
         self.tile = tile
         self.options = options or OutputOptions()
         self.threads = threads
-        self._meta = (band_names, wavelengths, fwhm)
+        self._meta = (band_names, wavelengths, fwhm, tuple(bad_bands))
         self.tags = dict(tags or {})
         self._ds: Any = None  # the open rasterio dataset, between open() and close()
         self._unflushed: list[tuple[int, int, int]] = []  # (band, tile column, tile row)

@@ -47,6 +47,21 @@ def test_the_candidate_that_runs_as_the_same_python_version_is_kept(tmp_path):
     assert found == right / "python3"        # the wrong-version one before it was skipped
 
 
+def test_another_python_of_the_same_version_is_skipped(tmp_path):
+    """In qgis_process sys.executable is the first python3 on the PATH (a pyenv shim here)."""
+    if not SYSTEM_PYTHON.is_file():
+        pytest.skip(f"{SYSTEM_PYTHON} is not there")
+    other = tmp_path / "python3"
+    other.write_text(f"#!/bin/sh\necho {VERSION[0]} {VERSION[1]} /opt/pyenv/lib/python{VERSION[0]}.{VERSION[1]}\n")
+    os.chmod(other, 0o755)
+    right = tmp_path / "qgis" / "bin"
+    right.mkdir(parents=True)
+    (right / "python3").symlink_to(SYSTEM_PYTHON)
+    found = find_python(prefix_path=tmp_path / "qgis", executable=other, exec_prefix=tmp_path / "none",
+                        platform="linux")
+    assert found == right / "python3"
+
+
 def test_no_python_of_the_right_version_is_a_clear_error(tmp_path):
     with pytest.raises(InstallError, match=r"Could not find QGIS's Python 3\.99 interpreter; looked at"):
         find_python(executable=tmp_path / "QGIS", exec_prefix=tmp_path, platform="linux", version=(3, 99))

@@ -34,6 +34,6 @@ def test_a_requirement_pip_cannot_resolve_fails_with_what_pip_said(tmp_path):
     lines = []
     result = run_install(_plan(tmp_path, requirements=(str(missing),)), lambda percent, message: None,
                          lines.append)
-    assert not result.ok and result.message.startswith("Resolving the packages failed; pip said:")
+    assert not result.ok and result.message.startswith("Installing the packages failed; pip said:")
     assert "absent-1.0-py3-none-any.whl" in result.message and lines == result.log
     assert not (tmp_path / "profile").exists()

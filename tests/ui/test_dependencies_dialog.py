@@ -60,4 +60,4 @@ def test_torch_missing_in_an_algorithm_thread_asks_once_on_the_main_thread(run):
     assert run["asked_before_events"] == 0          # not from the worker thread
     assert len(run["asked"]) == 1                   # once a session, though offered twice
     assert run["asked"][0] == f"{run['message']}\n\nInstall the dependencies now?"
-    assert "needs PyTorch" in run["message"] and "Plugins ▸ HSI Fusion ▸ Dependencies…" in run["message"]
+    assert "torch (the fusion methods)" in run["message"] and "Plugins ▸ HSI Fusion ▸ Dependencies…" in run["message"]

@@ -11,6 +11,7 @@ from rasterio.windows import Window
 from fusion_core.errors import InputError
 from fusion_core.io import RasterGrid, atomic_output, read_raster, read_raster_info, write_raster
 from fusion_core.io.output_format import OutputOptions
+from fusion_core.io.raster import write_spectral_metadata
 
 GRID = RasterGrid(CRS.from_epsg(32633), Affine(10.0, 0.0, 368_000.0, 0.0, -10.0, 5_808_000.0), 20, 12)
 WAVELENGTHS = np.array([450.5, 550.25, 660.0, 850.125])
@@ -192,3 +193,21 @@ def test_a_bands_native_resolution_metadata_is_read(tmp_path):
     assert info.select([1]).native_resolution == [20.0]
     write_with_rasterio(path, ramp(3))
     assert read_raster_info(path).native_resolution == []
+
+
+def test_emptied_bands_are_in_the_bad_band_list_and_wavelengths_also_in_the_imagery_domain(tmp_path):
+    """EnMAP-Box reads ``bbl`` per band or in the ENVI domain; GDAL >= 3.10 reads IMAGERY (µm)."""
+    from osgeo import gdal
+
+    path = tmp_path / "fused.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=GRID.width, height=GRID.height, count=4,
+                       dtype="float32", crs=GRID.crs, transform=GRID.transform) as dst:
+        write_spectral_metadata(dst, NAMES, WAVELENGTHS, FWHM, bad_bands=(1,))
+    ds = gdal.Open(str(path))
+    assert ds.GetMetadataItem("bbl", "ENVI") == "{1, 0, 1, 1}"
+    assert [ds.GetRasterBand(b).GetMetadataItem("bbl") for b in range(1, 5)] == ["1", "0", "1", "1"]
+    assert ds.GetRasterBand(3).GetMetadata("IMAGERY") == {"CENTRAL_WAVELENGTH_UM": "0.6600000",
+                                                          "FWHM_UM": "0.0120000"}
+    assert ds.GetRasterBand(3).GetMetadataItem("wavelength") == "660.0000"
+    write_raster(tmp_path / "all_good.tif", ramp(), GRID, NAMES, WAVELENGTHS, FWHM)
+    assert "bbl" not in gdal.Open(str(tmp_path / "all_good.tif")).GetMetadata("ENVI")

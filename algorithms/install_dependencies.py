@@ -1,0 +1,79 @@
+"""hsifusion:installdependencies — install the engine's packages into the QGIS profile.
+
+The Processing face of :mod:`installer` (the Dependencies dialog is the other): in the Toolbox
+with progress and cancel, and headless on a server with
+``qgis_process run hsifusion:installdependencies``. Unlike the other algorithms it runs without
+the engine, which it installs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputString,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+)
+
+from ..engine_path import add_engine_site_packages, current_plan
+from ..fusion_core.interrupt import signals_as_cancel
+from ..installer import BUILDS, MIN_TORCH, InstallError, run_install
+from .base import FusionAlgorithm
+from .qgis_compat import FOLDER
+
+BUILD_LABELS = ("CPU (any computer)", "CUDA (NVIDIA GPU with a recent driver)")
+
+
+class InstallDependencies(FusionAlgorithm):
+    ID = "installdependencies"
+    LABEL = "Install dependencies"
+    GROUP = "setup"
+    HELP = (
+        f"Installs the Python packages HSI Fusion needs and this QGIS's Python lacks (PyTorch "
+        f"{MIN_TORCH} or later, rasterio, scikit-image, pyrsr, Dask …) into this QGIS profile's "
+        "folder python/hsi_fusion_deps, with QGIS's own Python and pip: no administrator rights, "
+        "and nothing QGIS already has (numpy, GDAL, PyQt, SciPy …) is replaced. Run it once; "
+        "the other algorithms work right after it.<br>"
+        "<b>BUILD</b>: the PyTorch build, CPU (about 1 GB) or CUDA for an NVIDIA GPU (4-5 GB; "
+        "not on macOS).<br>"
+        "<b>WHEELS</b>: for sites without internet, a folder of wheels to install from instead "
+        "(made elsewhere with 'pip download' for the same Python version and OS).<br>"
+        "On a server: qgis_process run hsifusion:installdependencies -- BUILD=0"
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterEnum("BUILD", "PyTorch build", options=list(BUILD_LABELS),
+                                                     defaultValue=0))
+        self.addParameter(QgsProcessingParameterFile("WHEELS", "Folder of wheels (offline install)",
+                                                     behavior=FOLDER, optional=True))
+        self.addOutput(QgsProcessingOutputString("MESSAGE", "What was installed"))
+
+    def _process(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                 feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        wheels = self.parameterAsFile(parameters, "WHEELS", context)
+        try:
+            plan = current_plan(BUILDS[self.parameterAsEnum(parameters, "BUILD", context)],
+                                wheels=Path(wheels) if wheels else None)
+        except InstallError as exc:
+            raise QgsProcessingException(str(exc)) from None
+        feedback.pushInfo(f"Python: {plan.python}\nInto: {plan.target}")
+
+        def progress(percent: float, message: str) -> None:
+            feedback.setProgress(percent)
+            feedback.setProgressText(message)
+
+        with signals_as_cancel() as signal_received:
+            result = run_install(plan, progress, feedback.pushConsoleInfo,
+                                 lambda: feedback.isCanceled() or bool(signal_received()))
+        if not result.ok:
+            raise QgsProcessingException(result.message)
+        add_engine_site_packages()
+        importlib.invalidate_caches()
+        feedback.pushInfo(result.message)
+        return {"MESSAGE": result.message}
