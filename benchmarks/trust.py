@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from benchmarks.baselines import run_baseline
+from benchmarks.baselines import BASELINES, run_baseline
 from benchmarks.run_methods import machine
 from benchmarks.scenes import (
     BENCHMARK_RUNS,
@@ -89,7 +89,7 @@ class Baseline(FusionMethod):
 
 
 def _method(name: str) -> Optional[FusionMethod]:
-    return None if name in ("sscf", "uao") else Baseline(name)
+    return Baseline(name) if name in BASELINES else None  # None: a catalog method
 
 
 def _commit() -> str:

@@ -30,6 +30,7 @@ from ..errors import InputError
 from ..progress import Progress
 from ..spectral import hsi_noise_std, subspace_dimension
 from ..srf.prior import SrfPrior
+from .confidence import srf_confidence
 from .joint import joint_fit
 from .psf_estimator import SMOOTHNESS_GRID, choose_smoothness, locate_psf, rim_mass, trim_window
 from .srf_estimator import adapt_prior
@@ -141,11 +142,13 @@ def estimate_degradation(
     iterations = {"joint": fit.iterations}
     if prior is not None:
         progress.update(0.75, "Fitting the SRF prior to the data")
-        adapted, shifts, stretches = adapt_prior(prior, patches, fit.kernel, noise_std)
-        fit = joint_fit(patches, weights, window, smooth, wl, prior=adapted, start=fit, free_gains=free_gains)
+        adapted = adapt_prior(prior, patches, fit.kernel, noise_std, free_gains)
+        fit = joint_fit(patches, weights, window, smooth, wl, prior=adapted.matrix, start=fit, free_gains=free_gains)
         iterations["joint_with_prior"] = fit.iterations
-        diag["srf_prior"] = {"name": prior.name, "shift": shifts, "stretch": stretches,
+        diag["srf_prior"] = {"name": prior.name, "shift": adapted.shifts, "stretch": adapted.stretches,
+                             "shift_std": adapted.shift_std,
                              "shift_unit": "nm" if prior.wavelengths is not None else "bands"}
+    diag["srf_confidence"] = srf_confidence(patches, fit.srf, noise_std, prior is not None)
     psf = window.embed(fit.kernel, r)
     progress.update(0.9, "Checking consistency")
     model = DegradationModel(r, psf, fit.srf, wl, names, diag, msi_gain=fit.gains if free_gains else None)

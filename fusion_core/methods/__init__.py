@@ -95,6 +95,15 @@ CATALOG: tuple[MethodEntry, ...] = (
         "reproduces both inputs, in turns. Works on the scene's own spectral subspace (any "
         "band count). About half a minute on a CPU for a 100×100 window.",
         "UAO"),
+    MethodEntry(
+        "glp_hs", "GLP-HS", "GLP-HS classical baseline (Selva et al., JSTARS 2015)",
+        "The classical hyper-sharpening baseline of the literature and of pansharpening-style "
+        "tools: a synthetic HR band per HSI band (regressed on the MSI bands at low resolution), "
+        "whose details above the HSI's resolution (the generalised Laplacian pyramid with the "
+        "PSF as its low-pass) are added to the interpolated LR-HSI. No options, deterministic, "
+        "about as fast as the default; put next to the default method's result to see what "
+        "the rest of the pipeline adds.",
+        "GLPHS"),
 )
 
 

@@ -27,6 +27,7 @@ TINY = {
     "stable_vae": {"em_iters": 30, "finetune_iters": 10},
     "ual": {"iterations": 5},
     "uao": {"outer_iters": 2, "inner_iters": 3},
+    "glp_hs": {},
 }
 #: Options that would keep each trained method busy for hours: only cancel can end the run.
 ENDLESS = {
@@ -36,6 +37,7 @@ ENDLESS = {
     "stable_vae": {"em_iters": 100_000},
     "ual": {"iterations": 100_000},
     "uao": {"outer_iters": 100_000},
+    "glp_hs": {},
 }
 #: UAO starts from meta-learned weights, so its seed only shows without them.
 RANDOM_START = {"uao": {"pretrained": False}}

@@ -1,0 +1,1 @@
+"""GLP-HS: the classical hyper-sharpening baseline (MTF-matched generalised Laplacian pyramid)."""
