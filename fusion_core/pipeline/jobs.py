@@ -124,7 +124,7 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
     inputs = open_inputs(request)
     lr, hr = read_pair_info(request, inputs)
     log_inputs(inputs, lr, hr, progress)
-    pair = plan_pair(lr, hr, request, progress.info)
+    pair = plan_pair(lr, hr, request.resample_hr_msi, progress.info)
     grid = pair.hr_source_grid(hr)
     prepared = prepare_scene(request.with_(degradation=None), lr, hr,
                              PairSource(inputs.lr.dataset, inputs.hr.dataset, pair),

@@ -167,7 +167,7 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
         model: a degradation model to use (in-memory runs); else the request's DEGRADATION,
             else estimated.
     """
-    from ..report.run import wants_report
+    from ..report.write import wants_report
     from ..windows import ResumeState, choose_tile, plan_grid
     from ..windows.distributed import local_cluster_shape
     from .fingerprint import run_fingerprint
