@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..measure.consistency import Geometry, as_batch, model_geometry
 from ..metrics import ergas, psnr, sam
 from ..progress import Progress
-from ..request import FusionRequest
+from ..request import INPUT_KINDS, OUTPUT_KINDS, FusionRequest, fields_of_kind
 
 __all__ = ["reduced_resolution_check", "MIN_REDUCED_LR_PIXELS", "Fuse"]
 
@@ -36,10 +36,9 @@ Fuse = Callable[[FusionRequest, np.ndarray, np.ndarray, DegradationModel, Option
 
 #: Fewest LR pixels a side of the reduced LR-HSI may have for the check to mean something.
 MIN_REDUCED_LR_PIXELS = 4
-#: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster).
-_CLEARED = {"lr_hsi": "", "hr_msi": "", "lr_mask": "", "hr_mask": "", "output": "", "degradation": None,
-            "degradation_output": None, "resume": False, "dask_scheduler": "", "report": None,
-            "consistency_map": None, "agreement_mask": None, "provenance": None}
+#: Request fields that do not carry over to the reduced run, which is in memory and given the
+#: model: every file it would read or write, resume and the cluster.
+_CLEARED = (*fields_of_kind(*INPUT_KINDS, *OUTPUT_KINDS), "resume", "dask_scheduler")
 
 
 def _degrade(image: np.ndarray, model: DegradationModel) -> np.ndarray:
@@ -92,7 +91,7 @@ def reduced_resolution_check(request: FusionRequest, fuse: Fuse, lr_hsi: np.ndar
     reference = np.asarray(lr_hsi[:, :rows, :cols], np.float32)
     small_lr = _degrade(reference, model)
     small_hr = _degrade(hr_msi[:, :rows * r, :cols * r], model)
-    sub = request.with_(**_CLEARED)
+    sub = request.without(*_CLEARED)
     t0 = time.perf_counter()
     try:
         fused = fuse(sub, small_lr, small_hr, _as_matched(model), progress)
