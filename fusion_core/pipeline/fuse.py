@@ -86,8 +86,9 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     out_bands = None if bands is None else (plan.lr.count, tuple(bands))
     masks = scene_masks(plan, scene, progress.child(0.09, 0.1))
     fallback = hsi_fallback(masks, scene.model)
-    job = WindowJob(scene.source, plan.method, scene.model, plan.config, scene.norm, scene.grid,
-                    threads, out_bands, fallback)
+    job = WindowJob(source=scene.source, method=plan.method, model=scene.model, config=plan.config,
+                    norm=scene.norm, grid=scene.grid, torch_threads=threads, out_bands=out_bands,
+                    fallback=fallback)
     start = report_start(plan, scene)
     scan = start.scan if start is not None else None
     t0 = time.perf_counter()
@@ -106,8 +107,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
         write_provenance(request.provenance, provenance,
                          getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr))
     if start is not None:
-        lr = plan.lr if bands is None else plan.lr.select(bands)
-        fuse = array_fusion(plan.method, lr.wavelengths, plan.hr.band_names)
+        fuse = array_fusion(plan.method, plan.lr.select(bands).wavelengths, plan.hr.band_names)
         seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start, fuse,
                                   masks.disagreement))
     return _Run(seconds, provenance)

@@ -132,8 +132,7 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
                              psf_size=psf_size)
     prepared.model.save(model_path)
     progress.update(1.0, "Degradation model written")
-    bands = prepared.source.lr_bands
-    return prepared.model, srf_prior(request, lr if bands is None else lr.select(bands), hr)
+    return prepared.model, srf_prior(request, lr.select(prepared.source.lr_bands), hr)
 
 
 @guarded(metrics_report_files)

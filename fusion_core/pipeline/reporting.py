@@ -55,9 +55,8 @@ def report_start(plan: "RunPlan", scene: "SceneModel") -> Optional[ReportStart]:
     :func:`~fusion_core.windows.run_windows`), when the run asks for a report or a map."""
     if not wants_report(plan.request):
         return None
-    bands = scene.source.lr_bands
-    lr = plan.lr if bands is None else plan.lr.select(bands)
-    return start_report(scene.source, scene.model, lr.wavelengths, scene.grid, scene.texture)
+    wavelengths = plan.lr.select(scene.source.lr_bands).wavelengths
+    return start_report(scene.source, scene.model, wavelengths, scene.grid, scene.texture)
 
 
 def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],
@@ -72,7 +71,7 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
     progress.info("Computing the quality report.")
     grid = getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr)  # the result's own grid
     bands = scene.source.lr_bands
-    lr = plan.lr if bands is None else plan.lr.select(bands)
+    lr = plan.lr.select(bands)
     inputs = ReportInputs(
         request=request, method=plan.method, fuse=fuse, source=scene.source,
         read_fused=_reader(output, bands), model=scene.model,

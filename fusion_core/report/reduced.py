@@ -49,8 +49,7 @@ def _as_matched(model: DegradationModel) -> DegradationModel:
     """The model without the run's co-registration shift: the reduced pair is cut from the run's
     pair as matched, and a given model's recorded shift would be applied to it again (the
     reduced run is always given the model, so this alone keeps it from being co-registered)."""
-    facts = {k: v for k, v in model.diagnostics.items() if k != "coregistration_shift_hr_px"}
-    return replace(model, diagnostics=facts)
+    return replace(model, matched_shift=(0, 0))
 
 
 def _scores(reference: np.ndarray, estimate: np.ndarray, scale: int) -> dict[str, float]:
