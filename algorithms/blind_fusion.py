@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import FusionAlgorithm
 from .product_input import PRODUCT_HELP
-from .request_parameters import request_from_parameters, request_help, request_parameters
+from .request_parameters import request_from_parameters, request_help, request_parameters, request_results
 
 
 class BlindFusion(FusionAlgorithm):
@@ -46,6 +46,4 @@ class BlindFusion(FusionAlgorithm):
         feedback.pushInfo(f"Fused with {result.method}: {timing}.")
         if request.report:
             feedback.pushInfo(f"Quality report: {request.report} (shown in the Results Viewer).")
-        return {"OUTPUT": request.output, "DEGRADATION_OUTPUT": request.degradation_output,
-                "REPORT": request.report, "CONSISTENCY_MAP": request.consistency_map,
-                "AGREEMENT": request.agreement_mask, "PROVENANCE": request.provenance}
+        return request_results(request)

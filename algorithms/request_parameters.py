@@ -22,13 +22,11 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..fusion_core.request import FusionRequest, Param, request_fields
+from ..fusion_core.request import OUTPUT_KINDS, FusionRequest, Param, request_fields
 from .product_input import ProductInputParameter, input_source
 from .qgis_compat import ADVANCED, DOUBLE, INTEGER
 
-__all__ = ["request_parameters", "request_from_parameters", "request_help"]
-
-_DESTINATIONS = ("raster_out", "file_out")
+__all__ = ["request_parameters", "request_from_parameters", "request_help", "request_results"]
 
 
 def _default(name: str) -> Any:
@@ -85,8 +83,8 @@ def request_parameters(only: Optional[Sequence[str]] = None) -> list[QgsProcessi
     """The parameters of the request's fields (all, or ``only`` these): inputs and settings
     first, then outputs, as QGIS lays them out."""
     chosen = _chosen(only)
-    ordered = ([c for c in chosen if c[1].kind not in _DESTINATIONS]
-               + [c for c in chosen if c[1].kind in _DESTINATIONS])
+    ordered = ([c for c in chosen if c[1].kind not in OUTPUT_KINDS]
+               + [c for c in chosen if c[1].kind in OUTPUT_KINDS])
     return [_parameter(name, spec) for name, spec in ordered]
 
 
@@ -128,3 +126,9 @@ def request_from_parameters(alg, parameters: dict, context,
 def request_help(only: Optional[Sequence[str]] = None) -> str:
     """``<b>KEY</b>: help`` lines of the request's fields, for ``shortHelpString``."""
     return "<br>".join(f"<b>{spec.key}</b>: {spec.help}" for _, spec in _chosen(only))
+
+
+def request_results(request: FusionRequest, only: Optional[Sequence[str]] = None) -> dict[str, Optional[str]]:
+    """The algorithm's results: the path of every output field of the request (all, or ``only``
+    these) by its key (None: not written)."""
+    return {spec.key: getattr(request, name) or None for name, spec in _chosen(only) if spec.kind in OUTPUT_KINDS}

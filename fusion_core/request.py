@@ -27,8 +27,8 @@ from .products.base import DEFAULT_MASK_CLASSES, MASK_CLASSES
 from .srf.catalog import SENSOR_PRESETS
 from .srf.source import SrfSource
 
-__all__ = ["FusionRequest", "Param", "Caller", "request_fields", "PRESETS", "DEVICES",
-           "GEOMETRIES", "MIN_MEMORY_GB"]
+__all__ = ["FusionRequest", "Param", "Caller", "request_fields", "fields_of_kind", "PRESETS", "DEVICES",
+           "GEOMETRIES", "MIN_MEMORY_GB", "INPUT_KINDS", "OUTPUT_KINDS"]
 
 Caller = Literal["python", "qgis", "cli"]
 #: Values of the enumerated fields, in the (frozen) order of their QGIS enums.
@@ -39,6 +39,11 @@ MIN_MEMORY_GB = 1.0
 
 Kind = Literal["raster_in", "raster_out", "file_in", "file_out", "enum", "integer", "number",
                "boolean", "text"]
+#: The kinds of the files a run reads, and of those it writes: a field of an output kind is an
+#: output (left out of the resume fingerprint and of the reduced-resolution run, locked and
+#: checked before the run, returned by the QGIS algorithm) with nothing else to declare.
+INPUT_KINDS: tuple[Kind, ...] = ("raster_in", "file_in")
+OUTPUT_KINDS: tuple[Kind, ...] = ("raster_out", "file_out")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class Param:
         parse: turns the text a user typed (QGIS string parameter, CLI argument) into the value.
         create_by_default: for an optional output, the QGIS dialog writes it (to a temporary
             file) unless the user unticks it.
+        pixel_bytes: for a raster output beside the fused image, on its grid: its size per HR
+            pixel before compression (the disk-space check before a run).
     """
 
     key: str
@@ -77,6 +84,7 @@ class Param:
     cli: Optional[str] = None
     parse: Optional[Callable[[str], Any]] = None
     create_by_default: bool = False
+    pixel_bytes: int = 0
 
     @property
     def shown_choices(self) -> tuple[str, ...]:
@@ -235,20 +243,21 @@ class FusionRequest:
         help="A raster on the output's grid: band 1, how far the result integrated by the SRF is "
              "from the HR-MSI; band 2, how far the result blurred by the PSF is from the LR-HSI; "
              "both in units of the input's noise (about 1 is as good as the data can tell).",
-        kind="raster_out", optional=True)
+        kind="raster_out", optional=True, pixel_bytes=4)
     agreement_mask: Optional[str] = _param(
         None, key="AGREEMENT", label="Agreement mask",
         help="A raster on the output's grid: 1 where the LR-HSI and the HR-MSI agree, 0 where they "
              "disagree (clouds, shadows, changes between the acquisition dates): there the result "
              "follows one image only; nodata where they cannot be compared (either input's nodata, "
-             "and the scene's edge, where the PSF reaches past it).", kind="raster_out", optional=True)
+             "and the scene's edge, where the PSF reaches past it).", kind="raster_out", optional=True,
+        pixel_bytes=1)
     provenance: Optional[str] = _param(
         None, key="PROVENANCE", label="Provenance",
         help="A raster on the output's grid saying where each pixel comes from: 1 fused from both "
              "images; 2 the LR-HSI alone brought to the HR grid (the HR-MSI is masked or has no "
              "value there, or the two images disagree); 3 a blend of the two (the ramp between 2 "
              "and 1); 0 empty (nodata: the LR-HSI has no value there).", kind="raster_out",
-        optional=True)
+        optional=True, pixel_bytes=1)
     output_format: str = _param(
         "GTiff", key="OUTPUT_FORMAT", label="Output layout",
         help="GTiff: a tiled, band-interleaved GeoTIFF written while windows are fused (default); "
@@ -328,6 +337,15 @@ class FusionRequest:
         """A copy with ``changes`` applied (validated again)."""
         return replace(self, **changes)
 
+    def without(self, *names: str) -> "FusionRequest":
+        """A copy with the fields ``names`` back at their defaults."""
+        defaults = FusionRequest()
+        return replace(self, **{name: getattr(defaults, name) for name in names})
+
+    def paths(self, *kinds: Kind) -> dict[str, str]:
+        """The paths of the fields of ``kinds`` under the caller's names (empty: not given)."""
+        return {self.name_of(name): getattr(self, name) or "" for name in fields_of_kind(*kinds)}
+
     @property
     def srf_source(self) -> SrfSource:
         """The SRF prior asked for (a preset, a CSV, or none)."""
@@ -386,6 +404,12 @@ class FusionRequest:
 def request_fields() -> list[tuple[str, Param]]:
     """``(field name, Param)`` of every user-facing field, in declaration order."""
     return [(f.name, f.metadata["param"]) for f in fields(FusionRequest) if "param" in f.metadata]
+
+
+def fields_of_kind(*kinds: Kind) -> tuple[str, ...]:
+    """The names of the request's fields of ``kinds``, in declaration order (e.g.
+    ``fields_of_kind(*OUTPUT_KINDS)``: every output a run may write)."""
+    return tuple(name for name, spec in request_fields() if spec.kind in kinds)
 
 
 def param_of(name: str) -> Param:

@@ -50,11 +50,13 @@ class DegradationModel:
         srf: ``(C, M)`` matrix, non-negative, columns sum to one.
         hsi_wavelengths: ``(C,)`` band centres in nm, when known.
         msi_band_names: names of the M HR-MSI bands, when known.
-        diagnostics: free-form facts about how the model was obtained.
+        diagnostics: free-form facts about how the model was obtained (shown, never acted on).
         msi_gain: ``(M,)`` radiometric gain of each HR-MSI band over the LR-HSI integrated by
             the SRF (two sensors calibrated alike: all one, the default). Methods whose
             networks assume SRFs summing to one divide the HR-MSI by it
             (:meth:`calibrated_msi`).
+        matched_shift: the whole HR-pixel shift (row, column) the pair was matched at when the
+            model was made (co-registration); a run given the model matches its pair there again.
     """
 
     scale: int
@@ -64,9 +66,11 @@ class DegradationModel:
     msi_band_names: Optional[list[str]] = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
     msi_gain: Optional[np.ndarray] = None
+    matched_shift: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         self.scale = int(self.scale)
+        self.matched_shift = (int(self.matched_shift[0]), int(self.matched_shift[1]))
         if self.scale < 1:
             raise InputError(f"The resolution ratio must be a positive integer, got {self.scale}.")
         self.psf = normalize_psf(self.psf)
@@ -147,6 +151,7 @@ class DegradationModel:
             "msi_gain": self._gain.tolist(),
             "hsi_wavelengths_nm": None if self.hsi_wavelengths is None else self.hsi_wavelengths.tolist(),
             "msi_band_names": self.msi_band_names,
+            "coregistration_shift_hr_px": list(self.matched_shift),
             "diagnostics": _jsonable(self.diagnostics),
         }
 
@@ -167,6 +172,10 @@ class DegradationModel:
                 msi_band_names=data.get("msi_band_names"),
                 diagnostics=data.get("diagnostics") or {},
                 msi_gain=data.get("msi_gain"),
+                # files written before 0.3 kept the shift among the diagnostics
+                matched_shift=tuple(data.get("coregistration_shift_hr_px")
+                                    or (data.get("diagnostics") or {}).get("coregistration_shift_hr_px")
+                                    or (0, 0)),
             )
         except KeyError as exc:
             raise InputError(f"Degradation model file lacks the field {exc.args[0]!r}.") from None

@@ -17,7 +17,6 @@ Everything here works from metadata, before any pixel is read.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -268,13 +267,3 @@ def _describe(plan: PairPlan, lr: Raster, hr: Raster) -> str:
             "degradation model places the PSF there; the HR-MSI is not resampled.")
     return " ".join(parts)
 
-
-def hr_pixel_in_lr_crs(lr: Raster, hr: Raster) -> float:
-    """The HR-MSI's pixel size measured in the LR-HSI's CRS units (across the HR scene's centre)."""
-    from .resample import to_crs
-
-    t = hr.grid.transform
-    cx, cy = hr.grid.width / 2.0, hr.grid.height / 2.0
-    points = [t * (cx + dx, cy + dy) for dx, dy in ((0, 0), (1, 0), (0, 1))]
-    xs, ys = to_crs(hr.grid.crs, lr.grid.crs, [p[0] for p in points], [p[1] for p in points])
-    return math.sqrt(abs((xs[1] - xs[0]) * (ys[2] - ys[0]) - (xs[2] - xs[0]) * (ys[1] - ys[0])))

@@ -92,8 +92,11 @@ class Raster:
     def count(self) -> int:
         return int(self.data.shape[0])
 
-    def select(self, bands: Sequence[int]) -> "Raster":
-        """The raster restricted to the bands at positions ``bands`` (metadata and data)."""
+    def select(self, bands: Optional[Sequence[int]]) -> "Raster":
+        """The raster restricted to the bands at positions ``bands`` (metadata and data); None
+        keeps every band (a run's bands used: ``Source.lr_bands``)."""
+        if bands is None:
+            return self
         keep = list(bands)
 
         def pick(values):

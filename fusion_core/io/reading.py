@@ -20,8 +20,8 @@ from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.windows import Window
 
 from ..errors import InputError
-from ..products.base import vrt_label
 from .masks import invalid_pixels
+from .names import vrt_label
 from .radiometry import BandRadiometry, to_physical
 
 try:  # GDAL's own errors, raised by rasterio for some failed reads

@@ -12,7 +12,7 @@ a window reads the same values as the whole image does.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional
 
 import numpy as np
 from affine import Affine
@@ -23,11 +23,8 @@ from rasterio.warp import transform as transform_points
 from rasterio.windows import Window
 
 from ..errors import GridMismatchError
-from .pair import MIN_OVERLAP, PairPlan, Rect, Warp, check_inputs, crs_name, hr_pixel_in_lr_crs, nested_plan, same_crs
+from .pair import MIN_OVERLAP, PairPlan, Rect, Warp, check_inputs, crs_name, nested_plan, same_crs
 from .raster import Raster, read_raster_info
-
-if TYPE_CHECKING:
-    from ..request import FusionRequest
 
 __all__ = ["plan_pair", "plan_lr_warp", "plan_hr_warp", "read_warped", "to_crs"]
 
@@ -37,10 +34,10 @@ _AVERAGE_ABOVE = 1.5
 _EDGE_POINTS = 33
 
 
-def plan_pair(lr: Raster, hr: Raster, request: "FusionRequest",
+def plan_pair(lr: Raster, hr: Raster, resample_hr_msi: bool = False,
               log: Optional[Callable[[str], None]] = None) -> PairPlan:
-    """How the request's pair is fused (see the module docstring); the plan's message goes to
-    ``log``.
+    """How a pair is fused (see the module docstring; ``resample_hr_msi`` as the request's
+    field); the plan's message goes to ``log``.
 
     Raises:
         GridMismatchError: swapped inputs, an HR-MSI that is not north-up, a CRS on one side
@@ -50,7 +47,7 @@ def plan_pair(lr: Raster, hr: Raster, request: "FusionRequest",
     plan = nested_plan(lr, hr)
     exact = plan is not None and plan.grid_offset == (0.0, 0.0) and plan.lr_window == (
         0, 0, lr.grid.height, lr.grid.width) and plan.hr_window[2:] == (hr.grid.height, hr.grid.width)
-    if request.resample_hr_msi and not exact:
+    if resample_hr_msi and not exact:
         plan = plan_hr_warp(lr, hr)
     elif plan is None:
         plan = plan_lr_warp(lr, hr)
@@ -178,3 +175,12 @@ def read_warped(path: str, warp: Warp, rect: Optional[Rect] = None, role: str = 
             resampling=Resampling[warp.resampling], src_nodata=src.nodata,
             nodata=src.nodata) as vrt:
         return read_pixels(vrt, info.band_indexes, info.radiometry, role, window)
+
+
+def hr_pixel_in_lr_crs(lr: Raster, hr: Raster) -> float:
+    """The HR-MSI's pixel size measured in the LR-HSI's CRS units (across the HR scene's centre)."""
+    t = hr.grid.transform
+    cx, cy = hr.grid.width / 2.0, hr.grid.height / 2.0
+    points = [t * (cx + dx, cy + dy) for dx, dy in ((0, 0), (1, 0), (0, 1))]
+    xs, ys = to_crs(hr.grid.crs, lr.grid.crs, [p[0] for p in points], [p[1] for p in points])
+    return math.sqrt(abs((xs[1] - xs[0]) * (ys[2] - ys[0]) - (xs[2] - xs[0]) * (ys[1] - ys[0])))

@@ -57,10 +57,9 @@ def coregister(request: FusionRequest, source: "Source", rect: Rect, hr_shape: t
     from ..estimation.registration import measure_shift
 
     if given is not None:
-        recorded = given.diagnostics.get("coregistration_shift_hr_px")
-        if not recorded:
+        rows, cols = given.matched_shift
+        if (rows, cols) == (0, 0):
             return source, (0, 0)
-        rows, cols = int(recorded[0]), int(recorded[1])
     elif not request.coregister:
         return source, (0, 0)
     else:
@@ -113,11 +112,12 @@ def misregistration(model: DegradationModel, plan: PairPlan, shift: tuple[int, i
 def report_misregistration(request: FusionRequest, model: DegradationModel, plan: PairPlan,
                            shift: tuple[int, int], hr_pixel: Optional[float],
                            progress: Progress) -> tuple[float, float]:
-    """Log the misregistration (with a warning when large), record it in the model's
-    diagnostics, and return it (row, column HR pixels). ``hr_pixel``: the HR pixel size in CRS
-    units (None without georeferencing)."""
+    """Log the misregistration (with a warning when large), record the shift the pair was
+    matched at in the model (the misregistration in its diagnostics, for the report), and return
+    it (row, column HR pixels). ``hr_pixel``: the HR pixel size in CRS units (None without
+    georeferencing)."""
     rows, cols = misregistration(model, plan, shift)
-    model.diagnostics["coregistration_shift_hr_px"] = [int(shift[0]), int(shift[1])]
+    model.matched_shift = (int(shift[0]), int(shift[1]))
     model.diagnostics["misregistration_hr_px"] = [float(rows), float(cols)]
     size = float(np.hypot(rows, cols))
     text = f"Misregistration between the images: {cols:+.2f}, {rows:+.2f} HR pixels (x, y)"

@@ -19,7 +19,7 @@ from ..request import FusionRequest
 
 if TYPE_CHECKING:
     from ..io.pair import Rect
-    from ..report.disagreement import Disagreement
+    from ..measure.disagreement import Disagreement
     from ..windows.sampling import Texture
     from ..windows.source import Source
 
@@ -113,7 +113,7 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
     Where the two images disagree (a cloud or a change seen by one of them only) they break the
     model every pixel is fitted to, and a patch of a few per cent widened the PSF threefold in
     ``benchmarks/FALLBACK.md``. So the first estimate is checked: the areas whose cross-sensor
-    residual stands out of the scene's (:func:`~fusion_core.report.disagreement.find_disagreement`,
+    residual stands out of the scene's (:func:`~fusion_core.measure.disagreement.find_disagreement`,
     the report's rule) are left out, with the PSF's reach around them, and the model estimated
     again when they cover at least :data:`ROBUST_MIN_SHARE` of the pixels; up to
     :data:`ROBUST_ROUNDS` times, as a model spoilt by a large change shows only part of it.
@@ -211,8 +211,8 @@ def scene_disagreement_of(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: Degrada
     """The disagreement map of a pair held in memory under ``model``
     (:func:`~fusion_core.pipeline.disagreement.measure_disagreement`, the scene's own rule);
     NaN marks pixels without a value."""
+    from ..measure.scene_pass import measure_disagreement
     from ..windows.in_memory import ArraySource
-    from .disagreement import measure_disagreement
 
     return measure_disagreement(ArraySource.whole(lr_hsi, hr_msi, model.scale), model, DISAGREEMENT_BYTES)
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
-from ..request import FusionRequest
+from ..request import INPUT_KINDS, OUTPUT_KINDS, FusionRequest, fields_of_kind
 
 if TYPE_CHECKING:
     from .plan import RunPlan
 
 __all__ = ["run_fingerprint"]
 
-#: Request fields that change where or how fast a run goes, not what it computes.
-_NOT_RESULT = frozenset({"output", "degradation_output", "resume", "max_memory_gb", "window_size",
-                         "dask_scheduler", "caller", "report", "consistency_map", "agreement_mask",
-                         "provenance"})
-_FILES = ("lr_hsi", "hr_msi", "lr_mask", "hr_mask", "degradation", "srf_file")
+#: Request fields that change where or how fast a run goes, not what it computes: every output,
+#: and how the run is carried out.
+_NOT_RESULT = frozenset(fields_of_kind(*OUTPUT_KINDS)) | {"resume", "max_memory_gb", "window_size",
+                                                          "dask_scheduler", "caller"}
+#: Input files, fingerprinted by their facts (path, size, date).
+_FILES = fields_of_kind(*INPUT_KINDS)
 
 
 def run_fingerprint(plan: "RunPlan") -> str:

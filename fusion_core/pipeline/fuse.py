@@ -28,8 +28,9 @@ from .scene import SceneModel, scene_model
 
 if TYPE_CHECKING:
     from ..methods.base import FusionMethod
+    from ..report.reduced import Fuse
 
-__all__ = ["FusionResult", "fuse_files", "fuse_arrays"]
+__all__ = ["FusionResult", "fuse_files", "fuse_arrays", "array_fusion"]
 
 
 @dataclass
@@ -69,11 +70,11 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     report's scan, done while the windows write, counts as the report's, not the fusion's) and
     the provenance codes (written to PROVENANCE when asked for; kept when ``codes``)."""
     from ..device import seed_everything
-    from ..report.run import report_run, report_start
     from ..windows import WindowJob, run_windows
     from ..windows.distributed import local_cluster_shape
     from .disagreement import hsi_fallback, scene_masks
     from .provenance import provenance_codes, write_provenance
+    from .reporting import report_run, report_start
 
     request = plan.request
     threads = local_cluster_shape(plan.config.device)[1] if plan.scheduler == "local" else None
@@ -85,8 +86,9 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     out_bands = None if bands is None else (plan.lr.count, tuple(bands))
     masks = scene_masks(plan, scene, progress.child(0.09, 0.1))
     fallback = hsi_fallback(masks, scene.model)
-    job = WindowJob(scene.source, plan.method, scene.model, plan.config, scene.norm, scene.grid,
-                    threads, out_bands, fallback)
+    job = WindowJob(source=scene.source, method=plan.method, model=scene.model, config=plan.config,
+                    norm=scene.norm, grid=scene.grid, torch_threads=threads, out_bands=out_bands,
+                    fallback=fallback)
     start = report_start(plan, scene)
     scan = start.scan if start is not None else None
     t0 = time.perf_counter()
@@ -105,7 +107,8 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
         write_provenance(request.provenance, provenance,
                          getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr))
     if start is not None:
-        seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start,
+        fuse = array_fusion(plan.method, plan.lr.select(bands).wavelengths, plan.hr.band_names)
+        seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start, fuse,
                                   masks.disagreement))
     return _Run(seconds, provenance)
 
@@ -207,6 +210,20 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
     seconds = dict(run.seconds, total=time.perf_counter() - t0)
     progress.update(1.0, "Done")
     return FusionResult(output.path, scene.model, plan.method.name, seconds, fused, run.provenance)
+
+
+def array_fusion(method: "FusionMethod", wavelengths: Optional[np.ndarray] = None,
+                 msi_band_names: Optional[Sequence[str]] = None) -> "Fuse":
+    """:func:`fuse_arrays` with ``method`` and a given model: the run's fusion in memory that the
+    report's reduced-resolution check is handed (the report does not call the pipeline)."""
+    def fuse(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel,
+             progress: Optional[Progress]) -> np.ndarray:
+        fused = fuse_arrays(request, lr_hsi, hr_msi, model=model, method=method, wavelengths=wavelengths,
+                            msi_band_names=msi_band_names, progress=progress).fused
+        assert fused is not None
+        return fused
+
+    return fuse
 
 
 def _checked_arrays(lr_hsi: np.ndarray, hr_msi: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

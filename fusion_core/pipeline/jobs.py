@@ -124,7 +124,7 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
     inputs = open_inputs(request)
     lr, hr = read_pair_info(request, inputs)
     log_inputs(inputs, lr, hr, progress)
-    pair = plan_pair(lr, hr, request, progress.info)
+    pair = plan_pair(lr, hr, request.resample_hr_msi, progress.info)
     grid = pair.hr_source_grid(hr)
     prepared = prepare_scene(request.with_(degradation=None), lr, hr,
                              PairSource(inputs.lr.dataset, inputs.hr.dataset, pair),
@@ -132,8 +132,7 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
                              psf_size=psf_size)
     prepared.model.save(model_path)
     progress.update(1.0, "Degradation model written")
-    bands = prepared.source.lr_bands
-    return prepared.model, srf_prior(request, lr if bands is None else lr.select(bands), hr)
+    return prepared.model, srf_prior(request, lr.select(prepared.source.lr_bands), hr)
 
 
 @guarded(metrics_report_files)

@@ -140,7 +140,7 @@ def plan_run(request: FusionRequest, progress: Progress,
     inputs = open_inputs(request)
     lr, hr = read_pair_info(request, inputs)
     log_inputs(inputs, lr, hr, progress)
-    pair = plan_pair(lr, hr, request, progress.info)
+    pair = plan_pair(lr, hr, request.resample_hr_msi, progress.info)
     return RunPlan(request, method, config, resolve_scheduler(request.dask_scheduler), lr, hr, pair,
                    inputs)
 

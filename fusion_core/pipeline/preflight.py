@@ -34,6 +34,7 @@ from rasterio.windows import Window
 
 from ..errors import InputError, OutputError
 from ..io.lock import OutputLock
+from ..request import fields_of_kind, param_of
 
 __all__ = ["RunFiles", "preflight", "guarded", "disk_failure", "fusion_files",
            "estimation_files", "simulation_files", "metrics_report_files", "RASTER_EXTENSIONS",
@@ -303,25 +304,15 @@ def fusion_files(request, method=None, **_) -> RunFiles:
     of the caller's own checks its options itself)."""
     if method is None:
         request.check_method_options()
-    n = request.name_of
     bands = _raster_size(request.lr_hsi)[0]
     rows, cols = _raster_size(request.hr_msi)[1:]
-    hint = (f"then run the same command again with {n('resume')}: it continues from the finished "
-            "windows" if request.resume else "")
+    hint = (f"then run the same command again with {request.name_of('resume')}: it continues from "
+            "the finished windows" if request.resume else "")
+    beside = sum(param_of(name).pixel_bytes for name in fields_of_kind("raster_out") if getattr(request, name))
     return RunFiles(
-        rasters_in={n("lr_hsi"): request.lr_hsi, n("hr_msi"): request.hr_msi,
-                    n("lr_mask"): request.lr_mask, n("hr_mask"): request.hr_mask},
-        files_in={n("degradation"): request.degradation or "",
-                  n("srf_file"): request.srf_file or ""},
-        rasters_out={n("output"): request.output,
-                     n("consistency_map"): request.consistency_map or "",
-                     n("agreement_mask"): request.agreement_mask or "",
-                     n("provenance"): request.provenance or ""},
-        files_out={n("degradation_output"): request.degradation_output or "",
-                   n("report"): request.report or ""},
-        output_bytes=(request.output_options.bytes_per_value * bands
-                      + 4 * bool(request.consistency_map) + bool(request.agreement_mask)
-                      + bool(request.provenance)) * rows * cols,
+        rasters_in=request.paths("raster_in"), files_in=request.paths("file_in"),
+        rasters_out=request.paths("raster_out"), files_out=request.paths("file_out"),
+        output_bytes=(request.output_options.bytes_per_value * bands + beside) * rows * cols,
         compression=1.0 if request.output_compression == "NONE" else COMPRESSION,
         resume_hint=hint)
 
@@ -329,8 +320,7 @@ def fusion_files(request, method=None, **_) -> RunFiles:
 def estimation_files(request, model_path: str, **_) -> RunFiles:
     """The files of :func:`~fusion_core.pipeline.estimate_files`."""
     n = request.name_of
-    return RunFiles(rasters_in={n("lr_hsi"): request.lr_hsi, n("hr_msi"): request.hr_msi,
-                                n("lr_mask"): request.lr_mask, n("hr_mask"): request.hr_mask},
+    return RunFiles(rasters_in=request.paths("raster_in"),
                     files_in={n("srf_file"): request.srf_file or ""},
                     files_out={"OUTPUT" if request.caller == "qgis" else "model": model_path})
 

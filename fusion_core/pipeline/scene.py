@@ -17,7 +17,7 @@ from ..degradation import DegradationModel
 from ..io import Raster
 from ..progress import Progress
 from ..request import FusionRequest
-from .align import coregister, fit_msi_sharpening, live_bands, report_misregistration
+from .align import coregister, fit_msi_sharpening, live_bands, misregistration, report_misregistration
 from .estimate import NORMALISER_SAMPLE, estimate_scene, estimation_rect, gain_note, normaliser
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _resumed(plan: "RunPlan", source: "Source", state: "ResumeState",
                             layout["ramp_lr"])
     progress.info(f"Resuming with the degradation model, factor and windows of {state.path}.")
     return SceneModel(source, state.model, state.norm, grid, state,
-                      tuple(state.model.diagnostics.get("misregistration_hr_px", (0.0, 0.0))))
+                      misregistration(state.model, source.plan, (shift[0], shift[1])))
 
 
 def _hr_shape(plan: "RunPlan") -> tuple[int, int]:
@@ -121,7 +121,7 @@ def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Sourc
     step = source.sample_step(NORMALISER_SAMPLE)
     sample = source.read_lr_sample(step)
     bands = live_bands(sample, lr, progress)
-    lr_info = lr if bands is None else lr.select(bands)
+    lr_info = lr.select(bands)
     if bands is not None:
         source, sample = source.with_bands(bands), sample[list(bands)]
     norm = normaliser(sample)
@@ -167,7 +167,7 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
         model: a degradation model to use (in-memory runs); else the request's DEGRADATION,
             else estimated.
     """
-    from ..report.run import wants_report
+    from ..report.write import wants_report
     from ..windows import ResumeState, choose_tile, plan_grid
     from ..windows.distributed import local_cluster_shape
     from .fingerprint import run_fingerprint

@@ -18,20 +18,11 @@ from types import ModuleType
 from typing import Optional
 
 from ..errors import InputError
-from .base import (
-    DEFAULT_MASK_CLASSES,
-    MASK_CLASSES,
-    BandSource,
-    Delivery,
-    MaskLayer,
-    ProductBands,
-    is_vrt_text,
-    vrt_label,
-)
+from ..io.names import is_vrt_text
+from .base import DEFAULT_MASK_CLASSES, MASK_CLASSES, BandSource, Delivery, MaskLayer, ProductBands
 
 __all__ = ["open_input", "parse_mask_classes", "Delivery", "ProductBands", "BandSource",
-           "MaskLayer", "MASK_CLASSES", "DEFAULT_MASK_CLASSES", "readers", "vrt_label",
-           "is_vrt_text"]
+           "MaskLayer", "MASK_CLASSES", "DEFAULT_MASK_CLASSES", "readers"]
 
 
 def readers() -> list[ModuleType]:

@@ -11,15 +11,11 @@ wavelengths and its masks as nodata without knowing the product.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Optional
 
 __all__ = ["BandSource", "MaskLayer", "ProductBands", "Delivery", "MASK_CLASSES",
-           "DEFAULT_MASK_CLASSES", "is_vrt_text", "vrt_label", "LABEL_KEY"]
-
-#: Dataset metadata item naming what a VRT was built from (shown in messages instead of XML).
-LABEL_KEY = "HSI_FUSION_SOURCE"
+           "DEFAULT_MASK_CLASSES"]
 
 #: The quality classes a user can ask to leave out, in the products' common words; each reader
 #: maps them onto its own layers and values (EnMAP's QL_QUALITY_* files, Sentinel-2's SCL, …).
@@ -131,19 +127,3 @@ class Delivery:
         parts.append("masks: " + (", ".join(self.masks) if self.masks else "none"))
         return "; ".join(parts + list(self.notes))
 
-
-def is_vrt_text(name: str) -> bool:
-    """True when ``name`` is a VRT given as XML text rather than a path."""
-    return name.lstrip().startswith("<VRTDataset")
-
-
-def vrt_label(name: str) -> str:
-    """What a dataset name should read as in messages: a VRT's source, or the name itself."""
-    if not is_vrt_text(name):
-        return name
-    try:
-        root = ET.fromstring(name)
-    except ET.ParseError:
-        return "a VRT"
-    item = root.find(f"./Metadata/MDI[@key='{LABEL_KEY}']")
-    return item.text if item is not None and item.text else "a VRT"

@@ -18,7 +18,8 @@ from typing import Optional, Sequence
 import rasterio
 
 from ..errors import InputError
-from .base import LABEL_KEY, BandSource, MaskLayer, ProductBands
+from ..io.names import LABEL_KEY
+from .base import BandSource, MaskLayer, ProductBands
 
 __all__ = ["build_vrt"]
 
@@ -119,7 +120,7 @@ def _mask_band(root: ET.Element, grid_name: str, grid: _Grid, masks: Sequence[Ma
 
 def build_vrt(product: ProductBands, label: str, role: str) -> str:
     """The XML text of a VRT of ``product``'s bands on its grid, with its quality layers as the
-    dataset mask; ``label`` names it in messages (:func:`vrt_label`)."""
+    dataset mask; ``label`` names it in messages (:func:`fusion_core.io.names.vrt_label`)."""
     if not product.bands:
         raise InputError(f"The {role} product {label} has no band to read.")
     grid_name = product.grid_dataset or product.bands[0].dataset

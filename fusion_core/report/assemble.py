@@ -6,8 +6,8 @@ windows write the result, region by region (:mod:`.region_scan`, set up with the
 run, or :func:`assemble_report` called on a finished result), strip by strip from the result read
 back (:mod:`.scan`). What needs a full method run or many band pairs (noise, the geometry the result
 is on, HQNR, the reduced-resolution check, sample spectra) is computed on a representative crop
-of at most :data:`CROP_HR_PIXELS` a side, the most textured one, so the report costs a fraction
-of the fusion whatever the scene size. A scene no larger than the crop is read once.
+(:mod:`fusion_core.measure.crop`), the most textured one, so the report costs a fraction of the
+fusion whatever the scene size. A scene no larger than the crop is read once.
 """
 
 from __future__ import annotations
@@ -22,15 +22,16 @@ import numpy as np
 
 from ..degradation import DegradationModel
 from ..io.pair import scaled_rect
+from ..measure.consistency import NoiseLevels, choose_geometry, input_noise, summary
+from ..measure.crop import crop_pixels
+from ..measure.disagreement import Disagreement, cross_normal, find_disagreement
 from ..progress import Progress
 from ..request import FusionRequest, request_fields
 from ..windows.in_memory import ArraySource
 from .alerts import alerts, uncovered_ranges
-from .consistency import NoiseLevels, choose_geometry, input_noise, summary
-from .disagreement import Disagreement, cross_normal, find_disagreement
 from .qnr import hqnr
 from .quicklook import block_mean, hsi_rgb_bands, msi_rgb_bands, stretch
-from .reduced import reduced_resolution_check
+from .reduced import Fuse, reduced_resolution_check
 from .region_scan import RegionScan
 from .samples import msi_centres, sample_pixels, sample_spectra
 from .scan import FusedReader, SceneScan, scan_scene
@@ -42,10 +43,8 @@ if TYPE_CHECKING:
     from ..windows.source import Source
 
 __all__ = ["ReportInputs", "ReportStart", "Report", "start_report", "assemble_report", "array_reader",
-           "report_crop", "crop_pixels", "CROP_HR_PIXELS", "MAP_PIXELS"]
+           "MAP_PIXELS"]
 
-#: Side of the crop (HR pixels) the crop-level figures are computed on.
-CROP_HR_PIXELS = 192
 #: Side of the maps kept in the JSON (block means).
 MAP_PIXELS = 64
 
@@ -79,6 +78,7 @@ class ReportInputs:
     Attributes:
         request: the run's settings.
         method: the method instance that fused.
+        fuse: the run's fusion in memory, for the reduced-resolution check.
         source: the pair's pixels (:class:`~fusion_core.windows.source.Source`).
         read_fused: reads the result over an HR rectangle.
         model: the degradation model used.
@@ -98,6 +98,7 @@ class ReportInputs:
 
     request: FusionRequest
     method: "FusionMethod"
+    fuse: Fuse
     source: "Source"
     read_fused: FusedReader
     model: DegradationModel
@@ -121,26 +122,6 @@ class Report:
     scan: SceneScan
     disagreement: Disagreement
     quicklooks: dict[str, np.ndarray]
-
-
-def report_crop(source: "Source", scale: int, texture: Optional["Texture"] = None) -> tuple[int, int, int, int]:
-    """LR rectangle of the crop the noise and the crop-level figures are measured on, chosen on
-    ``texture`` (the run's; None: the LR-HSI is sampled for it)."""
-    from ..windows.sampling import Texture, estimation_crop
-
-    side = max(CROP_HR_PIXELS // scale, 8)
-    if texture is None:
-        step = source.sample_step(2_000_000)
-        texture = Texture.of(source.read_lr_sample(step), step)
-    return estimation_crop(texture, source.lr_shape, side)
-
-
-def crop_pixels(source: "Source", scale: int, texture: Optional["Texture"] = None
-                ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
-    """The report's crop (:func:`report_crop`) and both inputs over it (nodata as NaN): what
-    the inputs' noise is measured on."""
-    rect = report_crop(source, scale, texture)
-    return rect, source.read_lr(rect), source.read_hr(scaled_rect(rect, scale))
 
 
 def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Optional[np.ndarray],
@@ -234,8 +215,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     quality = hqnr(fused, lr, hr, model)
     lap("HQNR")
     progress.update(0.55, "Reduced-resolution check: fusing the pair degraded by the ratio")
-    reduced = reduced_resolution_check(inputs.request, inputs.method, lr, hr, model,
-                                       inputs.hsi_wavelengths, inputs.msi_band_names,
+    reduced = reduced_resolution_check(inputs.request, inputs.fuse, lr, hr, model,
                                        progress.child(0.55, 0.95, log=False), geometry)
     lap("reduced-resolution check")
     names = inputs.msi_band_names

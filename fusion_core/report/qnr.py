@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..degradation import DegradationModel, spatial_degrade
-from .consistency import as_batch
+from ..measure.consistency import as_batch
 
 __all__ = ["BLOCK", "hqnr", "block_q"]
 

@@ -2,19 +2,20 @@
 
 Both inputs are degraded by the ratio with the run's degradation model (the LR-HSI blurred by the
 PSF and decimated becomes a smaller LR-HSI; the HR-MSI likewise becomes an MSI at the LR-HSI's
-resolution), fused with the same method and settings through
-:func:`fusion_core.pipeline.fuse_arrays`, and the result is scored against the user's LR-HSI,
-which plays the reference. That is a measured quality estimate for this scene and this method,
-one scale down, not a promise from a paper. The reduced pair is given the run's degradation
-model: it is exactly the model under which the reduced pair was made. Bicubic interpolation of
-the reduced LR-HSI is scored beside it, so the figure says what fusion added.
+resolution), fused with the same method and settings by the run's own in-memory fusion (a
+:data:`Fuse` the caller passes: :func:`fusion_core.pipeline.fuse.array_fusion`), and the result
+is scored against the user's LR-HSI, which plays the reference. That is a measured quality
+estimate for this scene and this method, one scale down, not a promise from a paper. The reduced
+pair is given the run's degradation model: it is exactly the model under which the reduced pair
+was made. Bicubic interpolation of the reduced LR-HSI is scored beside it, so the figure says
+what fusion added.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -22,22 +23,22 @@ import torch
 from ..baselines import bicubic_upsample
 from ..degradation import DegradationModel, spatial_degrade
 from ..errors import InputError
+from ..measure.consistency import Geometry, as_batch, model_geometry
 from ..metrics import ergas, psnr, sam
 from ..progress import Progress
-from ..request import FusionRequest
-from .consistency import Geometry, as_batch, model_geometry
+from ..request import INPUT_KINDS, OUTPUT_KINDS, FusionRequest, fields_of_kind
 
-if TYPE_CHECKING:
-    from ..methods.base import FusionMethod
+__all__ = ["reduced_resolution_check", "MIN_REDUCED_LR_PIXELS", "Fuse"]
 
-__all__ = ["reduced_resolution_check", "MIN_REDUCED_LR_PIXELS"]
+#: Fuses an LR-HSI ``(C, h, w)`` with an HR-MSI ``(M, r h, r w)`` held in memory, under the
+#: request's settings and the given model, with the run's method; returns the fused image.
+Fuse = Callable[[FusionRequest, np.ndarray, np.ndarray, DegradationModel, Optional[Progress]], np.ndarray]
 
 #: Fewest LR pixels a side of the reduced LR-HSI may have for the check to mean something.
 MIN_REDUCED_LR_PIXELS = 4
-#: Request fields that do not carry over to the reduced run (files, outputs, resume, cluster).
-_CLEARED = {"lr_hsi": "", "hr_msi": "", "lr_mask": "", "hr_mask": "", "output": "", "degradation": None,
-            "degradation_output": None, "resume": False, "dask_scheduler": "", "report": None,
-            "consistency_map": None, "agreement_mask": None, "provenance": None}
+#: Request fields that do not carry over to the reduced run, which is in memory and given the
+#: model: every file it would read or write, resume and the cluster.
+_CLEARED = (*fields_of_kind(*INPUT_KINDS, *OUTPUT_KINDS), "resume", "dask_scheduler")
 
 
 def _degrade(image: np.ndarray, model: DegradationModel) -> np.ndarray:
@@ -48,8 +49,7 @@ def _as_matched(model: DegradationModel) -> DegradationModel:
     """The model without the run's co-registration shift: the reduced pair is cut from the run's
     pair as matched, and a given model's recorded shift would be applied to it again (the
     reduced run is always given the model, so this alone keeps it from being co-registered)."""
-    facts = {k: v for k, v in model.diagnostics.items() if k != "coregistration_shift_hr_px"}
-    return replace(model, diagnostics=facts)
+    return replace(model, matched_shift=(0, 0))
 
 
 def _scores(reference: np.ndarray, estimate: np.ndarray, scale: int) -> dict[str, float]:
@@ -60,21 +60,18 @@ def _scores(reference: np.ndarray, estimate: np.ndarray, scale: int) -> dict[str
     return {"PSNR": psnr(ref, est), "SAM": sam(ref, est), "ERGAS": ergas(ref, est, scale)}
 
 
-def reduced_resolution_check(request: FusionRequest, method: "FusionMethod", lr_hsi: np.ndarray,
+def reduced_resolution_check(request: FusionRequest, fuse: Fuse, lr_hsi: np.ndarray,
                              hr_msi: np.ndarray, model: DegradationModel,
-                             wavelengths: Optional[np.ndarray] = None,
-                             msi_band_names: Optional[Sequence[str]] = None,
                              progress: Optional[Progress] = None,
                              geometry: Optional[Geometry] = None) -> dict:
-    """Score the method on the pair degraded by its ratio.
+    """Score the run's method on the pair degraded by its ratio.
 
     Args:
         request: the run's settings (method, preset, options, seed, device…); its paths and
             outputs are not used.
-        method: the method instance of the run.
+        fuse: the run's fusion in memory (its method, wavelengths and band names).
         lr_hsi, hr_msi: the LR-HSI ``(C, h, w)`` and HR-MSI ``(M, r h, r w)`` (or a crop of both).
         model: the run's degradation model.
-        wavelengths, msi_band_names: passed to the reduced run.
         progress: reports and cancels.
         geometry: the geometry the run's result is on (:func:`.consistency.choose_geometry`):
             with an off-centre PSF, a result on the LR-HSI's geometry is scored against the
@@ -93,19 +90,15 @@ def reduced_resolution_check(request: FusionRequest, method: "FusionMethod", lr_
     reference = np.asarray(lr_hsi[:, :rows, :cols], np.float32)
     small_lr = _degrade(reference, model)
     small_hr = _degrade(hr_msi[:, :rows * r, :cols * r], model)
-    sub = request.with_(**_CLEARED)
-    from ..pipeline import fuse_arrays
-
+    sub = request.without(*_CLEARED)
     t0 = time.perf_counter()
     try:
-        result = fuse_arrays(sub, small_lr, small_hr, model=_as_matched(model), method=method,
-                             wavelengths=wavelengths, msi_band_names=msi_band_names,
-                             progress=progress)
+        fused = fuse(sub, small_lr, small_hr, _as_matched(model), progress)
     except InputError as exc:
         return {"skipped": str(exc)}
     seconds = time.perf_counter() - t0
     bicubic = bicubic_upsample(torch.from_numpy(small_lr), r).numpy()
     on_lr_grid = model_geometry(model)[-1]              # the LR-HSI's geometry (off-centre PSF)
     moved = (geometry or model_geometry(model)[0]).move(reference)
-    return {**_scores(moved, np.asarray(result.fused), r), "bicubic": _scores(on_lr_grid.move(reference), bicubic, r),
+    return {**_scores(moved, np.asarray(fused), r), "bicubic": _scores(on_lr_grid.move(reference), bicubic, r),
             "lr_pixels": [int(small_lr.shape[1]), int(small_lr.shape[2])], "seconds": seconds}

@@ -57,8 +57,8 @@ import torch.nn.functional as F
 from ..degradation import DegradationModel
 from ..degradation.operators import psf_padding
 from ..io.pair import scaled_rect
-from .consistency import Geometry, NoiseLevels, model_geometry, noise_units
-from .disagreement import cross_normal, judged_cross_residual
+from ..measure.consistency import Geometry, NoiseLevels, model_geometry, noise_units
+from ..measure.disagreement import cross_normal, judged_cross_residual
 from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo
 
 if TYPE_CHECKING:

@@ -17,9 +17,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..degradation import DegradationModel
+from ..measure.consistency import Geometry, NoiseLevels, noise_units, spatial_residual, spectral_residual
+from ..measure.disagreement import cross_normal, judged_cross_residual
 from ..progress import Progress
-from .consistency import Geometry, NoiseLevels, noise_units, spatial_residual, spectral_residual
-from .disagreement import cross_normal, judged_cross_residual
 
 __all__ = ["SceneScan", "BandSums", "scan_scene", "scan_halo", "quicklook_steps", "QUICKLOOK_PIXELS",
            "FusedReader"]

@@ -22,13 +22,21 @@ def test_psf_and_srf_are_normalised_and_gains_default_to_one():
 
 
 def test_file_round_trip_keeps_every_field(tmp_path):
-    model = make_model(msi_gain=[0.5, 1.0, 2.0], diagnostics={"estimator": "test"})
+    model = make_model(msi_gain=[0.5, 1.0, 2.0], diagnostics={"estimator": "test"}, matched_shift=(2, -1))
     path = tmp_path / "model.json"
     model.save(path)
     assert json.loads(path.read_text())["msi_gain"] == [0.5, 1.0, 2.0]
     back = DegradationModel.load(path)
     assert np.allclose(back.psf, model.psf) and np.allclose(back.srf, model.srf)
     assert np.allclose(back.msi_gain, [0.5, 1.0, 2.0]) and back.msi_band_names == ["B", "G", "R"]
+    assert back.matched_shift == (2, -1) and back.diagnostics == {"estimator": "test"}
+
+
+def test_a_file_that_kept_the_matched_shift_among_its_diagnostics_still_reads_it():
+    data = make_model().to_dict()
+    del data["coregistration_shift_hr_px"]
+    data["diagnostics"] = {"coregistration_shift_hr_px": [3, 0]}
+    assert DegradationModel.from_dict(data).matched_shift == (3, 0)
 
 
 def test_a_file_without_gains_reads_as_calibrated_alike(tmp_path):

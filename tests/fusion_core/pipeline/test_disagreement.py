@@ -11,7 +11,8 @@ import torch
 from fusion_core import FusionRequest, fuse_arrays, fuse_files
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.io import read_raster
-from fusion_core.pipeline.disagreement import SceneMasks, hsi_fallback, measure_disagreement, scan_scene
+from fusion_core.measure.scene_pass import measure_disagreement, scan_scene
+from fusion_core.pipeline.disagreement import SceneMasks, hsi_fallback
 from fusion_core.pipeline.provenance import BLENDED, EMPTY, FUSED, HSI_ONLY
 from fusion_core.windows import WindowGrid, WindowJob
 from fusion_core.windows.fallback import upsample_hsi
@@ -152,13 +153,3 @@ def test_where_the_lr_hsi_is_masked_the_result_is_nodata(tmp_rasters):
     assert (result.provenance[32:48, 40:64] == EMPTY).all()
     assert np.isfinite(result.fused[:, :32]).all() and (result.provenance[:32] != EMPTY).all()
 
-
-def test_the_scene_pass_finds_the_lr_pixels_whose_hr_block_lacks_a_value(tmp_rasters):
-    pair = tmp_rasters(size=48, n_hsi=24, n_msi=4)
-    hr, lr = pair.hr_msi.copy(), pair.lr_hsi.copy()
-    hr[2, 17, 21] = np.nan                                              # one band of one HR pixel
-    lr[:, 2, 3] = np.nan
-    hr[:, 8:12, 12:16] = np.nan                                         # under the LR pixel without value
-    masks = _masks(pair, lr=lr, hr=hr)
-    assert masks.hr_gaps.sum() == 1 and masks.hr_gaps[4, 5]
-    assert not masks.lr_valid[2, 3] and masks.lr_valid.sum() == 143

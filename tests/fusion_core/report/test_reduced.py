@@ -1,6 +1,7 @@
 """The reduced-resolution check: the run's method on the pair degraded once more."""
 
 from fusion_core.methods import load_method
+from fusion_core.pipeline.fuse import array_fusion
 from fusion_core.report.reduced import MIN_REDUCED_LR_PIXELS, reduced_resolution_check
 from fusion_core.request import FusionRequest
 
@@ -8,7 +9,7 @@ from fusion_core.request import FusionRequest
 def test_the_default_method_scores_above_interpolation_one_scale_down(pair, tmp_path):
     p = pair(size=96, snr_db=40)
     request = FusionRequest(report=str(tmp_path / "never.html"), seed=1)
-    check = reduced_resolution_check(request, load_method("sscf"), p.lr_hsi, p.hr_msi, p.model)
+    check = reduced_resolution_check(request, array_fusion(load_method("sscf")), p.lr_hsi, p.hr_msi, p.model)
     assert check["lr_pixels"] == [6, 6]
     assert check["PSNR"] > check["bicubic"]["PSNR"] + 3.0
     assert check["SAM"] < check["bicubic"]["SAM"]
@@ -17,5 +18,5 @@ def test_the_default_method_scores_above_interpolation_one_scale_down(pair, tmp_
 
 def test_a_pair_too_small_to_degrade_again_is_skipped_with_the_reason(pair):
     p = pair(size=48, snr_db=None)                       # 12 LR pixels: 3 after one more ratio
-    check = reduced_resolution_check(FusionRequest(), load_method("sscf"), p.lr_hsi, p.hr_msi, p.model)
+    check = reduced_resolution_check(FusionRequest(), array_fusion(load_method("sscf")), p.lr_hsi, p.hr_msi, p.model)
     assert f"at least {MIN_REDUCED_LR_PIXELS * 4} pixels a side" in check["skipped"]

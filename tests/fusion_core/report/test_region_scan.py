@@ -8,10 +8,10 @@ import pytest
 
 from fusion_core import FusionRequest, fuse_arrays
 from fusion_core.degradation import sensor_psf
-from fusion_core.pipeline.disagreement import cross_units_map
+from fusion_core.measure.consistency import input_noise, model_geometry, spatial_residual
+from fusion_core.measure.disagreement import cross_normal
+from fusion_core.measure.scene_pass import cross_units_map
 from fusion_core.report import assemble, region_scan
-from fusion_core.report.consistency import input_noise, model_geometry, spatial_residual
-from fusion_core.report.disagreement import cross_normal
 from fusion_core.report.region_scan import RegionScan
 from fusion_core.report.scan import scan_halo, scan_scene
 from fusion_core.windows.in_memory import ArraySource

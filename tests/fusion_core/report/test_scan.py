@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from fusion_core.report.consistency import Geometry, input_noise, noise_units, spatial_residual
+from fusion_core.measure.consistency import Geometry, input_noise, noise_units, spatial_residual
 from fusion_core.report.scan import scan_scene
 from fusion_core.windows.in_memory import ArraySource
 

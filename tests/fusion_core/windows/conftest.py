@@ -16,7 +16,6 @@ from fusion_core.degradation import spatial_degrade
 from fusion_core.io import read_raster_info
 from fusion_core.io.resample import plan_pair
 from fusion_core.methods.base import FusionConfig, FusionMethod
-from fusion_core.request import FusionRequest
 from fusion_core.windows import PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob, choose_tile, run_windows
 
 
@@ -77,7 +76,7 @@ def ridge() -> RidgeFusion:
 def source_of(pair) -> PairSource:
     """A :class:`PairSource` of a simulated pair (nested grids)."""
     lr, hr = read_raster_info(pair.lr_path), read_raster_info(pair.hr_path)
-    return PairSource(str(pair.lr_path), str(pair.hr_path), plan_pair(lr, hr, FusionRequest()))
+    return PairSource(str(pair.lr_path), str(pair.hr_path), plan_pair(lr, hr))
 
 
 def run(pair, method: FusionMethod, out: Path, grid: WindowGrid, scheduler: str = "",

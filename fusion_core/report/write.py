@@ -1,36 +1,23 @@
-"""The report of a fusion run, as the pipeline asks for it: one call before the windows, one after.
-
-:func:`report_start` and :func:`report_run` serve :func:`~fusion_core.pipeline.fuse_files` (so
-the QGIS algorithm and the command line) and :func:`~fusion_core.pipeline.fuse_arrays` alike.
-The first measures the inputs' noise and sets up the scan that the windows feed with each region
-they write (:mod:`.region_scan`); the second reads the crop of the result back from the finished
-output (file or array), computes the figures (:mod:`.assemble`) and writes what the request asks
-for — the HTML report and its JSON (REPORT), the consistency map (CONSISTENCY_MAP) and the
-agreement mask (AGREEMENT) on the output's grid — each atomically.
+"""A computed report (:mod:`.assemble`) written as the request asks: the HTML report and its JSON
+(REPORT), the consistency map (CONSISTENCY_MAP) and the agreement mask (AGREEMENT) on the
+output's grid, each atomically.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import numpy as np
 
 from ..io import RasterGrid, write_raster
-from ..progress import Progress
 from ..request import FusionRequest
-from .assemble import Report, ReportInputs, ReportStart, array_reader, assemble_report, start_report
-from .disagreement import Disagreement
+from .assemble import Report
 from .figures import consistency_figure, degradation_figure, image_png, map_png, spectra_figure
 from .quicklook import block_mean
 from .render import write_report_files
-from .scan import FusedReader
 
-if TYPE_CHECKING:
-    from ..pipeline.plan import RunPlan
-    from ..pipeline.scene import SceneModel
-
-__all__ = ["wants_report", "report_start", "report_run", "write_report", "write_maps", "NOTES", "DISPLAY_PIXELS"]
+__all__ = ["wants_report", "write_report", "write_maps", "NOTES", "DISPLAY_PIXELS"]
 
 #: Longest side of a map as the HTML shows it (block means of larger maps).
 DISPLAY_PIXELS = 480
@@ -64,26 +51,6 @@ NOTES = {
 def wants_report(request: FusionRequest) -> bool:
     """Whether the request asks for the report or one of its maps."""
     return bool(request.report or request.consistency_map or request.agreement_mask)
-
-
-def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
-    """Reads the finished result over an HR rectangle, from an in-memory or a file output;
-    only ``bands`` (the LR-HSI bands fused; all when None), in physical values (an int16
-    output's scale and offset applied, nodata as NaN)."""
-    data = getattr(output, "data", None)
-    if data is not None:
-        return array_reader(data if bands is None else data[list(bands)])
-    from rasterio.windows import Window
-
-    from ..io import read_raster
-
-    path = str(output.final)
-
-    def read(rect):
-        values = read_raster(path, "fused result", window=Window(rect[1], rect[0], rect[3], rect[2])).data
-        return values if bands is None else values[list(bands)]
-
-    return read
 
 
 def _map_top(values: np.ndarray) -> float:
@@ -135,45 +102,3 @@ def write_maps(request: FusionRequest, report: Report, grid: RasterGrid, scale: 
         agree = np.where(np.isfinite(report.scan.cross_units), ~report.disagreement.mask, np.nan)
         write_raster(request.agreement_mask, to_hr(agree.astype(np.float32))[None], grid,
                      ["1: the inputs agree, 0: they disagree"])
-
-
-def report_start(plan: "RunPlan", scene: "SceneModel") -> Optional[ReportStart]:
-    """Before the windows: the noise and the scan they feed (pass its ``scan.add`` to
-    :func:`~fusion_core.windows.run_windows`), when the run asks for a report or a map."""
-    if not wants_report(plan.request):
-        return None
-    bands = scene.source.lr_bands
-    lr = plan.lr if bands is None else plan.lr.select(bands)
-    return start_report(scene.source, scene.model, lr.wavelengths, scene.grid, scene.texture)
-
-
-def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],
-               progress: Progress, start: ReportStart,
-               disagreement: Optional[Disagreement] = None) -> dict[str, float]:
-    """Compute and write the report and maps of ``start`` (:func:`report_start`); returns
-    ``{"report": seconds}``, counting the time spent before and during the windows.
-    ``disagreement``: the map the run fused from the LR-HSI alone, shown as it is."""
-    from ..pipeline.lineage import input_facts
-
-    request = plan.request
-    t0 = time.perf_counter()
-    progress.info("Computing the quality report.")
-    grid = getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr)  # the result's own grid
-    bands = scene.source.lr_bands
-    lr = plan.lr if bands is None else plan.lr.select(bands)
-    inputs = ReportInputs(request, plan.method, scene.source, _reader(output, bands), scene.model,
-                          str(getattr(output, "final", output.path)), lr.wavelengths,
-                          list(plan.hr.band_names), dict(seconds), "estimation" in scene.seconds,
-                          max(request.memory_bytes // 8, 2 ** 26),
-                          grid.pixel_size[0] if grid.crs is not None else None, start,
-                          disagreement, input_facts(plan.inputs))
-    report = assemble_report(inputs, progress.child(0.0, 0.9))
-    t1 = time.perf_counter()
-    write_maps(request, report, grid, scene.model.scale)
-    report.facts["run"]["report_seconds"]["maps"] = time.perf_counter() - t1
-    if request.report:
-        write_report(request.report, report, lr.wavelengths)
-        progress.info(f"Quality report written to {request.report} "
-                      f"({len(report.facts['warnings'])} warning(s)).")
-    earlier = start.seconds + (start.scan.seconds if start.scan is not None else 0.0)
-    return {"report": time.perf_counter() - t0 + earlier}

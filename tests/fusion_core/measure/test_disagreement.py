@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from fusion_core.report.consistency import input_noise
-from fusion_core.report.disagreement import MIN_UNITS, cross_units, find_disagreement
+from fusion_core.measure.consistency import input_noise
+from fusion_core.measure.disagreement import MIN_UNITS, cross_units, find_disagreement
 
 
 def _map(p, hr_msi):

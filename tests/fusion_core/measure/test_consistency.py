@@ -5,7 +5,7 @@ import torch
 
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import sensor_psf
-from fusion_core.report.consistency import (
+from fusion_core.measure.consistency import (
     NOISE_FLOOR,
     choose_geometry,
     input_noise,

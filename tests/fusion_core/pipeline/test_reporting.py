@@ -86,7 +86,7 @@ def test_no_report_is_computed_unless_asked(tmp_rasters, tmp_path):
 def test_an_int16_result_is_read_back_in_physical_values(tmp_rasters, tmp_path):
     from types import SimpleNamespace
 
-    from fusion_core.report.run import _reader
+    from fusion_core.pipeline.reporting import _reader
 
     pair = tmp_rasters(size=64, n_hsi=24, n_msi=4, snr_db=35)
     for name, kind in (("f.tif", "float32"), ("i.tif", "int16")):

@@ -1,0 +1,97 @@
+"""One pass over a whole scene, strip by strip, noting per LR pixel where each input has a value
+and, when asked, the cross-sensor residual in noise units: what the fusion takes from the LR-HSI
+alone (:mod:`fusion_core.pipeline.disagreement`) and the blind estimation leaves out.
+
+Memory is bounded like the report's scan; the noise is measured on the report's crop
+(:mod:`.crop`) with the report's estimators (:mod:`.consistency`), so the map the report shows
+and the areas fused from the LR-HSI alone are one and the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from ..degradation import DegradationModel
+from ..progress import Progress
+from ..windows.layout import psf_halo
+from .consistency import input_noise, noise_units
+from .crop import crop_pixels
+from .disagreement import Disagreement, cross_normal, find_disagreement, judged_cross_residual
+
+if TYPE_CHECKING:
+    from ..windows.sampling import Texture
+    from ..windows.source import Source
+
+__all__ = ["ScenePass", "scan_scene", "cross_units_map", "crop_normal", "measure_disagreement"]
+
+
+@dataclass(frozen=True)
+class ScenePass:
+    """What one pass over the scene found, per LR pixel ``(h, w)``.
+
+    Attributes:
+        lr_valid: the LR-HSI has a value in every band used.
+        hr_gaps: ``lr_valid``, and some HR pixel of its block lacks a value of the HR-MSI.
+        units: the cross-sensor residual in noise units (None when not asked for).
+    """
+
+    lr_valid: np.ndarray
+    hr_gaps: np.ndarray
+    units: Optional[np.ndarray] = None
+
+
+def scan_scene(source: "Source", model: DegradationModel, normal: Optional[np.ndarray],
+               budget_bytes: int, progress: Optional[Progress] = None) -> ScenePass:
+    """Read the whole scene strip by strip, with the PSF's reach above and below each strip, and
+    note per LR pixel :class:`ScenePass`'s masks and, given ``normal`` ``(M,)``, the
+    cross-sensor residual in its units: NaN where the PSF footprint of an LR pixel is not
+    wholly valid or leaves the scene
+    (:func:`.disagreement.judged_cross_residual`)."""
+    r = model.scale
+    rows, cols = source.lr_shape
+    halo = psf_halo(max(model.psf.shape), r) + 1 if normal is not None else 0
+    per_row = 8 * 4 * cols * (r * r * model.n_msi_bands + model.n_hsi_bands)
+    per_strip = max(1, budget_bytes // per_row)
+    lr_valid = np.zeros((rows, cols), bool)
+    hr_whole = np.zeros((rows, cols), bool)
+    units = np.full((rows, cols), np.nan, np.float32) if normal is not None else None
+    for a in range(0, rows, per_strip):
+        b = min(rows, a + per_strip)
+        a0, b0 = max(0, a - halo), min(rows, b + halo)
+        lr = source.read_lr((a0, 0, b0 - a0, cols))
+        hr = source.read_hr((a0 * r, 0, (b0 - a0) * r, cols * r))
+        lr_valid[a:b] = np.all(np.isfinite(lr), axis=0)[a - a0:b - a0]
+        blocks = np.all(np.isfinite(hr), axis=0).reshape(b0 - a0, r, cols, r).all(axis=(1, 3))
+        hr_whole[a:b] = blocks[a - a0:b - a0]
+        if units is not None and normal is not None:
+            units[a:b] = noise_units(judged_cross_residual(lr, hr, model), normal)[a - a0:b - a0]
+        if progress is not None:
+            progress.update(b / rows, "Finding where the HR-MSI has no value or the images disagree")
+    return ScenePass(lr_valid, lr_valid & ~hr_whole, units)
+
+
+def cross_units_map(source: "Source", model: DegradationModel, normal: np.ndarray,
+                    budget_bytes: int, progress: Optional[Progress] = None) -> np.ndarray:
+    """The cross-sensor residual of the whole scene per LR pixel ``(h, w)``, in units of
+    ``normal`` ``(M,)`` (:func:`scan_scene`)."""
+    units = scan_scene(source, model, normal, budget_bytes, progress).units
+    assert units is not None
+    return units
+
+
+def crop_normal(source: "Source", model: DegradationModel, texture: Optional["Texture"]) -> np.ndarray:
+    """The cross-sensor residual's normal value, the noise measured on the report's crop (chosen
+    on the run's ``texture`` when given)."""
+    _, lr, hr = crop_pixels(source, model.scale, texture)
+    return cross_normal(input_noise(lr, hr, model), model)
+
+
+def measure_disagreement(source: "Source", model: DegradationModel, budget_bytes: int,
+                         progress: Optional[Progress] = None,
+                         texture: Optional["Texture"] = None) -> Disagreement:
+    """The disagreement map of a scene (:func:`scan_scene`, :func:`crop_normal`)."""
+    return find_disagreement(cross_units_map(source, model, crop_normal(source, model, texture),
+                                             budget_bytes, progress))

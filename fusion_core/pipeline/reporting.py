@@ -1,0 +1,92 @@
+"""The report of a fusion run, as the pipeline asks for it: one call before the windows, one after.
+
+:func:`report_start` and :func:`report_run` serve :func:`~fusion_core.pipeline.fuse_files` (so
+the QGIS algorithm and the command line) and :func:`~fusion_core.pipeline.fuse_arrays` alike.
+The first measures the inputs' noise and sets up the scan that the windows feed with each region
+they write (:mod:`fusion_core.report.region_scan`); the second hands the report the finished
+run's facts — the result read back from the output (file or array), the model, the inputs, the
+run's own fusion in memory for the reduced-resolution check — to compute the figures
+(:mod:`fusion_core.report.assemble`) and write what the request asks for
+(:mod:`fusion_core.report.write`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Optional
+
+from ..measure.disagreement import Disagreement
+from ..progress import Progress
+from ..report.assemble import ReportInputs, ReportStart, array_reader, assemble_report, start_report
+from ..report.reduced import Fuse
+from ..report.scan import FusedReader
+from ..report.write import wants_report, write_maps, write_report
+from .lineage import input_facts
+
+if TYPE_CHECKING:
+    from .plan import RunPlan
+    from .scene import SceneModel
+
+__all__ = ["report_start", "report_run"]
+
+
+def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
+    """Reads the finished result over an HR rectangle, from an in-memory or a file output;
+    only ``bands`` (the LR-HSI bands fused; all when None), in physical values (an int16
+    output's scale and offset applied, nodata as NaN)."""
+    data = getattr(output, "data", None)
+    if data is not None:
+        return array_reader(data if bands is None else data[list(bands)])
+    from rasterio.windows import Window
+
+    from ..io import read_raster
+
+    path = str(output.final)
+
+    def read(rect):
+        values = read_raster(path, "fused result", window=Window(rect[1], rect[0], rect[3], rect[2])).data
+        return values if bands is None else values[list(bands)]
+
+    return read
+
+
+def report_start(plan: "RunPlan", scene: "SceneModel") -> Optional[ReportStart]:
+    """Before the windows: the noise and the scan they feed (pass its ``scan.add`` to
+    :func:`~fusion_core.windows.run_windows`), when the run asks for a report or a map."""
+    if not wants_report(plan.request):
+        return None
+    wavelengths = plan.lr.select(scene.source.lr_bands).wavelengths
+    return start_report(scene.source, scene.model, wavelengths, scene.grid, scene.texture)
+
+
+def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],
+               progress: Progress, start: ReportStart, fuse: Fuse,
+               disagreement: Optional[Disagreement] = None) -> dict[str, float]:
+    """Compute and write the report and maps of ``start`` (:func:`report_start`); returns
+    ``{"report": seconds}``, counting the time spent before and during the windows.
+    ``fuse``: the run's fusion in memory (the reduced-resolution check); ``disagreement``: the
+    map the run fused from the LR-HSI alone, shown as it is."""
+    request = plan.request
+    t0 = time.perf_counter()
+    progress.info("Computing the quality report.")
+    grid = getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr)  # the result's own grid
+    bands = scene.source.lr_bands
+    lr = plan.lr.select(bands)
+    inputs = ReportInputs(
+        request=request, method=plan.method, fuse=fuse, source=scene.source,
+        read_fused=_reader(output, bands), model=scene.model,
+        output=str(getattr(output, "final", output.path)), hsi_wavelengths=lr.wavelengths,
+        msi_band_names=list(plan.hr.band_names), seconds=dict(seconds),
+        estimated="estimation" in scene.seconds, budget_bytes=max(request.memory_bytes // 8, 2 ** 26),
+        pixel_size=grid.pixel_size[0] if grid.crs is not None else None, start=start,
+        disagreement=disagreement, delivered=input_facts(plan.inputs))
+    report = assemble_report(inputs, progress.child(0.0, 0.9))
+    t1 = time.perf_counter()
+    write_maps(request, report, grid, scene.model.scale)
+    report.facts["run"]["report_seconds"]["maps"] = time.perf_counter() - t1
+    if request.report:
+        write_report(request.report, report, lr.wavelengths)
+        progress.info(f"Quality report written to {request.report} "
+                      f"({len(report.facts['warnings'])} warning(s)).")
+    earlier = start.seconds + (start.scan.seconds if start.scan is not None else 0.0)
+    return {"report": time.perf_counter() - t0 + earlier}
