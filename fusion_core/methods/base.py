@@ -22,7 +22,7 @@ from ..progress import Progress
 from .settings import DEFAULT_PRESET, NO_OPTIONS, PRESETS, resolve_settings
 
 if TYPE_CHECKING:
-    from . import MethodEntry
+    from .catalog import MethodEntry
 
 __all__ = ["FusionConfig", "FusionMethod", "PRESETS"]
 
@@ -129,5 +129,5 @@ class FusionMethod(ABC):
 
 
 def _catalog_entry(method_id: str) -> Optional[MethodEntry]:
-    from . import CATALOG
+    from .catalog import CATALOG
     return next((e for e in CATALOG if e.id == method_id), None)
