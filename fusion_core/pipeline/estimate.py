@@ -7,7 +7,7 @@ valid in both images enter (NaN marks the others), so nodata swaths and borders 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
@@ -138,7 +138,12 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
             progress=progress)
 
     model = judge = estimate(lr_data)
-    found = scene_disagreement_of(lr_data, hr_data, model)
+    judged = None if sharpening is None else sharpening.sharp
+
+    def disagreement(lr_pixels: np.ndarray, model: DegradationModel) -> "Disagreement":
+        return scene_disagreement_of(lr_pixels, hr_data, model, judged)
+
+    found = disagreement(lr_data, model)
     settled, spoilt = True, unexplained_band(model) is not None
     for _ in range(TRIM_STEPS):  # nothing found: nothing there, or a model spoilt widely
         if widened(found.mask, judge).mean() >= ROBUST_MIN_SHARE and not spoilt:
@@ -146,7 +151,7 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
             break
         spoilt = False
         trial = estimate(np.where(_worst(found.score, TRIM_SHARE), np.nan, lr_data))
-        found = scene_disagreement_of(lr_data, hr_data, trial)
+        found = disagreement(lr_data, trial)
         settled = _same_psf(trial, judge)
         judge = trial
         if settled:
@@ -160,7 +165,7 @@ def estimate_scene(request: FusionRequest, source: "Source", lr: Raster, hr: Ras
             break
         apart |= more
         model = judge = estimate(np.where(apart, np.nan, lr_data))
-        found = scene_disagreement_of(np.where(apart, np.nan, lr_data), hr_data, model)
+        found = disagreement(np.where(apart, np.nan, lr_data), model)
     if apart.any():
         progress.info(f"The two images disagree on {100 * apart.mean():.1f} % of the pixels the "
                       "degradation was estimated on (clouds, shadows or changes between the dates): "
@@ -207,14 +212,16 @@ def _worst(score: np.ndarray, share: float) -> np.ndarray:
     return finite & (score > np.percentile(score[finite], 100 * (1 - share)))
 
 
-def scene_disagreement_of(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel) -> "Disagreement":
-    """The disagreement map of a pair held in memory under ``model``
-    (:func:`~fusion_core.pipeline.disagreement.measure_disagreement`, the scene's own rule);
-    NaN marks pixels without a value."""
+def scene_disagreement_of(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel,
+                          bands: Optional[Sequence[int]] = None) -> "Disagreement":
+    """The disagreement map of a pair held in memory under ``model``, judged on the HR-MSI
+    ``bands`` (:func:`~fusion_core.measure.scene_pass.measure_disagreement`, the scene's own
+    rule); NaN marks pixels without a value."""
     from ..measure.scene_pass import measure_disagreement
     from ..windows.in_memory import ArraySource
 
-    return measure_disagreement(ArraySource.whole(lr_hsi, hr_msi, model.scale), model, DISAGREEMENT_BYTES)
+    return measure_disagreement(ArraySource.whole(lr_hsi, hr_msi, model.scale), model,
+                                DISAGREEMENT_BYTES, bands=bands)
 
 
 def widened(mask: np.ndarray, model: DegradationModel) -> np.ndarray:
