@@ -1,8 +1,9 @@
-"""Command line without QGIS: ``python -m fusion_core {simulate,estimate,fuse,metrics} …``.
+"""Command line without QGIS: ``python -m fusion_core {simulate,estimate,fuse,metrics,worker} …``.
 
 The same jobs as the Processing algorithms (see :mod:`fusion_core.pipeline`), for scripts and
 clusters where QGIS is not installed. The ``fuse`` and ``estimate`` arguments are generated from
 :class:`~fusion_core.request.FusionRequest`, so flags, defaults and help match the QGIS dialog.
+``worker`` starts a Dask worker for any of these jobs (:mod:`fusion_core.worker`).
 """
 
 from __future__ import annotations
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("metrics", help="PSNR, SAM, ERGAS, … of an estimate vs a reference")
     p.add_argument("reference"), p.add_argument("estimate")
     p.add_argument("--scale", type=int, default=4), p.add_argument("--report")
+
+    p = sub.add_parser("worker", add_help=False,
+                       help="a Dask worker for fusion jobs from QGIS, the CLI or Python: takes "
+                            "'dask worker' arguments (a scheduler address or --scheduler-file, "
+                            "--nthreads, --memory-limit, …; --help lists them)")
+    p.add_argument("dask_worker", nargs=argparse.REMAINDER, help="'dask worker' arguments")
     return parser
 
 
@@ -107,6 +114,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from . import pipeline
     from .interrupt import EXIT_CODES, Terminated, signals_as_exceptions
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "worker" in argv and all(a.startswith("-") for a in argv[:argv.index("worker")]):
+        from .worker import run_worker
+
+        try:  # dask worker parses its own arguments
+            return run_worker(argv[argv.index("worker") + 1:])
+        except FusionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     progress = _progress(args.quiet)
     request = None

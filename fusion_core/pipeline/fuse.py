@@ -86,7 +86,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     masks = scene_masks(plan, scene, progress.child(0.09, 0.1))
     fallback = hsi_fallback(masks, scene.model)
     job = WindowJob(scene.source, plan.method, scene.model, plan.config, scene.norm, scene.grid,
-                    threads, out_bands, fallback)
+                    threads, out_bands, fallback, request.device)
     start = report_start(plan, scene)
     scan = start.scan if start is not None else None
     t0 = time.perf_counter()
