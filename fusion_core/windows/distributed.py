@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import sys
 import uuid
 from contextlib import contextmanager
 from functools import partial
@@ -44,7 +45,8 @@ from ..progress import Progress
 from .state import Key
 from .task import WindowJob, fuse_window
 
-__all__ = ["ENV_VAR", "resolve_scheduler", "local_cluster_shape", "fuse_on_worker", "run_on_dask"]
+__all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "local_cluster_shape", "fuse_on_worker", "dask_client",
+           "run_on_dask", "wait_some"]
 
 ENV_VAR = "HSI_FUSION_DASK_SCHEDULER"
 _POLL_S = 0.25
@@ -54,12 +56,27 @@ _CONNECT_TIMEOUT_S = 15
 def resolve_scheduler(value: str | None) -> str:
     """The scheduler to use: ``value`` when given, else ``$HSI_FUSION_DASK_SCHEDULER``, else ``""``.
 
-    ``""`` fuses in this process; ``"local"`` starts an embedded cluster; anything else is the
-    address of a running scheduler or the path of its scheduler file.
+    ``""`` fuses in this process (always, inside a Dask task); ``"local"`` starts an embedded
+    cluster; anything else is the address of a running scheduler or the path of its scheduler
+    file.
     """
     if value is None or not value.strip():
         value = os.environ.get(ENV_VAR, "")
-    return value.strip()
+    return "" if in_dask_task() else value.strip()
+
+
+def in_dask_task() -> bool:
+    """Whether this code runs in a Dask task: a run there (a scene of a batch) never opens a
+    cluster of its own, it fuses in the worker's process."""
+    if "distributed" not in sys.modules:
+        return False
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 def local_cluster_shape(device: Optional[torch.device] = None) -> tuple[int, int]:
@@ -108,7 +125,9 @@ def _workers_on_this_python() -> None:
 
 
 @contextmanager
-def _client(scheduler: str, progress: Progress, device: torch.device) -> Iterator:
+def dask_client(scheduler: str, progress: Progress, device: torch.device) -> Iterator:
+    """A client of ``scheduler`` (``"local"``: an embedded cluster for ``device``, shut down on
+    leaving), or a clear :class:`InputError` when it cannot be reached."""
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
@@ -153,7 +172,7 @@ def run_on_dask(job: WindowJob, keys: list[Key], scheduler: str,
     alias_top_level()  # what workers send back (an engine error) names the engine fusion_core
     task = Shipped(partial(fuse_on_worker, job))
     run = uuid.uuid4().hex[:12]
-    with _client(scheduler, progress, job.config.device) as client:
+    with dask_client(scheduler, progress, job.config.device) as client:
         queue = list(keys)
         running: dict = {}
         try:
@@ -163,7 +182,7 @@ def run_on_dask(job: WindowJob, keys: list[Key], scheduler: str,
                     key = queue.pop(0)
                     name = f"hsi-fusion-window-{key[0]}-{key[1]}-{run}"
                     running[client.submit(task, key, key=name)] = key
-                finished = _wait_some(list(running))
+                finished = wait_some(list(running))
                 progress.check_cancelled()
                 for future in sorted(finished, key=lambda done: running[done]):
                     key = running.pop(future)
@@ -172,7 +191,7 @@ def run_on_dask(job: WindowJob, keys: list[Key], scheduler: str,
             client.cancel(list(running))
 
 
-def _wait_some(futures: list) -> set:
+def wait_some(futures: list) -> set:
     """The futures that finish within a poll interval (maybe none)."""
     from distributed import wait
 

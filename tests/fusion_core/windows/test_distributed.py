@@ -93,3 +93,13 @@ def test_killing_a_worker_mid_run_still_gives_the_complete_correct_output(tmp_ra
     assert stats.fused == len(grid) == 16
     np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data,
                                   read_raster(tmp_path / "here.tif").data)
+
+
+@pytest.mark.timeout(60)
+def test_inside_a_dask_task_a_run_never_opens_a_cluster_of_its_own(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "local")
+    assert resolve_scheduler(None) == "local"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,  # in process: no network
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        assert client.submit(resolve_scheduler, None).result() == ""
+        assert client.submit(resolve_scheduler, "tcp://127.0.0.1:8786").result() == ""
