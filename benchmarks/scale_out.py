@@ -6,7 +6,8 @@ Four runs of ``large_scene run`` on the same scene, each in a fresh process:
 2. in this process, two threads (SSCF fuses two windows at once, one thread each);
 3. ``--dask local``: the embedded cluster (one worker process per core, one thread each);
 4. ``--dask tcp://127.0.0.1:<port>``: a scheduler and two one-thread workers started here with
-   the ``dask-scheduler`` / ``dask-worker`` commands, as an existing cluster would be given.
+   the ``dask-scheduler`` and ``python -m fusion_core worker`` commands, as an existing cluster
+   would be given.
 
 For each: wall and CPU time (the workers' CPU time included: they are children of this
 process), speed-up over run 1, efficiency (speed-up over the cores used) and the peak resident
@@ -82,14 +83,15 @@ def address_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
     """A scheduler and ``workers`` one-thread workers on this machine; their address and processes."""
     # the scheduler's and workers' command-line entry points, on this interpreter (its torch)
     scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    worker = [sys.executable, "-m", "distributed.cli.dask_worker"]
+    worker = [sys.executable, "-m", "fusion_core", "worker"]
+    loopback = ["--no-dashboard", "--dashboard-address", "127.0.0.1:0"]  # its HTTP server too
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    procs = [subprocess.Popen([*scheduler, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+    procs = [subprocess.Popen([*scheduler, "--host", "127.0.0.1", "--port", str(port), *loopback],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     for _ in range(workers):
         procs.append(subprocess.Popen([*worker, address, "--nthreads", "1", "--nworkers", "1",
-                                       "--memory-limit", "0", "--no-dashboard"], cwd=HERE,
+                                       "--memory-limit", "0", "--host", "127.0.0.1", *loopback], cwd=HERE,
                                       env=dict(os.environ, PYTHONPATH=str(HERE)),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     from distributed import Client

@@ -1,8 +1,10 @@
-"""Command line without QGIS: ``python -m fusion_core {simulate,estimate,fuse,metrics} …``.
+"""Command line without QGIS: ``python -m fusion_core {simulate,estimate,fuse,batch,metrics,worker} …``.
 
 The same jobs as the Processing algorithms (see :mod:`fusion_core.pipeline`), for scripts and
 clusters where QGIS is not installed. The ``fuse`` and ``estimate`` arguments are generated from
 :class:`~fusion_core.request.FusionRequest`, so flags, defaults and help match the QGIS dialog.
+``batch`` fuses many pairs, one scene per task (:mod:`fusion_core.batch`); ``worker`` starts a
+Dask worker for any of these jobs (:mod:`fusion_core.worker`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from .request import FusionRequest, cli_flag, request_fields
 
 __all__ = ["main", "build_parser"]
 
+#: Request fields a ``batch`` does not take for all its scenes: each scene's own paths (from the
+#: list), and the scheduler (the batch's ``--dask`` places whole scenes).
+BATCH_EXCLUDED = ("lr_hsi", "hr_msi", "output", "report", "degradation_output", "consistency_map",
+                  "agreement_mask", "provenance", "dask_scheduler")
 #: Request fields of the ``estimate`` command (the pair, its SRF prior, how its grids meet).
 ESTIMATE_FIELDS = ("lr_hsi", "hr_msi", "sensor", "srf_file", "msi_bands", "wavelengths",
                    "resample_hr_msi", "coregister", "max_memory_gb")
@@ -85,10 +91,62 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fuse", help="blind fusion → HR-HSI GeoTIFF")
     p.set_defaults(fields=add_request_arguments(p))
 
+    p = sub.add_parser("batch", help="fuse many pairs (a CSV list or two globs), one scene per "
+                                     "task, each with its report; failures are listed")
+    p.add_argument("folder", help="where the fused images, their reports and batch.json go")
+    p.add_argument("--pairs", help="CSV file with columns lr_hsi, hr_msi [, name, output, any "
+                                   "request field]")
+    p.add_argument("--lr", help="LR-HSI glob, e.g. 'data/*_enmap.tif' (with --hr: files pair up "
+                                "by what the wildcards match)")
+    p.add_argument("--hr", help="HR-MSI glob, e.g. 'data/*_s2.tif'")
+    p.add_argument("--dask", default=None, help="Dask scheduler for one scene per task: 'local', "
+                                                "an address or a scheduler file (default: "
+                                                "$HSI_FUSION_DASK_SCHEDULER, else here, one "
+                                                "scene after another)")
+    p.add_argument("--no-report", action="store_true", help="no quality report per scene")
+    p.set_defaults(fields=add_request_arguments(p, [n for n, _ in request_fields()
+                                                    if n not in BATCH_EXCLUDED]))
+
     p = sub.add_parser("metrics", help="PSNR, SAM, ERGAS, … of an estimate vs a reference")
     p.add_argument("reference"), p.add_argument("estimate")
     p.add_argument("--scale", type=int, default=4), p.add_argument("--report")
+
+    p = sub.add_parser("worker", add_help=False,
+                       help="a Dask worker for fusion jobs from QGIS, the CLI or Python: takes "
+                            "'dask worker' arguments (a scheduler address or --scheduler-file, "
+                            "--nthreads, --memory-limit, …; --help lists them)")
+    p.add_argument("dask_worker", nargs=argparse.REMAINDER, help="'dask worker' arguments")
     return parser
+
+
+def _batch(args: argparse.Namespace, progress: Progress) -> int:
+    """Run the ``batch`` command; 0 when every scene is fused, 1 when some failed (listed)."""
+    from pathlib import Path
+
+    from .batch import run_batch, scenes_from_csv, scenes_from_globs, write_summary
+    from .errors import InputError
+    from .windows.distributed import resolve_scheduler
+
+    base = request_from_args(args, args.fields)
+    report = not args.no_report
+    if args.pairs and not (args.lr or args.hr):
+        scenes = scenes_from_csv(args.pairs, args.folder, base, report)
+    elif args.lr and args.hr and not args.pairs:
+        scenes = scenes_from_globs(args.lr, args.hr, args.folder, base, report)
+    else:
+        raise InputError("Give the pairs either as a CSV file (--pairs pairs.csv) or as two globs "
+                         "(--lr 'data/*_enmap.tif' --hr 'data/*_s2.tif').")
+    Path(args.folder).mkdir(parents=True, exist_ok=True)
+    results = run_batch(scenes, resolve_scheduler(args.dask), progress)
+    write_summary(results, str(Path(args.folder) / "batch.json"))
+    for result in results:
+        print(json.dumps({"scene": result.name, "ok": result.ok, "output": result.output,
+                          "error": result.error}))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        print(f"\n{len(failed)} of {len(results)} scene(s) failed: "
+              + "; ".join(f"{r.name}: {r.error}" for r in failed), file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _interrupted(signal_name: str, request: Optional[FusionRequest]) -> str:
@@ -107,6 +165,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from . import pipeline
     from .interrupt import EXIT_CODES, Terminated, signals_as_exceptions
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "worker" in argv and all(a.startswith("-") for a in argv[:argv.index("worker")]):
+        from .worker import run_worker
+
+        try:  # dask worker parses its own arguments
+            return run_worker(argv[argv.index("worker") + 1:])
+        except FusionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     progress = _progress(args.quiet)
     request = None
@@ -121,6 +188,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 request = request_from_args(args, args.fields)
                 pipeline.estimate_files(request, args.model, psf_size=args.psf_size,
                                         progress=progress)
+            elif args.command == "batch":
+                return _batch(args, progress)
             elif args.command == "fuse":
                 request = request_from_args(args, args.fields)
                 result = pipeline.fuse_files(request, progress)

@@ -88,7 +88,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     fallback = hsi_fallback(masks, scene.model)
     job = WindowJob(source=scene.source, method=plan.method, model=scene.model, config=plan.config,
                     norm=scene.norm, grid=scene.grid, torch_threads=threads, out_bands=out_bands,
-                    fallback=fallback)
+                    fallback=fallback, worker_device=request.device)
     start = report_start(plan, scene)
     scan = start.scan if start is not None else None
     t0 = time.perf_counter()

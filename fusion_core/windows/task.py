@@ -57,6 +57,9 @@ class WindowJob:
             when every band is fused.
         fallback: the areas taken from the LR-HSI alone (the HR-MSI without a value, and
             disagreement when asked for), or None.
+        worker_device: the device choice (``"auto"``, ``"cpu"``, ``"cuda"``) each Dask worker
+            resolves for itself, so a CPU-only client still uses its workers' GPUs; ``""``
+            keeps ``config.device`` everywhere.
     """
 
     source: Source
@@ -68,6 +71,7 @@ class WindowJob:
     torch_threads: Optional[int] = None
     out_bands: Optional[tuple[int, tuple[int, ...]]] = None
     fallback: Optional[HsiFallback] = None
+    worker_device: str = ""
 
 
 def fuse_window(job: WindowJob, key: tuple[int, int], progress: Optional[Progress] = None,

@@ -1,6 +1,8 @@
 """The faults through QGIS (``qgis_process``): an output over an input, a second run on one output,
-a truncated input, SIGTERM, and the embedded Dask cluster, whose workers must start on QGIS's own
-Python. Every test also checks that QGIS wrote nothing beside the inputs (no ``.aux.xml``)."""
+a truncated input, SIGTERM, the embedded Dask cluster, whose workers must start on QGIS's own
+Python, and a cluster by address whose worker runs from the plugin's folder (what QGIS sends must
+not name the plugin's package). Every test also checks that QGIS wrote nothing beside the inputs
+(no ``.aux.xml``)."""
 
 import json
 import os
@@ -12,6 +14,7 @@ import time
 from fusion_core.io.lock import lock_path
 
 from ..algorithms.conftest import qgis  # noqa: F401  (the fixture: qgis_process with the plugin)
+from ..dask_cluster import address_cluster
 from .conftest import leftovers, signal_and_wait, wait_for
 
 
@@ -68,3 +71,15 @@ def test_the_embedded_dask_cluster_runs_from_qgis_process(qgis, input_pair, tmp_
         timeout=600)
     assert results["OUTPUT"] == str(out)
     assert leftovers(tmp_path, {"inputs"}) == ["fused.tif"]
+
+
+def test_a_cluster_by_address_runs_from_qgis_process(qgis, input_pair, tmp_path):  # noqa: F811
+    inputs = input_pair(64)
+    out = tmp_path / "fused.tif"
+    (tmp_path / "cluster").mkdir()
+    with address_cluster(tmp_path / "cluster") as (_, scheduler_file):
+        results = qgis.run_algorithm("hsifusion:blindfusion", fusion(
+            inputs, out, DASK_SCHEDULER=scheduler_file, WINDOW_SIZE=16, DEGRADATION=inputs.model),
+            timeout=300)
+    assert results["OUTPUT"] == str(out)
+    assert leftovers(tmp_path, {"inputs", "cluster"}) == ["fused.tif"]

@@ -2,6 +2,7 @@
 as in one process, even when a worker dies mid-run; the scheduler comes from the parameter or
 the environment. Clusters here listen on loopback only and are shut down by each test."""
 
+import dataclasses
 import os
 import signal
 import sys
@@ -14,11 +15,12 @@ from distributed import Client, LocalCluster
 
 from fusion_core.errors import InputError
 from fusion_core.io import read_raster
+from fusion_core.methods.base import FusionConfig
 from fusion_core.progress import Progress
-from fusion_core.windows import distributed
+from fusion_core.windows import WindowJob, distributed
 from fusion_core.windows.distributed import ENV_VAR, resolve_scheduler
 
-from .conftest import RidgeFusion, grid_for, run
+from .conftest import RidgeFusion, grid_for, run, source_of
 
 # Workers cannot import test modules: send the test method's code along with it.
 cloudpickle.register_pickle_by_value(sys.modules[RidgeFusion.__module__])
@@ -33,11 +35,22 @@ def test_the_parameter_wins_over_the_environment_variable(monkeypatch):
     assert resolve_scheduler(None) == ""
 
 
-def test_on_a_gpu_the_local_cluster_is_one_worker_with_every_core():
-    cores = os.cpu_count()
-    assert distributed.local_cluster_shape(torch.device("cuda")) == (1, cores)
-    workers, threads = distributed.local_cluster_shape(torch.device("cpu"))
-    assert workers * threads <= cores and workers >= 1
+def test_the_local_cluster_fuses_one_window_per_core_or_one_on_a_gpu():
+    assert distributed.local_cluster_shape(torch.device("cuda")) == (1, 1)
+    assert distributed.local_cluster_shape(torch.device("cpu")) == (os.cpu_count(), 1)
+
+
+def test_a_worker_resolves_the_device_itself_with_one_torch_thread(tmp_rasters, monkeypatch):
+    pair = tmp_rasters(size=32, n_hsi=8)
+    job = WindowJob(source_of(pair), RidgeFusion(), pair.model, FusionConfig(), 1.0, grid_for(pair, 4),
+                    torch_threads=2, worker_device="bogus")
+    with pytest.raises(InputError, match="Unknown device 'bogus'"):
+        distributed.fuse_on_worker(job, (0, 0))
+    seen = {}
+    monkeypatch.setattr(distributed, "fuse_window",
+                        lambda job, key: seen.update(device=job.config.device, threads=job.torch_threads))
+    distributed.fuse_on_worker(dataclasses.replace(job, worker_device="cpu"), (0, 0))
+    assert seen == {"device": torch.device("cpu"), "threads": 1}
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_rasters, tmp_path, monkeypatch):
@@ -80,3 +93,13 @@ def test_killing_a_worker_mid_run_still_gives_the_complete_correct_output(tmp_ra
     assert stats.fused == len(grid) == 16
     np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data,
                                   read_raster(tmp_path / "here.tif").data)
+
+
+@pytest.mark.timeout(60)
+def test_inside_a_dask_task_a_run_never_opens_a_cluster_of_its_own(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "local")
+    assert resolve_scheduler(None) == "local"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,  # in process: no network
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        assert client.submit(resolve_scheduler, None).result() == ""
+        assert client.submit(resolve_scheduler, "tcp://127.0.0.1:8786").result() == ""
