@@ -5,8 +5,9 @@ the QGIS algorithm and the command line) and :func:`~fusion_core.pipeline.fuse_a
 The first measures the inputs' noise and sets up the scan that the windows feed with each region
 they write (:mod:`.region_scan`); the second reads the crop of the result back from the finished
 output (file or array), computes the figures (:mod:`.assemble`) and writes what the request asks
-for — the HTML report and its JSON (REPORT), the consistency map (CONSISTENCY_MAP) and the
-agreement mask (AGREEMENT) on the output's grid — each atomically.
+for — the HTML report and its JSON (REPORT) with its sample spectra as a spectral library
+(:mod:`.speclib`), the consistency map (CONSISTENCY_MAP) and the agreement mask (AGREEMENT) on
+the output's grid — each atomically.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .figures import consistency_figure, degradation_figure, image_png, map_png,
 from .quicklook import block_mean
 from .render import write_report_files
 from .scan import FusedReader
+from .speclib import spectral_library_path, write_spectral_library
 
 if TYPE_CHECKING:
     from ..pipeline.plan import RunPlan
@@ -173,7 +175,10 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
     report.facts["run"]["report_seconds"]["maps"] = time.perf_counter() - t1
     if request.report:
         write_report(request.report, report, lr.wavelengths)
+        library = spectral_library_path(request.report)
+        write_spectral_library(library, report.facts["samples"], report.facts["run"]["crop_lr"][:2],
+                               scene.model.scale, grid, lr.wavelengths, report.facts["degradation"]["msi_centres_nm"])
         progress.info(f"Quality report written to {request.report} "
-                      f"({len(report.facts['warnings'])} warning(s)).")
+                      f"({len(report.facts['warnings'])} warning(s)); its sample spectra to {library}.")
     earlier = start.seconds + (start.scan.seconds if start.scan is not None else 0.0)
     return {"report": time.perf_counter() - t0 + earlier}
