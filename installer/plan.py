@@ -134,7 +134,7 @@ def make_plan(choice: InstallChoice, python: Path, profile_dir: Path, platform: 
     """The plan for ``choice`` with interpreter ``python`` into the profile at ``profile_dir``.
 
     With ``choice.wheels`` pip reads only that folder (``--no-index --find-links``): an offline
-    site downloads the wheels elsewhere (``pip download``, same Python version and OS) first.
+    site downloads the wheels elsewhere (``pip wheel``, same Python version and OS; pyrsr comes only as source) first.
     """
     index = torch_index_options(choice.build, platform, machine)
     if choice.wheels is not None:
