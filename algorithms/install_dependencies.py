@@ -43,7 +43,7 @@ class InstallDependencies(FusionAlgorithm):
         "<b>BUILD</b>: the PyTorch build, CPU (about 1 GB) or CUDA for an NVIDIA GPU (4-5 GB; "
         "not on macOS).<br>"
         "<b>WHEELS</b>: for sites without internet, a folder of wheels to install from instead "
-        "(made elsewhere with 'pip download' for the same Python version and OS).<br>"
+        "(made elsewhere with 'pip wheel' for the same Python version and OS).<br>"
         "On a server: qgis_process run hsifusion:installdependencies -- BUILD=0"
     )
 

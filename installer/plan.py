@@ -134,7 +134,7 @@ def make_plan(choice: InstallChoice, python: Path, profile_dir: Path, platform: 
     """The plan for ``choice`` with interpreter ``python`` into the profile at ``profile_dir``.
 
     With ``choice.wheels`` pip reads only that folder (``--no-index --find-links``): an offline
-    site downloads the wheels elsewhere (``pip download``, same Python version and OS) first.
+    site downloads the wheels elsewhere (``pip wheel``, same Python version and OS; pyrsr comes only as source) first.
     """
     index = torch_index_options(choice.build, platform, machine)
     if choice.wheels is not None:
@@ -145,10 +145,18 @@ def make_plan(choice: InstallChoice, python: Path, profile_dir: Path, platform: 
                        index, choice.build, platform)
 
 
+def site_folders(staging: Path) -> list[Path]:
+    """The folders under ``staging`` pip installed packages into (wherever the platform's scheme
+    puts them): those holding ``*.dist-info`` folders, less any inside another — a package's
+    vendored copies (setuptools' ``_vendor``) are part of it, not installed on their own."""
+    holding = {info.parent for info in staging.rglob("*.dist-info")}
+    return sorted(site for site in holding if not any(other in site.parents for other in holding))
+
+
 def staged_packages(staging: Path) -> list[Resolved]:
     """The distributions pip installed under ``staging`` (their ``*.dist-info`` folders)."""
     found = []
-    for info in sorted(staging.rglob("*.dist-info")):
+    for info in sorted(info for site in site_folders(staging) for info in site.glob("*.dist-info")):
         name, _, version = info.name[: -len(".dist-info")].partition("-")
         found.append(Resolved(name, version))
     return found

@@ -29,7 +29,7 @@ class Requirement:
 ENGINE: tuple[Requirement, ...] = (
     Requirement("torch", f"torch>={MIN_TORCH}", "the fusion methods"),
     Requirement("rasterio", "rasterio", "reading and writing rasters"),
-    Requirement("affine", "affine", "raster geotransforms"),
+    Requirement("affine", "affine<3", "raster geotransforms"),  # 3.0.1 on Python 3.11: rasterio 1.4.4 fails (TypeError)
     Requirement("pyproj", "pyproj", "coordinate systems"),
     Requirement("scipy", "scipy", "filters and optimisation"),
     Requirement("skimage", "scikit-image", "co-registration"),

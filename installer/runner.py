@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from .interpreter import NO_WINDOW
-from .plan import InstallError, InstallPlan, check_build, constraints, staged_packages
+from .plan import InstallError, InstallPlan, check_build, constraints, site_folders, staged_packages
 
 ProgressCallback = Callable[[float, str], None]
 LineCallback = Callable[[str], None]
@@ -119,10 +119,10 @@ def run_install(plan: InstallPlan, on_progress: ProgressCallback,
 
 
 def _move_into(staging: Path, target: Path) -> None:
-    """Move the packages pip put under ``staging`` (the folders holding ``*.dist-info``, wherever
-    the platform's scheme puts them) into ``target``, replacing older copies."""
+    """Move the packages pip put under ``staging`` (:func:`~.plan.site_folders`) into ``target``,
+    replacing older copies."""
     target.mkdir(parents=True, exist_ok=True)
-    for site in sorted({info.parent for info in staging.rglob("*.dist-info")}):
+    for site in site_folders(staging):
         for item in site.iterdir():
             destination = target / item.name
             if destination.is_dir() and not destination.is_symlink():

@@ -20,6 +20,7 @@ from ..progress import Progress
 from ..report.assemble import ReportInputs, ReportStart, array_reader, assemble_report, start_report
 from ..report.reduced import Fuse
 from ..report.scan import FusedReader
+from ..report.speclib import spectral_library_path, write_spectral_library
 from ..report.write import wants_report, write_maps, write_report
 from .lineage import input_facts
 
@@ -86,7 +87,11 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
     report.facts["run"]["report_seconds"]["maps"] = time.perf_counter() - t1
     if request.report:
         write_report(request.report, report, lr.wavelengths)
+        library = spectral_library_path(request.report)
+        write_spectral_library(library, report.facts["samples"], report.facts["run"]["crop_lr"][:2],
+                               scene.model.scale, grid, lr.wavelengths,
+                               report.facts["degradation"]["msi_centres_nm"])
         progress.info(f"Quality report written to {request.report} "
-                      f"({len(report.facts['warnings'])} warning(s)).")
+                      f"({len(report.facts['warnings'])} warning(s)); its sample spectra to {library}.")
     earlier = start.seconds + (start.scan.seconds if start.scan is not None else 0.0)
     return {"report": time.perf_counter() - t0 + earlier}

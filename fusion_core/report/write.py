@@ -1,6 +1,6 @@
 """A computed report (:mod:`.assemble`) written as the request asks: the HTML report and its JSON
-(REPORT), the consistency map (CONSISTENCY_MAP) and the agreement mask (AGREEMENT) on the
-output's grid, each atomically.
+(REPORT; its sample spectra as a spectral library: :mod:`.speclib`), the consistency map
+(CONSISTENCY_MAP) and the agreement mask (AGREEMENT) on the output's grid, each atomically.
 """
 
 from __future__ import annotations

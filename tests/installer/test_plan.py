@@ -5,7 +5,15 @@ from pathlib import Path
 import pytest
 
 from hsi_fusion.installer import ENGINE_REQUIREMENTS, MIN_TORCH, InstallChoice, InstallError, make_plan
-from hsi_fusion.installer.plan import CUDA_TAG, TORCH_INDEX, Resolved, check_build, constraints, staged_packages
+from hsi_fusion.installer.plan import (
+    CUDA_TAG,
+    TORCH_INDEX,
+    Resolved,
+    check_build,
+    constraints,
+    site_folders,
+    staged_packages,
+)
 
 PROFILE = Path("/home/ana/.local/share/QGIS/QGIS3/profiles/default")
 
@@ -47,6 +55,15 @@ def test_staged_packages_are_read_from_their_dist_info_folders(tmp_path):
     for name in ("torch-2.9.1+cpu.dist-info", "nvidia_cublas_cu12-12.8.4.1.dist-info"):
         (site / name).mkdir(parents=True)
     assert staged_packages(tmp_path) == [Resolved("nvidia_cublas_cu12", "12.8.4.1"), Resolved("torch", "2.9.1+cpu")]
+
+
+def test_a_package_s_vendored_copies_are_not_installed_packages(tmp_path):
+    """setuptools carries its own packaging, with a dist-info, in setuptools/_vendor."""
+    site = tmp_path / "local" / "lib" / "python3.11" / "dist-packages"
+    for name in ("setuptools-84.2.1.dist-info", "setuptools/_vendor/packaging-24.2.dist-info"):
+        (site / name).mkdir(parents=True)
+    assert site_folders(tmp_path) == [site]
+    assert staged_packages(tmp_path) == [Resolved("setuptools", "84.2.1")]
 
 
 @pytest.mark.parametrize("platform, build, index", [

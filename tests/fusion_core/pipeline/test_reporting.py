@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import rasterio
+from osgeo import ogr
 
 from fusion_core import FusionRequest, fuse_arrays, fuse_files
 from fusion_core.cli import main
@@ -40,6 +41,12 @@ def test_fuse_files_writes_the_report_and_maps_on_the_output_grid(tmp_rasters, t
     for name, bands in (("consistency.tif", 2), ("agreement.tif", 1)):
         info = read_raster_info(tmp_path / name)
         assert info.grid == grid and info.count == bands
+    with rasterio.open(tmp_path / "fused.tif") as ds:       # the sample spectra, at their points
+        fused, library = ds.read(), ogr.Open(str(tmp_path / "report.spectra.gpkg"))
+        for feature in library.GetLayer(0):
+            row, col = ds.index(*feature.GetGeometryRef().GetPoint_2D())
+            assert (row, col) == (feature["row"], feature["col"])
+            assert np.allclose(json.loads(feature["fused"])["y"], fused[:, row, col], rtol=1e-6)
     with rasterio.open(tmp_path / "agreement.tif") as ds:
         agreement = ds.read(1)
     judged = np.isfinite(agreement)
