@@ -45,12 +45,6 @@ class SceneMasks:
     hr_gaps: np.ndarray
     disagreement: Optional[Disagreement] = None
 
-    @property
-    def from_hsi(self) -> np.ndarray:
-        """LR pixels whose HR blocks are taken from the LR-HSI alone."""
-        found = self.disagreement
-        return self.hr_gaps if found is None else self.hr_gaps | found.mask
-
 
 def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> SceneMasks:
     """Where the run's result is nodata and where it is the LR-HSI alone (the HR-MSI without a
@@ -64,12 +58,13 @@ def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> Sce
     disagreement = None if found.units is None else find_disagreement(found.units)
     masks = SceneMasks(found.lr_valid, found.hr_gaps, disagreement)
     seconds = time.perf_counter() - t0
+    blend = f"blended over {feather_pixels(model.scale)} HR pixel(s)"
     margin = (f"there, and {reach_pixels(model)} HR pixel(s) around, the result is the LR-HSI alone, "
-              f"blended over {feather_pixels(model.scale)} more")
+              f"{blend} more")
     if found.hr_gaps.any():
         progress.info(f"The HR-MSI has no value (nodata or a quality mask) over "
                       f"{100 * found.hr_gaps.mean():.2f} % of the scene where the LR-HSI has one: "
-                      f"{margin}.")
+                      f"there the result is the LR-HSI alone, {blend} into the fused pixels.")
     if disagreement is None:
         return masks
     name = request.name_of("disagreement_from_hsi")
@@ -86,5 +81,8 @@ def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> Sce
 def hsi_fallback(masks: SceneMasks, model: DegradationModel) -> Optional[HsiFallback]:
     """What the windows need to take the areas of ``masks`` from the LR-HSI alone (None when
     there is nothing to replace)."""
-    replaced = masks.from_hsi
-    return HsiFallback.build(replaced, model) if replaced.any() else None
+    found = masks.disagreement
+    flagged = found.mask if found is not None else np.zeros_like(masks.hr_gaps)
+    if not (flagged.any() or masks.hr_gaps.any()):
+        return None
+    return HsiFallback.build(flagged, model, gaps=masks.hr_gaps)

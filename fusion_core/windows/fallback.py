@@ -64,61 +64,85 @@ def feather_pixels(scale: int) -> int:
 
 @dataclass(frozen=True)
 class HsiFallback:
-    """The scene's mask of LR pixels taken from the LR-HSI alone, packed small enough to travel
+    """The scene's masks of LR pixels taken from the LR-HSI alone, packed small enough to travel
     with each window's task.
 
+    Two kinds of LR pixels are replaced. Where the images *disagree*, the HR pixels within the
+    PSF's :attr:`reach` around the flagged blocks are replaced too (an HR pixel that far away
+    still enters a flagged LR pixel). Where the HR-MSI merely *has no value* (nodata, a quality
+    mask), only the blocks themselves are: around them the HR-MSI is valid and fused as it is
+    (on a delivered EnMAP + Sentinel-2 pair with a flagged cloud, widening the cloud's blocks by
+    the reach took 5 % of the clear scene from the LR-HSI alone at 21 dB where the fusion gave
+    36).
+
     Attributes:
-        bits: the ``(h, w)`` LR mask (True: replaced), :func:`numpy.packbits` of it.
+        bits: the ``(h, w)`` LR mask of disagreement (True: replaced), :func:`numpy.packbits` of it.
+        gap_bits: the same for the LR pixels whose HR-MSI block lacks values.
         lr_shape: ``(h, w)`` of the fused area.
-        reach: HR pixels around the flagged blocks taken from the LR-HSI alone.
-        feather: HR pixels of the ramp beyond them.
+        reach: HR pixels around the disagreeing blocks taken from the LR-HSI alone.
+        feather: HR pixels of the ramp beyond the replaced pixels.
     """
 
     bits: np.ndarray
+    gap_bits: np.ndarray
     lr_shape: tuple[int, int]
     reach: int
     feather: int
 
     @classmethod
-    def build(cls, mask: np.ndarray, model: DegradationModel) -> "HsiFallback":
-        """The fallback of an LR ``mask`` ``(h, w)`` under ``model``: the mask
-        with its holes filled and its gaps of one LR pixel closed (one change whose contrast
-        dips below the threshold in places is replaced whole)."""
+    def build(cls, mask: np.ndarray, model: DegradationModel,
+              gaps: Optional[np.ndarray] = None) -> "HsiFallback":
+        """The fallback of an LR disagreement ``mask`` ``(h, w)`` (its holes filled and its gaps
+        of one LR pixel closed: one change whose contrast dips below the threshold in places is
+        replaced whole) and of the LR pixels ``gaps`` whose HR-MSI block lacks values."""
         flagged = np.asarray(mask, bool)
         whole = ndimage.binary_fill_holes(flagged | ndimage.binary_closing(flagged, np.ones((3, 3))))
+        missing = np.zeros_like(flagged) if gaps is None else np.asarray(gaps, bool)
         shape = (int(mask.shape[0]), int(mask.shape[1]))
-        return cls(np.packbits(whole, axis=None), shape, reach_pixels(model),
-                   feather_pixels(model.scale))
+        return cls(np.packbits(whole, axis=None), np.packbits(missing, axis=None), shape,
+                   reach_pixels(model), feather_pixels(model.scale))
+
+    def _unpacked(self, bits: np.ndarray) -> np.ndarray:
+        h, w = self.lr_shape
+        return np.unpackbits(bits, count=h * w).reshape(h, w).astype(bool)
 
     @property
     def mask(self) -> np.ndarray:
-        """The ``(h, w)`` LR mask."""
-        h, w = self.lr_shape
-        return np.unpackbits(self.bits, count=h * w).reshape(h, w).astype(bool)
+        """The ``(h, w)`` LR mask of every replaced pixel (disagreement or HR-MSI gap)."""
+        return self._unpacked(self.bits) | self._unpacked(self.gap_bits)
 
     def weights(self, lr_rect: tuple[int, int, int, int], scale: int) -> np.ndarray:
         """``(rows r, cols r)`` float32 weight of the LR-HSI alone over the HR pixels of the LR
-        rectangle ``lr_rect`` ``(row0, col0, rows, cols)``: 1 on the flagged blocks and within
-        :attr:`reach` of them, falling linearly to 0 over :attr:`feather` HR pixels beyond."""
+        rectangle ``lr_rect`` ``(row0, col0, rows, cols)``: 1 on the replaced blocks (and within
+        :attr:`reach` of the disagreeing ones), falling linearly to 0 over :attr:`feather` HR
+        pixels beyond."""
         row0, col0, rows, cols = lr_rect
         margin = math.ceil((self.reach + self.feather) / scale) + 1
+        distance = np.full((rows * scale + 2 * margin * scale, cols * scale + 2 * margin * scale),
+                           np.inf)
+        for bits, reach in ((self.bits, self.reach), (self.gap_bits, 0)):
+            around = self._around(self._unpacked(bits), lr_rect, margin)
+            if around.any():
+                blocks = np.kron(around, np.ones((scale, scale), bool))
+                distance = np.minimum(distance, ndimage.distance_transform_edt(~blocks) - reach)
+        weight = np.clip((self.feather - distance) / self.feather, 0.0, 1.0)
+        inner = slice(margin * scale, -margin * scale)
+        return weight[inner, inner].astype(np.float32)
+
+    def _around(self, mask: np.ndarray, lr_rect: tuple[int, int, int, int], margin: int) -> np.ndarray:
+        """``mask`` over ``lr_rect`` and ``margin`` LR pixels around it (False off the scene)."""
+        row0, col0, rows, cols = lr_rect
         h, w = self.lr_shape
         a0, b0 = max(row0 - margin, 0), min(row0 + rows + margin, h)
         c0, d0 = max(col0 - margin, 0), min(col0 + cols + margin, w)
         around = np.zeros((rows + 2 * margin, cols + 2 * margin), bool)
         around[a0 - row0 + margin:b0 - row0 + margin, c0 - col0 + margin:d0 - col0 + margin] = \
-            self.mask[a0:b0, c0:d0]
-        if not around.any():
-            return np.zeros((rows * scale, cols * scale), np.float32)
-        blocks = np.kron(around, np.ones((scale, scale), bool))
-        distance = ndimage.distance_transform_edt(~blocks)
-        weight = np.clip((self.reach + self.feather - distance) / self.feather, 0.0, 1.0)
-        inner = slice(margin * scale, -margin * scale)
-        return weight[inner, inner].astype(np.float32)
+            mask[a0:b0, c0:d0]
+        return around
 
     def blank(self, hr_msi: np.ndarray, lr_rect: tuple[int, int, int, int], scale: int) -> np.ndarray:
         """The HR-MSI ``(M, rows r, cols r)`` of the LR rectangle ``lr_rect`` with the HR blocks
-        of the flagged LR pixels set to NaN (a copy; ``hr_msi`` itself when none is there)."""
+        of the replaced LR pixels set to NaN (a copy; ``hr_msi`` itself when none is there)."""
         row0, col0, rows, cols = lr_rect
         flagged = self.mask[row0:row0 + rows, col0:col0 + cols]
         if not flagged.any():

@@ -32,6 +32,18 @@ def test_weights_cover_the_flagged_blocks_and_the_psf_reach_then_ramp_to_zero():
     assert weight[:, :33 - reach - feather].max() == 0 and weight[:33 - reach - feather].max() == 0
 
 
+def test_hr_msi_gaps_are_replaced_on_their_blocks_alone_then_ramp_to_zero():
+    """Around a gap of the HR-MSI (nodata, a cloud mask) its values are valid: no PSF reach."""
+    none = np.zeros((20, 20), bool)
+    fallback = HsiFallback.build(none, _model(), gaps=_mask((slice(8, 10), slice(8, 10))))
+    weight = fallback.weights((0, 0, 20, 20), 4)
+    assert (weight[32:40, 32:40] == 1).all()                            # the gap's blocks
+    ramp = weight[36, 39:40 + fallback.feather]                         # at once from 1 down to 0
+    assert ramp[0] == 1 and (np.diff(ramp) < 0).all() and ramp[-1] == 0
+    assert weight[:, :32 - fallback.feather].max() == 0
+    assert fallback.mask[8:10, 8:10].all() and fallback.mask.sum() == 4
+
+
 def test_a_window_gets_the_weights_of_the_whole_scene_over_its_pixels():
     fallback = HsiFallback.build(_mask((slice(3, 6), slice(12, 20))), _model())
     whole = fallback.weights((0, 0, 20, 20), 4)
