@@ -20,7 +20,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterRasterDestination,
 )
 from qgis.PyQt.QtCore import QCoreApplication
@@ -30,7 +29,6 @@ from ..fusion_core.errors import Cancelled, FusionError
 from ..fusion_core.interrupt import signals_as_cancel
 from ..fusion_core.progress import Progress
 from .input_layers import no_gdal_sidecars
-from .qgis_compat import ADVANCED
 
 GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation",
           "setup": "Setup"}
@@ -114,16 +112,3 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
         for parameter in self.destinationParameterDefinitions():
             if isinstance(parameter, QgsProcessingParameterRasterDestination) and results.get(parameter.name()):
                 style_when_loaded(context, results[parameter.name()])
-
-    # Parameter helpers shared by several algorithms -------------------------------------------
-
-    def raster_path(self, parameters, name: str, context) -> str:
-        layer = self.parameterAsRasterLayer(parameters, name, context)
-        if layer is None:
-            raise QgsProcessingException(self.tr("{name}: no raster layer given.").format(name=name))
-        return layer.source()
-
-    @staticmethod
-    def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
-        parameter.setFlags(parameter.flags() | ADVANCED)
-        return parameter

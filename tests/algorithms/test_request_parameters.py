@@ -5,10 +5,12 @@ import pytest
 qgis_core = pytest.importorskip("qgis.core")
 
 from hsi_fusion.algorithms.request_parameters import request_parameters  # noqa: E402
+from hsi_fusion.fusion_core.request import FusionRequest  # noqa: E402
 
 
 def test_the_report_is_written_by_default_in_the_dialog_and_the_maps_are_not():
-    report, consistency, agreement = request_parameters(("report", "consistency_map", "agreement_mask"))
+    outputs = ("report", "consistency_map", "agreement_mask")
+    report, consistency, agreement = request_parameters(FusionRequest, outputs)
     assert isinstance(report, qgis_core.QgsProcessingParameterFileDestination)
     assert report.createByDefault() and report.defaultFileExtension() == "html"
     for raster in (consistency, agreement):
@@ -18,14 +20,12 @@ def test_the_report_is_written_by_default_in_the_dialog_and_the_maps_are_not():
 
 
 def test_the_fused_output_stays_required():
-    (output,) = request_parameters(("output",))
+    (output,) = request_parameters(FusionRequest, ("output",))
     assert output.createByDefault()
     assert not output.flags() & qgis_core.QgsProcessingParameterDefinition.FlagOptional
 
 
 def test_a_text_setting_keeps_its_default_so_runs_with_default_parameters_pass_qgis_checks():
-    from fusion_core.request import FusionRequest
-
-    (quality,) = request_parameters(("quality_mask",))
+    (quality,) = request_parameters(FusionRequest, ("quality_mask",))
     assert quality.defaultValue() == FusionRequest().quality_mask == "cloud, shadow, cirrus, saturated"
     assert quality.checkValueIsAcceptable(quality.defaultValue())
