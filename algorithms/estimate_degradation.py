@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..fusion_core.job_requests import EstimationRequest
 from .base import FusionAlgorithm
 from .product_input import PRODUCT_HELP
-from .request_parameters import request_from_parameters, request_help, request_parameters, request_results
+from .request_parameters import request_results
 
 
 class EstimateDegradation(FusionAlgorithm):
@@ -26,18 +26,12 @@ class EstimateDegradation(FusionAlgorithm):
         "useful when the HR-MSI has few bands; a wrong preset is corrected by the data.<br>"
         + PRODUCT_HELP + "<br>"
     )
-
-    def shortHelpString(self) -> str:  # noqa: N802
-        return self.tr(self.HELP) + request_help(EstimationRequest)
-
-    def initAlgorithm(self, config=None):  # noqa: N802
-        for parameter in request_parameters(EstimationRequest):
-            self.addParameter(parameter)
+    REQUEST = EstimationRequest
 
     def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import estimate_files
 
-        request = request_from_parameters(self, parameters, context, EstimationRequest)
+        request = self.request(parameters, context)
         model, prior = estimate_files(request.fusion, request.model, psf_size=request.psf_size or None,
                                       progress=progress)
         if request.plot:

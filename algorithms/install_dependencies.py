@@ -25,7 +25,6 @@ from ..fusion_core.interrupt import signals_as_cancel
 from ..fusion_core.params import Caller, Request, param
 from ..installer import BUILDS, MIN_TORCH, InstallError, run_install
 from .base import FusionAlgorithm
-from .request_parameters import request_from_parameters, request_help, request_parameters
 
 
 @dataclass(frozen=True)
@@ -56,18 +55,15 @@ class InstallDependencies(FusionAlgorithm):
         "the other algorithms work right after it.<br>"
         "On a server: qgis_process run hsifusion:installdependencies -- BUILD=0<br>"
     )
-
-    def shortHelpString(self) -> str:  # noqa: N802
-        return self.tr(self.HELP) + request_help(InstallRequest)
+    REQUEST = InstallRequest
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        for parameter in request_parameters(InstallRequest):
-            self.addParameter(parameter)
+        super().initAlgorithm(config)
         self.addOutput(QgsProcessingOutputString("MESSAGE", "What was installed"))
 
     def _process(self, parameters: dict[str, Any], context: QgsProcessingContext,
                  feedback: QgsProcessingFeedback) -> dict[str, Any]:
-        request = request_from_parameters(self, parameters, context, InstallRequest)
+        request = self.request(parameters, context)
         try:
             plan = current_plan(request.build, wheels=Path(request.wheels) if request.wheels else None)
         except InstallError as exc:

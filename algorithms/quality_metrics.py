@@ -6,7 +6,7 @@ from qgis.core import QgsProcessingOutputNumber
 
 from ..fusion_core.job_requests import MetricsRequest
 from .base import FusionAlgorithm
-from .request_parameters import request_from_parameters, request_parameters, request_results
+from .request_parameters import request_results
 
 METRICS = {
     "PSNR": "Peak signal-to-noise ratio (dB, mean over bands, peak = band maximum)",
@@ -29,19 +29,19 @@ class QualityMetrics(FusionAlgorithm):
         "compare with their tables: PSNR (per band, peak = the band's reference maximum, "
         "averaged), SAM (degrees, mean over pixels), ERGAS (with SCALE, the resolution ratio), "
         "RMSE, CC, SSIM and UIQI (per band, averaged).<br>The metrics are numeric outputs, usable "
-        "in the graphical modeler; REPORT optionally writes them as a text table."
+        "in the graphical modeler; REPORT optionally writes them as a text table.<br>"
     )
+    REQUEST = MetricsRequest
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        for parameter in request_parameters(MetricsRequest):
-            self.addParameter(parameter)
+        super().initAlgorithm(config)
         for key, label in METRICS.items():
             self.addOutput(QgsProcessingOutputNumber(key, self.tr(label)))
 
     def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import metrics_files
 
-        request = request_from_parameters(self, parameters, context, MetricsRequest)
+        request = self.request(parameters, context)
         values = metrics_files(request)
         for key in METRICS:
             feedback.pushInfo(f"{key}: {values[key]:.4f}")
