@@ -120,7 +120,7 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
     inputs, lr, hr, pair = plan_inputs(request, progress)
     grid = pair.hr_source_grid(hr)
     prepared = prepare_scene(request.with_(degradation=None), lr, hr,
-                             PairSource(inputs.lr.dataset, inputs.hr.dataset, pair),
+                             PairSource(inputs.lr.dataset, inputs.hr.dataset, pair, lr.count),
                              (grid.height, grid.width), progress.child(0.0, 0.95),
                              psf_size=psf_size)
     prepared.model.save(model_path)
