@@ -87,21 +87,17 @@ def open_inputs(request: FusionRequest) -> Inputs:
 
     _require_paths(request, ("lr_hsi", "hr_msi"))
     classes = request.mask_classes
-    return Inputs(_dated(open_input(request.lr_hsi, "LR-HSI", classes, request.lr_mask or None,
-                                    request.name_of("lr_mask"))),
-                  _dated(open_input(request.hr_msi, "HR-MSI", classes, request.hr_mask or None,
-                                    request.name_of("hr_mask"))))
+    return Inputs(open_input(request.lr_hsi, "LR-HSI", classes, request.lr_mask or None,
+                             request.name_of("lr_mask")),
+                  open_input(request.hr_msi, "HR-MSI", classes, request.hr_mask or None,
+                             request.name_of("hr_mask")))
 
 
-def _dated(delivery: "Delivery") -> "Delivery":
+def _dated(delivery: "Delivery", info: Raster) -> "Delivery":
     """``delivery`` with its acquisition time: the reader's, else its raster's metadata's."""
     from dataclasses import replace
 
-    from ..io.dates import acquisition_time
-
-    if delivery.acquired:
-        return delivery
-    return replace(delivery, acquired=acquisition_time(delivery.dataset))
+    return delivery if delivery.acquired else replace(delivery, acquired=info.acquired)
 
 
 def read_pair_info(request: FusionRequest, inputs: Inputs) -> tuple[Raster, Raster]:
@@ -155,8 +151,9 @@ def plan_inputs(request: FusionRequest, progress: Progress) -> PlannedInputs:
     meet: the steps every job on a pair (fusion, estimation) takes first."""
     from ..io.resample import plan_pair
 
-    inputs = open_inputs(request)
-    lr, hr = read_pair_info(request, inputs)
+    delivered = open_inputs(request)
+    lr, hr = read_pair_info(request, delivered)
+    inputs = Inputs(_dated(delivered.lr, lr), _dated(delivered.hr, hr))
     log_inputs(inputs, lr, hr, progress)
     return PlannedInputs(inputs, lr, hr, plan_pair(lr, hr, request.resample_hr_msi, progress.info))
 
