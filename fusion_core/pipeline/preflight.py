@@ -327,11 +327,15 @@ def fusion_files(request, method=None, **_) -> RunFiles:
 
 
 def estimation_files(request, model_path: str, **_) -> RunFiles:
-    """The files of :func:`~fusion_core.pipeline.estimate_files`."""
+    """The files of :func:`~fusion_core.pipeline.estimate_files` (the model named as the caller's
+    estimate job names it)."""
+    from ..job_requests import EstimationRequest
+
     n = request.name_of
+    model = EstimationRequest(caller=request.caller).name_of("model")
     return RunFiles(rasters_in=request.paths("raster_in"),
                     files_in={n("srf_file"): request.srf_file or ""},
-                    files_out={"OUTPUT" if request.caller == "qgis" else "model": model_path})
+                    files_out={model: model_path})
 
 
 def simulation_files(request, **_) -> RunFiles:

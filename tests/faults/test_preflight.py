@@ -124,7 +124,7 @@ def test_every_file_job_is_checked(inputs, tmp_path):
         simulate_pair_files(SimulationRequest(str(inputs.reference), str(tmp_path / "lr.tif"),
                                               str(inputs.reference), sensor="sentinel-2a",
                                               msi_bands=("B2", "B3", "B4", "B8"), caller="qgis"))
-    with pytest.raises(InputError, match="model .* is the same file as the input HR_MSI"):
+    with pytest.raises(InputError, match="OUTPUT .* is the same file as the input HR_MSI"):
         estimate_files(FusionRequest(str(inputs.lr), str(inputs.hr), caller="cli"), str(inputs.hr))
     with pytest.raises(InputError, match="estimate .*missing.tif. does not exist"):
         metrics_files(MetricsRequest(str(inputs.reference), str(tmp_path / "missing.tif")))
