@@ -1,8 +1,9 @@
 """A thin base for the plugin's algorithms: ids, help, engine check, progress and errors.
 
-Each algorithm subclasses :class:`FusionAlgorithm`, sets ``ID``, ``LABEL``, ``GROUP`` and
-``HELP``, declares parameters in ``initAlgorithm`` and implements :meth:`execute` (not ``run``,
-which is ``QgsProcessingAlgorithm.run``, called by ``processing.run``). The base turns
+Each algorithm subclasses :class:`FusionAlgorithm`, sets ``ID``, ``LABEL``, ``GROUP``, ``HELP``
+and ``REQUEST`` (the typed request its parameters, help and results are generated from: see
+:mod:`.request_parameters`) and implements :meth:`execute` (not ``run``, which is
+``QgsProcessingAlgorithm.run``, called by ``processing.run``). The base turns
 engine errors into :class:`QgsProcessingException` messages, adapts
 ``QgsProcessingFeedback`` to :class:`fusion_core.progress.Progress` (SIGINT and SIGTERM to
 ``qgis_process`` cancel the run like the dialog's Cancel button), keeps GDAL from writing
@@ -13,14 +14,13 @@ fix-it command when torch is not importable. Raster outputs that Processing load
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterRasterDestination,
 )
 from qgis.PyQt.QtCore import QCoreApplication
@@ -28,9 +28,10 @@ from qgis.PyQt.QtCore import QCoreApplication
 from ..engine_path import missing_engine_message
 from ..fusion_core.errors import Cancelled, FusionError
 from ..fusion_core.interrupt import signals_as_cancel
+from ..fusion_core.params import Request
 from ..fusion_core.progress import Progress
 from .input_layers import no_gdal_sidecars
-from .qgis_compat import ADVANCED
+from .request_parameters import request_from_parameters, request_help, request_parameters
 
 GROUPS = {"fusion": "Fusion", "degradation": "Degradation model", "evaluation": "Evaluation",
           "setup": "Setup"}
@@ -43,6 +44,7 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
     LABEL = ""
     GROUP = "fusion"
     HELP = ""
+    REQUEST: Optional[type[Request]] = None
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("HsiFusion", text)
@@ -60,7 +62,17 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
         return self.GROUP
 
     def shortHelpString(self) -> str:  # noqa: N802
-        return self.tr(self.HELP)
+        return self.tr(self.HELP) + (request_help(self.REQUEST) if self.REQUEST else "")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        """The parameters of ``REQUEST``'s fields."""
+        for parameter in request_parameters(self.REQUEST) if self.REQUEST else ():
+            self.addParameter(parameter)
+
+    def request(self, parameters: dict[str, Any], context: QgsProcessingContext) -> Any:
+        """The ``REQUEST`` of the values given."""
+        assert self.REQUEST is not None
+        return request_from_parameters(self, parameters, context, self.REQUEST)
 
     def createInstance(self):  # noqa: N802
         return type(self)()
@@ -114,16 +126,3 @@ class FusionAlgorithm(QgsProcessingAlgorithm):
         for parameter in self.destinationParameterDefinitions():
             if isinstance(parameter, QgsProcessingParameterRasterDestination) and results.get(parameter.name()):
                 style_when_loaded(context, results[parameter.name()])
-
-    # Parameter helpers shared by several algorithms -------------------------------------------
-
-    def raster_path(self, parameters, name: str, context) -> str:
-        layer = self.parameterAsRasterLayer(parameters, name, context)
-        if layer is None:
-            raise QgsProcessingException(self.tr("{name}: no raster layer given.").format(name=name))
-        return layer.source()
-
-    @staticmethod
-    def advanced(parameter: QgsProcessingParameterDefinition) -> QgsProcessingParameterDefinition:
-        parameter.setFlags(parameter.flags() | ADVANCED)
-        return parameter

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ..fusion_core.request import FusionRequest
 from .base import FusionAlgorithm
 from .product_input import PRODUCT_HELP
-from .request_parameters import request_from_parameters, request_help, request_parameters, request_results
+from .request_parameters import request_results
 
 
 class BlindFusion(FusionAlgorithm):
@@ -29,18 +30,12 @@ class BlindFusion(FusionAlgorithm):
         "estimated PSF/SRF, where the two images disagree, and warnings; it opens in the Results "
         "Viewer.<br>"
     )
-
-    def shortHelpString(self) -> str:  # noqa: N802
-        return self.tr(self.HELP) + request_help()
-
-    def initAlgorithm(self, config=None):  # noqa: N802
-        for parameter in request_parameters():
-            self.addParameter(parameter)
+    REQUEST = FusionRequest
 
     def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import fuse_files
 
-        request = request_from_parameters(self, parameters, context)
+        request = self.request(parameters, context)
         result = fuse_files(request, progress)
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
         feedback.pushInfo(f"Fused with {result.method}: {timing}.")

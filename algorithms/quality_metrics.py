@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from qgis.core import (
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterFileDestination,
-    QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterLayer,
-)
+from qgis.core import QgsProcessingOutputNumber
 
+from ..fusion_core.job_requests import MetricsRequest
 from .base import FusionAlgorithm
-from .qgis_compat import INTEGER
+from .request_parameters import request_results
 
 METRICS = {
     "PSNR": "Peak signal-to-noise ratio (dB, mean over bands, peak = band maximum)",
@@ -33,29 +29,20 @@ class QualityMetrics(FusionAlgorithm):
         "compare with their tables: PSNR (per band, peak = the band's reference maximum, "
         "averaged), SAM (degrees, mean over pixels), ERGAS (with SCALE, the resolution ratio), "
         "RMSE, CC, SSIM and UIQI (per band, averaged).<br>The metrics are numeric outputs, usable "
-        "in the graphical modeler; REPORT optionally writes them as a text table."
+        "in the graphical modeler; REPORT optionally writes them as a text table.<br>"
     )
+    REQUEST = MetricsRequest
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer("REFERENCE", self.tr("Reference image")))
-        self.addParameter(QgsProcessingParameterRasterLayer("ESTIMATE", self.tr("Fused (estimated) image")))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SCALE", self.tr("Resolution ratio (for ERGAS)"), INTEGER,
-            defaultValue=4, minValue=1))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            "REPORT", self.tr("Report"), "Text files (*.txt *.md)", optional=True, createByDefault=False))
+        super().initAlgorithm(config)
         for key, label in METRICS.items():
             self.addOutput(QgsProcessingOutputNumber(key, self.tr(label)))
 
     def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import metrics_files
 
-        report = self.parameterAsFileOutput(parameters, "REPORT", context) or None
-        values = metrics_files(
-            self.raster_path(parameters, "REFERENCE", context),
-            self.raster_path(parameters, "ESTIMATE", context),
-            self.parameterAsInt(parameters, "SCALE", context), report,
-        )
+        request = self.request(parameters, context)
+        values = metrics_files(request)
         for key in METRICS:
             feedback.pushInfo(f"{key}: {values[key]:.4f}")
-        return {**{k: float(values[k]) for k in METRICS}, "REPORT": report}
+        return {**{k: float(values[k]) for k in METRICS}, **request_results(request)}

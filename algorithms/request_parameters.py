@@ -1,14 +1,17 @@
-"""QGIS Processing parameters generated from :class:`fusion_core.request.FusionRequest` fields.
+"""QGIS Processing parameters generated from a request's fields, for any request class.
 
-The request declares each setting once (key, label, help, kind, default, range); this module turns
-those declarations into ``QgsProcessingParameter*`` objects and the values a user chose back into a
-request, so the dialog, the help and the engine can never disagree.
+A job's request (:class:`fusion_core.request.FusionRequest`, those of
+:mod:`fusion_core.job_requests`, the plugin's install) declares each setting once (key, label,
+help, kind, default, range: :class:`fusion_core.params.Param`); this module turns those
+declarations into ``QgsProcessingParameter*`` objects, the values a user chose back into a
+request, and the request's outputs into the algorithm's results, so the dialog, the help and the
+engine can never disagree. It is one of the two modules that construct QGIS parameters (the
+other, :mod:`.product_input`, is the LR_HSI/HR_MSI parameter's class).
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, TypeVar
 
 from qgis.core import (
     QgsProcessingException,
@@ -19,27 +22,24 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
 
-from ..fusion_core.request import OUTPUT_KINDS, FusionRequest, Param, request_fields
+from ..fusion_core.params import OUTPUT_KINDS, Param, Request
 from .product_input import ProductInputParameter, input_source
-from .qgis_compat import ADVANCED, DOUBLE, INTEGER
+from .qgis_compat import ADVANCED, DOUBLE, FOLDER, INTEGER
 
 __all__ = ["request_parameters", "request_from_parameters", "request_help", "request_results"]
 
-
-def _default(name: str) -> Any:
-    for f in fields(FusionRequest):
-        if f.name == name:
-            return f.default
-    raise KeyError(name)
+R = TypeVar("R", bound=Request)
 
 
-def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
-    default = _default(name)
+def _parameter(request_class: type[Request], name: str, spec: Param) -> QgsProcessingParameterDefinition:
+    default = request_class.default_of(name)
     if spec.kind == "raster_in":
-        param = ProductInputParameter(spec.key, spec.label, optional=spec.optional)
+        layer = ProductInputParameter if spec.product else QgsProcessingParameterRasterLayer
+        param = layer(spec.key, spec.label, optional=spec.optional)
     elif spec.kind == "raster_out":
         param = QgsProcessingParameterRasterDestination(
             spec.key, spec.label, optional=spec.optional,
@@ -47,10 +47,13 @@ def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
     elif spec.kind == "file_in":
         param = QgsProcessingParameterFile(spec.key, spec.label, extension=spec.extension,
                                            optional=spec.optional)
+    elif spec.kind == "folder_in":
+        param = QgsProcessingParameterFile(spec.key, spec.label, behavior=FOLDER, optional=spec.optional)
     elif spec.kind == "file_out":
+        patterns = " ".join(f"*.{extension}" for extension in spec.extensions)
         param = QgsProcessingParameterFileDestination(
-            spec.key, spec.label, f"{spec.extension.upper()} files (*.{spec.extension})",
-            optional=spec.optional, createByDefault=spec.create_by_default)
+            spec.key, spec.label, f"{spec.extensions[0].upper()} files ({patterns})",
+            optional=spec.optional, createByDefault=not spec.optional or spec.create_by_default)
     elif spec.kind == "enum":
         index = spec.choices.index(default) if default in spec.choices else None
         param = QgsProcessingParameterEnum(spec.key, spec.label, options=list(spec.shown_choices),
@@ -75,36 +78,47 @@ def _parameter(name: str, spec: Param) -> QgsProcessingParameterDefinition:
     return param
 
 
-def _chosen(only: Optional[Sequence[str]]) -> list[tuple[str, Param]]:
-    return [(n, s) for n, s in request_fields() if only is None or n in only]
+def _chosen(request_class: type[Request], only: Optional[Sequence[str]]) -> list[tuple[str, Param]]:
+    return [(n, s) for n, s in request_class.fields() if only is None or n in only]
 
 
-def request_parameters(only: Optional[Sequence[str]] = None) -> list[QgsProcessingParameterDefinition]:
+def request_parameters(request_class: type[Request], only: Optional[Sequence[str]] = None
+                       ) -> list[QgsProcessingParameterDefinition]:
     """The parameters of the request's fields (all, or ``only`` these): inputs and settings
     first, then outputs, as QGIS lays them out."""
-    chosen = _chosen(only)
+    chosen = _chosen(request_class, only)
     ordered = ([c for c in chosen if c[1].kind not in OUTPUT_KINDS]
                + [c for c in chosen if c[1].kind in OUTPUT_KINDS])
-    return [_parameter(name, spec) for name, spec in ordered]
+    return [_parameter(request_class, name, spec) for name, spec in ordered]
 
 
-def _value(alg, parameters: dict, context, name: str, spec: Param) -> Any:
+def _raster_in(alg, parameters: dict, context, spec: Param) -> str:
+    if spec.product:
+        source = input_source(alg, parameters, spec.key, context)
+    else:
+        layer = alg.parameterAsRasterLayer(parameters, spec.key, context)
+        source = layer.source() if layer is not None else ""
+    if not source and not spec.optional:
+        given = "raster layer or product" if spec.product else "raster layer"
+        raise QgsProcessingException(f"{spec.key}: no {given} given.")
+    return source
+
+
+def _value(alg, parameters: dict, context, spec: Param) -> Any:
     key = spec.key
     if spec.kind == "raster_in":
-        source = input_source(alg, parameters, key, context)
-        if not source and not spec.optional:
-            raise QgsProcessingException(f"{key}: no raster layer or product given.")
-        return source
+        return _raster_in(alg, parameters, context, spec)
     if spec.kind == "raster_out":
         path = alg.parameterAsOutputLayer(parameters, key, context)
         return (path or None) if spec.optional else path
-    if spec.kind == "file_in":
+    if spec.kind in ("file_in", "folder_in"):
         return alg.parameterAsFile(parameters, key, context) or None
     if spec.kind == "file_out":
-        return alg.parameterAsFileOutput(parameters, key, context) or None
+        path = alg.parameterAsFileOutput(parameters, key, context)
+        return (path or None) if spec.optional else path
+    if spec.optional and spec.kind in ("enum", "integer", "number") and parameters.get(key) in (None, ""):
+        return None
     if spec.kind == "enum":
-        if spec.optional and parameters.get(key) is None:
-            return None
         return spec.choices[alg.parameterAsEnum(parameters, key, context)]
     if spec.kind == "integer":
         return alg.parameterAsInt(parameters, key, context)
@@ -115,20 +129,21 @@ def _value(alg, parameters: dict, context, name: str, spec: Param) -> Any:
     return alg.parameterAsString(parameters, key, context)
 
 
-def request_from_parameters(alg, parameters: dict, context,
-                            only: Optional[Sequence[str]] = None) -> FusionRequest:
-    """The :class:`FusionRequest` of the values chosen in the dialog (or given to
-    ``processing.run``/qgis_process); fields not in ``only`` keep their defaults."""
-    values = {name: _value(alg, parameters, context, name, spec) for name, spec in _chosen(only)}
-    return FusionRequest(caller="qgis", **values)
+def request_from_parameters(alg, parameters: dict, context, request_class: type[R],
+                            only: Optional[Sequence[str]] = None) -> R:
+    """The request of the values chosen in the dialog (or given to ``processing.run`` or
+    qgis_process); fields not in ``only`` keep their defaults."""
+    values = {name: _value(alg, parameters, context, spec) for name, spec in _chosen(request_class, only)}
+    return request_class(caller="qgis", **values)  # type: ignore[call-arg]
 
 
-def request_help(only: Optional[Sequence[str]] = None) -> str:
+def request_help(request_class: type[Request], only: Optional[Sequence[str]] = None) -> str:
     """``<b>KEY</b>: help`` lines of the request's fields, for ``shortHelpString``."""
-    return "<br>".join(f"<b>{spec.key}</b>: {spec.help}" for _, spec in _chosen(only))
+    return "<br>".join(f"<b>{spec.key}</b>: {spec.help}" for _, spec in _chosen(request_class, only))
 
 
-def request_results(request: FusionRequest, only: Optional[Sequence[str]] = None) -> dict[str, Optional[str]]:
+def request_results(request: Request, only: Optional[Sequence[str]] = None) -> dict[str, Optional[str]]:
     """The algorithm's results: the path of every output field of the request (all, or ``only``
     these) by its key (None: not written)."""
-    return {spec.key: getattr(request, name) or None for name, spec in _chosen(only) if spec.kind in OUTPUT_KINDS}
+    return {spec.key: getattr(request, name) or None for name, spec in _chosen(type(request), only)
+            if spec.kind in OUTPUT_KINDS}

@@ -1,10 +1,11 @@
 """Command line without QGIS: ``python -m fusion_core {simulate,estimate,fuse,batch,metrics,worker} …``.
 
 The same jobs as the Processing algorithms (see :mod:`fusion_core.pipeline`), for scripts and
-clusters where QGIS is not installed. The ``fuse`` and ``estimate`` arguments are generated from
-:class:`~fusion_core.request.FusionRequest`, so flags, defaults and help match the QGIS dialog.
-``batch`` fuses many pairs, one scene per task (:mod:`fusion_core.batch`); ``worker`` starts a
-Dask worker for any of these jobs (:mod:`fusion_core.worker`).
+clusters where QGIS is not installed. Each command's arguments are generated from its request
+(:class:`~fusion_core.request.FusionRequest` and those of :mod:`fusion_core.job_requests`), so
+flags, defaults and help match the QGIS dialog, and messages name the flags. ``batch`` fuses
+many pairs, one scene per task (:mod:`fusion_core.batch`); ``worker`` starts a Dask worker for
+any of these jobs (:mod:`fusion_core.worker`).
 """
 
 from __future__ import annotations
@@ -15,18 +16,24 @@ import sys
 from typing import Optional, Sequence
 
 from .errors import FusionError
+from .job_requests import EstimationRequest, MetricsRequest, SimulationRequest
+from .params import Request
 from .progress import Progress
-from .request import FusionRequest, cli_flag, request_fields
+from .request import FusionRequest
 
 __all__ = ["main", "build_parser"]
 
+#: The commands: their request and one line of help.
+COMMANDS: dict[str, tuple[type[Request], str]] = {
+    "simulate": (SimulationRequest, "LR-HSI + HR-MSI from a reference HR-HSI"),
+    "estimate": (EstimationRequest, "blind PSF/SRF estimation → JSON model"),
+    "fuse": (FusionRequest, "blind fusion → HR-HSI GeoTIFF"),
+    "metrics": (MetricsRequest, "PSNR, SAM, ERGAS, … of an estimate vs a reference"),
+}
 #: Request fields a ``batch`` does not take for all its scenes: each scene's own paths (from the
 #: list), and the scheduler (the batch's ``--dask`` places whole scenes).
 BATCH_EXCLUDED = ("lr_hsi", "hr_msi", "output", "report", "degradation_output", "consistency_map",
                   "agreement_mask", "provenance", "dask_scheduler")
-#: Request fields of the ``estimate`` command (the pair, its SRF prior, how its grids meet).
-ESTIMATE_FIELDS = ("lr_hsi", "hr_msi", "sensor", "srf_file", "msi_bands", "wavelengths",
-                   "resample_hr_msi", "coregister", "max_memory_gb")
 
 
 def _progress(quiet: bool) -> Progress:
@@ -39,15 +46,14 @@ def _progress(quiet: bool) -> Progress:
     return Progress(None if quiet else report, None, None if quiet else log)
 
 
-def add_request_arguments(parser: argparse.ArgumentParser,
-                          only: Optional[Sequence[str]] = None) -> list[str]:
-    """Add the request's fields (all, or ``only`` these) as arguments; returns their names."""
-    added = []
-    for name, spec in request_fields():
-        if only is not None and name not in only:
+def add_request_arguments(parser: argparse.ArgumentParser, request_class: type[Request],
+                          exclude: Sequence[str] = ()) -> None:
+    """Add the fields of ``request_class`` that the command line takes as arguments (but
+    ``exclude``)."""
+    for name, spec in request_class.fields():
+        if not spec.on_cli or name in exclude:
             continue
-        added.append(name)
-        flag = cli_flag(name)
+        flag = request_class.cli_flag(name)
         if not flag:
             parser.add_argument(name, metavar=spec.key, help=spec.help)
             continue
@@ -61,36 +67,31 @@ def add_request_arguments(parser: argparse.ArgumentParser,
         if spec.kind == "enum" and name != "method":
             kwargs["choices"] = spec.choices
         parser.add_argument(flag, **kwargs)
-    return added
 
 
-def request_from_args(args: argparse.Namespace, names: Sequence[str]) -> FusionRequest:
-    """The :class:`FusionRequest` of parsed arguments (absent flags keep the request's defaults)."""
-    given = {name: getattr(args, name) for name in names if hasattr(args, name)}
-    return FusionRequest(caller="cli", **given)
+def request_from_args(args: argparse.Namespace) -> Request:
+    """The request of the parsed command's arguments (absent flags keep the defaults)."""
+    request_class = COMMANDS[args.command][0]
+    given = {name: getattr(args, name) for name, _ in request_class.fields() if hasattr(args, name)}
+    return request_class(caller="cli", **given)  # type: ignore[call-arg]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fusion_core", description=__doc__)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sub = parser.add_subparsers(dest="command", required=True)
+    for command, (request_class, help_text) in COMMANDS.items():
+        add_request_arguments(sub.add_parser(command, help=help_text), request_class)
+    _add_batch(sub)
+    p = sub.add_parser("worker", add_help=False,
+                       help="a Dask worker for fusion jobs from QGIS, the CLI or Python: takes "
+                            "'dask worker' arguments (a scheduler address or --scheduler-file, "
+                            "--nthreads, --memory-limit, …; --help lists them)")
+    p.add_argument("dask_worker", nargs=argparse.REMAINDER, help="'dask worker' arguments")
+    return parser
 
-    p = sub.add_parser("simulate", help="LR-HSI + HR-MSI from a reference HR-HSI")
-    p.add_argument("reference"), p.add_argument("lr_hsi"), p.add_argument("hr_msi")
-    p.add_argument("--scale", type=int, default=4)
-    p.add_argument("--psf-fwhm", type=float), p.add_argument("--psf-file")
-    p.add_argument("--snr", type=float), p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--model", help="write the true degradation model (JSON) here")
-    add_request_arguments(p, ("sensor", "srf_file", "msi_bands"))
 
-    p = sub.add_parser("estimate", help="blind PSF/SRF estimation → JSON model")
-    p.set_defaults(fields=add_request_arguments(p, ESTIMATE_FIELDS))
-    p.add_argument("model", help="the degradation model to write (JSON)")
-    p.add_argument("--psf-size", type=int, help="PSF support in HR pixels (default: from the data)")
-
-    p = sub.add_parser("fuse", help="blind fusion → HR-HSI GeoTIFF")
-    p.set_defaults(fields=add_request_arguments(p))
-
+def _add_batch(sub) -> None:
     p = sub.add_parser("batch", help="fuse many pairs (a CSV list or two globs), one scene per "
                                      "task, each with its report; failures are listed")
     p.add_argument("folder", help="where the fused images, their reports and batch.json go")
@@ -104,19 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "$HSI_FUSION_DASK_SCHEDULER, else here, one "
                                                 "scene after another)")
     p.add_argument("--no-report", action="store_true", help="no quality report per scene")
-    p.set_defaults(fields=add_request_arguments(p, [n for n, _ in request_fields()
-                                                    if n not in BATCH_EXCLUDED]))
-
-    p = sub.add_parser("metrics", help="PSNR, SAM, ERGAS, … of an estimate vs a reference")
-    p.add_argument("reference"), p.add_argument("estimate")
-    p.add_argument("--scale", type=int, default=4), p.add_argument("--report")
-
-    p = sub.add_parser("worker", add_help=False,
-                       help="a Dask worker for fusion jobs from QGIS, the CLI or Python: takes "
-                            "'dask worker' arguments (a scheduler address or --scheduler-file, "
-                            "--nthreads, --memory-limit, …; --help lists them)")
-    p.add_argument("dask_worker", nargs=argparse.REMAINDER, help="'dask worker' arguments")
-    return parser
+    add_request_arguments(p, FusionRequest, exclude=BATCH_EXCLUDED)
 
 
 def _batch(args: argparse.Namespace, progress: Progress) -> int:
@@ -127,7 +116,9 @@ def _batch(args: argparse.Namespace, progress: Progress) -> int:
     from .errors import InputError
     from .windows.distributed import resolve_scheduler
 
-    base = request_from_args(args, args.fields)
+    given = {name: getattr(args, name) for name, _ in FusionRequest.fields()
+             if name not in BATCH_EXCLUDED and hasattr(args, name)}
+    base = FusionRequest(caller="cli", **given)
     report = not args.no_report
     if args.pairs and not (args.lr or args.hr):
         scenes = scenes_from_csv(args.pairs, args.folder, base, report)
@@ -149,11 +140,11 @@ def _batch(args: argparse.Namespace, progress: Progress) -> int:
     return 1 if failed else 0
 
 
-def _interrupted(signal_name: str, request: Optional[FusionRequest]) -> str:
+def _interrupted(signal_name: str, request: Optional[Request]) -> str:
     """The one line printed when a signal ends the run."""
     from .windows import ResumeState
 
-    if request is not None and request.resume and ResumeState.exists(request.output):
+    if isinstance(request, FusionRequest) and request.resume and ResumeState.exists(request.output):
         return (f"interrupted ({signal_name}): the finished windows are kept beside "
                 f"{request.output}; run the same command again to continue.")
     return f"interrupted ({signal_name}): no output was written."
@@ -176,28 +167,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
     args = build_parser().parse_args(argv)
     progress = _progress(args.quiet)
-    request = None
+    request: Optional[Request] = None
     try:
         with signals_as_exceptions():
-            if args.command == "simulate":
-                request = request_from_args(args, ("sensor", "srf_file", "msi_bands"))
-                pipeline.simulate_pair_files(
-                    args.reference, args.lr_hsi, args.hr_msi, args.scale, request.srf_source,
-                    args.psf_fwhm, args.psf_file, args.snr, args.seed, args.model, progress)
-            elif args.command == "estimate":
-                request = request_from_args(args, args.fields)
-                pipeline.estimate_files(request, args.model, psf_size=args.psf_size,
-                                        progress=progress)
-            elif args.command == "batch":
+            if args.command == "batch":
                 return _batch(args, progress)
-            elif args.command == "fuse":
-                request = request_from_args(args, args.fields)
+            request = request_from_args(args)
+            if isinstance(request, SimulationRequest):
+                pipeline.simulate_pair_files(request, progress)
+            elif isinstance(request, EstimationRequest):
+                pipeline.estimate_files(request.fusion, request.model,
+                                        psf_size=request.psf_size or None, progress=progress)
+            elif isinstance(request, FusionRequest):
                 result = pipeline.fuse_files(request, progress)
                 print(json.dumps({"output": result.output, "method": result.method,
                                   "seconds": result.seconds}))
-            else:
-                print(json.dumps(pipeline.metrics_files(args.reference, args.estimate,
-                                                        args.scale, args.report)))
+            elif isinstance(request, MetricsRequest):
+                print(json.dumps(pipeline.metrics_files(request)))
     except FusionError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2

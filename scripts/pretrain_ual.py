@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import scipy.io as sio
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.scenes import AVIRIS_BAD_NM  # noqa: E402
+from training_scenes import TRAINING_SCENES, load_training_scene  # noqa: E402
+
 from fusion_core.device import resolve_device, seed_everything  # noqa: E402
 from fusion_core.methods.ual.networks import MutualGuidingFusion  # noqa: E402
 from fusion_core.methods.ual.pretrained import NETWORK, WEIGHTS  # noqa: E402
@@ -47,36 +47,10 @@ from fusion_core.pretrained import (  # noqa: E402
 )
 from fusion_core.srf import load_preset  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
-#: file -> nominal wavelength range (nm) used when the file has no wavelengths.
-TRAINING_SCENES = {
-    "aviris_santa_barbara_90x90x224.mat": None,
-    "hydice_urban_crop_100x80x162.mat": (400.0, 2500.0),
-    "hydice_urban_r162_subimg_34x78x162.mat": (400.0, 2500.0),
-    "pavia_university_rosis_subimg_50x50x103.mat": None,
-}
 SENSORS = ("sentinel-2a", "landsat-8", "worldview-2")
 RATIOS = (3, 4, 8)
 #: A (scene, ratio) pair is used only if its LR-HSI has at least this many pixels.
 MIN_LR_PIXELS = 100
-
-
-def load_training_scene(path: Path, nominal: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
-    """A cube ``(C, H, W)`` clipped at 0 and divided by its maximum, with band centres in nm
-    (AVIRIS water-vapour bands and bands left constant dropped, as benchmarks/scenes.py does)."""
-    mat = sio.loadmat(path)
-    cube = np.clip(np.asarray(mat["cube"], dtype=np.float64), 0.0, None)
-    for key in ("wavelengths_nm", "wavelengths_nm_nominal"):
-        if key in mat:
-            wl = np.asarray(mat[key], dtype=np.float64).ravel()
-            break
-    else:
-        wl = np.linspace(*nominal, cube.shape[2])
-    keep = cube.reshape(-1, cube.shape[2]).std(axis=0) > 0
-    for lo, hi in AVIRIS_BAD_NM:
-        keep &= ~((wl >= lo) & (wl < hi))
-    cube = cube[:, :, keep].transpose(2, 0, 1)
-    return cube / cube.max(), wl[keep]
 
 
 def band_l1(coeff_error: torch.Tensor, decoder: torch.Tensor) -> torch.Tensor:
@@ -113,10 +87,10 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     ranges = DegradationRanges()
 
-    scenes = {name: load_training_scene(DATA / name, nominal) for name, nominal in TRAINING_SCENES.items()}
+    scenes = {name: load_training_scene(name) for name in TRAINING_SCENES}
     tables = [load_preset(s) for s in SENSORS]
-    jobs = [(name, r) for name, (cube, _) in scenes.items() for r in RATIOS
-            if (cube.shape[1] // r) * (cube.shape[2] // r) >= MIN_LR_PIXELS]
+    jobs = [(name, r) for name, scene in scenes.items() for r in RATIOS
+            if (scene.cube.shape[1] // r) * (scene.cube.shape[2] // r) >= MIN_LR_PIXELS]
     print("training scenes × ratios:", ", ".join(f"{n.split('_')[0]}…×{r}" for n, r in jobs), flush=True)
 
     net = MutualGuidingFusion(args.k, width, 3).to(device)
@@ -131,7 +105,7 @@ def main() -> None:
         losses, skip_losses = [], []
         for j in rng.permutation(len(jobs)):
             name, r = jobs[j]
-            cube, wl = scenes[name]
+            cube, wl = scenes[name].cube, scenes[name].wavelengths
             table = covered_bands(tables[rng.integers(len(tables))], wl)
             example = training_example(*synthetic_pair(cube, wl, table, r, rng, ranges), k=args.k)
             size = min(patch, *example.target.shape[1:])

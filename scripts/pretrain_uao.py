@@ -40,13 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.io as sio
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.scenes import AVIRIS_BAD_NM  # noqa: E402
+from training_scenes import SHARED, TRAINING_SCENES, Scene, load_training_scene  # noqa: E402
+
 from fusion_core.degradation import DegradationModel  # noqa: E402
 from fusion_core.device import seed_everything  # noqa: E402
 from fusion_core.errors import InputError  # noqa: E402
@@ -69,26 +69,9 @@ from fusion_core.pretrained import (  # noqa: E402
 from fusion_core.srf import read_srf_csv  # noqa: E402
 from fusion_core.training import AdamSettings  # noqa: E402
 
-SHARED = REPO.parent / "shared" / "data"
-#: Training scenes: file, and the nominal wavelength range (nm) of those stored without one.
-TRAINING_SCENES = {
-    "aviris_santa_barbara_90x90x224.mat": None,
-    "hydice_urban_crop_100x80x162.mat": (400.0, 2500.0),
-    "hydice_urban_r162_subimg_34x78x162.mat": (400.0, 2500.0),
-    "pavia_university_rosis_subimg_50x50x103.mat": None,
-}
 #: Sensors whose SRFs (perturbed) simulate the HR-MSI; a task uses those bands a scene covers.
 SRF_TABLES = ("srf_sentinel2a_msi.csv", "srf_landsat8_oli.csv", "srf_worldview2.csv",
               "srf_worldview3_vnir.csv")
-
-
-@dataclass
-class Scene:
-    """A training cube ``(C, H, W)`` in [0, 1] and its band centres (nm)."""
-
-    name: str
-    cube: np.ndarray
-    wavelengths: np.ndarray
 
 
 @dataclass
@@ -108,22 +91,6 @@ class Task:
     def image(self, coefficients: torch.Tensor) -> torch.Tensor:
         """Full-band image of coefficient maps, as UAO decodes them."""
         return self.adapter.decode(coefficients) + self.outside
-
-
-def load_training_scene(file: str, nominal: tuple[float, float] | None, shared: Path) -> Scene:
-    """A training cube clipped at zero, water/constant bands dropped, divided by its maximum."""
-    mat = sio.loadmat(shared / file)
-    cube = np.clip(np.asarray(mat["cube"], dtype=np.float64), 0.0, None)
-    if nominal is None:
-        key = "wavelengths_nm" if "wavelengths_nm" in mat else "wavelengths_nm_nominal"
-        wl = np.asarray(mat[key], dtype=np.float64).ravel()
-    else:
-        wl = np.linspace(*nominal, cube.shape[2])
-    keep = cube.reshape(-1, cube.shape[2]).std(axis=0) > 0
-    for lo, hi in AVIRIS_BAD_NM if file.startswith("aviris") else ():
-        keep &= ~((wl >= lo) & (wl < hi))
-    cube = cube[:, :, keep].transpose(2, 0, 1)
-    return Scene(file.split(".")[0], cube / cube.max(), wl[keep])
 
 
 def make_task(scene: Scene, table, scale: int, size: int, backbone, rng: np.random.Generator,
@@ -221,7 +188,7 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     ratios = [int(r) for r in args.ratios.split(",")]
     ranges = DegradationRanges()
-    scenes = [load_training_scene(f, nominal, args.shared) for f, nominal in TRAINING_SCENES.items()]
+    scenes = [load_training_scene(f, args.shared) for f in TRAINING_SCENES]
     tables = [read_srf_csv(args.shared / "srf" / name) for name in SRF_TABLES]
     backbone = load_pretrained_fusion(torch.device("cpu"), args.backbone)
     net = ReconstructionNet(backbone.record["k"], args.width)

@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
-__all__ = ["DATE_GAP_DAYS", "acquisition_time", "iso_utc", "days_apart", "date_gap_warning"]
+__all__ = ["DATE_GAP_DAYS", "acquisition_time", "acquisition_time_of", "iso_utc", "days_apart",
+           "date_gap_warning"]
 
 #: Days between the two acquisitions above which the log and the report warn (module docstring).
 DATE_GAP_DAYS = 7.0
@@ -55,9 +56,15 @@ def acquisition_time(dataset: str) -> Optional[str]:
 
     try:
         with rasterio.open(dataset) as ds:
-            tags = {domain: ds.tags(ns=domain or None) for domain in {d for d, _ in _ITEMS}}
+            return acquisition_time_of(ds)
     except GDAL_ERRORS:
         return None
+
+
+def acquisition_time_of(ds) -> Optional[str]:
+    """The acquisition time in the metadata of the open rasterio dataset ``ds`` (ISO 8601, UTC),
+    when it has one."""
+    tags = {domain: ds.tags(ns=domain or None) for domain in {d for d, _ in _ITEMS}}
     for domain, key in _ITEMS:
         value = tags[domain].get(key)
         found = iso_utc(value) if value else None

@@ -26,6 +26,7 @@ from rasterio.crs import CRS
 from rasterio.windows import Window
 
 from ..errors import InputError
+from .dates import acquisition_time_of
 from .display import band_label
 from .masks import data_band_indexes, empty_band_positions, mask_kinds
 from .output_format import OutputOptions, finish_layout
@@ -75,6 +76,8 @@ class Raster:
         native_resolution: per band, the pixel size (CRS units) it was acquired at when the file
             says so (band metadata item ``native_resolution``, which the product readers write
             for bands resampled onto a finer grid), else None; empty when no band says.
+        acquired: the acquisition time in the raster's metadata (ISO 8601, UTC), when it has one
+            (:func:`.dates.acquisition_time_of`).
     """
 
     data: np.ndarray
@@ -87,6 +90,7 @@ class Raster:
     radiometry: list[BandRadiometry] = field(default_factory=list)
     wavelength_source: str = ""
     native_resolution: list[Optional[float]] = field(default_factory=list)
+    acquired: Optional[str] = None
 
     @property
     def count(self) -> int:
@@ -133,7 +137,8 @@ def _info(ds, path) -> Raster:
     names = [descriptions[i - 1] or f"Band {i}" for i in indexes]
     grid = RasterGrid(ds.crs, ds.transform, ds.width, ds.height)
     return Raster(np.empty((len(indexes), 0, 0), np.float32), grid, names, spectral.wavelengths,
-                  spectral.fwhm, str(path), indexes, radiometry, source, _native_resolution(ds, indexes))
+                  spectral.fwhm, str(path), indexes, radiometry, source, _native_resolution(ds, indexes),
+                  acquisition_time_of(ds))
 
 
 def _native_resolution(ds, indexes: Sequence[int]) -> list[Optional[float]]:

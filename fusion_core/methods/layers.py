@@ -12,13 +12,21 @@ clips the weights at zero and rescales them (non-negativity).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable, TypeVar, Union
+
 import numpy as np
 import torch
 from torch import nn
 
 from ..degradation import spatial_degrade, spectral_degrade
 
-__all__ = ["SpaDnet", "SpeDnet", "srf_support", "SUPPORT_THRESHOLD"]
+if TYPE_CHECKING:
+    from ..degradation import DegradationModel
+
+__all__ = ["SpaDnet", "SpeDnet", "srf_support", "degradation_modules", "SUPPORT_THRESHOLD"]
+
+P = TypeVar("P", bound=nn.Module)
+S = TypeVar("S", bound=nn.Module)
 
 #: Rows of an SRF column below this fraction of the column's peak lie outside its support.
 SUPPORT_THRESHOLD = 1e-3
@@ -110,3 +118,19 @@ def srf_support(srf: np.ndarray, threshold: float = SUPPORT_THRESHOLD) -> np.nda
         rows = np.flatnonzero(s[:, j] >= threshold * s[:, j].max())
         mask[rows[0] : rows[-1] + 1, j] = True
     return mask
+
+
+def degradation_modules(model: "DegradationModel", from_model: bool,
+                        paper: Callable[[int, np.ndarray], tuple[P, S]], device: torch.device
+                        ) -> tuple[Union[SpaDnet, P], Union[SpeDnet, S]]:
+    """The PSF and SRF modules a method learns, on ``device``: SpaDnet and SpeDnet starting from
+    ``model`` (``from_model``), else the paper's own start ``paper(ratio, SRF supports)``; both
+    keep the SRF's supports (:func:`srf_support`)."""
+    support = srf_support(model.srf)
+    spa: Union[SpaDnet, P]
+    spe: Union[SpeDnet, S]
+    if from_model:
+        spa, spe = SpaDnet(model.psf, model.scale), SpeDnet(model.srf, support)
+    else:
+        spa, spe = paper(model.scale, support)
+    return spa.to(device), spe.to(device)

@@ -129,8 +129,8 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     progress = progress or Progress()
     t0 = time.perf_counter()
     plan = plan_run(request, progress, method)
-    scene = scene_model(plan, PairSource(plan.inputs.lr.dataset, plan.inputs.hr.dataset, plan.pair),
-                        progress, state_path=request.output)
+    source = PairSource(plan.inputs.lr.dataset, plan.inputs.hr.dataset, plan.pair, plan.lr.count)
+    scene = scene_model(plan, source, progress, state_path=request.output)
     if request.degradation_output:
         scene.model.save(request.degradation_output)
     lr = plan.lr
@@ -199,8 +199,8 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
     hr_grid = RasterGrid(None, Affine.identity(), hr.shape[2], hr.shape[1])
     hr_info = Raster(np.empty((hr.shape[0], 0, 0), np.float32), hr_grid, names)
     source = ArraySource.whole(lr, hr, scale)
-    plan = RunPlan(request, method, config, "", lr_info, hr_info, source.plan,
-                   Inputs(Delivery("memory", "memory"), Delivery("memory", "memory")))
+    plan = RunPlan(request=request, method=method, config=config, scheduler="", lr=lr_info, hr=hr_info,
+                   pair=source.plan, inputs=Inputs(Delivery("memory", "memory"), Delivery("memory", "memory")))
     scene = scene_model(plan, source, progress, model=model)
     output = ArrayOutput(lr.shape[0], scene.source.hr_shape)
     run = _run(plan, scene, output, progress, codes=True)

@@ -1,9 +1,10 @@
 """The other file-to-file jobs: simulate a pair, estimate its degradation, score a result.
 
-Each checks its inputs before any compute, reads rasters with their georeferencing and writes
+Each takes its typed request (:mod:`fusion_core.job_requests`; estimation the fusion request of
+the pair), checks its inputs before any compute, reads rasters with their georeferencing and writes
 outputs atomically, so a failed or cancelled job leaves nothing behind. Estimation plans the pair
-exactly as a fusion run does (:func:`fusion_core.pipeline.plan.plan_run`), so the model it writes
-fits the fusion of the same pair.
+by a fusion run's own steps (:func:`fusion_core.pipeline.plan.plan_inputs`), so the model it
+writes fits the fusion of the same pair.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import numpy as np
 from ..degradation import DegradationModel, normalize_psf, sensor_psf, simulate_pair
 from ..errors import InputError
 from ..io import RasterGrid, read_raster, write_raster
+from ..job_requests import MetricsRequest, SimulationRequest
 from ..progress import Progress
 from ..request import FusionRequest
-from ..srf.source import SrfSource
-from .preflight import estimation_files, guarded, metrics_report_files, simulation_files
+from .preflight import estimation_files, guarded, request_files, simulation_files
 
 __all__ = ["simulate_pair_files", "estimate_files", "metrics_files", "load_psf_kernel"]
 
@@ -49,55 +50,50 @@ def _band_centres(srf_matrix: np.ndarray, wavelengths: np.ndarray) -> np.ndarray
 
 
 @guarded(simulation_files)
-def simulate_pair_files(
-    reference_path: str,
-    lr_path: str,
-    hr_path: str,
-    scale: int,
-    srf_source: SrfSource,
-    psf_fwhm: Optional[float] = None,
-    psf_kernel_path: Optional[str] = None,
-    snr_db: Optional[float] = None,
-    seed: int = 0,
-    model_path: Optional[str] = None,
-    progress: Optional[Progress] = None,
-) -> DegradationModel:
+def simulate_pair_files(request: SimulationRequest, progress: Optional[Progress] = None
+                        ) -> DegradationModel:
     """Simulate an LR-HSI and an HR-MSI from a reference HR-HSI raster (Wald's protocol).
 
     The reference is cropped to a multiple of ``scale`` (same origin). LR pixel = ``scale`` × HR
     pixel, same origin and CRS. The PSF is a Gaussian of FWHM ``psf_fwhm`` HR pixels centred on
-    each LR block (default FWHM = ``scale``) or the kernel in ``psf_kernel_path``.
+    each LR block (default FWHM = ``scale``) or the kernel in ``psf_file``.
     """
     progress = progress or Progress()
-    if scale < 2:
-        raise InputError(f"SCALE must be an integer of at least 2, got {scale}.")
+    n, scale = request.name_of, request.scale
+    srf_source = request.srf_source
     if not srf_source.given:
-        raise InputError("Choose an SRF for the HR-MSI: a sensor preset or an SRF CSV file.")
-    ref = read_raster(reference_path, role="reference")
+        raise InputError("Choose an SRF for the HR-MSI: a sensor preset or an SRF CSV file "
+                         f"({n('sensor')} or {n('srf_file')}).")
+    ref = read_raster(request.reference, role="reference")
+    if ref.wavelengths is None:
+        raise InputError(f"{n('reference')} ({request.reference}) has no band wavelengths, which "
+                         "integrating it by an SRF needs: give a raster with wavelengths in its "
+                         "metadata (GDAL or ENVI 'wavelength', in nm).")
     c, h, w = ref.data.shape
     h2, w2 = h - h % scale, w - w % scale
     if h2 == 0 or w2 == 0:
-        raise InputError(f"The reference ({w}×{h} pixels) is smaller than SCALE={scale}.")
+        raise InputError(f"{n('reference')} ({w}×{h} pixels) is smaller than {n('scale')}={scale}.")
     if (h2, w2) != (h, w):
-        progress.info(f"Reference cropped from {w}×{h} to {w2}×{h2} pixels (a multiple of SCALE).")
+        progress.info(f"Reference cropped from {w}×{h} to {w2}×{h2} pixels (a multiple of "
+                      f"{n('scale')}).")
     data = ref.data[:, :h2, :w2]
     grid = RasterGrid(ref.grid.crs, ref.grid.transform, w2, h2)
     srf_matrix = srf_source.prior(ref.wavelengths, ref.fwhm, role="reference").matrix
-    if psf_kernel_path:
-        psf = load_psf_kernel(psf_kernel_path)
+    if request.psf_file:
+        psf = load_psf_kernel(request.psf_file)
     else:
-        psf = sensor_psf(scale, float(psf_fwhm or scale))
+        psf = sensor_psf(scale, float(request.psf_fwhm or scale))
     table_names = srf_source.table().band_names
     model = DegradationModel(scale, psf, srf_matrix, ref.wavelengths, list(table_names),
-                             diagnostics={"source": "simulatepair", "snr_db": snr_db, "seed": seed})
+                             diagnostics={"source": "simulatepair", "snr_db": request.snr_db,
+                                          "seed": request.seed})
     progress.update(0.2, "Degrading the reference")
-    lr, hr = simulate_pair(data, model, snr_db=snr_db, seed=seed)
+    lr, hr = simulate_pair(data, model, snr_db=request.snr_db, seed=request.seed)
     progress.update(0.7, "Writing the LR-HSI and HR-MSI")
-    write_raster(lr_path, lr, grid.scaled(scale), ref.band_names, ref.wavelengths, ref.fwhm)
-    msi_wl = None if ref.wavelengths is None else _band_centres(srf_matrix, ref.wavelengths)
-    write_raster(hr_path, hr, grid, table_names, msi_wl)
-    if model_path:
-        model.save(model_path)
+    write_raster(request.lr_hsi, lr, grid.scaled(scale), ref.band_names, ref.wavelengths, ref.fwhm)
+    write_raster(request.hr_msi, hr, grid, table_names, _band_centres(srf_matrix, ref.wavelengths))
+    if request.true_degradation:
+        model.save(request.true_degradation)
     progress.update(1.0, "Done")
     return model
 
@@ -107,27 +103,24 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
                    progress: Optional[Progress] = None):
     """Estimate the degradation model of the request's pair and write it as JSON.
 
-    The pair is prepared exactly as for fusion (overlap, grids, bands, masks, co-registration),
-    so the model fits the fusion of the same pair.
+    The pair is planned by the steps a fusion run takes (:func:`.plan.plan_inputs`: overlap,
+    grids, bands, masks) and its scene prepared as fusion prepares it (co-registration), so the
+    model fits the fusion of the same pair.
 
     Returns:
         (model, prior): the :class:`DegradationModel` and the SRF prior it started from (None
         without one), e.g. for :func:`ui.degradation_plot.plot_degradation`.
     """
-    from ..io.resample import plan_pair
     from ..windows import PairSource
     from .estimate import srf_prior
-    from .plan import log_inputs, open_inputs, read_pair_info
+    from .plan import plan_inputs
     from .scene import prepare_scene
 
     progress = progress or Progress()
-    inputs = open_inputs(request)
-    lr, hr = read_pair_info(request, inputs)
-    log_inputs(inputs, lr, hr, progress)
-    pair = plan_pair(lr, hr, request.resample_hr_msi, progress.info)
+    inputs, lr, hr, pair = plan_inputs(request, progress)
     grid = pair.hr_source_grid(hr)
     prepared = prepare_scene(request.with_(degradation=None), lr, hr,
-                             PairSource(inputs.lr.dataset, inputs.hr.dataset, pair),
+                             PairSource(inputs.lr.dataset, inputs.hr.dataset, pair, lr.count),
                              (grid.height, grid.width), progress.child(0.0, 0.95),
                              psf_size=psf_size)
     prepared.model.save(model_path)
@@ -135,25 +128,25 @@ def estimate_files(request: FusionRequest, model_path: str, psf_size: Optional[i
     return prepared.model, srf_prior(request, lr.select(prepared.source.lr_bands), hr)
 
 
-@guarded(metrics_report_files)
-def metrics_files(reference_path: str, estimate_path: str, scale: int,
-                  report_path: Optional[str] = None) -> dict[str, float]:
+@guarded(request_files)
+def metrics_files(request: MetricsRequest) -> dict[str, float]:
     """Quality metrics of an estimate against a reference raster, optionally written as a report."""
     from ..io.raster import atomic_output
     from ..metrics import format_report, quality_metrics
 
-    ref = read_raster(reference_path, "reference")
-    est = read_raster(estimate_path, "estimate")
+    ref = read_raster(request.reference, "reference")
+    est = read_raster(request.estimate, "estimate")
     if ref.data.shape != est.data.shape:
         c1, h1, w1 = ref.data.shape
         c2, h2, w2 = est.data.shape
         raise InputError(
-            f"REFERENCE is {w1}×{h1} pixels × {c1} bands but ESTIMATE is {w2}×{h2} × {c2}: "
-            "compare rasters of the same size and bands."
+            f"{request.name_of('reference')} is {w1}×{h1} pixels × {c1} bands but "
+            f"{request.name_of('estimate')} is {w2}×{h2} × {c2}: compare rasters of the same "
+            "size and bands."
         )
-    values = quality_metrics(ref.data, est.data, scale)
-    if report_path:
-        with atomic_output(report_path) as tmp:
-            title = f"{Path(estimate_path).name} vs {Path(reference_path).name}"
+    values = quality_metrics(ref.data, est.data, request.scale)
+    if request.report:
+        with atomic_output(request.report) as tmp:
+            title = f"{Path(request.estimate).name} vs {Path(request.reference).name}"
             Path(tmp).write_text(format_report(values, title), encoding="utf-8")
     return values

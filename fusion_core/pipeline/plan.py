@@ -9,7 +9,7 @@ after an hour of compute.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from ..errors import InputError
 from ..io import Raster, read_raster_info
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from ..methods.base import FusionConfig, FusionMethod
     from ..products import Delivery
 
-__all__ = ["RunPlan", "Inputs", "plan_run", "open_inputs", "read_pair_info", "method_and_config"]
+__all__ = ["RunPlan", "Inputs", "PlannedInputs", "plan_run", "plan_inputs", "open_inputs", "read_pair_info",
+           "method_and_config"]
 
 
 @dataclass(frozen=True)
@@ -86,30 +87,24 @@ def open_inputs(request: FusionRequest) -> Inputs:
 
     _require_paths(request, ("lr_hsi", "hr_msi"))
     classes = request.mask_classes
-    return Inputs(_dated(open_input(request.lr_hsi, "LR-HSI", classes, request.lr_mask or None,
-                                    request.name_of("lr_mask"))),
-                  _dated(open_input(request.hr_msi, "HR-MSI", classes, request.hr_mask or None,
-                                    request.name_of("hr_mask"))))
+    return Inputs(open_input(request.lr_hsi, "LR-HSI", classes, request.lr_mask or None,
+                             request.name_of("lr_mask")),
+                  open_input(request.hr_msi, "HR-MSI", classes, request.hr_mask or None,
+                             request.name_of("hr_mask")))
 
 
-def _dated(delivery: "Delivery") -> "Delivery":
+def _dated(delivery: "Delivery", info: Raster) -> "Delivery":
     """``delivery`` with its acquisition time: the reader's, else its raster's metadata's."""
     from dataclasses import replace
 
-    from ..io.dates import acquisition_time
-
-    if delivery.acquired:
-        return delivery
-    return replace(delivery, acquired=acquisition_time(delivery.dataset))
+    return delivery if delivery.acquired else replace(delivery, acquired=info.acquired)
 
 
-def read_pair_info(request: FusionRequest, inputs: Optional[Inputs] = None
-                   ) -> tuple[Raster, Raster]:
-    """Metadata of the request's LR-HSI and HR-MSI (``inputs``: as already opened), with
-    WAVELENGTHS applied when given; each raster's ``path`` is the dataset the engine reads."""
+def read_pair_info(request: FusionRequest, inputs: Inputs) -> tuple[Raster, Raster]:
+    """Metadata of the request's LR-HSI and HR-MSI (``inputs``: as opened), with WAVELENGTHS
+    applied when given; each raster's ``path`` is the dataset the engine reads."""
     from dataclasses import replace
 
-    inputs = inputs or open_inputs(request)
     lr = read_raster_info(inputs.lr.dataset, "LR-HSI")
     hr = read_raster_info(inputs.hr.dataset, "HR-MSI")
     if request.wavelengths:
@@ -132,17 +127,35 @@ def plan_run(request: FusionRequest, progress: Progress,
         InputError: a missing path, an unreadable raster, grids that cannot be fused (the
             message names the setting that fixes it), or a method option the method refuses.
     """
-    from ..io.resample import plan_pair
     from ..windows import resolve_scheduler
 
     _require_paths(request, ("lr_hsi", "hr_msi", "output"))
     method, config = method_and_config(request, method)
-    inputs = open_inputs(request)
-    lr, hr = read_pair_info(request, inputs)
+    inputs, lr, hr, pair = plan_inputs(request, progress)
+    return RunPlan(request=request, method=method, config=config,
+                   scheduler=resolve_scheduler(request.dask_scheduler), lr=lr, hr=hr, pair=pair,
+                   inputs=inputs)
+
+
+class PlannedInputs(NamedTuple):
+    """The pair's part of a plan (what estimation needs too)."""
+
+    inputs: Inputs
+    lr: Raster
+    hr: Raster
+    pair: "PairPlan"
+
+
+def plan_inputs(request: FusionRequest, progress: Progress) -> PlannedInputs:
+    """The request's two inputs opened, their metadata read and logged, and how their grids
+    meet: the steps every job on a pair (fusion, estimation) takes first."""
+    from ..io.resample import plan_pair
+
+    delivered = open_inputs(request)
+    lr, hr = read_pair_info(request, delivered)
+    inputs = Inputs(_dated(delivered.lr, lr), _dated(delivered.hr, hr))
     log_inputs(inputs, lr, hr, progress)
-    pair = plan_pair(lr, hr, request.resample_hr_msi, progress.info)
-    return RunPlan(request, method, config, resolve_scheduler(request.dask_scheduler), lr, hr, pair,
-                   inputs)
+    return PlannedInputs(inputs, lr, hr, plan_pair(lr, hr, request.resample_hr_msi, progress.info))
 
 
 def log_inputs(inputs: Inputs, lr: Raster, hr: Raster, progress: Progress) -> None:

@@ -24,9 +24,9 @@ import inspect
 import re
 import shutil
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Optional, TypeVar
 
 import rasterio
 from rasterio.errors import RasterioError
@@ -36,8 +36,11 @@ from ..errors import InputError, OutputError
 from ..io.lock import OutputLock
 from ..request import fields_of_kind, param_of
 
+if TYPE_CHECKING:
+    from ..params import Request
+
 __all__ = ["RunFiles", "preflight", "guarded", "disk_failure", "fusion_files",
-           "estimation_files", "simulation_files", "metrics_report_files", "RASTER_EXTENSIONS",
+           "estimation_files", "simulation_files", "request_files", "RASTER_EXTENSIONS",
            "COMPRESSION", "SPACE_MARGIN"]
 
 #: Extensions of the raster outputs the engine writes (GeoTIFF, tiled and compressed).
@@ -298,6 +301,13 @@ def _raster_size(path: Optional[str]) -> tuple[int, int, int]:
         return 0, 0, 0
 
 
+def request_files(request: "Request", **_) -> RunFiles:
+    """The files the request's fields declare, under the caller's names (all a job whose
+    outputs are small needs)."""
+    return RunFiles(rasters_in=request.paths("raster_in"), files_in=request.paths("file_in"),
+                    rasters_out=request.paths("raster_out"), files_out=request.paths("file_out"))
+
+
 def fusion_files(request, method=None, **_) -> RunFiles:
     """The files of :func:`~fusion_core.pipeline.fuse_files`: the output holds the LR-HSI's bands
     on (at most) the HR-MSI's pixels. The request's method options are checked first (a method
@@ -309,37 +319,27 @@ def fusion_files(request, method=None, **_) -> RunFiles:
     hint = (f"then run the same command again with {request.name_of('resume')}: it continues from "
             "the finished windows" if request.resume else "")
     beside = sum(param_of(name).pixel_bytes for name in fields_of_kind("raster_out") if getattr(request, name))
-    return RunFiles(
-        rasters_in=request.paths("raster_in"), files_in=request.paths("file_in"),
-        rasters_out=request.paths("raster_out"), files_out=request.paths("file_out"),
+    return replace(
+        request_files(request),
         output_bytes=(request.output_options.bytes_per_value * bands + beside) * rows * cols,
         compression=1.0 if request.output_compression == "NONE" else COMPRESSION,
         resume_hint=hint)
 
 
 def estimation_files(request, model_path: str, **_) -> RunFiles:
-    """The files of :func:`~fusion_core.pipeline.estimate_files`."""
+    """The files of :func:`~fusion_core.pipeline.estimate_files` (the model named as the caller's
+    estimate job names it)."""
+    from ..job_requests import EstimationRequest
+
     n = request.name_of
+    model = EstimationRequest(caller=request.caller).name_of("model")
     return RunFiles(rasters_in=request.paths("raster_in"),
                     files_in={n("srf_file"): request.srf_file or ""},
-                    files_out={"OUTPUT" if request.caller == "qgis" else "model": model_path})
+                    files_out={model: model_path})
 
 
-def simulation_files(reference_path: str, lr_path: str, hr_path: str,
-                     psf_kernel_path: Optional[str] = None, model_path: Optional[str] = None,
-                     **_) -> RunFiles:
+def simulation_files(request, **_) -> RunFiles:
     """The files of :func:`~fusion_core.pipeline.simulate_pair_files`: both outputs together
     are about the reference's size (fewer bands, or fewer pixels)."""
-    bands, rows, cols = _raster_size(reference_path)
-    return RunFiles(rasters_in={"REFERENCE": reference_path},
-                    files_in={"PSF_FILE": psf_kernel_path or ""},
-                    rasters_out={"LR_HSI": lr_path, "HR_MSI": hr_path},
-                    files_out={"TRUE_DEGRADATION": model_path or ""},
-                    output_bytes=4 * bands * rows * cols)
-
-
-def metrics_report_files(reference_path: str, estimate_path: str,
-                         report_path: Optional[str] = None, **_) -> RunFiles:
-    """The files of :func:`~fusion_core.pipeline.metrics_files`."""
-    return RunFiles(rasters_in={"REFERENCE": reference_path, "ESTIMATE": estimate_path},
-                    files_out={"REPORT": report_path or ""})
+    bands, rows, cols = _raster_size(request.reference)
+    return replace(request_files(request), output_bytes=4 * bands * rows * cols)

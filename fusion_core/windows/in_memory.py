@@ -46,9 +46,9 @@ class ArraySource(PlannedSource):
         data = read_within(partial(_cut, self.hr), self.plan.hr_window, rect, self.plan.hr_bounds)
         return sharpened(data, self.hr_sharpening, self.plan.hr_window, rect)
 
-    def sample_step(self, max_values: int) -> int:
-        rows, cols = self.lr_shape
-        return max(1, int(np.ceil(np.sqrt(self.lr.shape[0] * rows * cols / max(max_values, 1)))))
+    @property
+    def lr_count(self) -> int:  # type: ignore[override]
+        return self.lr.shape[0]
 
     def read_lr_sample(self, step: int) -> np.ndarray:
         return np.ascontiguousarray(self.read_lr()[:, ::step, ::step])

@@ -13,7 +13,7 @@ from typing import Callable, Optional, Protocol
 import numpy as np
 from rasterio.windows import Window
 
-from ..io import PairPlan, read_raster, read_raster_info
+from ..io import PairPlan, read_raster
 from ..io.pair import Rect
 from ..io.resample import read_warped
 from ..spectral.multiresolution import MsiSharpening
@@ -52,6 +52,7 @@ class PlannedSource:
     bands, plan or sharpening (mixed into frozen dataclasses with those three fields)."""
 
     plan: PairPlan
+    lr_count: int
 
     @property
     def scale(self) -> int:
@@ -66,6 +67,11 @@ class PlannedSource:
     def hr_shape(self) -> tuple[int, int]:
         rows, cols = self.lr_shape
         return rows * self.scale, cols * self.scale
+
+    def sample_step(self, max_values: int) -> int:
+        """Decimation step that leaves at most ``max_values`` LR-HSI values (1: all of them)."""
+        rows, cols = self.lr_shape
+        return max(1, int(np.ceil(np.sqrt(self.lr_count * rows * cols / max(max_values, 1)))))
 
     def with_bands(self, lr_bands: Optional[tuple[int, ...]]):
         return replace(self, lr_bands=lr_bands)  # type: ignore[type-var]
@@ -86,12 +92,14 @@ class PairSource(PlannedSource):
     HR-MSI (or of its warp). ``lr_bands`` are the positions of the LR-HSI bands used (all when
     None): bands without a single valid pixel are left out of the computation.
     ``hr_sharpening`` gives HR-MSI bands resampled from coarser pixels the sharp bands' detail
-    as they are read (:mod:`fusion_core.spectral.multiresolution`).
+    as they are read (:mod:`fusion_core.spectral.multiresolution`). ``lr_count``: the LR-HSI's
+    bands (from the plan's metadata, so that the file's is read once).
     """
 
     lr_path: str
     hr_path: str
     plan: PairPlan
+    lr_count: int
     lr_bands: Optional[tuple[int, ...]] = None
     hr_sharpening: Optional[MsiSharpening] = None
 
@@ -106,12 +114,6 @@ class PairSource(PlannedSource):
         data = read_within(lambda full: _read(self.hr_path, "HR-MSI", self.plan.hr_warp, full),
                            self.plan.hr_window, rect, self.plan.hr_bounds)
         return sharpened(data, self.hr_sharpening, self.plan.hr_window, rect)
-
-    def sample_step(self, max_values: int) -> int:
-        """Decimation step that leaves at most ``max_values`` LR-HSI values (1: all of them)."""
-        rows, cols = self.lr_shape
-        count = read_raster_info(self.lr_path, "LR-HSI").count
-        return max(1, int(np.ceil(np.sqrt(count * rows * cols / max(max_values, 1)))))
 
     def read_lr_sample(self, step: int) -> np.ndarray:
         """The LR-HSI keeping every ``step``-th pixel of every ``step``-th row, ``(C, rows, cols)``.

@@ -8,9 +8,9 @@ import rasterio
 
 from fusion_core import FusionRequest, fuse_files
 from fusion_core.errors import InputError
+from fusion_core.job_requests import MetricsRequest, SimulationRequest
 from fusion_core.pipeline import estimate_files, metrics_files, simulate_pair_files
 from fusion_core.pipeline.preflight import COMPRESSION, SPACE_MARGIN
-from fusion_core.srf.source import SrfSource
 
 
 @pytest.fixture
@@ -55,8 +55,9 @@ def test_extra_outputs_may_not_be_an_input_or_the_output(inputs, fails_if_comput
     inputs.pair.model.save(model)
     with pytest.raises(InputError, match="degradation_output .* is the same file as the input degradation"):
         fuse_files(request(inputs, out, degradation=str(model), degradation_output=str(model)))
-    with pytest.raises(InputError, match="REPORT .* is the same file as the input ESTIMATE"):
-        metrics_files(str(inputs.reference), str(inputs.lr), 4, report_path=str(inputs.lr))
+    with pytest.raises(InputError, match="--report .* is the same file as the input ESTIMATE"):
+        metrics_files(MetricsRequest(str(inputs.reference), str(inputs.lr), report=str(inputs.lr),
+                                     caller="cli"))
 
 
 @pytest.mark.parametrize("name", ["fused.img", "fused.vrt", "fused"])
@@ -119,11 +120,11 @@ def test_a_block_corrupt_inside_an_input_is_named_when_it_is_read(inputs, tmp_pa
 
 
 def test_every_file_job_is_checked(inputs, tmp_path):
-    srf = SrfSource("sentinel2a", None, ("B2", "B3", "B4", "B8"))
     with pytest.raises(InputError, match="HR_MSI .* is the same file as the input REFERENCE"):
-        simulate_pair_files(str(inputs.reference), str(tmp_path / "lr.tif"), str(inputs.reference),
-                            4, srf)
-    with pytest.raises(InputError, match="model .* is the same file as the input HR_MSI"):
+        simulate_pair_files(SimulationRequest(str(inputs.reference), str(tmp_path / "lr.tif"),
+                                              str(inputs.reference), sensor="sentinel-2a",
+                                              msi_bands=("B2", "B3", "B4", "B8"), caller="qgis"))
+    with pytest.raises(InputError, match="OUTPUT .* is the same file as the input HR_MSI"):
         estimate_files(FusionRequest(str(inputs.lr), str(inputs.hr), caller="cli"), str(inputs.hr))
-    with pytest.raises(InputError, match="ESTIMATE .*missing.tif. does not exist"):
-        metrics_files(str(inputs.reference), str(tmp_path / "missing.tif"), 4)
+    with pytest.raises(InputError, match="estimate .*missing.tif. does not exist"):
+        metrics_files(MetricsRequest(str(inputs.reference), str(tmp_path / "missing.tif")))

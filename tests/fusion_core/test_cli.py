@@ -52,3 +52,30 @@ def test_disagreement_from_hsi_is_a_flag_of_fuse_and_its_areas_are_logged(plante
     assert main(["fuse", str(pair.lr_path), str(pair.hr_path), str(tmp_path / "f.tif"),
                  "--disagreement-from-hsi"]) == 0
     assert "--disagreement-from-hsi: the two images disagree in" in capsys.readouterr().err
+
+
+def test_simulate_then_metrics_with_the_released_flags(tmp_rasters, tmp_path, capsys):
+    pair = tmp_rasters(size=24, n_hsi=12)
+    lr, hr, model = tmp_path / "lr.tif", tmp_path / "hr.tif", tmp_path / "true.json"
+    assert main(["-q", "simulate", str(pair.reference_path), str(lr), str(hr), "--scale", "3",
+                 "--sensor", "sentinel-2a", "--msi-bands", "B2,B3,B4,B8", "--psf-fwhm", "2.5",
+                 "--snr", "40", "--seed", "1", "--model", str(model)]) == 0
+    assert read_raster_info(lr).grid.width == 8 and DegradationModel.load(model).scale == 3
+    capsys.readouterr()
+    assert main(["-q", "metrics", str(pair.reference_path), str(pair.reference_path), "--scale", "3",
+                 "--report", str(tmp_path / "metrics.md")]) == 0
+    assert json.loads(capsys.readouterr().out)["RMSE"] == 0
+    assert "PSNR" in (tmp_path / "metrics.md").read_text()
+
+
+def test_messages_of_every_command_name_its_flags(tmp_rasters, tmp_path, capsys):
+    pair = tmp_rasters(size=24, n_hsi=12)
+    code = main(["-q", "simulate", str(pair.reference_path), str(tmp_path / "lr.tif"),
+                 str(tmp_path / "hr.tif"), "--scale", "1", "--sensor", "sentinel-2a"])
+    assert code == 2 and "--scale must be at least 2, got 1" in capsys.readouterr().err
+    code = main(["-q", "simulate", str(pair.reference_path), str(tmp_path / "lr.tif"),
+                 str(tmp_path / "hr.tif")])
+    assert code == 2 and "(--sensor or --srf-file)" in capsys.readouterr().err
+    code = main(["-q", "metrics", str(pair.reference_path), str(pair.lr_path)])
+    assert code == 2 and "REFERENCE is 24×24 pixels × 12 bands but ESTIMATE is 6×6" in capsys.readouterr().err
+    assert not (tmp_path / "lr.tif").exists() and not (tmp_path / "hr.tif").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Union
 
+import numpy as np
 import torch
 
 from ...degradation import DegradationModel, spatial_degrade, spectral_degrade
@@ -11,7 +12,7 @@ from ...losses import cross_degradation_loss, l1_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, run_stages, step_decay
 from ..common import TrainedMethod, TrainingOutcome
-from ..layers import SpaDnet, SpeDnet, srf_support
+from ..layers import SpaDnet, SpeDnet, degradation_modules
 from .explicit_degradation import GaussianMixtureSRF, GaussianPSF
 from .networks import VAEFusion
 from .settings import PRESETS, StableVAESchedule
@@ -83,10 +84,8 @@ class StableVAE(TrainedMethod):
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: StableVAESchedule, progress: Progress) -> TrainingOutcome:
-        device = y.device
-        spa, spe = _degradation_modules(model, schedule.init_from_model)
-        spa, spe = spa.to(device), spe.to(device)
-        vae = VAEFusion(z.shape[1], y.shape[1]).to(device)
+        spa, spe = degradation_modules(model, schedule.init_from_model, _paper_start, y.device)
+        vae = VAEFusion(z.shape[1], y.shape[1]).to(y.device)
         results = run_stages(_stages(vae, spa, spe, y, z, schedule), progress, label="Stable VAE")
         with torch.no_grad():
             mean, _ = vae(z)
@@ -98,12 +97,10 @@ PsfModule = Union[SpaDnet, GaussianPSF]
 SrfModule = Union[SpeDnet, GaussianMixtureSRF]
 
 
-def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[PsfModule, SrfModule]:
-    """PSF and SRF modules: the given model, free-form (fast), or the paper's explicit forms."""
-    support = srf_support(model.srf)
-    if from_model:
-        return SpaDnet(model.psf, model.scale), SpeDnet(model.srf, support)
-    return GaussianPSF(model.scale, model.scale), GaussianMixtureSRF.from_support(support)
+def _paper_start(scale: int, support: np.ndarray) -> tuple[GaussianPSF, GaussianMixtureSRF]:
+    """The paper's explicit forms: an isotropic Gaussian PSF of size r, a Gaussian mixture per
+    band over its support."""
+    return GaussianPSF(scale, scale), GaussianMixtureSRF.from_support(support)
 
 
 def _stages(vae: VAEFusion, spa: PsfModule, spe: SrfModule, y: torch.Tensor, z: torch.Tensor,

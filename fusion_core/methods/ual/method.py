@@ -6,12 +6,11 @@ import torch
 
 from ...degradation import DegradationModel
 from ...losses import reconstruction_loss
-from ...pretrained import SubspaceAdapter
 from ...progress import Progress
 from ...training import AdamSettings, Stage, run_stages
 from ..common import TrainedMethod, TrainingOutcome
 from .networks import SelfGuidingAdaptation, degeneration_network
-from .pretrained import load_pretrained_fusion
+from .pretrained import rough_estimate
 from .settings import PRESETS, UALSchedule
 
 __all__ = ["UAL"]
@@ -63,13 +62,8 @@ class UAL(TrainedMethod):
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: UALSchedule, progress: Progress) -> TrainingOutcome:
         device = y.device
-        fusion = load_pretrained_fusion(device)
-        adapter = SubspaceAdapter.fit(y[0], z[0], model.psf, scale, fusion.k)
+        fusion, adapter, rough, outside = rough_estimate(y, z, model.psf, scale)
         progress.info(f"UAL: {adapter.rank} of {fusion.k} subspace coefficients carry signal")
-        guidance, upsampled = adapter.network_inputs(y[0], z[0])
-        with torch.no_grad():
-            rough = fusion(guidance, upsampled)
-        outside = adapter.outside(y[0], scale)
         adaptation = SelfGuidingAdaptation(fusion.k, schedule.width, fusion.depth).to(device)
         degeneration = degeneration_network(model.psf, scale, schedule.degeneration_size).to(device)
         srf = torch.as_tensor(model.srf, dtype=torch.float32, device=device)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import torch
 
 from ...degradation import DegradationModel
-from ...pretrained import SubspaceAdapter
 from ...progress import Progress
 from ..common import TrainedMethod, TrainingOutcome
 from ..layers import SpaDnet, SpeDnet, srf_support
-from ..ual.pretrained import load_pretrained_fusion
+from ..ual.pretrained import rough_estimate
 from .alternating import alternate
 from .networks import ReconstructionNet
 from .pretrained import load_pretrained_reconstruction
@@ -61,12 +60,8 @@ class UAO(TrainedMethod):
               schedule: UAOSchedule, progress: Progress) -> TrainingOutcome:
         device = y.device
         progress.update(0.0, "UAO: rough estimate by the pretrained backbone")
-        backbone = load_pretrained_fusion(device)
-        k = backbone.record["k"]
-        adapter = SubspaceAdapter.fit(y[0], z[0], model.psf, scale, k)
-        with torch.no_grad():
-            rough = backbone(*adapter.network_inputs(y[0], z[0]))
-            outside = adapter.outside(y[0], scale)
+        backbone, adapter, rough, outside = rough_estimate(y, z, model.psf, scale)
+        k = backbone.k
         net = load_pretrained_reconstruction(k, device) if schedule.pretrained else ReconstructionNet(k).to(device)
         spa = SpaDnet(model.psf, scale).to(device)
         spe = SpeDnet(model.srf, srf_support(model.srf)).to(device)

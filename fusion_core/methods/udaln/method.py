@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ...degradation import DegradationModel
@@ -9,7 +10,7 @@ from ...losses import cross_degradation_loss, l1_loss, reconstruction_loss
 from ...progress import Progress
 from ...training import AdamSettings, Stage, decay_after, run_stages
 from ..common import TrainedMethod, TrainingOutcome
-from ..layers import SpaDnet, SpeDnet, srf_support
+from ..layers import SpaDnet, SpeDnet, degradation_modules
 from .networks import SpeUnet, gaussian_srf
 from .settings import PRESETS, UDALNSchedule
 
@@ -58,21 +59,16 @@ class UDALN(TrainedMethod):
 
     def train(self, y: torch.Tensor, z: torch.Tensor, scale: int, model: DegradationModel,
               schedule: UDALNSchedule, progress: Progress) -> TrainingOutcome:
-        device = y.device
-        spa, spe = _degradation_modules(model, schedule.init_from_model)
-        spa, spe = spa.to(device), spe.to(device)
-        up = SpeUnet(z.shape[1], y.shape[1]).to(device)
+        spa, spe = degradation_modules(model, schedule.init_from_model, _paper_start, y.device)
+        up = SpeUnet(z.shape[1], y.shape[1]).to(y.device)
         results = run_stages(_stages(spa, spe, up, y, z, schedule), progress, label="UDALN")
         with torch.no_grad():
             return TrainingOutcome(up(z)[0], spa.psf, spe.srf, results)
 
 
-def _degradation_modules(model: DegradationModel, from_model: bool) -> tuple[SpaDnet, SpeDnet]:
-    """SpaDnet and SpeDnet initialised from ``model`` or as in the paper."""
-    support = srf_support(model.srf)
-    if from_model:
-        return SpaDnet(model.psf, model.scale), SpeDnet(model.srf, support)
-    return SpaDnet.uniform(model.scale), SpeDnet(gaussian_srf(support), support)
+def _paper_start(scale: int, support: np.ndarray) -> tuple[SpaDnet, SpeDnet]:
+    """The paper's SpaDnet and SpeDnet: a box PSF, and a Gaussian over each band's support."""
+    return SpaDnet.uniform(scale), SpeDnet(gaussian_srf(support), support)
 
 
 def _stages(

@@ -55,3 +55,10 @@ def test_a_pair_more_than_a_week_apart_is_warned_about():
     warning = date_gap_warning("2022-07-24T10:00:00Z", "2022-08-03T10:00:00Z")
     assert "acquired 10 days apart, more than 7" in warning
     assert date_gap_warning(None, "2022-08-03T10:00:00Z") is None
+
+
+def test_the_rasters_metadata_read_carries_its_acquisition_time(tmp_path):
+    from fusion_core.io import read_raster_info
+
+    path = _raster(tmp_path / "a.tif", ACQUISITION_DATETIME="2022-07-24T10:31:05Z")
+    assert read_raster_info(path).acquired == "2022-07-24T10:31:05Z"   # no second opening to date it

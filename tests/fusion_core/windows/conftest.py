@@ -76,7 +76,7 @@ def ridge() -> RidgeFusion:
 def source_of(pair) -> PairSource:
     """A :class:`PairSource` of a simulated pair (nested grids)."""
     lr, hr = read_raster_info(pair.lr_path), read_raster_info(pair.hr_path)
-    return PairSource(str(pair.lr_path), str(pair.hr_path), plan_pair(lr, hr))
+    return PairSource(str(pair.lr_path), str(pair.hr_path), plan_pair(lr, hr), lr.count)
 
 
 def run(pair, method: FusionMethod, out: Path, grid: WindowGrid, scheduler: str = "",
