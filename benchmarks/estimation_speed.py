@@ -67,12 +67,17 @@ def jasper_case():
     return cube, wl, table, truth, lr, hr
 
 
-def main() -> None:
+def stamp() -> str:
+    """The line naming the machine, the date and the commit of a run."""
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor())
-    print(f"machine: {cpu}, {os.cpu_count()} cores; date {datetime.date.today()}; commit {commit}")
+    return f"machine: {cpu}, {os.cpu_count()} cores; date {datetime.date.today()}; commit {commit}"
+
+
+def main() -> None:
+    print(stamp())
     print("| case | shape (HR-MSI, r, C×M) | time min / median (s) | PSF error | SRF effect error | SRF error |")
     print("|---|---|---|---|---|---|")
     cube, wl, table, truth, lr, hr = jasper_case()

@@ -18,10 +18,6 @@ Run: ``.venv/bin/python -m benchmarks.srf_prior`` (needs ../shared/data).
 
 from __future__ import annotations
 
-import datetime
-import os
-import platform
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +26,12 @@ from typing import Optional
 import numpy as np
 import scipy.io as sio
 
+from benchmarks.estimation_speed import stamp
 from benchmarks.scenes import SHARED
 from fusion_core.degradation import DegradationModel, motion_psf, simulate_pair, srf_effect_error
 from fusion_core.estimation import estimate_degradation
 from fusion_core.srf import SrfPrior, SrfTable, read_srf_csv, resample_srf
 
-REPO = Path(__file__).resolve().parents[1]
 RATIO = 4
 SENSORS = {
     "Landsat 8 OLI B1–B7": ("srf_landsat8_oli.csv", ("B1", "B2", "B3", "B4", "B5", "B6", "B7")),
@@ -140,11 +136,7 @@ def run(case: Case, seed: int) -> dict:
 
 
 def main() -> None:
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
-    print(f"machine: {cpu}, {os.cpu_count()} cores; date {datetime.date.today()}; commit {commit}")
+    print(stamp())
     print("| case | table's error | SRF error, seeds 0 / 1 | effect on the HR-MSI | median shift found (nm) "
           "| share the data determine | time (s) |")
     print("|---|---|---|---|---|---|---|")
