@@ -272,7 +272,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             results["scenes"][name] = {"shape": list(scene.truth.shape), "regions": shares,
                                        "rows": rows}
     results.update(_stamp())
-    text = render(results)
+    text = render(results, args.out.read_text(encoding="utf-8") if args.out.exists() else "")
     if not full:
         print(text)
         return 0

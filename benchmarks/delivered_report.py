@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["render"]
+__all__ = ["render", "READING"]
+
+#: The heading of the hand-written reading, kept when the tables are written again.
+READING = "## Reading"
 
 _METHODS = ("default", "bicubic", "ridge (true PSF)")
 
@@ -25,8 +28,9 @@ def _region_cell(row: dict, method: str, area: str) -> str:
     return _cell(value)
 
 
-def render(results: dict) -> str:
-    """The markdown page: per scene, per product form, per region, PSNR (dB) / SAM."""
+def render(results: dict, previous: str = "") -> str:
+    """The markdown page: per scene, per product form, per region, PSNR (dB) / SAM; the
+    reading of ``previous`` (the page before) is kept."""
     lines = [
         "# Products as delivered: quality per form and per region",
         "",
@@ -57,4 +61,6 @@ def render(results: dict) -> str:
         for form, note in refused:
             lines += [f"- {form}: {note}"]
         lines.append("")
+    if READING in previous:
+        lines.append(previous[previous.index(READING):].rstrip() + "\n")
     return "\n".join(lines)
