@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from .base import FusionAlgorithm
 from .product_input import PRODUCT_HELP
-from .request_parameters import request_from_parameters, request_help, request_parameters, request_results
+from .request_parameters import (
+    request_from_parameters,
+    request_help,
+    request_parameters,
+    request_results,
+    skipped_outputs,
+)
 
 
 class BlindFusion(FusionAlgorithm):
@@ -25,9 +31,10 @@ class BlindFusion(FusionAlgorithm):
         "band layout is accepted. Large scenes are fused in overlapping windows blended without "
         "seams, so memory stays under MAX_MEMORY_GB whatever the scene size.<br>"
         "REPORT (on by default) says how far the result can be trusted without a reference: "
-        "how well it gives back both inputs, a reduced-resolution check on this pair, HQNR, the "
-        "estimated PSF/SRF, where the two images disagree, and warnings; it opens in the Results "
-        "Viewer.<br>"
+        "a quality estimate measured on this pair, how well the result gives back the LR-HSI, HQNR, "
+        "the estimated PSF/SRF, where the two images disagree, and warnings; it opens in the "
+        "Results Viewer. From processing.run and qgis_process it is written beside OUTPUT "
+        "(<name>_report.html) unless REPORT is given empty (None).<br>"
     )
 
     def shortHelpString(self) -> str:  # noqa: N802
@@ -37,11 +44,17 @@ class BlindFusion(FusionAlgorithm):
         for parameter in request_parameters():
             self.addParameter(parameter)
 
+    def preprocessParameters(self, parameters):  # noqa: N802
+        """The dialog (not ``processing.run``) passes its parameters through here: a report the
+        user skipped is not written beside the output."""
+        return skipped_outputs(parameters)
+
     def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import fuse_files
 
         request = request_from_parameters(self, parameters, context)
         result = fuse_files(request, progress)
+        request = result.request or request       # the report's default path filled in
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
         feedback.pushInfo(f"Fused with {result.method}: {timing}.")
         if request.report:

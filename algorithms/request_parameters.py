@@ -26,7 +26,8 @@ from ..fusion_core.request import OUTPUT_KINDS, FusionRequest, Param, request_fi
 from .product_input import ProductInputParameter, input_source
 from .qgis_compat import ADVANCED, DOUBLE, INTEGER
 
-__all__ = ["request_parameters", "request_from_parameters", "request_help", "request_results"]
+__all__ = ["request_parameters", "request_from_parameters", "request_help", "request_results",
+           "skipped_outputs"]
 
 
 def _default(name: str) -> Any:
@@ -100,6 +101,9 @@ def _value(alg, parameters: dict, context, name: str, spec: Param) -> Any:
         return (path or None) if spec.optional else path
     if spec.kind == "file_in":
         return alg.parameterAsFile(parameters, key, context) or None
+    if spec.kind == "file_out" and spec.beside_output:
+        # Written by default (None) unless the caller names it with an empty value: "no file".
+        return None if key not in parameters else alg.parameterAsFileOutput(parameters, key, context) or ""
     if spec.kind == "file_out":
         return alg.parameterAsFileOutput(parameters, key, context) or None
     if spec.kind == "enum":
@@ -121,6 +125,13 @@ def request_from_parameters(alg, parameters: dict, context,
     ``processing.run``/qgis_process); fields not in ``only`` keep their defaults."""
     values = {name: _value(alg, parameters, context, name, spec) for name, spec in _chosen(only)}
     return FusionRequest(caller="qgis", **values)
+
+
+def skipped_outputs(parameters: dict, only: Optional[Sequence[str]] = None) -> dict:
+    """The dialog's ``parameters`` (:meth:`preprocessParameters`) with the outputs written by
+    default beside OUTPUT that the user skipped (the dialog leaves them out) turned off."""
+    off = {spec.key: "" for _, spec in _chosen(only) if spec.beside_output and spec.key not in parameters}
+    return {**parameters, **off}
 
 
 def request_help(only: Optional[Sequence[str]] = None) -> str:

@@ -55,6 +55,9 @@ def add_request_arguments(parser: argparse.ArgumentParser,
         if spec.kind == "enum" and name != "method":
             kwargs["choices"] = spec.choices
         parser.add_argument(flag, **kwargs)
+        if spec.beside_output:     # written by default beside the output: a flag turns it off
+            parser.add_argument("--no-" + flag[2:], dest=name, action="store_const", const="",
+                                default=argparse.SUPPRESS, help=f"write no {spec.label.lower()}")
     return added
 
 
@@ -124,8 +127,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             elif args.command == "fuse":
                 request = request_from_args(args, args.fields)
                 result = pipeline.fuse_files(request, progress)
-                print(json.dumps({"output": result.output, "method": result.method,
-                                  "seconds": result.seconds}))
+                report = result.request.report if result.request is not None else None
+                print(json.dumps({"output": result.output, "report": report or None,
+                                  "method": result.method, "seconds": result.seconds}))
             else:
                 print(json.dumps(pipeline.metrics_files(args.reference, args.estimate,
                                                         args.scale, args.report)))

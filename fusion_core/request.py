@@ -68,6 +68,11 @@ class Param:
             file) unless the user unticks it.
         pixel_bytes: for a raster output beside the fused image, on its grid: its size per HR
             pixel before compression (the disk-space check before a run).
+        beside_output: for an output written by default: the suffix of its name beside OUTPUT
+            (``"_report.html"``: ``fused.tif`` → ``fused_report.html``) when it is not given
+            (None). An empty value writes none: ``""`` or ``False`` in Python, an empty or None
+            value in ``processing.run`` and qgis_process (a skipped output in the dialog),
+            ``--no-`` + the flag on the command line.
     """
 
     key: str
@@ -85,6 +90,7 @@ class Param:
     parse: Optional[Callable[[str], Any]] = None
     create_by_default: bool = False
     pixel_bytes: int = 0
+    beside_output: str = ""
 
     @property
     def shown_choices(self) -> tuple[str, ...]:
@@ -233,11 +239,17 @@ class FusionRequest:
         extension="json")
     report: Optional[str] = _param(
         None, key="REPORT", label="Quality report",
-        help="A self-contained HTML report of how far the result can be trusted: how well it gives "
-             "back both inputs (in units of their noise), a reduced-resolution check on this pair, "
-             "the HQNR index, the estimated PSF/SRF, misregistration, noise, quick-looks and "
-             "warnings in plain words; a JSON of the same figures is written beside it.",
-        kind="file_out", optional=True, extension="html", create_by_default=True)
+        help="A self-contained HTML report of how far the result can be trusted: a quality "
+             "estimate measured on this pair (a reduced-resolution check on samples from the whole "
+             "scene), how well the result gives back the LR-HSI (in units of its noise), the HQNR "
+             "index, the estimated PSF/SRF and how firmly the data pin the SRF down, "
+             "misregistration, noise, quick-looks and warnings in plain words; a JSON of the same "
+             "figures is written beside it. Written by default beside OUTPUT as "
+             "<output name>_report.html (a name of its own when that file exists and is not an "
+             "earlier report of the same output); an empty value writes none (--no-report on the "
+             "command line, report=False in Python).",
+        kind="file_out", optional=True, extension="html", create_by_default=True,
+        beside_output="_report.html")
     consistency_map: Optional[str] = _param(
         None, key="CONSISTENCY_MAP", label="Consistency map",
         help="A raster on the output's grid: band 1, how far the result integrated by the SRF is "
@@ -306,6 +318,9 @@ class FusionRequest:
             set_(self, "msi_bands", _split_names(self.msi_bands))
         set_(self, "msi_bands", tuple(self.msi_bands or ()))
         set_(self, "dask_scheduler", (self.dask_scheduler or "").strip())
+        for name, spec in request_fields():
+            if spec.beside_output and isinstance(getattr(self, name), bool):   # False: none
+                set_(self, name, None if getattr(self, name) else "")
         for name in ("preset", "device", "geometry", "sensor", "output_format", "output_compression",
                      "output_type"):
             self._check_choice(name)
