@@ -13,9 +13,10 @@ reading it:
   each region alone, zero elsewhere; the reflection that extends the image at its borders
   (:func:`~fusion_core.degradation.spatial_degrade`) is linear too, and each padded pixel
   belongs to the region its value is reflected from. Each region is placed, with the padded
-  pixels it owns, in a zero frame over the LR pixels it reaches, blurred, decimated, and added to the partial sums of the LR blocks (the regions' LR pixels) it reaches;
-  a block is final when every region that reaches it is in, and only then is its residual
-  (the sum minus the LR-HSI) counted and mapped;
+  pixels it owns, in a zero frame over the LR pixels it reaches, blurred, decimated, and added
+  to the partial sums of the LR blocks (the regions' LR pixels) it reaches; a block is final
+  when every region that reaches it is in, and only then is its residual (the sum minus the
+  LR-HSI) counted and mapped;
 * the cross-sensor residual and the quick-looks, from the inputs under the region's LR block;
 * a copy of the result and of the inputs over the report's tiles (:attr:`RegionScan.tile_values`,
   :attr:`RegionScan.tile_inputs`), for the figures computed on their mosaic (:mod:`.tiles`).
