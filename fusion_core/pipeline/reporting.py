@@ -96,7 +96,8 @@ def report_start(plan: "RunPlan", scene: "SceneModel",
     if not wants_report(plan.request):
         return None
     wavelengths = plan.lr.select(scene.source.lr_bands).wavelengths
-    return start_report(scene.source, scene.model, wavelengths, scene.grid, scene.texture, noise)
+    return start_report(scene.source, scene.model, wavelengths, scene.grid, scene.texture, noise,
+                        spectral_map=bool(plan.request.consistency_map))
 
 
 def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],

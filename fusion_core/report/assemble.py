@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from ..degradation import DegradationModel
-from ..measure.consistency import NoiseLevels, choose_geometry, summary
+from ..measure.consistency import NoiseLevels, band_rms, choose_geometry, spectral_residual, summary
 from ..measure.disagreement import Disagreement, cross_normal, find_disagreement
 from ..measure.scene_pass import crop_noise
 from ..progress import Progress
@@ -124,18 +124,20 @@ class Report:
 
 def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Optional[np.ndarray],
                  grid: Optional["WindowGrid"] = None, texture: Optional["Texture"] = None,
-                 noise: Optional[NoiseLevels] = None) -> ReportStart:
+                 noise: Optional[NoiseLevels] = None, spectral_map: bool = False) -> ReportStart:
     """Choose the scene's tiles, measure the inputs' noise unless given (on the crop chosen on
     the run's ``texture``, as the run's disagreement map does) and, given the run's window
     ``grid``, set up the scan its windows feed (which keeps the tiles of the inputs and of the
-    result as they pass)."""
+    result as they pass; ``spectral_map``: and measures the spectral residual over the whole
+    scene, for CONSISTENCY_MAP)."""
     t0 = time.perf_counter()
     r = model.scale
     tiles = scene_tiles(source.lr_shape, r)
     noise = noise or crop_noise(source, model, texture)
     hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
     rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))
-    scan = RegionScan(source, grid, model, noise, rgb, tiles.rects(r)) if grid is not None else None
+    scan = (RegionScan(source, grid, model, noise, rgb, tiles.rects(r), spectral=spectral_map)
+            if grid is not None else None)
     return ReportStart(tiles, noise, rgb, scan, time.perf_counter() - t0)
 
 
@@ -238,10 +240,12 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
             "geometry": geometry.name,
             "spatial": {**summary(scan.spatial_rms, noise.hsi_normal[scan.spatial_bands],
                                   noise.hsi_rms[scan.spatial_bands]), "hsi_bands": scan.spatial_bands},
-            "spectral": summary(scan.spectral_rms, noise.msi_normal, noise.msi_rms, names),
+            "spectral": summary(band_rms(spectral_residual(fused, geometry.move(hr), model))
+                                if scan.spectral_rms is None else scan.spectral_rms,
+                                noise.msi_normal, noise.msi_rms, names),
             "inputs": summary(scan.cross_rms, cross_normal(noise, model), noise.msi_rms, names),
             "spatial_map": block_mean(scan.spatial_units, MAP_PIXELS),
-            "spectral_map": block_mean(scan.spectral_units, MAP_PIXELS)},
+            "spectral_map": block_mean(scan.spectral_units, MAP_PIXELS) if scan.spectral_units.size else None},
         "reduced_resolution": reduced,
         "hqnr": quality,
         "disagreement": {"threshold": disagreement.threshold, "share": disagreement.share,

@@ -44,7 +44,8 @@ class SceneScan:
         spectral_units: ``(H, W)`` its spectral residual per HR pixel.
         cross_units: ``(h, w)`` the inputs' cross-sensor residual per LR pixel.
         spatial_rms, spectral_rms, cross_rms: residual RMS per band ``(S,)`` (the LR-HSI bands
-            ``spatial_bands``), ``(M,)``, ``(M,)``.
+            ``spatial_bands``), ``(M,)``, ``(M,)``; ``spectral_rms`` None (and
+            ``spectral_units`` empty) when the spectral residual was not measured over the scene.
         spatial_bands: the LR-HSI bands the spatial residual is measured on (:func:`spatial_bands`).
         quicklooks: ``"lr"``, ``"hr"``, ``"fused"``: ``(3, rows, cols)`` decimated RGB bands.
     """
@@ -53,7 +54,7 @@ class SceneScan:
     spectral_units: np.ndarray
     cross_units: np.ndarray
     spatial_rms: np.ndarray
-    spectral_rms: np.ndarray
+    spectral_rms: Optional[np.ndarray]
     cross_rms: np.ndarray
     spatial_bands: list[int] = field(default_factory=list)
     quicklooks: dict[str, np.ndarray] = field(default_factory=dict)

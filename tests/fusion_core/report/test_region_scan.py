@@ -58,11 +58,11 @@ def test_regions_in_any_order_give_the_scan_of_the_whole_result(pair, core, off_
             np.testing.assert_array_equal(streamed.quicklooks[name], look)
 
 
-def _scanned(source, grid, p, fused, handed_from=None):
+def _scanned(source, grid, p, fused, handed_from=None, spectral=True):
     """A RegionScan of ``fused`` fed region by region; each window's inputs read from
     ``handed_from`` are handed to it first, as the windows do."""
     regions = RegionScan(source, grid, p.model, input_noise(p.lr_hsi, p.hr_msi, p.model), RGB,
-                         [(0, 0, 16, 16)])
+                         [(0, 0, 16, 16)], spectral)
     for window in grid if handed_from is not None else ():
         regions.keep(window, handed_from.read_lr(window.lr_read), handed_from.read_hr(window.hr_read))
     for window in grid:
@@ -94,6 +94,21 @@ def test_the_inputs_the_windows_handed_over_are_used_not_read_again(pair):
     for name in FIELDS:
         np.testing.assert_array_equal(getattr(handed.result(geometry), name),
                                       getattr(read.result(geometry), name), err_msg=name)
+
+
+def test_without_the_spectral_map_the_scan_gives_the_same_figures_and_keeps_the_tiles(pair):
+    p = pair(size=64, snr_db=30)
+    fused = p.reference + 0.01 * np.random.default_rng(0).standard_normal(p.reference.shape).astype(np.float32)
+    source = ArraySource.whole(p.lr_hsi, p.hr_msi, 4)
+    grid = WindowGrid.build(16, 16, 4, 5, 4, 2)
+    geometry = model_geometry(p.model)[0]
+    full, lean = (_scanned(source, grid, p, fused, spectral=s).result(geometry) for s in (True, False))
+    assert lean.spectral_rms is None and lean.spectral_units.size == 0
+    for name in ("spatial_units", "cross_units", "spatial_rms", "cross_rms"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
+    scan = _scanned(source, grid, p, fused, spectral=False)
+    np.testing.assert_array_equal(scan.tile_inputs[0][0], p.lr_hsi[:, :4, :4])
+    np.testing.assert_array_equal(scan.tile_inputs[1][0], p.hr_msi[:, :16, :16])
 
 
 def test_a_window_that_read_less_than_the_scan_needs_is_read_again(pair):
