@@ -111,7 +111,7 @@ def pairs() -> Iterator[tuple[str, SimulatedScene]]:
 
 def _fuse(pair: SimulatedScene, method: str, folder: Path, **outputs) -> tuple[dict, np.ndarray]:
     """Fuse ``pair`` blindly with a report; returns the report's JSON and the result."""
-    request = FusionRequest(method="sscf" if method not in ("sscf", "uao") else method, seed=0,
+    request = FusionRequest(method="sscf" if method in BASELINES else method, seed=0,
                             report=str(folder / "report.html"), **outputs)
     result = fuse_arrays(request, pair.lr_hsi, pair.hr_msi, method=_method(method),
                          wavelengths=pair.model.hsi_wavelengths)

@@ -34,9 +34,8 @@ NOTES = {
                    "shown as a figure: a method that copies the HR-MSI fits it best whether or not "
                    "its spectra are right.)",
     "reduced": "Both inputs, cut from tiles spread over the whole scene, degraded once more by the "
-               "ratio with the estimated model and given back their measured noise, fused with the "
-               "same method and settings, and scored against this LR-HSI less its own noise: a "
-               "quality estimate measured on this scene, one scale down.",
+               "ratio with the estimated model, fused with the same method and settings, and scored "
+               "against this LR-HSI: a quality estimate measured on this scene, one scale down.",
     "hqnr": "Hybrid Quality with No Reference (Aiazzi et al., SPIE 9244, 2014): Khan's spectral "
             "distortion through the estimated PSF and the QNR spatial distortion (Alparone et al., "
             "PE&RS 2008) with every HR-MSI band as the panchromatic image.",
