@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..fusion_core.request import FusionRequest
 from .base import FusionAlgorithm
 from .product_input import PRODUCT_HELP
-from .request_parameters import request_results
+from .request_parameters import request_results, skipped_outputs
 
 
 class BlindFusion(FusionAlgorithm):
@@ -26,17 +26,24 @@ class BlindFusion(FusionAlgorithm):
         "band layout is accepted. Large scenes are fused in overlapping windows blended without "
         "seams, so memory stays under MAX_MEMORY_GB whatever the scene size.<br>"
         "REPORT (on by default) says how far the result can be trusted without a reference: "
-        "how well it gives back both inputs, a reduced-resolution check on this pair, HQNR, the "
-        "estimated PSF/SRF, where the two images disagree, and warnings; it opens in the Results "
-        "Viewer.<br>"
+        "a quality estimate measured on this pair, how well the result gives back the LR-HSI, HQNR, "
+        "the estimated PSF/SRF, where the two images disagree, and warnings; it opens in the "
+        "Results Viewer. From processing.run and qgis_process it is written beside OUTPUT "
+        "(<name>_report.html) unless REPORT is given empty (None).<br>"
     )
     REQUEST = FusionRequest
+
+    def preprocessParameters(self, parameters):  # noqa: N802
+        """The dialog (not ``processing.run``) passes its parameters through here: a report the
+        user skipped is not written beside the output."""
+        return skipped_outputs(parameters, FusionRequest)
 
     def execute(self, parameters, context, feedback, progress):
         from ..fusion_core.pipeline import fuse_files
 
         request = self.request(parameters, context)
         result = fuse_files(request, progress)
+        request = result.request or request       # the report's default path filled in
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
         feedback.pushInfo(f"Fused with {result.method}: {timing}.")
         if request.report:

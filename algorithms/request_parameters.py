@@ -30,7 +30,8 @@ from ..fusion_core.params import OUTPUT_KINDS, Param, Request
 from .product_input import ProductInputParameter, input_source
 from .qgis_compat import ADVANCED, DOUBLE, FOLDER, INTEGER
 
-__all__ = ["request_parameters", "request_from_parameters", "request_help", "request_results"]
+__all__ = ["request_parameters", "request_from_parameters", "request_help", "request_results",
+           "skipped_outputs"]
 
 R = TypeVar("R", bound=Request)
 
@@ -113,6 +114,9 @@ def _value(alg, parameters: dict, context, spec: Param) -> Any:
         return (path or None) if spec.optional else path
     if spec.kind in ("file_in", "folder_in"):
         return alg.parameterAsFile(parameters, key, context) or None
+    if spec.kind == "file_out" and spec.beside_output:
+        # Written by default (None) unless the caller names it with an empty value: "no file".
+        return None if key not in parameters else alg.parameterAsFileOutput(parameters, key, context) or ""
     if spec.kind == "file_out":
         path = alg.parameterAsFileOutput(parameters, key, context)
         return (path or None) if spec.optional else path
@@ -135,6 +139,15 @@ def request_from_parameters(alg, parameters: dict, context, request_class: type[
     qgis_process); fields not in ``only`` keep their defaults."""
     values = {name: _value(alg, parameters, context, spec) for name, spec in _chosen(request_class, only)}
     return request_class(caller="qgis", **values)  # type: ignore[call-arg]
+
+
+def skipped_outputs(parameters: dict, request_class: type[Request],
+                    only: Optional[Sequence[str]] = None) -> dict:
+    """The dialog's ``parameters`` (:meth:`preprocessParameters`) with the outputs written by
+    default beside OUTPUT that the user skipped (the dialog leaves them out) turned off."""
+    off = {spec.key: "" for _, spec in _chosen(request_class, only)
+           if spec.beside_output and spec.key not in parameters}
+    return {**parameters, **off}
 
 
 def request_help(request_class: type[Request], only: Optional[Sequence[str]] = None) -> str:

@@ -2,9 +2,10 @@
 
 The sample scene (``fusion_core.sample``, 198 bands) at growing sizes is degraded into a pair at
 r = 4 (Gaussian PSF of FWHM 4, Sentinel-2-like bands, 40 dB) and written as GeoTIFFs; each size is
-fused by SSCF with ``fuse_files`` and a REPORT, CONSISTENCY_MAP and AGREEMENT, in one process
-after a warm-up run (one-time imports count for neither), and the same pair without any report
-output; the two kinds alternate, ``--repeats`` times each, and the medians are kept.
+fused by SSCF with ``fuse_files`` as users run it — the report written beside the output, as it
+is by default — in one process after a warm-up run (one-time imports count for neither), and the
+same pair with the report turned off (``report=False``); the two kinds alternate, ``--repeats``
+times each, and the medians are kept.
 
 The report's time (the ``report`` stage: before the windows, its scan while they write, and
 after them, as the run's JSON gives it) is set against the fusion's own time: the whole run
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import tempfile
 from datetime import date
@@ -58,8 +60,8 @@ def _pair(size: int, folder: Path) -> tuple[str, str]:
 
 
 def measure(size: int, repeats: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """Median seconds by stage of ``repeats`` fusions of a ``size``² scene with every report
-    output, the median of that run's report time by part, and the median seconds by stage of as
+    """Median seconds by stage of ``repeats`` fusions of a ``size``² scene with the default
+    report, the median of that run's report time by part, and the median seconds by stage of as
     many fusions of the same pair without a report (the two kinds alternate, so a busy spell of
     a shared machine weighs on both)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,12 +71,9 @@ def measure(size: int, repeats: int) -> tuple[dict[str, float], dict[str, float]
         full: list[dict[str, float]] = []
         parts: list[dict[str, float]] = []
         for _ in range(repeats):
-            bare.append(fuse_files(FusionRequest(lr, hr, str(folder / "bare.tif"))).seconds)
-            full.append(fuse_files(FusionRequest(lr, hr, str(folder / "fused.tif"),
-                                                 report=str(folder / "report.html"),
-                                                 consistency_map=str(folder / "consistency.tif"),
-                                                 agreement_mask=str(folder / "agreement.tif"))).seconds)
-            parts.append(json.loads((folder / "report.json").read_text())["run"]["report_seconds"])
+            bare.append(fuse_files(FusionRequest(lr, hr, str(folder / "bare.tif"), report=False)).seconds)
+            full.append(fuse_files(FusionRequest(lr, hr, str(folder / "fused.tif"))).seconds)
+            parts.append(json.loads((folder / "fused_report.json").read_text())["run"]["report_seconds"])
     return _median(full), _median(parts), _median(bare)
 
 
@@ -93,11 +92,13 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
                             text=True).stdout.strip()
+    load = os.getloadavg()[0]
     lines = ["# Cost of the quality report (default method, from files)", "",
              f"Measured {date.today().isoformat()} on {machine()}, commit `{commit}`, by "
              f"`OPENBLAS_NUM_THREADS=1 python -m benchmarks.report_cost --threads {args.threads} "
              f"--sizes {args.sizes} --repeats {args.repeats}` (how the scenes are built and run: its "
-             "docstring); medians of the runs.", "",
+             f"docstring); medians of the runs; load average {load:.1f} at the start on this "
+             f"{os.cpu_count()}-core machine.", "",
              "| HR size | bands | without report: total s (estimation + fusion s) | report s "
              "| **report / total without report** | report / (estimation + fusion) "
              "| added wall time / total without report | report's time by part (s) |",

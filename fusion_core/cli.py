@@ -67,6 +67,9 @@ def add_request_arguments(parser: argparse.ArgumentParser, request_class: type[R
         if spec.kind == "enum" and name != "method":
             kwargs["choices"] = spec.choices
         parser.add_argument(flag, **kwargs)
+        if spec.beside_output:     # written by default beside the output: a flag turns it off
+            parser.add_argument("--no-" + flag[2:], dest=name, action="store_const", const="",
+                                default=argparse.SUPPRESS, help=f"write no {spec.label.lower()}")
 
 
 def request_from_args(args: argparse.Namespace) -> Request:
@@ -180,8 +183,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                         psf_size=request.psf_size or None, progress=progress)
             elif isinstance(request, FusionRequest):
                 result = pipeline.fuse_files(request, progress)
-                print(json.dumps({"output": result.output, "method": result.method,
-                                  "seconds": result.seconds}))
+                report = result.request.report if result.request is not None else None
+                print(json.dumps({"output": result.output, "report": report or None,
+                                  "method": result.method, "seconds": result.seconds}))
             elif isinstance(request, MetricsRequest):
                 print(json.dumps(pipeline.metrics_files(request)))
     except FusionError as exc:

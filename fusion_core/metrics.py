@@ -12,11 +12,17 @@ undefined the conventions below say what is returned:
   equal to ``acos(u·v)`` but exact for identical spectra.
 * CC of a band whose estimate is constant is 0 (no linear relation is reproduced).
 * A constant reference band makes PSNR, ERGAS, CC and SSIM undefined: it is rejected.
+
+PSNR and ERGAS take the reference's noise variance per band (``noise_var``) when the reference
+is itself a noisy measurement (the report's reduced-resolution check scores against the
+LR-HSI): the error against the noise-free reference is then estimated as each band's squared
+error less that variance, kept to at least :data:`MIN_ERROR_SHARE` of it.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
 from scipy import ndimage
@@ -78,17 +84,25 @@ def _pair(reference: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.n
     return ref, est
 
 
-def _band_mse(ref: np.ndarray, est: np.ndarray) -> np.ndarray:
-    return ((ref - est) ** 2).mean(axis=(1, 2))
+#: The least share of a band's squared error left once the reference's noise is taken out.
+MIN_ERROR_SHARE = 0.05
 
 
-def psnr(reference: np.ndarray, estimate: np.ndarray) -> float:
+def _band_mse(ref: np.ndarray, est: np.ndarray, noise_var: Optional[np.ndarray] = None) -> np.ndarray:
+    mse = ((ref - est) ** 2).mean(axis=(1, 2))
+    if noise_var is None:
+        return mse
+    return np.maximum(mse - np.asarray(noise_var, np.float64), MIN_ERROR_SHARE * mse)
+
+
+def psnr(reference: np.ndarray, estimate: np.ndarray, noise_var: Optional[np.ndarray] = None) -> float:
     """Mean over bands of ``10 log10(max(ref_b)² / MSE_b)`` in dB; the peak is each band's
-    reference maximum, as in the seeds. A band reproduced exactly gives ``inf``."""
+    reference maximum, as in the seeds. A band reproduced exactly gives ``inf``. ``noise_var``:
+    the reference's noise variance per band, taken out of the error (module docstring)."""
     ref, est = _pair(reference, estimate)
     peak = ref.max(axis=(1, 2))
     with np.errstate(divide="ignore"):
-        return float(np.mean(10 * np.log10(peak**2 / _band_mse(ref, est))))
+        return float(np.mean(10 * np.log10(peak**2 / _band_mse(ref, est, noise_var))))
 
 
 def sam(reference: np.ndarray, estimate: np.ndarray) -> float:
@@ -107,13 +121,15 @@ def sam(reference: np.ndarray, estimate: np.ndarray) -> float:
     return float(np.degrees(2 * np.arcsin(np.minimum(chord / 2, 1.0))).mean())
 
 
-def ergas(reference: np.ndarray, estimate: np.ndarray, scale: float) -> float:
-    """``(100 / r) sqrt(mean_b MSE_b / mean(ref_b)²)`` with ``r = scale``, the HSI/MSI ratio."""
+def ergas(reference: np.ndarray, estimate: np.ndarray, scale: float,
+          noise_var: Optional[np.ndarray] = None) -> float:
+    """``(100 / r) sqrt(mean_b MSE_b / mean(ref_b)²)`` with ``r = scale``, the HSI/MSI ratio;
+    ``noise_var`` as in :func:`psnr`."""
     if not scale > 0:
         raise InputError(f"ERGAS needs a positive resolution ratio, got {scale}.")
     ref, est = _pair(reference, estimate)
     with np.errstate(divide="ignore"):
-        ratio = _band_mse(ref, est) / ref.mean(axis=(1, 2)) ** 2
+        ratio = _band_mse(ref, est, noise_var) / ref.mean(axis=(1, 2)) ** 2
     return float(100 / scale * math.sqrt(ratio.mean()))
 
 

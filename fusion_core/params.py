@@ -57,6 +57,11 @@ class Param:
             file) unless the user unticks it.
         pixel_bytes: for a raster output beside the fused image, on its grid: its size per HR
             pixel before compression (the disk-space check before a run).
+        beside_output: for an output written by default: the suffix of its name beside OUTPUT
+            (``"_report.html"``: ``fused.tif`` → ``fused_report.html``) when it is not given
+            (None). An empty value writes none: ``""`` or ``False`` in Python, an empty or None
+            value in ``processing.run`` and qgis_process (a skipped output in the dialog),
+            ``--no-`` + the flag on the command line.
     """
 
     key: str
@@ -76,6 +81,7 @@ class Param:
     parse: Optional[Callable[[str], Any]] = None
     create_by_default: bool = False
     pixel_bytes: int = 0
+    beside_output: str = ""
 
     @property
     def shown_choices(self) -> tuple[str, ...]:

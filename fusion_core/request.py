@@ -199,11 +199,17 @@ class FusionRequest(SrfSettings):
         extension="json")
     report: Optional[str] = param(
         None, key="REPORT", label="Quality report",
-        help="A self-contained HTML report of how far the result can be trusted: how well it gives "
-             "back both inputs (in units of their noise), a reduced-resolution check on this pair, "
-             "the HQNR index, the estimated PSF/SRF, misregistration, noise, quick-looks and "
-             "warnings in plain words; a JSON of the same figures is written beside it.",
-        kind="file_out", optional=True, extension="html", create_by_default=True)
+        help="A self-contained HTML report of how far the result can be trusted: a quality "
+             "estimate measured on this pair (a reduced-resolution check on samples from the whole "
+             "scene), how well the result gives back the LR-HSI (in units of its noise), the HQNR "
+             "index, the estimated PSF/SRF and how firmly the data pin the SRF down, "
+             "misregistration, noise, quick-looks and warnings in plain words; a JSON of the same "
+             "figures is written beside it. Written by default beside OUTPUT as "
+             "<output name>_report.html (a name of its own when that file exists and is not an "
+             "earlier report of the same output); an empty value writes none (--no-report on the "
+             "command line, report=False in Python).",
+        kind="file_out", optional=True, extension="html", create_by_default=True,
+        beside_output="_report.html")
     consistency_map: Optional[str] = param(
         None, key="CONSISTENCY_MAP", label="Consistency map",
         help="A raster on the output's grid: band 1, how far the result integrated by the SRF is "
@@ -268,6 +274,9 @@ class FusionRequest(SrfSettings):
         self.parse_text()
         set_(self, "options", MappingProxyType(dict(self.options or {})))
         set_(self, "dask_scheduler", (self.dask_scheduler or "").strip())
+        for name, spec in self.fields():
+            if spec.beside_output and isinstance(getattr(self, name), bool):   # False: none
+                set_(self, name, None if getattr(self, name) else "")
         self.check_declared()
         self.check_srf()
         self.mask_classes  # noqa: B018 - refuses an unknown class now

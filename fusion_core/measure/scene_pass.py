@@ -17,7 +17,7 @@ import numpy as np
 from ..degradation import DegradationModel
 from ..progress import Progress
 from ..windows.layout import psf_halo
-from .consistency import input_noise, noise_units
+from .consistency import NoiseLevels, input_noise, noise_units
 from .crop import crop_pixels
 from .disagreement import Disagreement, cross_normal, find_disagreement, judged_cross_residual
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..windows.sampling import Texture
     from ..windows.source import Source
 
-__all__ = ["ScenePass", "scan_scene", "cross_units_map", "crop_normal", "measure_disagreement",
+__all__ = ["ScenePass", "scan_scene", "cross_units_map", "crop_noise", "crop_normal", "measure_disagreement",
            "judged_bands"]
 
 
@@ -98,11 +98,16 @@ def cross_units_map(source: "Source", model: DegradationModel, normal: np.ndarra
     return units
 
 
-def crop_normal(source: "Source", model: DegradationModel, texture: Optional["Texture"]) -> np.ndarray:
-    """The cross-sensor residual's normal value, the noise measured on the report's crop (chosen
-    on the run's ``texture`` when given)."""
+def crop_noise(source: "Source", model: DegradationModel, texture: Optional["Texture"]) -> NoiseLevels:
+    """The inputs' noise, measured on the report's crop (chosen on the run's ``texture`` when
+    given): what the disagreement map and the report judge residuals against."""
     _, lr, hr = crop_pixels(source, model.scale, texture)
-    return cross_normal(input_noise(lr, hr, model), model)
+    return input_noise(lr, hr, model)
+
+
+def crop_normal(source: "Source", model: DegradationModel, texture: Optional["Texture"]) -> np.ndarray:
+    """The cross-sensor residual's normal value, from the noise of :func:`crop_noise`."""
+    return cross_normal(crop_noise(source, model, texture), model)
 
 
 def measure_disagreement(source: "Source", model: DegradationModel, budget_bytes: int,

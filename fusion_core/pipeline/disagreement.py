@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from ..degradation import DegradationModel
-from ..measure.disagreement import Disagreement, find_disagreement
-from ..measure.scene_pass import crop_normal, scan_scene
+from ..measure.consistency import NoiseLevels
+from ..measure.disagreement import Disagreement, cross_normal, find_disagreement
+from ..measure.scene_pass import crop_noise, scan_scene
 from ..progress import Progress
 from ..windows.fallback import HsiFallback, feather_pixels, reach_pixels
 
@@ -39,11 +40,14 @@ class SceneMasks:
         lr_valid: the LR-HSI has a value (elsewhere the result is nodata).
         hr_gaps: the LR-HSI has a value and the HR-MSI lacks one in the pixel's HR block.
         disagreement: the disagreement map (DISAGREEMENT_FROM_HSI), None when not asked for.
+        noise: the inputs' noise the map was judged against (the report's too), None when not
+            measured.
     """
 
     lr_valid: np.ndarray
     hr_gaps: np.ndarray
     disagreement: Optional[Disagreement] = None
+    noise: Optional[NoiseLevels] = None
 
 
 def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> SceneMasks:
@@ -53,10 +57,11 @@ def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> Sce
     request = plan.request
     model = scene.model
     t0 = time.perf_counter()
-    normal = crop_normal(scene.source, model, scene.texture) if request.disagreement_from_hsi else None
+    noise = crop_noise(scene.source, model, scene.texture) if request.disagreement_from_hsi else None
+    normal = None if noise is None else cross_normal(noise, model)
     found = scan_scene(scene.source, model, normal, max(request.memory_bytes // 8, 2 ** 26), progress)
     disagreement = None if found.units is None else find_disagreement(found.units)
-    masks = SceneMasks(found.lr_valid, found.hr_gaps, disagreement)
+    masks = SceneMasks(found.lr_valid, found.hr_gaps, disagreement, noise)
     seconds = time.perf_counter() - t0
     blend = f"blended over {feather_pixels(model.scale)} HR pixel(s)"
     margin = (f"there, and {reach_pixels(model)} HR pixel(s) around, the result is the LR-HSI alone, "

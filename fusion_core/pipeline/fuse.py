@@ -45,6 +45,8 @@ class FusionResult:
         fused: the fused image ``(C, H, W)`` float32 (:func:`fuse_arrays` only).
         provenance: ``(H, W)`` uint8, where each pixel of ``fused`` comes from
             (:data:`~fusion_core.pipeline.provenance.CODES`; :func:`fuse_arrays` only).
+        request: the request as run, the default paths of its outputs filled in (where the
+            report was written: ``request.report``).
     """
 
     output: str
@@ -53,6 +55,7 @@ class FusionResult:
     seconds: dict[str, float] = field(default_factory=dict)
     fused: Optional[np.ndarray] = None
     provenance: Optional[np.ndarray] = None
+    request: Optional[FusionRequest] = None
 
 
 @dataclass
@@ -89,7 +92,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     job = WindowJob(source=scene.source, method=plan.method, model=scene.model, config=plan.config,
                     norm=scene.norm, grid=scene.grid, torch_threads=threads, out_bands=out_bands,
                     fallback=fallback, worker_device=request.device)
-    start = report_start(plan, scene)
+    start = report_start(plan, scene, masks.noise)
     scan = start.scan if start is not None else None
     t0 = time.perf_counter()
     end = 0.9 if start is not None else 1.0
@@ -113,17 +116,27 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     return _Run(seconds, provenance)
 
 
-@guarded(fusion_files)
 def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
                method: Optional["FusionMethod"] = None) -> FusionResult:
     """Fuse the request's LR-HSI with its HR-MSI into a georeferenced HR-HSI GeoTIFF.
 
     The output has the HR-MSI's CRS and pixel grid and the LR-HSI's bands, band names and
     wavelengths. It is written window by window under a temporary name and renamed when
-    complete, with peak memory under the request's bound. ``method``, a
-    :class:`~fusion_core.methods.base.FusionMethod` instance, replaces the request's method
-    (a method of your own; its options are checked by it).
+    complete, with peak memory under the request's bound. The quality report is written beside
+    it unless the request turns it off (REPORT empty; see
+    :func:`~fusion_core.pipeline.reporting.with_default_report`); ``result.request.report``
+    says where. ``method``, a :class:`~fusion_core.methods.base.FusionMethod` instance,
+    replaces the request's method (a method of your own; its options are checked by it).
     """
+    from .reporting import with_default_report
+
+    return _fuse_files(with_default_report(request), progress, method=method)
+
+
+@guarded(fusion_files)
+def _fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
+                method: Optional["FusionMethod"] = None) -> FusionResult:
+    """:func:`fuse_files` once the outputs' paths are all known: checked and locked first."""
     from ..windows import PairSource, TiledOutput, choose_tile
 
     progress = progress or Progress()
@@ -141,7 +154,7 @@ def fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
     seconds = _run(plan, scene, output, progress).seconds
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")
-    return FusionResult(str(request.output), scene.model, plan.method.name, seconds)
+    return FusionResult(str(request.output), scene.model, plan.method.name, seconds, request=request)
 
 
 def _emptied(count: int, used: Optional[Sequence[int]]) -> tuple[int, ...]:
@@ -209,7 +222,8 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
         fused = to_hsi_geometry(fused, scene.misregistration)
     seconds = dict(run.seconds, total=time.perf_counter() - t0)
     progress.update(1.0, "Done")
-    return FusionResult(output.path, scene.model, plan.method.name, seconds, fused, run.provenance)
+    return FusionResult(output.path, scene.model, plan.method.name, seconds, fused, run.provenance,
+                        request=request)
 
 
 def array_fusion(method: "FusionMethod", wavelengths: Optional[np.ndarray] = None,

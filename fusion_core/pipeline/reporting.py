@@ -7,28 +7,66 @@ they write (:mod:`fusion_core.report.region_scan`); the second hands the report 
 run's facts — the result read back from the output (file or array), the model, the inputs, the
 run's own fusion in memory for the reduced-resolution check — to compute the figures
 (:mod:`fusion_core.report.assemble`) and write what the request asks for
-(:mod:`fusion_core.report.write`).
+(:mod:`fusion_core.report.write`). :func:`with_default_report` gives a run on files its report's
+default path beside the output.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from ..measure.consistency import NoiseLevels
 from ..measure.disagreement import Disagreement
 from ..progress import Progress
 from ..report.assemble import ReportInputs, ReportStart, array_reader, assemble_report, start_report
 from ..report.reduced import Fuse
+from ..report.render import FORMAT, json_path
 from ..report.scan import FusedReader
 from ..report.speclib import spectral_library_path, write_spectral_library
 from ..report.write import wants_report, write_maps, write_report
+from ..request import FusionRequest, param_of
 from .lineage import input_facts
 
 if TYPE_CHECKING:
     from .plan import RunPlan
     from .scene import SceneModel
 
-__all__ = ["report_start", "report_run"]
+__all__ = ["report_start", "report_run", "with_default_report"]
+
+
+def _earlier_report(path: Path, output: str) -> bool:
+    """Whether the report at ``path`` (HTML, JSON beside it) may be replaced: neither file is
+    there, or its JSON is a report of this same ``output`` (an earlier run's, which the new
+    result replaces). Any other file there is the user's and is kept."""
+    report, facts = path, json_path(path)
+    if not report.exists() and not facts.exists():
+        return True
+    try:
+        content = json.loads(facts.read_text(encoding="utf-8"))
+        return (content.get("format") == FORMAT
+                and Path(content["run"]["output"]).resolve() == Path(output).resolve())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def with_default_report(request: FusionRequest) -> FusionRequest:
+    """``request`` with its report's path filled in when REPORT was not given (None) and the run
+    writes a file: ``<output name>_report.html`` beside the output, or, when that name holds a
+    file other than an earlier report of the same output, ``<output name>_report_2.html``, ``_3``…
+    (nothing of the user's is overwritten). An empty REPORT (no report) stays empty."""
+    if request.report is not None or not request.output:
+        return request
+    stem, extension = param_of("report").beside_output.rsplit(".", 1)
+    output = Path(request.output)
+    count = 1
+    while True:
+        path = output.with_name(f"{output.stem}{stem}{'' if count == 1 else f'_{count}'}.{extension}")
+        if _earlier_report(path, request.output):
+            return request.with_(report=str(path))
+        count += 1
 
 
 def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
@@ -51,13 +89,16 @@ def _reader(output, bands: Optional[tuple[int, ...]] = None) -> FusedReader:
     return read
 
 
-def report_start(plan: "RunPlan", scene: "SceneModel") -> Optional[ReportStart]:
-    """Before the windows: the noise and the scan they feed (pass its ``scan.add`` to
+def report_start(plan: "RunPlan", scene: "SceneModel",
+                 noise: Optional[NoiseLevels] = None) -> Optional[ReportStart]:
+    """Before the windows: the noise (``noise``, the one the run's disagreement map was judged
+    against, when measured) and the scan they feed (pass its ``scan.add`` to
     :func:`~fusion_core.windows.run_windows`), when the run asks for a report or a map."""
     if not wants_report(plan.request):
         return None
     wavelengths = plan.lr.select(scene.source.lr_bands).wavelengths
-    return start_report(scene.source, scene.model, wavelengths, scene.grid, scene.texture)
+    return start_report(scene.source, scene.model, wavelengths, scene.grid, scene.texture, noise,
+                        spectral_map=bool(plan.request.consistency_map))
 
 
 def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, float],

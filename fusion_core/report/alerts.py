@@ -18,7 +18,7 @@ from ..degradation import DegradationModel
 from ..io.dates import date_gap_warning
 
 __all__ = ["POOR_FIT_UNITS", "POOR_FIT_PERCENT", "MISREGISTRATION_HR_PX", "band_ranges",
-           "uncovered_ranges", "alerts"]
+           "uncovered_ranges", "alerts", "headline"]
 
 #: A residual is a misfit when it exceeds this many noise units…
 POOR_FIT_UNITS = 3.0
@@ -147,3 +147,17 @@ def alerts(facts: dict, pixel_size: Optional[float] = None) -> list[str]:
             "added detail is not supported by the data.")
     found.extend(facts["degradation"].get("estimation_warnings", []))
     return found
+
+
+def headline(facts: dict) -> str:
+    """The report in one sentence: the quality estimate, the fit to the LR-HSI, the warnings."""
+    reduced = facts["reduced_resolution"]
+    if "PSNR" in reduced:
+        quality = (f"Estimated quality {reduced['PSNR']:.1f} dB PSNR (bicubic interpolation "
+                   f"{reduced['bicubic']['PSNR']:.1f} dB), measured on this pair one scale down")
+    else:
+        quality = "No quality estimate (the pair is too small to be degraded once more)"
+    spatial = facts["consistency"]["spatial"]["noise_units_median"]
+    count = len(facts["warnings"])
+    return (f"{quality}; the result gives back the LR-HSI within {spatial:.1f} noise units; "
+            f"{count} warning{'' if count == 1 else 's'}.")

@@ -4,10 +4,11 @@ The whole scene is scanned once (residual maps, per-band residuals, quick-looks)
 windows write the result, region by region (:mod:`.region_scan`, set up with the noise by
 :func:`start_report` before the windows), or, when that scan did not see every region (a resumed
 run, or :func:`assemble_report` called on a finished result), strip by strip from the result read
-back (:mod:`.scan`). What needs a full method run or many band pairs (noise, the geometry the result
-is on, HQNR, the reduced-resolution check, sample spectra) is computed on a representative crop
-(:mod:`fusion_core.measure.crop`), the most textured one, so the report costs a fraction of the
-fusion whatever the scene size. A scene no larger than the crop is read once.
+back (:mod:`.scan`). What needs a full method run or many band pairs (the geometry the result is
+on, HQNR, the reduced-resolution check, sample spectra) is computed on tiles spread over the whole
+scene, side by side in one mosaic (:mod:`.tiles`), so the report costs a fraction of the fusion
+whatever the scene size; the inputs' noise is the one the run judged its disagreement map
+against, measured on the most textured crop (:mod:`fusion_core.measure.crop`).
 """
 
 from __future__ import annotations
@@ -21,20 +22,20 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from ..degradation import DegradationModel
-from ..io.pair import scaled_rect
-from ..measure.consistency import NoiseLevels, choose_geometry, input_noise, summary
-from ..measure.crop import crop_pixels
+from ..measure.consistency import NoiseLevels, band_rms, choose_geometry, spectral_residual, summary
 from ..measure.disagreement import Disagreement, cross_normal, find_disagreement
+from ..measure.scene_pass import crop_noise
 from ..progress import Progress
 from ..request import FusionRequest, request_fields
 from ..windows.in_memory import ArraySource
-from .alerts import alerts, uncovered_ranges
+from .alerts import alerts, headline, uncovered_ranges
 from .qnr import hqnr
 from .quicklook import block_mean, hsi_rgb_bands, msi_rgb_bands, stretch
 from .reduced import Fuse, reduced_resolution_check
 from .region_scan import RegionScan
 from .samples import msi_centres, sample_pixels, sample_spectra
 from .scan import FusedReader, SceneScan, scan_scene
+from .tiles import Tiles, scene_tiles
 
 if TYPE_CHECKING:
     from ..methods.base import FusionMethod
@@ -54,17 +55,14 @@ class ReportStart:
     """What the report measures on the inputs alone, before the windows.
 
     Attributes:
-        rect: the LR crop ``(row0, col0, rows, cols)`` the crop-level figures are computed on.
-        lr, hr: the inputs over the crop (NaN as zero).
-        noise: the inputs' noise levels, measured on the crop.
+        tiles: the tiles the scene-level figures are computed on (:mod:`.tiles`).
+        noise: the inputs' noise levels.
         rgb: (HSI bands, MSI bands) shown as red, green and blue.
         scan: the scan the windows feed with each region they write (None: none is fed).
         seconds: time this took.
     """
 
-    rect: tuple[int, int, int, int]
-    lr: np.ndarray
-    hr: np.ndarray
+    tiles: Tiles
     noise: NoiseLevels
     rgb: tuple[list[int], list[int]]
     scan: Optional[RegionScan] = None
@@ -125,18 +123,22 @@ class Report:
 
 
 def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Optional[np.ndarray],
-                 grid: Optional["WindowGrid"] = None, texture: Optional["Texture"] = None) -> ReportStart:
-    """Choose the crop (on the run's ``texture``, when given), measure the inputs' noise on it
-    and, given the run's window ``grid``, set up the scan its windows feed."""
+                 grid: Optional["WindowGrid"] = None, texture: Optional["Texture"] = None,
+                 noise: Optional[NoiseLevels] = None, spectral_map: bool = False) -> ReportStart:
+    """Choose the scene's tiles, measure the inputs' noise unless given (on the crop chosen on
+    the run's ``texture``, as the run's disagreement map does) and, given the run's window
+    ``grid``, set up the scan its windows feed (which keeps the tiles of the inputs and of the
+    result as they pass; ``spectral_map``: and measures the spectral residual over the whole
+    scene, for CONSISTENCY_MAP)."""
     t0 = time.perf_counter()
-    rect, lr, hr = crop_pixels(source, model.scale, texture)
-    noise = input_noise(lr, hr, model)
-    lr, hr = np.nan_to_num(lr), np.nan_to_num(hr)
+    r = model.scale
+    tiles = scene_tiles(source.lr_shape, r)
+    noise = noise or crop_noise(source, model, texture)
     hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
     rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))
-    scan = (RegionScan(source, grid, model, noise, rgb, scaled_rect(rect, model.scale))
+    scan = (RegionScan(source, grid, model, noise, rgb, tiles.rects(r), spectral=spectral_map)
             if grid is not None else None)
-    return ReportStart(rect, lr, hr, noise, rgb, scan, time.perf_counter() - t0)
+    return ReportStart(tiles, noise, rgb, scan, time.perf_counter() - t0)
 
 
 def _versions() -> dict[str, str]:
@@ -174,7 +176,9 @@ def _degradation_facts(inputs: ReportInputs) -> dict:
             "srf": model.srf, "msi_gain": model.msi_gain, "hsi_wavelengths_nm": model.hsi_wavelengths,
             "msi_band_names": inputs.msi_band_names, "msi_centres_nm": msi_centres(model),
             "source": "estimated blindly from the pair" if inputs.estimated else "given",
-            "estimation_warnings": list(model.diagnostics.get("warnings", []))}
+            "estimation_warnings": list(model.diagnostics.get("warnings", [])),
+            "srf_confidence": model.diagnostics.get("srf_confidence"),
+            "srf_shift_std_nm": (model.diagnostics.get("srf_prior") or {}).get("shift_std")}
 
 
 def array_reader(fused: np.ndarray) -> FusedReader:
@@ -194,10 +198,14 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     model, source, r = inputs.model, inputs.source, inputs.model.scale
     progress.update(0.05, "Measuring the noise of both inputs")
     start = inputs.start or start_report(source, model, inputs.hsi_wavelengths)
-    rect, lr, hr, noise, (hsi_rgb, msi_rgb) = start.rect, start.lr, start.hr, start.noise, start.rgb
+    tiles, noise, (hsi_rgb, msi_rgb) = start.tiles, start.noise, start.rgb
     written = start.scan if start.scan is not None and start.scan.complete else None
-    fused = np.nan_to_num(written.crop_values if written is not None
-                          else inputs.read_fused(scaled_rect(rect, r)))
+    if written is not None:                      # kept by the scan as the windows passed
+        lr, hr, fused = (np.nan_to_num(tiles.stitch(parts)) for parts in (*written.tile_inputs,
+                                                                           written.tile_values))
+    else:
+        lr, hr = np.nan_to_num(tiles.read(source.read_lr)), np.nan_to_num(tiles.read(source.read_hr, r))
+        fused = np.nan_to_num(tiles.read(inputs.read_fused, r))
     geometry = choose_geometry(fused, lr, hr, model, noise)
     lap("noise and geometry")
     earlier = {"noise and geometry": start.seconds if inputs.start is not None else 0.0,   # before
@@ -205,7 +213,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     if written is not None:
         scan = written.result(geometry)
     else:
-        whole = rect == (0, 0, *source.lr_shape)       # a small scene: scan what is already read
+        whole = tiles.lr_pixels == source.lr_shape       # a small scene: scan what is already read
         scan = scan_scene(ArraySource.whole(lr, hr, r) if whole else source,
                           array_reader(fused) if whole else inputs.read_fused, model, geometry,
                           noise, (hsi_rgb, msi_rgb), inputs.budget_bytes, progress.child(0.1, 0.5))
@@ -222,7 +230,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     facts: dict[str, Any] = {
         "run": {"method": inputs.method.name, "method_label": getattr(inputs.method, "label", inputs.method.name),
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "output": inputs.output,
-                "scene_lr_pixels": list(source.lr_shape), "crop_lr": list(rect),
+                "scene_lr_pixels": list(source.lr_shape), "tiles_lr": tiles.rects(),
                 "parameters": _parameters(inputs.request), "versions": _versions(),
                 "seconds": dict(inputs.seconds)},
         "inputs": dict(inputs.delivered),
@@ -230,11 +238,14 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
         "noise": _noise_facts(noise),
         "consistency": {
             "geometry": geometry.name,
-            "spatial": summary(scan.spatial_rms, noise.hsi_normal, noise.hsi_rms),
-            "spectral": summary(scan.spectral_rms, noise.msi_normal, noise.msi_rms, names),
+            "spatial": {**summary(scan.spatial_rms, noise.hsi_normal[scan.spatial_bands],
+                                  noise.hsi_rms[scan.spatial_bands]), "hsi_bands": scan.spatial_bands},
+            "spectral": summary(band_rms(spectral_residual(fused, geometry.move(hr), model))
+                                if scan.spectral_rms is None else scan.spectral_rms,
+                                noise.msi_normal, noise.msi_rms, names),
             "inputs": summary(scan.cross_rms, cross_normal(noise, model), noise.msi_rms, names),
             "spatial_map": block_mean(scan.spatial_units, MAP_PIXELS),
-            "spectral_map": block_mean(scan.spectral_units, MAP_PIXELS)},
+            "spectral_map": block_mean(scan.spectral_units, MAP_PIXELS) if scan.spectral_units.size else None},
         "reduced_resolution": reduced,
         "hqnr": quality,
         "disagreement": {"threshold": disagreement.threshold, "share": disagreement.share,
@@ -245,6 +256,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
         "quicklook": {"hsi_bands": hsi_rgb, "msi_bands": msi_rgb},
     }
     facts["warnings"] = alerts(facts, inputs.pixel_size)
+    facts["headline"] = headline(facts)
     lap("samples and warnings")
     facts["run"]["report_seconds"] = {name: value + earlier.get(name, 0.0) for name, value in parts.items()}
     looks = scan.quicklooks

@@ -6,19 +6,21 @@ fused, before the output's encoding: an int16 output rounds them by under 1e-4 o
 and computes what :func:`.scan.scan_scene` computes by reading the whole result back, without
 reading it:
 
-* the spectral residual on the region's HR pixels: per pixel, from the region and the HR-MSI
-  under it;
-* its share of the spatial residual. The blur-and-decimate ``D`` is linear, so ``D(X)`` is the
-  sum over regions of ``D`` applied to each region alone, zero elsewhere; the reflection that
-  extends the image at its borders (:func:`~fusion_core.degradation.spatial_degrade`) is linear
-  too, and each padded pixel belongs to the region its value is reflected from. Each region is
-  placed, with the padded pixels it owns, in a zero frame over the LR pixels it reaches, blurred,
-  decimated, and added to the partial sums of the LR blocks (the regions' LR pixels) it reaches;
-  a block is final when every region that reaches it is in, and only then is its residual
-  (the sum minus the LR-HSI) counted and mapped;
+* when asked for (the CONSISTENCY_MAP output; the report itself judges it on its tiles), the
+  spectral residual on the region's HR pixels: per pixel, from the region and the HR-MSI under
+  it (the SRF applied to every band of every pixel: 0.2 s a 1024² region on one thread);
+* its share of the spatial residual, on the LR-HSI bands of :func:`.scan.spatial_bands`. The
+  blur-and-decimate ``D`` is linear, so ``D(X)`` is the sum over regions of ``D`` applied to
+  each region alone, zero elsewhere; the reflection that extends the image at its borders
+  (:func:`~fusion_core.degradation.spatial_degrade`) is linear too, and each padded pixel
+  belongs to the region its value is reflected from. Each region is placed, with the padded
+  pixels it owns, in a zero frame over the LR pixels it reaches, blurred, decimated, and added
+  to the partial sums of the LR blocks (the regions' LR pixels) it reaches; a block is final
+  when every region that reaches it is in, and only then is its residual (the sum minus the
+  LR-HSI) counted and mapped;
 * the cross-sensor residual and the quick-looks, from the inputs under the region's LR block;
-* a copy of the result over the report's crop (:attr:`RegionScan.crop`), for the crop-level
-  figures.
+* a copy of the result and of the inputs over the report's tiles (:attr:`RegionScan.tile_values`,
+  :attr:`RegionScan.tile_inputs`), for the figures computed on their mosaic (:mod:`.tiles`).
 
 The inputs around a region are those the window that owns it read, handed over as it read them
 (:meth:`RegionScan.keep`, from the windows fused in this process) and dropped once the region is
@@ -29,7 +31,7 @@ depthwise convolution is several times faster than bands first, a strip of rows 
 is blurred, and a frame never costs a copy of the whole region.
 
 The geometry the result is checked in (:func:`.consistency.choose_geometry`) is still decided
-after the windows, on the crop of the result, as before: the scan accumulates the residuals of
+after the windows, on the tiles of the result, as before: the scan accumulates the residuals of
 every candidate geometry (one unless the PSF is off centre; an HR-MSI moved by a shift is moved
 per region with a margin of :func:`.scan.scan_halo` LR pixels, as the strips are) and
 :meth:`RegionScan.result` gives the chosen one's. The noise the maps are expressed in comes from
@@ -59,7 +61,7 @@ from ..degradation.operators import psf_padding
 from ..io.pair import scaled_rect
 from ..measure.consistency import Geometry, NoiseLevels, model_geometry, noise_units
 from ..measure.disagreement import cross_normal, judged_cross_residual
-from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo
+from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo, spatial_bands
 
 if TYPE_CHECKING:
     from ..windows.layout import Window
@@ -165,6 +167,16 @@ def _clip(into: slice, source: slice, lo: int, hi: int) -> Optional[tuple[slice,
     return slice(a - lo, b - lo), source
 
 
+def _keep(tile: Rect, values: np.ndarray, rect: Rect, data: np.ndarray) -> None:
+    """Copy into ``values``, the result over HR rectangle ``tile``, the part of the written
+    region ``data`` at HR rectangle ``rect`` that lies in it."""
+    top, left = max(rect[0], tile[0]), max(rect[1], tile[1])
+    bottom, right = min(rect[0] + rect[2], tile[0] + tile[2]), min(rect[1] + rect[3], tile[1] + tile[3])
+    if bottom > top and right > left:
+        values[:, top - tile[0]:bottom - tile[0], left - tile[1]:right - tile[1]] = \
+            data[:, top - rect[0]:bottom - rect[0], left - rect[1]:right - rect[1]]
+
+
 class _Memory:
     """A float32 buffer reused from call to call (fresh pages cost more than the copies)."""
 
@@ -180,14 +192,15 @@ class _Memory:
 class _Candidate:
     """The residuals of one candidate geometry, accumulated region by region."""
 
-    def __init__(self, geometry: Geometry, lr_shape: tuple[int, int], scale: int, bands: tuple[int, int]):
+    def __init__(self, geometry: Geometry, lr_shape: tuple[int, int], scale: int, bands: tuple[int, int],
+                 spectral: bool):
         rows, cols = lr_shape
         self.geometry = geometry
         kernel = torch.from_numpy(np.asarray(geometry.psf, np.float32))
         self.weight = kernel.expand(bands[0], 1, *kernel.shape).contiguous(memory_format=torch.channels_last)
         self.partial: dict[Key, np.ndarray] = {}
         self.spatial_map = np.full((rows, cols), np.nan, np.float32)
-        self.spectral_map = np.full((rows * scale, cols * scale), np.nan, np.float32)
+        self.spectral_map = np.full((rows * scale, cols * scale) if spectral else (0, 0), np.nan, np.float32)
         self.spatial = BandSums(bands[0])
         self.spectral = BandSums(bands[1])
 
@@ -201,24 +214,33 @@ class RegionScan:
         model: the degradation model of the run.
         noise: the inputs' noise levels.
         rgb: (HSI bands, MSI bands) shown as red, green and blue.
-        crop: the HR rectangle of the report's crop, kept as :attr:`crop_values` ``(C, rows, cols)``.
+        spectral: whether to measure the spectral residual over the whole scene (else
+            :attr:`SceneScan.spectral_units` is empty and its band RMS None).
+        tiles: the HR rectangles of the report's tiles: the result over them is kept as
+            :attr:`tile_values` ``[(C, rows, cols)]``, the inputs as :attr:`tile_inputs`
+            (LR-HSI ``[(C, rows / r, cols / r)]``, HR-MSI ``[(M, rows, cols)]``).
     """
 
     def __init__(self, source, grid, model: DegradationModel, noise: NoiseLevels,
-                 rgb: tuple[list[int], list[int]], crop: Rect):
-        self.source, self.model, self.noise, self.rgb, self.crop = source, model, noise, rgb, crop
+                 rgb: tuple[list[int], list[int]], tiles: list[Rect], spectral: bool = True):
+        self.source, self.model, self.noise, self.rgb, self.tiles = source, model, noise, rgb, tiles
         self.seconds = 0.0
         r = model.scale
         rows, cols = source.lr_shape
         c, m = model.n_hsi_bands, model.n_msi_bands
         self.bounds = (list(grid.rows.bounds), list(grid.cols.bounds))
-        self.candidates = [_Candidate(g, (rows, cols), r, (c, m)) for g in model_geometry(model)]
+        self.bands = spatial_bands(c)
+        self.spectral = spectral
+        self.candidates = [_Candidate(g, (rows, cols), r, (len(self.bands), m), spectral)
+                           for g in model_geometry(model)]
         kh, kw = model.psf.shape
         self.reflect = max(psf_padding(kh, r)) < rows * r and max(psf_padding(kw, r)) < cols * r
         self.halo = max(scan_halo(model, g.geometry) for g in self.candidates)
         self.steps = quicklook_steps((rows, cols), r)
         self.cross_map = np.full((rows, cols), np.nan, np.float32)
-        self.crop_values = np.full((c, crop[2], crop[3]), np.nan, np.float32)
+        self.tile_values = [np.full((c, tile[2], tile[3]), np.nan, np.float32) for tile in tiles]
+        self.tile_inputs = ([np.full((c, t[2] // r, t[3] // r), np.nan, np.float32) for t in tiles],
+                            [np.full((m, t[2], t[3]), np.nan, np.float32) for t in tiles])
         self.cross = BandSums(m)
         self.looks = {name: np.full((3, -(-rows * f // step), -(-cols * f // step)), np.nan,
                                   np.float32)
@@ -232,7 +254,8 @@ class RegionScan:
         self.handed: dict[Key, tuple[Rect, np.ndarray, np.ndarray]] = {}
         self.memory = (_Memory(), _Memory())    # a strip of frame, and the copy's staging
         # torch's matmul, not numpy's: OpenBLAS's own threads would spin beside the windows'
-        self.srf = torch.from_numpy(np.asarray(model.srf * np.asarray(model.msi_gain)[None], np.float32))
+        self.srf = torch.from_numpy(np.ascontiguousarray((model.srf * np.asarray(model.msi_gain)[None]).T,
+                                                         np.float32))
 
     @property
     def complete(self) -> bool:
@@ -309,15 +332,22 @@ class RegionScan:
         self._look("lr", lr[hsi_rgb][inner], y0, x0)
         self._look("hr", hr[msi_rgb][inner_hr], y0 * r, x0 * r)
         self._look("fused", data[hsi_rgb], y0 * r, x0 * r)
-        self._keep_crop(rect, data)
+        read = (a0, b0, a1 - a0, b1 - b0)                    # the inputs' LR rectangle
+        for tile, values, lr_tile, hr_tile in zip(self.tiles, self.tile_values, *self.tile_inputs):
+            _keep(tile, values, rect, data)
+            _keep((tile[0] // r, tile[1] // r, tile[2] // r, tile[3] // r), lr_tile, read, lr)
+            _keep(tile, hr_tile, scaled_rect(read, r), hr)
         frames = self._frames(key)
-        integrated, blurred = self._degraded(data, frames, (h * r, w * r))
+        if self.spectral:                  # bands first, row by row: no copy of a strided region
+            integrated = torch.matmul(self.srf, torch.from_numpy(data).permute(1, 0, 2)).permute(1, 0, 2).numpy()
+        blurred = self._blurred(data[self.bands], frames)
         for candidate, lr_blurred in zip(self.candidates, blurred):
-            spectral = integrated - candidate.geometry.move(hr)[inner_hr]
-            candidate.spectral.add(spectral)
-            candidate.spectral_map[y0 * r:(y0 + h) * r, x0 * r:(x0 + w) * r] = noise_units(
-                spectral, self.noise.msi_normal)
-            self._spread(candidate, lr_blurred, frames, key, lr[inner])
+            if self.spectral:
+                spectral = integrated - candidate.geometry.move(hr)[inner_hr]
+                candidate.spectral.add(spectral)
+                candidate.spectral_map[y0 * r:(y0 + h) * r, x0 * r:(x0 + w) * r] = noise_units(
+                    spectral, self.noise.msi_normal)
+            self._spread(candidate, lr_blurred, frames, key, lr[self.bands][inner])
         for block in self._reached(frames):
             self.waiting[block] -= 1
             if not self.waiting[block]:
@@ -328,15 +358,6 @@ class RegionScan:
             self.memory = (_Memory(), _Memory())
         self.seconds += time.perf_counter() - t0
 
-    def _keep_crop(self, rect: Rect, data: np.ndarray) -> None:
-        crop = self.crop
-        top, left = max(rect[0], crop[0]), max(rect[1], crop[1])
-        bottom = min(rect[0] + rect[2], crop[0] + crop[2])
-        right = min(rect[1] + rect[3], crop[1] + crop[3])
-        if bottom > top and right > left:
-            self.crop_values[:, top - crop[0]:bottom - crop[0], left - crop[1]:right - crop[1]] = \
-                data[:, top - rect[0]:bottom - rect[0], left - rect[1]:right - rect[1]]
-
     def _look(self, name: str, image: np.ndarray, row0: int, col0: int) -> None:
         step = self.steps[0] if name == "lr" else self.steps[1]
         i, j = every(row0, step), every(col0, step)
@@ -344,31 +365,23 @@ class RegionScan:
         y, x = (row0 + i) // step, (col0 + j) // step
         self.looks[name][:, y:y + part.shape[1], x:x + part.shape[2]] = part
 
-    def _degraded(self, data: np.ndarray, frames: tuple[_Axis, _Axis],
-                  own: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The region ``data`` (``own`` HR rows and columns) integrated by the SRF ``(M, rows,
-        cols)``, and blurred and decimated by each candidate's PSF over the LR pixels its frame
-        reaches, bands last. The frame is built a strip of :data:`STRIP_BYTES` at a time."""
+    def _blurred(self, data: np.ndarray, frames: tuple[_Axis, _Axis]) -> list[np.ndarray]:
+        """The region ``data`` blurred and decimated by each candidate's PSF over the LR pixels
+        its frame reaches, bands last. The frame is built a strip of :data:`STRIP_BYTES` at a
+        time."""
         rows, cols = frames
         (kh, kw), r = self.model.psf.shape, self.model.scale
-        length, width, bands = rows.length(kh, r), cols.length(kw, r), data.shape[0]
+        width, bands = cols.length(kw, r), data.shape[0]
         outputs = rows.lr1 - rows.lr0
         step = max(1, STRIP_BYTES // (4 * r * width * bands))      # LR rows a strip gives
-        top, cols_in = rows.offset, slice(cols.offset, cols.offset + own[1])
-        integrated = np.empty((*own, self.model.n_msi_bands), np.float32)
         blurred = [np.empty((outputs, cols.lr1 - cols.lr0, bands), np.float32) for _ in self.candidates]
         for i0 in range(0, outputs, step):
             i1 = min(outputs, i0 + step)
-            lo, hi = i0 * r, (i1 - 1) * r + kh
-            frame = self._frame(data, frames, lo, hi)
+            frame = self._frame(data, frames, i0 * r, (i1 - 1) * r + kh)
             for candidate, out in zip(self.candidates, blurred):
                 out[i0:i1] = F.conv2d(torch.from_numpy(frame).permute(2, 0, 1)[None], candidate.weight,
                                       stride=r, groups=bands)[0].permute(1, 2, 0).numpy()
-            a, b = max(top, lo), min(top + own[0], i1 * r if i1 < outputs else length)   # rows once
-            if b > a:
-                integrated[a - top:b - top] = (torch.from_numpy(frame[a - lo:b - lo, cols_in])
-                                               @ self.srf).numpy()
-        return integrated.transpose(2, 0, 1), blurred
+        return blurred
 
     def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis], lo: int, hi: int) -> np.ndarray:
         """Rows ``[lo, hi)`` of the region ``data`` with the padded pixels it owns, in a zero
@@ -411,7 +424,7 @@ class RegionScan:
         part = candidate.partial.get(block)
         if part is None:
             _, _, h, w = self._lr_rect(block)
-            part = candidate.partial[block] = np.zeros((h, w, self.model.n_hsi_bands), np.float32)
+            part = candidate.partial[block] = np.zeros((h, w, len(self.bands)), np.float32)
         return part
 
     def _finish(self, candidate: _Candidate, block: Key) -> None:
@@ -419,10 +432,11 @@ class RegionScan:
         residual = candidate.partial.pop(block).transpose(2, 0, 1)
         candidate.spatial.add(residual)
         y0, x0, h, w = self._lr_rect(block)
-        candidate.spatial_map[y0:y0 + h, x0:x0 + w] = noise_units(residual, self.noise.hsi_normal)
+        candidate.spatial_map[y0:y0 + h, x0:x0 + w] = noise_units(residual, self.noise.hsi_normal[self.bands])
 
     def result(self, geometry: Geometry) -> SceneScan:
         """The scan of the whole scene in ``geometry`` (one of the model's candidates)."""
         chosen = next(c for c in self.candidates if c.geometry.name == geometry.name)
         return SceneScan(chosen.spatial_map, chosen.spectral_map, self.cross_map, chosen.spatial.rms(),
-                         chosen.spectral.rms(), self.cross.rms(), dict(self.looks))
+                         chosen.spectral.rms() if self.spectral else None, self.cross.rms(), self.bands,
+                         dict(self.looks))

@@ -1,4 +1,5 @@
-"""The report as files: a self-contained HTML page (PNG figures embedded) and a JSON beside it.
+"""The report as files: a self-contained HTML page (PNG images and SVG plots embedded) and a JSON
+beside it.
 
 The JSON holds every figure's numbers (format ``hsifusion-report``, version 1); the HTML shows
 the same figures for a person, warnings first. Both are written under temporary names and
@@ -43,7 +44,10 @@ def _table(rows: list[tuple[str, Any]]) -> str:
     return f"<table>{cells}</table>"
 
 
-def _image(data: bytes, alt: str, css: str = "") -> str:
+def _image(data: bytes | str, alt: str, css: str = "") -> str:
+    """A PNG (bytes) as an ``<img>``, an SVG plot (text) as it is."""
+    if isinstance(data, str):
+        return f'<div role="img" aria-label="{html.escape(alt)}">{data}</div>'
     encoded = base64.b64encode(data).decode("ascii")
     extra = f' class="{css}"' if css else ""
     return f'<img alt="{html.escape(alt)}"{extra} src="data:image/png;base64,{encoded}">'
@@ -54,7 +58,7 @@ def _section(title: str, body: str, note: str = "") -> str:
     return f"<h2>{html.escape(title)}</h2>{extra}{body}"
 
 
-def _maps(figures: dict[str, bytes], tops: dict[str, float], names: list[tuple[str, str]]) -> str:
+def _maps(figures: dict[str, bytes | str], tops: dict[str, float], names: list[tuple[str, str]]) -> str:
     cells = "".join(
         f'<td>{_image(figures["map " + key], title)}<br>{html.escape(title)}: 0 (dark) to '
         f'{tops[key]:.1f} (yellow) noise units</td>' for key, title in names)
@@ -74,10 +78,32 @@ def _input_rows(inputs: dict) -> list[tuple[str, Any]]:
     return rows or [("inputs", "not recorded")]
 
 
-def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
+def _srf_rows(degradation: dict) -> list[tuple[str, Any]]:
+    """Per MSI band, the share of its estimated SRF the pair pins down (the rest comes from the
+    prior or from smoothness), and with a prior the standard error of its shift."""
+    confidence = degradation.get("srf_confidence") or {}
+    shares = confidence.get("determined_share")
+    if shares is None:
+        return []
+    source = str(confidence.get("rest_from"))
+    rest = {"prior": "the SRF prior", "smoothness": "smoothness alone"}.get(source, source)
+    shifts = degradation.get("srf_shift_std_nm")
+    rows: list[tuple[str, Any]] = [("SRF: share each band's curve the data pin down (rest from "
+                                    f"{rest})", "")]
+    for i, (name, share) in enumerate(zip(degradation["msi_band_names"], shares)):
+        extra = ""
+        if shifts is not None and i < len(shifts):
+            extra = ("; shift not pinned by its pixels" if shifts[i] is None or not math.isfinite(shifts[i])
+                     else f"; shift ±{shifts[i]:.1f} nm")
+        rows.append((f"  {name}", f"{100 * share:.0f} %{extra}"))
+    return rows
+
+
+def render_html(facts: dict, figures: dict[str, bytes | str], notes: dict[str, str],
                 tops: dict[str, float]) -> str:
-    """The HTML page of a report: ``facts`` (the JSON's content), ``figures`` (PNG bytes by
-    name), ``notes`` (one explanatory sentence per section) and the maps' colour scale tops."""
+    """The HTML page of a report: ``facts`` (the JSON's content), ``figures`` (PNG bytes or SVG
+    text by name), ``notes`` (one explanatory sentence per section) and the maps' colour scale
+    tops."""
     run = facts["run"]
     warnings = facts["warnings"]
     warn_html = ("".join(f'<div class="warn">{html.escape(w)}</div>' for w in warnings)
@@ -86,6 +112,7 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
     reduced = facts["reduced_resolution"]
     if "PSNR" in reduced:
         reduced_rows = [("", "method / bicubic"),
+                        ("samples", f"{len(run.get('tiles_lr', [])) or 1} tile(s) over the whole scene"),
                         ("PSNR (dB)", f"{reduced['PSNR']:.2f} / {reduced['bicubic']['PSNR']:.2f}"),
                         ("SAM (°)", f"{reduced['SAM']:.3f} / {reduced['bicubic']['SAM']:.3f}"),
                         ("ERGAS", f"{reduced['ERGAS']:.3f} / {reduced['bicubic']['ERGAS']:.3f}"),
@@ -98,7 +125,8 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
     degradation = facts["degradation"]
     parts = [
         f"<h1>HSI Fusion quality report</h1><p>{html.escape(run['method_label'])}, "
-        f"{html.escape(run['date'])}; result: {html.escape(str(run['output']))}</p>",
+        f"{html.escape(run['date'])}; result: {html.escape(str(run['output']))}</p>"
+        f"<p><b>{html.escape(facts['headline'])}</b></p>",
         _section("Warnings", warn_html),
         _section("Quick-looks (true colour)", "<table><tr>" + "".join(
             f'<td>{_image(figures["quicklook " + k], k, "look")}<br>{k}</td>'
@@ -106,11 +134,9 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
         _section("Consistency with the inputs",
                  _table([("geometry checked", c["geometry"]),
                          ("vs LR-HSI: median over bands (noise units)", f"{c['spatial']['noise_units_median']:.2f}"),
-                         ("vs HR-MSI: median over bands (noise units)", f"{c['spectral']['noise_units_median']:.2f}"),
                          ("inputs vs each other (noise units)", f"{c['inputs']['noise_units_median']:.2f}")])
                  + _image(figures["consistency"], "consistency")
-                 + _maps(figures, tops, [("spatial", "vs LR-HSI, per LR pixel"),
-                                         ("spectral", "vs HR-MSI, per HR pixel")]),
+                 + _maps(figures, tops, [("spatial", "vs LR-HSI, per LR pixel")]),
                  notes["consistency"]),
         _section("Reduced-resolution check (Wald's protocol on this pair)", _table(reduced_rows),
                  notes["reduced"]),
@@ -133,7 +159,8 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
              ("grid offset / misregistration (HR px, row, col)",
               ", ".join(f"{v:+.2f}" for v in degradation["misregistration_hr_px"])),
              ("radiometric gains HR-MSI / LR-HSI", ", ".join(f"{g:.3f}" for g in degradation["msi_gain"])),
-             ("source", degradation["source"])]) + _image(figures["degradation"], "PSF and SRF")),
+             ("source", degradation["source"])] + _srf_rows(degradation))
+            + _image(figures["degradation"], "PSF and SRF")),
         _section("Noise of the inputs", _table(
             [("LR-HSI: median SNR over bands", f"{facts['noise']['hsi_snr_db_median']:.1f} dB"),
              ("HR-MSI: SNR per band", ", ".join(
@@ -152,7 +179,7 @@ def render_html(facts: dict, figures: dict[str, bytes], notes: dict[str, str],
             f"</title><style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>")
 
 
-def write_report_files(path: str | Path, facts: dict, figures: dict[str, bytes],
+def write_report_files(path: str | Path, facts: dict, figures: dict[str, bytes | str],
                        notes: dict[str, str], tops: dict[str, float]) -> None:
     """Write the HTML report at ``path`` and its JSON beside it, each atomically."""
     content = {"format": FORMAT, "version": VERSION, **facts, "figures": sorted(figures)}

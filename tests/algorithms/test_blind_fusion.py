@@ -15,9 +15,12 @@ from fusion_core.metrics import psnr
 def test_blind_fusion_output_is_georeferenced_and_beats_bicubic(qgis, tmp_rasters, tmp_path, grid_of):
     pair = tmp_rasters(size=48, n_hsi=30, n_msi=4, snr_db=40)
     out, model = tmp_path / "fused.tif", tmp_path / "model.json"
-    qgis.run_algorithm("hsifusion:blindfusion", {
+    results = qgis.run_algorithm("hsifusion:blindfusion", {
         "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "METHOD": 0, "PRESET": 0, "SEED": 1,
         "OUTPUT": out, "DEGRADATION_OUTPUT": model})
+    # The quality report, not asked for, is written beside the output and returned.
+    assert results["REPORT"] == str(tmp_path / "fused_report.html")
+    assert (tmp_path / "fused_report.html").read_text().startswith("<!DOCTYPE html>")
     hr_crs, hr_t, hw, hh, _ = grid_of(pair.hr_path)
     crs, t, w, h, c = grid_of(out)
     assert (crs, t, w, h, c) == (hr_crs, hr_t, hw, hh, 30)
@@ -139,6 +142,13 @@ def test_the_quality_report_is_an_html_output_with_its_json_and_maps(qgis, tmp_r
     assert facts["run"]["parameters"]["LR_HSI"] == str(pair.lr_path)
     assert grid_of(tmp_path / "agreement.tif")[:4] == grid_of(out)[:4]
     assert results["CONSISTENCY_MAP"] is None and not (tmp_path / "consistency.tif").exists()
+
+
+def test_an_empty_report_writes_none(qgis, tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
+    results = qgis.run_algorithm("hsifusion:blindfusion", {
+        "LR_HSI": pair.lr_path, "HR_MSI": pair.hr_path, "OUTPUT": tmp_path / "fused.tif", "REPORT": ""})
+    assert results["REPORT"] is None and not list(tmp_path.glob("*.html"))
 
 
 def test_a_change_seen_only_by_the_hr_msi_is_fused_from_the_lr_hsi_alone(qgis, planted_rasters, tmp_path):

@@ -44,6 +44,8 @@ def test_the_wald_chain_runs_through_processing_run(pyqgis, tmp_rasters, tmp_pat
         "LR_HSI": sim["LR_HSI"], "HR_MSI": sim["HR_MSI"], "DEGRADATION": est["OUTPUT"],
         "OUTPUT": str(tmp_path / "fused.tif")})
     assert read_raster_info(fused["OUTPUT"]).grid == read_raster_info(pair.reference_path).grid
+    assert fused["REPORT"] == str(tmp_path / "fused_report.html")           # on by default
+    assert json.loads((tmp_path / "fused_report.json").read_text())["run"]["output"] == fused["OUTPUT"]
     metrics = processing.run("hsifusion:qualitymetrics", {
         "REFERENCE": str(pair.reference_path), "ESTIMATE": fused["OUTPUT"], "SCALE": 4})
     engine = quality_metrics(read_raster(pair.reference_path).data, read_raster(fused["OUTPUT"]).data, 4)
@@ -143,3 +145,17 @@ def test_an_engine_refusal_is_a_processing_exception_with_its_message(pyqgis, tm
             "REFERENCE": str(pair.reference_path), "SCALE": 4,
             "LR_HSI": str(tmp_path / "lr.tif"), "HR_MSI": str(tmp_path / "hr.tif")})
     assert not (tmp_path / "lr.tif").exists() and not (tmp_path / "hr.tif").exists()
+
+
+def test_processing_run_writes_no_report_given_none_nor_the_dialog_for_a_skipped_one(pyqgis, tmp_rasters, tmp_path):
+    import processing
+    from qgis.core import QgsApplication
+
+    pair = tmp_rasters(size=32, n_hsi=16)
+    fused = processing.run("hsifusion:blindfusion", {
+        "LR_HSI": str(pair.lr_path), "HR_MSI": str(pair.hr_path), "OUTPUT": str(tmp_path / "fused.tif"),
+        "REPORT": None})
+    assert fused["REPORT"] is None and not list(tmp_path.glob("*.html"))
+    algorithm = QgsApplication.processingRegistry().algorithmById("hsifusion:blindfusion")
+    assert algorithm.preprocessParameters({"OUTPUT": "f.tif"}) == {"OUTPUT": "f.tif", "REPORT": ""}
+    assert algorithm.preprocessParameters({"REPORT": "r.html"})["REPORT"] == "r.html"

@@ -7,6 +7,7 @@ import pytest
 
 from fusion_core.errors import InputError
 from fusion_core.metrics import (
+    MIN_ERROR_SHARE,
     cc,
     ergas,
     format_report,
@@ -42,6 +43,14 @@ def test_psnr_by_hand(pair):
     expected = (10 * math.log10(16 / 1) + 10 * math.log10(16 / 0.25)) / 2
     assert psnr(*pair) == pytest.approx(expected)
     assert expected == pytest.approx(15.0515, abs=1e-4)
+
+
+def test_the_reference_noise_is_taken_out_of_psnr_and_ergas_by_hand(pair):
+    # MSE 1 and 0.25 less the noise variance 0.5 and 0.5: 0.5, and at least 5 % of 0.25.
+    expected = (10 * math.log10(16 / 0.5) + 10 * math.log10(16 / (MIN_ERROR_SHARE * 0.25))) / 2
+    assert psnr(*pair, noise_var=np.array([0.5, 0.5])) == pytest.approx(expected)
+    ratio = (0.5 / 2.5**2 + MIN_ERROR_SHARE * 0.25 / 2.5**2) / 2
+    assert ergas(*pair, scale=4, noise_var=np.array([0.5, 0.5])) == pytest.approx(100 / 4 * math.sqrt(ratio))
 
 
 def test_rmse_by_hand(pair):

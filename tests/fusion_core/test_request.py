@@ -27,3 +27,10 @@ def test_preflight_checks_and_locks_every_declared_output_under_the_callers_name
                                        **outputs))
 
     assert files.outputs == {param_of(name).key: path for name, path in outputs.items()}
+
+
+def test_a_report_is_off_when_given_false_or_empty_and_written_by_default_when_not_given():
+    assert FusionRequest(output="f.tif").report is None                 # the default: beside OUTPUT
+    assert FusionRequest(output="f.tif", report=False).report == ""
+    assert FusionRequest(output="f.tif", report="").report == ""
+    assert param_of("report").beside_output == "_report.html"

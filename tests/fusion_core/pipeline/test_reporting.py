@@ -12,15 +12,16 @@ from fusion_core.cli import main
 from fusion_core.io import read_raster_info
 from fusion_core.windows import PairSource
 
-FIGURES = {"quicklook LR-HSI", "quicklook HR-MSI", "quicklook result", "map spatial", "map spectral",
-           "map disagreement", "degradation", "consistency", "spectra"}
+IMAGES = {"quicklook LR-HSI", "quicklook HR-MSI", "quicklook result", "map spatial", "map disagreement"}
+PLOTS = {"degradation", "consistency", "spectra"}
 
 
 def _check_report(html_path):
     facts = json.loads(html_path.with_suffix(".json").read_text())
     page = html_path.read_text()
-    assert facts["format"] == "hsifusion-report" and set(facts["figures"]) == FIGURES
-    assert page.count("data:image/png;base64,") == len(FIGURES)
+    assert facts["format"] == "hsifusion-report" and set(facts["figures"]) == IMAGES | PLOTS
+    assert page.count("data:image/png;base64,") == len(IMAGES) + 1      # and the PSF under its plot
+    assert page.count("<svg ") >= len(PLOTS) and facts["headline"] in page
     assert not re.search(r'src="(?!data:)', page)               # self-contained: nothing to fetch
     assert not list(html_path.parent.glob("*.part*"))           # written atomically, nothing left
     return facts
@@ -79,15 +80,50 @@ def test_cli_report_flag(tmp_rasters, tmp_path, capsys):
     report = tmp_path / "cli.html"
     assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(tmp_path / "f.tif"),
                  "--report", str(report)]) == 0
-    assert "report" in json.loads(capsys.readouterr().out)["seconds"]
+    printed = json.loads(capsys.readouterr().out)
+    assert "report" in printed["seconds"] and printed["report"] == str(report)
     _check_report(report)
 
 
-def test_no_report_is_computed_unless_asked(tmp_rasters, tmp_path):
+def test_cli_writes_the_report_beside_the_output_by_default_and_no_report_turns_it_off(
+        tmp_rasters, tmp_path, capsys):
+    pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
+    assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(tmp_path / "f.tif")]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(tmp_path / "f_report.html")
+    _check_report(tmp_path / "f_report.html")
+    assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(tmp_path / "g.tif"),
+                 "--no-report"]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] is None
+    assert not list(tmp_path.glob("g_report*"))
+
+
+def test_fuse_files_writes_the_report_beside_the_output_unless_turned_off(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
     result = fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / "f.tif")))
-    assert "report" not in result.seconds
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".html", ".json")) == []
+    assert result.request.report == str(tmp_path / "f_report.html") and "report" in result.seconds
+    assert _check_report(tmp_path / "f_report.html")["run"]["output"] == str(tmp_path / "f.tif")
+    off = fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / "g.tif"),
+                                   report=False))
+    assert off.request.report == "" and "report" not in off.seconds
+    assert not list(tmp_path.glob("g_report*"))
+
+
+def test_the_default_report_replaces_an_earlier_report_of_the_output_and_nothing_else(tmp_path):
+    from fusion_core.pipeline.reporting import with_default_report
+
+    request = FusionRequest("lr.tif", "hr.tif", str(tmp_path / "fused.tif"))
+    assert with_default_report(request).report == str(tmp_path / "fused_report.html")
+    (tmp_path / "fused_report.json").write_text(json.dumps(
+        {"format": "hsifusion-report", "run": {"output": str(tmp_path / "fused.tif")}}))
+    (tmp_path / "fused_report.html").write_text("<!DOCTYPE html>")
+    assert with_default_report(request).report == str(tmp_path / "fused_report.html")   # an earlier run's
+    (tmp_path / "fused_report.json").write_text(json.dumps(
+        {"format": "hsifusion-report", "run": {"output": str(tmp_path / "other.tif")}}))
+    assert with_default_report(request).report == str(tmp_path / "fused_report_2.html")
+    (tmp_path / "fused_report_2.html").write_text("the user's notes")                   # no JSON: theirs
+    assert with_default_report(request).report == str(tmp_path / "fused_report_3.html")
+    assert with_default_report(request.with_(report=False)).report == ""
+    assert with_default_report(FusionRequest()).report is None                         # in memory: none
 
 
 def test_an_int16_result_is_read_back_in_physical_values(tmp_rasters, tmp_path):
@@ -98,7 +134,7 @@ def test_an_int16_result_is_read_back_in_physical_values(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=64, n_hsi=24, n_msi=4, snr_db=35)
     for name, kind in (("f.tif", "float32"), ("i.tif", "int16")):
         fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / name),
-                                 output_type=kind))
+                                 output_type=kind, report=False))
     rect = (8, 4, 40, 48)
     as_float = _reader(SimpleNamespace(final=tmp_path / "f.tif"))(rect)
     as_int16 = _reader(SimpleNamespace(final=tmp_path / "i.tif"), (0, 5))(rect)

@@ -20,3 +20,4 @@ def test_a_pair_too_small_to_degrade_again_is_skipped_with_the_reason(pair):
     p = pair(size=48, snr_db=None)                       # 12 LR pixels: 3 after one more ratio
     check = reduced_resolution_check(FusionRequest(), array_fusion(load_method("sscf")), p.lr_hsi, p.hr_msi, p.model)
     assert f"at least {MIN_REDUCED_LR_PIXELS * 4} pixels a side" in check["skipped"]
+

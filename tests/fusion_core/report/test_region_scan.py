@@ -13,7 +13,7 @@ from fusion_core.measure.disagreement import cross_normal
 from fusion_core.measure.scene_pass import cross_units_map
 from fusion_core.report import assemble, region_scan
 from fusion_core.report.region_scan import RegionScan
-from fusion_core.report.scan import scan_halo, scan_scene
+from fusion_core.report.scan import SPATIAL_BANDS, scan_halo, scan_scene
 from fusion_core.windows.in_memory import ArraySource
 from fusion_core.windows.layout import WindowGrid
 
@@ -37,14 +37,15 @@ def test_regions_in_any_order_give_the_scan_of_the_whole_result(pair, core, off_
     source = ArraySource.whole(p.lr_hsi, p.hr_msi, 4)
     noise = input_noise(p.lr_hsi, p.hr_msi, p.model)
     grid = WindowGrid.build(16, 16, 4, core, 2, 2)
-    regions = RegionScan(source, grid, p.model, noise, RGB, (8, 20, 40, 36))
+    regions = RegionScan(source, grid, p.model, noise, RGB, [(8, 20, 40, 36), (0, 0, 4, 64)])
     keys = [(i, j) for i in range(grid.shape[0]) for j in range(grid.shape[1])]
     np.random.default_rng(1).shuffle(keys)
     for key in keys:
         assert not regions.complete
         regions.add(grid.region(*key), _cut(fused, grid.region(*key)))
     assert regions.complete
-    np.testing.assert_array_equal(regions.crop_values, fused[:, 8:48, 20:56])
+    np.testing.assert_array_equal(regions.tile_values[0], fused[:, 8:48, 20:56])
+    np.testing.assert_array_equal(regions.tile_values[1], fused[:, :4])
     geometries = model_geometry(p.model)
     assert len(geometries) == (2 if off_centre else 1)
     for geometry in geometries:
@@ -57,11 +58,11 @@ def test_regions_in_any_order_give_the_scan_of_the_whole_result(pair, core, off_
             np.testing.assert_array_equal(streamed.quicklooks[name], look)
 
 
-def _scanned(source, grid, p, fused, handed_from=None):
+def _scanned(source, grid, p, fused, handed_from=None, spectral=True):
     """A RegionScan of ``fused`` fed region by region; each window's inputs read from
     ``handed_from`` are handed to it first, as the windows do."""
     regions = RegionScan(source, grid, p.model, input_noise(p.lr_hsi, p.hr_msi, p.model), RGB,
-                         (0, 0, 16, 16))
+                         [(0, 0, 16, 16)], spectral)
     for window in grid if handed_from is not None else ():
         regions.keep(window, handed_from.read_lr(window.lr_read), handed_from.read_hr(window.hr_read))
     for window in grid:
@@ -95,6 +96,21 @@ def test_the_inputs_the_windows_handed_over_are_used_not_read_again(pair):
                                       getattr(read.result(geometry), name), err_msg=name)
 
 
+def test_without_the_spectral_map_the_scan_gives_the_same_figures_and_keeps_the_tiles(pair):
+    p = pair(size=64, snr_db=30)
+    fused = p.reference + 0.01 * np.random.default_rng(0).standard_normal(p.reference.shape).astype(np.float32)
+    source = ArraySource.whole(p.lr_hsi, p.hr_msi, 4)
+    grid = WindowGrid.build(16, 16, 4, 5, 4, 2)
+    geometry = model_geometry(p.model)[0]
+    full, lean = (_scanned(source, grid, p, fused, spectral=s).result(geometry) for s in (True, False))
+    assert lean.spectral_rms is None and lean.spectral_units.size == 0
+    for name in ("spatial_units", "cross_units", "spatial_rms", "cross_rms"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
+    scan = _scanned(source, grid, p, fused, spectral=False)
+    np.testing.assert_array_equal(scan.tile_inputs[0][0], p.lr_hsi[:, :4, :4])
+    np.testing.assert_array_equal(scan.tile_inputs[1][0], p.hr_msi[:, :16, :16])
+
+
 def test_a_window_that_read_less_than_the_scan_needs_is_read_again(pair):
     p = pair(size=64, snr_db=30)
     source = ArraySource.whole(p.lr_hsi, p.hr_msi, 4)
@@ -113,7 +129,7 @@ def test_the_cross_sensor_map_judges_the_pixels_the_estimations_check_judges(pai
     source = ArraySource.whole(lr, hr, 4)
     noise = input_noise(p.lr_hsi, p.hr_msi, p.model)
     grid = WindowGrid.build(16, 16, 4, 5, 4, 2)
-    regions = RegionScan(source, grid, p.model, noise, RGB, (0, 0, 16, 16))
+    regions = RegionScan(source, grid, p.model, noise, RGB, [(0, 0, 16, 16)])
     for window in grid:
         regions.add(grid.region(*window.key), _cut(p.reference, grid.region(*window.key)))
     judged = cross_units_map(source, p.model, cross_normal(noise, p.model), 2 ** 26)
@@ -134,7 +150,9 @@ def test_a_run_with_several_windows_reports_the_whole_image_residuals(pair, tmp_
                          p.lr_hsi, p.hr_msi, model=p.model, wavelengths=p.model.hsi_wavelengths)
     facts = json.loads((tmp_path / "r.json").read_text())
     assert facts["consistency"]["geometry"] == "HR-MSI's"
-    residual = spatial_residual(result.fused, p.lr_hsi, p.model.psf, 4)
+    bands = facts["consistency"]["spatial"]["hsi_bands"]
+    assert len(bands) == SPATIAL_BANDS < p.lr_hsi.shape[0]         # measured on bands spread evenly
+    residual = spatial_residual(result.fused[bands], p.lr_hsi[bands], p.model.psf, 4)
     rms = np.sqrt(np.mean(np.square(residual, dtype=np.float64), axis=(1, 2)))
     np.testing.assert_allclose(facts["consistency"]["spatial"]["residual_rms"], rms, rtol=1e-4)
     assert facts["run"]["report_seconds"]["scan"] > 0
