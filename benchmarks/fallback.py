@@ -27,7 +27,6 @@ writes ``benchmarks/FALLBACK.md`` (about ten minutes on a busy 2-core CPU).
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -35,8 +34,8 @@ import numpy as np
 import torch
 
 from benchmarks.run_methods import machine
-from benchmarks.scenes import SimulatedScene, load_scene, sampled_srf, wald_pair
-from benchmarks.trust import HERE, PATCH, SWAPS, _commit
+from benchmarks.scenes import SimulatedScene
+from benchmarks.trust import HERE, PATCH, _commit, swap_pairs
 from fusion_core import FusionRequest, fuse_arrays
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import psf_fwhm
@@ -89,25 +88,20 @@ def case_row(row: dict, pair: SimulatedScene, hr: np.ndarray, patch: np.ndarray,
 
 def cases():
     """``(row, pair, hr, patch, clean run)`` of every case (see the module docstring)."""
-    for target, donor in SWAPS:
-        for snr in (None, 35.0):
-            scene = load_scene(target)
-            base = wald_pair(scene, 4, snr_db=snr)
-            seen_alike = replace(load_scene(donor), spec=scene.spec)      # through the target's sensor
-            other = wald_pair(seen_alike, 4, srf=sampled_srf(seen_alike)[0], snr_db=snr, seed=1)
-            clean = _fuse(base, base.hr_msi, True)
-            row = {"scene": base.name, "snr_db": snr, "clean_psf_fwhm": [float(v) for v in psf_fwhm(clean.model.psf)]}
-            oh, ow = other.hr_msi.shape[1:]
-            for top, left in PLACES:
-                patch = np.zeros(base.hr_msi.shape[1:], bool)
-                patch[top:top + PATCH, left:left + PATCH] = True
-                planted = base.hr_msi.copy()
-                r0, c0 = min(top, oh - PATCH), min(left, ow - PATCH)
-                planted[:, patch] = other.hr_msi[:, r0:r0 + PATCH, c0:c0 + PATCH].reshape(planted.shape[0], -1)
-                yield {**row, "case": f"change from {donor} at ({top}, {left})"}, base, planted, patch, clean
-            masked = base.hr_msi.copy()
-            masked[:, patch] = np.nan
-            yield {**row, "case": f"HR-MSI masked at ({top}, {left})"}, base, masked, patch, clean
+    for donor, snr, base, other in swap_pairs():
+        clean = _fuse(base, base.hr_msi, True)
+        row = {"scene": base.name, "snr_db": snr, "clean_psf_fwhm": [float(v) for v in psf_fwhm(clean.model.psf)]}
+        oh, ow = other.hr_msi.shape[1:]
+        for top, left in PLACES:
+            patch = np.zeros(base.hr_msi.shape[1:], bool)
+            patch[top:top + PATCH, left:left + PATCH] = True
+            planted = base.hr_msi.copy()
+            r0, c0 = min(top, oh - PATCH), min(left, ow - PATCH)
+            planted[:, patch] = other.hr_msi[:, r0:r0 + PATCH, c0:c0 + PATCH].reshape(planted.shape[0], -1)
+            yield {**row, "case": f"change from {donor} at ({top}, {left})"}, base, planted, patch, clean
+        masked = base.hr_msi.copy()
+        masked[:, patch] = np.nan
+        yield {**row, "case": f"HR-MSI masked at ({top}, {left})"}, base, masked, patch, clean
 
 
 def render(rows: list[dict], stamp: str) -> str:

@@ -150,25 +150,33 @@ def _disagreement(pair: SimulatedScene) -> tuple[np.ndarray, dict]:
         return read_raster(mask_path).data[0] == 0, summary
 
 
-def planted_pairs() -> Iterator[tuple[dict, SimulatedScene, Optional[np.ndarray]]]:
-    """``(row, pair, patch)`` of each planted-change case: the scene, donor, SNR and patch
-    position as a row, the pair (reference: the scene the LR-HSI sees), and the ``(H, W)``
-    mask of the planted patch (None for the same pair without a patch)."""
+def swap_pairs() -> Iterator[tuple[str, Optional[float], SimulatedScene, SimulatedScene]]:
+    """``(donor, SNR, pair, other)`` for each scene of :data:`SWAPS` without noise and at
+    35 dB: the scene's Wald pair, and the donor's seen through the scene's sensors (where
+    planted changes are cut from)."""
     for target, donor in SWAPS:
         for snr in (None, 35.0):
             scene = load_scene(target)
             base = wald_pair(scene, 4, snr_db=snr)
             seen_alike = replace(load_scene(donor), spec=scene.spec)      # through the target's sensor
-            other = wald_pair(seen_alike, 4, srf=sampled_srf(seen_alike)[0], snr_db=snr, seed=1)
-            row = {"scene": base.name, "donor": None, "snr_db": snr, "patch": None, "case": "clean"}
-            yield row, base, None
-            for top, left in PATCH_AT:
-                planted = base.hr_msi.copy()
-                planted[:, top:top + PATCH, left:left + PATCH] = other.hr_msi[:, top:top + PATCH, left:left + PATCH]
-                patch = np.zeros(planted.shape[1:], bool)
-                patch[top:top + PATCH, left:left + PATCH] = True
-                yield ({**row, "donor": donor, "patch": [top, left], "case": "planted"},
-                       SimulatedScene(base.name, 4, base.reference, base.lr_hsi, planted, base.model), patch)
+            yield donor, snr, base, wald_pair(seen_alike, 4, srf=sampled_srf(seen_alike)[0],
+                                              snr_db=snr, seed=1)
+
+
+def planted_pairs() -> Iterator[tuple[dict, SimulatedScene, Optional[np.ndarray]]]:
+    """``(row, pair, patch)`` of each planted-change case: the scene, donor, SNR and patch
+    position as a row, the pair (reference: the scene the LR-HSI sees), and the ``(H, W)``
+    mask of the planted patch (None for the same pair without a patch)."""
+    for donor, snr, base, other in swap_pairs():
+        row = {"scene": base.name, "donor": None, "snr_db": snr, "patch": None, "case": "clean"}
+        yield row, base, None
+        for top, left in PATCH_AT:
+            planted = base.hr_msi.copy()
+            planted[:, top:top + PATCH, left:left + PATCH] = other.hr_msi[:, top:top + PATCH, left:left + PATCH]
+            patch = np.zeros(planted.shape[1:], bool)
+            patch[top:top + PATCH, left:left + PATCH] = True
+            yield ({**row, "donor": donor, "patch": [top, left], "case": "planted"},
+                   SimulatedScene(base.name, 4, base.reference, base.lr_hsi, planted, base.model), patch)
 
 
 def planted_rows(done: set) -> Iterator[dict]:
