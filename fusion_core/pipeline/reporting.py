@@ -129,8 +129,7 @@ def report_run(plan: "RunPlan", scene: "SceneModel", output, seconds: dict[str, 
     if request.report:
         write_report(request.report, report, lr.wavelengths)
         library = spectral_library_path(request.report)
-        write_spectral_library(library, report.facts["samples"], report.facts["run"]["crop_lr"][:2],
-                               scene.model.scale, grid, lr.wavelengths,
+        write_spectral_library(library, report.facts["samples"], grid, lr.wavelengths,
                                report.facts["degradation"]["msi_centres_nm"])
         progress.info(f"Quality report written to {request.report} "
                       f"({len(report.facts['warnings'])} warning(s)); its sample spectra to {library}.")

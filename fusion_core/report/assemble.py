@@ -252,7 +252,8 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
                          "areas": disagreement.areas, "map": block_mean(disagreement.score, MAP_PIXELS),
                          "fused_from_hsi": inputs.disagreement is not None},
         "coverage": {"uncovered": uncovered_ranges(model)},
-        "samples": sample_spectra(lr, hr, fused, model, sample_pixels(lr)),
+        "samples": sample_spectra(lr, hr, fused, model,
+                                  sample_pixels(lr), tiles.scene_pixel),
         "quicklook": {"hsi_bands": hsi_rgb, "msi_bands": msi_rgb},
     }
     facts["warnings"] = alerts(facts, inputs.pixel_size)

@@ -7,7 +7,7 @@ centre of its HR block, and the HR-MSI there (divided by the gains) at its bands
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -44,14 +44,19 @@ def msi_centres(model: DegradationModel) -> Optional[np.ndarray]:
 
 
 def sample_spectra(lr_hsi: np.ndarray, hr_msi: np.ndarray, fused: np.ndarray,
-                   model: DegradationModel, pixels: list[tuple[int, int]]) -> list[dict]:
-    """For each LR pixel ``(row, col)``: its LR-HSI spectrum, the fused spectrum and the HR-MSI
-    (divided by the gains) at the centre of its HR block."""
+                   model: DegradationModel, pixels: list[tuple[int, int]],
+                   in_scene: Optional[Callable[[int, int], tuple[int, int]]] = None) -> list[dict]:
+    """For each LR pixel ``(row, col)`` of the images given: its LR-HSI spectrum, the fused
+    spectrum and the HR-MSI (divided by the gains) at the centre of its HR block; the pixels
+    (``lr_pixel``, ``hr_pixel``) are counted in the scene, placed there by ``in_scene``
+    (the report's tiles; default: the images are the scene)."""
     r = model.scale
     out = []
     for row, col in pixels:
         hr_row, hr_col = row * r + r // 2, col * r + r // 2
-        out.append({"lr_pixel": [int(row), int(col)], "hr_pixel": [int(hr_row), int(hr_col)],
+        lr_at = in_scene(row, col) if in_scene is not None else (row, col)
+        out.append({"lr_pixel": [int(v) for v in lr_at],
+                    "hr_pixel": [int(v) * r + r // 2 for v in lr_at],
                     "lr_hsi": lr_hsi[:, row, col].astype(float).tolist(),
                     "fused": fused[:, hr_row, hr_col].astype(float).tolist(),
                     "hr_msi": (hr_msi[:, hr_row, hr_col] / model.msi_gain).astype(float).tolist()})

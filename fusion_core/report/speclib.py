@@ -57,12 +57,10 @@ def _style_qml() -> str:
     return f'<qgis styleCategories="Fields|Forms"><fieldConfiguration>{fields}</fieldConfiguration></qgis>'
 
 
-def write_spectral_library(path: str | Path, samples: list[dict], crop_origin: tuple[int, int], scale: int,
-                           grid: RasterGrid, hsi_wavelengths: Optional[Values],
-                           msi_centres: Optional[Values]) -> None:
-    """Write ``samples`` (:func:`~.samples.sample_spectra`: pixels counted in the report's crop,
-    whose first LR pixel is ``crop_origin`` (row, col) of the LR-HSI; ``scale`` HR pixels per LR
-    pixel) at ``path``, on the result's ``grid``, atomically.
+def write_spectral_library(path: str | Path, samples: list[dict], grid: RasterGrid,
+                           hsi_wavelengths: Optional[Values], msi_centres: Optional[Values]) -> None:
+    """Write ``samples`` (:func:`~.samples.sample_spectra`: pixels counted in the scene) at
+    ``path``, on the result's ``grid``, atomically.
 
     Raises:
         OSError: GDAL cannot write the file; the message is GDAL's.
@@ -87,8 +85,8 @@ def write_spectral_library(path: str | Path, samples: list[dict], crop_origin: t
             field.SetSubType(ogr.OFSTJSON)
             layer.CreateField(field)
         for number, sample in enumerate(samples, start=1):
-            lr_row, lr_col = (origin + at for origin, at in zip(crop_origin, sample["lr_pixel"]))
-            row, col = (origin * scale + at for origin, at in zip(crop_origin, sample["hr_pixel"]))
+            lr_row, lr_col = sample["lr_pixel"]
+            row, col = sample["hr_pixel"]
             feature = ogr.Feature(layer.GetLayerDefn())
             feature.SetField("sample", number)
             for name, value in zip(_PIXEL_FIELDS, (row, col, lr_row, lr_col)):

@@ -46,6 +46,10 @@ class Tiles:
         """The mosaic's size in LR pixels."""
         return sum(h for _, h in self.rows), sum(w for _, w in self.cols)
 
+    def scene_pixel(self, row: int, col: int) -> tuple[int, int]:
+        """The scene's LR pixel ``(row, col)`` at the mosaic's LR pixel ``(row, col)``."""
+        return _in_scene(self.rows, row), _in_scene(self.cols, col)
+
     def stitch(self, parts: list[np.ndarray]) -> np.ndarray:
         """The mosaic of ``parts`` ``(B, h, w)``, one per tile in :meth:`rects` order."""
         n = len(self.cols)
@@ -56,6 +60,14 @@ class Tiles:
         """The mosaic of an image read tile by tile by ``read(rect)`` (rectangles in LR pixels
         times ``factor``)."""
         return self.stitch([read(rect) for rect in self.rects(factor)])
+
+
+def _in_scene(spans: tuple[Span, ...], at: int) -> int:
+    for start, length in spans:
+        if at < length:
+            return start + at
+        at -= length
+    raise IndexError("a pixel beyond the mosaic")
 
 
 def _spans(length: int, side: int) -> tuple[Span, ...]:

@@ -12,9 +12,9 @@ from fusion_core.report.speclib import PROFILE_FIELDS, profile, spectral_library
 
 WAVELENGTHS = np.array([450.0, 550.0, 650.0])
 SAMPLES = [
-    {"lr_pixel": [0, 1], "hr_pixel": [1, 4], "lr_hsi": [0.1, 0.2, 0.3], "fused": [0.11, 0.19, 0.31],
+    {"lr_pixel": [5, 3], "hr_pixel": [16, 10], "lr_hsi": [0.1, 0.2, 0.3], "fused": [0.11, 0.19, 0.31],
      "hr_msi": [0.15, 0.25]},
-    {"lr_pixel": [2, 0], "hr_pixel": [7, 1], "lr_hsi": [0.4, 0.5, 0.6], "fused": [0.41, 0.52, 0.58],
+    {"lr_pixel": [7, 2], "hr_pixel": [22, 7], "lr_hsi": [0.4, 0.5, 0.6], "fused": [0.41, 0.52, 0.58],
      "hr_msi": [0.45, 0.55]},
 ]
 
@@ -34,7 +34,7 @@ def test_qgis_opens_the_samples_as_points_of_the_result_with_their_spectra(pyqgi
 
     grid = RasterGrid(CRS.from_epsg(32633), Affine(10.0, 0, 500000.0, 0, -10.0, 5000000.0), 60, 60)
     path = tmp_path / "report.spectra.gpkg"
-    write_spectral_library(path, SAMPLES, (5, 2), 3, grid, WAVELENGTHS, np.array([500.0, 600.0]))
+    write_spectral_library(path, SAMPLES, grid, WAVELENGTHS, np.array([500.0, 600.0]))
 
     layer = QgsVectorLayer(str(path), "spectra", "ogr")
     assert layer.isValid() and layer.crs().authid() == "EPSG:32633" and layer.featureCount() == 2
@@ -54,7 +54,7 @@ def test_without_a_crs_or_msi_wavelengths_the_library_is_still_written(pyqgis, t
     from qgis.core import QgsVectorLayer
 
     path = tmp_path / "plain.spectra.gpkg"
-    write_spectral_library(path, SAMPLES[:1], (0, 0), 3, RasterGrid(None, Affine.identity(), 9, 9), None, None)
+    write_spectral_library(path, SAMPLES[:1], RasterGrid(None, Affine.identity(), 30, 30), None, None)
     (feature,) = QgsVectorLayer(str(path), "spectra", "ogr").getFeatures()
-    assert feature.geometry().asPoint().x() == 4.5 and feature["hr_msi"] == {"y": [0.15, 0.25]}
+    assert feature.geometry().asPoint().x() == 10.5 and feature["hr_msi"] == {"y": [0.15, 0.25]}
     assert not list(tmp_path.glob("*.part*"))

@@ -24,3 +24,11 @@ def test_a_scene_no_larger_than_the_mosaic_is_taken_whole_along_that_axis():
     assert mosaic.shape == (1, 40, GRID * TILE_RATIO * 3)
     c0, w = tiles.cols[1]
     np.testing.assert_array_equal(mosaic[:, :, w:2 * w], image[:, :, c0:c0 + w])
+
+
+def test_a_pixel_of_the_mosaic_is_placed_back_in_the_scene():
+    tiles = scene_tiles((1000, 600), 4)
+    image = np.arange(1000 * 600, dtype=float).reshape(1, 1000, 600)
+    mosaic = tiles.read(lambda r: image[:, r[0]:r[0] + r[2], r[1]:r[1] + r[3]])
+    for row, col in ((0, 0), (17, 40), (63, 63)):
+        assert mosaic[0, row, col] == image[(0, *tiles.scene_pixel(row, col))]
