@@ -61,10 +61,12 @@ def _as_matched(model: DegradationModel) -> DegradationModel:
 
 
 def _scores(reference: np.ndarray, estimate: np.ndarray, scale: int) -> dict[str, float]:
-    """PSNR, SAM and ERGAS over the reference's non-constant bands."""
+    """PSNR, SAM and ERGAS over the reference's non-constant bands, on the pixels the estimate
+    has (a result moved onto the LR-HSI's geometry has none along its edges)."""
     flat = reference.reshape(reference.shape[0], -1)
     keep = flat.max(axis=1) > flat.min(axis=1)
-    ref, est = reference[keep], estimate[keep]
+    ok = np.all(np.isfinite(estimate), axis=0) & np.all(np.isfinite(reference), axis=0)
+    ref, est = reference[keep][:, ok][:, None], estimate[keep][:, ok][:, None]
     return {"PSNR": psnr(ref, est), "SAM": sam(ref, est), "ERGAS": ergas(ref, est, scale)}
 
 

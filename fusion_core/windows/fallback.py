@@ -177,9 +177,9 @@ def with_hsi_fallback(fallback: Optional[HsiFallback], fused: np.ndarray, lr_hsi
                       window: Window, model: DegradationModel) -> np.ndarray:
     """A window's fused image ``(C, H, W)`` (over its HR read rectangle, normalised like its
     LR-HSI ``(C, h, w)``; NaN where it has no value) with the flagged areas taken from the LR-HSI
-    alone, in place: HR pixels of weight 1 are the LR-HSI alone (also where the fused image has
-    no value), those of weight 0 are not touched, and wherever the LR-HSI has no value the result
-    is NaN."""
+    alone, in place: HR pixels of weight 1 are the LR-HSI alone, those of the ramp a blend of both
+    (the LR-HSI alone where the fused image has no value), those of weight 0 are not touched, and
+    wherever the LR-HSI has no value the result is NaN."""
     if fallback is None:
         return fused
     r = model.scale
@@ -195,6 +195,8 @@ def with_hsi_fallback(fallback: Optional[HsiFallback], fused: np.ndarray, lr_hsi
     alone = upsample_hsi(fill_invalid(lr_hsi[:, y0:y1, x0:x1]), model)
     part = (slice(None), slice(y0 * r, y1 * r), slice(x0 * r, x1 * r))
     a = weight[part[1:]]
-    fused[part] = np.where(a >= 1, alone, np.where(a > 0, a * alone + (1.0 - a) * fused[part], fused[part]))
+    here = fused[part]
+    blended = np.where(np.isnan(here), alone, a * alone + (1.0 - a) * here)  # no fused value: alone
+    fused[part] = np.where(a >= 1, alone, np.where(a > 0, blended, here))
     fused[:, ~lr_valid_hr(lr_hsi, r)] = np.nan
     return fused

@@ -145,6 +145,11 @@ def signal_and_wait(process: subprocess.Popen, signum: int, timeout: float = 30.
     return process.returncode, (out or "") + (err or ""), time.monotonic() - t0
 
 
+#: What a finished run leaves beside fused.tif: the image and its default report (HTML, JSON and
+#: its sample spectra).
+FUSED_AND_REPORT = ["fused.tif", "fused_report.html", "fused_report.json", "fused_report.spectra.gpkg"]
+
+
 def leftovers(folder: Path, keep: Optional[set[str]] = None) -> list[str]:
     """Names in ``folder`` that are not ``keep``."""
     return sorted(p.name for p in folder.iterdir() if p.name not in (keep or set()))

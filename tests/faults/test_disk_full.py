@@ -13,7 +13,7 @@ from fusion_core.progress import Progress
 from fusion_core.windows import ResumeState, TiledOutput
 
 from ..fusion_core.windows.conftest import RidgeFusion
-from .conftest import fill, leftovers
+from .conftest import FUSED_AND_REPORT, fill, leftovers
 
 
 def filling_at_first_window(folder, filled):
@@ -74,7 +74,7 @@ def test_with_resume_a_full_disk_keeps_only_the_state_and_the_run_then_completes
     assert not [p for p in folder.rglob("*") if ".tmp" in p.name or p.name.endswith(".lock")]
     filled[0].unlink()
     run(inputs, out, True)
-    assert leftovers(folder) == ["fused.tif", "fused_report.html", "fused_report.json"]   # the report too
+    assert leftovers(folder) == FUSED_AND_REPORT
     run(inputs, tmp_path / "straight.tif", False)
     np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "straight.tif").data)
 

@@ -47,7 +47,9 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result_bit_for_bit(input_pai
     assert ResumeState.exists(out)
     np.testing.assert_array_equal(fused(inputs, out, resume=True), fused(inputs, straight, False))
     assert leftovers(tmp_path, {"inputs"}) == ["fused.tif", "fused_report.html", "fused_report.json",
-                                               "straight.tif", "straight_report.html", "straight_report.json"]
+                                               "fused_report.spectra.gpkg", "straight.tif",
+                                               "straight_report.html", "straight_report.json",
+                                               "straight_report.spectra.gpkg"]
 
 
 def test_on_the_embedded_cluster_too(input_pair, tmp_path):
@@ -77,7 +79,9 @@ def test_on_the_embedded_cluster_too(input_pair, tmp_path):
     np.testing.assert_array_equal(read_raster(out).data,
                                   fused(inputs, tmp_path / "straight.tif", False))
     assert leftovers(tmp_path, {"inputs"}) == ["fused.tif", "fused_report.html", "fused_report.json",
-                                               "straight.tif", "straight_report.html", "straight_report.json"]
+                                               "fused_report.spectra.gpkg", "straight.tif",
+                                               "straight_report.html", "straight_report.json",
+                                               "straight_report.spectra.gpkg"]
 
 
 def test_the_saved_model_is_the_one_the_run_used(input_pair, tmp_path):

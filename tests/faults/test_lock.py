@@ -15,7 +15,7 @@ from fusion_core import FusionRequest, fuse_files
 from fusion_core.errors import InputError
 from fusion_core.io.lock import OutputLock, lock_path
 
-from .conftest import cli, leftovers, signal_and_wait, start, wait_for
+from .conftest import FUSED_AND_REPORT, cli, leftovers, signal_and_wait, start, wait_for
 
 
 def dead_pid() -> int:
@@ -51,7 +51,7 @@ def test_a_stale_lock_of_a_killed_run_is_taken_over(inputs, tmp_path):
     out = tmp_path / "fused.tif"
     write_lock(out, dead_pid())
     fuse_files(FusionRequest(str(inputs.lr), str(inputs.hr), str(out)))
-    assert leftovers(tmp_path, {"inputs"}) == ["fused.tif"]
+    assert leftovers(tmp_path, {"inputs"}) == FUSED_AND_REPORT
 
 
 def test_a_lock_whose_process_id_was_reused_is_stale(tmp_path):

@@ -15,7 +15,7 @@ from fusion_core.io.lock import lock_path
 
 from ..algorithms.conftest import qgis  # noqa: F401  (the fixture: qgis_process with the plugin)
 from ..dask_cluster import address_cluster
-from .conftest import leftovers, signal_and_wait, wait_for
+from .conftest import FUSED_AND_REPORT, leftovers, signal_and_wait, wait_for
 
 
 def fusion(inputs, output, **more):
@@ -70,7 +70,7 @@ def test_the_embedded_dask_cluster_runs_from_qgis_process(qgis, input_pair, tmp_
         inputs, out, DASK_SCHEDULER="local", WINDOW_SIZE=16, DEGRADATION=inputs.model),
         timeout=600)
     assert results["OUTPUT"] == str(out)
-    assert leftovers(tmp_path, {"inputs"}) == ["fused.tif"]
+    assert leftovers(tmp_path, {"inputs"}) == FUSED_AND_REPORT
 
 
 def test_a_cluster_by_address_runs_from_qgis_process(qgis, input_pair, tmp_path):  # noqa: F811
@@ -82,4 +82,4 @@ def test_a_cluster_by_address_runs_from_qgis_process(qgis, input_pair, tmp_path)
             inputs, out, DASK_SCHEDULER=scheduler_file, WINDOW_SIZE=16, DEGRADATION=inputs.model),
             timeout=300)
     assert results["OUTPUT"] == str(out)
-    assert leftovers(tmp_path, {"inputs", "cluster"}) == ["fused.tif"]
+    assert leftovers(tmp_path, {"inputs", "cluster"}) == FUSED_AND_REPORT

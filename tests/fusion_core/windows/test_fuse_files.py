@@ -79,7 +79,7 @@ def test_resume_continues_an_interrupted_run(tmp_rasters, tmp_path):
     assert len(list(tmp_path.glob("fused.tif.*.part"))) == 1
     assert (tmp_path / "fused.tif.resume.json").exists()
     log, again = [], RidgeFusion()
-    fuse(pair, out, again, log.append, window_size=16, resume=True)
+    fuse(pair, out, again, log.append, window_size=16, resume=True, report=False)
     assert again.calls == 11 and any("Resuming: 5 of 16 windows" in line for line in log)
     fuse(pair, tmp_path / "straight.tif", RidgeFusion(), window_size=16)
     np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "straight.tif").data)
