@@ -20,7 +20,6 @@ than L2A are refused.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from typing import Optional
 
 import rasterio
@@ -61,15 +60,8 @@ def read(source: str, role: str, classes: frozenset[str]) -> Optional[ProductBan
         raise InputError(
             f"The {role} {product.stem} is a DESIS {level} product; HSI Fusion reads DESIS L2A "
             "(orthorectified surface reflectance). Order the scene as L2A, then give that product.")
-    try:
-        root = ET.fromstring(product.read_metadata())
-    except ET.ParseError as exc:
-        raise InputError(f"The {role} DESIS product's metadata cannot be read ({exc}); download "
-                         "the product again.") from None
-    image = product.part("SPECTRAL_IMAGE")
-    if image is None:
-        raise InputError(f"The {role} DESIS product {product.stem} has no SPECTRAL_IMAGE file; "
-                         "download the whole product again.")
+    root = product.metadata_root("DESIS", role)
+    image = product.spectral_image("DESIS", role)
     bands, notes = spectral_bands(band_characterisation(root), "DESIS", image, product, role,
                                   NODATA, DEFAULT_GAIN)
     masks, mask_notes = _masks(product, classes)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
@@ -62,6 +63,22 @@ class Located:
 
     def read_metadata(self) -> bytes:
         return self.files.read_bytes(self.metadata)
+
+    def metadata_root(self, label: str, role: str) -> ET.Element:
+        """The parsed metadata file; an unreadable one is an InputError naming the fix."""
+        try:
+            return ET.fromstring(self.read_metadata())
+        except ET.ParseError as exc:
+            raise InputError(f"The {role} {label} product's {self.metadata} cannot be read ({exc}); "
+                             "download the product again.") from None
+
+    def spectral_image(self, label: str, role: str) -> str:
+        """The GDAL name of the product's SPECTRAL_IMAGE; a product without one is refused."""
+        image = self.part("SPECTRAL_IMAGE")
+        if image is None:
+            raise InputError(f"The {role} {label} product {self.stem} has no SPECTRAL_IMAGE file; "
+                             "download the whole product again.")
+        return image
 
 
 def _split(source: str) -> tuple[str, str]:

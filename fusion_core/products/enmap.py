@@ -79,17 +79,10 @@ def read(source: str, role: str, classes: frozenset[str]) -> Optional[ProductBan
             "Windows) and give the product inside it: the ENMAP01-____L2A-…ZIP under "
             "ENMAP.HSI.L2A/, its unzipped folder or its METADATA.XML.")
     product = locate(source, _PREFIX, "EnMAP", role)
-    try:
-        root = ET.fromstring(product.read_metadata())
-    except ET.ParseError as exc:
-        raise InputError(f"The {role} EnMAP product's {product.metadata} cannot be read ({exc}); "
-                         "download the product again.") from None
+    root = product.metadata_root("EnMAP", role)
     level = _level(root, product.stem)
     _check_level(level, product.stem, role)
-    image = product.part("SPECTRAL_IMAGE")
-    if image is None:
-        raise InputError(f"The {role} EnMAP product {product.stem} has no SPECTRAL_IMAGE file; "
-                         "download the whole product again.")
+    image = product.spectral_image("EnMAP", role)
     bands, notes = spectral_bands(band_characterisation(root), "EnMAP", image, product, role,
                                   NODATA, DEFAULT_GAIN)
     masks, mask_notes = _masks(product, classes, len(bands))
