@@ -13,7 +13,9 @@ read as it is); :func:`readers` lists them, most specific first. A new product i
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
+from functools import lru_cache
 from types import ModuleType
 from typing import Optional
 
@@ -59,11 +61,29 @@ def open_input(source: str, role: str, classes: frozenset[str] = frozenset(DEFAU
         InputError: a product that cannot be used (wrong level, missing bands or files), named
             with what to do.
     """
-    from .vrt import build_vrt
-
     source = str(source)
     if is_vrt_text(source):  # already opened (a request passed on by the engine itself)
         return Delivery(source, source)
+    return _opened(source, role, classes, mask or None, mask_name, _stamp(source), _stamp(mask))
+
+
+def _stamp(path: Optional[str]) -> Optional[tuple[int, int]]:
+    """Size and modification time of a file or folder (None for a GDAL name or nothing)."""
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        return None
+    return None if st is None else (st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _opened(source: str, role: str, classes: frozenset[str], mask: Optional[str], mask_name: str,
+            *stamps: Optional[tuple[int, int]]) -> Delivery:
+    """:func:`open_input`, once per input and version of its files: a run resolves each input
+    in its checks, its plan and its report (opening a SAFE's subdatasets, an EnMAP ZIP's
+    metadata), and a changed file is read again."""
+    from .vrt import build_vrt
+
     for reader in readers():
         if not reader.claims(source):
             continue
