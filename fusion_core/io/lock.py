@@ -5,10 +5,14 @@ succeeds, on a local disk and on NFS v3+ alike) and writes into it who holds it:
 start time and a token unique to the run, which the run also puts in its temporary names. A second
 run on the same output is refused at once, naming the holder. A lock left by a killed run is
 stale when its process is gone from this host (or its id now belongs to a process started after
-the lock): the next run takes it over. Taking over goes through a short-lived
-``<output>.lock.takeover`` file, created exclusively too, so two runs that find the same stale
-lock cannot both take it. A lock held on another host is never taken over: the message says how
-to remove it when that run is known to be dead.
+the lock): the next run takes it over. A run holding a lock also touches it every
+:data:`HEARTBEAT_S` seconds, so a lock held on another host (a Dask client, or a run on another
+machine of a cluster writing to shared storage) is stale once its heartbeat is older than
+:data:`STALE_S`: a resumed job on another host then takes it over safely, however the first one
+died (a crashed node, a job killed by the queue). The heartbeat's age is read on the storage's own
+clock (the modification time of a file written there just now), so hosts whose clocks differ
+agree on it. Taking over goes through a short-lived ``<output>.lock.takeover`` file, created
+exclusively too, so two runs that find the same stale lock cannot both take it.
 
 Example::
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -30,10 +35,15 @@ from typing import Optional
 
 from ..errors import InputError
 
-__all__ = ["OutputLock", "LockHolder", "lock_path"]
+__all__ = ["OutputLock", "LockHolder", "lock_path", "HEARTBEAT_S", "STALE_S"]
 
 #: A lock file without readable content is taken for one being written for this long (seconds).
 _BEING_WRITTEN_S = 10.0
+#: How often a run touches the lock it holds (seconds).
+HEARTBEAT_S = 30.0
+#: A lock not touched for this long (seconds, on the storage's clock) is stale, whoever holds it:
+#: ten missed heartbeats, so a busy file server or a paused process does not lose its lock.
+STALE_S = 300.0
 
 
 def lock_path(output: str | os.PathLike) -> Path:
@@ -118,6 +128,17 @@ class OutputLock:
         self.output = output
         self.path = lock_path(output)
         self.holder = holder
+        self._stop = threading.Event()
+        self._heart = threading.Thread(target=self._beat, name="hsi-fusion-lock", daemon=True)
+        self._heart.start()
+
+    def _beat(self) -> None:
+        """Touch the lock every :data:`HEARTBEAT_S` seconds until released."""
+        while not self._stop.wait(HEARTBEAT_S):
+            try:
+                os.utime(self.path)
+            except OSError:  # taken away (deleted by hand): nothing to keep alive
+                return
 
     @property
     def token(self) -> str:
@@ -149,15 +170,15 @@ class OutputLock:
                 raise InputError(f"Another run is starting on {name} {output} (its lock {path} "
                                  "is being written): wait for it to finish, or choose another "
                                  "output.")
-            if holder is not None and (holder.host != me.host
-                                       or _process_alive(holder.pid, holder.started)):
+            if holder is not None and _alive(holder, me.host, path):
                 raise InputError(_held_message(holder, me.host, path, output, name))
             _take_over_stale(path, holder)
         raise InputError(f"Could not lock {name} {output}: other runs keep taking its lock "
                          f"{path}; run one at a time.")
 
     def release(self) -> None:
-        """Delete the lock file, if it is still this run's."""
+        """Stop the heartbeat and delete the lock file, if it is still this run's."""
+        self._stop.set()
         holder = _read_holder(self.path)
         if holder is not None and holder.token == self.holder.token:
             self.path.unlink(missing_ok=True)
@@ -190,9 +211,41 @@ def _age(path: Path) -> float:
         return 0.0
 
 
+def _storage_now(folder: Path) -> float:
+    """The time now on the clock of the storage holding ``folder`` (a network file system's
+    server sets the times of its files), this host's where it cannot be read."""
+    probe = folder / f".hsi-fusion-clock.{uuid.uuid4().hex[:8]}"
+    try:
+        probe.touch()
+        return probe.stat().st_mtime
+    except OSError:
+        return time.time()
+    finally:
+        probe.unlink(missing_ok=True)
+
+
+def heartbeat_age(path: Path) -> float:
+    """Seconds since the lock at ``path`` was last touched, on the storage's clock."""
+    try:
+        touched = path.stat().st_mtime
+    except OSError:
+        return 0.0
+    return max(0.0, _storage_now(path.parent) - touched)
+
+
+def _alive(holder: LockHolder, host: str, path: Path) -> bool:
+    """Whether the run holding a lock may still run: on this host, while its process does; on
+    another, while it keeps the lock's heartbeat."""
+    if holder.host == host:
+        return _process_alive(holder.pid, holder.started)
+    return heartbeat_age(path) < STALE_S
+
+
 def _held_message(holder: LockHolder, host: str, path: Path, output: Path, name: str) -> str:
     where = ("" if holder.host == host else
-             f" If that run is no longer running on {holder.host}, delete {path}.")
+             f" Its lock was last renewed {heartbeat_age(path):.0f} s ago: a run that renews it no "
+             f"more for {STALE_S:.0f} s is taken for dead and its lock taken over (or delete "
+             f"{path} if that run is known to be gone from {holder.host}).")
     return (f"{name} {output} is being written by another run ({holder.describe()}): wait for it "
             f"to finish or cancel it, or choose another output.{where}")
 

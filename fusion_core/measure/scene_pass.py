@@ -10,7 +10,8 @@ and the areas fused from the LR-HSI alone are one and the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from ..windows.sampling import Texture
     from ..windows.source import Source
 
-__all__ = ["ScenePass", "scan_scene", "cross_units_map", "crop_noise", "crop_normal", "measure_disagreement",
-           "judged_bands"]
+__all__ = ["ScenePass", "Mapper", "scan_strip", "scan_scene", "cross_units_map", "crop_noise", "crop_normal",
+           "measure_disagreement", "judged_bands"]
 
 
 @dataclass(frozen=True)
@@ -54,35 +55,59 @@ def judged_bands(source: "Source") -> Optional[tuple[int, ...]]:
     return None if sharpening is None else tuple(sharpening.sharp)
 
 
+#: Runs a function over items, yielding the results in the items' order: here by default, or as
+#: tasks of a Dask cluster (:func:`fusion_core.windows.distributed.map_on_dask`).
+Mapper = Callable[[Callable[[Any], Any], list], Iterable[Any]]
+
+
+def _here(function: Callable[[Any], Any], items: list) -> Iterator[Any]:
+    return map(function, items)
+
+
+def scan_strip(source: "Source", model: DegradationModel, normal: Optional[np.ndarray],
+               judged: list[int], halo: int, strip: tuple[int, int]
+               ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """LR rows ``strip`` ``[a, b)`` of :func:`scan_scene`: (LR-HSI valid, HR block whole,
+    residual in noise units or None), read with ``halo`` rows above and below."""
+    a, b = strip
+    r = model.scale
+    rows, cols = source.lr_shape
+    a0, b0 = max(0, a - halo), min(rows, b + halo)
+    lr = source.read_lr((a0, 0, b0 - a0, cols))
+    hr = source.read_hr((a0 * r, 0, (b0 - a0) * r, cols * r))
+    valid = np.all(np.isfinite(lr), axis=0)[a - a0:b - a0]
+    whole = np.all(np.isfinite(hr), axis=0).reshape(b0 - a0, r, cols, r).all(axis=(1, 3))[a - a0:b - a0]
+    units = None
+    if normal is not None:
+        residual = judged_cross_residual(lr, hr, model)[judged]
+        units = noise_units(residual, normal[judged])[a - a0:b - a0]
+    return valid, whole, units
+
+
 def scan_scene(source: "Source", model: DegradationModel, normal: Optional[np.ndarray],
                budget_bytes: int, progress: Optional[Progress] = None,
-               bands: Optional[Sequence[int]] = None) -> ScenePass:
+               bands: Optional[Sequence[int]] = None, mapper: Optional[Mapper] = None) -> ScenePass:
     """Read the whole scene strip by strip, with the PSF's reach above and below each strip, and
     note per LR pixel :class:`ScenePass`'s masks and, given ``normal`` ``(M,)``, the
     cross-sensor residual in its units: NaN where the PSF footprint of an LR pixel is not
     wholly valid or leaves the scene
     (:func:`.disagreement.judged_cross_residual`). The residual is judged on the HR-MSI
-    ``bands`` (default :func:`judged_bands`)."""
+    ``bands`` (default :func:`judged_bands`). ``mapper`` runs the strips (:func:`scan_strip`,
+    each within ``budget_bytes``): here by default, or as tasks of a Dask cluster."""
     judged = list(bands if bands is not None else judged_bands(source) or range(model.n_msi_bands))
-    r = model.scale
     rows, cols = source.lr_shape
-    halo = psf_halo(max(model.psf.shape), r) + 1 if normal is not None else 0
-    per_row = 8 * 4 * cols * (r * r * model.n_msi_bands + model.n_hsi_bands)
+    halo = psf_halo(max(model.psf.shape), model.scale) + 1 if normal is not None else 0
+    per_row = 8 * 4 * cols * (model.scale ** 2 * model.n_msi_bands + model.n_hsi_bands)
     per_strip = max(1, budget_bytes // per_row)
+    strips = [(a, min(rows, a + per_strip)) for a in range(0, rows, per_strip)]
     lr_valid = np.zeros((rows, cols), bool)
     hr_whole = np.zeros((rows, cols), bool)
     units = np.full((rows, cols), np.nan, np.float32) if normal is not None else None
-    for a in range(0, rows, per_strip):
-        b = min(rows, a + per_strip)
-        a0, b0 = max(0, a - halo), min(rows, b + halo)
-        lr = source.read_lr((a0, 0, b0 - a0, cols))
-        hr = source.read_hr((a0 * r, 0, (b0 - a0) * r, cols * r))
-        lr_valid[a:b] = np.all(np.isfinite(lr), axis=0)[a - a0:b - a0]
-        blocks = np.all(np.isfinite(hr), axis=0).reshape(b0 - a0, r, cols, r).all(axis=(1, 3))
-        hr_whole[a:b] = blocks[a - a0:b - a0]
-        if units is not None and normal is not None:
-            residual = judged_cross_residual(lr, hr, model)[judged]
-            units[a:b] = noise_units(residual, normal[judged])[a - a0:b - a0]
+    found = (mapper or _here)(partial(scan_strip, source, model, normal, judged, halo), strips)
+    for (a, b), (valid, whole, strip_units) in zip(strips, found):
+        lr_valid[a:b], hr_whole[a:b] = valid, whole
+        if units is not None:
+            units[a:b] = strip_units
         if progress is not None:
             progress.update(b / rows, "Finding where the HR-MSI has no value or the images disagree")
     return ScenePass(lr_valid, lr_valid & ~hr_whole, units)

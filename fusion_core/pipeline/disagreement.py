@@ -59,7 +59,13 @@ def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> Sce
     t0 = time.perf_counter()
     noise = crop_noise(scene.source, model, scene.texture) if request.disagreement_from_hsi else None
     normal = None if noise is None else cross_normal(noise, model)
-    found = scan_scene(scene.source, model, normal, max(request.memory_bytes // 8, 2 ** 26), progress)
+    mapper = None
+    if plan.scheduler:  # the strips as tasks of the cluster, whose workers read them
+        from ..windows.distributed import map_on_dask
+
+        mapper = map_on_dask(plan.scheduler, progress)
+    found = scan_scene(scene.source, model, normal, max(request.memory_bytes // 8, 2 ** 26), progress,
+                       mapper=mapper)
     disagreement = None if found.units is None else find_disagreement(found.units)
     masks = SceneMasks(found.lr_valid, found.hr_gaps, disagreement, noise)
     seconds = time.perf_counter() - t0

@@ -169,7 +169,7 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
     """
     from ..report.write import wants_report
     from ..windows import ResumeState, choose_tile, plan_grid
-    from ..windows.distributed import local_cluster_shape
+    from ..windows.distributed import cluster_room, local_cluster_shape
     from .fingerprint import run_fingerprint
 
     request = plan.request
@@ -183,9 +183,10 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
     prepared = prepare_scene(request, plan.lr, plan.hr, source, _hr_shape(plan), progress, model)
     source, model = prepared.source, prepared.model
     workers = local_cluster_shape(plan.config.device)[0] if plan.scheduler == "local" else 0
+    room = cluster_room(plan.scheduler, request.memory_bytes) if plan.scheduler not in ("", "local") else 0
     grid = plan_grid(source, plan.method, model, request.memory_bytes, request.window_size,
                      workers, progress.info, plan.config, request.name_of,
-                     keep_inputs=wants_report(request) and not plan.scheduler)
+                     keep_inputs=wants_report(request) and not plan.scheduler, worker_bytes=room)
     bands = source.lr_bands
     sharpening = source.hr_sharpening
     layout = dict(grid.describe(), tile=choose_tile(grid), shift=list(prepared.shift),

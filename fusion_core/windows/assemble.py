@@ -20,13 +20,37 @@ from .layout import WindowGrid
 from .output import TiledOutput
 from .state import Key, ResumeState
 
-__all__ = ["Assembler"]
+__all__ = ["Assembler", "cut_piece", "blend_region"]
 
 
 def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]):
     y0, x0 = max(a[0], b[0]), max(a[1], b[1])
     y1, x1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
     return y0, x0, y1 - y0, x1 - x0
+
+
+def cut_piece(grid: WindowGrid, window: Key, weighted: np.ndarray, region: Key) -> np.ndarray:
+    """Window ``window``'s contribution to output region ``region`` (a view of ``weighted``, its
+    weighted result over its HR support)."""
+    support = grid.window(*window).hr_support
+    y0, x0, h, w = _intersect(support, grid.region(*region))
+    return weighted[:, y0 - support[0]:y0 - support[0] + h, x0 - support[1]:x0 - support[1] + w]
+
+
+def blend_region(grid: WindowGrid, region: Key, pieces: dict[Key, np.ndarray]) -> np.ndarray:
+    """Output region ``region`` from its windows' contributions ``pieces``: summed into the piece
+    of the window that owns it (which covers it whole: its core plus the ramps of the windows
+    before it), the others added in window order, so the sum does not depend on the order the
+    windows finished in, nor on where it is made (here or on a Dask worker)."""
+    rect = grid.region(*region)
+    pieces = dict(pieces)
+    total = pieces.pop(region)
+    if not total.flags.writeable:  # e.g. received from a Dask worker
+        total = np.array(total)
+    for window, piece in sorted(pieces.items()):
+        y0, x0, h, w = _intersect(grid.window(*window).hr_support, rect)
+        total[:, y0 - rect[0]:y0 - rect[0] + h, x0 - rect[1]:x0 - rect[1] + w] += piece
+    return total
 
 
 class Assembler:
@@ -56,12 +80,10 @@ class Assembler:
 
     def add(self, key: Key, weighted: np.ndarray) -> int:
         """Take window ``key``'s weighted result (over its HR support); returns regions written."""
-        support = self.grid.window(*key).hr_support
         for region in self.grid.window_receivers(*key):
             if region in self.state.written:
                 continue
-            y0, x0, h, w = _intersect(support, self.grid.region(*region))
-            piece = weighted[:, y0 - support[0]:y0 - support[0] + h, x0 - support[1]:x0 - support[1] + w]
+            piece = cut_piece(self.grid, key, weighted, region)
             if not self._ready(region, extra=key):  # kept until its region's other windows are in
                 piece = np.array(piece)
                 self.state.stash_piece(key, region, piece)
@@ -83,17 +105,9 @@ class Assembler:
         return all(w in done for w in self.grid.region_contributors(*region))
 
     def _write(self, region: Key) -> None:
-        """Sum the contributions to ``region`` into the piece of the window that owns it (which
-        covers it whole: its core plus the ramps of the windows before it), the others added in
-        window order, so the sum does not depend on the order the windows finished in."""
+        """Blend ``region`` (:func:`blend_region`) and write it."""
         rect = self.grid.region(*region)
-        pieces = self.pending.pop(region)
-        total = pieces.pop(region)
-        if not total.flags.writeable:  # e.g. received from a Dask worker
-            total = np.array(total)
-        for window, piece in sorted(pieces.items()):
-            y0, x0, h, w = _intersect(self.grid.window(*window).hr_support, rect)
-            total[:, y0 - rect[0]:y0 - rect[0] + h, x0 - rect[1]:x0 - rect[1] + w] += piece
+        total = blend_region(self.grid, region, self.pending.pop(region))
         self.output.write(rect, total)
         if self.on_region is not None:
             self.on_region(rect, total)

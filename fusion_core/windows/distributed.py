@@ -7,12 +7,19 @@ running scheduler (``"tcp://host:8786"``, e.g. a dask-jobqueue or dask-kubernete
 ``dask scheduler``). :func:`resolve_scheduler` takes it from the algorithm parameter, else from
 the environment variable ``HSI_FUSION_DASK_SCHEDULER``.
 
-Workers read their windows from the input files themselves, so with a remote cluster the inputs
-must be at the same path on every worker (a shared file system); results come back to this
-process, which blends and writes them. At most two windows per worker thread are in flight (the
-count follows workers that join or leave), so results do not pile up on the workers. When a
-worker dies, the scheduler runs its windows again elsewhere; since each window is reseeded, the
-output does not change.
+Workers do the I/O. Each worker reads its windows from the input files itself, keeps each fused
+window, and blends and writes the output region it owns into a file of its own on storage every
+worker and this process share (:mod:`.region_files`; with a remote cluster the inputs and the
+output folder must be at the same path on every worker: a shared file system). Only the blending
+strips of neighbouring windows move between workers; this process gets small messages (a window
+is done, a region is written) and, at the end, joins the region files into the output without
+recompressing them (:mod:`.tiff_assembly`). A resumed run finds the regions done by listing
+their folder. The disagreement scan runs as tasks too (:func:`map_on_dask`), and one client (one
+embedded cluster) serves every Dask step of a run (:func:`dask_session`). Windows are sized from
+the workers' own memory limit and threads (:func:`cluster_room`). At most two windows per worker
+thread are in flight (the count follows workers that join or leave). When a worker dies, the
+scheduler runs its tasks again elsewhere; since each window is reseeded, the output does not
+change.
 
 What is sent names the engine ``fusion_core`` (:mod:`fusion_core.portable`), never the plugin's
 folder, so any worker that can import ``fusion_core`` runs jobs from QGIS, qgis_process, the
@@ -29,11 +36,13 @@ import dataclasses
 import logging
 import os
 import sys
+import threading
+import time
 import uuid
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -42,11 +51,16 @@ from ..device import resolve_device
 from ..errors import InputError
 from ..portable import WORKER_PATH_SETUP, Shipped, alias_top_level
 from ..progress import Progress
+from .assemble import blend_region, cut_piece
+from .layout import WindowGrid
+from .memory import GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES
+from .region_files import RegionFiles
 from .state import Key
 from .task import WindowJob, fuse_window
 
-__all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "local_cluster_shape", "fuse_on_worker", "dask_client",
-           "run_on_dask", "wait_some"]
+__all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "local_cluster_shape", "cluster_room",
+           "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client", "run_on_dask",
+           "map_on_dask", "wait_some"]
 
 ENV_VAR = "HSI_FUSION_DASK_SCHEDULER"
 _POLL_S = 0.25
@@ -91,6 +105,18 @@ def local_cluster_shape(device: Optional[torch.device] = None) -> tuple[int, int
     return max(1, os.cpu_count() or 1), 1
 
 
+def cluster_room(scheduler: str, bound: int) -> int:
+    """Bytes one window may use on the tightest worker thread of the running cluster
+    ``scheduler``: each worker's memory limit (``--memory-limit``; ``bound`` for a worker
+    without one) less what a worker holds beside its windows, shared by its threads. With no
+    worker connected yet (an adaptive cluster), a one-thread worker with ``bound``."""
+    with dask_client(scheduler, Progress(), torch.device("cpu")) as client:
+        workers = list(client.scheduler_info()["workers"].values())
+    beside = WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES
+    shapes = [(int(w.get("memory_limit") or 0) or bound, int(w.get("nthreads") or 1)) for w in workers]
+    return min(((limit - beside) // max(1, threads) for limit, threads in shapes or [(bound, 1)]))
+
+
 def fuse_on_worker(job: WindowJob, key: Key) -> np.ndarray:
     """:func:`fuse_window` on a Dask worker: one torch thread per task, on the device that
     ``job.worker_device`` resolves to on this worker."""
@@ -124,10 +150,45 @@ def _workers_on_this_python() -> None:
     multiprocessing.set_executable(str(python))
 
 
+#: The client of the run going on in this thread (:func:`dask_session`), by scheduler: QGIS runs
+#: algorithms side by side in threads, each with its own.
+_SESSION = threading.local()
+
+
+@contextmanager
+def dask_session(scheduler: str, progress: Progress, device: torch.device) -> Iterator[None]:
+    """Keep one client of ``scheduler`` (and one embedded cluster) for every Dask step of a run
+    in this thread (the disagreement scan, the windows): :func:`dask_client` then hands it out
+    instead of connecting again. Nothing to do without a scheduler."""
+    sessions = getattr(_SESSION, "clients", None)
+    if sessions is None:
+        sessions = _SESSION.clients = {}
+    if not scheduler or scheduler in sessions:
+        yield
+        return
+    with _connect(scheduler, progress, device) as client:
+        sessions[scheduler] = client
+        try:
+            yield
+        finally:
+            del sessions[scheduler]
+
+
 @contextmanager
 def dask_client(scheduler: str, progress: Progress, device: torch.device) -> Iterator:
-    """A client of ``scheduler`` (``"local"``: an embedded cluster for ``device``, shut down on
-    leaving), or a clear :class:`InputError` when it cannot be reached."""
+    """A client of ``scheduler``: the run's own (:func:`dask_session`), else a new one
+    (``"local"``: an embedded cluster for ``device``, shut down on leaving), or a clear
+    :class:`InputError` when it cannot be reached."""
+    client = getattr(_SESSION, "clients", {}).get(scheduler)
+    if client is not None:
+        yield client
+        return
+    with _connect(scheduler, progress, device) as client:
+        yield client
+
+
+@contextmanager
+def _connect(scheduler: str, progress: Progress, device: torch.device) -> Iterator:
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
@@ -162,33 +223,104 @@ def _threads(client) -> int:
     return sum(client.nthreads().values())
 
 
-def run_on_dask(job: WindowJob, keys: list[Key], scheduler: str,
-                progress: Progress) -> Iterator[tuple[Key, np.ndarray]]:
-    """Fuse windows ``keys`` on the cluster; yield ``(key, weighted result)`` as they finish.
+def piece_of(grid: WindowGrid, window: Key, weighted: np.ndarray, region: Key) -> np.ndarray:
+    """A copy of window ``window``'s contribution to ``region`` (a strip of its blending ramp),
+    cut on the worker that fused it so only the strip travels."""
+    return np.array(cut_piece(grid, window, weighted, region))
 
-    Checks for cancel every quarter second while waiting; on cancel or error the windows still
-    queued are cancelled and an embedded cluster is shut down.
+
+def write_on_worker(files: RegionFiles, grid: WindowGrid, region: Key, weighted: np.ndarray,
+                    others: list[Key], *strips: np.ndarray) -> tuple[Key, float]:
+    """Blend output region ``region`` from its own window's result ``weighted`` and the strips
+    of windows ``others``, and write its file; returns ``(region, seconds)``.
+
+    The sum is made in place in ``weighted`` (no copy of the region): its core, the part this
+    task changes, is read by nothing else (the strips cut from the same window lie beyond it).
+    """
+    t0 = time.perf_counter()
+    pieces = dict(zip(others, strips))
+    pieces[region] = cut_piece(grid, region, weighted, region)
+    files.write(region, grid.region(*region), blend_region(grid, region, pieces))
+    return region, time.perf_counter() - t0
+
+
+def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, scheduler: str,
+                progress: Progress) -> Iterator[tuple[str, Key]]:
+    """Fuse the windows that output ``regions`` need on the cluster, each region blended and
+    written by a worker into ``files``; yield ``("window", key)`` as a window is fused and
+    ``("region", key)`` as a region's file is complete.
+
+    Only the blending strips of neighbouring windows move between workers; a window's result
+    stays on the worker that fused it, which also writes its region. At most two windows per
+    worker thread are fused at a time (the count follows workers that join or leave). Checks
+    for cancel every quarter second; on cancel or error the tasks not done are cancelled and an
+    embedded cluster is shut down.
     """
     alias_top_level()  # what workers send back (an engine error) names the engine fusion_core
-    task = Shipped(partial(fuse_on_worker, job))
+    grid, todo = job.grid, set(regions)
+    windows = sorted({w for region in todo for w in grid.region_contributors(*region)})
+    fuse = Shipped(partial(fuse_on_worker, job))
+    cut = Shipped(partial(piece_of, grid))
+    write = Shipped(partial(write_on_worker, files, grid))
     run = uuid.uuid4().hex[:12]
     with dask_client(scheduler, progress, job.config.device) as client:
-        queue = list(keys)
-        running: dict = {}
+        queue = list(windows)
+        running: dict = {}  # future -> ("window" | "region", key)
+        strips: dict[tuple[Key, Key], object] = {}
         try:
             while queue or running:
                 limit = max(2, 2 * _threads(client))
-                while queue and len(running) < limit:
-                    key = queue.pop(0)
-                    name = f"hsi-fusion-window-{key[0]}-{key[1]}-{run}"
-                    running[client.submit(task, key, key=name)] = key
+                while queue and sum(kind == "window" for kind, _ in running.values()) < limit:
+                    window = queue.pop(0)
+                    name = f"{window[0]}-{window[1]}-{run}"
+                    fused = client.submit(fuse, window, key=f"hsi-fusion-window-{name}")
+                    running[fused] = ("window", window)
+                    for region in grid.window_receivers(*window):
+                        if region in todo and region != window:
+                            strips[window, region] = client.submit(
+                                cut, window, fused, region, key=f"hsi-fusion-strip-{name}-{region[0]}-{region[1]}")
+                    if window in todo:  # its other windows come before it: all submitted
+                        others = [w for w in grid.region_contributors(*window) if w != window]
+                        done = client.submit(write, window, fused, others,
+                                             *[strips.pop((w, window)) for w in others],
+                                             key=f"hsi-fusion-region-{name}")
+                        running[done] = ("region", window)
                 finished = wait_some(list(running))
                 progress.check_cancelled()
                 for future in sorted(finished, key=lambda done: running[done]):
-                    key = running.pop(future)
-                    yield key, future.result()
+                    kind, key = running.pop(future)
+                    if future.status == "error":
+                        future.result()  # raises the task's error here
+                    yield kind, key
         finally:
-            client.cancel(list(running))
+            client.cancel([*running, *strips.values()])
+
+
+def map_on_dask(scheduler: str, progress: Progress) -> Callable[[Callable[[Any], Any], list], Iterator[Any]]:
+    """A mapper that runs a function over items as tasks of the cluster ``scheduler``, yielding
+    the results in the items' order (small results: a scan's statistics); at most two tasks
+    per worker thread in flight, cancel checked while waiting."""
+    def run(function: Callable[[Any], Any], items: list) -> Iterator[Any]:
+        alias_top_level()
+        task = Shipped(function)
+        run_id = uuid.uuid4().hex[:12]
+        with dask_client(scheduler, progress, torch.device("cpu")) as client:
+            futures: list = []
+            queue = list(enumerate(items))
+            try:
+                while queue or futures:
+                    limit = max(2, 2 * _threads(client))
+                    while queue and len(futures) < limit:
+                        k, item = queue.pop(0)
+                        futures.append(client.submit(task, item, key=f"hsi-fusion-map-{k}-{run_id}"))
+                    wait_some(futures[:1])
+                    progress.check_cancelled()
+                    while futures and futures[0].done():
+                        yield futures.pop(0).result()
+            finally:
+                client.cancel(futures)
+
+    return run
 
 
 def wait_some(futures: list) -> set:

@@ -32,9 +32,10 @@ GDAL_CACHE_BYTES = 256 * 2**20
 #: 2.13 CPU), plus the nanny process that watches it and the worker's own bookkeeping. The
 #: client's own memory is not a worker's: after the estimation it holds much more.
 WORKER_PROCESS_BYTES = 550 * 2**20
-#: Output copies a window on a Dask worker holds beyond an in-process one: its result pickled
-#: for the client, and the client's received copy while it is blended.
-WORKER_RESULT_COPIES = 2
+#: Output copies a window on a Dask worker holds beyond an in-process one: its result, kept on
+#: the worker until the task that blends and writes its region has run, beside the next window
+#: (:func:`~fusion_core.windows.distributed.run_on_dask`).
+WORKER_RESULT_COPIES = 1
 _FLOAT = 4
 _MARGIN = 0.9  # keep 10 % of the bound for what the estimate does not see (allocator, Python)
 

@@ -85,7 +85,8 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
               max_memory_bytes: int, window_hr: int = 0, worker_processes: int = 0,
               log: Optional[Callable[[str], None]] = None,
               config: Optional[FusionConfig] = None,
-              name_of: Callable[[str], str] = str, keep_inputs: bool = False) -> WindowGrid:
+              name_of: Callable[[str], str] = str, keep_inputs: bool = False,
+              worker_bytes: int = 0) -> WindowGrid:
     """The window grid of ``source`` for ``method``, within ``max_memory_bytes``.
 
     Args:
@@ -105,6 +106,9 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
             ``"MAX_MEMORY_GB"`` in QGIS), for messages.
         keep_inputs: whether each window's inputs are kept after it, until its region is
             written (``on_inputs`` of :func:`run_windows`: the report's scan).
+        worker_bytes: on a running Dask cluster, the memory one window may use on its tightest
+            worker thread (:func:`~.distributed.cluster_room`), which then sizes the windows
+            instead of ``max_memory_bytes``; 0 elsewhere.
     """
     scale = source.scale
     halo = psf_halo(model.psf.shape[0], scale) + int(getattr(method, "halo_lr_pixels", 0))
@@ -114,16 +118,22 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     ramp = max(2, halo)
     n_hsi, n_msi = model.n_hsi_bands, model.n_msi_bands
     config = config or FusionConfig()
-    factor = method.window_memory_factor(config, n_hsi) + (WORKER_RESULT_COPIES if worker_processes else 0)
-    kept = input_copies(n_hsi, n_msi, scale) if keep_inputs and not worker_processes else 0.0
-    baseline = process_bytes()
-    fixed = baseline + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
-    fixed += worker_processes * (WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES)
-    in_flight = worker_processes or window_threads(method, config)
-    budget = (max_memory_bytes - fixed) // max(1, in_flight)
+    on_workers = bool(worker_processes or worker_bytes)
+    factor = method.window_memory_factor(config, n_hsi) + (WORKER_RESULT_COPIES if on_workers else 0)
+    kept = input_copies(n_hsi, n_msi, scale) if keep_inputs and not on_workers else 0.0
+    if worker_bytes:
+        budget = worker_bytes
+        room = "A worker thread of the cluster"
+        remedy = "give the workers more memory (--memory-limit) or fewer threads"
+    else:
+        fixed = process_bytes() + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
+        fixed += worker_processes * (WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES)
+        in_flight = worker_processes or window_threads(method, config)
+        budget = (max_memory_bytes - fixed) // max(1, in_flight)
+        room, remedy = "The memory bound", f"raise {name_of('max_memory_gb')}"
     unit = core_unit(scale)
     core = _with_tiles(choose_core(budget, source.lr_shape, halo, ramp, scale, n_hsi, n_msi,
-                                   factor + kept, unit, remedy=f"raise {name_of('max_memory_gb')}"),
+                                   factor + kept, unit, room=room, remedy=remedy),
                        unit, scale, max(source.lr_shape), ramp)
     gpu_free = device_free_bytes(config.device)
     if gpu_free is not None:  # the window's tensors must also fit the GPU, beside other workers'
@@ -143,9 +153,10 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     grid = WindowGrid.build(*source.lr_shape, scale, core, halo, ramp)
     if log is not None:
         rows, cols = grid.shape
+        bound = (f"{worker_bytes / 2**30:.1f} GB per worker thread of the cluster" if worker_bytes
+                 else f"a memory bound of {max_memory_bytes / 2**30:.1f} GB")
         log(f"{len(grid)} window(s) ({rows}×{cols}) with cores of {core * scale} HR pixels, a halo "
-            f"of {halo} and a blending ramp of {ramp} LR pixels, for a memory bound of "
-            f"{max_memory_bytes / 2**30:.1f} GB.")
+            f"of {halo} and a blending ramp of {ramp} LR pixels, for {bound}.")
     return grid
 
 
@@ -214,6 +225,81 @@ def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
         torch.set_num_threads(saved)
 
 
+def _report(progress: Progress, t0: float, done: int, fused: int, todo: int, total: int) -> None:
+    elapsed = time.perf_counter() - t0
+    left = elapsed / fused * (todo - fused)
+    progress.update(done / total, f"Window {done}/{total} fused; about {format_duration(left)} left")
+
+
+def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress: Progress, t0: float,
+               on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]],
+               on_inputs: Optional[KeepInputs]) -> tuple[int, int]:
+    """Fuse the windows not done in this process, blend and write them here; (fused, resumed)."""
+    assembler = Assembler(job.grid, output, state, output.count, on_region)
+    todo = assembler.todo()
+    total = len(job.grid)
+    resumed = total - len(todo)
+    if resumed:
+        progress.info(f"Resuming: {resumed} of {total} windows were already fused.")
+
+    def progress_for(k: int) -> Progress:
+        return progress.child((resumed + k) / total, (resumed + k + 1) / total)
+
+    keep = _unwritten(on_inputs, state)
+    threads = window_threads(job.method, job.config)
+    if threads > 1:
+        results = _run_concurrently(job, todo, threads, progress_for, keep)
+    else:
+        results = _run_here(job, todo, progress_for, keep)
+    fused = 0
+    for key, weighted in results:
+        assembler.add(key, weighted)
+        fused += 1
+        _report(progress, t0, resumed + fused, fused, len(todo), total)
+    return fused, resumed
+
+
+def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str,
+                     progress: Progress, t0: float,
+                     on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]]) -> tuple[int, int]:
+    """Fuse on a Dask cluster whose workers write the regions (:mod:`.region_files`), then join
+    the regions into the output without recompressing them; (fused, resumed). ``on_region``
+    gets each region as written, read from its file."""
+    from .distributed import run_on_dask
+    from .region_files import RegionFiles
+
+    if state.regions is None:
+        raise ValueError("A run on a Dask cluster writes files: its state needs the output's path.")
+    files = RegionFiles.of(output, state.regions)
+    grid = job.grid
+    stored = files.done()
+    regions = [w.key for w in grid if w.key not in state.written and w.key not in stored]
+    needed = {w for region in regions for w in grid.region_contributors(*region)}
+    total = len(grid)
+    resumed = total - len(needed)
+    if stored or state.written:
+        progress.info(f"Resuming: {len(stored) + len(state.written)} of {total} output regions "
+                      "were already written.")
+    fused = 0
+    for kind, key in run_on_dask(job, regions, files, scheduler, progress):
+        if kind == "window":
+            fused += 1
+            _report(progress, t0, resumed + fused, fused, len(needed), total)
+        elif on_region is not None:
+            on_region(grid.region(*key), files.read(key))
+    joined = [(key, grid.region(*key)) for key in sorted(files.done() - state.written)]
+    if all(rect[0] % output.tile == 0 and rect[1] % output.tile == 0 for _, rect in joined):
+        output.close()
+        files.assemble_into(output.path, joined)
+    else:  # regions off the tile grid (cores too small for a tile): decoded and written again
+        for key, rect in joined:
+            output.write(rect, files.read(key))
+        output.flush()
+    state.written.update(key for key, _ in joined)
+    state.save()
+    return fused, resumed
+
+
 def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str = "",
                 keep_partial: bool = False, progress: Optional[Progress] = None,
                 name_of: Callable[[str], str] = str,
@@ -238,41 +324,19 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
     """
     progress = progress or Progress()
     t0 = time.perf_counter()
-    assembler = Assembler(job.grid, output, state, output.count, on_region)
-    todo = assembler.todo()
     total = len(job.grid)
-    resumed = total - len(todo)
-    if resumed:
-        progress.info(f"Resuming: {resumed} of {total} windows were already fused.")
-    elif not state.written:
+    fresh = not (state.written or state.done or state.regions_done())
+    if fresh:
         state.remove()  # an earlier run's state and contributions, of other settings
-    fused = 0
     try:
         output.open(resume_from=state.partial if state.written else None, durable=keep_partial)
         state.partial = output.path
         state.save()
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            def progress_for(k: int) -> Progress:
-                return progress.child((resumed + k) / total, (resumed + k + 1) / total)
-
-            keep = _unwritten(on_inputs, state)
-            threads = window_threads(job.method, job.config)
             if scheduler:
-                from .distributed import run_on_dask
-
-                results = run_on_dask(job, todo, scheduler, progress)
-            elif threads > 1:
-                results = _run_concurrently(job, todo, threads, progress_for, keep)
+                fused, resumed = _fuse_on_cluster(job, output, state, scheduler, progress, t0, on_region)
             else:
-                results = _run_here(job, todo, progress_for, keep)
-            for key, weighted in results:
-                assembler.add(key, weighted)
-                fused += 1
-                elapsed = time.perf_counter() - t0
-                left = elapsed / fused * (len(todo) - fused)
-                progress.update((resumed + fused) / total,
-                                f"Window {resumed + fused}/{total} fused; about "
-                                f"{format_duration(left)} left")
+                fused, resumed = _fuse_here(job, output, state, progress, t0, on_region, on_inputs)
         output.finish()
         state.remove()
     except BaseException as exc:

@@ -74,6 +74,8 @@ class ResumeState:
         p = Path(final) if final is not None else None
         self.path = p.with_name(p.name + ".resume.json") if p is not None else None
         self.stash = p.with_name(p.name + ".resume") if p is not None else None
+        #: Where Dask workers write the output's regions (:mod:`.region_files`).
+        self.regions = p.with_name(p.name + ".regions") if p is not None else None
         self.partial: Optional[Path] = None
         self.fingerprint = fingerprint_
         self.layout = layout
@@ -144,10 +146,16 @@ class ResumeState:
         for window in windows:
             self._piece(window, region).unlink(missing_ok=True)
 
+    def regions_done(self) -> bool:
+        """Whether Dask workers wrote regions of this output (kept for a resumed run)."""
+        return self.regions is not None and self.regions.is_dir() and any(self.regions.iterdir())
+
     def remove(self) -> None:
-        """Delete the state file, the stash, and temporary state files a killed run left."""
-        if self.path is None or self.stash is None:
+        """Delete the state file, the stash, the regions written by Dask workers, and temporary
+        state files a killed run left."""
+        if self.path is None or self.stash is None or self.regions is None:
             return
+        shutil.rmtree(self.regions, ignore_errors=True)
         self.path.unlink(missing_ok=True)
         for leftover in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
             leftover.unlink(missing_ok=True)

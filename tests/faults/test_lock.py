@@ -13,6 +13,7 @@ import pytest
 
 from fusion_core import FusionRequest, fuse_files
 from fusion_core.errors import InputError
+from fusion_core.io import lock as lock_module
 from fusion_core.io.lock import OutputLock, lock_path
 
 from .conftest import FUSED_AND_REPORT, cli, leftovers, signal_and_wait, start, wait_for
@@ -62,12 +63,35 @@ def test_a_lock_whose_process_id_was_reused_is_stale(tmp_path):
     assert not lock_path(out).exists()
 
 
-def test_a_lock_held_on_another_host_is_refused_with_how_to_remove_it(tmp_path):
+def test_a_live_lock_held_on_another_host_is_refused_saying_when_it_would_be_taken_over(tmp_path):
     out = tmp_path / "fused.tif"
     write_lock(out, dead_pid(), host="elsewhere")
-    with pytest.raises(InputError, match=rf"process \d+ on elsewhere, .* If that run is no longer "
-                                         rf"running on elsewhere, delete {lock_path(out)}\."):
+    with pytest.raises(InputError, match=rf"process \d+ on elsewhere, .* last renewed \d+ s ago: a run "
+                                         rf"that renews it no more for 300 s is taken for dead .* "
+                                         rf"delete {lock_path(out)} if that run is known to be gone"):
         OutputLock.acquire(out, "OUTPUT")
+
+
+def test_a_lock_of_another_host_whose_heartbeat_stopped_is_taken_over(tmp_path):
+    out = tmp_path / "fused.tif"
+    write_lock(out, os.getpid(), host="crashed-node")
+    past = time.time() - lock_module.STALE_S - 5
+    os.utime(lock_path(out), (past, past))
+    with OutputLock.acquire(out) as lock:
+        assert lock.holder.host == socket.gethostname()
+    assert not lock_path(out).exists()
+
+
+def test_a_run_keeps_its_lock_alive_while_it_holds_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(lock_module, "HEARTBEAT_S", 0.05)
+    out = tmp_path / "fused.tif"
+    with OutputLock.acquire(out):
+        past = time.time() - 1000
+        os.utime(lock_path(out), (past, past))
+        deadline = time.monotonic() + 5
+        while lock_module.heartbeat_age(lock_path(out)) > 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lock_module.heartbeat_age(lock_path(out)) < 10
 
 
 @pytest.mark.parametrize("stale", [False, True])

@@ -13,7 +13,7 @@ import pytest
 import torch
 from distributed import Client, LocalCluster
 
-from fusion_core.errors import InputError
+from fusion_core.errors import Cancelled, InputError
 from fusion_core.io import read_raster
 from fusion_core.methods.base import FusionConfig
 from fusion_core.progress import Progress
@@ -93,6 +93,27 @@ def test_killing_a_worker_mid_run_still_gives_the_complete_correct_output(tmp_ra
     assert stats.fused == len(grid) == 16
     np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data,
                                   read_raster(tmp_path / "here.tif").data)
+
+
+@pytest.mark.timeout(180)
+def test_workers_write_the_regions_and_a_resumed_run_fuses_only_what_is_missing(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid = grid_for(pair, 4)
+    run(pair, RidgeFusion(), tmp_path / "here.tif", grid)
+    out = tmp_path / "dask.tif"
+    regions = out.with_name("dask.tif.regions")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, memory_limit=0) as cluster:
+        stop = Progress(is_cancelled=lambda: len(list(regions.glob("r*.tif"))) >= 6)
+        with pytest.raises(Cancelled):
+            run(pair, RidgeFusion(delay_s=0.2), out, grid, scheduler=cluster.scheduler_address,
+                keep_partial=True, progress=stop)
+        written = {p.name for p in regions.glob("r*.tif")}
+        assert 6 <= len(written) < len(grid) and not out.exists()
+        stats = run(pair, RidgeFusion(), out, grid, scheduler=cluster.scheduler_address, keep_partial=True)
+    assert 0 < stats.fused < len(grid) and stats.resumed == len(grid) - stats.fused
+    assert not regions.exists() and not list(tmp_path.glob("dask.tif.*"))
+    np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "here.tif").data)
 
 
 @pytest.mark.timeout(60)
