@@ -9,6 +9,10 @@ Four runs of ``large_scene run`` on the same scene, each in a fresh process:
    the ``dask-scheduler`` and ``python -m fusion_core worker`` commands, as an existing cluster
    would be given.
 
+With ``--batch N``, an archive instead: ``python -m fusion_core batch`` over N pairs (the scene of
+``folder`` under N names, default settings, a report each) on a cluster by address of one, then
+two, one-thread ``python -m fusion_core worker`` processes: the speed-up of the second.
+
 For each: wall and CPU time (the workers' CPU time included: they are children of this
 process), speed-up over run 1, efficiency (speed-up over the cores used) and the peak resident
 memory of the run's processes together (sampled every 0.2 s). The machine's load average at the
@@ -17,6 +21,7 @@ start of each run is recorded beside it.
 Usage::
 
     python -m benchmarks.scale_out /tmp/large_scene --json benchmarks/results/large_scene/scale_out.json
+    python -m benchmarks.scale_out /tmp/scene1200 --batch 4 --json benchmarks/results/large_scene/batch.json
 """
 
 from __future__ import annotations
@@ -101,6 +106,37 @@ def address_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
     return address, procs
 
 
+def batch(folder: Path, scenes: int, workers: int) -> dict:
+    """``python -m fusion_core batch`` over ``scenes`` copies of the pair in ``folder`` on a
+    cluster of ``workers`` one-thread workers; its record (wall, CPU of every process, peak
+    memory of them all, scenes done)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pairs = Path(tmp) / "pairs.csv"
+        pairs.write_text("lr_hsi,hr_msi,name\n" + "".join(
+            f"{folder / 'lr_hsi.tif'},{folder / 'hr_msi.tif'},scene{k}\n" for k in range(scenes)))
+        address, procs = address_cluster(workers)
+        try:
+            pids = [p.pid for p in procs]
+            load, cpu = os.getloadavg(), _children_cpu() + _cpu_of(pids)
+            t0 = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-m", "fusion_core", "batch", str(Path(tmp) / "out"),
+                                     "--pairs", str(pairs), "--dask", address], cwd=HERE,
+                                    stdout=subprocess.DEVNULL)
+            with PeakMemory(pids=[proc.pid, *pids]) as memory:
+                if proc.wait() != 0:
+                    raise RuntimeError(f"the batch on {workers} worker(s) failed")
+            wall = time.perf_counter() - t0
+            cpu = _children_cpu() + _cpu_of(pids) - cpu
+            summary = json.loads((Path(tmp) / "out" / "batch.json").read_text())
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+                p.wait(timeout=30)
+    return {"workers": workers, "scenes": scenes, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "peak_rss_gb_tree": round(memory.peak / 2**30, 2), "load_average_at_start": round(load[0], 1),
+            "summary": summary}
+
+
 def main() -> int:
     from .scenes import SHARED
 
@@ -109,8 +145,18 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--skip-single", action="store_true", help="leave out the one-thread run")
+    parser.add_argument("--batch", type=int, default=0, help="a batch of this many scenes on 1 then 2 workers")
     args = parser.parse_args()
-    runs = {}
+    runs: dict = {}
+    if args.batch:
+        runs = {f"batch of {args.batch} scenes, {n} worker(s)": batch(args.folder, args.batch, n) for n in (1, 2)}
+        one, two = (record["wall_s"] for record in runs.values())
+        runs["speed-up"] = round(one / two, 2)
+        print(json.dumps(runs, indent=1))
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
+        return 0
     if not args.skip_single:
         runs["in this process, 1 thread"] = fuse(args.folder, 1, "", args.shared, [])
     runs["in this process, 2 threads"] = fuse(args.folder, 2, "", args.shared, [])

@@ -53,7 +53,7 @@ from .memory import (
 from .output import TiledOutput, tile_edge
 from .source import Source
 from .state import Key, ResumeState
-from .task import KeepInputs, WindowJob, fuse_window
+from .task import KeepInputs, WindowJob, fuse_window, read_window
 
 __all__ = ["plan_grid", "run_windows", "RunStats", "window_threads"]
 
@@ -121,6 +121,9 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     on_workers = bool(worker_processes or worker_bytes)
     factor = method.window_memory_factor(config, n_hsi) + (WORKER_RESULT_COPIES if on_workers else 0)
     kept = input_copies(n_hsi, n_msi, scale) if keep_inputs and not on_workers else 0.0
+    if not on_workers and window_threads(method, config) == 1:  # _run_pipelined: the next
+        factor += 1                       # window's inputs read ahead, the previous result written
+        kept += input_copies(n_hsi, n_msi, scale)
     if worker_bytes:
         budget = worker_bytes
         room = "A worker thread of the cluster"
@@ -183,10 +186,35 @@ def _unwritten(on_inputs: Optional[KeepInputs], state: ResumeState) -> Optional[
     return keep
 
 
-def _run_here(job: WindowJob, keys: list[Key], progress_for: Callable[[int], Progress],
-              keep: Optional[KeepInputs]) -> Iterator[tuple[Key, np.ndarray]]:
-    for k, key in enumerate(keys):
-        yield key, fuse_window(job, key, progress_for(k), keep)
+def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int], Progress],
+                   keep: Optional[KeepInputs]) -> Iterator[tuple[Key, np.ndarray]]:
+    """Fuse one window at a time (on a GPU, or a method that fuses windows one by one) while
+    the next window is read and the previous one is written: three stages on their own threads,
+    so the device waits for neither GDAL's decoding nor its encoding. Yields ``(key, result)``
+    in order; the caller writes a result while the next window fuses."""
+    def read(key: Key) -> tuple[np.ndarray, np.ndarray]:
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+            return read_window(job, key)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="hsi-fusion-read") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="hsi-fusion-fuse") as fuser:
+        reading = reader.submit(read, keys[0]) if keys else None
+        previous: Optional[tuple[Key, Any]] = None
+        try:
+            for k, key in enumerate(keys):
+                assert reading is not None
+                inputs = reading.result()
+                reading = reader.submit(read, keys[k + 1]) if k + 1 < len(keys) else None
+                fusing = fuser.submit(fuse_window, job, key, progress_for(k), keep, inputs)
+                if previous is not None:
+                    yield previous[0], previous[1].result()
+                previous = (key, fusing)
+            if previous is not None:
+                yield previous[0], previous[1].result()
+        finally:
+            for pending in (reading, previous[1] if previous else None):
+                if pending is not None:
+                    pending.cancel()
 
 
 def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
@@ -250,7 +278,7 @@ def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress
     if threads > 1:
         results = _run_concurrently(job, todo, threads, progress_for, keep)
     else:
-        results = _run_here(job, todo, progress_for, keep)
+        results = _run_pipelined(job, todo, progress_for, keep)
     fused = 0
     for key, weighted in results:
         assembler.add(key, weighted)

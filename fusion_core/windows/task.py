@@ -33,7 +33,7 @@ from .fallback import HsiFallback, with_hsi_fallback
 from .layout import Window, WindowGrid
 from .source import Source
 
-__all__ = ["WindowJob", "KeepInputs", "fuse_window", "valid_output"]
+__all__ = ["WindowJob", "KeepInputs", "read_window", "fuse_window", "valid_output"]
 
 #: Receives a window and its LR-HSI and HR-MSI pixels as read (before normalising), e.g. the
 #: report's scan, which then need not read them again (:meth:`~fusion_core.report.region_scan.RegionScan.keep`).
@@ -74,14 +74,23 @@ class WindowJob:
     worker_device: str = ""
 
 
+def read_window(job: WindowJob, key: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The LR-HSI and HR-MSI pixels window ``key`` reads, as stored (physical values, NaN for
+    nodata): read ahead of :func:`fuse_window` while another window is fused."""
+    window = job.grid.window(*key)
+    return job.source.read_lr(window.lr_read), job.source.read_hr(window.hr_read)
+
+
 def fuse_window(job: WindowJob, key: tuple[int, int], progress: Optional[Progress] = None,
-                keep: Optional[KeepInputs] = None) -> np.ndarray:
+                keep: Optional[KeepInputs] = None,
+                inputs: Optional[tuple[np.ndarray, np.ndarray]] = None) -> np.ndarray:
     """The weighted fused window ``key`` over its HR support, float32 ``(C, rows, cols)``, NaN
-    where the inputs are invalid; ``keep`` receives the window's inputs as read."""
+    where the inputs are invalid; ``keep`` receives the window's inputs as read. ``inputs``:
+    the window's pixels when already read (:func:`read_window`)."""
     if job.torch_threads:
         torch.set_num_threads(job.torch_threads)
     window = job.grid.window(*key)
-    lr, hr = job.source.read_lr(window.lr_read), job.source.read_hr(window.hr_read)
+    lr, hr = inputs if inputs is not None else read_window(job, key)
     if keep is not None:
         keep(window, lr, hr)
     lr, hr = lr / job.norm, hr / job.norm

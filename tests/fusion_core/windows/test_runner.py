@@ -15,7 +15,7 @@ from fusion_core.methods.base import FusionConfig
 from fusion_core.methods.m2unet.method import M2UNet
 from fusion_core.metrics import psnr
 from fusion_core.progress import Progress
-from fusion_core.windows import plan_grid
+from fusion_core.windows import PairSource, TiledOutput, plan_grid
 from fusion_core.windows.memory import (
     GDAL_CACHE_BYTES,
     WORKER_PROCESS_BYTES,
@@ -270,3 +270,34 @@ def test_a_state_of_other_inputs_is_not_resumed(tmp_rasters, tmp_path):
     again = RidgeFusion()
     stats = run(pair, again, out, grid, fingerprint="other settings")
     assert (stats.resumed, again.calls) == (0, 16)
+
+
+def test_one_window_at_a_time_the_next_is_read_and_the_last_written_while_it_fuses(tmp_rasters, tmp_path,
+                                                                                    monkeypatch):
+    # A GPU fuses one window at a time: GDAL's reading and writing must not leave it idle.
+    pair = tmp_rasters(size=64, n_hsi=12)
+    events: list[str] = []
+
+    class Logged(RidgeFusion):
+        def fuse(self, *args):
+            events.append("fuse starts")
+            out = super().fuse(*args)
+            events.append("fuse ends")
+            return out
+
+    def logged(name, original):
+        def call(self, *args, **kwargs):
+            events.append(name)
+            return original(self, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(PairSource, "read_lr", logged("read", PairSource.read_lr))
+    monkeypatch.setattr(TiledOutput, "write", logged("write", TiledOutput.write))
+    run(pair, Logged(delay_s=0.2), tmp_path / "fused.tif", grid_for(pair, 4, halo=3, ramp=3))
+    ends = [k for k, e in enumerate(events) if e == "fuse ends"]
+    starts = [k for k, e in enumerate(events) if e == "fuse starts"]
+    assert len(ends) == 16
+    # window k + 1 is read before window k is done (one by one: only after)
+    assert all(events[:end].count("read") >= k + 2 for k, end in enumerate(ends[:-1]))
+    # regions are written while the next window fuses (one by one: never)
+    assert sum("write" in events[start:end] for start, end in zip(starts, ends)) >= 8
