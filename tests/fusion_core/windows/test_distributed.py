@@ -62,6 +62,17 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_rasters, tmp_path, monkey
 
 
 @pytest.mark.timeout(120)
+def test_windows_on_a_cluster_are_sized_by_its_workers_memory_and_threads():
+    beside = distributed.WORKER_PROCESS_BYTES + distributed.GDAL_CACHE_BYTES
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, memory_limit="3GiB",
+                      dashboard_address=None) as limited:
+        assert distributed.cluster_room(limited.scheduler_address, 8 * 2**30) == (3 * 2**30 - beside) // 2
+    with LocalCluster(n_workers=1, threads_per_worker=4, processes=False, memory_limit=0,
+                      dashboard_address=None) as unbounded:  # no limit: the run's bound per worker
+        assert distributed.cluster_room(unbounded.scheduler_address, 8 * 2**30) == (8 * 2**30 - beside) // 4
+
+
+@pytest.mark.timeout(120)
 def test_the_embedded_cluster_gives_the_single_process_result(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=64, n_hsi=12)
     grid = grid_for(pair, 8)
