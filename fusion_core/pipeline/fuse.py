@@ -99,7 +99,8 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     stats = run_windows(job, output, scene.state, plan.scheduler, keep_partial=request.resume,
                         progress=progress.child(0.1, end), name_of=request.name_of,
                         on_region=scan.add if scan is not None else None,
-                        on_inputs=scan.keep if scan is not None else None)
+                        on_inputs=scan.keep if scan is not None else None,
+                        region_tasks=(scan.measure, scan.take) if scan is not None else None)
     seconds = dict(scene.seconds, fusion=time.perf_counter() - t0 - (scan.seconds if scan else 0.0))
     progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
                   + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))

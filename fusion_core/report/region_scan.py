@@ -48,6 +48,7 @@ not :attr:`~RegionScan.complete`; the report then reads the result back (:func:`
 from __future__ import annotations
 
 import bisect
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
@@ -66,7 +67,7 @@ from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo, spatia
 if TYPE_CHECKING:
     from ..windows.layout import Window
 
-__all__ = ["RegionScan"]
+__all__ = ["RegionScan", "RegionMeasure", "RegionMeasures"]
 
 Rect = tuple[int, int, int, int]
 Key = tuple[int, int]
@@ -189,6 +190,218 @@ class _Memory:
         return self.buffer[:size]
 
 
+@dataclass
+class RegionMeasures:
+    """What one written region gives the scan, measured where its values are (here, or on the
+    Dask worker that wrote it): small beside the region (LR-sized maps of a few bands, the
+    quick-look and tile pieces, per-band sums).
+
+    Attributes:
+        key: the region.
+        cross: per-band sums of the cross-sensor residual on its LR block, and the block's map
+            in noise units.
+        looks: quick-look pieces ``name -> (pixels, row, col)``.
+        tiles: the pieces of the report's tiles it covers: ``(tile, HR rect, result, LR rect,
+            LR-HSI, HR rect, HR-MSI)``.
+        spectral: per candidate geometry, the spectral residual's sums and its HR map (None
+            when the scan measures none).
+        blurred: per candidate, the region blurred and decimated over the LR pixels it reaches,
+            bands last.
+        lr_own: the LR-HSI of its own block on the scan's bands, bands last.
+        seconds: time measuring took.
+    """
+
+    key: Key
+    cross: tuple[BandSums, np.ndarray]
+    looks: dict[str, tuple[np.ndarray, int, int]]
+    tiles: list[tuple[int, Rect, np.ndarray, Rect, np.ndarray, Rect, np.ndarray]]
+    spectral: list[Optional[tuple[BandSums, np.ndarray]]]
+    blurred: list[np.ndarray]
+    lr_own: np.ndarray
+    seconds: float
+
+
+def _piece(tile: Rect, rect: Rect, data: np.ndarray) -> Optional[tuple[Rect, np.ndarray]]:
+    """The part of ``data`` (at rectangle ``rect``) inside ``tile``, with its rectangle; None
+    when they do not meet."""
+    top, left = max(rect[0], tile[0]), max(rect[1], tile[1])
+    bottom, right = min(rect[0] + rect[2], tile[0] + tile[2]), min(rect[1] + rect[3], tile[1] + tile[3])
+    if bottom <= top or right <= left:
+        return None
+    return ((top, left, bottom - top, right - left),
+            np.array(data[:, top - rect[0]:bottom - rect[0], left - rect[1]:right - rect[1]]))
+
+
+class RegionMeasure:
+    """Measures a written region for the report's scan (:class:`RegionMeasures`), from its
+    values and the inputs around it: what :class:`RegionScan` does per region, apart from
+    adding it up, so that a Dask worker can do it where the region is written (it pickles
+    without the scan's maps; its buffers are per thread).
+
+    Args: as :class:`RegionScan`'s, and ``bounds`` the LR bounds of the grid's cores.
+    """
+
+    def __init__(self, source, bounds: tuple[list[int], list[int]], model: DegradationModel,
+                 noise: NoiseLevels, rgb: tuple[list[int], list[int]], tiles: list[Rect], spectral: bool):
+        self.source, self.bounds, self.model, self.noise = source, bounds, model, noise
+        self.rgb, self.tiles, self.spectral = rgb, tiles, spectral
+        r = model.scale
+        rows, cols = source.lr_shape
+        self.bands = spatial_bands(model.n_hsi_bands)
+        self.geometries = model_geometry(model)
+        self.weights = []
+        for geometry in self.geometries:
+            kernel = torch.from_numpy(np.asarray(geometry.psf, np.float32))
+            self.weights.append(kernel.expand(len(self.bands), 1, *kernel.shape).contiguous(
+                memory_format=torch.channels_last))
+        kh, kw = model.psf.shape
+        self.reflect = max(psf_padding(kh, r)) < rows * r and max(psf_padding(kw, r)) < cols * r
+        self.halo = max(scan_halo(model, g) for g in self.geometries)
+        self.steps = quicklook_steps((rows, cols), r)
+        # torch's matmul, not numpy's: OpenBLAS's own threads would spin beside the windows'
+        self.srf = torch.from_numpy(np.ascontiguousarray((model.srf * np.asarray(model.msi_gain)[None]).T,
+                                                         np.float32))
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["_local"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    @property
+    def _memory(self) -> tuple[_Memory, _Memory]:
+        """A strip of frame, and the copy's staging: this thread's."""
+        memory = getattr(self._local, "memory", None)
+        if memory is None:
+            memory = self._local.memory = (_Memory(), _Memory())
+        return memory
+
+    def key_of(self, rect: Rect) -> Key:
+        """The region at HR rectangle ``rect``."""
+        r = self.model.scale
+        return self.bounds[0].index(rect[0] // r), self.bounds[1].index(rect[1] // r)
+
+    def lr_rect(self, key: Key) -> Rect:
+        (rows, cols), (i, j) = self.bounds, key
+        return rows[i], cols[j], rows[i + 1] - rows[i], cols[j + 1] - cols[j]
+
+    def read_rect(self, key: Key) -> Rect:
+        """The LR rectangle of inputs region ``key`` is measured on (its block and a halo)."""
+        y0, x0, h, w = self.lr_rect(key)
+        halo, (rows, cols) = self.halo, self.source.lr_shape
+        a0, b0 = max(0, y0 - halo), max(0, x0 - halo)
+        return a0, b0, min(rows, y0 + h + halo) - a0, min(cols, x0 + w + halo) - b0
+
+    def read(self, rect: Rect) -> tuple[np.ndarray, np.ndarray]:
+        """The LR-HSI over LR ``rect`` and the HR-MSI under it, read from the source."""
+        return self.source.read_lr(rect), self.source.read_hr(scaled_rect(rect, self.model.scale))
+
+    def frames(self, key: Key) -> tuple[_Axis, _Axis]:
+        y0, x0, h, w = self.lr_rect(key)
+        r = self.model.scale
+        (rows, cols), (kh, kw) = self.source.lr_shape, self.model.psf.shape
+        return (_axis(y0 * r, (y0 + h) * r, rows * r, kh, r, self.reflect),
+                _axis(x0 * r, (x0 + w) * r, cols * r, kw, r, self.reflect))
+
+    def __call__(self, rect: Rect, data: np.ndarray,
+                 inputs: Optional[tuple[np.ndarray, np.ndarray]] = None) -> RegionMeasures:
+        """Measure the region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its values
+        ``data`` ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used),
+        on ``inputs`` over :meth:`read_rect` (read when not given)."""
+        t0 = time.perf_counter()
+        if self.source.lr_bands is not None:
+            data = data[list(self.source.lr_bands)]
+        r = self.model.scale
+        key = self.key_of(rect)
+        y0, x0, h, w = self.lr_rect(key)
+        read = self.read_rect(key)
+        lr, hr = inputs if inputs is not None else self.read(read)
+        a0, b0 = read[0], read[1]
+        inner = (slice(None), slice(y0 - a0, y0 - a0 + h), slice(x0 - b0, x0 - b0 + w))
+        inner_hr = (slice(None), slice((y0 - a0) * r, (y0 - a0 + h) * r),
+                    slice((x0 - b0) * r, (x0 - b0 + w) * r))
+        cross = judged_cross_residual(lr, hr, self.model)[inner]
+        cross_sums = BandSums(cross.shape[0])
+        cross_sums.add(cross)
+        hsi_rgb, msi_rgb = self.rgb
+        looks = {"lr": self._look(0, lr[hsi_rgb][inner], y0, x0),
+                 "hr": self._look(1, hr[msi_rgb][inner_hr], y0 * r, x0 * r),
+                 "fused": self._look(1, data[hsi_rgb], y0 * r, x0 * r)}
+        tiles = []
+        for k, tile in enumerate(self.tiles):
+            fused = _piece(tile, rect, data)
+            if fused is None:
+                continue
+            lr_piece = _piece((tile[0] // r, tile[1] // r, tile[2] // r, tile[3] // r), read, lr)
+            hr_piece = _piece(tile, scaled_rect(read, r), hr)
+            assert lr_piece is not None and hr_piece is not None
+            tiles.append((k, *fused, *lr_piece, *hr_piece))
+        frames = self.frames(key)
+        spectral: list[Optional[tuple[BandSums, np.ndarray]]] = [None] * len(self.geometries)
+        if self.spectral:                  # bands first, row by row: no copy of a strided region
+            integrated = torch.matmul(self.srf, torch.from_numpy(data).permute(1, 0, 2)).permute(1, 0, 2).numpy()
+            for k, geometry in enumerate(self.geometries):
+                residual = integrated - geometry.move(hr)[inner_hr]
+                sums = BandSums(residual.shape[0])
+                sums.add(residual)
+                spectral[k] = (sums, noise_units(residual, self.noise.msi_normal))
+        cross_units = noise_units(cross, cross_normal(self.noise, self.model))
+        return RegionMeasures(key, (cross_sums, cross_units), looks, tiles, spectral,
+                              self._blurred(data[self.bands], frames),
+                              np.ascontiguousarray(lr[self.bands][inner].transpose(1, 2, 0)),
+                              time.perf_counter() - t0)
+
+    def _look(self, which: int, image: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, int, int]:
+        step = self.steps[which]
+        i, j = every(row0, step), every(col0, step)
+        return np.array(image[:, i::step, j::step]), (row0 + i) // step, (col0 + j) // step
+
+    def _blurred(self, data: np.ndarray, frames: tuple[_Axis, _Axis]) -> list[np.ndarray]:
+        """The region ``data`` blurred and decimated by each candidate's PSF over the LR pixels
+        its frame reaches, bands last. The frame is built a strip of :data:`STRIP_BYTES` at a
+        time."""
+        rows, cols = frames
+        (kh, kw), r = self.model.psf.shape, self.model.scale
+        width, bands = cols.length(kw, r), data.shape[0]
+        outputs = rows.lr1 - rows.lr0
+        step = max(1, STRIP_BYTES // (4 * r * width * bands))      # LR rows a strip gives
+        blurred = [np.empty((outputs, cols.lr1 - cols.lr0, bands), np.float32) for _ in self.geometries]
+        for i0 in range(0, outputs, step):
+            i1 = min(outputs, i0 + step)
+            frame = self._frame(data, frames, i0 * r, (i1 - 1) * r + kh)
+            for weight, out in zip(self.weights, blurred):
+                out[i0:i1] = F.conv2d(torch.from_numpy(frame).permute(2, 0, 1)[None], weight,
+                                      stride=r, groups=bands)[0].permute(1, 2, 0).numpy()
+        return blurred
+
+    def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis], lo: int, hi: int) -> np.ndarray:
+        """Rows ``[lo, hi)`` of the region ``data`` with the padded pixels it owns, in a zero
+        frame over the LR pixels it reaches, bands last ``(hi - lo, cols, C)``."""
+        rows, cols = frames
+        (kh, kw), r = self.model.psf.shape, self.model.scale
+        shape = (hi - lo, cols.length(kw, r), data.shape[0])
+        memory = self._memory
+        frame = memory[0].take(shape[0] * shape[1] * shape[2]).reshape(shape)
+        for gap in rows.gaps(rows.length(kh, r)):
+            top, bottom = max(gap.start, lo), min(gap.stop, hi)
+            if bottom > top:
+                frame[top - lo:bottom - lo].fill(0.0)
+        for gap in cols.gaps(shape[1]):
+            frame[:, gap].fill(0.0)
+        for run in rows.runs:
+            part = _clip(*run, lo, hi)
+            if part is None:
+                continue
+            into_rows, from_rows = part
+            for into_cols, from_cols in cols.runs:
+                _bands_last(frame[into_rows, into_cols], data[:, from_rows, from_cols], memory[1])
+        return frame
+
+
 class _Candidate:
     """The residuals of one candidate geometry, accumulated region by region."""
 
@@ -196,8 +409,6 @@ class _Candidate:
                  spectral: bool):
         rows, cols = lr_shape
         self.geometry = geometry
-        kernel = torch.from_numpy(np.asarray(geometry.psf, np.float32))
-        self.weight = kernel.expand(bands[0], 1, *kernel.shape).contiguous(memory_format=torch.channels_last)
         self.partial: dict[Key, np.ndarray] = {}
         self.spatial_map = np.full((rows, cols), np.nan, np.float32)
         self.spectral_map = np.full((rows * scale, cols * scale) if spectral else (0, 0), np.nan, np.float32)
@@ -219,6 +430,10 @@ class RegionScan:
         tiles: the HR rectangles of the report's tiles: the result over them is kept as
             :attr:`tile_values` ``[(C, rows, cols)]``, the inputs as :attr:`tile_inputs`
             (LR-HSI ``[(C, rows / r, cols / r)]``, HR-MSI ``[(M, rows, cols)]``).
+
+    A region is measured (:attr:`measure`, a :class:`RegionMeasure`) and its measures added up
+    (:meth:`take`): :meth:`add` does both here; on a Dask cluster the worker that writes a
+    region measures it and this process only takes the measures.
     """
 
     def __init__(self, source, grid, model: DegradationModel, noise: NoiseLevels,
@@ -229,14 +444,12 @@ class RegionScan:
         rows, cols = source.lr_shape
         c, m = model.n_hsi_bands, model.n_msi_bands
         self.bounds = (list(grid.rows.bounds), list(grid.cols.bounds))
-        self.bands = spatial_bands(c)
+        self.measure = RegionMeasure(source, self.bounds, model, noise, rgb, tiles, spectral)
+        self.bands = self.measure.bands
         self.spectral = spectral
         self.candidates = [_Candidate(g, (rows, cols), r, (len(self.bands), m), spectral)
-                           for g in model_geometry(model)]
-        kh, kw = model.psf.shape
-        self.reflect = max(psf_padding(kh, r)) < rows * r and max(psf_padding(kw, r)) < cols * r
-        self.halo = max(scan_halo(model, g.geometry) for g in self.candidates)
-        self.steps = quicklook_steps((rows, cols), r)
+                           for g in self.measure.geometries]
+        self.steps = self.measure.steps
         self.cross_map = np.full((rows, cols), np.nan, np.float32)
         self.tile_values = [np.full((c, tile[2], tile[3]), np.nan, np.float32) for tile in tiles]
         self.tile_inputs = ([np.full((c, t[2] // r, t[3] // r), np.nan, np.float32) for t in tiles],
@@ -248,14 +461,10 @@ class RegionScan:
                                             ("fused", r, self.steps[1]))}
         self.waiting: dict[Key, int] = {}
         for key in self._keys():
-            for block in self._reached(self._frames(key)):
+            for block in self._reached(self.measure.frames(key)):
                 self.waiting[block] = self.waiting.get(block, 0) + 1
         self.seen: set[Key] = set()
         self.handed: dict[Key, tuple[Rect, np.ndarray, np.ndarray]] = {}
-        self.memory = (_Memory(), _Memory())    # a strip of frame, and the copy's staging
-        # torch's matmul, not numpy's: OpenBLAS's own threads would spin beside the windows'
-        self.srf = torch.from_numpy(np.ascontiguousarray((model.srf * np.asarray(model.msi_gain)[None]).T,
-                                                         np.float32))
 
     @property
     def complete(self) -> bool:
@@ -266,17 +475,6 @@ class RegionScan:
         for i in range(len(self.bounds[0]) - 1):
             for j in range(len(self.bounds[1]) - 1):
                 yield i, j
-
-    def _lr_rect(self, key: Key) -> Rect:
-        (rows, cols), (i, j) = self.bounds, key
-        return rows[i], cols[j], rows[i + 1] - rows[i], cols[j + 1] - cols[j]
-
-    def _frames(self, key: Key) -> tuple[_Axis, _Axis]:
-        y0, x0, h, w = self._lr_rect(key)
-        r = self.model.scale
-        (rows, cols), (kh, kw) = self.source.lr_shape, self.model.psf.shape
-        return (_axis(y0 * r, (y0 + h) * r, rows * r, kh, r, self.reflect),
-                _axis(x0 * r, (x0 + w) * r, cols * r, kw, r, self.reflect))
 
     def _reached(self, frames: tuple[_Axis, _Axis]) -> list[Key]:
         """The LR blocks a region's frames reach."""
@@ -293,9 +491,9 @@ class RegionScan:
         called from the windows' threads)."""
         self.handed[window.key] = (window.lr_read, lr, hr)
 
-    def _inputs(self, key: Key, rect: Rect) -> tuple[np.ndarray, np.ndarray]:
-        """The LR-HSI over LR ``rect`` and the HR-MSI under it: cut from what region ``key``'s
-        window handed over when that covers ``rect``, else read."""
+    def _inputs(self, key: Key, rect: Rect) -> Optional[tuple[np.ndarray, np.ndarray]]:
+        """The LR-HSI over LR ``rect`` and the HR-MSI under it, cut from what region ``key``'s
+        window handed over when that covers ``rect``; None: to be read."""
         handed, r = self.handed.pop(key, None), self.model.scale
         if handed is not None:
             (y, x, h, w), lr, hr = handed
@@ -303,117 +501,55 @@ class RegionScan:
             if min(top, left) >= 0 and top + rect[2] <= h and left + rect[3] <= w:
                 return (lr[:, top:top + rect[2], left:left + rect[3]],
                         hr[:, top * r:(top + rect[2]) * r, left * r:(left + rect[3]) * r])
-        return self._read(rect)
-
-    def _read(self, rect: Rect) -> tuple[np.ndarray, np.ndarray]:
-        """The LR-HSI over LR ``rect`` and the HR-MSI under it, read from the source."""
-        return self.source.read_lr(rect), self.source.read_hr(scaled_rect(rect, self.model.scale))
+        return None
 
     def add(self, rect: Rect, data: np.ndarray) -> None:
         """Take the written region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its
         values ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used)."""
+        key = self.measure.key_of(rect)
+        self.take(self.measure(rect, data, self._inputs(key, self.measure.read_rect(key))))
+
+    def take(self, measures: RegionMeasures) -> None:
+        """Add up a region's measures (:class:`RegionMeasure`, here or on a Dask worker)."""
         t0 = time.perf_counter()
-        if self.source.lr_bands is not None:
-            data = data[list(self.source.lr_bands)]
+        key = measures.key
+        y0, x0, h, w = self.measure.lr_rect(key)
+        sums, units = measures.cross
+        self.cross.total += sums.total
+        self.cross.count += sums.count
+        self.cross_map[y0:y0 + h, x0:x0 + w] = units
+        for name, (part, y, x) in measures.looks.items():
+            self.looks[name][:, y:y + part.shape[1], x:x + part.shape[2]] = part
+        for k, rect, fused, lr_rect, lr, hr_rect, hr in measures.tiles:
+            tile, r = self.tiles[k], self.model.scale
+            _keep(tile, self.tile_values[k], rect, fused)
+            _keep((tile[0] // r, tile[1] // r, tile[2] // r, tile[3] // r), self.tile_inputs[0][k], lr_rect, lr)
+            _keep(tile, self.tile_inputs[1][k], hr_rect, hr)
+        frames = self.measure.frames(key)
         r = self.model.scale
-        key = (self.bounds[0].index(rect[0] // r), self.bounds[1].index(rect[1] // r))
-        y0, x0, h, w = self._lr_rect(key)
-        halo, (rows, cols) = self.halo, self.source.lr_shape
-        a0, b0 = max(0, y0 - halo), max(0, x0 - halo)
-        a1, b1 = min(rows, y0 + h + halo), min(cols, x0 + w + halo)
-        lr, hr = self._inputs(key, (a0, b0, a1 - a0, b1 - b0))
-        inner = (slice(None), slice(y0 - a0, y0 - a0 + h), slice(x0 - b0, x0 - b0 + w))
-        inner_hr = (slice(None), slice((y0 - a0) * r, (y0 - a0 + h) * r),
-                    slice((x0 - b0) * r, (x0 - b0 + w) * r))
-        cross = judged_cross_residual(lr, hr, self.model)[inner]
-        self.cross.add(cross)
-        self.cross_map[y0:y0 + h, x0:x0 + w] = noise_units(cross, cross_normal(self.noise, self.model))
-        hsi_rgb, msi_rgb = self.rgb
-        self._look("lr", lr[hsi_rgb][inner], y0, x0)
-        self._look("hr", hr[msi_rgb][inner_hr], y0 * r, x0 * r)
-        self._look("fused", data[hsi_rgb], y0 * r, x0 * r)
-        read = (a0, b0, a1 - a0, b1 - b0)                    # the inputs' LR rectangle
-        for tile, values, lr_tile, hr_tile in zip(self.tiles, self.tile_values, *self.tile_inputs):
-            _keep(tile, values, rect, data)
-            _keep((tile[0] // r, tile[1] // r, tile[2] // r, tile[3] // r), lr_tile, read, lr)
-            _keep(tile, hr_tile, scaled_rect(read, r), hr)
-        frames = self._frames(key)
-        if self.spectral:                  # bands first, row by row: no copy of a strided region
-            integrated = torch.matmul(self.srf, torch.from_numpy(data).permute(1, 0, 2)).permute(1, 0, 2).numpy()
-        blurred = self._blurred(data[self.bands], frames)
-        for candidate, lr_blurred in zip(self.candidates, blurred):
-            if self.spectral:
-                spectral = integrated - candidate.geometry.move(hr)[inner_hr]
-                candidate.spectral.add(spectral)
-                candidate.spectral_map[y0 * r:(y0 + h) * r, x0 * r:(x0 + w) * r] = noise_units(
-                    spectral, self.noise.msi_normal)
-            self._spread(candidate, lr_blurred, frames, key, lr[self.bands][inner])
+        for candidate, spectral, blurred in zip(self.candidates, measures.spectral, measures.blurred):
+            if spectral is not None:
+                candidate.spectral.total += spectral[0].total
+                candidate.spectral.count += spectral[0].count
+                candidate.spectral_map[y0 * r:(y0 + h) * r, x0 * r:(x0 + w) * r] = spectral[1]
+            self._spread(candidate, blurred, frames, key, measures.lr_own)
         for block in self._reached(frames):
             self.waiting[block] -= 1
             if not self.waiting[block]:
                 for candidate in self.candidates:
                     self._finish(candidate, block)
         self.seen.add(key)
-        if self.complete:
-            self.memory = (_Memory(), _Memory())
-        self.seconds += time.perf_counter() - t0
-
-    def _look(self, name: str, image: np.ndarray, row0: int, col0: int) -> None:
-        step = self.steps[0] if name == "lr" else self.steps[1]
-        i, j = every(row0, step), every(col0, step)
-        part = image[:, i::step, j::step]
-        y, x = (row0 + i) // step, (col0 + j) // step
-        self.looks[name][:, y:y + part.shape[1], x:x + part.shape[2]] = part
-
-    def _blurred(self, data: np.ndarray, frames: tuple[_Axis, _Axis]) -> list[np.ndarray]:
-        """The region ``data`` blurred and decimated by each candidate's PSF over the LR pixels
-        its frame reaches, bands last. The frame is built a strip of :data:`STRIP_BYTES` at a
-        time."""
-        rows, cols = frames
-        (kh, kw), r = self.model.psf.shape, self.model.scale
-        width, bands = cols.length(kw, r), data.shape[0]
-        outputs = rows.lr1 - rows.lr0
-        step = max(1, STRIP_BYTES // (4 * r * width * bands))      # LR rows a strip gives
-        blurred = [np.empty((outputs, cols.lr1 - cols.lr0, bands), np.float32) for _ in self.candidates]
-        for i0 in range(0, outputs, step):
-            i1 = min(outputs, i0 + step)
-            frame = self._frame(data, frames, i0 * r, (i1 - 1) * r + kh)
-            for candidate, out in zip(self.candidates, blurred):
-                out[i0:i1] = F.conv2d(torch.from_numpy(frame).permute(2, 0, 1)[None], candidate.weight,
-                                      stride=r, groups=bands)[0].permute(1, 2, 0).numpy()
-        return blurred
-
-    def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis], lo: int, hi: int) -> np.ndarray:
-        """Rows ``[lo, hi)`` of the region ``data`` with the padded pixels it owns, in a zero
-        frame over the LR pixels it reaches, bands last ``(hi - lo, cols, C)``."""
-        rows, cols = frames
-        (kh, kw), r = self.model.psf.shape, self.model.scale
-        shape = (hi - lo, cols.length(kw, r), data.shape[0])
-        frame = self.memory[0].take(shape[0] * shape[1] * shape[2]).reshape(shape)
-        for gap in rows.gaps(rows.length(kh, r)):
-            top, bottom = max(gap.start, lo), min(gap.stop, hi)
-            if bottom > top:
-                frame[top - lo:bottom - lo].fill(0.0)
-        for gap in cols.gaps(shape[1]):
-            frame[:, gap].fill(0.0)
-        for run in rows.runs:
-            part = _clip(*run, lo, hi)
-            if part is None:
-                continue
-            into_rows, from_rows = part
-            for into_cols, from_cols in cols.runs:
-                _bands_last(frame[into_rows, into_cols], data[:, from_rows, from_cols], self.memory[1])
-        return frame
+        self.seconds += measures.seconds + time.perf_counter() - t0
 
     def _spread(self, candidate: _Candidate, blurred: np.ndarray, frames: tuple[_Axis, _Axis],
-                key: Key, lr: np.ndarray) -> None:
+                key: Key, lr_own: np.ndarray) -> None:
         """Add the region's frame ``blurred`` and decimated (bands last) to the LR blocks it
-        reaches, and subtract the LR-HSI ``lr`` from its own block."""
+        reaches, and subtract the LR-HSI ``lr_own`` (bands last) from its own block."""
         rows, cols = frames
         own = self._partial(candidate, key)
-        own -= lr.transpose(1, 2, 0)
+        own -= lr_own
         for block in self._reached(frames):
-            b0, c0, bh, bw = self._lr_rect(block)
+            b0, c0, bh, bw = self.measure.lr_rect(block)
             top, left = max(b0, rows.lr0), max(c0, cols.lr0)
             bottom, right = min(b0 + bh, rows.lr1), min(c0 + bw, cols.lr1)
             self._partial(candidate, block)[top - b0:bottom - b0, left - c0:right - c0] += blurred[
@@ -423,7 +559,7 @@ class RegionScan:
         """The partial sum of ``block``, bands last ``(rows, cols, C)`` (zeros when new)."""
         part = candidate.partial.get(block)
         if part is None:
-            _, _, h, w = self._lr_rect(block)
+            _, _, h, w = self.measure.lr_rect(block)
             part = candidate.partial[block] = np.zeros((h, w, len(self.bands)), np.float32)
         return part
 
@@ -431,7 +567,7 @@ class RegionScan:
         """Count and map a block whose spatial residual is final."""
         residual = candidate.partial.pop(block).transpose(2, 0, 1)
         candidate.spatial.add(residual)
-        y0, x0, h, w = self._lr_rect(block)
+        y0, x0, h, w = self.measure.lr_rect(block)
         candidate.spatial_map[y0:y0 + h, x0:x0 + w] = noise_units(residual, self.noise.hsi_normal[self.bands])
 
     def result(self, geometry: Geometry) -> SceneScan:

@@ -58,6 +58,8 @@ from .region_files import RegionFiles
 from .state import Key
 from .task import WindowJob, fuse_window
 
+Rect = tuple[int, int, int, int]
+
 __all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "local_cluster_shape", "cluster_room",
            "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client", "run_on_dask",
            "map_on_dask", "wait_some"]
@@ -229,10 +231,12 @@ def piece_of(grid: WindowGrid, window: Key, weighted: np.ndarray, region: Key) -
     return np.array(cut_piece(grid, window, weighted, region))
 
 
-def write_on_worker(files: RegionFiles, grid: WindowGrid, region: Key, weighted: np.ndarray,
-                    others: list[Key], *strips: np.ndarray) -> tuple[Key, float]:
+def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Callable[[Rect, np.ndarray], Any]],
+                    region: Key, weighted: np.ndarray, others: list[Key], *strips: np.ndarray
+                    ) -> tuple[Key, float, Any]:
     """Blend output region ``region`` from its own window's result ``weighted`` and the strips
-    of windows ``others``, and write its file; returns ``(region, seconds)``.
+    of windows ``others``, write its file, and measure it with ``measure`` when given (the
+    report's scan); returns ``(region, seconds, measures or None)``.
 
     The sum is made in place in ``weighted`` (no copy of the region): its core, the part this
     task changes, is read by nothing else (the strips cut from the same window lie beyond it).
@@ -240,15 +244,20 @@ def write_on_worker(files: RegionFiles, grid: WindowGrid, region: Key, weighted:
     t0 = time.perf_counter()
     pieces = dict(zip(others, strips))
     pieces[region] = cut_piece(grid, region, weighted, region)
-    files.write(region, grid.region(*region), blend_region(grid, region, pieces))
-    return region, time.perf_counter() - t0
+    rect = grid.region(*region)
+    values = blend_region(grid, region, pieces)
+    files.write(region, rect, values)
+    measured = measure(rect, values) if measure is not None else None
+    return region, time.perf_counter() - t0, measured
 
 
 def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, scheduler: str,
-                progress: Progress) -> Iterator[tuple[str, Key]]:
-    """Fuse the windows that output ``regions`` need on the cluster, each region blended and
-    written by a worker into ``files``; yield ``("window", key)`` as a window is fused and
-    ``("region", key)`` as a region's file is complete.
+                progress: Progress, measure: Optional[Callable[[Rect, np.ndarray], Any]] = None
+                ) -> Iterator[tuple[str, Key, Any]]:
+    """Fuse the windows that output ``regions`` need on the cluster, each region blended,
+    written into ``files`` and measured by ``measure`` (when given) by a worker; yield
+    ``("window", key, None)`` as a window is fused and ``("region", key, measures)`` as a
+    region's file is complete.
 
     Only the blending strips of neighbouring windows move between workers; a window's result
     stays on the worker that fused it, which also writes its region. At most two windows per
@@ -261,7 +270,7 @@ def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, schedule
     windows = sorted({w for region in todo for w in grid.region_contributors(*region)})
     fuse = Shipped(partial(fuse_on_worker, job))
     cut = Shipped(partial(piece_of, grid))
-    write = Shipped(partial(write_on_worker, files, grid))
+    write = Shipped(partial(write_on_worker, files, grid, measure))
     run = uuid.uuid4().hex[:12]
     with dask_client(scheduler, progress, job.config.device) as client:
         queue = list(windows)
@@ -289,9 +298,12 @@ def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, schedule
                 progress.check_cancelled()
                 for future in sorted(finished, key=lambda done: running[done]):
                     kind, key = running.pop(future)
-                    if future.status == "error":
-                        future.result()  # raises the task's error here
-                    yield kind, key
+                    if kind == "region":
+                        yield kind, key, future.result()[2]  # small: what the region measured
+                    else:
+                        if future.status == "error":
+                            future.result()  # raises the task's error here
+                        yield kind, key, None
         finally:
             client.cancel([*running, *strips.values()])
 

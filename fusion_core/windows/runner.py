@@ -55,11 +55,15 @@ from .source import Source
 from .state import Key, ResumeState
 from .task import KeepInputs, WindowJob, fuse_window, read_window
 
-__all__ = ["plan_grid", "run_windows", "RunStats", "window_threads"]
+__all__ = ["plan_grid", "run_windows", "RunStats", "RegionTasks", "window_threads"]
 
 #: Smallest output tile edge (HR pixels) a window core may imply: GDAL handles each tile of each
 #: band as one block, and small blocks cost more per pixel to compress and to read.
 MIN_TILE = 128
+
+
+#: ``(measure, take)``: a region measured where it is written, its measures taken here.
+RegionTasks = tuple[Callable[[tuple[int, int, int, int], np.ndarray], Any], Callable[[Any], None]]
 
 
 @dataclass
@@ -288,11 +292,10 @@ def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress
 
 
 def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str,
-                     progress: Progress, t0: float,
-                     on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]]) -> tuple[int, int]:
-    """Fuse on a Dask cluster whose workers write the regions (:mod:`.region_files`), then join
-    the regions into the output without recompressing them; (fused, resumed). ``on_region``
-    gets each region as written, read from its file."""
+                     progress: Progress, t0: float, region_tasks: Optional[RegionTasks]) -> tuple[int, int]:
+    """Fuse on a Dask cluster whose workers write the regions (:mod:`.region_files`) and
+    measure them (``region_tasks``), then join the regions into the output without
+    recompressing them; (fused, resumed)."""
     from .distributed import run_on_dask
     from .region_files import RegionFiles
 
@@ -309,12 +312,13 @@ def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, sc
         progress.info(f"Resuming: {len(stored) + len(state.written)} of {total} output regions "
                       "were already written.")
     fused = 0
-    for kind, key in run_on_dask(job, regions, files, scheduler, progress):
+    measure, take = region_tasks if region_tasks is not None else (None, None)
+    for kind, _, measured in run_on_dask(job, regions, files, scheduler, progress, measure):
         if kind == "window":
             fused += 1
             _report(progress, t0, resumed + fused, fused, len(needed), total)
-        elif on_region is not None:
-            on_region(grid.region(*key), files.read(key))
+        elif take is not None:
+            take(measured)
     joined = [(key, grid.region(*key)) for key in sorted(files.done() - state.written)]
     if all(rect[0] % output.tile == 0 and rect[1] % output.tile == 0 for _, rect in joined):
         output.close()
@@ -332,7 +336,8 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
                 keep_partial: bool = False, progress: Optional[Progress] = None,
                 name_of: Callable[[str], str] = str,
                 on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]] = None,
-                on_inputs: Optional[KeepInputs] = None) -> RunStats:
+                on_inputs: Optional[KeepInputs] = None,
+                region_tasks: Optional[RegionTasks] = None) -> RunStats:
     """Fuse the windows of ``job`` not done in ``state`` and complete ``output``.
 
     Args:
@@ -349,6 +354,9 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
             (:class:`~.assemble.Assembler`).
         on_inputs: receives the inputs of each window fused in this process whose own region
             is still to be written, as read (not on a Dask cluster: its windows are read there).
+        region_tasks: ``(measure, take)`` instead of ``on_region`` on a Dask cluster: the
+            worker that writes a region measures it (``measure(rect, values)``, picklable) and
+            ``take`` gets what it measured here.
     """
     progress = progress or Progress()
     t0 = time.perf_counter()
@@ -362,7 +370,7 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
         state.save()
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             if scheduler:
-                fused, resumed = _fuse_on_cluster(job, output, state, scheduler, progress, t0, on_region)
+                fused, resumed = _fuse_on_cluster(job, output, state, scheduler, progress, t0, region_tasks)
             else:
                 fused, resumed = _fuse_here(job, output, state, progress, t0, on_region, on_inputs)
         output.finish()

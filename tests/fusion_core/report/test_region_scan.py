@@ -12,7 +12,7 @@ from fusion_core.measure.consistency import input_noise, model_geometry, spatial
 from fusion_core.measure.disagreement import cross_normal
 from fusion_core.measure.scene_pass import cross_units_map
 from fusion_core.report import assemble, region_scan
-from fusion_core.report.region_scan import RegionScan
+from fusion_core.report.region_scan import RegionMeasure, RegionScan
 from fusion_core.report.scan import SPATIAL_BANDS, scan_halo, scan_scene
 from fusion_core.windows.in_memory import ArraySource
 from fusion_core.windows.layout import WindowGrid
@@ -144,7 +144,7 @@ def test_a_run_with_several_windows_reports_the_whole_image_residuals(pair, tmp_
         raise AssertionError("the result or an input was read again")
 
     monkeypatch.setattr(assemble, "scan_scene", no_reading)
-    monkeypatch.setattr(RegionScan, "_read", no_reading)     # the windows hand their inputs over
+    monkeypatch.setattr(RegionMeasure, "read", no_reading)   # the windows hand their inputs over
     p = pair(size=96, snr_db=35)
     result = fuse_arrays(FusionRequest(window_size=32, report=str(tmp_path / "r.html")),
                          p.lr_hsi, p.hr_msi, model=p.model, wavelengths=p.model.hsi_wavelengths)

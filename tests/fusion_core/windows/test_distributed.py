@@ -3,6 +3,7 @@ as in one process, even when a worker dies mid-run; the scheduler comes from the
 the environment. Clusters here listen on loopback only and are shut down by each test."""
 
 import dataclasses
+import json
 import os
 import signal
 import sys
@@ -13,10 +14,13 @@ import pytest
 import torch
 from distributed import Client, LocalCluster
 
+from fusion_core import FusionRequest, fuse_files
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.io import read_raster
 from fusion_core.methods.base import FusionConfig
 from fusion_core.progress import Progress
+from fusion_core.report import assemble as report_assemble
+from fusion_core.report.region_scan import RegionMeasure
 from fusion_core.windows import WindowJob, distributed
 from fusion_core.windows.distributed import ENV_VAR, resolve_scheduler
 
@@ -135,3 +139,32 @@ def test_inside_a_dask_task_a_run_never_opens_a_cluster_of_its_own(monkeypatch):
                       dashboard_address=None) as cluster, Client(cluster) as client:
         assert client.submit(resolve_scheduler, None).result() == ""
         assert client.submit(resolve_scheduler, "tcp://127.0.0.1:8786").result() == ""
+
+
+@pytest.mark.timeout(300)
+def test_on_a_cluster_the_workers_measure_the_report_and_it_says_what_one_process_says(tmp_rasters, tmp_path,
+                                                                                      monkeypatch):
+    pair = tmp_rasters(size=96, n_hsi=12, snr_db=40)
+    pair.model.save(tmp_path / "model.json")
+
+    def fuse(name: str, scheduler: str) -> dict:
+        request = FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / f"{name}.tif"),
+                                degradation=str(tmp_path / "model.json"), window_size=32,
+                                dask_scheduler=scheduler, report=str(tmp_path / f"{name}.html"))
+        fuse_files(request)
+        return json.loads((tmp_path / f"{name}.json").read_text())
+
+    here = fuse("here", "")
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("this process measured a region, or read one back")
+
+    monkeypatch.setattr(RegionMeasure, "__call__", not_here)
+    monkeypatch.setattr(report_assemble, "scan_scene", not_here)
+    on_cluster = fuse("dask", "local")
+    for figure in ("spatial", "spectral", "inputs"):
+        np.testing.assert_allclose(on_cluster["consistency"][figure]["residual_rms"],
+                                   here["consistency"][figure]["residual_rms"], rtol=1e-5)
+    np.testing.assert_allclose(on_cluster["consistency"]["spatial_map"], here["consistency"]["spatial_map"],
+                               rtol=1e-5)
+    np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data, read_raster(tmp_path / "here.tif").data)
