@@ -320,13 +320,18 @@ def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, sc
         elif take is not None:
             take(measured)
     joined = [(key, grid.region(*key)) for key in sorted(files.done() - state.written)]
+    t1 = time.perf_counter()
     if all(rect[0] % output.tile == 0 and rect[1] % output.tile == 0 for _, rect in joined):
         output.close()
         files.assemble_into(output.path, joined)
+        how = "their tiles moved as they are"
     else:  # regions off the tile grid (cores too small for a tile): decoded and written again
         for key, rect in joined:
             output.write(rect, files.read(key))
         output.flush()
+        how = "decoded and written again: their edges are off the output's tile grid"
+    progress.info(f"{len(joined)} region file(s) joined into the output in {time.perf_counter() - t1:.1f} s "
+                  f"({how}).")
     state.written.update(key for key, _ in joined)
     state.save()
     return fused, resumed
