@@ -251,6 +251,34 @@ def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Call
     return region, time.perf_counter() - t0, measured
 
 
+def _missing(paths: list[str]) -> list[str]:
+    """The ``paths`` this worker does not see."""
+    return [path for path in paths if not os.path.exists(path)]
+
+
+def check_workers_see(client, files: RegionFiles, inputs: list[str]) -> None:
+    """Refuse, before any window is fused, a cluster whose workers do not see the folder they
+    write the regions in, or a plain input file, at this process's paths (a run writing to a
+    disk of this machine only, or inputs not on the shared file system)."""
+    files.folder.mkdir(parents=True, exist_ok=True)
+    probe = files.folder / f".probe-{uuid.uuid4().hex[:8]}"
+    probe.touch()
+    try:
+        wanted = [str(probe)] + [path for path in inputs if os.path.isfile(path)]
+        unseen = {worker: missing for worker, missing in client.run(Shipped(_missing), wanted).items() if missing}
+    finally:
+        probe.unlink(missing_ok=True)
+    if unseen:
+        worker, missing = next(iter(unseen.items()))
+        what = ("the output's folder " + str(files.folder.parent) if missing[0] == str(probe)
+                else "the input " + missing[0])
+        raise InputError(
+            f"{len(unseen)} Dask worker(s) (e.g. {worker}) cannot see {what}: on a cluster the "
+            "workers read the inputs and write the output themselves, so both must be on storage "
+            "they share with this machine, at the same path (a network file system). Put them "
+            "there, or leave DASK_SCHEDULER empty to fuse on this machine.")
+
+
 def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, scheduler: str,
                 progress: Progress, measure: Optional[Callable[[Rect, np.ndarray], Any]] = None
                 ) -> Iterator[tuple[str, Key, Any]]:
@@ -273,6 +301,7 @@ def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, schedule
     write = Shipped(partial(write_on_worker, files, grid, measure))
     run = uuid.uuid4().hex[:12]
     with dask_client(scheduler, progress, job.config.device) as client:
+        check_workers_see(client, files, [str(getattr(job.source, name, "")) for name in ("lr_path", "hr_path")])
         queue = list(windows)
         running: dict = {}  # future -> ("window" | "region", key)
         strips: dict[tuple[Key, Key], object] = {}

@@ -319,6 +319,10 @@ def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, sc
             _report(progress, t0, resumed + fused, fused, len(needed), total)
         elif take is not None:
             take(measured)
+    lost = set(regions) - files.done()
+    if lost:  # the workers said they wrote them: another machine's disk, or removed meanwhile
+        raise OSError(f"{len(lost)} region file(s) the workers wrote are not in {files.folder} as this "
+                      "machine sees it: the output must be on storage the workers share with it.")
     joined = [(key, grid.region(*key)) for key in sorted(files.done() - state.written)]
     t1 = time.perf_counter()
     if all(rect[0] % output.tile == 0 and rect[1] % output.tile == 0 for _, rect in joined):

@@ -77,6 +77,18 @@ def test_windows_on_a_cluster_are_sized_by_its_workers_memory_and_threads():
 
 
 @pytest.mark.timeout(120)
+def test_workers_that_cannot_see_the_output_folder_are_refused_before_any_window(tmp_rasters, tmp_path,
+                                                                                monkeypatch):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    method = RidgeFusion()
+    monkeypatch.setattr(distributed, "_missing", lambda paths: paths)  # a worker on another machine
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with pytest.raises(InputError, match=r"cannot see the output's folder .* on storage they share"):
+            run(pair, method, tmp_path / "fused.tif", grid_for(pair, 8), scheduler=cluster.scheduler_address)
+    assert method.calls == 0 and not list(tmp_path.glob("fused.tif*"))
+
+
+@pytest.mark.timeout(120)
 def test_the_embedded_cluster_gives_the_single_process_result(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=64, n_hsi=12)
     grid = grid_for(pair, 8)
