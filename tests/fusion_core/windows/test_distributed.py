@@ -11,6 +11,7 @@ import sys
 import cloudpickle
 import numpy as np
 import pytest
+import rasterio
 import torch
 from distributed import Client, LocalCluster
 
@@ -180,3 +181,19 @@ def test_on_a_cluster_the_workers_measure_the_report_and_it_says_what_one_proces
     np.testing.assert_allclose(on_cluster["consistency"]["spatial_map"], here["consistency"]["spatial_map"],
                                rtol=1e-5)
     np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data, read_raster(tmp_path / "here.tif").data)
+
+
+@pytest.mark.timeout(300)
+def test_region_files_join_into_a_scaled_int16_cog_as_one_process_writes_it(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=96, n_hsi=12, snr_db=40)
+    pair.model.save(tmp_path / "model.json")
+    for name, scheduler in (("here", ""), ("dask", "local")):
+        fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / f"{name}.tif"),
+                                 degradation=str(tmp_path / "model.json"), window_size=32, report="",
+                                 dask_scheduler=scheduler, output_format="COG", output_type="int16",
+                                 output_compression="DEFLATE"))
+    with rasterio.open(tmp_path / "here.tif") as here, rasterio.open(tmp_path / "dask.tif") as dask:
+        assert dask.profile == here.profile and dask.overviews(1) == here.overviews(1) != []
+        assert dask.scales == here.scales and dask.tags(1) == here.tags(1)
+        np.testing.assert_array_equal(dask.read(), here.read())
+        np.testing.assert_array_equal(dask.read(1, out_shape=(48, 48)), here.read(1, out_shape=(48, 48)))
