@@ -39,7 +39,8 @@ import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -161,19 +162,32 @@ _SESSION = threading.local()
 def dask_session(scheduler: str, progress: Progress, device: torch.device) -> Iterator[None]:
     """Keep one client of ``scheduler`` (and one embedded cluster) for every Dask step of a run
     in this thread (the disagreement scan, the windows): :func:`dask_client` then hands it out
-    instead of connecting again. Nothing to do without a scheduler."""
+    instead of connecting again. An embedded cluster starts in the background meanwhile (its
+    workers import torch while the run estimates the degradation). Nothing to do without a
+    scheduler."""
     sessions = getattr(_SESSION, "clients", None)
     if sessions is None:
         sessions = _SESSION.clients = {}
     if not scheduler or scheduler in sessions:
         yield
         return
-    with _connect(scheduler, progress, device) as client:
-        sessions[scheduler] = client
+    if scheduler != "local":
+        with _connect(scheduler, progress, device) as client:
+            sessions[scheduler] = client
+            try:
+                yield
+            finally:
+                del sessions[scheduler]
+        return
+    workers = _announce_local(progress, device)
+    with ExitStack() as stack, ThreadPoolExecutor(1, thread_name_prefix="hsi-fusion-dask") as pool:
+        starting = pool.submit(stack.enter_context, _local_cluster(workers))
+        sessions[scheduler] = starting
         try:
             yield
         finally:
             del sessions[scheduler]
+            wait([starting])  # a cluster still starting is shut down once started
 
 
 @contextmanager
@@ -183,25 +197,39 @@ def dask_client(scheduler: str, progress: Progress, device: torch.device) -> Ite
     :class:`InputError` when it cannot be reached."""
     client = getattr(_SESSION, "clients", {}).get(scheduler)
     if client is not None:
-        yield client
+        yield client.result() if isinstance(client, Future) else client
         return
     with _connect(scheduler, progress, device) as client:
         yield client
 
 
+def _announce_local(progress: Progress, device: torch.device) -> int:
+    """Check that workers can start on this Python and say so; the number of workers."""
+    _workers_on_this_python()
+    workers, _ = local_cluster_shape(device)
+    progress.info(f"Starting an embedded Dask cluster on this machine: {workers} worker "
+                  "process(es), one window each.")
+    return workers
+
+
 @contextmanager
-def _connect(scheduler: str, progress: Progress, device: torch.device) -> Iterator:
+def _local_cluster(workers: int) -> Iterator:
+    """A client of an embedded cluster of ``workers`` one-thread worker processes on loopback."""
     from distributed import Client, LocalCluster
 
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      host="127.0.0.1", dashboard_address=None, memory_limit=0,
+                      silence_logs=logging.ERROR, preload=[WORKER_PATH_SETUP]) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+@contextmanager
+def _connect(scheduler: str, progress: Progress, device: torch.device) -> Iterator:
+    from distributed import Client
+
     if scheduler == "local":
-        _workers_on_this_python()
-        workers, _ = local_cluster_shape(device)
-        progress.info(f"Starting an embedded Dask cluster on this machine: {workers} worker "
-                      "process(es), one window each.")
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address=None, memory_limit=0,
-                          silence_logs=logging.ERROR, preload=[WORKER_PATH_SETUP]) as cluster, \
-                Client(cluster) as client:
+        with _local_cluster(_announce_local(progress, device)) as client:
             yield client
         return
     by_file = Path(scheduler).is_file()
