@@ -170,8 +170,13 @@ def main() -> int:
         for proc in reversed(procs):
             proc.terminate()
             proc.wait(timeout=30)
+    base = runs["in this process, 2 threads"]["wall_s"]
+    print("| run | wall s | over threads (2) | CPU s, all processes | peak memory GB, all processes | "
+          "PSNR, 4 crops, dB | load at start |\n|---|---|---|---|---|---|---|")
     for label, record in runs.items():
-        print(label, record["wall_s"], record["cpu_s_children"], record["peak_rss_gb_tree"], flush=True)
+        print(f"| {label} | {record['wall_s']} | {record['wall_s'] / base:.2f}× | {record['cpu_s_children']} | "
+              f"{record['peak_rss_gb_tree']} | {record['psnr_4_crops_db']} | {record['load_average_at_start']} |",
+              flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
