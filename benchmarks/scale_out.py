@@ -50,11 +50,17 @@ def _children_cpu() -> float:
 
 
 def _cpu_of(pids: list[int]) -> float:
-    """CPU seconds so far of running processes (a cluster's scheduler and workers)."""
+    """CPU seconds so far of running processes and their running children (a cluster's
+    scheduler, and its workers' nannies with the worker processes they started)."""
     total = 0.0
     for pid in pids:
-        times = psutil.Process(pid).cpu_times()
-        total += times.user + times.system
+        process = psutil.Process(pid)
+        for member in [process, *process.children(recursive=True)]:
+            try:
+                times = member.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
     return total
 
 
