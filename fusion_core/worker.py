@@ -23,6 +23,20 @@ from .portable import ENGINE_ROOT
 __all__ = ["PROG", "run_worker", "dask_setup"]
 
 PROG = "python -m fusion_core worker"
+#: Dask's own defaults of the shares of a worker's memory limit where it spills results to disk
+#: and pauses: the engine sizes its windows to the limit itself, and Dask spilling a window's
+#: result (at 70 %) or pausing the worker (at 80 %), which then would not run the task that frees
+#: that result, would only slow a run down or stall it. Dask still restarts a worker at 95 %.
+_DASK_DEFAULTS = {"target": 0.6, "spill": 0.7, "pause": 0.8}
+
+
+def _own_memory() -> dict[str, object]:
+    """Dask's spilling and pausing turned off where the user left Dask's defaults (settings of
+    their own, in Dask's configuration files or environment, win)."""
+    import dask
+
+    return {f"distributed.worker.memory.{key}": False for key, default in _DASK_DEFAULTS.items()
+            if dask.config.get(f"distributed.worker.memory.{key}", default) == default}
 
 
 def run_worker(arguments: Sequence[str]) -> int:
@@ -45,7 +59,8 @@ def run_worker(arguments: Sequence[str]) -> int:
                                  f"file ({PROG} --scheduler-file scheduler.json).")
             if ENGINE_ROOT not in sys.path:  # the worker process inherits this path
                 sys.path.append(ENGINE_ROOT)
-            dask_worker.invoke(context)
+            with dask.config.set(_own_memory()):
+                dask_worker.invoke(context)
     except click.exceptions.Exit as exc:  # --help
         return exc.exit_code
     except click.ClickException as exc:

@@ -108,16 +108,30 @@ def local_cluster_shape(device: Optional[torch.device] = None) -> tuple[int, int
     return max(1, os.cpu_count() or 1), 1
 
 
+def _worker_room() -> tuple[int, int, float]:
+    """On a worker: its memory limit (0: none), threads, and the share of the limit it may use
+    before Dask spills its results to disk or pauses it (1 when both are off)."""
+    import dask
+    from distributed import get_worker
+
+    worker = get_worker()
+    shares = [dask.config.get(f"distributed.worker.memory.{key}", False) for key in ("spill", "pause")]
+    limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None) or 0
+    return int(limit), int(worker.state.nthreads), min([float(s) for s in shares if s] or [1.0])
+
+
 def cluster_room(scheduler: str, bound: int) -> int:
     """Bytes one window may use on the tightest worker thread of the running cluster
     ``scheduler``: each worker's memory limit (``--memory-limit``; ``bound`` for a worker
-    without one) less what a worker holds beside its windows, shared by its threads. With no
-    worker connected yet (an adaptive cluster), a one-thread worker with ``bound``."""
+    without one) up to the share where Dask would spill or pause it, less what a worker holds
+    beside its windows, shared by its threads. With no worker connected yet (an adaptive
+    cluster), a one-thread worker with ``bound``."""
     with dask_client(scheduler, Progress(), torch.device("cpu")) as client:
-        workers = list(client.scheduler_info()["workers"].values())
+        shapes = list(client.run(Shipped(_worker_room)).values())
     beside = WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES
-    shapes = [(int(w.get("memory_limit") or 0) or bound, int(w.get("nthreads") or 1)) for w in workers]
-    return min(((limit - beside) // max(1, threads) for limit, threads in shapes or [(bound, 1)]))
+    rooms = [(int((limit or bound) * (share if limit else 1.0)) - beside) // max(1, threads)
+             for limit, threads, share in shapes]
+    return min(rooms or [bound - beside])
 
 
 def fuse_on_worker(job: WindowJob, key: Key) -> np.ndarray:

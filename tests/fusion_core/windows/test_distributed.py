@@ -9,6 +9,7 @@ import signal
 import sys
 
 import cloudpickle
+import dask
 import numpy as np
 import pytest
 import rasterio
@@ -16,6 +17,7 @@ import torch
 from distributed import Client, LocalCluster
 
 from fusion_core import FusionRequest, fuse_files
+from fusion_core import worker as worker_module
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.io import read_raster
 from fusion_core.methods.base import FusionConfig
@@ -70,7 +72,11 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_rasters, tmp_path, monkey
 def test_windows_on_a_cluster_are_sized_by_its_workers_memory_and_threads():
     beside = distributed.WORKER_PROCESS_BYTES + distributed.GDAL_CACHE_BYTES
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, memory_limit="3GiB",
-                      dashboard_address=None) as limited:
+                      dashboard_address=None) as limited:  # Dask spills at 70 % of the limit
+        assert distributed.cluster_room(limited.scheduler_address, 8 * 2**30) == (int(0.7 * 3 * 2**30) - beside) // 2
+    with dask.config.set(worker_module._own_memory()), \
+            LocalCluster(n_workers=1, threads_per_worker=2, processes=False, memory_limit="3GiB",
+                         dashboard_address=None) as limited:  # as python -m fusion_core worker runs
         assert distributed.cluster_room(limited.scheduler_address, 8 * 2**30) == (3 * 2**30 - beside) // 2
     with LocalCluster(n_workers=1, threads_per_worker=4, processes=False, memory_limit=0,
                       dashboard_address=None) as unbounded:  # no limit: the run's bound per worker
