@@ -62,8 +62,8 @@ from .task import WindowJob, fuse_window
 Rect = tuple[int, int, int, int]
 
 __all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "local_cluster_shape", "cluster_room",
-           "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client", "run_on_dask",
-           "map_on_dask", "wait_some"]
+           "in_gdal_cache", "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client",
+           "run_on_dask", "map_on_dask", "wait_some"]
 
 ENV_VAR = "HSI_FUSION_DASK_SCHEDULER"
 _POLL_S = 0.25
@@ -293,6 +293,16 @@ def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Call
     return region, time.perf_counter() - t0, measured
 
 
+def in_gdal_cache(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` with GDAL's block cache at :data:`GDAL_CACHE_BYTES`, as windows read
+    in this process have it (left alone, GDAL takes 5 % of the worker machine's memory, which the
+    windows' size does not count)."""
+    import rasterio
+
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+        return function(*args)
+
+
 def _missing(paths: list[str]) -> list[str]:
     """The ``paths`` this worker does not see."""
     return [path for path in paths if not os.path.exists(path)]
@@ -338,15 +348,19 @@ def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, schedule
     alias_top_level()  # what workers send back (an engine error) names the engine fusion_core
     grid, todo = job.grid, set(regions)
     windows = sorted({w for region in todo for w in grid.region_contributors(*region)})
-    fuse = Shipped(partial(fuse_on_worker, job))
+    fuse = Shipped(partial(in_gdal_cache, partial(fuse_on_worker, job)))
     cut = Shipped(partial(piece_of, grid))
-    write = Shipped(partial(write_on_worker, files, grid, measure))
+    write = Shipped(partial(in_gdal_cache, partial(write_on_worker, files, grid, measure)))
     run = uuid.uuid4().hex[:12]
     with dask_client(scheduler, progress, job.config.device) as client:
         check_workers_see(client, files, [str(getattr(job.source, name, "")) for name in ("lr_path", "hr_path")])
         queue = list(windows)
         running: dict = {}  # future -> ("window" | "region", key)
         strips: dict[tuple[Key, Key], object] = {}
+        # Every result is held until the tasks that use it are done: a result this process
+        # let go of is, when its worker dies, not computed again for a task already waiting on
+        # it elsewhere (Dask 2022.12 then waits for ever); held, it is.
+        held: list[tuple[object, list]] = []
         try:
             while queue or running:
                 limit = max(2, 2 * _threads(client))
@@ -355,17 +369,22 @@ def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, schedule
                     name = f"{window[0]}-{window[1]}-{run}"
                     fused = client.submit(fuse, window, key=f"hsi-fusion-window-{name}")
                     running[fused] = ("window", window)
+                    users = []
                     for region in grid.window_receivers(*window):
                         if region in todo and region != window:
                             strips[window, region] = client.submit(
                                 cut, window, fused, region, key=f"hsi-fusion-strip-{name}-{region[0]}-{region[1]}")
+                            users.append(strips[window, region])
                     if window in todo:  # its other windows come before it: all submitted
                         others = [w for w in grid.region_contributors(*window) if w != window]
-                        done = client.submit(write, window, fused, others,
-                                             *[strips.pop((w, window)) for w in others],
-                                             key=f"hsi-fusion-region-{name}")
+                        given = [strips.pop((w, window)) for w in others]
+                        done = client.submit(write, window, fused, others, *given, key=f"hsi-fusion-region-{name}")
                         running[done] = ("region", window)
+                        users.append(done)
+                        held += [(strip, [done]) for strip in given]
+                    held.append((fused, users))
                 finished = wait_some(list(running))
+                held = [(future, users) for future, users in held if not all(user.done() for user in users)]
                 progress.check_cancelled()
                 for future in sorted(finished, key=lambda done: running[done]):
                     kind, key = running.pop(future)
@@ -376,7 +395,7 @@ def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, schedule
                             future.result()  # raises the task's error here
                         yield kind, key, None
         finally:
-            client.cancel([*running, *strips.values()])
+            client.cancel([*running, *strips.values(), *(future for future, _ in held)])
 
 
 def map_on_dask(scheduler: str, progress: Progress) -> Callable[[Callable[[Any], Any], list], Iterator[Any]]:
@@ -385,7 +404,7 @@ def map_on_dask(scheduler: str, progress: Progress) -> Callable[[Callable[[Any],
     per worker thread in flight, cancel checked while waiting."""
     def run(function: Callable[[Any], Any], items: list) -> Iterator[Any]:
         alias_top_level()
-        task = Shipped(function)
+        task = Shipped(partial(in_gdal_cache, function))
         run_id = uuid.uuid4().hex[:12]
         with dask_client(scheduler, progress, torch.device("cpu")) as client:
             futures: list = []
