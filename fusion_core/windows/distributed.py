@@ -54,7 +54,7 @@ from ..portable import WORKER_PATH_SETUP, Shipped, alias_top_level
 from ..progress import Progress
 from .assemble import blend_region, cut_piece
 from .layout import WindowGrid
-from .memory import GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES
+from .memory import WORKER_GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES
 from .region_files import RegionFiles
 from .state import Key
 from .task import WindowJob, fuse_window
@@ -128,7 +128,7 @@ def cluster_room(scheduler: str, bound: int) -> int:
     cluster), a one-thread worker with ``bound``."""
     with dask_client(scheduler, Progress(), torch.device("cpu")) as client:
         shapes = list(client.run(Shipped(_worker_room)).values())
-    beside = WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES
+    beside = WORKER_PROCESS_BYTES + WORKER_GDAL_CACHE_BYTES
     rooms = [(int((limit or bound) * (share if limit else 1.0)) - beside) // max(1, threads)
              for limit, threads, share in shapes]
     return min(rooms or [bound - beside])
@@ -294,12 +294,11 @@ def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Call
 
 
 def in_gdal_cache(function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)`` with GDAL's block cache at :data:`GDAL_CACHE_BYTES`, as windows read
-    in this process have it (left alone, GDAL takes 5 % of the worker machine's memory, which the
-    windows' size does not count)."""
+    """``function(*args)`` with GDAL's block cache at :data:`WORKER_GDAL_CACHE_BYTES` (left alone,
+    GDAL takes 5 % of the worker machine's memory, which the windows' size does not count)."""
     import rasterio
 
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+    with rasterio.Env(GDAL_CACHEMAX=WORKER_GDAL_CACHE_BYTES):
         return function(*args)
 
 

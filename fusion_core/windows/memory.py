@@ -20,13 +20,18 @@ import torch
 
 from ..errors import InputError
 
-__all__ = ["GDAL_CACHE_BYTES", "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "device_free_bytes",
+__all__ = ["GDAL_CACHE_BYTES", "WORKER_GDAL_CACHE_BYTES",
+           "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "device_free_bytes",
            "window_bytes", "input_copies", "strip_bytes", "core_unit", "choose_core"]
 
 #: GDAL block cache used while reading and writing windows: large enough to keep the input
 #: tiles that horizontally neighbouring windows share (two windows in flight), so most tiles
 #: are decoded once per window row rather than once per window.
 GDAL_CACHE_BYTES = 256 * 2**20
+#: GDAL block cache of a Dask worker thread: a worker reads one window at a time and its
+#: neighbours mostly go to other workers, so it keeps no tiles for them; each window's read is
+#: one request, decoded once whatever the cache.
+WORKER_GDAL_CACHE_BYTES = 64 * 2**20
 #: Resident memory of an idle local Dask worker before its first window: a fresh interpreter
 #: with torch, rasterio, distributed and the engine imported measures 300 MB (Debian 12, torch
 #: 2.13 CPU), plus the nanny process that watches it and the worker's own bookkeeping. The

@@ -41,6 +41,7 @@ from .assemble import Assembler
 from .layout import Window, WindowGrid, psf_halo
 from .memory import (
     GDAL_CACHE_BYTES,
+    WORKER_GDAL_CACHE_BYTES,
     WORKER_PROCESS_BYTES,
     WORKER_RESULT_COPIES,
     choose_core,
@@ -134,7 +135,7 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
         remedy = "give the workers more memory (--memory-limit) or fewer threads"
     else:
         fixed = process_bytes() + GDAL_CACHE_BYTES + strip_bytes(source.hr_shape[1], ramp, scale, n_hsi)
-        fixed += worker_processes * (WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES)
+        fixed += worker_processes * (WORKER_PROCESS_BYTES + WORKER_GDAL_CACHE_BYTES)
         in_flight = worker_processes or window_threads(method, config)
         budget = (max_memory_bytes - fixed) // max(1, in_flight)
         room, remedy = "The memory bound", f"raise {name_of('max_memory_gb')}"

@@ -70,7 +70,7 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_rasters, tmp_path, monkey
 
 @pytest.mark.timeout(120)
 def test_windows_on_a_cluster_are_sized_by_its_workers_memory_and_threads():
-    beside = distributed.WORKER_PROCESS_BYTES + distributed.GDAL_CACHE_BYTES
+    beside = distributed.WORKER_PROCESS_BYTES + distributed.WORKER_GDAL_CACHE_BYTES
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, memory_limit="3GiB",
                       dashboard_address=None) as limited:  # Dask spills at 70 % of the limit
         assert distributed.cluster_room(limited.scheduler_address, 8 * 2**30) == (int(0.7 * 3 * 2**30) - beside) // 2
