@@ -18,6 +18,7 @@ from fusion_core.progress import Progress
 from fusion_core.windows import PairSource, TiledOutput, plan_grid
 from fusion_core.windows.memory import (
     GDAL_CACHE_BYTES,
+    WORKER_GDAL_CACHE_BYTES,
     WORKER_PROCESS_BYTES,
     input_copies,
     process_bytes,
@@ -133,7 +134,7 @@ def test_local_dask_workers_are_counted_at_a_fresh_workers_size_not_the_clients(
     monkeypatch.setattr(runner, "process_bytes", lambda: client)
     pair = tmp_rasters(size=96, n_hsi=20)
     source, method = source_of(pair), RidgeFusion()
-    bound = client + GDAL_CACHE_BYTES + 2 * (WORKER_PROCESS_BYTES + GDAL_CACHE_BYTES) + 64 * 2**20
+    bound = client + GDAL_CACHE_BYTES + 2 * (WORKER_PROCESS_BYTES + WORKER_GDAL_CACHE_BYTES) + 64 * 2**20
     assert bound < 3 * client
     assert len(plan_grid(source, method, pair.model, bound, worker_processes=2)) >= 1
     with pytest.raises(InputError, match="raise max_memory_gb"):
