@@ -187,7 +187,7 @@ def test_cancel_stops_between_windows_and_leaves_no_output(tmp_rasters, tmp_path
     progress = Progress(is_cancelled=lambda: method.calls >= 2)
     with pytest.raises(Cancelled):
         run(pair, method, tmp_path / "fused.tif", grid_for(pair, 4), progress=progress)
-    assert method.calls == 2
+    assert method.calls in (2, 3)  # the window fusing while the last one was written may finish
     assert leftovers(tmp_path) == []
 
 
