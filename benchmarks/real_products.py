@@ -34,6 +34,7 @@ from benchmarks.hyperion_ali import write_hyperion_ali
 from benchmarks.product_geometry import degrade_blocks, read_physical, warp
 from benchmarks.products import SITES, VARIANTS, Product, ProductOptions, make_product, truth_at
 from benchmarks.real_products_report import render
+from benchmarks.registration import Registration, measure
 from benchmarks.run_methods import machine
 from benchmarks.scenes import SHARED, load_scene
 from fusion_core.errors import FusionError
@@ -105,16 +106,19 @@ def bicubic(product: Product, grid: RasterGrid) -> np.ndarray:
     return warp(*read_physical(str(product.lr_path)), grid, "cubic")
 
 
-def ridge_true(product: Product) -> np.ndarray:
+def ridge_true(product: Product, registration: Optional[Registration] = None) -> np.ndarray:
     """The ridge map from the PSF-degraded HR-MSI to the LR-HSI (fitted on the LR pixels valid in
-    both), given the true PSF centred where the LR pixels lie, applied to the HR-MSI. An LR-HSI
-    delivered on another grid is first warped back (GDAL, cubic) onto the one it was simulated on."""
+    both), given the true PSF centred where the LR pixels lie, applied to the HR-MSI: on the
+    HR-MSI's pixels. With ``registration``, the PSF is moved to the measured shift, as the
+    pipeline's estimated PSF is. An LR-HSI delivered on another grid is first warped back
+    (GDAL, cubic) onto the one it was simulated on."""
     msi, _ = read_physical(str(product.hr_path))
     lr, lr_grid = read_physical(str(product.lr_path))
     if not _same_grid(lr_grid, product.lr_grid):
         lr = warp(lr, lr_grid, product.lr_grid, "cubic")
-    lr_msi = degrade_blocks(msi.astype(np.float64), product.lr_block_origin, lr.shape[1:],
-                            product.psf, product.scale)
+    psf = product.psf if registration is None else registration.psf(product.psf, product.scale)
+    lr_msi = degrade_blocks(msi.astype(np.float64), product.lr_block_origin, lr.shape[1:], psf,
+                            product.scale)
     ok = np.isfinite(lr).all(0) & np.isfinite(lr_msi).all(0)
     fit = fit_ridge_map(torch.from_numpy(lr_msi[:, ok][:, None]),
                         torch.from_numpy(lr[:, ok][:, None].astype(np.float64)))
@@ -158,28 +162,37 @@ def evaluate(product: Product, folder: Path,
 
 
 def evaluate_hyperion_ali(folder: Path, shared: Path) -> dict:
-    """The real pair: default run, and runs asking for each geometry, beside bicubic and ridge,
-    each scored against the reference on Hyperion's geometry (whole frame and interior) and on
-    ALI's (interior)."""
+    """The real pair, every method given the one registration :func:`measure` finds from the two
+    inputs: the default run's output (on ALI's pixels), the true-PSF ridge (its PSF moved to the
+    shift) georeferenced by it on Hyperion's geometry; bicubic on Hyperion's geometry already.
+    Each is warped by its geotransform onto the reference's grid (Hyperion's) and scored on the
+    whole frame and the interior; the run asking for GEOMETRY=hsi is scored by its own
+    geotransform, which must be the registration's (``same_grid``)."""
     geo = write_hyperion_ali(folder, shared)
     p = geo.product
+    registration = measure(p.lr_path, p.hr_path, folder / "registration")
     truth, grid = read_physical(str(p.truth_path))
-    refs = {"hsi_full": (truth, geo.full_frame), "hsi": (truth, p.score_mask),
-            "msi": (geo.reference_on_msi, p.score_mask)}
-    rows = {}
-    for name, geometry in (("default", None), ("plugin, HSI geometry", "hsi"), ("plugin, MSI geometry", "msi")):
-        outcome = run_plugin(p.lr_path, p.hr_path, folder / f"paris_fused_{geometry or 'default'}.tif", geometry)
+    msi_grid = read_physical(str(p.hr_path))[1]
+    refs = {"hsi_full": (truth, geo.full_frame), "hsi": (truth, p.score_mask)}
+    rows: dict = {}
+    estimates: dict = {"bicubic": bicubic(p, grid),
+                       "ridge, true PSF": warp(ridge_true(p, registration), registration.grid(msi_grid), grid, "cubic")}
+    same_grid = False
+    for name, geometry in (("default (SSCF, blind)", "msi"), ("default, GEOMETRY=hsi as written", "hsi")):
+        outcome = run_plugin(p.lr_path, p.hr_path, folder / f"paris_fused_{geometry}.tif", geometry)
         if outcome.output is None:
             rows[name] = {"note": outcome.refused.replace(f"{folder}/", "")}
             continue
-        fused = on_grid(outcome.output, grid)[0]
-        rows[name] = {k: score(ref, fused, m, p.scale) for k, (ref, m) in refs.items()}
-        rows[name]["log"] = [line for line in outcome.log if "shift" in line.lower()]
-    for name, estimate in (("bicubic", bicubic(p, grid)), ("ridge", ridge_true(p))):
-        rows[name] = {k: score(ref, estimate, m, p.scale) for k, (ref, m) in refs.items()}
-    return {"shift_px": geo.shift_px, "misfit_before": geo.misfit_before,
-            "misfit_after": geo.misfit_after, "border": geo.border,
-            "rows": rows}
+        data, own = read_physical(str(outcome.output))
+        if geometry == "hsi":
+            same_grid = own.crs == grid.crs and np.allclose(own.transform, registration.grid(msi_grid).transform)
+        estimates[name] = warp(data, registration.grid(own) if geometry == "msi" else own, grid, "cubic")
+        rows[name] = {"log": [line for line in outcome.log if "misregistration" in line.lower()]}
+    for name, estimate in estimates.items():
+        rows[name] = dict(rows.get(name, {}), **{k: score(ref, estimate, m, p.scale) for k, (ref, m) in refs.items()})
+    return {"registration_hr_px": list(registration.shift_hr_px), "same_grid": same_grid,
+            "reference_shift_px": list(geo.shift_px), "misfit_before": geo.misfit_before,
+            "misfit_after": geo.misfit_after, "border": geo.border, "rows": rows}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -190,7 +203,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--work", type=Path, help="keep the products here (default: a temporary folder)")
     parser.add_argument("--out", type=Path, default=HERE / "REAL_PRODUCTS.md")
     args = parser.parse_args(argv)
-    scenes, variants = args.scenes.split(","), args.variants.split(",")
+    scenes, variants = [n for n in args.scenes.split(",") if n], args.variants.split(",")
     full = scenes == list(SCENES) and variants == list(VARIANTS)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
