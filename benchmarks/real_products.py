@@ -3,12 +3,13 @@
 For every real scene and every variant of :data:`benchmarks.products.VARIANTS`, the pair is
 written as the archives deliver it and fused by the pipeline's public file-level entry point
 with default parameters (:func:`run_plugin`, the one place the plugin is called). Beside it:
-bicubic (the LR-HSI warped onto the HR-MSI's grid by GDAL, cubic, as its georeferencing says)
-and the ridge map given the true PSF centred where the LR pixels really lie
-(:func:`ridge_true`). Each is scored (PSNR, SAM, ERGAS of :mod:`fusion_core.metrics`) on the
-product's valid area against the truth on the HR-MSI's pixel grid. A refused run is reported
-with its message. Then the real Hyperion + ALI pair (:mod:`benchmarks.hyperion_ali`), scored
-in both sensors' geometries, next to the independent methods of ``../shared/docs/PEERS.md``.
+bicubic (the LR-HSI warped onto the HR-MSI's pixels by GDAL, cubic) and the ridge map given the
+true PSF (:func:`ridge_true`), both given the registration the pipeline measures from the two
+inputs (:mod:`benchmarks.registration`), as the default is. Each is scored (PSNR, SAM, ERGAS of
+:mod:`fusion_core.metrics`) on the product's valid area against the truth on the HR-MSI's pixel
+grid. A refused run is reported with its message. Then the real Hyperion + ALI pair
+(:mod:`benchmarks.hyperion_ali`), every method registered alike onto Hyperion's geometry and
+scored by its geotransform, next to the independent methods of ``../shared/docs/PEERS.md``.
 
 Run: ``.venv/bin/python -m benchmarks.real_products [--shared ../shared/data]`` (about 15 minutes
 on a busy 2-core CPU; ``--scenes``/``--variants`` for a subset, printed instead of written).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -34,7 +36,7 @@ from benchmarks.hyperion_ali import write_hyperion_ali
 from benchmarks.product_geometry import degrade_blocks, read_physical, warp
 from benchmarks.products import SITES, VARIANTS, Product, ProductOptions, make_product, truth_at
 from benchmarks.real_products_report import render
-from benchmarks.registration import Registration, measure
+from benchmarks.registration import Registration, measure, moved_psf
 from benchmarks.run_methods import machine
 from benchmarks.scenes import SHARED, load_scene
 from fusion_core.errors import FusionError
@@ -102,23 +104,28 @@ def on_grid(path: Path, grid: RasterGrid) -> tuple[np.ndarray, str]:
 
 
 def bicubic(product: Product, grid: RasterGrid) -> np.ndarray:
-    """The LR-HSI warped by GDAL (cubic) onto the HR-MSI's grid, as both georeferencings say."""
+    """The LR-HSI warped by GDAL (cubic) onto ``grid``, as the georeferencings say (a registered
+    grid of the HR-MSI's pixels: :meth:`Registration.grid`)."""
     return warp(*read_physical(str(product.lr_path)), grid, "cubic")
 
 
 def ridge_true(product: Product, registration: Optional[Registration] = None) -> np.ndarray:
     """The ridge map from the PSF-degraded HR-MSI to the LR-HSI (fitted on the LR pixels valid in
     both), given the true PSF centred where the LR pixels lie, applied to the HR-MSI: on the
-    HR-MSI's pixels. With ``registration``, the PSF is moved to the measured shift, as the
-    pipeline's estimated PSF is. An LR-HSI delivered on another grid is first warped back
-    (GDAL, cubic) onto the one it was simulated on."""
-    msi, _ = read_physical(str(product.hr_path))
+    HR-MSI's pixels. Without ``registration`` the LR pixels lie where they truly do (the
+    simulation's nesting); with it, where the two georeferencings moved by the measured shift
+    put them (:meth:`Registration.lr_origin`), as the pipeline pairs them. An LR-HSI delivered
+    on another grid is first warped back (GDAL, cubic) onto the one it was simulated on."""
+    msi, msi_grid = read_physical(str(product.hr_path))
     lr, lr_grid = read_physical(str(product.lr_path))
     if not _same_grid(lr_grid, product.lr_grid):
-        lr = warp(lr, lr_grid, product.lr_grid, "cubic")
-    psf = product.psf if registration is None else registration.psf(product.psf, product.scale)
-    lr_msi = degrade_blocks(msi.astype(np.float64), product.lr_block_origin, lr.shape[1:], psf,
-                            product.scale)
+        lr, lr_grid = warp(lr, lr_grid, product.lr_grid, "cubic"), product.lr_grid
+    origin, psf = product.lr_block_origin, product.psf
+    if registration is not None:
+        row, col = registration.lr_origin(lr_grid, msi_grid)
+        origin = (math.floor(row), math.floor(col))
+        psf = moved_psf(psf, product.scale, (row - origin[0], col - origin[1]))
+    lr_msi = degrade_blocks(msi.astype(np.float64), origin, lr.shape[1:], psf, product.scale)
     ok = np.isfinite(lr).all(0) & np.isfinite(lr_msi).all(0)
     fit = fit_ridge_map(torch.from_numpy(lr_msi[:, ok][:, None]),
                         torch.from_numpy(lr[:, ok][:, None].astype(np.float64)))
@@ -137,19 +144,24 @@ def score(truth: np.ndarray, estimate: np.ndarray, mask: np.ndarray, scale: int)
 
 def evaluate(product: Product, folder: Path,
              control: Optional[tuple[Product, np.ndarray]] = None) -> tuple[dict, Optional[np.ndarray]]:
-    """The default method, bicubic and the true-PSF ridge on one product, scored; and the
-    default method's result on the HR-MSI's grid (None when refused).
+    """The default method, bicubic and the true-PSF ridge on one product, scored on the HR-MSI's
+    grid (the truth's); and the default method's result there (None when refused). All three
+    are given the one registration :func:`measure` finds from the two inputs: the default finds
+    it itself, bicubic is warped onto the HR-MSI's pixels where they lie on the LR-HSI's
+    geometry, the ridge pairs the LR pixels where the registration puts them.
 
     ``control`` (the tidy pair and its result) is scored too on this product's valid area when
     both share one pixel frame, so a variant is compared with the tidy pair on the same pixels.
     """
     truth, grid = read_physical(str(product.truth_path))
     mask, r = product.score_mask, product.scale
+    registration = measure(product.lr_path, product.hr_path, folder / f"{product.variant}_registration")
     outcome = run_plugin(product.lr_path, product.hr_path, folder / f"{product.variant}_fused.tif")
     row = {"variant": product.variant, "lr_nodata_share": product.lr_nodata_share,
            "scored_share": float(mask.mean()), "seconds": outcome.seconds, "log": outcome.log,
-           "bicubic": score(truth, bicubic(product, grid), mask, r),
-           "ridge": score(truth, ridge_true(product), mask, r)}
+           "registration_hr_px": list(registration.shift_hr_px),
+           "bicubic": score(truth, bicubic(product, registration.grid(grid)), mask, r),
+           "ridge": score(truth, ridge_true(product, registration), mask, r)}
     if control is not None and (control[0].score_mask.shape, control[0].lr_block_origin) == \
             (mask.shape, product.lr_block_origin):
         row["control"] = score(truth, control[1], mask, r)

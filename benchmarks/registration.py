@@ -12,8 +12,11 @@ given that same shift:
   what GEOMETRY=hsi writes; in memory :meth:`Registration.array`, the pipeline's
   :func:`~fusion_core.pipeline.align.to_hsi_geometry`) and scored by that geotransform;
 * a method given a PSF pairs the LR-HSI with the HR-MSI degraded by that PSF moved to the same
-  shift (:meth:`Registration.model`), as the pipeline's estimated PSF carries it;
-* an output on the LR-HSI's own geometry (bicubic) stays where it is.
+  shift (:meth:`Registration.model`; on grids that are not nested, the LR blocks start where
+  :meth:`Registration.lr_origin` says), as the pipeline's estimated PSF carries it;
+* an output made from the LR-HSI alone (bicubic) is warped from the LR-HSI's grid onto
+  :meth:`Registration.grid`, i.e. onto the HR-MSI's pixels, or onto the reference's grid
+  directly when that is the LR-HSI's geometry.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from fusion_core.degradation import DegradationModel
 from fusion_core.io import RasterGrid
 from fusion_core.pipeline.align import on_hsi_grid, to_hsi_geometry
 
-__all__ = ["Registration", "measure"]
+__all__ = ["Registration", "measure", "moved_psf"]
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,24 @@ class Registration:
         return to_hsi_geometry(fused, self.shift_hr_px) if any(self.shift_hr_px) else fused
 
     def model(self, model: DegradationModel) -> DegradationModel:
-        """``model`` with its PSF moved so that its offset is the shift: degrading the HR-MSI
-        with it pairs each LR-HSI pixel with what the HR-MSI shows there."""
-        dy, dx = (s - o for s, o in zip(self.shift_hr_px, model.psf_offset))
-        pad = math.ceil(max(abs(dy), abs(dx))) + 1
-        kernel = ndimage.shift(np.pad(model.psf, pad), (dy, dx), order=3, mode="constant")
-        return replace(model, psf=np.clip(kernel, 0.0, None), matched_shift=(0, 0))
+        """``model`` with its PSF moved so that its offset is the shift (on nested grids):
+        degrading the HR-MSI with it pairs each LR-HSI pixel with what the HR-MSI shows there."""
+        return replace(model, psf=moved_psf(model.psf, model.scale, self.shift_hr_px), matched_shift=(0, 0))
 
-    def psf(self, psf: np.ndarray, scale: int) -> np.ndarray:
-        """The kernel ``psf`` on LR blocks of ``scale`` moved so that its offset is the shift."""
-        return self.model(DegradationModel(scale, psf, np.ones((1, 1)))).psf
+    def lr_origin(self, lr_grid: RasterGrid, hr_grid: RasterGrid) -> tuple[float, float]:
+        """The HR-MSI pixel (row, column, fractional) where LR pixel (0, 0)'s block starts: where
+        the two georeferencings put it, moved by the shift (grids of one CRS, north up)."""
+        col, row = ~hr_grid.transform * (lr_grid.transform.c, lr_grid.transform.f)
+        return row + self.shift_hr_px[0], col + self.shift_hr_px[1]
+
+
+def moved_psf(psf: np.ndarray, scale: int, offset: tuple[float, float]) -> np.ndarray:
+    """The kernel ``psf`` on LR blocks of ``scale`` moved (cubic spline, padded so nothing is cut)
+    so that its offset from the block centre is ``offset`` (row, column HR pixels)."""
+    dy, dx = (s - o for s, o in zip(offset, DegradationModel(scale, psf, np.ones((1, 1))).psf_offset))
+    pad = math.ceil(max(abs(dy), abs(dx))) + 1
+    kernel = ndimage.shift(np.pad(psf, pad), (dy, dx), order=3, mode="constant")
+    return np.clip(kernel, 0.0, None) / np.clip(kernel, 0.0, None).sum()
 
 
 def measure(lr_path: Path, hr_path: Path, folder: Path) -> Registration:
