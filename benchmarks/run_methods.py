@@ -174,6 +174,8 @@ def main() -> int:
                     result = run_one(method, preset, deg, pair, device, args.seed, registration)
                     row = {"scene": pair.name, "scale": pair.scale, "method": method, "preset": preset,
                            "degradation": deg, "protocol": args.protocol, **result, **stamp}
+                    if registration is not None:
+                        row["registration_hr_px"] = list(registration.shift_hr_px)
                     rows = [r for r in rows if _key(r) != _key(row)] + [row]
                     print(json.dumps(row), flush=True)
                     out.parent.mkdir(parents=True, exist_ok=True)
