@@ -119,6 +119,11 @@ def _hyperion_ali(result: dict, peers: Path) -> list[str]:
             continue
         lines.append(f"| {name} | {_cell(row['hsi_full'])} | {_cell(row['hsi'])} |")
     lines += _peer_rows(peers)
+    bound = result["linear_bound"]
+    lines += ["", "Not a method, a bound: the best linear map from the registered ALI image to the "
+              "reference, fitted on the reference's own pixels, scores "
+              f"{_cell(bound['hsi_full'])} (whole frame), {_cell(bound['hsi'])} (interior): what a "
+              "spectral map of ALI's detail can reach on this pair."]
     logs = [f"- {name}: {line}" for name, row in result["rows"].items() for line in row.get("log", [])]
     if logs:
         lines += ["", "What the plugin's log said about the shift:", *logs]
