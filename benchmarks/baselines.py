@@ -23,7 +23,7 @@ from fusion_core.degradation import DegradationModel
 from fusion_core.errors import InputError
 from fusion_core.spectral import ridge_fusion
 
-__all__ = ["BASELINES", "bicubic", "ridge", "run_baseline"]
+__all__ = ["BASELINES", "LR_HSI_ONLY", "bicubic", "ridge", "run_baseline"]
 
 Baseline = Callable[[torch.Tensor, torch.Tensor, DegradationModel], torch.Tensor]
 
@@ -39,6 +39,8 @@ def ridge(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: DegradationModel) -
 
 
 BASELINES: dict[str, Baseline] = {"bicubic": bicubic, "ridge": ridge}
+#: The baselines made from the LR-HSI alone: their result lies on its geometry, not the HR-MSI's.
+LR_HSI_ONLY = frozenset({"bicubic"})
 
 
 def run_baseline(name: str, lr_hsi: torch.Tensor, hr_msi: torch.Tensor,

@@ -1,12 +1,12 @@
-"""The real Hyperion + ALI pair as GeoTIFF files, and its reference in either sensor's geometry.
+"""The real Hyperion + ALI pair as GeoTIFF files, with its reference on Hyperion's geometry.
 
 The pair is the benchmark's (:func:`benchmarks.scenes.paris_real_pair`): the LR-HSI is Hyperion
 blurred by a 5×5 Gaussian of FWHM 3 and decimated by 3 (90 m), the HR-MSI the real ALI image
 (30 m), the reference Hyperion itself, on Hyperion's geometry. The two EO-1 sensors do not see
-exactly the same ground in a pixel: a fused image on ALI's geometry is scored against the
-reference moved onto it, by the shift :func:`measure_shift` finds between the images (a
-least-squares fit of ALI on Hyperion integrated by the ALI SRF, each band with its own gain and
-offset) applied with a Fourier shift. The blur difference between the sensors is left as it is.
+exactly the same ground in a pixel. The methods are given the shift the pipeline measures from
+the two inputs (:mod:`benchmarks.registration`); :func:`measure_shift` measures it on the
+reference instead (a least-squares fit of ALI on Hyperion integrated by the ALI SRF, each band
+with its own gain and offset, moved by a Fourier shift), only as a cross-check of that one.
 """
 
 from __future__ import annotations
@@ -63,22 +63,23 @@ def measure_shift(hsi: np.ndarray, msi: np.ndarray, srf: np.ndarray, border: int
 
 @dataclass
 class PairGeometry:
-    """The written pair, the measured shift, and the reference on ALI's geometry."""
+    """The written pair and the shift measured on the reference (a cross-check of the one the
+    methods are given, :mod:`benchmarks.registration`)."""
 
     product: Product
     shift_px: tuple[float, float]
     border: int
     misfit_before: float
     misfit_after: float
-    reference_on_msi: np.ndarray
     full_frame: np.ndarray
 
 
 def write_hyperion_ali(folder: Path, shared: Path = SHARED) -> PairGeometry:
     """Write ``paris_{lr_hsi,hr_msi,truth}.tif`` (UTM 31N, ALI 30 m, LR-HSI 90 m, same origin).
 
-    The product's ``score_mask`` leaves out a border of the shift plus three pixels (where the
-    Fourier shift wraps); ``full_frame`` is every pixel, as the independent methods were scored.
+    The product's ``score_mask`` leaves out a border of the shift plus three pixels (where a
+    result moved onto Hyperion's geometry has no value); ``full_frame`` is every pixel, as the
+    independent methods were scored.
     """
     pair = paris_real_pair(shared)
     srf, wl = pair.model.srf, pair.model.hsi_wavelengths
@@ -97,5 +98,4 @@ def write_hyperion_ali(folder: Path, shared: Path = SHARED) -> PairGeometry:
     mask = np.zeros(pair.hr_msi.shape[1:], dtype=bool)
     mask[border:-border, border:-border] = True
     product = Product("hyperion_ali", *paths, pair.scale, lr_grid, pair.model.psf, (0, 0), mask, 0.0)
-    return PairGeometry(product, shift, border, before, after, fourier_shift(pair.reference, shift).astype(np.float32),
-                        np.ones_like(mask))
+    return PairGeometry(product, shift, border, before, after, np.ones_like(mask))

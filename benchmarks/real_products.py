@@ -3,12 +3,13 @@
 For every real scene and every variant of :data:`benchmarks.products.VARIANTS`, the pair is
 written as the archives deliver it and fused by the pipeline's public file-level entry point
 with default parameters (:func:`run_plugin`, the one place the plugin is called). Beside it:
-bicubic (the LR-HSI warped onto the HR-MSI's grid by GDAL, cubic, as its georeferencing says)
-and the ridge map given the true PSF centred where the LR pixels really lie
-(:func:`ridge_true`). Each is scored (PSNR, SAM, ERGAS of :mod:`fusion_core.metrics`) on the
-product's valid area against the truth on the HR-MSI's pixel grid. A refused run is reported
-with its message. Then the real Hyperion + ALI pair (:mod:`benchmarks.hyperion_ali`), scored
-in both sensors' geometries, next to the independent methods of ``../shared/docs/PEERS.md``.
+bicubic (the LR-HSI warped onto the HR-MSI's pixels by GDAL, cubic) and the ridge map given the
+true PSF (:func:`ridge_true`), both given the registration the pipeline measures from the two
+inputs (:mod:`benchmarks.registration`), as the default is. Each is scored (PSNR, SAM, ERGAS of
+:mod:`fusion_core.metrics`) on the product's valid area against the truth on the HR-MSI's pixel
+grid. A refused run is reported with its message. Then the real Hyperion + ALI pair
+(:mod:`benchmarks.hyperion_ali`), every method registered alike onto Hyperion's geometry and
+scored by its geotransform, next to the independent methods of ``../shared/docs/PEERS.md``.
 
 Run: ``.venv/bin/python -m benchmarks.real_products [--shared ../shared/data]`` (about 15 minutes
 on a busy 2-core CPU; ``--scenes``/``--variants`` for a subset, printed instead of written).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,7 @@ from benchmarks.hyperion_ali import write_hyperion_ali
 from benchmarks.product_geometry import degrade_blocks, read_physical, warp
 from benchmarks.products import SITES, VARIANTS, Product, ProductOptions, make_product, truth_at
 from benchmarks.real_products_report import render
+from benchmarks.registration import Registration, measure, moved_psf
 from benchmarks.run_methods import machine
 from benchmarks.scenes import SHARED, load_scene
 from fusion_core.errors import FusionError
@@ -101,20 +104,28 @@ def on_grid(path: Path, grid: RasterGrid) -> tuple[np.ndarray, str]:
 
 
 def bicubic(product: Product, grid: RasterGrid) -> np.ndarray:
-    """The LR-HSI warped by GDAL (cubic) onto the HR-MSI's grid, as both georeferencings say."""
+    """The LR-HSI warped by GDAL (cubic) onto ``grid``, as the georeferencings say (a registered
+    grid of the HR-MSI's pixels: :meth:`Registration.grid`)."""
     return warp(*read_physical(str(product.lr_path)), grid, "cubic")
 
 
-def ridge_true(product: Product) -> np.ndarray:
+def ridge_true(product: Product, registration: Optional[Registration] = None) -> np.ndarray:
     """The ridge map from the PSF-degraded HR-MSI to the LR-HSI (fitted on the LR pixels valid in
-    both), given the true PSF centred where the LR pixels lie, applied to the HR-MSI. An LR-HSI
-    delivered on another grid is first warped back (GDAL, cubic) onto the one it was simulated on."""
-    msi, _ = read_physical(str(product.hr_path))
+    both), given the true PSF centred where the LR pixels lie, applied to the HR-MSI: on the
+    HR-MSI's pixels. Without ``registration`` the LR pixels lie where they truly do (the
+    simulation's nesting); with it, where the two georeferencings moved by the measured shift
+    put them (:meth:`Registration.lr_origin`), as the pipeline pairs them. An LR-HSI delivered
+    on another grid is first warped back (GDAL, cubic) onto the one it was simulated on."""
+    msi, msi_grid = read_physical(str(product.hr_path))
     lr, lr_grid = read_physical(str(product.lr_path))
     if not _same_grid(lr_grid, product.lr_grid):
-        lr = warp(lr, lr_grid, product.lr_grid, "cubic")
-    lr_msi = degrade_blocks(msi.astype(np.float64), product.lr_block_origin, lr.shape[1:],
-                            product.psf, product.scale)
+        lr, lr_grid = warp(lr, lr_grid, product.lr_grid, "cubic"), product.lr_grid
+    origin, psf = product.lr_block_origin, product.psf
+    if registration is not None:
+        row, col = registration.lr_origin(lr_grid, msi_grid)
+        origin = (math.floor(row), math.floor(col))
+        psf = moved_psf(psf, product.scale, (row - origin[0], col - origin[1]))
+    lr_msi = degrade_blocks(msi.astype(np.float64), origin, lr.shape[1:], psf, product.scale)
     ok = np.isfinite(lr).all(0) & np.isfinite(lr_msi).all(0)
     fit = fit_ridge_map(torch.from_numpy(lr_msi[:, ok][:, None]),
                         torch.from_numpy(lr[:, ok][:, None].astype(np.float64)))
@@ -133,19 +144,24 @@ def score(truth: np.ndarray, estimate: np.ndarray, mask: np.ndarray, scale: int)
 
 def evaluate(product: Product, folder: Path,
              control: Optional[tuple[Product, np.ndarray]] = None) -> tuple[dict, Optional[np.ndarray]]:
-    """The default method, bicubic and the true-PSF ridge on one product, scored; and the
-    default method's result on the HR-MSI's grid (None when refused).
+    """The default method, bicubic and the true-PSF ridge on one product, scored on the HR-MSI's
+    grid (the truth's); and the default method's result there (None when refused). All three
+    are given the one registration :func:`measure` finds from the two inputs: the default finds
+    it itself, bicubic is warped onto the HR-MSI's pixels where they lie on the LR-HSI's
+    geometry, the ridge pairs the LR pixels where the registration puts them.
 
     ``control`` (the tidy pair and its result) is scored too on this product's valid area when
     both share one pixel frame, so a variant is compared with the tidy pair on the same pixels.
     """
     truth, grid = read_physical(str(product.truth_path))
     mask, r = product.score_mask, product.scale
+    registration = measure(product.lr_path, product.hr_path, folder / f"{product.variant}_registration")
     outcome = run_plugin(product.lr_path, product.hr_path, folder / f"{product.variant}_fused.tif")
     row = {"variant": product.variant, "lr_nodata_share": product.lr_nodata_share,
            "scored_share": float(mask.mean()), "seconds": outcome.seconds, "log": outcome.log,
-           "bicubic": score(truth, bicubic(product, grid), mask, r),
-           "ridge": score(truth, ridge_true(product), mask, r)}
+           "registration_hr_px": list(registration.shift_hr_px),
+           "bicubic": score(truth, bicubic(product, registration.grid(grid)), mask, r),
+           "ridge": score(truth, ridge_true(product, registration), mask, r)}
     if control is not None and (control[0].score_mask.shape, control[0].lr_block_origin) == \
             (mask.shape, product.lr_block_origin):
         row["control"] = score(truth, control[1], mask, r)
@@ -158,28 +174,49 @@ def evaluate(product: Product, folder: Path,
 
 
 def evaluate_hyperion_ali(folder: Path, shared: Path) -> dict:
-    """The real pair: default run, and runs asking for each geometry, beside bicubic and ridge,
-    each scored against the reference on Hyperion's geometry (whole frame and interior) and on
-    ALI's (interior)."""
+    """The real pair, every method given the one registration :func:`measure` finds from the two
+    inputs: the default run's output (on ALI's pixels), the true-PSF ridge (its PSF moved to the
+    shift) georeferenced by it on Hyperion's geometry; bicubic on Hyperion's geometry already.
+    Each is warped by its geotransform onto the reference's grid (Hyperion's) and scored on the
+    whole frame and the interior; the run asking for GEOMETRY=hsi is scored by its own
+    geotransform, which must be the registration's (``same_grid``)."""
     geo = write_hyperion_ali(folder, shared)
     p = geo.product
+    registration = measure(p.lr_path, p.hr_path, folder / "registration")
     truth, grid = read_physical(str(p.truth_path))
-    refs = {"hsi_full": (truth, geo.full_frame), "hsi": (truth, p.score_mask),
-            "msi": (geo.reference_on_msi, p.score_mask)}
-    rows = {}
-    for name, geometry in (("default", None), ("plugin, HSI geometry", "hsi"), ("plugin, MSI geometry", "msi")):
-        outcome = run_plugin(p.lr_path, p.hr_path, folder / f"paris_fused_{geometry or 'default'}.tif", geometry)
+    msi_grid = read_physical(str(p.hr_path))[1]
+    refs = {"hsi_full": (truth, geo.full_frame), "hsi": (truth, p.score_mask)}
+    rows: dict = {}
+    estimates: dict = {"bicubic": bicubic(p, grid),
+                       "ridge, true PSF": warp(ridge_true(p, registration), registration.grid(msi_grid), grid, "cubic")}
+    same_grid = False
+    for name, geometry in (("default (SSCF, blind)", "msi"), ("default, GEOMETRY=hsi as written", "hsi")):
+        outcome = run_plugin(p.lr_path, p.hr_path, folder / f"paris_fused_{geometry}.tif", geometry)
         if outcome.output is None:
             rows[name] = {"note": outcome.refused.replace(f"{folder}/", "")}
             continue
-        fused = on_grid(outcome.output, grid)[0]
-        rows[name] = {k: score(ref, fused, m, p.scale) for k, (ref, m) in refs.items()}
-        rows[name]["log"] = [line for line in outcome.log if "shift" in line.lower()]
-    for name, estimate in (("bicubic", bicubic(p, grid)), ("ridge", ridge_true(p))):
-        rows[name] = {k: score(ref, estimate, m, p.scale) for k, (ref, m) in refs.items()}
-    return {"shift_px": geo.shift_px, "misfit_before": geo.misfit_before,
-            "misfit_after": geo.misfit_after, "border": geo.border,
-            "rows": rows}
+        data, own = read_physical(str(outcome.output))
+        if geometry == "hsi":
+            same_grid = own.crs == grid.crs and np.allclose(own.transform, registration.grid(msi_grid).transform)
+        estimates[name] = warp(data, registration.grid(own) if geometry == "msi" else own, grid, "cubic")
+        rows[name] = {"log": [line for line in outcome.log if "misregistration" in line.lower()]}
+    for name, estimate in estimates.items():
+        rows[name] = dict(rows.get(name, {}), **{k: score(ref, estimate, m, p.scale) for k, (ref, m) in refs.items()})
+    bound = linear_bound(truth, warp(read_physical(str(p.hr_path))[0], registration.grid(msi_grid), grid, "cubic"))
+    return {"registration_hr_px": list(registration.shift_hr_px), "same_grid": same_grid,
+            "linear_bound": {k: score(ref, bound, m, p.scale) for k, (ref, m) in refs.items()},
+            "reference_shift_px": list(geo.shift_px), "misfit_before": geo.misfit_before,
+            "misfit_after": geo.misfit_after, "border": geo.border, "rows": rows}
+
+
+def linear_bound(truth: np.ndarray, msi: np.ndarray) -> np.ndarray:
+    """Not a method (it reads the reference): the best linear map from the HR-MSI, registered
+    onto the reference's grid, to the reference, fitted on the reference's own pixels: what any
+    result made by a spectral map of the HR-MSI's detail can reach on this pair."""
+    ok = np.isfinite(msi).all(0) & np.isfinite(truth).all(0)
+    fit = fit_ridge_map(torch.from_numpy(msi[:, ok][:, None].astype(np.float64)),
+                        torch.from_numpy(truth[:, ok][:, None].astype(np.float64)))
+    return np.where(ok, fit(torch.from_numpy(np.nan_to_num(msi).astype(np.float64))).numpy(), np.nan)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -190,7 +227,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--work", type=Path, help="keep the products here (default: a temporary folder)")
     parser.add_argument("--out", type=Path, default=HERE / "REAL_PRODUCTS.md")
     args = parser.parse_args(argv)
-    scenes, variants = args.scenes.split(","), args.variants.split(",")
+    scenes, variants = [n for n in args.scenes.split(",") if n], args.variants.split(",")
     full = scenes == list(SCENES) and variants == list(VARIANTS)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)

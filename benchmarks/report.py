@@ -53,6 +53,21 @@ def summary(rows: list[dict]) -> list[str]:
     return lines
 
 
+def registration_note(rows: list[dict]) -> list[str]:
+    """How the methods of a file's rows were registered, where its rows say (the real pair)."""
+    shifts = {tuple(r["registration_hr_px"]) for r in rows if "registration_hr_px" in r}
+    if not shifts:
+        return []
+    text = ", ".join(f"{dy:+.2f} rows, {dx:+.2f} columns" for dy, dx in sorted(shifts))
+    return ["Every method of a pair is given one registration: the misregistration the pipeline "
+            f"measures from the two inputs alone ({text} of an HR pixel: the estimation job's "
+            "co-registration and PSF offset, `benchmarks/registration.py`; never the reference). "
+            "A given PSF (\"true\") is moved to it, and every result made from the HR-MSI is moved "
+            "by it onto the LR-HSI's geometry, where the reference lies (bicubic lies there "
+            "already); all are scored on the rows and columns such a moved result covers. "
+            "The blind rows' pipeline measures the same shift itself.", ""]
+
+
 def main() -> int:
     out = ["# Benchmark results", "",
            f"Rendered by `benchmarks/report.py` at commit `{_commit()}`. How to reproduce: "
@@ -62,7 +77,7 @@ def main() -> int:
         if not isinstance(rows, list) or not rows or "PSNR" not in rows[0]:
             continue  # other benchmarks' records (real products, trust): their own files
         machines = sorted({f"{r['machine']} ({r['date']})" for r in rows})
-        out += [f"## {path.stem}", "", "Measured on: " + "; ".join(machines), ""]
+        out += [f"## {path.stem}", "", "Measured on: " + "; ".join(machines), ""] + registration_note(rows)
         out += summary(rows) + [""] + table(rows) + [""]
     (HERE / "RESULTS.md").write_text("\n".join(out), encoding="utf-8")
     print(f"wrote {HERE / 'RESULTS.md'}")

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..windows.source import Source
 
 __all__ = ["live_bands", "coregister", "fit_msi_sharpening", "native_factors", "misregistration",
-           "report_misregistration", "output_grid", "to_hsi_geometry", "LARGE_SHIFT_LR"]
+           "report_misregistration", "output_grid", "on_hsi_grid", "to_hsi_geometry", "LARGE_SHIFT_LR"]
 
 #: A misregistration above this many LR pixels gets a warning in the log.
 LARGE_SHIFT_LR = 0.5
@@ -156,6 +156,12 @@ def output_grid(request: FusionRequest, plan: PairPlan, hr: Raster,
     grid = plan.hr_grid(hr)
     if request.geometry != "hsi" or shift_hr_px == (0.0, 0.0):
         return grid
+    return on_hsi_grid(grid, shift_hr_px)
+
+
+def on_hsi_grid(grid: RasterGrid, shift_hr_px: tuple[float, float]) -> RasterGrid:
+    """A grid of HR-MSI pixels georeferenced where the LR-HSI places their content: moved back by
+    the measured misregistration (row, column HR pixels); the pixels are not resampled."""
     rows, cols = shift_hr_px
     return RasterGrid(grid.crs, grid.transform * Affine.translation(-cols, -rows), grid.width,
                       grid.height)
