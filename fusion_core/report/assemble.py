@@ -224,7 +224,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     lap("HQNR")
     progress.update(0.55, "Reduced-resolution check: fusing the pair degraded by the ratio")
     reduced = reduced_resolution_check(inputs.request, inputs.fuse, lr, hr, model,
-                                       progress.child(0.55, 0.95, log=False), geometry)
+                                       progress.child(0.55, 0.95, log=False), geometry, noise.hsi)
     lap("reduced-resolution check")
     names = inputs.msi_band_names
     facts: dict[str, Any] = {
