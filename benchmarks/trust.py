@@ -126,8 +126,7 @@ def aviris_pairs() -> Iterator[tuple[str, SimulatedScene]]:
         scene = base if sensor is None else replace(base, spec=replace(base.spec, srf_csv=sensor[0],
                                                                          msi_bands=sensor[1]))
         pair = wald_pair(scene, 4, psf=HARD_PSFS[psf](4), srf=sampled_srf(scene)[0], snr_db=snr)
-        pair.name = f"{base.name} ({label})"
-        yield "aviris", pair
+        yield "aviris", replace(pair, name=f"{base.name} ({label})")
 
 
 def _fuse(pair: SimulatedScene, method: str, folder: Path, **outputs) -> tuple[dict, np.ndarray]:
