@@ -109,7 +109,7 @@ def main() -> int:
         own = s.get("estimation", 0.0) + s["fusion"]
         bare_own = bare.get("estimation", 0.0) + bare["fusion"]
         split = ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
-        lines.append(f"| {size}² | 198 | {bare['total']:.1f} ({bare_own:.1f}) | {s['report']:.1f} | "
+        lines.append(f"| {size}² | 198 | {bare['total']:.1f} ({bare_own:.1f}) | {s['report']:.2f} | "
                      f"**{100 * s['report'] / bare['total']:.0f} %** | {100 * s['report'] / own:.0f} % | "
                      f"{100 * (s['total'] - bare['total']) / bare['total']:.0f} % | {split} |")
         print(lines[-1], flush=True)
