@@ -14,9 +14,9 @@ undefined the conventions below say what is returned:
 * A constant reference band makes PSNR, ERGAS, CC and SSIM undefined: it is rejected.
 
 PSNR and ERGAS take the reference's noise variance per band (``noise_var``) when the reference
-is itself a noisy measurement (the report's reduced-resolution check scores against the
-LR-HSI): the error against the noise-free reference is then estimated as each band's squared
-error less that variance, kept to at least :data:`MIN_ERROR_SHARE` of it.
+is itself a noisy measurement (a real pair's reference, in ``benchmarks/trust.py``): the error
+against the noise-free reference is then estimated as each band's squared error less that
+variance, kept to at least :data:`MIN_ERROR_SHARE` of it.
 """
 
 from __future__ import annotations
@@ -117,7 +117,9 @@ def sam(reference: np.ndarray, estimate: np.ndarray) -> float:
             "Every pixel has an all-zero spectrum in one image: SAM is undefined; "
             "check that both images hold data."
         )
-    chord = np.linalg.norm(r[:, keep] / nr[keep] - e[:, keep] / ne[keep], axis=0)
+    # every column divided (the skipped by 1), then the kept chords: indexing the columns of a
+    # band-first array by a mask cost 40 ms for 198 bands × 4096 pixels, the rest 5 ms
+    chord = np.linalg.norm(r / np.where(keep, nr, 1.0) - e / np.where(keep, ne, 1.0), axis=0)[keep]
     return float(np.degrees(2 * np.arcsin(np.minimum(chord / 2, 1.0))).mean())
 
 

@@ -21,7 +21,7 @@ its result on either image's geometry (SSCF moves the HR-MSI onto the HSI's by d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -176,17 +176,20 @@ def recentred_psf(psf: np.ndarray, offset: tuple[float, float]) -> np.ndarray:
 
 
 def choose_geometry(fused: np.ndarray, lr_hsi: np.ndarray, hr_msi: np.ndarray,
-                    model: DegradationModel, noise: NoiseLevels) -> Geometry:
+                    model: DegradationModel, noise: NoiseLevels,
+                    bands: Optional[Sequence[int]] = None) -> Geometry:
     """The geometry (of :func:`model_geometry`) under which the fused image best gives back both
-    inputs, in noise units summed over the two residuals."""
+    inputs, in noise units summed over the two residuals; the spatial residual on the LR-HSI
+    ``bands`` (all when None: blurring every band of the fused image was most of the time)."""
     candidates = model_geometry(model)
     if len(candidates) == 1:
         return candidates[0]
+    chosen = list(range(lr_hsi.shape[0])) if bands is None else list(bands)
 
     def misfit(g: Geometry) -> float:
-        spatial = spatial_residual(fused, lr_hsi, g.psf, model.scale)
+        spatial = spatial_residual(fused[chosen], lr_hsi[chosen], g.psf, model.scale)
         spectral = spectral_residual(fused, g.move(hr_msi), model)
-        return float(np.mean(noise_units(spatial, noise.hsi_normal) ** 2)
+        return float(np.mean(noise_units(spatial, noise.hsi_normal[chosen]) ** 2)
                      + np.mean(noise_units(spectral, noise.msi_normal) ** 2))
 
     return min(candidates, key=misfit)

@@ -34,7 +34,7 @@ from .quicklook import block_mean, hsi_rgb_bands, msi_rgb_bands, stretch
 from .reduced import Fuse, reduced_resolution_check
 from .region_scan import RegionScan
 from .samples import msi_centres, sample_pixels, sample_spectra
-from .scan import FusedReader, SceneScan, scan_scene
+from .scan import FusedReader, SceneScan, scan_scene, spatial_bands
 from .tiles import Tiles, scene_tiles
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     else:
         lr, hr = np.nan_to_num(tiles.read(source.read_lr)), np.nan_to_num(tiles.read(source.read_hr, r))
         fused = np.nan_to_num(tiles.read(inputs.read_fused, r))
-    geometry = choose_geometry(fused, lr, hr, model, noise)
+    geometry = choose_geometry(fused, lr, hr, model, noise, spatial_bands(model.n_hsi_bands))
     lap("noise and geometry")
     earlier = {"noise and geometry": start.seconds if inputs.start is not None else 0.0,   # before
                "scan": start.scan.seconds if start.scan is not None else 0.0}      # and while writing
@@ -224,7 +224,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     lap("HQNR")
     progress.update(0.55, "Reduced-resolution check: fusing the pair degraded by the ratio")
     reduced = reduced_resolution_check(inputs.request, inputs.fuse, lr, hr, model,
-                                       progress.child(0.55, 0.95, log=False), geometry)
+                                       progress.child(0.55, 0.95, log=False), geometry, noise.hsi)
     lap("reduced-resolution check")
     names = inputs.msi_band_names
     facts: dict[str, Any] = {

@@ -1,6 +1,7 @@
 """Consistency of a result with its inputs, in units of the inputs' own noise."""
 
 import numpy as np
+import pytest
 import torch
 
 from fusion_core.baselines import bicubic_upsample
@@ -65,15 +66,15 @@ def test_clean_data_are_judged_against_the_noise_floor(pair):
     assert _units(p, p.reference)[0] < 0.1           # round-off only: far below the floor
 
 
-def test_the_geometry_the_result_is_on_is_recognised(pair):
+@pytest.mark.parametrize("bands", [None, [0, 13, 26, 39]])      # every band, or a few spread out
+def test_the_geometry_the_result_is_on_is_recognised(pair, bands):
     p = pair(snr_db=40, psf=sensor_psf(4, 4.0, size=8, shift=(1.0, -0.75)))
     model = p.model
-    assert choose_geometry(p.reference, p.lr_hsi, p.hr_msi, model,
-                           input_noise(p.lr_hsi, p.hr_msi, model)).name == "HR-MSI's"
+    noise = input_noise(p.lr_hsi, p.hr_msi, model)
+    assert choose_geometry(p.reference, p.lr_hsi, p.hr_msi, model, noise, bands).name == "HR-MSI's"
     # The scene moved back by the PSF's offset: on the LR-HSI's geometry (SSCF's default result).
     from fusion_core.methods.sscf.alignment import warp
 
     dy, dx = model.psf_offset
     moved = warp(torch.from_numpy(p.reference.astype(np.float64)), -dy, -dx, 0.0).numpy()
-    assert choose_geometry(moved, p.lr_hsi, p.hr_msi, model,
-                           input_noise(p.lr_hsi, p.hr_msi, model)).name == "LR-HSI's"
+    assert choose_geometry(moved, p.lr_hsi, p.hr_msi, model, noise, bands).name == "LR-HSI's"
