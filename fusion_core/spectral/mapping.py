@@ -26,9 +26,12 @@ import torch
 import torch.nn.functional as F
 
 from ..degradation import spatial_degrade
+from .linalg import cholesky_maps, cholesky_solve_maps
 
 __all__ = ["RidgeMap", "fit_ridge_map", "ridge_fusion", "LocalMap", "fit_local_map", "apply_local_map"]
 
+#: Bytes of the maps :func:`fit_local_map` and :func:`apply_local_map` work on at a time.
+BLOCK_BYTES = 1 << 22
 #: Ridge strengths tried by GCV, relative to the mean eigenvalue of the features' Gram matrix.
 RIDGE_GRID = (0.0,) + tuple(10.0 ** e for e in np.arange(-9.0, -1.0, 0.5))
 
@@ -171,27 +174,34 @@ def fit_local_map(
     mean = _local_mean(radius, valid)
     mg = mean(g)
     upper = torch.triu_indices(m, m, device=g.device)                          # symmetric: one half
-    cov_upper = mean(g[upper[0]] * g[upper[1]]) - mg[upper[0]] * mg[upper[1]]
+    cov_upper = torch.cat([mean(g[i] * g[j]) - mg[i] * mg[j]
+                           for i, j in ((upper[0][b], upper[1][b]) for b in _blocks(upper.shape[1], g[0].numel() * 8))])
     cov_gg = g.new_empty(m, m, *g.shape[1:])                                   # (M, M, h, w)
     cov_gg[upper[0], upper[1]] = cov_upper
     cov_gg[upper[1], upper[0]] = cov_upper
-    # The P-sized maps in single precision: the target is a small residual, its covariance
-    # with the guide loses no significant digit (the guide's own covariance, which the solve
-    # depends on, stays in double).
-    g32, t32 = guide.float(), target.float()
-    mg32, mt32 = mg.float(), mean(t32)
-    cov_tg = mean(t32[:, None] * g32[None]) - mt32[:, None] * mg32[None]        # (P, M, h, w)
     eye = torch.eye(m, dtype=g.dtype, device=g.device)
     diagonal = cov_gg.diagonal(dim1=0, dim2=1)
     reg = eps * float(diagonal.mean() if valid is None else diagonal[valid].mean()) * eye
     if noise_var is not None:
         reg = reg + torch.diag(noise_var.double())
-    system = cov_gg.permute(2, 3, 0, 1) + reg                                 # (h, w, M, M)
-    rhs = cov_tg.permute(2, 3, 1, 0).double()                                 # (h, w, M, P)
-    slopes = torch.linalg.solve(system, rhs).float().permute(3, 2, 0, 1)      # (P, M, h, w)
-    offsets = mt32 - (slopes * mg32[None]).sum(1)
+    factor = cholesky_maps(cov_gg + reg[:, :, None, None])                     # (M, M, h, w)
+    # The P-sized maps in single precision: the target is a small residual, its covariance
+    # with the guide loses no significant digit (the guide's own covariance, which the solve
+    # depends on, stays in double). They are made a few coefficients at a time, so that each
+    # block's products, box sums and solve stay in the cache.
+    g32, mg32 = guide.float(), mg.float()
+    p = target.shape[0]
     smooth = _local_mean(radius, None if valid is None else _box(valid.double(), radius) > 1e-9)
-    return LocalMap(smooth(slopes), smooth(offsets))
+    slopes = target.new_empty(p, m, *g.shape[1:], dtype=torch.float32)
+    offsets = target.new_empty(p, *g.shape[1:], dtype=torch.float32)
+    for block in _blocks(p, m * g[0].numel() * 8):
+        t32 = target[block].float()
+        mt32 = mean(t32)
+        cov_tg = mean(t32[:, None] * g32[None]) - mt32[:, None] * mg32[None]    # (b, M, h, w)
+        b_slopes = cholesky_solve_maps(factor, cov_tg).float()
+        slopes[block] = smooth(b_slopes)
+        offsets[block] = smooth(mt32 - (b_slopes * mg32[None]).sum(1))
+    return LocalMap(slopes, offsets)
 
 
 def apply_local_map(local: LocalMap, hr_msi: torch.Tensor, scale: int) -> torch.Tensor:
@@ -204,10 +214,23 @@ def apply_local_map(local: LocalMap, hr_msi: torch.Tensor, scale: int) -> torch.
     traffic at HR), one band at a time.
     """
     dtype = hr_msi.dtype
-    out = _upsample(local.offsets.to(dtype), scale)
-    for band in range(hr_msi.shape[0]):
-        out.addcmul_(_upsample(local.slopes[:, band].to(dtype), scale), hr_msi[band])
+    p, m = local.slopes.shape[:2]
+    out = hr_msi.new_empty(p, *hr_msi.shape[1:])
+    for block in _blocks(p, hr_msi[0].numel() * hr_msi.element_size()):
+        part = out[block]
+        part.copy_(_upsample(local.offsets[block].to(dtype), scale))
+        for band in range(m):
+            part.addcmul_(_upsample(local.slopes[block, band].to(dtype), scale), hr_msi[band])
     return out
+
+
+def _blocks(count: int, size: int) -> list[slice]:
+    """``count`` items of ``size`` bytes each cut into consecutive blocks of about
+    :data:`BLOCK_BYTES`: work on a block of maps at a time stays in the cache, and its
+    temporaries are small enough for the allocator to reuse (a fresh tensor of tens of MB
+    costs more in page faults than the arithmetic done on it)."""
+    step = max(1, BLOCK_BYTES // max(size, 1))
+    return [slice(start, min(start + step, count)) for start in range(0, count, step)]
 
 
 def _upsample(maps: torch.Tensor, scale: int) -> torch.Tensor:
