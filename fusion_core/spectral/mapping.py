@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from ..degradation import spatial_degrade
-from .linalg import cholesky_maps, cholesky_solve_maps
+from .linalg import cholesky_maps_, cholesky_solve_maps_
+from .upsample import upsample_bilinear
 
 __all__ = ["RidgeMap", "fit_ridge_map", "ridge_fusion", "LocalMap", "fit_local_map", "apply_local_map"]
 
@@ -120,13 +121,18 @@ def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
     mode = "reflect" if radius < min(h, w) else "replicate"
     padded = F.pad(x.reshape(-1, 1, h, w), (radius,) * 4, mode=mode)[:, 0]
     k = 2 * radius + 1
-    rows = padded[:, :, 0:w].clone()
-    for shift in range(1, k):
-        rows += padded[:, :, shift:shift + w]
-    out = rows[:, 0:h].clone()
-    for shift in range(1, k):
-        out += rows[:, shift:shift + h]
-    return (out / (k * k)).reshape(shape)
+    rows = _shifted_sum(padded, 2, w, k)
+    return _shifted_sum(rows, 1, h, k).div_(k * k).reshape(shape)
+
+
+def _shifted_sum(x: torch.Tensor, dim: int, n: int, k: int) -> torch.Tensor:
+    """``x.narrow(dim, 0, n) + x.narrow(dim, 1, n) + … + x.narrow(dim, k - 1, n)``, left to right."""
+    if k == 1:
+        return x.narrow(dim, 0, n).clone()
+    out = torch.add(x.narrow(dim, 0, n), x.narrow(dim, 1, n))
+    for shift in range(2, k):
+        out += x.narrow(dim, shift, n)
+    return out
 
 
 @dataclass
@@ -173,34 +179,35 @@ def fit_local_map(
     m = g.shape[0]
     mean = _local_mean(radius, valid)
     mg = mean(g)
-    upper = torch.triu_indices(m, m, device=g.device)                          # symmetric: one half
-    cov_upper = torch.cat([mean(g[i] * g[j]) - mg[i] * mg[j]
-                           for i, j in ((upper[0][b], upper[1][b]) for b in _blocks(upper.shape[1], g[0].numel() * 8))])
-    cov_gg = g.new_empty(m, m, *g.shape[1:])                                   # (M, M, h, w)
-    cov_gg[upper[0], upper[1]] = cov_upper
-    cov_gg[upper[1], upper[0]] = cov_upper
-    eye = torch.eye(m, dtype=g.dtype, device=g.device)
-    diagonal = cov_gg.diagonal(dim1=0, dim2=1)
-    reg = eps * float(diagonal.mean() if valid is None else diagonal[valid].mean()) * eye
+    system = g.new_empty(m, m, *g.shape[1:])                                   # (M, M, h, w)
+    for j in range(m):  # the lower triangle, one column at a time: all the factor reads
+        system[j:, j] = mean(g[j:] * g[j]) - mg[j:] * mg[j]
+    diagonal = system.diagonal(dim1=0, dim2=1)                                 # (h, w, M)
+    ridge = torch.full((m,), eps * float(diagonal.mean() if valid is None else diagonal[valid].mean()),
+                       dtype=g.dtype, device=g.device)
     if noise_var is not None:
-        reg = reg + torch.diag(noise_var.double())
-    factor = cholesky_maps(cov_gg + reg[:, :, None, None])                     # (M, M, h, w)
+        ridge = ridge + noise_var.double().to(g.device)
+    diagonal += ridge
+    factor = cholesky_maps_(system)
     # The P-sized maps in single precision: the target is a small residual, its covariance
     # with the guide loses no significant digit (the guide's own covariance, which the solve
     # depends on, stays in double). They are made a few coefficients at a time, so that each
     # block's products, box sums and solve stay in the cache.
     g32, mg32 = guide.float(), mg.float()
     p = target.shape[0]
-    smooth = _local_mean(radius, None if valid is None else _box(valid.double(), radius) > 1e-9)
-    slopes = target.new_empty(p, m, *g.shape[1:], dtype=torch.float32)
-    offsets = target.new_empty(p, *g.shape[1:], dtype=torch.float32)
-    for block in _blocks(p, m * g[0].numel() * 8):
+    solved = target.new_empty(p, m, *g.shape[1:], dtype=torch.float32)        # (P, M, h, w)
+    mt32 = target.new_empty(p, *g.shape[1:], dtype=torch.float32)
+    blocks = _blocks(p, m * g[0].numel() * 4)
+    for block in blocks:
         t32 = target[block].float()
-        mt32 = mean(t32)
-        cov_tg = mean(t32[:, None] * g32[None]) - mt32[:, None] * mg32[None]    # (b, M, h, w)
-        b_slopes = cholesky_solve_maps(factor, cov_tg).float()
-        slopes[block] = smooth(b_slopes)
-        offsets[block] = smooth(mt32 - (b_slopes * mg32[None]).sum(1))
+        mt32[block] = mean(t32)
+        solved[block] = mean(t32[:, None] * g32[None]) - mt32[block, None] * mg32[None]   # cov(t, g)
+    cholesky_solve_maps_(factor, solved)
+    smooth = _local_mean(radius, None if valid is None else _box(valid.double(), radius) > 1e-9)
+    slopes, offsets = torch.empty_like(solved), torch.empty_like(mt32)
+    for block in blocks:
+        slopes[block] = smooth(solved[block])
+        offsets[block] = smooth(mt32[block] - (solved[block] * mg32[None]).sum(1))
     return LocalMap(slopes, offsets)
 
 
@@ -216,11 +223,14 @@ def apply_local_map(local: LocalMap, hr_msi: torch.Tensor, scale: int) -> torch.
     dtype = hr_msi.dtype
     p, m = local.slopes.shape[:2]
     out = hr_msi.new_empty(p, *hr_msi.shape[1:])
-    for block in _blocks(p, hr_msi[0].numel() * hr_msi.element_size()):
-        part = out[block]
-        part.copy_(_upsample(local.offsets[block].to(dtype), scale))
+    blocks = _blocks(p, hr_msi[0].numel() * hr_msi.element_size())
+    scratch = hr_msi.new_empty(blocks[0].stop, *hr_msi.shape[1:])
+    for block in blocks:
+        part, upsampled = out[block], scratch[:block.stop - block.start]
+        upsample_bilinear(local.offsets[block].to(dtype), scale, out=part)
         for band in range(m):
-            part.addcmul_(_upsample(local.slopes[block, band].to(dtype), scale), hr_msi[band])
+            part.addcmul_(upsample_bilinear(local.slopes[block, band].to(dtype), scale, out=upsampled),
+                          hr_msi[band])
     return out
 
 
@@ -231,9 +241,3 @@ def _blocks(count: int, size: int) -> list[slice]:
     costs more in page faults than the arithmetic done on it)."""
     step = max(1, BLOCK_BYTES // max(size, 1))
     return [slice(start, min(start + step, count)) for start in range(0, count, step)]
-
-
-def _upsample(maps: torch.Tensor, scale: int) -> torch.Tensor:
-    """Bilinear interpolation of ``maps`` ``(P, h, w)`` by ``scale``, LR pixel centres on the
-    centres of their HR blocks (the convention of :func:`~fusion_core.baselines.bicubic_upsample`)."""
-    return F.interpolate(maps[None], scale_factor=scale, mode="bilinear", align_corners=False)[0]
