@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from ..degradation import spatial_degrade
 from .linalg import cholesky_maps_, cholesky_solve_maps_
+from .noise import SampleMoments, sample_moments
 from .upsample import upsample_bilinear
 
 __all__ = ["RidgeMap", "fit_ridge_map", "ridge_fusion", "LocalMap", "fit_local_map", "apply_local_map"]
@@ -56,6 +57,7 @@ def fit_ridge_map(
     lr_msi: torch.Tensor,
     lr_hsi: torch.Tensor,
     noise_var: Optional[torch.Tensor] = None,
+    moments: Optional[SampleMoments] = None,
 ) -> RidgeMap:
     """Fit ``lr_hsi ≈ W lr_msi + b`` over the LR pixels with the ridge strength chosen by GCV.
 
@@ -65,16 +67,16 @@ def fit_ridge_map(
         noise_var: ``(M,)`` extra noise variance the features will have where the map is applied
             (beyond what they have at LR), added to the Gram matrix as ``n · diag(noise_var)``;
             ``None`` for none.
+        moments: ``sample_moments(lr_hsi, lr_msi, every_pixel=True)`` when the caller has them
+            (everything the fit needs is in them).
     """
     m = lr_msi.shape[0]
-    f = lr_msi.reshape(m, -1).double()
-    y = lr_hsi.reshape(lr_hsi.shape[0], -1).double()
-    n = f.shape[1]
-    fm, ym = f.mean(1, keepdim=True), y.mean(1, keepdim=True)
-    f, y = f - fm, y - ym
-    gram = f @ f.T
-    yf = y @ f.T
-    yy = float((y * y).sum())
+    moments = moments or sample_moments(lr_hsi, lr_msi, every_pixel=True)
+    c, n = moments.bands, moments.count
+    gram = moments.gram[c:, c:]
+    yf = moments.gram[:c, c:]
+    yy = float(moments.hsi.trace())
+    fm, ym = moments.mean[c:, None], moments.mean[:c, None]
     base = gram.clone()
     if noise_var is not None:
         base = base + n * torch.diag(noise_var.double())

@@ -64,11 +64,13 @@ class SampleMoments:
 
     Attributes:
         gram: ``(C + M, C + M)`` Gram matrix of the centred samples (float64).
+        mean: ``(C + M,)`` the samples' means.
         count: number of samples ``n``.
         bands: ``C``, the LR-HSI's bands (the first rows).
     """
 
     gram: torch.Tensor
+    mean: torch.Tensor
     count: int
     bands: int
 
@@ -78,16 +80,22 @@ class SampleMoments:
         return self.gram[:self.bands, :self.bands]
 
 
-def sample_moments(lr_hsi: torch.Tensor, others: Optional[torch.Tensor] = None) -> SampleMoments:
+def sample_moments(lr_hsi: torch.Tensor, others: Optional[torch.Tensor] = None,
+                   every_pixel: bool = False) -> SampleMoments:
     """:class:`SampleMoments` of an LR-HSI ``(C, h, w)`` (or its pixels ``(C, n, 1)``) and of
     ``others`` ``(M, h, w)`` on the same pixels (none when None), in float64: the
     regressions subtract large sums from each other to find a noise variance that may be
-    1e-8 of the signal's, which single precision would lose."""
-    y = pixel_samples(lr_hsi)
+    1e-8 of the signal's, which single precision would lose. Over :func:`pixel_samples`, or
+    over every pixel when ``every_pixel``."""
+    def samples(x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], -1).double() if every_pixel else pixel_samples(x)
+
+    y = samples(lr_hsi)
     if others is not None:
-        y = torch.cat([y, pixel_samples(others)])
-    y = y - y.mean(1, keepdim=True)
-    return SampleMoments(y @ y.T, y.shape[1], lr_hsi.shape[0])
+        y = torch.cat([y, samples(others)])
+    mean = y.mean(1)
+    y = y - mean[:, None]
+    return SampleMoments(y @ y.T, mean, y.shape[1], lr_hsi.shape[0])
 
 
 def hsi_noise_std(lr_hsi: torch.Tensor, moments: Optional[SampleMoments] = None) -> torch.Tensor:

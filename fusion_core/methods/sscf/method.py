@@ -121,9 +121,10 @@ class SSCF(FusionMethod):
         # coefficients c at HR. Every step works on z and c (M + p maps), never on the C bands
         # at HR; D(W z + b) = W D(z) + b because the PSF sums to one.
         progress.update(0.2, "Learning the spectral map")
-        ridge = fit_ridge_map(lr_msi_pixels, y_pixels, extra_var)
+        every = moments if moments.count == y_pixels[0].numel() else None  # not subsampled
+        ridge = fit_ridge_map(lr_msi_pixels, y_pixels, extra_var, every)
         basis = signal_subspace(y_pixels, sigma_y, moments=moments)
-        residual = _coefficients(basis, y - ridge(lr_msi))
+        residual = _coefficients(basis, y) - _projected(ridge, basis)(lr_msi)
         coefficients = None
         if settings.local:
             progress.update(0.3, "Learning the local spectral map")
@@ -136,7 +137,8 @@ class SSCF(FusionMethod):
         if data is not None:
             residual = residual * data
         if settings.fourier_solve:
-            delta = fourier_correction(residual, psf, r, settings.smoothness, damping, valid=data)
+            # in single precision throughout (products and quotients, no cancellation)
+            delta = fourier_correction(residual.float(), psf, r, settings.smoothness, damping, valid=data)
         else:
             delta = consistency_correction(residual, psf, r, settings.smoothness, damping,
                                            settings.cg_iters, settings.cg_tol, progress.child(0.45, 1.0),
@@ -186,6 +188,12 @@ def _compose(ridge: RidgeMap, basis: torch.Tensor, msi: torch.Tensor,
     out = torch.addmm(ridge.bias.float()[:, None], ridge.weights.float(), msi.reshape(m, h * w))
     out.addmm_(basis.float(), coefficients.reshape(-1, h * w))
     return out.reshape(-1, h, w)
+
+
+def _projected(ridge: RidgeMap, basis: torch.Tensor) -> RidgeMap:
+    """The ridge map's subspace coefficients: ``basisᵀ (W z + b)`` as one map of ``z``, so the
+    residual's coefficients need no C-band image."""
+    return RidgeMap(basis.T @ ridge.weights, basis.T @ ridge.bias, ridge.strength)
 
 
 def _coefficients(basis: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
