@@ -75,7 +75,7 @@ def full_psnr(output: Path, shared: Path) -> float:
     return float(10 * np.log10(peak ** 2 / (sq / count)))
 
 
-def side_by_side(old: dict, new: dict) -> list[str]:
+def side_by_side(old: dict, new: dict, labels: tuple[str, str] = ("old", "new")) -> list[str]:
     """Markdown rows: the two runs' figures and their ratio."""
     def row(label: str, key, fmt: str, ratio: bool = False) -> str:
         a, b = key(old), key(new)
@@ -83,7 +83,7 @@ def side_by_side(old: dict, new: dict) -> list[str]:
         return f"| {label} | {fmt.format(a)} | {fmt.format(b)}{extra} |"
 
     return [
-        "| | old (b6ec756) | new | old / new |", "|---|---|---|---|",
+        f"| | {labels[0]} | {labels[1]} | before / after |", "|---|---|---|---|",
         row("wall time, s", lambda r: r["wall_s"], "{:.0f}", True),
         row("CPU time, s (process and children)", lambda r: r["cpu_s_measured_outside"], "{:.0f}", True),
         row("of which: degradation estimation, s (wall)", lambda r: r["seconds"].get("estimation", 0.0),
@@ -110,18 +110,22 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--old-stages", action="store_true",
+                        help="time the old commit's stages too (its benchmarks/stages.py)")
     args = parser.parse_args()
     from .machine import measure, sample_tile
     from .roofline import table
 
-    old = run_in(args.old, args.folder, args.threads, [], [])
+    old = run_in(args.old, args.folder, args.threads, [], ["--stages"] if args.old_stages else [])
     print("old:", old["wall_s"], "s", flush=True)
     new = run_in(HERE, args.folder, args.threads, ["--shared", str(args.shared)], ["--stages", "--keep"])
     output = args.folder / "fused_sscf_cpu.tif"
     print("new:", new["wall_s"], "s", flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short=8", "HEAD"], cwd=HERE, capture_output=True,
                             text=True).stdout.strip()
-    result = {"date": date.today().isoformat(), "commit": commit, "threads": args.threads,
+    old_commit = subprocess.run(["git", "rev-parse", "--short=8", "HEAD"], cwd=args.old, capture_output=True,
+                                text=True).stdout.strip()
+    result = {"date": date.today().isoformat(), "commit": commit, "old_commit": old_commit, "threads": args.threads,
               "old": old, "new": new}
     if output.exists():
         result["new_full_psnr_db"] = round(full_psnr(output, args.shared), 2)
@@ -130,9 +134,10 @@ def main() -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print("\n".join(side_by_side(old, new)))
+    print("\n".join(side_by_side(old, new, (f"before ({old_commit})", f"after ({commit})"))))
     if "machine" in result:
-        print("\n".join(table(new, result["machine"], (198, 12, 3000, 3000), 3)))
+        before = old if "stages" in old else None
+        print("\n".join(table(new, result["machine"], (198, 12, 3000, 3000), 3, before=before)))
     return 0
 
 
