@@ -112,7 +112,9 @@ class StageClock:
             if "." in attribute:
                 cls, name = attribute.split(".")
                 owner = getattr(owner, cls)
-            original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+            original = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
+            if original is None:  # a stage an older commit lacks: not timed, so one clock times it too
+                continue
             self._saved.append((owner, name, original))
             setattr(owner, name, self._wrap(stage, original))
         self._cpu0, self._wall0 = _process_cpu(), time.perf_counter()
