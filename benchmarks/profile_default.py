@@ -32,10 +32,13 @@ from pathlib import Path
 
 import torch
 
-#: (step, file suffix, function): the functions that each do one step of the default method.
+#: (step, file suffix, function[, caller's file suffix, caller]): the functions that each do
+#: one step of the default method (only their calls from that caller when one is named).
 STEPS = (
     ("read inputs", "fusion_core/io/raster.py", "read_raster"),
     ("blind estimation", "fusion_core/estimation/blind.py", "estimate_degradation"),
+    ("Gram matrix of the LR pixels", "fusion_core/spectral/noise.py", "sample_moments",
+     "fusion_core/methods/sscf/method.py", "fuse"),
     ("HSI noise", "fusion_core/spectral/noise.py", "hsi_noise_std"),
     ("alignment", "fusion_core/methods/sscf/alignment.py", "estimate_alignment"),
     ("MSI noise", "fusion_core/spectral/noise.py", "msi_noise_std"),
@@ -55,14 +58,16 @@ OPERATOR = ("fusion_core/degradation/operators.py", "spatial_degrade")
 def step_times(profile: cProfile.Profile) -> tuple[dict[str, float], float, dict[str, int]]:
     """Cumulative seconds per step, the total, and call counts of the solver and the PSF operator."""
     stats = pstats.Stats(profile).stats
-    times = {name: 0.0 for name, _, _ in STEPS}
+    times = {name: 0.0 for name, *_ in STEPS}
     calls = {"consistency solves (count)": 0, "PSF operator calls (count)": 0}
     total = 0.0
     for (file, _, func), (_, ncalls, _, cumulative, callers) in stats.items():
         path = file.replace("\\", "/")
-        for name, suffix, fn in STEPS:
+        for name, suffix, fn, *caller in STEPS:
             if path.endswith(suffix) and func == fn:
-                times[name] += cumulative
+                times[name] += cumulative if not caller else sum(
+                    timing[3] for (c_file, _, c_func), timing in callers.items()
+                    if c_file.replace("\\", "/").endswith(caller[0]) and c_func == caller[1])
         if path.endswith(SOLVE[0]) and func == SOLVE[1]:
             calls["consistency solves (count)"] += ncalls
         if path.endswith(OPERATOR[0]) and func == OPERATOR[1]:
@@ -139,7 +144,7 @@ def table(columns: list[tuple[str, tuple[dict[str, float], float, dict[str, int]
     head = "| step | " + " | ".join(f"{name} s | share" for name, _ in columns)
     head += " | growth exponent |" if growth else " |"
     lines = [head, "|" + "---|" * (1 + 2 * len(columns) + growth)]
-    names = [name for name, _, _ in STEPS] + ["other (imports excluded: warm process)"]
+    names = [name for name, *_ in STEPS] + ["other (imports excluded: warm process)"]
     for name in names:
         cells, values = [], []
         for _, (times, wall, _) in columns:
