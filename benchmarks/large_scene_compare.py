@@ -10,9 +10,11 @@ the codec rates of :mod:`benchmarks.machine`, and the roofline table is made fro
 
 Usage::
 
-    git clone . /tmp/old && git -C /tmp/old checkout b6ec756
+    git clone . /tmp/old && git -C /tmp/old checkout 89417f3
     python -m benchmarks.large_scene_compare /tmp/large_scene --old /tmp/old --threads 2 \\
-        --json benchmarks/results/large_scene/compare.json
+        --old-stages --json benchmarks/results/large_scene/compare.json
+
+Both outputs are measured whole (each right after its run: they share a path).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ def side_by_side(old: dict, new: dict, labels: tuple[str, str] = ("old", "new"))
         row("load average at the start (1 min)", lambda r: r["load_average_at_start"][0], "{:.1f}"),
         row("peak RSS, GB (sampled; bound 4 GB)", lambda r: r["peak_rss_gb_sampled"], "{:.2f}"),
         row("PSNR of four 256² crops, dB", lambda r: r["psnr_4_crops_db"], "{:.2f}"),
+        row("PSNR of the whole output, dB", lambda r: r.get("full_psnr_db", float("nan")), "{:.2f}"),
         row("throughput, HR Mpx × bands / s", lambda r: r["throughput_mpx_bands_per_s"], "{:.2f}"),
         row("output, GB", lambda r: r["output_gb"], "{:.2f}"),
         "| window layout | " + " | ".join(_layout_line(r) for r in (old, new)) + " | |",
@@ -116,10 +119,13 @@ def main() -> int:
     from .machine import measure, sample_tile
     from .roofline import table
 
-    old = run_in(args.old, args.folder, args.threads, [], ["--stages"] if args.old_stages else [])
-    print("old:", old["wall_s"], "s", flush=True)
-    new = run_in(HERE, args.folder, args.threads, ["--shared", str(args.shared)], ["--stages", "--keep"])
     output = args.folder / "fused_sscf_cpu.tif"
+    old = run_in(args.old, args.folder, args.threads, [], (["--stages"] if args.old_stages else []) + ["--keep"])
+    print("old:", old["wall_s"], "s", flush=True)
+    if output.exists():  # both runs write the same file: the old one is measured first
+        old["full_psnr_db"] = round(full_psnr(output, args.shared), 2)
+        output.unlink()
+    new = run_in(HERE, args.folder, args.threads, ["--shared", str(args.shared)], ["--stages", "--keep"])
     print("new:", new["wall_s"], "s", flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short=8", "HEAD"], cwd=HERE, capture_output=True,
                             text=True).stdout.strip()
@@ -128,7 +134,7 @@ def main() -> int:
     result = {"date": date.today().isoformat(), "commit": commit, "old_commit": old_commit, "threads": args.threads,
               "old": old, "new": new}
     if output.exists():
-        result["new_full_psnr_db"] = round(full_psnr(output, args.shared), 2)
+        new["full_psnr_db"] = result["new_full_psnr_db"] = round(full_psnr(output, args.shared), 2)
         result["machine"] = measure(sample_tile(output), args.folder)
         output.unlink()
     if args.json:
