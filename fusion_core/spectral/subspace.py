@@ -12,9 +12,9 @@ estimation all count their components with it.
 
 from __future__ import annotations
 
-import torch
-
 from typing import Optional
+
+import torch
 
 from .linalg import orthonormalise, principal_axes
 from .noise import SampleMoments, sample_moments

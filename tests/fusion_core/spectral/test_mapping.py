@@ -87,6 +87,8 @@ def test_local_map_in_blocks_matches_the_straightforward_fit(monkeypatch, with_v
     assert torch.allclose(local.slopes.double(), slopes, rtol=1e-4, atol=1e-5 * float(slopes.abs().max()))
     assert torch.allclose(local.offsets.double(), offsets, rtol=1e-4, atol=1e-5 * float(offsets.abs().max()))
     hr = torch.from_numpy(rng.uniform(0.0, 1.0, (4, 60, 69))).float()
-    up = lambda x: torch.nn.functional.interpolate(x[None], scale_factor=3, mode="bilinear", align_corners=False)[0]
+    def up(x):
+        return torch.nn.functional.interpolate(x[None], scale_factor=3, mode="bilinear", align_corners=False)[0]
+
     expected = up(local.offsets) + sum(up(local.slopes[:, b]) * hr[b] for b in range(4))
     assert torch.allclose(apply_local_map(local, hr, 3), expected, rtol=1e-5, atol=1e-5 * float(expected.abs().max()))
