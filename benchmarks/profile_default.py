@@ -1,6 +1,7 @@
 """Where the default method's time goes: a profile of blind estimation + SSCF, step by step.
 
-Two runs, each under :mod:`cProfile`, grouped into the method's steps (cumulative time of the
+Two runs, each under :mod:`cProfile` timed by the calling thread's CPU time (so that a shared
+machine's load does not count; with one torch thread every window runs on that thread), grouped into the method's steps (cumulative time of the
 function that does each step; the steps do not nest, "other" is the rest):
 
 1. in memory, the speed target of the default method: Jasper Ridge 100×100×198 at r = 4
@@ -94,10 +95,10 @@ def profile_in_memory() -> tuple[dict[str, float], float, dict[str, int]]:
         method.fuse(torch.from_numpy(pair.lr_hsi), torch.from_numpy(pair.hr_msi), model, config, Progress())
 
     run()  # warm-up: first calls into torch/numpy kernels
-    profile = cProfile.Profile()
-    start = time.perf_counter()
+    profile = cProfile.Profile(time.thread_time)
+    start = time.thread_time()
     profile.runcall(run)
-    wall = time.perf_counter() - start
+    wall = time.thread_time() - start
     times, _, calls = step_times(profile)
     return times, wall, calls
 
@@ -115,11 +116,11 @@ def profile_files(size: int) -> tuple[dict[str, float], float, dict[str, int]]:
     layout: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         lr, hr = write_pair(Path(tmp), size, 198)
-        profile = cProfile.Profile()
-        start = time.perf_counter()
+        profile = cProfile.Profile(time.thread_time)
+        start = time.thread_time()
         request = FusionRequest(str(lr), str(hr), str(Path(tmp) / "out.tif"))
         profile.runcall(fuse_files, request, Progress(log=layout.append))
-        wall = time.perf_counter() - start
+        wall = time.thread_time() - start
     times, _, calls = step_times(profile)
     calls["windows' read area / scene area (%)"] = round(100 * _read_area_ratio(layout, size // 4))
     return times, wall, calls
@@ -160,7 +161,7 @@ def table(columns: list[tuple[str, tuple[dict[str, float], float, dict[str, int]
             row += " |"
         lines.append(row)
     totals = " | ".join(f"**{wall:.2f}** | 100 %" for _, (_, wall, _) in columns)
-    row = f"| **wall time** | {totals}"
+    row = f"| **total (CPU of the calling thread)** | {totals}"
     if growth:
         row += f" | {_exponent(columns[0][1][1], columns[1][1][1], columns):.2f} |"
     else:
@@ -193,8 +194,9 @@ def main() -> int:
         "# Where the default method's time goes", "",
         f"Measured {date.today().isoformat()} on {_cpu()}, {args.threads} torch thread(s), load "
         f"average {os.getloadavg()[0]:.1f} at the start, by "
-        "`python -m benchmarks.profile_default` (cProfile; each step is the cumulative time of the "
-        "function that does it, see the script's STEPS).", "",
+        "`python -m benchmarks.profile_default` (cProfile on the thread's CPU time; each step is the "
+        "cumulative time of the function that does it, see the script's STEPS; GDAL's own "
+        "compression threads are not counted).", "",
         "## Jasper Ridge 100×100×198, r = 4, in memory (blind estimation + SSCF)", "",
         *table([("100²", memory)], growth=False), "",
         "## From files, mirrored Jasper Ridge × 198 bands, r = 4 (`fuse_files`)", "",
