@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional
 
 import numpy as np
@@ -79,6 +80,12 @@ class SampleMoments:
         """``(C, C)`` Gram matrix of the LR-HSI's centred samples."""
         return self.gram[:self.bands, :self.bands]
 
+    @cached_property
+    def hsi_axes(self) -> torch.Tensor:
+        """``(C, C)`` principal axes of the LR-HSI's samples, largest first (computed once for
+        both noise estimates)."""
+        return principal_axes(self.hsi, self.hsi)[0]
+
 
 def sample_moments(lr_hsi: torch.Tensor, others: Optional[torch.Tensor] = None,
                    every_pixel: bool = False) -> SampleMoments:
@@ -112,7 +119,7 @@ def hsi_noise_std(lr_hsi: torch.Tensor, moments: Optional[SampleMoments] = None)
     c = gram.shape[0]
     k = min(_COMPONENTS, max(c - 1, 0))
     q = min(2 * _NEIGHBOURS, c - 1)
-    u = principal_axes(gram, gram)[0][:, :k]                                # (C, k)
+    u = moments.hsi_axes[:, :k]                                             # (C, k)
     # Regressors of band b, as rows of a map from the bands: its neighbours, then each
     # component's score without the band's own term (u_j·y - u[b, j] y_b).
     select = torch.zeros(c, q + k, c, dtype=gram.dtype, device=gram.device)
@@ -216,7 +223,7 @@ def msi_noise_std(
     c, n = moments.bands, moments.count
     gram_y, gram_yz, gram_z = moments.hsi, moments.gram[:c, c:], moments.gram[c:, c:]
     p = max(0, min(_CROSS_COMPONENTS, n // 4 - m, c))
-    loadings = torch.cat([srf.double().to(gram_y.device), principal_axes(gram_y, gram_y)[0][:, :p]], 1)
+    loadings = torch.cat([srf.double().to(gram_y.device), moments.hsi_axes[:, :p]], 1)
     gram = loadings.T @ gram_y @ loadings                            # regressors' Gram (M + p)²
     gram = gram + 1e-10 * float(gram.diagonal().mean()) * torch.eye(
         gram.shape[0], dtype=gram.dtype, device=gram.device)
