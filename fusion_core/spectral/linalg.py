@@ -4,6 +4,10 @@ torch's CPU build calls multi-threaded MKL for SVD, eigh and QR; on a busy machi
 spin-wait for each other and a 200×600 SVD can take seconds instead of milliseconds. These
 matrices are tiny, so they are moved to numpy (float64) and the result comes back on the
 caller's device.
+
+Many tiny systems, one per pixel of a map (the local spectral map's), are the other case:
+:func:`cholesky_maps_` and :func:`cholesky_solve_maps_` factor and solve them with whole maps
+as the elements, on the maps' device, without a transposition to pixels-first.
 """
 
 from __future__ import annotations
