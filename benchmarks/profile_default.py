@@ -1,8 +1,9 @@
 """Where the default method's time goes: a profile of blind estimation + SSCF, step by step.
 
 Two runs, each under :mod:`cProfile` timed by the calling thread's CPU time (so that a shared
-machine's load does not count; with one torch thread every window runs on that thread), grouped into the method's steps (cumulative time of the
-function that does each step; the steps do not nest, "other" is the rest):
+machine's load does not count; with one torch thread every window runs on that thread),
+grouped into the method's steps (cumulative time of the function that does each step; the
+steps do not nest, "other" is the rest):
 
 1. in memory, the speed target of the default method: Jasper Ridge 100×100×198 at r = 4
    (Wald's protocol), :func:`~fusion_core.estimation.estimate_degradation` then
