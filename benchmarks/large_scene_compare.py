@@ -10,9 +10,11 @@ the codec rates of :mod:`benchmarks.machine`, and the roofline table is made fro
 
 Usage::
 
-    git clone . /tmp/old && git -C /tmp/old checkout b6ec756
+    git clone . /tmp/old && git -C /tmp/old checkout 89417f3
     python -m benchmarks.large_scene_compare /tmp/large_scene --old /tmp/old --threads 2 \\
-        --json benchmarks/results/large_scene/compare.json
+        --old-stages --json benchmarks/results/large_scene/compare.json
+
+Both outputs are measured whole (each right after its run: they share a path).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def full_psnr(output: Path, shared: Path) -> float:
     return float(10 * np.log10(peak ** 2 / (sq / count)))
 
 
-def side_by_side(old: dict, new: dict) -> list[str]:
+def side_by_side(old: dict, new: dict, labels: tuple[str, str] = ("old", "new")) -> list[str]:
     """Markdown rows: the two runs' figures and their ratio."""
     def row(label: str, key, fmt: str, ratio: bool = False) -> str:
         a, b = key(old), key(new)
@@ -83,7 +85,7 @@ def side_by_side(old: dict, new: dict) -> list[str]:
         return f"| {label} | {fmt.format(a)} | {fmt.format(b)}{extra} |"
 
     return [
-        "| | old (b6ec756) | new | old / new |", "|---|---|---|---|",
+        f"| | {labels[0]} | {labels[1]} | before / after |", "|---|---|---|---|",
         row("wall time, s", lambda r: r["wall_s"], "{:.0f}", True),
         row("CPU time, s (process and children)", lambda r: r["cpu_s_measured_outside"], "{:.0f}", True),
         row("of which: degradation estimation, s (wall)", lambda r: r["seconds"].get("estimation", 0.0),
@@ -92,6 +94,7 @@ def side_by_side(old: dict, new: dict) -> list[str]:
         row("load average at the start (1 min)", lambda r: r["load_average_at_start"][0], "{:.1f}"),
         row("peak RSS, GB (sampled; bound 4 GB)", lambda r: r["peak_rss_gb_sampled"], "{:.2f}"),
         row("PSNR of four 256² crops, dB", lambda r: r["psnr_4_crops_db"], "{:.2f}"),
+        row("PSNR of the whole output, dB", lambda r: r.get("full_psnr_db", float("nan")), "{:.2f}"),
         row("throughput, HR Mpx × bands / s", lambda r: r["throughput_mpx_bands_per_s"], "{:.2f}"),
         row("output, GB", lambda r: r["output_gb"], "{:.2f}"),
         "| window layout | " + " | ".join(_layout_line(r) for r in (old, new)) + " | |",
@@ -110,29 +113,37 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--old-stages", action="store_true",
+                        help="time the old commit's stages too (its benchmarks/stages.py)")
     args = parser.parse_args()
     from .machine import measure, sample_tile
     from .roofline import table
 
-    old = run_in(args.old, args.folder, args.threads, [], [])
-    print("old:", old["wall_s"], "s", flush=True)
-    new = run_in(HERE, args.folder, args.threads, ["--shared", str(args.shared)], ["--stages", "--keep"])
     output = args.folder / "fused_sscf_cpu.tif"
+    old = run_in(args.old, args.folder, args.threads, [], (["--stages"] if args.old_stages else []) + ["--keep"])
+    print("old:", old["wall_s"], "s", flush=True)
+    if output.exists():  # both runs write the same file: the old one is measured first
+        old["full_psnr_db"] = round(full_psnr(output, args.shared), 2)
+        output.unlink()
+    new = run_in(HERE, args.folder, args.threads, ["--shared", str(args.shared)], ["--stages", "--keep"])
     print("new:", new["wall_s"], "s", flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short=8", "HEAD"], cwd=HERE, capture_output=True,
                             text=True).stdout.strip()
-    result = {"date": date.today().isoformat(), "commit": commit, "threads": args.threads,
+    old_commit = subprocess.run(["git", "rev-parse", "--short=8", "HEAD"], cwd=args.old, capture_output=True,
+                                text=True).stdout.strip()
+    result = {"date": date.today().isoformat(), "commit": commit, "old_commit": old_commit, "threads": args.threads,
               "old": old, "new": new}
     if output.exists():
-        result["new_full_psnr_db"] = round(full_psnr(output, args.shared), 2)
+        new["full_psnr_db"] = result["new_full_psnr_db"] = round(full_psnr(output, args.shared), 2)
         result["machine"] = measure(sample_tile(output), args.folder)
         output.unlink()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print("\n".join(side_by_side(old, new)))
+    print("\n".join(side_by_side(old, new, (f"before ({old_commit})", f"after ({commit})"))))
     if "machine" in result:
-        print("\n".join(table(new, result["machine"], (198, 12, 3000, 3000), 3)))
+        before = old if "stages" in old else None
+        print("\n".join(table(new, result["machine"], (198, 12, 3000, 3000), 3, before=before)))
     return 0
 
 

@@ -1,7 +1,9 @@
 """Where the default method's time goes: a profile of blind estimation + SSCF, step by step.
 
-Two runs, each under :mod:`cProfile`, grouped into the method's steps (cumulative time of the
-function that does each step; the steps do not nest, "other" is the rest):
+Two runs, each under :mod:`cProfile` timed by the calling thread's CPU time (so that a shared
+machine's load does not count; with one torch thread every window runs on that thread),
+grouped into the method's steps (cumulative time of the function that does each step; the
+steps do not nest, "other" is the rest):
 
 1. in memory, the speed target of the default method: Jasper Ridge 100×100×198 at r = 4
    (Wald's protocol), :func:`~fusion_core.estimation.estimate_degradation` then
@@ -32,10 +34,13 @@ from pathlib import Path
 
 import torch
 
-#: (step, file suffix, function): the functions that each do one step of the default method.
+#: (step, file suffix, function[, caller's file suffix, caller]): the functions that each do
+#: one step of the default method (only their calls from that caller when one is named).
 STEPS = (
     ("read inputs", "fusion_core/io/raster.py", "read_raster"),
     ("blind estimation", "fusion_core/estimation/blind.py", "estimate_degradation"),
+    ("Gram matrix of the LR pixels", "fusion_core/spectral/noise.py", "sample_moments",
+     "fusion_core/methods/sscf/method.py", "fuse"),
     ("HSI noise", "fusion_core/spectral/noise.py", "hsi_noise_std"),
     ("alignment", "fusion_core/methods/sscf/alignment.py", "estimate_alignment"),
     ("MSI noise", "fusion_core/spectral/noise.py", "msi_noise_std"),
@@ -55,14 +60,16 @@ OPERATOR = ("fusion_core/degradation/operators.py", "spatial_degrade")
 def step_times(profile: cProfile.Profile) -> tuple[dict[str, float], float, dict[str, int]]:
     """Cumulative seconds per step, the total, and call counts of the solver and the PSF operator."""
     stats = pstats.Stats(profile).stats
-    times = {name: 0.0 for name, _, _ in STEPS}
+    times = {name: 0.0 for name, *_ in STEPS}
     calls = {"consistency solves (count)": 0, "PSF operator calls (count)": 0}
     total = 0.0
     for (file, _, func), (_, ncalls, _, cumulative, callers) in stats.items():
         path = file.replace("\\", "/")
-        for name, suffix, fn in STEPS:
+        for name, suffix, fn, *caller in STEPS:
             if path.endswith(suffix) and func == fn:
-                times[name] += cumulative
+                times[name] += cumulative if not caller else sum(
+                    timing[3] for (c_file, _, c_func), timing in callers.items()
+                    if c_file.replace("\\", "/").endswith(caller[0]) and c_func == caller[1])
         if path.endswith(SOLVE[0]) and func == SOLVE[1]:
             calls["consistency solves (count)"] += ncalls
         if path.endswith(OPERATOR[0]) and func == OPERATOR[1]:
@@ -89,10 +96,10 @@ def profile_in_memory() -> tuple[dict[str, float], float, dict[str, int]]:
         method.fuse(torch.from_numpy(pair.lr_hsi), torch.from_numpy(pair.hr_msi), model, config, Progress())
 
     run()  # warm-up: first calls into torch/numpy kernels
-    profile = cProfile.Profile()
-    start = time.perf_counter()
+    profile = cProfile.Profile(time.thread_time)
+    start = time.thread_time()
     profile.runcall(run)
-    wall = time.perf_counter() - start
+    wall = time.thread_time() - start
     times, _, calls = step_times(profile)
     return times, wall, calls
 
@@ -110,11 +117,11 @@ def profile_files(size: int) -> tuple[dict[str, float], float, dict[str, int]]:
     layout: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         lr, hr = write_pair(Path(tmp), size, 198)
-        profile = cProfile.Profile()
-        start = time.perf_counter()
+        profile = cProfile.Profile(time.thread_time)
+        start = time.thread_time()
         request = FusionRequest(str(lr), str(hr), str(Path(tmp) / "out.tif"))
         profile.runcall(fuse_files, request, Progress(log=layout.append))
-        wall = time.perf_counter() - start
+        wall = time.thread_time() - start
     times, _, calls = step_times(profile)
     calls["windows' read area / scene area (%)"] = round(100 * _read_area_ratio(layout, size // 4))
     return times, wall, calls
@@ -139,7 +146,7 @@ def table(columns: list[tuple[str, tuple[dict[str, float], float, dict[str, int]
     head = "| step | " + " | ".join(f"{name} s | share" for name, _ in columns)
     head += " | growth exponent |" if growth else " |"
     lines = [head, "|" + "---|" * (1 + 2 * len(columns) + growth)]
-    names = [name for name, _, _ in STEPS] + ["other (imports excluded: warm process)"]
+    names = [name for name, *_ in STEPS] + ["other (imports excluded: warm process)"]
     for name in names:
         cells, values = [], []
         for _, (times, wall, _) in columns:
@@ -155,7 +162,7 @@ def table(columns: list[tuple[str, tuple[dict[str, float], float, dict[str, int]
             row += " |"
         lines.append(row)
     totals = " | ".join(f"**{wall:.2f}** | 100 %" for _, (_, wall, _) in columns)
-    row = f"| **wall time** | {totals}"
+    row = f"| **total (CPU of the calling thread)** | {totals}"
     if growth:
         row += f" | {_exponent(columns[0][1][1], columns[1][1][1], columns):.2f} |"
     else:
@@ -188,8 +195,9 @@ def main() -> int:
         "# Where the default method's time goes", "",
         f"Measured {date.today().isoformat()} on {_cpu()}, {args.threads} torch thread(s), load "
         f"average {os.getloadavg()[0]:.1f} at the start, by "
-        "`python -m benchmarks.profile_default` (cProfile; each step is the cumulative time of the "
-        "function that does it, see the script's STEPS).", "",
+        "`python -m benchmarks.profile_default` (cProfile on the thread's CPU time; each step is the "
+        "cumulative time of the function that does it, see the script's STEPS; GDAL's own "
+        "compression threads are not counted).", "",
         "## Jasper Ridge 100×100×198, r = 4, in memory (blind estimation + SSCF)", "",
         *table([("100²", memory)], growth=False), "",
         "## From files, mirrored Jasper Ridge × 198 bands, r = 4 (`fuse_files`)", "",

@@ -96,7 +96,10 @@ def alias_mean(spectrum: torch.Tensor, scale: int) -> torch.Tensor:
     """
     *lead, h, w = spectrum.shape
     r = scale
-    return spectrum.reshape(*lead, r, h // r, r, w // r).mean((-4, -2))
+    # Folded one axis at a time, each a sum over an outer axis of contiguous rows: a mean over
+    # the two strided axes at once reduces complex values element by element (5-10× slower).
+    rows = spectrum.reshape(*lead, r, h // r, w).sum(-3)
+    return rows.reshape(*lead, h // r, r, w // r).sum(-2) / (r * r)
 
 
 def spectral_degrade(x: torch.Tensor, srf: np.ndarray | torch.Tensor) -> torch.Tensor:

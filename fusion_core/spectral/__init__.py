@@ -7,7 +7,7 @@ them, and the ridge baseline is :func:`ridge_fusion`.
 
 from .linalg import orthonormalise, principal_axes
 from .mapping import LocalMap, RidgeMap, apply_local_map, fit_local_map, fit_ridge_map, ridge_fusion
-from .noise import MAX_SAMPLES, hsi_noise_std, msi_noise_std, pixel_samples
+from .noise import MAX_SAMPLES, SampleMoments, hsi_noise_std, msi_noise_std, pixel_samples, sample_moments
 from .subspace import signal_subspace, subspace_dimension
 
 __all__ = [
@@ -22,6 +22,8 @@ __all__ = [
     "hsi_noise_std",
     "msi_noise_std",
     "pixel_samples",
+    "SampleMoments",
+    "sample_moments",
     "MAX_SAMPLES",
     "signal_subspace",
     "subspace_dimension",

@@ -26,9 +26,14 @@ import torch
 import torch.nn.functional as F
 
 from ..degradation import spatial_degrade
+from .linalg import cholesky_maps_, cholesky_solve_maps_
+from .noise import SampleMoments, sample_moments
+from .upsample import upsample_bilinear
 
 __all__ = ["RidgeMap", "fit_ridge_map", "ridge_fusion", "LocalMap", "fit_local_map", "apply_local_map"]
 
+#: Bytes of the maps :func:`fit_local_map` and :func:`apply_local_map` work on at a time.
+BLOCK_BYTES = 1 << 22
 #: Ridge strengths tried by GCV, relative to the mean eigenvalue of the features' Gram matrix.
 RIDGE_GRID = (0.0,) + tuple(10.0 ** e for e in np.arange(-9.0, -1.0, 0.5))
 
@@ -52,6 +57,7 @@ def fit_ridge_map(
     lr_msi: torch.Tensor,
     lr_hsi: torch.Tensor,
     noise_var: Optional[torch.Tensor] = None,
+    moments: Optional[SampleMoments] = None,
 ) -> RidgeMap:
     """Fit ``lr_hsi ≈ W lr_msi + b`` over the LR pixels with the ridge strength chosen by GCV.
 
@@ -61,16 +67,16 @@ def fit_ridge_map(
         noise_var: ``(M,)`` extra noise variance the features will have where the map is applied
             (beyond what they have at LR), added to the Gram matrix as ``n · diag(noise_var)``;
             ``None`` for none.
+        moments: ``sample_moments(lr_hsi, lr_msi, every_pixel=True)`` when the caller has them
+            (everything the fit needs is in them).
     """
     m = lr_msi.shape[0]
-    f = lr_msi.reshape(m, -1).double()
-    y = lr_hsi.reshape(lr_hsi.shape[0], -1).double()
-    n = f.shape[1]
-    fm, ym = f.mean(1, keepdim=True), y.mean(1, keepdim=True)
-    f, y = f - fm, y - ym
-    gram = f @ f.T
-    yf = y @ f.T
-    yy = float((y * y).sum())
+    moments = moments or sample_moments(lr_hsi, lr_msi, every_pixel=True)
+    c, n = moments.bands, moments.count
+    gram = moments.gram[c:, c:]
+    yf = moments.gram[:c, c:]
+    yy = float(moments.hsi.trace())
+    fm, ym = moments.mean[c:, None], moments.mean[:c, None]
     base = gram.clone()
     if noise_var is not None:
         base = base + n * torch.diag(noise_var.double())
@@ -117,13 +123,18 @@ def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
     mode = "reflect" if radius < min(h, w) else "replicate"
     padded = F.pad(x.reshape(-1, 1, h, w), (radius,) * 4, mode=mode)[:, 0]
     k = 2 * radius + 1
-    rows = padded[:, :, 0:w].clone()
-    for shift in range(1, k):
-        rows += padded[:, :, shift:shift + w]
-    out = rows[:, 0:h].clone()
-    for shift in range(1, k):
-        out += rows[:, shift:shift + h]
-    return (out / (k * k)).reshape(shape)
+    rows = _shifted_sum(padded, 2, w, k)
+    return _shifted_sum(rows, 1, h, k).div_(k * k).reshape(shape)
+
+
+def _shifted_sum(x: torch.Tensor, dim: int, n: int, k: int) -> torch.Tensor:
+    """``x.narrow(dim, 0, n) + x.narrow(dim, 1, n) + … + x.narrow(dim, k - 1, n)``, left to right."""
+    if k == 1:
+        return x.narrow(dim, 0, n).clone()
+    out = torch.add(x.narrow(dim, 0, n), x.narrow(dim, 1, n))
+    for shift in range(2, k):
+        out += x.narrow(dim, shift, n)
+    return out
 
 
 @dataclass
@@ -170,28 +181,36 @@ def fit_local_map(
     m = g.shape[0]
     mean = _local_mean(radius, valid)
     mg = mean(g)
-    upper = torch.triu_indices(m, m, device=g.device)                          # symmetric: one half
-    cov_upper = mean(g[upper[0]] * g[upper[1]]) - mg[upper[0]] * mg[upper[1]]
-    cov_gg = g.new_empty(m, m, *g.shape[1:])                                   # (M, M, h, w)
-    cov_gg[upper[0], upper[1]] = cov_upper
-    cov_gg[upper[1], upper[0]] = cov_upper
+    system = g.new_empty(m, m, *g.shape[1:])                                   # (M, M, h, w)
+    for j in range(m):  # the lower triangle, one column at a time: all the factor reads
+        system[j:, j] = mean(g[j:] * g[j]) - mg[j:] * mg[j]
+    diagonal = system.diagonal(dim1=0, dim2=1)                                 # (h, w, M)
+    ridge = torch.full((m,), eps * float(diagonal.mean() if valid is None else diagonal[valid].mean()),
+                       dtype=g.dtype, device=g.device)
+    if noise_var is not None:
+        ridge = ridge + noise_var.double().to(g.device)
+    diagonal += ridge
+    factor = cholesky_maps_(system)
     # The P-sized maps in single precision: the target is a small residual, its covariance
     # with the guide loses no significant digit (the guide's own covariance, which the solve
-    # depends on, stays in double).
-    g32, t32 = guide.float(), target.float()
-    mg32, mt32 = mg.float(), mean(t32)
-    cov_tg = mean(t32[:, None] * g32[None]) - mt32[:, None] * mg32[None]        # (P, M, h, w)
-    eye = torch.eye(m, dtype=g.dtype, device=g.device)
-    diagonal = cov_gg.diagonal(dim1=0, dim2=1)
-    reg = eps * float(diagonal.mean() if valid is None else diagonal[valid].mean()) * eye
-    if noise_var is not None:
-        reg = reg + torch.diag(noise_var.double())
-    system = cov_gg.permute(2, 3, 0, 1) + reg                                 # (h, w, M, M)
-    rhs = cov_tg.permute(2, 3, 1, 0).double()                                 # (h, w, M, P)
-    slopes = torch.linalg.solve(system, rhs).float().permute(3, 2, 0, 1)      # (P, M, h, w)
-    offsets = mt32 - (slopes * mg32[None]).sum(1)
+    # depends on, stays in double). They are made a few coefficients at a time, so that each
+    # block's products, box sums and solve stay in the cache.
+    g32, mg32 = guide.float(), mg.float()
+    p = target.shape[0]
+    solved = target.new_empty(p, m, *g.shape[1:], dtype=torch.float32)        # (P, M, h, w)
+    mt32 = target.new_empty(p, *g.shape[1:], dtype=torch.float32)
+    blocks = _blocks(p, m * g[0].numel() * 4)
+    for block in blocks:
+        t32 = target[block].float()
+        mt32[block] = mean(t32)
+        solved[block] = mean(t32[:, None] * g32[None]) - mt32[block, None] * mg32[None]   # cov(t, g)
+    cholesky_solve_maps_(factor, solved)
     smooth = _local_mean(radius, None if valid is None else _box(valid.double(), radius) > 1e-9)
-    return LocalMap(smooth(slopes), smooth(offsets))
+    slopes, offsets = torch.empty_like(solved), torch.empty_like(mt32)
+    for block in blocks:
+        slopes[block] = smooth(solved[block])
+        offsets[block] = smooth(mt32[block] - (solved[block] * mg32[None]).sum(1))
+    return LocalMap(slopes, offsets)
 
 
 def apply_local_map(local: LocalMap, hr_msi: torch.Tensor, scale: int) -> torch.Tensor:
@@ -204,13 +223,23 @@ def apply_local_map(local: LocalMap, hr_msi: torch.Tensor, scale: int) -> torch.
     traffic at HR), one band at a time.
     """
     dtype = hr_msi.dtype
-    out = _upsample(local.offsets.to(dtype), scale)
-    for band in range(hr_msi.shape[0]):
-        out.addcmul_(_upsample(local.slopes[:, band].to(dtype), scale), hr_msi[band])
+    p, m = local.slopes.shape[:2]
+    out = hr_msi.new_empty(p, *hr_msi.shape[1:])
+    blocks = _blocks(p, hr_msi[0].numel() * hr_msi.element_size())
+    scratch = hr_msi.new_empty(blocks[0].stop, *hr_msi.shape[1:])
+    for block in blocks:
+        part, upsampled = out[block], scratch[:block.stop - block.start]
+        upsample_bilinear(local.offsets[block].to(dtype), scale, out=part)
+        for band in range(m):
+            part.addcmul_(upsample_bilinear(local.slopes[block, band].to(dtype), scale, out=upsampled),
+                          hr_msi[band])
     return out
 
 
-def _upsample(maps: torch.Tensor, scale: int) -> torch.Tensor:
-    """Bilinear interpolation of ``maps`` ``(P, h, w)`` by ``scale``, LR pixel centres on the
-    centres of their HR blocks (the convention of :func:`~fusion_core.baselines.bicubic_upsample`)."""
-    return F.interpolate(maps[None], scale_factor=scale, mode="bilinear", align_corners=False)[0]
+def _blocks(count: int, size: int) -> list[slice]:
+    """``count`` items of ``size`` bytes each cut into consecutive blocks of about
+    :data:`BLOCK_BYTES`: work on a block of maps at a time stays in the cache, and its
+    temporaries are small enough for the allocator to reuse (a fresh tensor of tens of MB
+    costs more in page faults than the arithmetic done on it)."""
+    step = max(1, BLOCK_BYTES // max(size, 1))
+    return [slice(start, min(start + step, count)) for start in range(0, count, step)]

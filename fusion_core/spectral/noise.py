@@ -28,6 +28,8 @@ noise, and the LR residual is shrunk by the share of it that is noise.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional
 
 import numpy as np
@@ -35,7 +37,7 @@ import torch
 
 from .linalg import principal_axes
 
-__all__ = ["hsi_noise_std", "msi_noise_std", "pixel_samples", "MAX_SAMPLES"]
+__all__ = ["hsi_noise_std", "msi_noise_std", "pixel_samples", "MAX_SAMPLES", "SampleMoments", "sample_moments"]
 
 #: Pixels used by the regressions at most (a regular subsample beyond that).
 MAX_SAMPLES = 20000
@@ -54,34 +56,84 @@ def pixel_samples(x: torch.Tensor) -> torch.Tensor:
     return flat[:, ::step].double()
 
 
-def hsi_noise_std(lr_hsi: torch.Tensor) -> torch.Tensor:
+@dataclass(frozen=True)
+class SampleMoments:
+    """Centred second moments of an LR-HSI's :func:`pixel_samples` and of other bands sampled at
+    the same pixels (an LR-MSI): what the noise estimates and the signal subspace are computed
+    from. One ``(C + M)²`` Gram matrix of the pixels serves them all, instead of a pass over the
+    pixels in each (a window's fusion made three ``C × C`` products of the same pixels).
+
+    Attributes:
+        gram: ``(C + M, C + M)`` Gram matrix of the centred samples (float64).
+        mean: ``(C + M,)`` the samples' means.
+        count: number of samples ``n``.
+        bands: ``C``, the LR-HSI's bands (the first rows).
+    """
+
+    gram: torch.Tensor
+    mean: torch.Tensor
+    count: int
+    bands: int
+
+    @property
+    def hsi(self) -> torch.Tensor:
+        """``(C, C)`` Gram matrix of the LR-HSI's centred samples."""
+        return self.gram[:self.bands, :self.bands]
+
+    @cached_property
+    def hsi_axes(self) -> torch.Tensor:
+        """``(C, C)`` principal axes of the LR-HSI's samples, largest first (computed once for
+        both noise estimates)."""
+        return principal_axes(self.hsi, self.hsi)[0]
+
+
+def sample_moments(lr_hsi: torch.Tensor, others: Optional[torch.Tensor] = None,
+                   every_pixel: bool = False) -> SampleMoments:
+    """:class:`SampleMoments` of an LR-HSI ``(C, h, w)`` (or its pixels ``(C, n, 1)``) and of
+    ``others`` ``(M, h, w)`` on the same pixels (none when None), in float64: the
+    regressions subtract large sums from each other to find a noise variance that may be
+    1e-8 of the signal's, which single precision would lose. Over :func:`pixel_samples`, or
+    over every pixel when ``every_pixel``."""
+    def samples(x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], -1).double() if every_pixel else pixel_samples(x)
+
+    y = samples(lr_hsi)
+    if others is not None:
+        y = torch.cat([y, samples(others)])
+    mean = y.mean(1)
+    y = y - mean[:, None]
+    return SampleMoments(y @ y.T, mean, y.shape[1], lr_hsi.shape[0])
+
+
+def hsi_noise_std(lr_hsi: torch.Tensor, moments: Optional[SampleMoments] = None) -> torch.Tensor:
     """Per-band noise standard deviation ``(C,)`` of an LR-HSI ``(C, h, w)`` (float64).
 
     Every band's regression (on its spectral neighbours and on the leading principal components
     without its own share) uses regressors that are linear combinations of the bands, so all
     ``C`` regressions are solved from one ``C × C`` Gram matrix of the pixels: ``C`` small
-    systems instead of ``C`` passes over the pixels.
+    systems instead of ``C`` passes over the pixels. ``moments``: the LR-HSI's
+    :func:`sample_moments` when the caller has them.
     """
-    y = pixel_samples(lr_hsi)
-    c, n = y.shape
-    y = y - y.mean(1, keepdim=True)
+    moments = moments or sample_moments(lr_hsi)
+    gram, n = moments.hsi, moments.count
+    c = gram.shape[0]
     k = min(_COMPONENTS, max(c - 1, 0))
     q = min(2 * _NEIGHBOURS, c - 1)
-    gram = y @ y.T                                                  # (C, C)
-    u = principal_axes(y, gram)[0][:, :k]                           # (C, k)
+    u = moments.hsi_axes[:, :k]                                             # (C, k)
     # Regressors of band b, as rows of a map from the bands: its neighbours, then each
     # component's score without the band's own term (u_j·y - u[b, j] y_b).
-    select = torch.zeros(c, q + k, c, dtype=y.dtype, device=y.device)
-    for band in range(c):
-        start = min(max(band - _NEIGHBOURS, 0), c - q - 1)
-        nbrs = [j for j in range(start, start + q + 1) if j != band][:q]
-        select[band, torch.arange(q), nbrs] = 1.0
-        select[band, q:] = u.T
-        select[band, q:, band] = 0.0
+    select = torch.zeros(c, q + k, c, dtype=gram.dtype, device=gram.device)
+    bands = torch.arange(c, device=gram.device)
+    start = (bands - _NEIGHBOURS).clamp(0, max(c - q - 1, 0))               # (C,) first of q + 1
+    window = start[:, None] + torch.arange(q + 1, device=gram.device)       # (C, q + 1)
+    others = window[window != bands[:, None]].reshape(c, q)                 # the q neighbours
+    select[bands[:, None], torch.arange(q, device=gram.device)[None], others] = 1.0
+    select[:, q:] = u.T
+    select[bands, q:, bands] = 0.0
     rhs = select @ gram[:, :, None]                                 # (C, q + k, 1): regressors·y_b
     system = select @ gram @ select.transpose(1, 2)                 # (C, q + k, q + k)
     ridge = 1e-10 * system.diagonal(dim1=1, dim2=2).sum(-1)[:, None, None] * torch.eye(
-        q + k, dtype=y.dtype, device=y.device)
+        q + k, dtype=gram.dtype, device=gram.device)
     coef = torch.linalg.solve(system + ridge, rhs)
     rss = gram.diagonal() - 2.0 * (coef * rhs).sum((1, 2)) + (coef * (system @ coef)).sum((1, 2))
     return (rss.clamp_min(0.0) / max(n - 1 - q - k, 1)).sqrt()
@@ -149,6 +201,7 @@ def msi_noise_std(
     hsi_noise: torch.Tensor,
     srf: torch.Tensor,
     lr_noise_gain: float,
+    moments: Optional[SampleMoments] = None,
 ) -> torch.Tensor:
     """Per-band noise standard deviation ``(M,)`` of the HR-MSI (float64).
 
@@ -161,24 +214,24 @@ def msi_noise_std(
             and the leading principal components absorb what an approximate SRF misses.
         lr_noise_gain: variance of the LR-MSI's noise per unit variance of HR-MSI noise
             (``Σ k²`` of the kernel that maps the HR-MSI to ``lr_msi``).
+        moments: :func:`sample_moments` of ``lr_hsi`` and ``lr_msi`` when the caller has them.
     """
     m = hr_msi.shape[0]
-    # Cross-sensor bound.
-    y = pixel_samples(lr_hsi)
-    z = pixel_samples(lr_msi)
-    n = y.shape[1]
-    y = y - y.mean(1, keepdim=True)
-    z = z - z.mean(1, keepdim=True)
-    p = max(0, min(_CROSS_COMPONENTS, n // 4 - m, y.shape[0]))
-    loadings = torch.cat([srf.double().to(y.device), principal_axes(y)[0][:, :p]], 1)
-    regressors = loadings.T @ y                                      # (M + p, n)
-    gram = regressors @ regressors.T
+    # Cross-sensor bound: the regression of the LR-MSI on the LR-HSI's SRF integrals and
+    # principal components, from the samples' Gram matrix.
+    moments = moments or sample_moments(lr_hsi, lr_msi)
+    c, n = moments.bands, moments.count
+    gram_y, gram_yz, gram_z = moments.hsi, moments.gram[:c, c:], moments.gram[c:, c:]
+    p = max(0, min(_CROSS_COMPONENTS, n // 4 - m, c))
+    loadings = torch.cat([srf.double().to(gram_y.device), moments.hsi_axes[:, :p]], 1)
+    gram = loadings.T @ gram_y @ loadings                            # regressors' Gram (M + p)²
     gram = gram + 1e-10 * float(gram.diagonal().mean()) * torch.eye(
         gram.shape[0], dtype=gram.dtype, device=gram.device)
-    beta = torch.linalg.solve(gram, regressors @ z.T)                 # (M + p, M)
-    resid = z - beta.T @ regressors
+    covariance = loadings.T @ gram_yz                                # regressors·z (M + p, M)
+    beta = torch.linalg.solve(gram, covariance)                       # (M + p, M)
+    rss = gram_z.diagonal() - 2.0 * (beta * covariance).sum(0) + (beta * (gram @ beta)).sum(0)
     dof = max(n - gram.shape[0] - 1, 1)
-    var = (resid ** 2).sum(1) / dof
+    var = rss.clamp_min(0.0) / dof
     propagated = ((loadings @ beta) ** 2 * (hsi_noise.double() ** 2)[:, None]).sum(0)
     gain = max(lr_noise_gain, 1e-12)
     cross = (var - propagated).clamp_min(0.0) / gain

@@ -12,23 +12,27 @@ estimation all count their components with it.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
 from .linalg import orthonormalise, principal_axes
-from .noise import pixel_samples
+from .noise import SampleMoments, sample_moments
 
 __all__ = ["signal_subspace", "subspace_dimension"]
 
 
-def signal_subspace(lr_hsi: torch.Tensor, noise_std: torch.Tensor, max_dim: int | None = None) -> torch.Tensor:
+def signal_subspace(lr_hsi: torch.Tensor, noise_std: torch.Tensor, max_dim: int | None = None,
+                    moments: Optional[SampleMoments] = None) -> torch.Tensor:
     """An orthonormal basis ``(C, p)`` (float64) of the LR-HSI's signal subspace.
 
     Args:
         lr_hsi: ``(C, h, w)`` LR-HSI, or its spectra ``(C, n)``.
         noise_std: ``(C,)`` noise std of its bands.
         max_dim: cap on ``p``; default a third of the pixels (so the estimate stays well posed).
+        moments: the LR-HSI's :func:`~.noise.sample_moments` when the caller has them.
     """
-    scale, axes, eig, n = _whitened_axes(lr_hsi, noise_std)
+    scale, axes, eig, n = _whitened_axes(lr_hsi, noise_std, moments)
     p = _count(eig, lr_hsi.shape[0], n, max_dim)
     return orthonormalise(scale[:, None] * axes[:, :p])
 
@@ -39,14 +43,15 @@ def subspace_dimension(lr_hsi: torch.Tensor, noise_std: torch.Tensor, max_dim: i
     return _count(eig, lr_hsi.shape[0], n, max_dim)
 
 
-def _whitened_axes(lr_hsi: torch.Tensor, noise_std: torch.Tensor):
+def _whitened_axes(lr_hsi: torch.Tensor, noise_std: torch.Tensor, moments: Optional[SampleMoments] = None):
     """Band scales ``(C,)``, principal axes ``(C, C)`` and eigenvalues ``(C,)`` of the centred,
-    noise-whitened pixels, and their number ``n``."""
-    y = pixel_samples(lr_hsi)
-    n = y.shape[1]
-    y = y - y.mean(1, keepdim=True)
-    scale = noise_std.double().to(y.device).clamp_min(1e-6 * float(y.std()) + 1e-30)
-    axes, eig = principal_axes(y / scale[:, None])
+    noise-whitened pixels, and their number ``n``; all from the pixels' Gram matrix."""
+    moments = moments or sample_moments(lr_hsi)
+    gram, n = moments.hsi, moments.count
+    spread = (gram.trace() / max(gram.shape[0] * n - 1, 1)).sqrt()           # std of the samples
+    scale = noise_std.double().to(gram.device).clamp_min(1e-6 * float(spread) + 1e-30)
+    whitened = gram / (scale[:, None] * scale[None, :])
+    axes, eig = principal_axes(whitened, whitened)
     return scale, axes, eig, n
 
 

@@ -16,6 +16,7 @@ from ...spectral import (
     fit_ridge_map,
     hsi_noise_std,
     msi_noise_std,
+    sample_moments,
     signal_subspace,
 )
 from ..base import FusionConfig, FusionMethod
@@ -96,10 +97,7 @@ class SSCF(FusionMethod):
         alignment = Alignment()
         psf = torch.as_tensor(model.psf, dtype=torch.float64, device=y.device)  # one upload for every solver step
 
-        progress.update(0.0, "Estimating the noise of the LR-HSI")
-        y_pixels = valid_pixels(y, fit)
-        sigma_y = hsi_noise_std(y_pixels)
-        progress.update(0.05, "Aligning the HR-MSI to the HSI")
+        progress.update(0.0, "Aligning the HR-MSI to the HSI")
         if settings.align:
             moved = z if alignment.is_identity else warp(z, alignment.dy, alignment.dx, 0.0)
             alignment = alignment.then(estimate_alignment(y, moved, psf, model.srf, r, fit))
@@ -111,19 +109,22 @@ class SSCF(FusionMethod):
             )
         lr_msi = spatial_degrade(z[None], psf, r)[0].double()
         hr_gain, lr_gain = noise_gains(alignment, psf, torch.float64, z.device)
-        progress.update(0.15, "Estimating the noise of the HR-MSI")
+        progress.update(0.15, "Estimating the noise of both images")
         srf = torch.as_tensor(model.srf, device=y.device)
-        lr_msi_pixels = valid_pixels(lr_msi, fit)
-        sigma_z = msi_noise_std(hr_msi, lr_msi_pixels, y_pixels, sigma_y, srf, lr_gain)
+        y_pixels, lr_msi_pixels = valid_pixels(y, fit), valid_pixels(lr_msi, fit)
+        moments = sample_moments(y_pixels, lr_msi_pixels)  # one Gram matrix for every estimate
+        sigma_y = hsi_noise_std(y_pixels, moments)
+        sigma_z = msi_noise_std(hr_msi, lr_msi_pixels, y_pixels, sigma_y, srf, lr_gain, moments)
         extra_var = sigma_z ** 2 * max(hr_gain - lr_gain, 0.0)
 
         # The result is x = W z + b + basis @ c: the global map of the HR-MSI plus subspace
         # coefficients c at HR. Every step works on z and c (M + p maps), never on the C bands
         # at HR; D(W z + b) = W D(z) + b because the PSF sums to one.
         progress.update(0.2, "Learning the spectral map")
-        ridge = fit_ridge_map(lr_msi_pixels, y_pixels, extra_var)
-        basis = signal_subspace(y_pixels, sigma_y)
-        residual = _coefficients(basis, y - ridge(lr_msi))
+        every = moments if moments.count == y_pixels[0].numel() else None  # not subsampled
+        ridge = fit_ridge_map(lr_msi_pixels, y_pixels, extra_var, every)
+        basis = signal_subspace(y_pixels, sigma_y, moments=moments)
+        residual = _coefficients(basis, y) - _projected(ridge, basis)(lr_msi)
         coefficients = None
         if settings.local:
             progress.update(0.3, "Learning the local spectral map")
@@ -136,7 +137,8 @@ class SSCF(FusionMethod):
         if data is not None:
             residual = residual * data
         if settings.fourier_solve:
-            delta = fourier_correction(residual, psf, r, settings.smoothness, damping, valid=data)
+            # in single precision throughout (products and quotients, no cancellation)
+            delta = fourier_correction(residual.float(), psf, r, settings.smoothness, damping, valid=data)
         else:
             delta = consistency_correction(residual, psf, r, settings.smoothness, damping,
                                            settings.cg_iters, settings.cg_tol, progress.child(0.45, 1.0),
@@ -186,6 +188,12 @@ def _compose(ridge: RidgeMap, basis: torch.Tensor, msi: torch.Tensor,
     out = torch.addmm(ridge.bias.float()[:, None], ridge.weights.float(), msi.reshape(m, h * w))
     out.addmm_(basis.float(), coefficients.reshape(-1, h * w))
     return out.reshape(-1, h, w)
+
+
+def _projected(ridge: RidgeMap, basis: torch.Tensor) -> RidgeMap:
+    """The ridge map's subspace coefficients: ``basisᵀ (W z + b)`` as one map of ``z``, so the
+    residual's coefficients need no C-band image."""
+    return RidgeMap(basis.T @ ridge.weights, basis.T @ ridge.bias, ridge.strength)
 
 
 def _coefficients(basis: torch.Tensor, image: torch.Tensor) -> torch.Tensor:

@@ -229,13 +229,14 @@ def fourier_correction(
     laplacian = tau * (4 * torch.sin(torch.pi * fy) ** 2 + 4 * torch.sin(torch.pi * fx) ** 2)
     mu = damping.double().clamp_min(1e-6 * tau).tolist()
     lr_spectrum = torch.fft.fft2(padded)                                          # (C, h, w)
-    rows = torch.arange(hr_h, device=padded.device) % big_h
-    cols = torch.arange(half, device=padded.device) % big_w
     adjoint = blur[:, :half].conj()
     spectrum = torch.empty(c, hr_h, half, dtype=lr_spectrum.dtype, device=padded.device)
+    a = torch.empty_like(laplacian)
     for channel in range(c):
-        a = laplacian + mu[channel]                                               # (H, W)
+        torch.add(laplacian, mu[channel], out=a)                                  # (H, W)
         inner = lr_spectrum[channel] / (1.0 + alias_mean(power / a, r))           # (h, w)
-        spectrum[channel] = inner[rows][:, cols] * adjoint / a[:, :half]
+        # Sᵀ: the LR spectrum repeated over the HR one (its half, for the real inverse FFT).
+        repeated = inner.repeat(r, -(-half // big_w))[:, :half]
+        torch.mul(repeated, adjoint / a[:, :half], out=spectrum[channel])
     delta = torch.fft.irfft2(spectrum, s=(hr_h, hr_w))
     return delta[:, top * r:(top + h) * r, left * r:(left + w) * r].to(residual.dtype)

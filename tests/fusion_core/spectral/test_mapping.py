@@ -1,6 +1,7 @@
 """Spectral maps: the global ridge map, its noise penalty, the local map, the ridge baseline."""
 
 import numpy as np
+import pytest
 import torch
 
 from fusion_core.baselines import bicubic_upsample
@@ -49,3 +50,45 @@ def test_local_map_follows_a_spatially_varying_relation():
     fitted = apply_local_map(local, guide, 1)
     global_fit = fit_ridge_map(guide, target)(guide)
     assert (fitted - target).norm() < 0.5 * (global_fit - target).norm()
+
+
+def _straightforward_local_map(guide, target, radius, eps, noise_var, valid):
+    """The local map as first written: every statistic for every coefficient at once, the
+    systems solved pixel by pixel by torch.linalg.solve, interpolate for the HR coefficients."""
+    from fusion_core.spectral.mapping import _box, _local_mean
+
+    g, t = guide.double(), target.double()
+    m = g.shape[0]
+    mean = _local_mean(radius, valid)
+    mg, mt = mean(g), mean(t)
+    cov_gg = mean(g[:, None] * g[None]) - mg[:, None] * mg[None]
+    cov_tg = mean(t[:, None] * g[None]) - mt[:, None] * mg[None]
+    diagonal = cov_gg.diagonal(dim1=0, dim2=1)
+    reg = eps * float(diagonal.mean() if valid is None else diagonal[valid].mean()) * torch.eye(m, dtype=g.dtype)
+    system = cov_gg.permute(2, 3, 0, 1) + reg + torch.diag(noise_var)
+    slopes = torch.linalg.solve(system, cov_tg.permute(2, 3, 1, 0)).permute(3, 2, 0, 1)
+    offsets = mt - (slopes * mg[None]).sum(1)
+    smooth = _local_mean(radius, None if valid is None else _box(valid.double(), radius) > 1e-9)
+    return smooth(slopes), smooth(offsets)
+
+
+@pytest.mark.parametrize("with_valid", [False, True])
+def test_local_map_in_blocks_matches_the_straightforward_fit(monkeypatch, with_valid):
+    from fusion_core.spectral import mapping
+
+    rng = np.random.default_rng(5)
+    guide = torch.from_numpy(rng.uniform(0.0, 1.0, (4, 20, 23)))
+    target = torch.from_numpy(rng.standard_normal((5, 20, 23)))
+    noise_var = torch.full((4,), 1e-3, dtype=torch.float64)
+    valid = torch.from_numpy(rng.uniform(size=(20, 23)) > 0.2) if with_valid else None
+    monkeypatch.setattr(mapping, "BLOCK_BYTES", 2 * 4 * 20 * 23 * 4)  # two coefficients a block
+    local = fit_local_map(guide, target, 2, 1e-4, noise_var, valid)
+    slopes, offsets = _straightforward_local_map(guide, target, 2, 1e-4, noise_var, valid)
+    assert torch.allclose(local.slopes.double(), slopes, rtol=1e-4, atol=1e-5 * float(slopes.abs().max()))
+    assert torch.allclose(local.offsets.double(), offsets, rtol=1e-4, atol=1e-5 * float(offsets.abs().max()))
+    hr = torch.from_numpy(rng.uniform(0.0, 1.0, (4, 60, 69))).float()
+    def up(x):
+        return torch.nn.functional.interpolate(x[None], scale_factor=3, mode="bilinear", align_corners=False)[0]
+
+    expected = up(local.offsets) + sum(up(local.slopes[:, b]) * hr[b] for b in range(4))
+    assert torch.allclose(apply_local_map(local, hr, 3), expected, rtol=1e-5, atol=1e-5 * float(expected.abs().max()))

@@ -59,3 +59,54 @@ def test_msi_noise_of_a_clean_msi_stays_well_below_30_db_noise(small_scene, six_
     est, _, _ = _msi_case(small_scene.cube, srf, None)
     _, true30, _ = _msi_case(small_scene.cube, srf, 30.0)
     assert np.all(est < 0.7 * true30)
+
+
+def test_hsi_noise_equals_each_bands_regression_on_the_pixels():
+    """The C regressions solved from one Gram matrix equal the regressions on the pixels."""
+    from fusion_core.spectral.linalg import principal_axes
+
+    rng = np.random.default_rng(7)
+    cube = _low_rank_cube(12, 20) + 0.01 * rng.standard_normal((12, 20, 20))
+    y = torch.from_numpy(cube).reshape(12, -1)
+    y = y - y.mean(1, keepdim=True)
+    u = principal_axes(y)[0][:, :5]
+    expected = []
+    for band in range(12):
+        start = min(max(band - 2, 0), 12 - 4 - 1)
+        neighbours = [j for j in range(start, start + 5) if j != band]
+        scores = (u.T @ y) - u[band][:, None] * y[band][None]
+        regressors = torch.cat([y[neighbours], scores]).T
+        coef = torch.linalg.lstsq(regressors, y[band]).solution
+        rss = float(((y[band] - regressors @ coef) ** 2).sum())
+        expected.append((rss / (y.shape[1] - 1 - 4 - 5)) ** 0.5)
+    est = hsi_noise_std(torch.from_numpy(cube)).numpy()
+    assert np.allclose(est, expected, rtol=1e-6)
+
+
+def test_cross_sensor_noise_equals_the_regression_on_the_pixels(six_band_srf):
+    """On a tiny HR-MSI (the cross-sensor estimate alone), the residual from the Gram matrices
+    equals the residual of the regression on the pixels."""
+    from fusion_core.spectral.linalg import principal_axes
+    from fusion_core.spectral.noise import _pooled
+
+    rng = np.random.default_rng(8)
+    wavelengths = np.linspace(420.0, 2450.0, 30)
+    srf = torch.from_numpy(six_band_srf(wavelengths))
+    lr = torch.from_numpy(_low_rank_cube(30, 16) + 0.01 * rng.standard_normal((30, 16, 16)))
+    lr_msi = torch.einsum("cm,chw->mhw", srf, lr) + 0.02 * torch.from_numpy(rng.standard_normal((6, 16, 16)))
+    hr = lr_msi[:, :4, :4]
+    sigma = hsi_noise_std(lr)
+    y, z = lr.reshape(30, -1), lr_msi.reshape(6, -1)
+    y, z = y - y.mean(1, keepdim=True), z - z.mean(1, keepdim=True)
+    p = min(20, y.shape[1] // 4 - 6, 30)
+    loadings = torch.cat([srf, principal_axes(y)[0][:, :p]], 1)
+    regressors = (loadings.T @ y).T
+    gram = regressors.T @ regressors
+    gram = gram + 1e-10 * float(gram.diagonal().mean()) * torch.eye(gram.shape[0], dtype=gram.dtype)
+    beta = torch.linalg.solve(gram, regressors.T @ z.T)  # the estimator's tiny ridge included
+    dof = y.shape[1] - loadings.shape[1] - 1
+    var = ((z.T - regressors @ beta) ** 2).sum(0) / dof
+    propagated = ((loadings @ beta) ** 2 * (sigma ** 2)[:, None]).sum(0)
+    expected = _pooled((var - propagated).clamp_min(0.0) / 0.5, hr)
+    est = msi_noise_std(hr, lr_msi, lr, sigma, srf, 0.5)
+    assert torch.allclose(est, expected, rtol=1e-6)
