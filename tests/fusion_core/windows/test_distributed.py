@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 import cloudpickle
 import dask
@@ -129,6 +130,10 @@ def test_killing_a_worker_mid_run_still_gives_the_complete_correct_output(tmp_ra
                                   read_raster(tmp_path / "here.tif").data)
 
 
+def grid_keys(grid) -> set:
+    return {window.key for window in grid}
+
+
 @pytest.mark.timeout(180)
 def test_workers_write_the_regions_and_a_resumed_run_fuses_only_what_is_missing(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=64, n_hsi=12)
@@ -142,10 +147,15 @@ def test_workers_write_the_regions_and_a_resumed_run_fuses_only_what_is_missing(
         with pytest.raises(Cancelled):
             run(pair, RidgeFusion(delay_s=0.2), out, grid, scheduler=cluster.scheduler_address,
                 keep_partial=True, progress=stop)
-        written = {p.name for p in regions.glob("r*.tif")}
+        time.sleep(2)  # the windows running when it was cancelled finish and write their regions
+        written = {tuple(map(int, p.stem[1:].split("_"))) for p in regions.glob("r*.tif")}
         assert 6 <= len(written) < len(grid) and not out.exists()
-        stats = run(pair, RidgeFusion(), out, grid, scheduler=cluster.scheduler_address, keep_partial=True)
-    assert 0 < stats.fused < len(grid) and stats.resumed == len(grid) - stats.fused
+        log: list[str] = []
+        stats = run(pair, RidgeFusion(), out, grid, scheduler=cluster.scheduler_address, keep_partial=True,
+                    progress=Progress(log=log.append))
+    assert f"Resuming: {len(written)} of {len(grid)} output regions were already written." in log
+    needed = {w for region in grid_keys(grid) - written for w in grid.region_contributors(*region)}
+    assert stats.fused == len(needed) and stats.resumed == len(grid) - len(needed)
     assert not regions.exists() and not list(tmp_path.glob("dask.tif.*"))
     np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "here.tif").data)
 
