@@ -168,8 +168,15 @@ def main() -> int:
         return 0
     if not args.skip_single:
         runs["in this process, 1 thread"] = fuse(args.folder, 1, "", args.shared, [])
+    def keep() -> None:  # after each run: a failed or stopped later run loses nothing
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
+
     runs["in this process, 2 threads"] = fuse(args.folder, 2, "", args.shared, [])
+    keep()
     runs["embedded Dask cluster (DASK_SCHEDULER=local)"] = fuse(args.folder, 2, "local", args.shared, [])
+    keep()
     address, procs = address_cluster(2)
     try:
         time.sleep(1)

@@ -186,7 +186,7 @@ def scene_model(plan: "RunPlan", source: "Source", progress: Progress,
     room = cluster_room(plan.scheduler, request.memory_bytes) if plan.scheduler not in ("", "local") else 0
     grid = plan_grid(source, plan.method, model, request.memory_bytes, request.window_size,
                      workers, progress.info, plan.config, request.name_of,
-                     keep_inputs=wants_report(request) and not plan.scheduler, worker_bytes=room)
+                     keep_inputs=wants_report(request), worker_bytes=room)
     bands = source.lr_bands
     sharpening = source.hr_sharpening
     layout = dict(grid.describe(), tile=choose_tile(grid), shift=list(prepared.shift),

@@ -110,7 +110,8 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
         name_of: how the caller names a request field (``"max_memory_gb"`` →
             ``"MAX_MEMORY_GB"`` in QGIS), for messages.
         keep_inputs: whether each window's inputs are kept after it, until its region is
-            written (``on_inputs`` of :func:`run_windows`: the report's scan).
+            written (``on_inputs`` of :func:`run_windows`: the report's scan), or, on Dask
+            workers, read again to measure the region for the report.
         worker_bytes: on a running Dask cluster, the memory one window may use on its tightest
             worker thread (:func:`~.distributed.cluster_room`), which then sizes the windows
             instead of ``max_memory_bytes``; 0 elsewhere.
@@ -125,7 +126,7 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
     config = config or FusionConfig()
     on_workers = bool(worker_processes or worker_bytes)
     factor = method.window_memory_factor(config, n_hsi) + (WORKER_RESULT_COPIES if on_workers else 0)
-    kept = input_copies(n_hsi, n_msi, scale) if keep_inputs and not on_workers else 0.0
+    kept = input_copies(n_hsi, n_msi, scale) if keep_inputs else 0.0  # on a worker: read again
     if not on_workers and window_threads(method, config) == 1:  # _run_pipelined: the next
         factor += 1                       # window's inputs read ahead, the previous result written
         kept += input_copies(n_hsi, n_msi, scale)
