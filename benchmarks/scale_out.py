@@ -45,6 +45,8 @@ HERE = Path(__file__).resolve().parents[1]
 #: Each worker's memory limit: the runs' 4 GB bound shared on this one machine by the client
 #: (about 1.2 GB once the degradation is estimated) and two workers.
 WORKER_MEMORY = "1.4GiB"
+#: A batch's scene bound: two scenes at once on two workers, with the client, within about 4 GB.
+SCENE_MEMORY_GB = 1.6
 
 
 def _children_cpu() -> float:
@@ -93,7 +95,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def address_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
+def address_cluster(workers: int, memory: str = "") -> tuple[str, list[subprocess.Popen]]:
     """A scheduler and ``workers`` one-thread workers on this machine; their address and processes."""
     # the scheduler's and workers' command-line entry points, on this interpreter (its torch)
     scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
@@ -105,7 +107,8 @@ def address_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     for _ in range(workers):
         procs.append(subprocess.Popen([*worker, address, "--nthreads", "1", "--nworkers", "1",
-                                       "--memory-limit", WORKER_MEMORY, "--host", "127.0.0.1", *loopback], cwd=HERE,
+                                       "--memory-limit", memory or WORKER_MEMORY, "--host", "127.0.0.1",
+                                       *loopback], cwd=HERE,
                                       env=dict(os.environ, PYTHONPATH=str(HERE)),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     from distributed import Client
@@ -121,9 +124,9 @@ def batch(folder: Path, scenes: int, workers: int) -> dict:
     memory of them all, scenes done)."""
     with tempfile.TemporaryDirectory() as tmp:
         pairs = Path(tmp) / "pairs.csv"
-        pairs.write_text("lr_hsi,hr_msi,name\n" + "".join(
-            f"{folder / 'lr_hsi.tif'},{folder / 'hr_msi.tif'},scene{k}\n" for k in range(scenes)))
-        address, procs = address_cluster(workers)
+        pairs.write_text("lr_hsi,hr_msi,name,max_memory_gb\n" + "".join(
+            f"{folder / 'lr_hsi.tif'},{folder / 'hr_msi.tif'},scene{k},{SCENE_MEMORY_GB}\n" for k in range(scenes)))
+        address, procs = address_cluster(workers, "0")  # a scene bounds itself (SCENE_MEMORY_GB)
         try:
             pids = [p.pid for p in procs]
             load, cpu = os.getloadavg(), _children_cpu() + _cpu_of(pids)
