@@ -139,7 +139,7 @@ def _fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
                 method: Optional["FusionMethod"] = None) -> FusionResult:
     """:func:`fuse_files` once the outputs' paths are all known: checked and locked first."""
     from ..windows import PairSource, TiledOutput, choose_tile
-    from ..windows.distributed import dask_session
+    from ..windows.distributed import codec_threads, dask_session
 
     progress = progress or Progress()
     t0 = time.perf_counter()
@@ -153,7 +153,8 @@ def _fuse_files(request: FusionRequest, progress: Optional[Progress] = None, *,
         grid = output_grid(request, scene.source.plan, plan.hr, scene.misregistration)
         output = TiledOutput(request.output, grid, lr.count, choose_tile(scene.grid), lr.band_names,
                              lr.wavelengths, lr.fwhm, request.output_options.with_data_scale(scene.norm),
-                             tags=provenance_tags(plan), bad_bands=_emptied(lr.count, scene.source.lr_bands))
+                             threads=codec_threads(), tags=provenance_tags(plan),
+                             bad_bands=_emptied(lr.count, scene.source.lr_bands))
         seconds = _run(plan, scene, output, progress).seconds
     seconds["total"] = time.perf_counter() - t0
     progress.update(1.0, "Done")

@@ -61,7 +61,7 @@ from .task import WindowJob, fuse_window
 
 Rect = tuple[int, int, int, int]
 
-__all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "local_cluster_shape", "cluster_room",
+__all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "codec_threads", "local_cluster_shape", "cluster_room",
            "in_gdal_cache", "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client",
            "run_on_dask", "map_on_dask", "wait_some"]
 
@@ -94,6 +94,16 @@ def in_dask_task() -> bool:
     except ValueError:
         return False
     return True
+
+
+def codec_threads() -> str | int:
+    """Threads GDAL may compress the output with: every core, or inside a Dask task (a scene of
+    a batch) the worker's own threads, so that a worker uses the cores it was given and no more."""
+    if not in_dask_task():
+        return "ALL_CPUS"
+    from distributed import get_worker
+
+    return max(1, int(get_worker().state.nthreads))
 
 
 def local_cluster_shape(device: Optional[torch.device] = None) -> tuple[int, int]:

@@ -213,3 +213,11 @@ def test_region_files_join_into_a_scaled_int16_cog_as_one_process_writes_it(tmp_
         assert dask.scales == here.scales and dask.tags(1) == here.tags(1)
         np.testing.assert_array_equal(dask.read(), here.read())
         np.testing.assert_array_equal(dask.read(1, out_shape=(48, 48)), here.read(1, out_shape=(48, 48)))
+
+
+@pytest.mark.timeout(60)
+def test_a_scene_in_a_dask_task_compresses_on_its_workers_threads_only():
+    assert distributed.codec_threads() == "ALL_CPUS"
+    with LocalCluster(n_workers=1, threads_per_worker=3, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        assert client.submit(distributed.codec_threads).result() == 3
