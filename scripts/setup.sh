@@ -11,7 +11,7 @@ VENV=${VENV:-.venv}
 MIN_TORCH=2.6  # the oldest torch the engine tests pass with: Debian 13's (see README, make compat)
 TORCH_CPU_INDEX=https://download.pytorch.org/whl/cpu
 DEB_PACKAGES="qgis python3-qgis qgis-providers python3-venv python3-pip python3-gdal python3-rasterio \
-python3-pyproj python3-scipy python3-pandas python3-matplotlib python3-pytest python3-skimage"
+python3-pyproj python3-scipy python3-pandas python3-matplotlib python3-pytest python3-skimage python3-h5py"
 
 has_nvidia_gpu() { [ -e /proc/driver/nvidia/version ] || command -v nvidia-smi >/dev/null 2>&1; }
 debian_torch_fits() {
