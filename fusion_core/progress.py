@@ -61,6 +61,13 @@ class Progress:
         return Progress(self._report, self._is_cancelled, self._log if log else None,
                         self.start + lo * span, self.start + hi * span)
 
+    def stopping_when(self, stop: Callable[[], bool]) -> "Progress":
+        """This reporter, also cancelled once ``stop()`` is true: work on another thread that
+        must end when its caller does (Ctrl-C reaches only the main thread)."""
+        asked = self._is_cancelled
+        return Progress(self._report, lambda: stop() or (asked is not None and asked()), self._log,
+                        self.start, self.end)
+
     def check_cancelled(self) -> None:
         """Raise :class:`Cancelled` when the caller asked to stop."""
         if self._is_cancelled is not None and self._is_cancelled():

@@ -24,6 +24,7 @@ Example (what :func:`fusion_core.pipeline.fuse_files` does)::
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -202,6 +203,7 @@ def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int]
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             return read_window(job, key)
 
+    stop = threading.Event()  # set when this loop ends early: the window fusing stops too
     with ThreadPoolExecutor(1, thread_name_prefix="hsi-fusion-read") as reader, \
             ThreadPoolExecutor(1, thread_name_prefix="hsi-fusion-fuse") as fuser:
         reading = reader.submit(read, keys[0]) if keys else None
@@ -211,13 +213,15 @@ def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int]
                 assert reading is not None
                 inputs = reading.result()
                 reading = reader.submit(read, keys[k + 1]) if k + 1 < len(keys) else None
-                fusing = fuser.submit(fuse_window, job, key, progress_for(k), keep, inputs)
+                fusing = fuser.submit(fuse_window, job, key, progress_for(k).stopping_when(stop.is_set), keep,
+                                      inputs)
                 if previous is not None:
                     yield previous[0], previous[1].result()
                 previous = (key, fusing)
             if previous is not None:
                 yield previous[0], previous[1].result()
         finally:
+            stop.set()
             for pending in (reading, previous[1] if previous else None):
                 if pending is not None:
                     pending.cancel()
