@@ -168,14 +168,21 @@ def _clip(into: slice, source: slice, lo: int, hi: int) -> Optional[tuple[slice,
     return slice(a - lo, b - lo), source
 
 
+def _overlap(a: Rect, b: Rect) -> Optional[Rect]:
+    """The rectangle where ``a`` and ``b`` meet; None when they do not."""
+    top, left = max(a[0], b[0]), max(a[1], b[1])
+    bottom, right = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    return (top, left, bottom - top, right - left) if bottom > top and right > left else None
+
+
 def _keep(tile: Rect, values: np.ndarray, rect: Rect, data: np.ndarray) -> None:
     """Copy into ``values``, the result over HR rectangle ``tile``, the part of the written
     region ``data`` at HR rectangle ``rect`` that lies in it."""
-    top, left = max(rect[0], tile[0]), max(rect[1], tile[1])
-    bottom, right = min(rect[0] + rect[2], tile[0] + tile[2]), min(rect[1] + rect[3], tile[1] + tile[3])
-    if bottom > top and right > left:
-        values[:, top - tile[0]:bottom - tile[0], left - tile[1]:right - tile[1]] = \
-            data[:, top - rect[0]:bottom - rect[0], left - rect[1]:right - rect[1]]
+    both = _overlap(tile, rect)
+    if both is not None:
+        top, left, rows, cols = both
+        values[:, top - tile[0]:top - tile[0] + rows, left - tile[1]:left - tile[1] + cols] = \
+            data[:, top - rect[0]:top - rect[0] + rows, left - rect[1]:left - rect[1] + cols]
 
 
 class _Memory:
@@ -224,12 +231,11 @@ class RegionMeasures:
 def _piece(tile: Rect, rect: Rect, data: np.ndarray) -> Optional[tuple[Rect, np.ndarray]]:
     """The part of ``data`` (at rectangle ``rect``) inside ``tile``, with its rectangle; None
     when they do not meet."""
-    top, left = max(rect[0], tile[0]), max(rect[1], tile[1])
-    bottom, right = min(rect[0] + rect[2], tile[0] + tile[2]), min(rect[1] + rect[3], tile[1] + tile[3])
-    if bottom <= top or right <= left:
+    both = _overlap(tile, rect)
+    if both is None:
         return None
-    return ((top, left, bottom - top, right - left),
-            np.array(data[:, top - rect[0]:bottom - rect[0], left - rect[1]:right - rect[1]]))
+    top, left, rows, cols = both
+    return both, np.array(data[:, top - rect[0]:top - rect[0] + rows, left - rect[1]:left - rect[1] + cols])
 
 
 class RegionMeasure:

@@ -87,17 +87,10 @@ class RegionFiles:
         return target
 
     def read(self, region: Key) -> np.ndarray:
-        """The physical values of a written region, float32 ``(C, rows, cols)``, NaN for nodata
-        (an int16 output's counts scaled back)."""
-        import rasterio
+        """The physical values of a written region, float32 ``(C, rows, cols)``, NaN for nodata."""
+        from ..io import read_raster
 
-        with rasterio.open(self.path(region)) as ds:
-            counts = ds.read()
-        if self.options.dtype == "float32":
-            return counts
-        values = counts.astype(np.float32) * np.float32(self.options.scale) + np.float32(self.options.offset)
-        values[counts == self.options.nodata] = np.nan
-        return values
+        return read_raster(self.path(region), "region file").data
 
     def assemble_into(self, output: Path, regions: Iterable[tuple[Key, tuple[int, int, int, int]]]) -> int:
         """Put the files of ``regions`` (key, HR rectangle) into the closed GeoTIFF ``output``;
