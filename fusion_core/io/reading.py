@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from contextlib import contextmanager
-from typing import Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 import rasterio
@@ -29,30 +30,96 @@ try:  # GDAL's own errors, raised by rasterio for some failed reads
 except ImportError:  # pragma: no cover - rasterio always has it; keep reading if it moves
     CPLE_BaseError = RasterioError
 
-__all__ = ["open_raster", "read_pixels", "GDAL_ERRORS"]
+__all__ = ["open_raster", "kept_open", "read_pixels", "GDAL_ERRORS"]
 
 #: What rasterio raises when GDAL fails to open, read or write a file.
 GDAL_ERRORS = (RasterioIOError, RasterioError, CPLE_BaseError)
 
 
+class _KeptOpen:
+    """The datasets :func:`kept_open` keeps, one per file, until the last block ends."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.datasets: dict[tuple, tuple[Any, bool, threading.RLock]] = {}  # (dataset, PAM on, its lock)
+
+
+_KEPT = _KeptOpen()
+
+
+@contextmanager
+def kept_open() -> Iterator[None]:
+    """Inside this block, :func:`open_raster` keeps each file it opens open and hands the same
+    dataset to later reads, one thread at a time (a GDAL dataset is not thread-safe); all are
+    closed when the block (the outermost, when runs nest or overlap) ends.
+
+    Reopening an input for every window drops GDAL's block cache with the dataset, so the
+    tiles neighbouring windows share, and those a scan's strips share with the next strip,
+    were decoded again: on the 3000² benchmark scene, 36 windows' reads took 11 CPU-s reopened
+    and 6.5 kept open, the scan's 10.8 and 5.0. One dataset per file, not per thread: windows
+    fused on two threads alternate, so each thread's neighbour is the other's.
+    """
+    with _KEPT.lock:
+        _KEPT.depth += 1
+    try:
+        yield
+    finally:
+        with _KEPT.lock:
+            _KEPT.depth -= 1
+            leftover = list(_KEPT.datasets.values()) if _KEPT.depth == 0 else []
+            if _KEPT.depth == 0:
+                _KEPT.datasets.clear()
+        for ds, pam, _ in leftover:
+            with rasterio.Env(GDAL_PAM_ENABLED="YES" if pam else "NO"):
+                ds.close()
+
+
+def _identity(path: str | os.PathLike) -> tuple:
+    """``path`` as it is now (a file replaced since it was opened is another)."""
+    try:
+        stat = os.stat(path)
+        version: tuple = (stat.st_mtime_ns, stat.st_size)
+    except (OSError, ValueError):  # a GDAL path (/vsizip/…, HDF5:…:…): the name alone
+        version = ()
+    return (os.fspath(path), *version)
+
+
 @contextmanager
 def open_raster(path: str | os.PathLike, role: str) -> Iterator:
     """Open ``path`` read-only; an unreadable file is an InputError naming ``role`` and path.
+    Inside :func:`kept_open` the dataset stays open for later reads.
 
     GDAL's ``.aux.xml`` sidecars (PAM) are off unless the file already has one to read, so GDAL
     cannot create one beside the input.
     """
+    kept = None
+    if _KEPT.depth:
+        key = _identity(path)
+        with _KEPT.lock:  # one opening per file, whichever thread comes first
+            kept = _KEPT.datasets.get(key)
+            if kept is None and _KEPT.depth:  # (the block may have ended meanwhile)
+                kept = _KEPT.datasets[key] = (*_opened(path, role), threading.RLock())
+    if kept is not None:
+        with kept[2]:
+            yield kept[0]
+        return
+    ds, pam = _opened(path, role)
+    with rasterio.Env(GDAL_PAM_ENABLED="YES" if pam else "NO"), ds:
+        yield ds
+
+
+def _opened(path: str | os.PathLike, role: str) -> tuple[Any, bool]:
+    """``path`` open read-only, and whether GDAL's PAM is on for it (an ``.aux.xml`` exists)."""
     pam = os.path.exists(f"{path}.aux.xml")
     with rasterio.Env(GDAL_PAM_ENABLED="YES" if pam else "NO"):
         try:
-            ds = rasterio.open(path, "r")
+            return rasterio.open(path, "r"), pam
         except GDAL_ERRORS as exc:
             raise InputError(
-                f"Cannot open the {role} raster {vrt_label(str(path))}: {exc}. Check the path, and that the file "
-                "is a raster GDAL reads (it opens in QGIS)."
+                f"Cannot open the {role} raster {vrt_label(str(path))}: {exc}. Check the path, and that the "
+                "file is a raster GDAL reads (it opens in QGIS)."
             ) from None
-        with ds:
-            yield ds
 
 
 def _where(exc: Exception, window: Optional[Window]) -> str:

@@ -8,7 +8,8 @@ window loop, so that what is measured is what users run.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
@@ -72,9 +73,14 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     """Fuse every window of a planned run into ``output``; returns the seconds by stage (the
     report's scan, done while the windows write, counts as the report's, not the fusion's) and
     the provenance codes (written to PROVENANCE when asked for; kept when ``codes``)."""
+    import rasterio
+
     from ..device import seed_everything
-    from ..windows import WindowJob, run_windows
+    from ..io.reading import kept_open
+    from ..windows import TiledOutput, WindowJob, run_windows
+    from ..windows.decoded import decoded_copy
     from ..windows.distributed import local_cluster_shape
+    from ..windows.memory import GDAL_CACHE_BYTES
     from .disagreement import hsi_fallback, scene_masks
     from .provenance import provenance_codes, write_provenance
     from .reporting import report_run, report_start
@@ -87,20 +93,27 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
                   + (f", Dask scheduler {plan.scheduler}." if plan.scheduler else "."))
     bands = scene.source.lr_bands
     out_bands = None if bands is None else (plan.lr.count, tuple(bands))
-    masks = scene_masks(plan, scene, progress.child(0.09, 0.1))
-    fallback = hsi_fallback(masks, scene.model)
-    job = WindowJob(source=scene.source, method=plan.method, model=scene.model, config=plan.config,
-                    norm=scene.norm, grid=scene.grid, torch_threads=threads, out_bands=out_bands,
-                    fallback=fallback, worker_device=request.device)
-    start = report_start(plan, scene, masks.noise)
-    scan = start.scan if start is not None else None
-    t0 = time.perf_counter()
-    end = 0.9 if start is not None else 1.0
-    stats = run_windows(job, output, scene.state, plan.scheduler, keep_partial=request.resume,
-                        progress=progress.child(0.1, end), name_of=request.name_of,
-                        on_region=scan.add if scan is not None else None,
-                        on_inputs=scan.keep if scan is not None else None,
-                        region_tasks=(scan.measure, scan.take) if scan is not None else None)
+    # in this process the scan keeps the inputs decoded for the windows, and reads them through
+    # datasets kept open (GDAL decodes the tiles its strips share once); Dask's workers read
+    # their own
+    here = not plan.scheduler and isinstance(output, TiledOutput)
+    with decoded_copy(scene.source, output.final) if here else nullcontext(scene.source) as source:
+        read = replace(scene, source=source)  # this block's reads
+        with kept_open() if here else nullcontext(), rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+            masks = scene_masks(plan, read, progress.child(0.09, 0.1))
+        fallback = hsi_fallback(masks, scene.model)
+        job = WindowJob(source=source, method=plan.method, model=scene.model, config=plan.config,
+                        norm=scene.norm, grid=scene.grid, torch_threads=threads, out_bands=out_bands,
+                        fallback=fallback, worker_device=request.device)
+        start = report_start(plan, read, masks.noise)
+        scan = start.scan if start is not None else None
+        t0 = time.perf_counter()
+        end = 0.9 if start is not None else 1.0
+        stats = run_windows(job, output, scene.state, plan.scheduler, keep_partial=request.resume,
+                            progress=progress.child(0.1, end), name_of=request.name_of,
+                            on_region=scan.add if scan is not None else None,
+                            on_inputs=scan.keep if scan is not None else None,
+                            region_tasks=(scan.measure, scan.take) if scan is not None else None)
     seconds = dict(scene.seconds, fusion=time.perf_counter() - t0 - (scan.seconds if scan else 0.0))
     progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
                   + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))

@@ -60,6 +60,10 @@ def choose_tile(grid: WindowGrid) -> int:
     return tile_edge(hr_core)
 
 
+#: The pixel step of :meth:`TiledOutput._stored_tiles`'s probe, in rows and columns.
+_PROBE = 8
+
+
 class TiledOutput:
     """A BigTIFF on ``grid``, band-interleaved, tiled ``tile``, encoded as ``options`` say
     (default: float32, ZSTD, nodata NaN: pixels no input covers validly, regions never written).
@@ -126,14 +130,24 @@ class TiledOutput:
         ``rect`` ``(row0, col0, rows, cols)``."""
         counts = self.options.encode(data)
         self._ds.write(counts, window=Window(rect[1], rect[0], rect[3], rect[2]))
+        self._unflushed += self._stored_tiles(rect, counts)
+
+    def _stored_tiles(self, rect: tuple[int, int, int, int], counts: np.ndarray) -> list[tuple[int, int, int]]:
+        """``(band, tile column, tile row)`` of tiles under ``rect`` that GDAL must have stored:
+        those where every ``_PROBE``-th pixel of every ``_PROBE``-th row holds a value other than 0
+        or nodata (a sparse file skips a tile only when all of it is 0 or nodata). What
+        :meth:`flush` checks; probing, not scanning, keeps it to a small share of a pass over the
+        data (a full scan cost 4.5 s of a 6 GB output's 30)."""
         t, nodata = self.tile, self.options.nodata
+        stored = []
         for ty in range(rect[0] // t, -(-(rect[0] + rect[2]) // t)):
             for tx in range(rect[1] // t, -(-(rect[1] + rect[3]) // t)):
-                block = counts[:, max(0, ty * t - rect[0]):(ty + 1) * t - rect[0],
-                               max(0, tx * t - rect[1]):(tx + 1) * t - rect[1]]
+                block = counts[:, max(0, ty * t - rect[0]):(ty + 1) * t - rect[0]:_PROBE,
+                               max(0, tx * t - rect[1]):(tx + 1) * t - rect[1]:_PROBE]
                 # a sparse file skips tiles of zeros or nodata only: the others must be found
                 kept = (block != 0) & ~(np.isnan(block) if np.isnan(nodata) else block == nodata)
-                self._unflushed += [(b + 1, tx, ty) for b in np.flatnonzero(kept.any(axis=(1, 2)))]
+                stored += [(b + 1, tx, ty) for b in np.flatnonzero(kept.any(axis=(1, 2)))]
+        return stored
 
     def flush(self) -> None:
         """Put everything written so far on disk and check that it is there, when the output

@@ -1,5 +1,7 @@
-"""Tests of fusion_core.io.reading: damaged files are named with the block GDAL failed on, and
-reading never writes anything beside the inputs."""
+"""Tests of fusion_core.io.reading: damaged files are named with the block GDAL failed on,
+reading never writes anything beside the inputs, and a run's reads share open datasets."""
+
+import threading
 
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from rasterio.windows import Window
 
 from fusion_core.errors import InputError
 from fusion_core.io import empty_bands, read_raster, read_raster_info
+from fusion_core.io.reading import kept_open, open_raster
 
 
 def test_a_truncated_geotiff_is_named_with_its_block_and_a_fix(tmp_path, dn):
@@ -47,3 +50,36 @@ def test_reading_leaves_the_input_folder_unchanged(tmp_path, product, dn):
         empty_bands(path)
     after = {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in tmp_path.iterdir()}
     assert after == before
+
+
+def test_inside_kept_open_every_thread_reads_one_dataset_per_file_closed_when_the_block_ends(tmp_path, product, dn):
+    path = product(tmp_path / "a.tif", dn(2))
+    seen = []
+
+    def read() -> None:
+        with open_raster(path, "LR-HSI") as ds:
+            seen.append(ds)
+        read_raster(path, window=Window(0, 0, 4, 4))
+
+    with kept_open():
+        threads = [threading.Thread(target=read) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with open_raster(path, "LR-HSI") as ds:
+            assert all(s is ds for s in seen) and not ds.closed
+    assert ds.closed
+    with open_raster(path, "LR-HSI") as fresh:  # outside the block: opened and closed as before
+        assert fresh is not ds
+    assert fresh.closed
+
+
+def test_a_file_replaced_inside_kept_open_is_opened_again(tmp_path, product, dn):
+    path = product(tmp_path / "a.tif", dn(2))
+    with kept_open():
+        with open_raster(path, "LR-HSI") as first:
+            pass
+        product(path, dn(3, width=20))
+        with open_raster(path, "LR-HSI") as second:
+            assert second is not first and second.count == 3
