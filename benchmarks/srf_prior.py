@@ -72,6 +72,9 @@ CASES = (
     Case("Santa Barbara 224 b", "Landsat 8 OLI B1–B7", 10.0, stretch=1.1),
     Case("Jasper Ridge", "Sentinel-2A (10 bands)", 10.0, gains=True),
     Case("Santa Barbara 224 b", "Landsat 8 OLI B1–B7", 10.0, gains=True),
+    Case("Santa Barbara 224 b", "WorldView-3 VNIR", 6.0, gains=True),
+    Case("EnMAP Potsdam", "Sentinel-2A (10 bands)", -9.0, gains=True),
+    Case("Jasper Ridge", "Landsat 8 OLI B1–B7", -12.0, gains=True),
 )
 SEEDS = (0, 1)
 

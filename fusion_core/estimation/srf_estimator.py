@@ -58,13 +58,16 @@ def spectral_smoothness(wavelengths: Optional[np.ndarray], n_bands: int) -> np.n
 @dataclass
 class AdaptedPrior:
     """The prior moved onto the data: its matrix ``(C, M)``, each band's shift (nm, or bands
-    for a bare matrix) and stretch, and the standard error of each band's shift as its own
-    pixels pin it (``inf`` where they do not; the common shift is known better)."""
+    for a bare matrix) and stretch, the standard error of each band's shift as its own pixels
+    pin it (``inf`` where they do not), and the shift common to the sensor's bands with its
+    standard error from all bands' pixels together (known better than any one band's)."""
 
     matrix: np.ndarray
     shifts: np.ndarray
     stretches: np.ndarray
     shift_std: np.ndarray
+    common_shift: float
+    common_std: float
 
 
 def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray, noise_std: np.ndarray,
@@ -84,7 +87,9 @@ def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray, noise_std
     keeps a shift of its own, and a stretch other than 1, only when that fits its pixels better
     by :data:`EVIDENCE_Z` standard errors of a paired comparison of the per-pixel residuals
     (Vuong 1989): two variants' RSS differ by chance by about ``√n`` residual variances, so a
-    fixed RSS drop would be a test whose false alarms grow with the image.
+    fixed RSS drop would be a test whose false alarms grow with the image. The common shift's
+    standard error is the same sandwich as a band's (:meth:`_BandScore.shift_std`) on the
+    weighted sum of the bands' scores, per pixel, so noise the bands share counts once.
 
     Args:
         prior: the preset on the HSI bands. patches: equations of the PSF window.
@@ -120,7 +125,27 @@ def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray, noise_std
     steps = np.array([-STEP_NM, 0.0, STEP_NM])
     spread = np.array([band.shift_std(prior.variants(m, shifts[m] + steps, stretches[m:m + 1]), STEP_NM)
                        for m, band in enumerate(bands)])
-    return AdaptedPrior(adapted, shifts, stretches, spread)
+    trios = [prior.variants(m, common + steps, wide) for m in range(len(bands))]
+    return AdaptedPrior(adapted, shifts, stretches, spread, common, _common_std(bands, weights, trios))
+
+
+def _common_std(bands: list["_BandScore"], weights: np.ndarray, trios: list[np.ndarray]) -> float:
+    """Standard error of the shift common to ``bands`` (their scores summed with ``weights``),
+    from each band's three variants :data:`STEP_NM` apart around it; bands whose variants leave
+    the HSI's range are left out."""
+    parts = [(w, band.slope_curvature(trio, STEP_NM)) for w, band, trio in zip(weights, bands, trios)
+             if np.all(np.isfinite(trio))]
+    if not parts:
+        return float("inf")
+    slope = sum(w * part[0] for w, part in parts)
+    curvature = sum(w * part[1] for w, part in parts)
+    return _sandwich(slope, curvature)
+
+
+def _sandwich(slope: np.ndarray, curvature: float) -> float:
+    """Standard error of a minimum from the per-pixel slopes of its score and the score's
+    curvature (M-estimator sandwich: the slopes' spread over the curvature)."""
+    return float(np.sqrt(slope.size) * np.std(slope) / curvature) if curvature > 0 else float("inf")
 
 
 class _BandScore:
@@ -151,10 +176,13 @@ class _BandScore:
         sandwich: the per-pixel scores' spread over the total score's curvature)."""
         if not np.all(np.isfinite(trio)):
             return float("inf")
+        return _sandwich(*self.slope_curvature(trio, step))
+
+    def slope_curvature(self, trio: np.ndarray, step: float) -> tuple[np.ndarray, float]:
+        """Per-pixel slopes of the score and its curvature, from three variants ``step`` apart."""
         low, mid, high = self.rss(trio)
-        curvature = (low - 2.0 * mid + high) / step ** 2
         slope = (self.excess(trio[2]) - self.excess(trio[0])) / (2.0 * step)
-        return float(np.sqrt(slope.size) * np.std(slope) / curvature) if curvature > 0 else float("inf")
+        return slope, float((low - 2.0 * mid + high) / step ** 2)
 
     def better(self, cand: np.ndarray, reference: np.ndarray) -> bool:
         """Whether ``cand`` fits the pixels better than ``reference`` by :data:`EVIDENCE_Z`."""
