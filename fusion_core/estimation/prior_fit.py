@@ -34,11 +34,12 @@ def fit_with_prior(prior: SrfPrior, patches: Patches, weights: np.ndarray, windo
     ``start``: the final fit, the last adapted prior and the solver iterations of all rounds.
 
     With gains of 1 (``free_gains`` false) a round whose adapted prior equals the last one would
-    repeat the fit exactly, so the rounds stop there.
+    repeat the fit exactly, so the rounds stop there. The prior's variants are computed once for
+    all rounds (most of an adaptation's time).
     """
-    fit, adapted, iterations = start, None, 0
+    fit, adapted, iterations, memo = start, None, 0, {}
     for _ in range(PRIOR_ROUNDS):
-        again = adapt_prior(prior, patches, fit.kernel, noise_std, free_gains)
+        again = adapt_prior(prior, patches, fit.kernel, noise_std, free_gains, memo)
         repeat = adapted is not None and not free_gains and np.array_equal(again.matrix, adapted.matrix)
         adapted = again
         if repeat:
