@@ -10,8 +10,8 @@ two noise seeds each. Stress rows: the PSF 2.5 HR pixels off the grid, the true 
 
 Prints a Markdown table for benchmarks/SRF_PRIOR.md: the relative Frobenius error of the SRF
 matrix (the issue's measure), its effect on the HR-MSI (‖X·S_est − X·S_true‖ / ‖X·S_true‖),
-the sensor's common shift found with its standard error, the share of the estimate the data determine (``srf_confidence``) and the
-time of the whole estimate.
+the sensor's common shift found with its standard error, the share of the estimate the data
+determine (``srf_confidence``) and the time of the whole estimate.
 
 Run: ``.venv/bin/python -m benchmarks.srf_prior`` (needs ../shared/data).
 """

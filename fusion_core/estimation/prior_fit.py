@@ -37,7 +37,8 @@ def fit_with_prior(prior: SrfPrior, patches: Patches, weights: np.ndarray, windo
     repeat the fit exactly, so the rounds stop there. The prior's variants are computed once for
     all rounds (most of an adaptation's time).
     """
-    fit, adapted, iterations, memo = start, None, 0, {}
+    fit, adapted, iterations = start, None, 0
+    memo: dict = {}
     for _ in range(PRIOR_ROUNDS):
         again = adapt_prior(prior, patches, fit.kernel, noise_std, free_gains, memo)
         repeat = adapted is not None and not free_gains and np.array_equal(again.matrix, adapted.matrix)
