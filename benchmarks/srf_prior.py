@@ -10,8 +10,8 @@ two noise seeds each. Stress rows: the PSF 2.5 HR pixels off the grid, the true 
 
 Prints a Markdown table for benchmarks/SRF_PRIOR.md: the relative Frobenius error of the SRF
 matrix (the issue's measure), its effect on the HR-MSI (‖X·S_est − X·S_true‖ / ‖X·S_true‖),
-the shift found, the share of the estimate the data determine (``srf_confidence``) and the
-time of the whole estimate.
+the sensor's common shift found with its standard error, the share of the estimate the data
+determine (``srf_confidence``) and the time of the whole estimate.
 
 Run: ``.venv/bin/python -m benchmarks.srf_prior`` (needs ../shared/data).
 """
@@ -72,6 +72,9 @@ CASES = (
     Case("Santa Barbara 224 b", "Landsat 8 OLI B1–B7", 10.0, stretch=1.1),
     Case("Jasper Ridge", "Sentinel-2A (10 bands)", 10.0, gains=True),
     Case("Santa Barbara 224 b", "Landsat 8 OLI B1–B7", 10.0, gains=True),
+    Case("Santa Barbara 224 b", "WorldView-3 VNIR", 6.0, gains=True),
+    Case("EnMAP Potsdam", "Sentinel-2A (10 bands)", -9.0, gains=True),
+    Case("Jasper Ridge", "Landsat 8 OLI B1–B7", -12.0, gains=True),
 )
 SEEDS = (0, 1)
 
@@ -127,7 +130,9 @@ def run(case: Case, seed: int) -> dict:
         "table_error": float(np.linalg.norm(SrfPrior.from_table(table, wl, fwhm).matrix - truth)
                              / np.linalg.norm(truth)),
         "effect": srf_effect_error(cube, est.srf, truth),
-        "shift": float(np.median(prior["shift"])),
+        # the sensor's common shift and its standard error (before commit "two rounds": the median)
+        "shift": float(prior.get("common_shift", np.median(prior["shift"]))),
+        "shift_std": float(prior.get("common_shift_std", np.nan)),
         # (absent before commit "SRF prior pinned", so the script runs on older commits too)
         "determined": float(np.mean(est.diagnostics.get("srf_confidence", {}).get("determined_share", np.nan))),
         "seconds": seconds,
@@ -136,7 +141,7 @@ def run(case: Case, seed: int) -> dict:
 
 def main() -> None:
     print(stamp())
-    print("| case | table's error | SRF error, seeds 0 / 1 | effect on the HR-MSI | median shift found (nm) "
+    print("| case | table's error | SRF error, seeds 0 / 1 | effect on the HR-MSI | common shift found ± s.e. (nm) "
           "| share the data determine | time (s) |")
     print("|---|---|---|---|---|---|---|")
     worst = []
@@ -146,7 +151,7 @@ def main() -> None:
         print(f"| {case.label} | {100 * rows[0]['table_error']:.0f} % | "
               + " / ".join(f"{100 * r['error']:.1f} %" for r in rows)
               + f" | {100 * max(r['effect'] for r in rows):.2f} % | "
-              + " / ".join(f"{r['shift']:+.1f}" for r in rows)
+              + " / ".join(f"{r['shift']:+.1f} ± {r['shift_std']:.2f}" for r in rows)
               + f" | {100 * np.mean([r['determined'] for r in rows]):.0f} % | "
               + f"{max(r['seconds'] for r in rows):.1f} |", flush=True)
     print(f"\nworst SRF error {100 * max(worst):.1f} %, mean of the worst seeds {100 * np.mean(worst):.1f} %")

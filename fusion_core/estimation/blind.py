@@ -9,7 +9,7 @@ integrated by the SRF. The estimate solves it in three steps, each a small exact
 2. **Choose the support**: the smallest rectangle keeping 99 % of that kernel, plus a margin.
 3. **Fit jointly** PSF and SRF on that support, a convex QP solved exactly (:mod:`.joint`),
    with the PSF's smoothness chosen by GCV; with a prior, the prior is first shifted and
-   stretched to fit the data, then used as a pull (:mod:`.srf_estimator`).
+   stretched to fit the data, then used as a pull, twice (:mod:`.srf_estimator`, :mod:`.prior_fit`).
 
 Only LR pixels whose whole PSF window lies inside the image (and is finite) enter the
 equations, so reflected borders never bias the estimate. Noise of the LR-HSI is kept out of the
@@ -32,8 +32,8 @@ from ..spectral import hsi_noise_std, subspace_dimension
 from ..srf.prior import SrfPrior
 from .confidence import srf_confidence
 from .joint import joint_fit
+from .prior_fit import fit_with_prior
 from .psf_estimator import SMOOTHNESS_GRID, choose_smoothness, locate_psf, rim_mass, trim_window
-from .srf_estimator import adapt_prior
 from .windows import Window, count_interior, gather_patches, interior
 
 __all__ = ["estimate_degradation", "check_msi_bands", "unexplained_band", "RIM_LIMIT", "MIN_PIXELS"]
@@ -142,11 +142,11 @@ def estimate_degradation(
     iterations = {"joint": fit.iterations}
     if prior is not None:
         progress.update(0.75, "Fitting the SRF prior to the data")
-        adapted = adapt_prior(prior, patches, fit.kernel, noise_std, free_gains)
-        fit = joint_fit(patches, weights, window, smooth, wl, prior=adapted.matrix, start=fit, free_gains=free_gains)
-        iterations["joint_with_prior"] = fit.iterations
+        fit, adapted, iterations["joint_with_prior"] = fit_with_prior(prior, patches, weights, window, smooth, wl, fit,
+                                                                      noise_std, free_gains)
         diag["srf_prior"] = {"name": prior.name, "shift": adapted.shifts, "stretch": adapted.stretches,
-                             "shift_std": adapted.shift_std,
+                             "shift_std": adapted.shift_std, "common_shift": adapted.common_shift,
+                             "common_shift_std": adapted.common_std,
                              "shift_unit": "nm" if prior.wavelengths is not None else "bands"}
     diag["srf_confidence"] = srf_confidence(patches, fit.srf, noise_std, prior is not None)
     psf = window.embed(fit.kernel, r)

@@ -58,17 +58,20 @@ def spectral_smoothness(wavelengths: Optional[np.ndarray], n_bands: int) -> np.n
 @dataclass
 class AdaptedPrior:
     """The prior moved onto the data: its matrix ``(C, M)``, each band's shift (nm, or bands
-    for a bare matrix) and stretch, and the standard error of each band's shift as its own
-    pixels pin it (``inf`` where they do not; the common shift is known better)."""
+    for a bare matrix) and stretch, the standard error of each band's shift as its own pixels
+    pin it (``inf`` where they do not), and the shift common to the sensor's bands with its
+    standard error from all bands' pixels together (known better than any one band's)."""
 
     matrix: np.ndarray
     shifts: np.ndarray
     stretches: np.ndarray
     shift_std: np.ndarray
+    common_shift: float
+    common_std: float
 
 
 def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray, noise_std: np.ndarray,
-                free_gains: bool = True) -> AdaptedPrior:
+                free_gains: bool = True, memo: Optional[dict] = None) -> AdaptedPrior:
     """Shift and stretch the prior's columns to fit the data.
 
     Every variant ``p`` of a column is scored by ``RSS(p) = ‖g Yᵀp − A_m k‖²``, the mismatch
@@ -84,43 +87,74 @@ def adapt_prior(prior: SrfPrior, patches: Patches, kernel: np.ndarray, noise_std
     keeps a shift of its own, and a stretch other than 1, only when that fits its pixels better
     by :data:`EVIDENCE_Z` standard errors of a paired comparison of the per-pixel residuals
     (Vuong 1989): two variants' RSS differ by chance by about ``√n`` residual variances, so a
-    fixed RSS drop would be a test whose false alarms grow with the image.
+    fixed RSS drop would be a test whose false alarms grow with the image. The common shift's
+    standard error is the same sandwich as a band's (:meth:`_BandScore.shift_std`) on the
+    weighted sum of the bands' scores, per pixel, so noise the bands share counts once.
 
     Args:
         prior: the preset on the HSI bands. patches: equations of the PSF window.
         kernel: the PSF on that window. noise_std: ``(C,)`` LR-HSI noise std per band.
         free_gains: whether each MSI band has a radiometric gain of its own.
+        memo: the prior's variants computed so far, kept by a caller that adapts it again.
     """
+    memo = {} if memo is None else memo
+
+    def variants(band: int, shifts: np.ndarray, stretches: np.ndarray) -> np.ndarray:
+        key = (band, shifts.tobytes(), stretches.tobytes())
+        if key not in memo:
+            memo[key] = prior.variants(band, shifts, stretches)
+        return memo[key]
+
     dimension = subspace_dimension(torch.from_numpy(patches.y), torch.from_numpy(noise_std))
     basis = np.linalg.svd(patches.y, full_matrices=False)[0][:, :dimension]
     y = basis @ (basis.T @ patches.y)
     cov = basis @ ((basis.T * noise_std ** 2) @ basis) @ basis.T
     bands = [_BandScore(y, a @ np.ravel(kernel), cov, free_gains) for a in patches.a]
     one = np.ones(1)
-    coarse = [band.rss(prior.variants(m, SHIFTS_NM, one)) for m, band in enumerate(bands)]
+    coarse = [band.rss(variants(m, SHIFTS_NM, one)) for m, band in enumerate(bands)]
     weights = np.array([band.n / max(float(np.nanmin(rss)), 1e-30 * band.energy) for band, rss in zip(bands, coarse)])
     common = float(SHIFTS_NM[int(np.nanargmin(np.nansum(np.array(coarse) * weights[:, None], axis=0)))])
     fine, widths = common + FINE_NM, COMMON_STRETCHES if not free_gains else one
-    total = np.nansum([w * band.rss(prior.variants(m, fine, widths))
+    total = np.nansum([w * band.rss(variants(m, fine, widths))
                        for m, (w, band) in enumerate(zip(weights, bands))], axis=0)
     best = int(np.nanargmin(total))
     common, wide = float(fine[best % fine.size]), widths[best // fine.size:best // fine.size + 1]
     adapted = np.empty(prior.shape)
     shifts, stretches = np.full(prior.shape[1], common), np.full(prior.shape[1], wide[0])
     for m, band in enumerate(bands):
-        adapted[:, m] = prior.variants(m, np.array([common]), wide)[0]
+        adapted[:, m] = variants(m, np.array([common]), wide)[0]
         own = float(SHIFTS_NM[int(np.nanargmin(coarse[m]))])
-        centre = own if band.better(prior.variants(m, np.array([own]), one)[0], adapted[:, m]) else common
+        centre = own if band.better(variants(m, np.array([own]), one)[0], adapted[:, m]) else common
         local = centre + REFINE_NM
-        cands = prior.variants(m, local, STRETCHES)
+        cands = variants(m, local, STRETCHES)
         best = int(np.nanargmin(band.rss(cands)))
         if band.better(cands[best], adapted[:, m]):
             adapted[:, m] = cands[best]
             stretches[m], shifts[m] = STRETCHES[best // local.size], local[best % local.size]
     steps = np.array([-STEP_NM, 0.0, STEP_NM])
-    spread = np.array([band.shift_std(prior.variants(m, shifts[m] + steps, stretches[m:m + 1]), STEP_NM)
+    spread = np.array([band.shift_std(variants(m, shifts[m] + steps, stretches[m:m + 1]), STEP_NM)
                        for m, band in enumerate(bands)])
-    return AdaptedPrior(adapted, shifts, stretches, spread)
+    trios = [variants(m, common + steps, wide) for m in range(len(bands))]
+    return AdaptedPrior(adapted, shifts, stretches, spread, common, _common_std(bands, weights, trios))
+
+
+def _common_std(bands: list["_BandScore"], weights: np.ndarray, trios: list[np.ndarray]) -> float:
+    """Standard error of the shift common to ``bands`` (their scores summed with ``weights``),
+    from each band's three variants :data:`STEP_NM` apart around it; bands whose variants leave
+    the HSI's range are left out."""
+    parts = [(w, band.slope_curvature(trio, STEP_NM)) for w, band, trio in zip(weights, bands, trios)
+             if np.all(np.isfinite(trio))]
+    if not parts:
+        return float("inf")
+    slope = sum(w * part[0] for w, part in parts)
+    curvature = sum(w * part[1] for w, part in parts)
+    return _sandwich(slope, curvature)
+
+
+def _sandwich(slope: np.ndarray, curvature: float) -> float:
+    """Standard error of a minimum from the per-pixel slopes of its score and the score's
+    curvature (M-estimator sandwich: the slopes' spread over the curvature)."""
+    return float(np.sqrt(slope.size) * np.std(slope) / curvature) if curvature > 0 else float("inf")
 
 
 class _BandScore:
@@ -135,7 +169,7 @@ class _BandScore:
 
     def rss(self, cands: np.ndarray) -> np.ndarray:
         """The score of each variant (rows of ``cands``; NaN outside the HSI's range)."""
-        power = np.einsum("nc,cd,nd->n", cands, self.gram, cands)
+        power = np.sum((cands @ self.gram) * cands, axis=1)
         if not self.free_gain:
             return self.energy - 2.0 * cands @ self.rhs + power
         return self.energy - (cands @ self.rhs) ** 2 / np.where(power > 0, power, np.nan)
@@ -151,10 +185,13 @@ class _BandScore:
         sandwich: the per-pixel scores' spread over the total score's curvature)."""
         if not np.all(np.isfinite(trio)):
             return float("inf")
+        return _sandwich(*self.slope_curvature(trio, step))
+
+    def slope_curvature(self, trio: np.ndarray, step: float) -> tuple[np.ndarray, float]:
+        """Per-pixel slopes of the score and its curvature, from three variants ``step`` apart."""
         low, mid, high = self.rss(trio)
-        curvature = (low - 2.0 * mid + high) / step ** 2
         slope = (self.excess(trio[2]) - self.excess(trio[0])) / (2.0 * step)
-        return float(np.sqrt(slope.size) * np.std(slope) / curvature) if curvature > 0 else float("inf")
+        return slope, float((low - 2.0 * mid + high) / step ** 2)
 
     def better(self, cand: np.ndarray, reference: np.ndarray) -> bool:
         """Whether ``cand`` fits the pixels better than ``reference`` by :data:`EVIDENCE_Z`."""

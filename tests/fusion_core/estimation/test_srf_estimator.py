@@ -72,3 +72,25 @@ def test_smoothness_does_not_bridge_a_gap_of_removed_bands():
     penalty = spectral_smoothness(wl, 5)
     assert penalty[2, 3] == 0.0 and penalty[0, 1] == -1.0
     assert np.allclose(penalty @ np.ones(5), 0.0)
+
+
+def test_the_common_shifts_standard_error_matches_its_spread_over_noise_draws():
+    """With free gains and noise in the HR-MSI, the common shift scatters over noise draws as
+    much as its stated standard error says (a calibrated confidence, not a hopeful one)."""
+    wl = np.arange(400.0, 1000.0, 10.0)
+    grid = np.arange(380.0, 1021.0)
+    centres = np.array([480.0, 560.0, 660.0, 840.0])
+    table = SrfTable("test", grid, np.exp(-0.5 * ((grid[:, None] - centres) / 15.0) ** 2), ("b", "g", "r", "n"))
+    truth = resample_srf(SrfTable("true", grid + 4.0, table.responses, table.band_names), wl)
+    y = smooth_scene(wl)
+    clean = (np.array([0.8, 0.9, 1.1, 1.25])[:, None] * (truth.T @ y))[:, :, None]
+    rng = np.random.default_rng(2)
+    found, stated = [], []
+    for _ in range(12):
+        noisy = clean + 0.03 * clean.std() * rng.standard_normal(clean.shape)
+        adapted = adapt_prior(SrfPrior.from_table(table, wl), Patches(y, noisy, np.arange(400), np.arange(400)),
+                              np.array([1.0]), np.zeros(wl.size))
+        found.append(adapted.common_shift)
+        stated.append(adapted.common_std)
+    assert abs(np.mean(found) - 4.0) < 3.0 * np.mean(stated) / np.sqrt(len(found))
+    assert 0.6 < np.std(found) / np.mean(stated) < 1.6  # measured: 1.14
