@@ -129,9 +129,14 @@ def _scores(reference: np.ndarray, estimate: np.ndarray, scale: int,
     if mse is None:
         return {"PSNR": psnr(ref, est), "SAM": sam(ref, est), "ERGAS": ergas(ref, est, scale)}
     with np.errstate(divide="ignore"):
-        bands = 10 * np.log10(ref.max(axis=(1, 2)) ** 2 / mse)
         spread = mse / ref.mean(axis=(1, 2)) ** 2
-    return {"PSNR": float(bands.mean()), "SAM": sam(ref, est), "ERGAS": float(100 / scale * np.sqrt(spread.mean()))}
+    return {"PSNR": _psnr(ref, mse), "SAM": sam(ref, est), "ERGAS": float(100 / scale * np.sqrt(spread.mean()))}
+
+
+def _psnr(reference: np.ndarray, mse: np.ndarray) -> float:
+    """:func:`~fusion_core.metrics.psnr` of an error ``mse`` ``(B,)`` per band of ``reference``."""
+    with np.errstate(divide="ignore"):
+        return float(np.mean(10 * np.log10(reference.max(axis=(1, 2)) ** 2 / mse)))
 
 
 def fit_inflation(pixels: int, unknowns: int) -> float:
@@ -198,7 +203,9 @@ def reduced_resolution_check(request: FusionRequest, fuse: Fuse, lr_hsi: np.ndar
             (:func:`fallback_share`; 0: none).
 
     Returns:
-        ``{"PSNR", "SAM", "ERGAS", "bicubic": {...}, "lr_pixels": [rows, cols], "seconds"}``,
+        ``{"PSNR", "SAM", "ERGAS", "bicubic": {...}, "lr_pixels": [rows, cols], "seconds"}``
+        with ``fused_PSNR`` (the reduced result's own, before the corrections of the module's
+        docstring), ``fit_correction_db`` and ``from_hsi_share``,
         or ``{"skipped": reason}`` when the pair is too small to be degraded once more.
     """
     r = model.scale
@@ -225,11 +232,13 @@ def reduced_resolution_check(request: FusionRequest, fuse: Fuse, lr_hsi: np.ndar
     unknowns = hr_msi.shape[0] + 1                    # a map of the MSI bands and an offset
     fewer = (fit_inflation(small_lr.shape[1] * small_lr.shape[2], unknowns)
              / fit_inflation(rows * cols, unknowns))
-    mse = _band_mse(moved, fused) / fewer
+    as_fused = _band_mse(moved, fused)
+    mse = as_fused / fewer
+    peak = _compared(moved, fused)[0]
     if from_hsi > 0:
-        peak = _compared(moved, fused)[0].max(axis=(1, 2))
-        alone = interpolation_error(hr_msi[:, :rows * r, :cols * r], small_hr, model) * peak ** 2
+        alone = interpolation_error(hr_msi[:, :rows * r, :cols * r], small_hr, model) * peak.max(axis=(1, 2)) ** 2
         mse = (1 - from_hsi) * mse + from_hsi * alone
-    return {**_scores(moved, fused, r, mse), "bicubic": _scores(on_lr_grid.move(signal), bicubic, r),
+    return {**_scores(moved, fused, r, mse), "fused_PSNR": _psnr(peak, as_fused),
+            "bicubic": _scores(on_lr_grid.move(signal), bicubic, r),
             "lr_pixels": [int(small_lr.shape[1]), int(small_lr.shape[2])], "from_hsi_share": from_hsi,
             "fit_correction_db": float(10 * np.log10(fewer)), "seconds": seconds}

@@ -72,6 +72,7 @@ def test_the_figure_takes_out_what_fitting_on_fewer_pixels_costs(pair):
     expected = 10 * np.log10(fit_inflation(36, 7) / fit_inflation(576, 7))
     assert check["fit_correction_db"] == pytest.approx(expected)
     assert check["PSNR"] - check["bicubic"]["PSNR"] == pytest.approx(expected, abs=1e-6)
+    assert check["fused_PSNR"] == pytest.approx(check["bicubic"]["PSNR"], abs=1e-6)   # before it
 
 
 def test_the_share_fused_from_the_lr_hsi_alone_is_the_runs_fallback_weights(pair):
