@@ -34,22 +34,24 @@ Two corrections, both decided from the run itself, no constant fitted on a truth
   error of that interpolation at the run's scale, the rest the reduced result's. That error is
   measured on the HR-MSI (:func:`interpolation_error`: the HR-MSI degraded by the model and
   brought up as the fallback does, against itself), the one image that shows the scene's detail
-  at the run's scale; the same interpolation one scale down, on the reduced LR-HSI, was 3–12 dB
+  at the run's scale; the same interpolation one scale down, on the reduced LR-HSI, was 3–13 dB
   worse than at the run's scale on TRUST's pairs (AVIRIS: 2.6–3.4), on the HR-MSI within 0.4 dB
-  of the truth. On TRUST's AVIRIS pair with the anisotropic PSF a blind SRF made 3 % of the LR
-  pixels disagree, 13 % of the result came from the LR-HSI alone and cost 9 dB
-  (40.0 → 31.2 dB), which the check, at +4.9 dB, did not see.
+  of the truth (the HR-MSI's own noise counts as error there, small beside an
+  interpolation's). On TRUST's AVIRIS pair with the anisotropic PSF a blind SRF made 3 % of the
+  LR pixels disagree, 11 % of the result came from the LR-HSI alone and cost 9 dB (SSCF:
+  40.3 → 31.2 dB), which the check, at +4.9 dB, did not see.
 * *A map fitted on fewer pixels.* A method's spectral map from the M MSI bands (and an offset)
   is fitted on the LR pixels; one scale down they are ``r²`` times fewer (25–36 on a 100² scene
   at r = 4), and a least-squares map fitted on ``n`` samples with ``p`` unknowns misses new
   pixels by ``n / (n − p − 1)`` times its residual (:func:`fit_inflation`, the textbook
   out-of-sample error of a regression with Gaussian predictors). The reduced result's error is
   divided by that factor at the reduced size over the factor at the run's (the mosaic's LR
-  pixels): 2–4 dB for 5–6 reduced LR pixels a side, < 0.3 dB at 16 and more.
+  pixels): 1–3 dB for 5–6 reduced LR pixels a side, 0.3–0.7 at 8–11, under 0.3 from 16.
 
-Over ``benchmarks/TRUST.md``'s fusion runs the two took the mean absolute error of the pairs it
-had before issue 28 from 1.65 to 1.3 dB and of the issue's AVIRIS pairs from 2.8 to 1.5 dB
-(the runs saved from them; TRUST.md has the re-run).
+Over ``benchmarks/TRUST.md``'s fusion runs the two took the mean absolute error of the 35 runs
+of the pairs it had before issue 28 from 1.57 to 1.32 dB, and of the issue's AVIRIS pairs from
+2.81 dB (optimistic: the fallback unseen) to 0.88 dB. The reduced result's own PSNR, before
+either, is kept as ``fused_PSNR`` (the "no better than bicubic" warning compares it).
 
 What it cannot see: the reduced pair is made with the run's model, so an error of a blindly
 estimated model does not show in it; nor does a mismatch of real sensors that the run's model
