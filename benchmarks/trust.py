@@ -152,7 +152,7 @@ def accuracy_row(protocol: str, pair: SimulatedScene, method: str) -> dict:
     return {"protocol": protocol, "scene": pair.name, "scale": pair.scale, "method": method,
             "true": {k: truth[k] for k in ("PSNR", "SAM", "ERGAS", "RMSE", "PSNR less the reference's noise")
                      if k in truth},
-            "reduced": {k: reduced.get(k) for k in ("PSNR", "SAM", "ERGAS")},
+            "reduced": {k: reduced.get(k) for k in ("PSNR", "SAM", "ERGAS", "from_hsi_share", "fit_correction_db")},
             "spatial_units": c["spatial"]["noise_units_median"],
             "spectral_units": c["spectral"]["noise_units_median"],
             "inputs_units": c["inputs"]["noise_units_median"],

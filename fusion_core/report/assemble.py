@@ -31,7 +31,7 @@ from ..windows.in_memory import ArraySource
 from .alerts import alerts, headline, uncovered_ranges
 from .qnr import hqnr
 from .quicklook import block_mean, hsi_rgb_bands, msi_rgb_bands, stretch
-from .reduced import Fuse, reduced_resolution_check
+from .reduced import Fuse, fallback_share, reduced_resolution_check
 from .region_scan import RegionScan
 from .samples import msi_centres, sample_pixels, sample_spectra
 from .scan import FusedReader, SceneScan, scan_scene, spatial_bands
@@ -223,8 +223,10 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     quality = hqnr(fused, lr, hr, model)
     lap("HQNR")
     progress.update(0.55, "Reduced-resolution check: fusing the pair degraded by the ratio")
+    from_hsi = (fallback_share(inputs.disagreement.mask, model, tiles.rects())
+                if inputs.disagreement is not None and inputs.disagreement.mask.any() else 0.0)
     reduced = reduced_resolution_check(inputs.request, inputs.fuse, lr, hr, model,
-                                       progress.child(0.55, 0.95, log=False), geometry, noise.hsi)
+                                       progress.child(0.55, 0.95, log=False), geometry, noise.hsi, from_hsi)
     lap("reduced-resolution check")
     names = inputs.msi_band_names
     facts: dict[str, Any] = {

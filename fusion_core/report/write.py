@@ -35,7 +35,10 @@ NOTES = {
                    "its spectra are right.)",
     "reduced": "Both inputs, cut from tiles spread over the whole scene, degraded once more by the "
                "ratio with the estimated model, fused with the same method and settings, and scored "
-               "against this LR-HSI: a quality estimate measured on this scene, one scale down.",
+               "against this LR-HSI's signal: a quality estimate measured on this scene, one scale "
+               "down. PSNR and ERGAS take out what fitting the method's map on the r² times fewer "
+               "pixels of the reduced pair costs, and count the areas this run took from the "
+               "LR-HSI alone with the error of that interpolation, measured on the HR-MSI.",
     "hqnr": "Hybrid Quality with No Reference (Aiazzi et al., SPIE 9244, 2014): Khan's spectral "
             "distortion through the estimated PSF and the QNR spatial distortion (Alparone et al., "
             "PE&RS 2008) with every HR-MSI band as the panchromatic image.",
