@@ -78,7 +78,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     from ..device import seed_everything
     from ..io.reading import kept_open
     from ..windows import TiledOutput, WindowJob, run_windows
-    from ..windows.decoded import decoded_copy
+    from ..windows.decoded import DecodedCopy, decoded_copy
     from ..windows.distributed import local_cluster_shape
     from ..windows.memory import GDAL_CACHE_BYTES
     from .disagreement import hsi_fallback, scene_masks
@@ -93,19 +93,19 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
                   + (f", Dask scheduler {plan.scheduler}." if plan.scheduler else "."))
     bands = scene.source.lr_bands
     out_bands = None if bands is None else (plan.lr.count, tuple(bands))
-    # in this process the scan keeps the inputs decoded for the windows, and reads them through
-    # datasets kept open (GDAL decodes the tiles its strips share once); Dask's workers read
-    # their own
-    here = not plan.scheduler and isinstance(output, TiledOutput)
-    with decoded_copy(scene.source, output.final) if here else nullcontext(scene.source) as source:
-        read = replace(scene, source=source)  # this block's reads
-        with kept_open() if here else nullcontext(), rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            masks = scene_masks(plan, read, progress.child(0.09, 0.1))
+    # the scan keeps the inputs decoded for the windows (here or on the embedded cluster's
+    # workers) and, in this process, reads them through datasets kept open (GDAL decodes the
+    # tiles its strips share once); a cluster by address reads its own
+    keep = plan.scheduler in ("", "local") and isinstance(output, TiledOutput)
+    with decoded_copy(scene.source, output.final, output.raw_bytes) if keep else \
+            nullcontext(DecodedCopy(scene.source, scene.source)) as copy:
+        with kept_open() if not plan.scheduler else nullcontext(), rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+            masks = scene_masks(plan, replace(scene, source=copy.recording), progress.child(0.09, 0.1))
         fallback = hsi_fallback(masks, scene.model)
-        job = WindowJob(source=source, method=plan.method, model=scene.model, config=plan.config,
+        job = WindowJob(source=copy.reading, method=plan.method, model=scene.model, config=plan.config,
                         norm=scene.norm, grid=scene.grid, torch_threads=threads, out_bands=out_bands,
                         fallback=fallback, worker_device=request.device)
-        start = report_start(plan, read, masks.noise)
+        start = report_start(plan, scene, masks.noise)
         scan = start.scan if start is not None else None
         t0 = time.perf_counter()
         end = 0.9 if start is not None else 1.0

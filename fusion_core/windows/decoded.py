@@ -11,16 +11,21 @@ the 36 windows' reads took 9.1 CPU-s decoding and 1.3 from the copy; the scan 11
 8.0 with the copy written and its datasets kept open (:func:`~fusion_core.io.reading.kept_open`).
 
 The copy is rows of all bands (band-interleaved by line), so a strip is one write and a window
-one read per few rows. It lives as long as the run (:func:`decoded_copy`), and a run killed
-before deleting it leaves it to the next run of the same output (which holds the output's lock).
+one read per few rows. Its objects are small and picklable, and every transfer opens the file,
+so the scan's strips and the windows may run in this process or on an embedded Dask cluster's
+workers (the same machine). A cluster by address reads the inputs as before: its workers may
+not see this machine's disk before the windows check it, and decoding there costs no more than
+moving the copy through shared storage. The copy lives as long as the run (:func:`decoded_copy`);
+a run killed before deleting it leaves it to the next run of the same output (which holds the
+output's lock).
 """
 
 from __future__ import annotations
 
 import shutil
-import threading
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -29,48 +34,42 @@ import numpy as np
 from ..io.pair import Rect
 from .source import Source
 
-__all__ = ["DecodedSource", "decoded_copy"]
+__all__ = ["RawRows", "DecodedSource", "DecodedCopy", "decoded_copy"]
 
-#: Rows of a window read from the copy at a time (bounds the read buffer: 16 rows of a
+#: Bytes of rows a window reads from the copy at a time (its buffer: 16 rows of a
 #: 1000-column, 198-band image are 13 MB).
 _CHUNK_BYTES = 16 * 2**20
 
 
-class _RawRows:
-    """A ``(bands, rows, cols)`` float32 image stored row after row, all bands of a row together,
-    with the rows written so far."""
+@dataclass(frozen=True)
+class RawRows:
+    """A ``(bands, rows, cols)`` float32 image in a file, row after row, all bands of a row
+    together. Each transfer opens the file, so any process that sees it may use it."""
 
-    def __init__(self, path: Path, bands: int, rows: int, cols: int):
-        self.path, self.bands, self.rows, self.cols = path, bands, rows, cols
-        self.row_bytes = bands * cols * 4
-        self.done = np.zeros(rows, bool)
-        self.file = open(path, "x+b", buffering=0)  # noqa: SIM115 - closed by close()
-        self.lock = threading.Lock()  # one seek-and-transfer at a time (os.pread is not on Windows)
+    path: str
+    bands: int
+    rows: int
+    cols: int
 
-    def _transfer(self, offset: int, data: np.ndarray, write: bool) -> None:
-        with self.lock:
-            self.file.seek(offset)
-            view = memoryview(data.data).cast("B")
-            done = self.file.write(view) if write else self.file.readinto(view)
-        if done != data.nbytes:
-            raise OSError(f"{self.path}: {done} of {data.nbytes} bytes {'written' if write else 'read'}")
+    @property
+    def row_bytes(self) -> int:
+        return self.bands * self.cols * 4
+
+    def create(self) -> None:
+        """Make the file at its full size (strips written by several processes at their offsets)."""
+        with open(self.path, "xb") as f:
+            f.truncate(self.rows * self.row_bytes)
 
     def store(self, row0: int, data: np.ndarray) -> None:
-        """Keep ``data`` ``(bands, n, cols)``, rows ``row0 …`` (those not kept yet)."""
-        todo = np.flatnonzero(~self.done[row0:row0 + data.shape[1]])
-        if todo.size == 0:
-            return
-        # from the first row missing to the last (a strip's overlap with the one before is kept
-        # already: the scan goes down the scene; rows kept in between would be written again)
-        first, last = int(todo[0]), int(todo[-1]) + 1
-        rows = np.ascontiguousarray(data[:, first:last].transpose(1, 0, 2), dtype=np.float32)
-        self._transfer((row0 + first) * self.row_bytes, rows, write=True)
-        self.done[row0 + first:row0 + last] = True
+        """Keep ``data`` ``(bands, n, cols)`` as rows ``row0 …``."""
+        rows = np.ascontiguousarray(data.transpose(1, 0, 2), dtype=np.float32)
+        with open(self.path, "r+b", buffering=0) as f:
+            f.seek(row0 * self.row_bytes)
+            _transfer(f.write, rows, self.path)
 
     def holds(self, rect: Rect) -> bool:
         row0, col0, rows, cols = rect
-        return (row0 >= 0 and col0 >= 0 and row0 + rows <= self.rows and col0 + cols <= self.cols
-                and bool(self.done[row0:row0 + rows].all()))
+        return row0 >= 0 and col0 >= 0 and row0 + rows <= self.rows and col0 + cols <= self.cols
 
     def read(self, rect: Rect) -> np.ndarray:
         """Pixels ``rect`` ``(row0, col0, rows, cols)``, ``(bands, rows, cols)``."""
@@ -78,71 +77,88 @@ class _RawRows:
         out = np.empty((self.bands, rows, cols), np.float32)
         step = max(1, _CHUNK_BYTES // self.row_bytes)
         buffer = np.empty((min(step, rows), self.bands, self.cols), np.float32)
-        for a in range(0, rows, step):
-            n = min(step, rows - a)
-            view = buffer[:n]
-            self._transfer((row0 + a) * self.row_bytes, view, write=False)
-            out[:, a:a + n] = view[:, :, col0:col0 + cols].transpose(1, 0, 2)
+        with open(self.path, "rb", buffering=0) as f:
+            f.seek(row0 * self.row_bytes)
+            for a in range(0, rows, step):
+                view = buffer[:min(step, rows - a)]
+                _transfer(f.readinto, view, self.path)
+                out[:, a:a + len(view)] = view[:, :, col0:col0 + cols].transpose(1, 0, 2)
         return out
 
-    def close(self) -> None:
-        """Delete the copy; later reads go to the wrapped source."""
-        self.done[:] = False
-        self.file.close()
-        self.path.unlink(missing_ok=True)
+
+def _transfer(move, data: np.ndarray, path: str) -> None:
+    done = move(memoryview(data.data).cast("B"))
+    if done != data.nbytes:
+        raise OSError(f"{path}: {done} of {data.nbytes} bytes transferred")
 
 
+@dataclass(frozen=True)
 class DecodedSource:
-    """A :data:`~.source.Source` whose full-width reads (the scene scan's strips) are kept, and
-    whose reads of rectangles already kept come from the copy; everything else is the wrapped
-    source's. Copies with other bands, plan or sharpening are the wrapped source's (undecoded)."""
+    """A :data:`~.source.Source` over the copies ``lr`` and ``hr``: while ``recording`` (the
+    scan), full-width reads of the wrapped source are kept; otherwise (the windows) reads come
+    from the copies wherever they lie inside them. Everything else is the wrapped source's
+    (copies with other bands, plan or sharpening are the wrapped source's, undecoded)."""
 
-    def __init__(self, inner: Source, lr: _RawRows, hr: _RawRows):
-        self.inner, self._lr, self._hr = inner, lr, hr
+    inner: Source
+    lr: RawRows
+    hr: RawRows
+    recording: bool
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("inner", "lr", "hr", "recording"):
+            raise AttributeError(name)  # not set yet: unpickling
         return getattr(self.inner, name)
 
     def read_lr(self, rect: Optional[Rect] = None) -> np.ndarray:
-        return self._read(self._lr, self.inner.read_lr, rect, self.inner.lr_shape)
+        return self._read(self.lr, self.inner.read_lr, rect, self.inner.lr_shape)
 
     def read_hr(self, rect: Optional[Rect] = None) -> np.ndarray:
-        return self._read(self._hr, self.inner.read_hr, rect, self.inner.hr_shape)
+        return self._read(self.hr, self.inner.read_hr, rect, self.inner.hr_shape)
 
-    @staticmethod
-    def _read(copy: _RawRows, read, rect: Optional[Rect], shape: tuple[int, int]) -> np.ndarray:
+    def _read(self, copy: RawRows, read, rect: Optional[Rect], shape: tuple[int, int]) -> np.ndarray:
         rect = rect if rect is not None else (0, 0, *shape)
-        if copy.holds(rect):
+        if not self.recording and copy.holds(rect):
             return copy.read(rect)
         data = read(rect)
-        if rect[1] == 0 and rect[3] == shape[1] and 0 <= rect[0] and rect[0] + rect[2] <= shape[0]:
+        if self.recording and rect[1] == 0 and rect[3] == shape[1] and copy.holds(rect):
             copy.store(rect[0], data)
         return data
 
 
+@dataclass(frozen=True)
+class DecodedCopy:
+    """The source the scan reads through (``recording``) and, once it has read every row, the
+    source the windows read (``reading``)."""
+
+    recording: Source
+    reading: Source
+
+
+def free_bytes(folder: Path) -> int:
+    """Free space on ``folder``'s disk."""
+    return shutil.disk_usage(folder).free
+
+
 @contextmanager
-def decoded_copy(source: Source, output: Path) -> Iterator[Source]:
-    """``source`` as a :class:`DecodedSource` whose copy lies beside ``output`` for the block's
-    length; ``source`` itself where the folder lacks the room (twice the copy's size free)."""
+def decoded_copy(source: Source, output: Path, output_bytes: int) -> Iterator[DecodedCopy]:
+    """The copies of ``source``'s inputs beside ``output``, for the block's length; none (both
+    sources ``source`` itself) where the folder lacks room for them beside ``output_bytes``
+    (the output's size uncompressed) and as much again."""
     stem = f".{output.name}.decoded-"
     for leftover in output.parent.glob(f"{stem}*"):  # a killed run's, of this output
         leftover.unlink(missing_ok=True)
-    lr_bands = len(source.read_lr((0, 0, 1, 1)))
-    hr_bands = len(source.read_hr((0, 0, 1, 1)))
     (rows, cols), (hr_rows, hr_cols) = source.lr_shape, source.hr_shape
-    size = 4 * (lr_bands * rows * cols + hr_bands * hr_rows * hr_cols)
-    if shutil.disk_usage(output.parent).free < 2 * size:
-        yield source
-        return
     token = uuid.uuid4().hex[:8]
-    lr = _RawRows(output.with_name(f"{stem}{token}.lr"), lr_bands, rows, cols)
+    lr = RawRows(str(output.with_name(f"{stem}{token}.lr")), len(source.read_lr((0, 0, 1, 1))), rows, cols)
+    hr = RawRows(str(output.with_name(f"{stem}{token}.hr")), len(source.read_hr((0, 0, 1, 1))), hr_rows, hr_cols)
+    size = lr.rows * lr.row_bytes + hr.rows * hr.row_bytes
+    if free_bytes(output.parent) < 2 * size + output_bytes:
+        yield DecodedCopy(source, source)
+        return
     try:
-        hr = _RawRows(output.with_name(f"{stem}{token}.hr"), hr_bands, hr_rows, hr_cols)
-    except BaseException:
-        lr.close()
-        raise
-    try:
-        yield DecodedSource(source, lr, hr)
+        lr.create()
+        hr.create()
+        yield DecodedCopy(DecodedSource(source, lr, hr, True), DecodedSource(source, lr, hr, False))
     finally:
-        lr.close()
-        hr.close()
+        for copy in (lr, hr):
+            Path(copy.path).unlink(missing_ok=True)

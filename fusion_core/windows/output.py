@@ -94,6 +94,11 @@ class TiledOutput:
         self._unflushed: list[tuple[int, int, int]] = []  # (band, tile column, tile row)
         self._durable = True
 
+    @property
+    def raw_bytes(self) -> int:
+        """The output's size uncompressed."""
+        return self.count * self.grid.width * self.grid.height * np.dtype(self.options.dtype).itemsize
+
     def open(self, resume_from: Optional[Path] = None, durable: bool = True) -> None:
         """Open the partial file: ``resume_from`` (an earlier run's) when it exists, else a new
         one; then delete partial files of this output that earlier runs left (the caller holds

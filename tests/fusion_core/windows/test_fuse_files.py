@@ -136,3 +136,22 @@ def test_output_layout_settings_are_checked_before_compute():
         FusionRequest(output_format="COG", output_overviews=True)
     with pytest.raises(InputError, match="OUTPUT_TYPE must be one of float32, int16"):
         FusionRequest(output_type="uint8", caller="qgis")
+
+
+def test_windows_read_from_the_scans_decoded_copy_give_the_same_output_and_leave_no_file(
+        tmp_rasters, tmp_path, monkeypatch):
+    from fusion_core.windows import decoded
+
+    pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
+    kept, reads = tmp_path / "kept", []
+    kept.mkdir()
+    real_read = decoded.RawRows.read
+    monkeypatch.setattr(decoded.RawRows, "read", lambda self, rect: (reads.append(rect), real_read(self, rect))[1])
+    fuse(pair, kept / "fused.tif", RidgeFusion(adaptive=False), window_size=32, report="")
+    assert len(reads) >= 2 * 9  # each of the 9 windows read both images from the copy
+    assert sorted(p.name for p in kept.iterdir()) == ["fused.tif", "true_model.json"]  # the fixture's model
+    monkeypatch.setattr(decoded, "free_bytes", lambda _: 0)  # no room for the copy: the inputs
+    reads.clear()
+    fuse(pair, tmp_path / "direct.tif", RidgeFusion(adaptive=False), window_size=32, report="")
+    assert reads == []
+    np.testing.assert_array_equal(read_raster(kept / "fused.tif").data, read_raster(tmp_path / "direct.tif").data)
