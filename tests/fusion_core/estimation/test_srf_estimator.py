@@ -48,15 +48,21 @@ def test_curves_wider_and_shifted_between_grid_steps_are_found_together():
     assert np.linalg.norm(adapted.matrix - truth) / np.linalg.norm(truth) < 0.02
 
 
+def four_band_sensor(nir: float, shift: float) -> tuple[np.ndarray, SrfTable, np.ndarray]:
+    """HSI wavelengths (400–990 nm), a published table of blue, green, red and a near-infrared
+    band at ``nir`` nm (Gaussians, 15 nm wide), and the true SRF matrix: that table ``shift`` nm off."""
+    wl = np.arange(400.0, 1000.0, 10.0)
+    grid = np.arange(380.0, 1021.0)
+    centres = np.array([480.0, 560.0, 660.0, nir])
+    table = SrfTable("test", grid, np.exp(-0.5 * ((grid[:, None] - centres) / 15.0) ** 2), ("b", "g", "r", "n"))
+    return wl, table, resample_srf(SrfTable("true", grid + shift, table.responses, table.band_names), wl)
+
+
 def test_a_band_the_noise_leaves_loose_keeps_the_common_shift_and_says_how_loose():
     """With noise in the LR-HSI, a band whose own pixels barely tell its position (here: a flat
     near-infrared plateau) must not wander off on chance; its standard error says it is loose."""
     rng = np.random.default_rng(1)
-    wl = np.arange(400.0, 1000.0, 10.0)
-    grid = np.arange(380.0, 1021.0)
-    centres = np.array([480.0, 560.0, 660.0, 870.0])
-    table = SrfTable("test", grid, np.exp(-0.5 * ((grid[:, None] - centres) / 15.0) ** 2), ("b", "g", "r", "n"))
-    truth = resample_srf(SrfTable("true", grid + 10.0, table.responses, table.band_names), wl)
+    wl, table, truth = four_band_sensor(870.0, shift=10.0)
     y = smooth_scene(wl)
     y[wl > 780] = y[wl > 780].mean(axis=0)                # a plateau: the last band's position is loose
     noise_std = 0.02 * y.std(axis=1) + 1e-3
@@ -77,11 +83,7 @@ def test_smoothness_does_not_bridge_a_gap_of_removed_bands():
 def test_the_common_shifts_standard_error_matches_its_spread_over_noise_draws():
     """With free gains and noise in the HR-MSI, the common shift scatters over noise draws as
     much as its stated standard error says (a calibrated confidence, not a hopeful one)."""
-    wl = np.arange(400.0, 1000.0, 10.0)
-    grid = np.arange(380.0, 1021.0)
-    centres = np.array([480.0, 560.0, 660.0, 840.0])
-    table = SrfTable("test", grid, np.exp(-0.5 * ((grid[:, None] - centres) / 15.0) ** 2), ("b", "g", "r", "n"))
-    truth = resample_srf(SrfTable("true", grid + 4.0, table.responses, table.band_names), wl)
+    wl, table, truth = four_band_sensor(840.0, shift=4.0)
     y = smooth_scene(wl)
     clean = (np.array([0.8, 0.9, 1.1, 1.25])[:, None] * (truth.T @ y))[:, :, None]
     rng = np.random.default_rng(2)
