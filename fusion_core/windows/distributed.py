@@ -96,14 +96,21 @@ def in_dask_task() -> bool:
     return True
 
 
-def codec_threads() -> str | int:
-    """Threads GDAL may compress the output with: every core, or inside a Dask task (a scene of
-    a batch) the worker's own threads, so that a worker uses the cores it was given and no more."""
+def task_threads() -> Optional[int]:
+    """The threads of the worker this code runs on in a Dask task (a scene of a batch); None
+    outside a task."""
     if not in_dask_task():
-        return "ALL_CPUS"
+        return None
     from distributed import get_worker
 
     return max(1, int(get_worker().state.nthreads))
+
+
+def codec_threads() -> str | int:
+    """Threads GDAL may compress the output with: every core, or inside a Dask task (a scene of
+    a batch) the worker's own threads, so that a worker uses the cores it was given and no more."""
+    threads = task_threads()
+    return "ALL_CPUS" if threads is None else threads
 
 
 def local_cluster_shape(device: Optional[torch.device] = None) -> tuple[int, int]:

@@ -272,7 +272,15 @@ def _report(progress: Progress, t0: float, done: int, fused: int, todo: int, tot
 def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress: Progress, t0: float,
                on_region: Optional[Callable[[tuple[int, int, int, int], np.ndarray], None]],
                on_inputs: Optional[KeepInputs]) -> tuple[int, int]:
-    """Fuse the windows not done in this process, blend and write them here; (fused, resumed)."""
+    """Fuse the windows not done in this process, blend and write them here; (fused, resumed).
+
+    One window at a time is read ahead and written behind on threads of their own
+    (:func:`_run_pipelined`), except in a Dask task on a one-thread worker (a scene of a
+    batch), which reads, fuses and writes in turn: a worker given one core then uses one (with
+    the threads, 1.24 cores, so two such workers on two cores could not double one's pace).
+    """
+    from .distributed import task_threads
+
     assembler = Assembler(job.grid, output, state, output.count, on_region)
     todo = assembler.todo()
     total = len(job.grid)
@@ -287,6 +295,8 @@ def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress
     threads = window_threads(job.method, job.config)
     if threads > 1:
         results = _run_concurrently(job, todo, threads, progress_for, keep)
+    elif task_threads() == 1:  # a scene of a batch on a one-thread worker: one core, no more
+        results = ((key, fuse_window(job, key, progress_for(k), keep)) for k, key in enumerate(todo))
     else:
         results = _run_pipelined(job, todo, progress_for, keep)
     fused = 0

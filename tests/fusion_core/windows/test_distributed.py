@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 
 import cloudpickle
@@ -221,3 +222,29 @@ def test_a_scene_in_a_dask_task_compresses_on_its_workers_threads_only():
     with LocalCluster(n_workers=1, threads_per_worker=3, processes=False, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         assert client.submit(distributed.codec_threads).result() == 3
+
+
+class ThreadNoting(RidgeFusion):
+    """RidgeFusion that notes the thread each window is fused on."""
+
+    threads: list[str] = []
+
+    def fuse(self, *args, **kwargs):
+        ThreadNoting.threads.append(threading.current_thread().name)
+        return super().fuse(*args, **kwargs)
+
+
+@pytest.mark.timeout(120)
+def test_a_scene_on_a_one_thread_worker_is_fused_on_the_tasks_thread_and_outside_one_ahead_of_it(
+        tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid = grid_for(pair, 8)
+    ThreadNoting.threads.clear()
+    run(pair, ThreadNoting(), tmp_path / "here.tif", grid)  # read ahead, fused and written on threads
+    assert set(ThreadNoting.threads) == {"hsi-fusion-fuse_0"}
+    ThreadNoting.threads.clear()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        client.submit(run, pair, ThreadNoting(), tmp_path / "task.tif", grid, pure=False).result()
+    assert len(ThreadNoting.threads) == len(grid) and not any(n.startswith("hsi-fusion") for n in ThreadNoting.threads)
+    np.testing.assert_array_equal(read_raster(tmp_path / "task.tif").data, read_raster(tmp_path / "here.tif").data)
