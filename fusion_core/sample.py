@@ -294,6 +294,14 @@ def _terrain_shading(rng, shape: tuple[int, int]) -> np.ndarray:
 
 # --- the scene -------------------------------------------------------------------------------
 
+def pixel_noise_std(wavelengths_nm: np.ndarray) -> np.ndarray:
+    """Standard deviation ``(C,)`` of the white noise in every pixel of the sample scene (before
+    clipping to 0–1): small, and larger in the water-vapour bands, as in a real product. It is
+    part of the scene, so no fusion recovers it from the two images; a score against the scene
+    can take it out (:func:`fusion_core.metrics.psnr`'s ``noise_var``)."""
+    return 0.0015 + 0.012 * (1.0 - _atmospheric_transmission(wavelengths_nm))
+
+
 def make_sample_scene(height: int = 120, width: int = 120, n_bands: int = 120,
                       seed: int = 0) -> SampleScene:
     """Build the sample scene: reflectance ``(n_bands, height, width)`` float32, about 0–0.7.
@@ -322,7 +330,7 @@ def make_sample_scene(height: int = 120, width: int = 120, n_bands: int = 120,
     cube *= brightness.astype(np.float32)
     trans = _atmospheric_transmission(wl)[:, None, None].astype(np.float32)
     noise = rng.standard_normal(cube.shape, dtype=np.float32)
-    cube = cube * (0.15 + 0.85 * trans) + noise * (0.0015 + 0.012 * (1 - trans))
+    cube = cube * (0.15 + 0.85 * trans) + noise * pixel_noise_std(wl)[:, None, None].astype(np.float32)
     cube = np.clip(cube, 0.0, 1.0).astype(np.float32)
 
     transform = Affine(_PIXEL_M, 0.0, _ORIGIN[0], 0.0, -_PIXEL_M, _ORIGIN[1])

@@ -24,7 +24,8 @@ from qgis_run import enable_plugin, run_algorithm  # noqa: E402
 
 from fusion_core.degradation import DegradationModel, psf_error, srf_effect_error  # noqa: E402
 from fusion_core.io import read_raster  # noqa: E402
-from fusion_core.sample import make_sample_scene, write_sample  # noqa: E402
+from fusion_core.metrics import psnr  # noqa: E402
+from fusion_core.sample import make_sample_scene, pixel_noise_std, write_sample  # noqa: E402
 
 SCALE = 4
 S2_BANDS = "B2,B3,B4,B5,B6,B7,B8,B8A,B11,B12"  # Sentinel-2 bands at 10/20 m, as users stack them
@@ -111,6 +112,11 @@ def main() -> int:
     print(f"    {'':14s}" + "".join(f"{k:>9s}" for k in metrics))
     for name, values in rows.items():
         print(f"    {name:14s}" + "".join(f"{float(values[k]):9.4f}" for k in metrics))
+    ref = read_raster(reference)
+    beyond = psnr(ref.data, read_raster(out / "fused_hr_hsi.tif").data, pixel_noise_std(ref.wavelengths) ** 2)
+    print(f"    the reference holds pixel noise of its own, as a real product does, which no fusion "
+          f"recovers from the two images;\n    taken out of the error, blind fusion scores {beyond:.1f} dB PSNR "
+          "(what the report estimates)")
     print(f"    quality report (no reference needed): {headline}")
     print(f"      {report}")
     print(f"    fusion took {fuse_seconds:.1f} s; whole demo {time.perf_counter() - t0:.1f} s")

@@ -7,7 +7,7 @@ import pytest
 
 from fusion_core.errors import InputError
 from fusion_core.io import read_raster
-from fusion_core.sample import MATERIALS, make_sample_scene, spectral_library, write_sample
+from fusion_core.sample import MATERIALS, make_sample_scene, pixel_noise_std, spectral_library, write_sample
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,14 @@ def test_written_geotiff_keeps_grid_and_spectral_metadata(tmp_path):
     assert back.band_names == scene.band_names
     np.testing.assert_allclose(back.wavelengths, scene.wavelengths_nm, atol=1e-3)
     np.testing.assert_allclose(back.fwhm, scene.fwhm_nm, atol=1e-3)
+
+
+def test_the_noisiest_bands_jitter_from_pixel_to_pixel_as_pixel_noise_std_says(scene):
+    """In the water-vapour bands the scene's own pixel noise outweighs its texture: the robust
+    spread of neighbouring pixels' differences is the stated noise (what a score against the
+    scene takes out, as the demo does)."""
+    std = pixel_noise_std(scene.wavelengths_nm)
+    noisiest = np.argsort(std)[-5:]
+    steps = np.diff(scene.cube[noisiest], axis=2)
+    spread = np.median(np.abs(steps - np.median(steps, axis=(1, 2), keepdims=True)), axis=(1, 2)) / 0.6745 / np.sqrt(2)
+    np.testing.assert_allclose(spread, std[noisiest], rtol=0.1)
