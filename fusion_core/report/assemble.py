@@ -136,7 +136,7 @@ def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Opt
     noise = noise or crop_noise(source, model, texture)
     hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
     rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))
-    scan = (RegionScan(source, grid, model, noise, rgb, tiles.rects(r), spectral=spectral_map)
+    scan = (RegionScan(source, grid, model, noise, rgb, tiles.rects(r), spectral=spectral_map, layout=tiles)
             if grid is not None else None)
     return ReportStart(tiles, noise, rgb, scan, time.perf_counter() - t0)
 
@@ -182,7 +182,7 @@ def _degradation_facts(inputs: ReportInputs) -> dict:
 
 
 def _finite(mosaic: np.ndarray) -> np.ndarray:
-    """``np.nan_to_num(mosaic)``, in place (a mosaic is a fresh array): one sum where every value
+    """``np.nan_to_num(mosaic)``, in place (the mosaic is the report's own): one sum where every value
     is finite, as most are (the copy and the three passes were 0.06 s of a 512² scene's report)."""
     with np.errstate(over="ignore", invalid="ignore"):
         total = mosaic.sum()
@@ -209,7 +209,9 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     tiles, noise, (hsi_rgb, msi_rgb) = start.tiles, start.noise, start.rgb
     written = start.scan if start.scan is not None and start.scan.complete else None
     if written is not None:                      # kept by the scan as the windows passed
-        lr, hr, fused = (_finite(tiles.stitch(parts)) for parts in (*written.tile_inputs, written.tile_values))
+        mosaics = written.mosaics or tuple(tiles.stitch(parts) for parts in (*written.tile_inputs,
+                                                                             written.tile_values))
+        lr, hr, fused = (_finite(mosaic) for mosaic in mosaics)
     else:
         lr, hr = _finite(tiles.read(source.read_lr)), _finite(tiles.read(source.read_hr, r))
         fused = _finite(tiles.read(inputs.read_fused, r))

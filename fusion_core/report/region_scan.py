@@ -63,6 +63,7 @@ from ..io.pair import scaled_rect
 from ..measure.consistency import Geometry, NoiseLevels, model_geometry, noise_units
 from ..measure.disagreement import cross_normal, judged_cross_residual
 from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo, spatial_bands
+from .tiles import Tiles
 
 if TYPE_CHECKING:
     from ..windows.layout import Window
@@ -229,14 +230,15 @@ class RegionMeasures:
     seconds: float
 
 
-def _piece(tile: Rect, rect: Rect, data: np.ndarray) -> Optional[tuple[Rect, np.ndarray]]:
-    """The part of ``data`` (at rectangle ``rect``) inside ``tile``, with its rectangle; None
-    when they do not meet."""
+def _piece(tile: Rect, rect: Rect, data: np.ndarray, copy: bool) -> Optional[tuple[Rect, np.ndarray]]:
+    """The part of ``data`` (at rectangle ``rect``) inside ``tile``, with its rectangle (a copy,
+    or a view when not ``copy``); None when they do not meet."""
     both = _overlap(tile, rect)
     if both is None:
         return None
     top, left, rows, cols = both
-    return both, np.array(data[:, top - rect[0]:top - rect[0] + rows, left - rect[1]:left - rect[1] + cols])
+    return both, np.array(data[:, top - rect[0]:top - rect[0] + rows, left - rect[1]:left - rect[1] + cols],
+                          copy=copy)
 
 
 class RegionMeasure:
@@ -315,10 +317,12 @@ class RegionMeasure:
                 _axis(x0 * r, (x0 + w) * r, cols * r, kw, r, self.reflect))
 
     def __call__(self, rect: Rect, data: np.ndarray,
-                 inputs: Optional[tuple[np.ndarray, np.ndarray]] = None) -> RegionMeasures:
+                 inputs: Optional[tuple[np.ndarray, np.ndarray]] = None, copies: bool = True) -> RegionMeasures:
         """Measure the region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its values
         ``data`` ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used),
-        on ``inputs`` over :meth:`read_rect` (read when not given)."""
+        on ``inputs`` over :meth:`read_rect` (read when not given). ``copies``: the tile pieces
+        are copies, which do not keep the region and its inputs alive (not needed when the
+        measures are taken at once: :meth:`RegionScan.add`)."""
         t0 = time.perf_counter()
         if self.source.lr_bands is not None:
             data = data[list(self.source.lr_bands)]
@@ -340,11 +344,11 @@ class RegionMeasure:
                  "fused": self._look(1, data[hsi_rgb], y0 * r, x0 * r)}
         tiles = []
         for k, tile in enumerate(self.tiles):
-            fused = _piece(tile, rect, data)
+            fused = _piece(tile, rect, data, copies)
             if fused is None:
                 continue
-            lr_piece = _piece((tile[0] // r, tile[1] // r, tile[2] // r, tile[3] // r), read, lr)
-            hr_piece = _piece(tile, scaled_rect(read, r), hr)
+            lr_piece = _piece((tile[0] // r, tile[1] // r, tile[2] // r, tile[3] // r), read, lr, copies)
+            hr_piece = _piece(tile, scaled_rect(read, r), hr, copies)
             assert lr_piece is not None and hr_piece is not None
             tiles.append((k, *fused, *lr_piece, *hr_piece))
         frames = self.frames(key)
@@ -437,6 +441,9 @@ class RegionScan:
         tiles: the HR rectangles of the report's tiles: the result over them is kept as
             :attr:`tile_values` ``[(C, rows, cols)]``, the inputs as :attr:`tile_inputs`
             (LR-HSI ``[(C, rows / r, cols / r)]``, HR-MSI ``[(M, rows, cols)]``).
+        layout: the :class:`~.tiles.Tiles` whose :meth:`~.tiles.Tiles.rects` ``tiles`` are: the
+            tiles are then kept in place in their mosaics (:attr:`mosaics`: LR-HSI, HR-MSI,
+            result), which need no stitching (None: each tile apart, :attr:`mosaics` None).
 
     A region is measured (:attr:`measure`, a :class:`RegionMeasure`) and its measures added up
     (:meth:`take`): :meth:`add` does both here; on a Dask cluster the worker that writes a
@@ -444,7 +451,8 @@ class RegionScan:
     """
 
     def __init__(self, source, grid, model: DegradationModel, noise: NoiseLevels,
-                 rgb: tuple[list[int], list[int]], tiles: list[Rect], spectral: bool = True):
+                 rgb: tuple[list[int], list[int]], tiles: list[Rect], spectral: bool = True,
+                 layout: Optional[Tiles] = None):
         self.source, self.model, self.noise, self.rgb, self.tiles = source, model, noise, rgb, tiles
         self.seconds = 0.0
         r = model.scale
@@ -458,9 +466,19 @@ class RegionScan:
                            for g in self.measure.geometries]
         self.steps = self.measure.steps
         self.cross_map = np.full((rows, cols), np.nan, np.float32)
-        self.tile_values = [np.full((c, tile[2], tile[3]), np.nan, np.float32) for tile in tiles]
-        self.tile_inputs = ([np.full((c, t[2] // r, t[3] // r), np.nan, np.float32) for t in tiles],
-                            [np.full((m, t[2], t[3]), np.nan, np.float32) for t in tiles])
+        self.mosaics: Optional[tuple[np.ndarray, ...]] = None
+        if layout is not None:
+            rows_lr, cols_lr = layout.lr_pixels
+            mosaics = tuple(np.full((bands, rows_lr * f, cols_lr * f), np.nan, np.float32)
+                            for bands, f in ((c, 1), (m, r), (c, r)))
+            lr_parts, hr_parts, self.tile_values = (layout.parts(mosaic, f)
+                                                    for mosaic, f in zip(mosaics, (1, r, r)))
+            self.mosaics = mosaics
+            self.tile_inputs = (lr_parts, hr_parts)
+        else:
+            self.tile_values = [np.full((c, tile[2], tile[3]), np.nan, np.float32) for tile in tiles]
+            self.tile_inputs = ([np.full((c, t[2] // r, t[3] // r), np.nan, np.float32) for t in tiles],
+                                [np.full((m, t[2], t[3]), np.nan, np.float32) for t in tiles])
         self.cross = BandSums(m)
         self.looks = {name: np.full((3, -(-rows * f // step), -(-cols * f // step)), np.nan,
                                   np.float32)
@@ -514,7 +532,7 @@ class RegionScan:
         """Take the written region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its
         values ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used)."""
         key = self.measure.key_of(rect)
-        self.take(self.measure(rect, data, self._inputs(key, self.measure.read_rect(key))))
+        self.take(self.measure(rect, data, self._inputs(key, self.measure.read_rect(key)), copies=False))
 
     def take(self, measures: RegionMeasures) -> None:
         """Add up a region's measures (:class:`RegionMeasure`, here or on a Dask worker)."""

@@ -204,7 +204,11 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":     # the maps: no walk per value
         finite = np.isfinite(value)
-        return value.tolist() if finite.all() else np.where(finite, value, None).tolist()
+        if finite.all():
+            return value.tolist()
+        holed = value.astype(object)
+        holed[~finite] = None
+        return holed.tolist()
     if hasattr(value, "tolist"):
         return plain(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):

@@ -63,6 +63,14 @@ class Tiles:
             mosaic[:, top:top + part.shape[1], left:left + part.shape[2]] = part
         return mosaic
 
+    def parts(self, mosaic: np.ndarray, factor: int = 1) -> list[np.ndarray]:
+        """The tiles' places in a ``mosaic`` ``(B, rows, cols)`` of LR pixels times ``factor``,
+        as views, in :meth:`rects` order: a mosaic filled through them needs no :meth:`stitch`."""
+        tops = np.cumsum([0] + [h * factor for _, h in self.rows])
+        lefts = np.cumsum([0] + [w * factor for _, w in self.cols])
+        return [mosaic[:, tops[i]:tops[i + 1], lefts[j]:lefts[j + 1]]
+                for i in range(len(self.rows)) for j in range(len(self.cols))]
+
     def read(self, read: Callable[[Rect], np.ndarray], factor: int = 1) -> np.ndarray:
         """The mosaic of an image read tile by tile by ``read(rect)`` (rectangles in LR pixels
         times ``factor``)."""
