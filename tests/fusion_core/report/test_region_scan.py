@@ -134,7 +134,7 @@ def test_tiles_kept_in_place_make_the_mosaics_reading_them_makes(pair):
         regions.add(grid.region(*window.key), _cut(fused, grid.region(*window.key)))
     assert regions.mosaics is not None
     for mosaic, image, factor in zip(regions.mosaics, (p.lr_hsi, p.hr_msi, fused), (1, 4, 4)):
-        np.testing.assert_array_equal(mosaic, layout.read(lambda rect: _cut(image, rect), factor))
+        np.testing.assert_array_equal(mosaic, layout.read(lambda rect, image=image: _cut(image, rect), factor))
 
 
 def test_the_cross_sensor_map_judges_the_pixels_the_estimations_check_judges(pair):
