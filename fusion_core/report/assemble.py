@@ -230,9 +230,8 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     with _beside(progress, lambda quiet: _timed(reduced_resolution_check, inputs.request, inputs.fuse, lr, hr,
                                                 model, quiet, geometry, noise.hsi, from_hsi)) as checking:
         facts, scan, disagreement = _facts(inputs, start, written, (lr, hr, fused), geometry, progress, lap)
-        reduced, seconds = checking.result()
-    lap("waiting for the reduced-resolution check")
-    parts["reduced-resolution check"] = seconds                 # its own time, beside the parts above
+        reduced, beside = checking.result()
+    lap("reduced-resolution check, waited for")
     facts["reduced_resolution"] = reduced
     facts["warnings"] = alerts(facts, inputs.pixel_size)
     facts["headline"] = headline(facts)
@@ -240,6 +239,8 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     earlier = {"noise and geometry": start.seconds if inputs.start is not None else 0.0,   # before
                "scan": start.scan.seconds if start.scan is not None else 0.0}      # and while writing
     facts["run"]["report_seconds"] = {name: value + earlier.get(name, 0.0) for name, value in parts.items()}
+    # its own time, beside the parts above (which add up to the report's time)
+    facts["run"]["report_seconds_beside"] = {"reduced-resolution check": beside}
     looks = scan.quicklooks
     lr_look, limits = stretch(looks["lr"])
     quicklooks = {"LR-HSI": lr_look, "HR-MSI": stretch(looks["hr"])[0],
