@@ -8,7 +8,8 @@ same pair with the report turned off (``report=False``); the two kinds alternate
 times each, and the medians are kept.
 
 The report's time (the ``report`` stage: before the windows, its scan while they write, and
-after them, as the run's JSON gives it) is set against the fusion's own time: the whole run
+after them, as the run's JSON gives it; its parts add up to it, and the reduced-resolution
+check, run beside them, is given apart, marked "beside") is set against the fusion's own time: the whole run
 without a report (reading, co-registration, blind estimation, windows, writing: what the user
 waits for without one), and, stricter, against the run's estimation + fusion stages alone
 (the JSON's split, which charges the scan to the report). The scan runs beside the windows, so
@@ -75,7 +76,9 @@ def measure(size: int, repeats: int) -> tuple[dict[str, float], dict[str, float]
         for _ in range(repeats):
             bare.append(_timed(FusionRequest(lr, hr, str(folder / "bare.tif"), report=False)))
             full.append(_timed(FusionRequest(lr, hr, str(folder / "fused.tif"))))
-            parts.append(json.loads((folder / "fused_report.json").read_text())["run"]["report_seconds"])
+            run = json.loads((folder / "fused_report.json").read_text())["run"]
+            parts.append({**run["report_seconds"],
+                          **{f"{k} (beside)": v for k, v in run.get("report_seconds_beside", {}).items()}})
     return _median(full), _median(parts), _median(bare)
 
 

@@ -8,21 +8,27 @@ back (:mod:`.scan`). What needs a full method run or many band pairs (the geomet
 on, HQNR, the reduced-resolution check, sample spectra) is computed on tiles spread over the whole
 scene, side by side in one mosaic (:mod:`.tiles`), so the report costs a fraction of the fusion
 whatever the scene size; the inputs' noise is the one the run judged its disagreement map
-against, measured on the most textured crop (:mod:`fusion_core.measure.crop`).
+against, measured on the most textured crop (:mod:`fusion_core.measure.crop`). The
+reduced-resolution check, the longest of these, runs on a thread of its own beside the others
+(after the windows the report's work uses one core): the report's wall time, not its CPU time.
 """
 
 from __future__ import annotations
 
 import platform
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, TypeVar
 
 import numpy as np
 
 from ..degradation import DegradationModel
-from ..measure.consistency import NoiseLevels, band_rms, choose_geometry, spectral_residual, summary
+from ..errors import Cancelled
+from ..measure.consistency import Geometry, NoiseLevels, band_rms, choose_geometry, spectral_residual, summary
 from ..measure.disagreement import Disagreement, cross_normal, find_disagreement
 from ..measure.scene_pass import crop_noise
 from ..progress import Progress
@@ -136,7 +142,7 @@ def start_report(source: "Source", model: DegradationModel, hsi_wavelengths: Opt
     noise = noise or crop_noise(source, model, texture)
     hsi_rgb = hsi_rgb_bands(hsi_wavelengths, model.n_hsi_bands)
     rgb = (hsi_rgb, msi_rgb_bands(model, hsi_rgb))
-    scan = (RegionScan(source, grid, model, noise, rgb, tiles.rects(r), spectral=spectral_map)
+    scan = (RegionScan(source, grid, model, noise, rgb, tiles.rects(r), spectral=spectral_map, layout=tiles)
             if grid is not None else None)
     return ReportStart(tiles, noise, rgb, scan, time.perf_counter() - t0)
 
@@ -181,6 +187,14 @@ def _degradation_facts(inputs: ReportInputs) -> dict:
             "srf_shift_std_nm": (model.diagnostics.get("srf_prior") or {}).get("shift_std")}
 
 
+def _finite(mosaic: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(mosaic)``, in place (the mosaic is the report's own): one sum where every value
+    is finite, as most are (the copy and the three passes were 0.06 s of a 512² scene's report)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = mosaic.sum()
+    return mosaic if np.isfinite(total) else np.nan_to_num(mosaic, copy=False)
+
+
 def array_reader(fused: np.ndarray) -> FusedReader:
     """Reads an in-memory result ``(C, H, W)`` over an HR rectangle."""
     return lambda rect: fused[:, rect[0]:rect[0] + rect[2], rect[1]:rect[1] + rect[3]]
@@ -189,27 +203,61 @@ def array_reader(fused: np.ndarray) -> FusedReader:
 def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -> Report:
     """Compute every figure of the report of a finished run."""
     progress = progress or Progress()
-    t0 = time.perf_counter()
     parts: dict[str, float] = {}
+    mark = [time.perf_counter()]
 
     def lap(name: str) -> None:
-        parts[name] = time.perf_counter() - t0 - sum(parts.values())
+        now = time.perf_counter()
+        parts[name], mark[0] = now - mark[0], now
 
     model, source, r = inputs.model, inputs.source, inputs.model.scale
     progress.update(0.05, "Measuring the noise of both inputs")
     start = inputs.start or start_report(source, model, inputs.hsi_wavelengths)
-    tiles, noise, (hsi_rgb, msi_rgb) = start.tiles, start.noise, start.rgb
+    tiles, noise = start.tiles, start.noise
     written = start.scan if start.scan is not None and start.scan.complete else None
     if written is not None:                      # kept by the scan as the windows passed
-        lr, hr, fused = (np.nan_to_num(tiles.stitch(parts)) for parts in (*written.tile_inputs,
-                                                                           written.tile_values))
+        mosaics = written.mosaics or tuple(tiles.stitch(parts) for parts in (*written.tile_inputs,
+                                                                             written.tile_values))
+        lr, hr, fused = (_finite(mosaic) for mosaic in mosaics)
     else:
-        lr, hr = np.nan_to_num(tiles.read(source.read_lr)), np.nan_to_num(tiles.read(source.read_hr, r))
-        fused = np.nan_to_num(tiles.read(inputs.read_fused, r))
+        lr, hr = _finite(tiles.read(source.read_lr)), _finite(tiles.read(source.read_hr, r))
+        fused = _finite(tiles.read(inputs.read_fused, r))
     geometry = choose_geometry(fused, lr, hr, model, noise, spatial_bands(model.n_hsi_bands))
     lap("noise and geometry")
+    progress.update(0.1, "Reduced-resolution check: fusing the pair degraded by the ratio, beside the rest")
+    from_hsi = (fallback_share(inputs.disagreement.mask, model, tiles.rects())
+                if inputs.disagreement is not None and inputs.disagreement.mask.any() else 0.0)
+    with _beside(progress, lambda quiet: _timed(reduced_resolution_check, inputs.request, inputs.fuse, lr, hr,
+                                                model, quiet, geometry, noise.hsi, from_hsi)) as checking:
+        facts, scan, disagreement = _facts(inputs, start, written, (lr, hr, fused), geometry, progress, lap)
+        reduced, beside = checking.result()
+    lap("reduced-resolution check, waited for")
+    facts["reduced_resolution"] = reduced
+    facts["warnings"] = alerts(facts, inputs.pixel_size)
+    facts["headline"] = headline(facts)
+    lap("warnings")
     earlier = {"noise and geometry": start.seconds if inputs.start is not None else 0.0,   # before
                "scan": start.scan.seconds if start.scan is not None else 0.0}      # and while writing
+    facts["run"]["report_seconds"] = {name: value + earlier.get(name, 0.0) for name, value in parts.items()}
+    # its own time, beside the parts above (which add up to the report's time)
+    facts["run"]["report_seconds_beside"] = {"reduced-resolution check": beside}
+    looks = scan.quicklooks
+    lr_look, limits = stretch(looks["lr"])
+    quicklooks = {"LR-HSI": lr_look, "HR-MSI": stretch(looks["hr"])[0],
+                  "result": stretch(looks["fused"], limits)[0]}
+    progress.update(1.0, "Quality report computed")
+    return Report(facts, scan, disagreement, quicklooks)
+
+
+def _facts(inputs: ReportInputs, start: ReportStart, written: Optional[RegionScan],
+           mosaics: tuple[np.ndarray, np.ndarray, np.ndarray], geometry: Geometry, progress: Progress,
+           lap: Callable[[str], None]) -> tuple[dict[str, Any], SceneScan, Disagreement]:
+    """Every figure of the report but the reduced-resolution check's, the warnings and the
+    headline, from the mosaics (LR-HSI, HR-MSI, result) and the scan (``written``: the one the
+    windows fed, complete; None: scanned now); with the scan and the disagreement map."""
+    model, source, r = inputs.model, inputs.source, inputs.model.scale
+    tiles, noise, (hsi_rgb, msi_rgb) = start.tiles, start.noise, start.rgb
+    lr, hr, fused = mosaics
     if written is not None:
         scan = written.result(geometry)
     else:
@@ -222,12 +270,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
     progress.update(0.5, "HQNR index")
     quality = hqnr(fused, lr, hr, model)
     lap("HQNR")
-    progress.update(0.55, "Reduced-resolution check: fusing the pair degraded by the ratio")
-    from_hsi = (fallback_share(inputs.disagreement.mask, model, tiles.rects())
-                if inputs.disagreement is not None and inputs.disagreement.mask.any() else 0.0)
-    reduced = reduced_resolution_check(inputs.request, inputs.fuse, lr, hr, model,
-                                       progress.child(0.55, 0.95, log=False), geometry, noise.hsi, from_hsi)
-    lap("reduced-resolution check")
+    progress.update(0.6, "Sample spectra and warnings")
     names = inputs.msi_band_names
     facts: dict[str, Any] = {
         "run": {"method": inputs.method.name, "method_label": getattr(inputs.method, "label", inputs.method.name),
@@ -248,7 +291,7 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
             "inputs": summary(scan.cross_rms, cross_normal(noise, model), noise.msi_rms, names),
             "spatial_map": block_mean(scan.spatial_units, MAP_PIXELS),
             "spectral_map": block_mean(scan.spectral_units, MAP_PIXELS) if scan.spectral_units.size else None},
-        "reduced_resolution": reduced,
+        "reduced_resolution": None,                                  # the check's, beside these
         "hqnr": quality,
         "disagreement": {"threshold": disagreement.threshold, "share": disagreement.share,
                          "areas": disagreement.areas, "map": block_mean(disagreement.score, MAP_PIXELS),
@@ -258,13 +301,38 @@ def assemble_report(inputs: ReportInputs, progress: Optional[Progress] = None) -
                                   sample_pixels(lr), tiles.scene_pixel),
         "quicklook": {"hsi_bands": hsi_rgb, "msi_bands": msi_rgb},
     }
-    facts["warnings"] = alerts(facts, inputs.pixel_size)
-    facts["headline"] = headline(facts)
-    lap("samples and warnings")
-    facts["run"]["report_seconds"] = {name: value + earlier.get(name, 0.0) for name, value in parts.items()}
-    looks = scan.quicklooks
-    lr_look, limits = stretch(looks["lr"])
-    quicklooks = {"LR-HSI": lr_look, "HR-MSI": stretch(looks["hr"])[0],
-                  "result": stretch(looks["fused"], limits)[0]}
-    progress.update(1.0, "Quality report computed")
-    return Report(facts, scan, disagreement, quicklooks)
+    lap("samples")
+    return facts, scan, disagreement
+
+
+T = TypeVar("T")
+
+
+def _timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """``work(*args)`` and the seconds it took."""
+    t0 = time.perf_counter()
+    return work(*args), time.perf_counter() - t0
+
+
+@contextmanager
+def _beside(progress: Progress, work: Callable[[Progress], T]) -> Iterator["Future[T]"]:
+    """``work(quiet)`` on a thread of its own while the caller goes on (the report's work after
+    the windows runs on one core, the reduced-resolution check's fusion on another): ``quiet``
+    shows no progress (the caller's would jump back and forth) and cancels when ``progress``
+    does or the caller fails."""
+    stop = threading.Event()
+
+    def cancelled() -> bool:
+        try:
+            progress.check_cancelled()
+        except Cancelled:
+            return True
+        return stop.is_set()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="reduced-check") as pool:
+        future = pool.submit(work, Progress(is_cancelled=cancelled))
+        try:
+            yield future
+        except BaseException:
+            stop.set()
+            raise

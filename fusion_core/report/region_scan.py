@@ -63,6 +63,7 @@ from ..io.pair import scaled_rect
 from ..measure.consistency import Geometry, NoiseLevels, model_geometry, noise_units
 from ..measure.disagreement import cross_normal, judged_cross_residual
 from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo, spatial_bands
+from .tiles import Tiles
 
 if TYPE_CHECKING:
     from ..windows.layout import Window
@@ -73,8 +74,10 @@ Rect = tuple[int, int, int, int]
 Key = tuple[int, int]
 
 #: Bytes of a region's frame built at a time: a strip stays in cache from its copy to its blur,
-#: and the memory it takes is reused from strip to strip and region to region.
-STRIP_BYTES = 2 ** 25
+#: and the memory it takes is reused from strip to strip and region to region. Small, because
+#: memory touched the first time costs more than the copy on this VM (page faults): at 32 MiB a
+#: 512² scene's one region built its frame in fresh memory, 0.18 of its 0.30 CPU s.
+STRIP_BYTES = 2 ** 22
 
 
 @dataclass(frozen=True)
@@ -139,18 +142,17 @@ def _axis(start: int, stop: int, n: int, kernel: int, scale: int, reflect: bool)
     return _Axis(lr0, lr1, _runs(owned - lr0 * scale, origin[owned] - start), start + before - lr0 * scale)
 
 
-def _bands_last(into: np.ndarray, values: np.ndarray, spare: "_Memory") -> None:
-    """``into[...] = values.transpose(1, 2, 0)``. Where the planes of ``values`` lie a multiple
-    of 4 KiB apart (a 512² region), the copy reads every band at the same cache set and runs
-    four times slower: the planes are then first copied, row by row, into ``spare`` memory with
-    planes a few floats longer."""
-    bands, rows, cols = values.shape
-    if values.strides[0] % 4096 == 0 and bands > 1:
-        plane = rows * cols + 16
-        staged = spare.take(bands * plane).reshape(bands, plane)[:, :rows * cols].reshape(bands, rows, cols)
-        staged[...] = values
-        values = staged
-    into[...] = values.transpose(1, 2, 0)
+def _bands_last(into: np.ndarray, values: np.ndarray, bands: list[int], spare: "_Memory") -> None:
+    """``into[...] = values[bands].transpose(1, 2, 0)``. The ``bands`` are first gathered into
+    ``spare`` memory (no copy of the whole region's bands), in planes a few floats longer than a
+    multiple of 4 KiB apart: planes that far apart (a 512² region) put every band at the same
+    cache set, and the bands-last copy runs four times slower."""
+    _, rows, cols = values.shape
+    plane = rows * cols + (16 if (rows * cols * 4) % 4096 == 0 else 0)
+    staged = spare.take(len(bands) * plane).reshape(len(bands), plane)[:, :rows * cols].reshape(len(bands), rows, cols)
+    for k, band in enumerate(bands):                 # (np.take into strided memory: 10× slower)
+        staged[k] = values[band]
+    into[...] = staged.transpose(1, 2, 0)
 
 
 def _clip(into: slice, source: slice, lo: int, hi: int) -> Optional[tuple[slice, slice]]:
@@ -228,14 +230,15 @@ class RegionMeasures:
     seconds: float
 
 
-def _piece(tile: Rect, rect: Rect, data: np.ndarray) -> Optional[tuple[Rect, np.ndarray]]:
-    """The part of ``data`` (at rectangle ``rect``) inside ``tile``, with its rectangle; None
-    when they do not meet."""
+def _piece(tile: Rect, rect: Rect, data: np.ndarray, copy: bool) -> Optional[tuple[Rect, np.ndarray]]:
+    """The part of ``data`` (at rectangle ``rect``) inside ``tile``, with its rectangle (a copy,
+    or a view when not ``copy``); None when they do not meet."""
     both = _overlap(tile, rect)
     if both is None:
         return None
     top, left, rows, cols = both
-    return both, np.array(data[:, top - rect[0]:top - rect[0] + rows, left - rect[1]:left - rect[1] + cols])
+    return both, np.array(data[:, top - rect[0]:top - rect[0] + rows, left - rect[1]:left - rect[1] + cols],
+                          copy=copy)
 
 
 class RegionMeasure:
@@ -314,10 +317,12 @@ class RegionMeasure:
                 _axis(x0 * r, (x0 + w) * r, cols * r, kw, r, self.reflect))
 
     def __call__(self, rect: Rect, data: np.ndarray,
-                 inputs: Optional[tuple[np.ndarray, np.ndarray]] = None) -> RegionMeasures:
+                 inputs: Optional[tuple[np.ndarray, np.ndarray]] = None, copies: bool = True) -> RegionMeasures:
         """Measure the region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its values
         ``data`` ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used),
-        on ``inputs`` over :meth:`read_rect` (read when not given)."""
+        on ``inputs`` over :meth:`read_rect` (read when not given). ``copies``: the tile pieces
+        are copies, which do not keep the region and its inputs alive (not needed when the
+        measures are taken at once: :meth:`RegionScan.add`)."""
         t0 = time.perf_counter()
         if self.source.lr_bands is not None:
             data = data[list(self.source.lr_bands)]
@@ -339,11 +344,11 @@ class RegionMeasure:
                  "fused": self._look(1, data[hsi_rgb], y0 * r, x0 * r)}
         tiles = []
         for k, tile in enumerate(self.tiles):
-            fused = _piece(tile, rect, data)
+            fused = _piece(tile, rect, data, copies)
             if fused is None:
                 continue
-            lr_piece = _piece((tile[0] // r, tile[1] // r, tile[2] // r, tile[3] // r), read, lr)
-            hr_piece = _piece(tile, scaled_rect(read, r), hr)
+            lr_piece = _piece((tile[0] // r, tile[1] // r, tile[2] // r, tile[3] // r), read, lr, copies)
+            hr_piece = _piece(tile, scaled_rect(read, r), hr, copies)
             assert lr_piece is not None and hr_piece is not None
             tiles.append((k, *fused, *lr_piece, *hr_piece))
         frames = self.frames(key)
@@ -357,7 +362,7 @@ class RegionMeasure:
                 spectral[k] = (sums, noise_units(residual, self.noise.msi_normal))
         cross_units = noise_units(cross, cross_normal(self.noise, self.model))
         return RegionMeasures(key, (cross_sums, cross_units), looks, tiles, spectral,
-                              self._blurred(data[self.bands], frames),
+                              self._blurred(data, frames),
                               np.ascontiguousarray(lr[self.bands][inner].transpose(1, 2, 0)),
                               time.perf_counter() - t0)
 
@@ -367,12 +372,12 @@ class RegionMeasure:
         return np.array(image[:, i::step, j::step]), (row0 + i) // step, (col0 + j) // step
 
     def _blurred(self, data: np.ndarray, frames: tuple[_Axis, _Axis]) -> list[np.ndarray]:
-        """The region ``data`` blurred and decimated by each candidate's PSF over the LR pixels
-        its frame reaches, bands last. The frame is built a strip of :data:`STRIP_BYTES` at a
-        time."""
+        """The region ``data``'s :attr:`bands` blurred and decimated by each candidate's PSF over
+        the LR pixels its frame reaches, bands last. The frame is built a strip of
+        :data:`STRIP_BYTES` at a time."""
         rows, cols = frames
         (kh, kw), r = self.model.psf.shape, self.model.scale
-        width, bands = cols.length(kw, r), data.shape[0]
+        width, bands = cols.length(kw, r), len(self.bands)
         outputs = rows.lr1 - rows.lr0
         step = max(1, STRIP_BYTES // (4 * r * width * bands))      # LR rows a strip gives
         blurred = [np.empty((outputs, cols.lr1 - cols.lr0, bands), np.float32) for _ in self.geometries]
@@ -385,11 +390,11 @@ class RegionMeasure:
         return blurred
 
     def _frame(self, data: np.ndarray, frames: tuple[_Axis, _Axis], lo: int, hi: int) -> np.ndarray:
-        """Rows ``[lo, hi)`` of the region ``data`` with the padded pixels it owns, in a zero
-        frame over the LR pixels it reaches, bands last ``(hi - lo, cols, C)``."""
+        """Rows ``[lo, hi)`` of the region ``data`` (its :attr:`bands`) with the padded pixels it
+        owns, in a zero frame over the LR pixels it reaches, bands last ``(hi - lo, cols, S)``."""
         rows, cols = frames
         (kh, kw), r = self.model.psf.shape, self.model.scale
-        shape = (hi - lo, cols.length(kw, r), data.shape[0])
+        shape = (hi - lo, cols.length(kw, r), len(self.bands))
         memory = self._memory
         frame = memory[0].take(shape[0] * shape[1] * shape[2]).reshape(shape)
         for gap in rows.gaps(rows.length(kh, r)):
@@ -404,7 +409,7 @@ class RegionMeasure:
                 continue
             into_rows, from_rows = part
             for into_cols, from_cols in cols.runs:
-                _bands_last(frame[into_rows, into_cols], data[:, from_rows, from_cols], memory[1])
+                _bands_last(frame[into_rows, into_cols], data[:, from_rows, from_cols], self.bands, memory[1])
         return frame
 
 
@@ -436,6 +441,9 @@ class RegionScan:
         tiles: the HR rectangles of the report's tiles: the result over them is kept as
             :attr:`tile_values` ``[(C, rows, cols)]``, the inputs as :attr:`tile_inputs`
             (LR-HSI ``[(C, rows / r, cols / r)]``, HR-MSI ``[(M, rows, cols)]``).
+        layout: the :class:`~.tiles.Tiles` whose :meth:`~.tiles.Tiles.rects` ``tiles`` are: the
+            tiles are then kept in place in their mosaics (:attr:`mosaics`: LR-HSI, HR-MSI,
+            result), which need no stitching (None: each tile apart, :attr:`mosaics` None).
 
     A region is measured (:attr:`measure`, a :class:`RegionMeasure`) and its measures added up
     (:meth:`take`): :meth:`add` does both here; on a Dask cluster the worker that writes a
@@ -443,7 +451,8 @@ class RegionScan:
     """
 
     def __init__(self, source, grid, model: DegradationModel, noise: NoiseLevels,
-                 rgb: tuple[list[int], list[int]], tiles: list[Rect], spectral: bool = True):
+                 rgb: tuple[list[int], list[int]], tiles: list[Rect], spectral: bool = True,
+                 layout: Optional[Tiles] = None):
         self.source, self.model, self.noise, self.rgb, self.tiles = source, model, noise, rgb, tiles
         self.seconds = 0.0
         r = model.scale
@@ -457,9 +466,19 @@ class RegionScan:
                            for g in self.measure.geometries]
         self.steps = self.measure.steps
         self.cross_map = np.full((rows, cols), np.nan, np.float32)
-        self.tile_values = [np.full((c, tile[2], tile[3]), np.nan, np.float32) for tile in tiles]
-        self.tile_inputs = ([np.full((c, t[2] // r, t[3] // r), np.nan, np.float32) for t in tiles],
-                            [np.full((m, t[2], t[3]), np.nan, np.float32) for t in tiles])
+        self.mosaics: Optional[tuple[np.ndarray, ...]] = None
+        if layout is not None:
+            rows_lr, cols_lr = layout.lr_pixels
+            mosaics = tuple(np.full((bands, rows_lr * f, cols_lr * f), np.nan, np.float32)
+                            for bands, f in ((c, 1), (m, r), (c, r)))
+            lr_parts, hr_parts, self.tile_values = (layout.parts(mosaic, f)
+                                                    for mosaic, f in zip(mosaics, (1, r, r)))
+            self.mosaics = mosaics
+            self.tile_inputs = (lr_parts, hr_parts)
+        else:
+            self.tile_values = [np.full((c, tile[2], tile[3]), np.nan, np.float32) for tile in tiles]
+            self.tile_inputs = ([np.full((c, t[2] // r, t[3] // r), np.nan, np.float32) for t in tiles],
+                                [np.full((m, t[2], t[3]), np.nan, np.float32) for t in tiles])
         self.cross = BandSums(m)
         self.looks = {name: np.full((3, -(-rows * f // step), -(-cols * f // step)), np.nan,
                                   np.float32)
@@ -513,7 +532,7 @@ class RegionScan:
         """Take the written region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its
         values ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used)."""
         key = self.measure.key_of(rect)
-        self.take(self.measure(rect, data, self._inputs(key, self.measure.read_rect(key))))
+        self.take(self.measure(rect, data, self._inputs(key, self.measure.read_rect(key)), copies=False))
 
     def take(self, measures: RegionMeasures) -> None:
         """Add up a region's measures (:class:`RegionMeasure`, here or on a Dask worker)."""

@@ -51,10 +51,25 @@ class Tiles:
         return _in_scene(self.rows, row), _in_scene(self.cols, col)
 
     def stitch(self, parts: list[np.ndarray]) -> np.ndarray:
-        """The mosaic of ``parts`` ``(B, h, w)``, one per tile in :meth:`rects` order."""
+        """The mosaic of ``parts`` ``(B, h, w)``, one per tile in :meth:`rects` order (a new array,
+        each part copied once)."""
         n = len(self.cols)
-        return np.concatenate([np.concatenate(parts[i:i + n], axis=2) for i in range(0, len(parts), n)],
-                              axis=1)
+        heights = [part.shape[1] for part in parts[::n]]
+        widths = [part.shape[2] for part in parts[:n]]
+        mosaic = np.empty((parts[0].shape[0], sum(heights), sum(widths)), np.result_type(*parts))
+        for k, part in enumerate(parts):
+            i, j = divmod(k, n)
+            top, left = sum(heights[:i]), sum(widths[:j])
+            mosaic[:, top:top + part.shape[1], left:left + part.shape[2]] = part
+        return mosaic
+
+    def parts(self, mosaic: np.ndarray, factor: int = 1) -> list[np.ndarray]:
+        """The tiles' places in a ``mosaic`` ``(B, rows, cols)`` of LR pixels times ``factor``,
+        as views, in :meth:`rects` order: a mosaic filled through them needs no :meth:`stitch`."""
+        tops = np.cumsum([0] + [h * factor for _, h in self.rows])
+        lefts = np.cumsum([0] + [w * factor for _, w in self.cols])
+        return [mosaic[:, tops[i]:tops[i + 1], lefts[j]:lefts[j + 1]]
+                for i in range(len(self.rows)) for j in range(len(self.cols))]
 
     def read(self, read: Callable[[Rect], np.ndarray], factor: int = 1) -> np.ndarray:
         """The mosaic of an image read tile by tile by ``read(rect)`` (rectangles in LR pixels

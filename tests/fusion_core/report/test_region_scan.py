@@ -14,6 +14,7 @@ from fusion_core.measure.scene_pass import cross_units_map
 from fusion_core.report import assemble, region_scan
 from fusion_core.report.region_scan import RegionMeasure, RegionScan
 from fusion_core.report.scan import SPATIAL_BANDS, scan_halo, scan_scene
+from fusion_core.report.tiles import Tiles
 from fusion_core.windows.in_memory import ArraySource
 from fusion_core.windows.layout import WindowGrid
 
@@ -119,6 +120,21 @@ def test_a_window_that_read_less_than_the_scan_needs_is_read_again(pair):
     with pytest.raises(AssertionError, match="read again"):
         _scanned(Unreadable(p.lr_hsi, p.hr_msi, source.plan), grid, p, p.reference, handed_from=source)
     assert _scanned(source, grid, p, p.reference, handed_from=source).complete
+
+
+def test_tiles_kept_in_place_make_the_mosaics_reading_them_makes(pair):
+    p = pair(size=64, snr_db=30)
+    fused = p.reference + 0.01 * np.random.default_rng(0).standard_normal(p.reference.shape).astype(np.float32)
+    source = ArraySource.whole(p.lr_hsi, p.hr_msi, 4)
+    grid = WindowGrid.build(16, 16, 4, 5, 4, 2)
+    layout = Tiles(((1, 4), (9, 5)), ((0, 3), (6, 4), (12, 4)))      # uneven, across regions
+    regions = RegionScan(source, grid, p.model, input_noise(p.lr_hsi, p.hr_msi, p.model), RGB,
+                         layout.rects(4), layout=layout)
+    for window in grid:
+        regions.add(grid.region(*window.key), _cut(fused, grid.region(*window.key)))
+    assert regions.mosaics is not None
+    for mosaic, image, factor in zip(regions.mosaics, (p.lr_hsi, p.hr_msi, fused), (1, 4, 4)):
+        np.testing.assert_array_equal(mosaic, layout.read(lambda rect, image=image: _cut(image, rect), factor))
 
 
 def test_the_cross_sensor_map_judges_the_pixels_the_estimations_check_judges(pair):

@@ -32,3 +32,11 @@ def test_a_pixel_of_the_mosaic_is_placed_back_in_the_scene():
     mosaic = tiles.read(lambda r: image[:, r[0]:r[0] + r[2], r[1]:r[1] + r[3]])
     for row, col in ((0, 0), (17, 40), (63, 63)):
         assert mosaic[0, row, col] == image[(0, *tiles.scene_pixel(row, col))]
+
+
+def test_a_stitched_mosaic_is_its_parts_side_by_side_row_by_row():
+    tiles = scene_tiles((1000, 600), 4)
+    rng = np.random.default_rng(0)
+    parts = [rng.standard_normal((3, 2 + k // GRID, 5 + k % GRID)).astype(np.float32) for k in range(GRID * GRID)]
+    rows = [np.concatenate(parts[i:i + GRID], axis=2) for i in range(0, len(parts), GRID)]
+    np.testing.assert_array_equal(tiles.stitch(parts), np.concatenate(rows, axis=1))
