@@ -54,11 +54,13 @@ def kept_open() -> Iterator[None]:
     dataset to later reads, one thread at a time (a GDAL dataset is not thread-safe); all are
     closed when the block (the outermost, when runs nest or overlap) ends.
 
-    Reopening an input for every window drops GDAL's block cache with the dataset, so the
-    tiles neighbouring windows share, and those a scan's strips share with the next strip,
-    were decoded again: on the 3000² benchmark scene, 36 windows' reads took 11 CPU-s reopened
-    and 6.5 kept open, the scan's 10.8 and 5.0. One dataset per file, not per thread: windows
-    fused on two threads alternate, so each thread's neighbour is the other's.
+    Reopening an input for every read drops GDAL's block cache with the dataset, so the tiles
+    a scan's strip shares with the next one were decoded again: on the 3000² benchmark scene
+    the scene scan's reads took 10.8 CPU-s reopened and 5.0 kept open. (The windows read the
+    scan's decoded copy instead, :mod:`fusion_core.windows.decoded`: kept open for them, the
+    output's tiles passing through the same cache between two windows left nothing to gain.)
+    One dataset per file, shared by the threads that read it, not one per thread: readers of
+    neighbouring rectangles on two threads then share its cache.
     """
     with _KEPT.lock:
         _KEPT.depth += 1
