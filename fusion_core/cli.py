@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from typing import Optional, Sequence
 
 from .errors import FusionError
@@ -36,12 +37,16 @@ BATCH_EXCLUDED = ("lr_hsi", "hr_msi", "output", "report", "degradation_output", 
                   "agreement_mask", "provenance", "dask_scheduler")
 
 
-def _progress(quiet: bool) -> Progress:
+def _progress(quiet: bool, ended: threading.Event) -> Progress:
+    """Progress on stderr until ``ended`` is set: then the command's last line stays its last,
+    whatever a thread still unwinding reports."""
     def report(percent: float, message: str) -> None:
-        print(f"\r{percent:5.1f} % {message[:70]:70s}", end="", file=sys.stderr, flush=True)
+        if not ended.is_set():
+            print(f"\r{percent:5.1f} % {message[:70]:70s}", end="", file=sys.stderr, flush=True)
 
     def log(message: str) -> None:
-        print(f"\n{message}", file=sys.stderr, flush=True)
+        if not ended.is_set():
+            print(f"\n{message}", file=sys.stderr, flush=True)
 
     return Progress(None if quiet else report, None, None if quiet else log)
 
@@ -169,7 +174,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     args = build_parser().parse_args(argv)
-    progress = _progress(args.quiet)
+    ended = threading.Event()
+    progress = _progress(args.quiet, ended)
     request: Optional[Request] = None
     try:
         with signals_as_exceptions():
@@ -189,9 +195,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             elif isinstance(request, MetricsRequest):
                 print(json.dumps(pipeline.metrics_files(request)))
     except FusionError as exc:
+        ended.set()
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Terminated) as exc:
+        ended.set()
         name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
         print(f"\nerror: {_interrupted(name, request)}", file=sys.stderr)
         return EXIT_CODES[name]

@@ -74,11 +74,12 @@ class Progress:
             raise Cancelled("Cancelled by the user; no output was written.")
 
     def update(self, fraction: float, message: str = "") -> None:
-        """Report that ``fraction`` (0–1) of this range is done, then check for cancel."""
+        """Check for cancel, then report that ``fraction`` (0–1) of this range is done (work that
+        was asked to stop says nothing more)."""
+        self.check_cancelled()
         if self._report is not None:
             fraction = min(max(fraction, 0.0), 1.0)
             self._report(self.start + fraction * (self.end - self.start), message)
-        self.check_cancelled()
 
     def info(self, message: str) -> None:
         """Log an informational message (shown in the Processing log)."""

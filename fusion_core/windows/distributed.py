@@ -43,7 +43,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, Optional
 
 import numpy as np
 import torch
@@ -349,7 +349,7 @@ def check_workers_see(client, files: RegionFiles, inputs: list[str]) -> None:
 
 def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, scheduler: str,
                 progress: Progress, measure: Optional[Callable[[Rect, np.ndarray], Any]] = None
-                ) -> Iterator[tuple[str, Key, Any]]:
+                ) -> Generator[tuple[str, Key, Any], None, None]:
     """Fuse the windows that output ``regions`` need on the cluster, each region blended,
     written into ``files`` and measured by ``measure`` (when given) by a worker; yield
     ``("window", key, None)`` as a window is fused and ``("region", key, measures)`` as a

@@ -27,8 +27,9 @@ import math
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Generator, Optional
 
 import numpy as np
 import rasterio
@@ -66,6 +67,9 @@ MIN_TILE = 128
 
 #: ``(measure, take)``: a region measured where it is written, its measures taken here.
 RegionTasks = tuple[Callable[[tuple[int, int, int, int], np.ndarray], Any], Callable[[Any], None]]
+
+#: Fused windows, ``(key, weighted result)``, as they come; closed to stop the ones under way.
+Windows = Generator[tuple[Key, np.ndarray], None, None]
 
 
 @dataclass
@@ -194,7 +198,7 @@ def _unwritten(on_inputs: Optional[KeepInputs], state: ResumeState) -> Optional[
 
 
 def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int], Progress],
-                   keep: Optional[KeepInputs]) -> Iterator[tuple[Key, np.ndarray]]:
+                   keep: Optional[KeepInputs]) -> Windows:
     """Fuse one window at a time (on a GPU, or a method that fuses windows one by one) while
     the next window is read and the previous one is written: three stages on their own threads,
     so the device waits for neither GDAL's decoding nor its encoding. Yields ``(key, result)``
@@ -229,7 +233,7 @@ def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int]
 
 def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
                       progress_for: Callable[[int], Progress],
-                      keep: Optional[KeepInputs]) -> Iterator[tuple[Key, np.ndarray]]:
+                      keep: Optional[KeepInputs]) -> Windows:
     """Fuse ``threads`` windows at a time on threads, each with one torch thread; yield the
     results as they finish. A finished window's successor starts before it is yielded, so the
     windows keep every thread busy while the caller writes (``threads + 1`` windows in memory)."""
@@ -241,12 +245,13 @@ def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
     torch.set_num_threads(1)
     queue = list(enumerate(keys))
     running: dict[Any, Key] = {}
+    stop = threading.Event()  # set when this loop ends early: the windows fusing stop too
     try:
         with ThreadPoolExecutor(threads, thread_name_prefix="hsi-fusion-window") as pool:
             def start() -> None:
                 while queue and len(running) < threads:
                     k, key = queue.pop(0)
-                    running[pool.submit(fuse, key, progress_for(k))] = key
+                    running[pool.submit(fuse, key, progress_for(k).stopping_when(stop.is_set))] = key
 
             try:
                 start()
@@ -257,6 +262,7 @@ def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
                     for key, future in sorted(finished, key=lambda item: item[0]):
                         yield key, future.result()
             finally:
+                stop.set()
                 for future in running:
                     future.cancel()
     finally:
@@ -293,6 +299,7 @@ def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress
 
     keep = _unwritten(on_inputs, state)
     threads = window_threads(job.method, job.config)
+    results: Windows
     if threads > 1:
         results = _run_concurrently(job, todo, threads, progress_for, keep)
     elif task_threads() == 1:  # a scene of a batch on a one-thread worker: one core, no more
@@ -300,10 +307,11 @@ def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress
     else:
         results = _run_pipelined(job, todo, progress_for, keep)
     fused = 0
-    for key, weighted in results:
-        assembler.add(key, weighted)
-        fused += 1
-        _report(progress, t0, resumed + fused, fused, len(todo), total)
+    with closing(results):  # an error or Ctrl-C here stops the windows on other threads first
+        for key, weighted in results:
+            assembler.add(key, weighted)
+            fused += 1
+            _report(progress, t0, resumed + fused, fused, len(todo), total)
     return fused, resumed
 
 
@@ -329,12 +337,13 @@ def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, sc
                       "were already written.")
     fused = 0
     measure, take = region_tasks if region_tasks is not None else (None, None)
-    for kind, _, measured in run_on_dask(job, regions, files, scheduler, progress, measure):
-        if kind == "window":
-            fused += 1
-            _report(progress, t0, resumed + fused, fused, len(needed), total)
-        elif take is not None:
-            take(measured)
+    with closing(run_on_dask(job, regions, files, scheduler, progress, measure)) as results:
+        for kind, _, measured in results:  # closed on an error here: the tasks are cancelled
+            if kind == "window":
+                fused += 1
+                _report(progress, t0, resumed + fused, fused, len(needed), total)
+            elif take is not None:
+                take(measured)
     lost = set(regions) - files.done()
     if lost:  # the workers said they wrote them: another machine's disk, or removed meanwhile
         raise OSError(f"{len(lost)} region file(s) the workers wrote are not in {files.folder} as this "

@@ -3,6 +3,8 @@ the output is a tiled compressed BigTIFF written atomically, progress has the ti
 leaves nothing behind, and an interrupted run resumes without fusing finished windows again."""
 
 import shutil
+import signal
+import threading
 import time
 
 import numpy as np
@@ -301,3 +303,29 @@ def test_one_window_at_a_time_the_next_is_read_and_the_last_written_while_it_fus
     # windows are read while another fuses (one by one: never), and so are regions written
     assert sum(map(during_a_fusion, spans["read"])) >= 12
     assert sum(map(during_a_fusion, spans["write"])) >= 12
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_the_windows_on_other_threads_before_the_run_returns(tmp_rasters, tmp_path,
+                                                                        monkeypatch, threads):
+    # Ctrl-C reaches the main thread only: a window fusing on another thread must stop, and
+    # report nothing more, before the interrupt leaves the run. The command line prints its
+    # last line while it handles the interrupt (whose traceback still holds the run's frames):
+    # a window going on then would print after it.
+    from fusion_core.windows import runner
+
+    monkeypatch.setattr(runner, "window_threads", lambda method, config: threads)
+    monkeypatch.setattr(TiledOutput, "write", lambda self, *args: signal.raise_signal(signal.SIGINT))
+    pair = tmp_rasters(size=64, n_hsi=12)
+    reports: list[float] = []
+    try:
+        run(pair, RidgeFusion(delay_s=1.0), tmp_path / "fused.tif", grid_for(pair, 4),
+            progress=Progress(lambda pct, msg: reports.append(time.monotonic())))
+    except KeyboardInterrupt:
+        returned = time.monotonic()
+        running = [t.name for t in threading.enumerate() if t.name.startswith("hsi-fusion")]
+        time.sleep(1.2)
+    else:
+        pytest.fail("the interrupt did not leave the run")
+    assert running == []
+    assert reports and max(reports) <= returned
