@@ -62,6 +62,7 @@ from ..degradation.operators import psf_padding
 from ..io.pair import scaled_rect
 from ..measure.consistency import Geometry, NoiseLevels, model_geometry, noise_units
 from ..measure.disagreement import cross_normal, judged_cross_residual
+from ..windows.task import ReadInputs, inputs_within
 from .scan import BandSums, SceneScan, every, quicklook_steps, scan_halo, spatial_bands
 from .tiles import Tiles
 
@@ -316,13 +317,14 @@ class RegionMeasure:
         return (_axis(y0 * r, (y0 + h) * r, rows * r, kh, r, self.reflect),
                 _axis(x0 * r, (x0 + w) * r, cols * r, kw, r, self.reflect))
 
-    def __call__(self, rect: Rect, data: np.ndarray,
-                 inputs: Optional[tuple[np.ndarray, np.ndarray]] = None, copies: bool = True) -> RegionMeasures:
+    def __call__(self, rect: Rect, data: np.ndarray, window_inputs: Optional[ReadInputs] = None,
+                 copies: bool = True) -> RegionMeasures:
         """Measure the region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its values
         ``data`` ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used),
-        on ``inputs`` over :meth:`read_rect` (read when not given). ``copies``: the tile pieces
-        are copies, which do not keep the region and its inputs alive (not needed when the
-        measures are taken at once: :meth:`RegionScan.add`)."""
+        on the inputs over :meth:`read_rect`: cut from ``window_inputs`` (those its window
+        read) where they cover it, else read. ``copies``: the tile pieces are copies, which do
+        not keep the region and its inputs alive (not needed when the measures are taken at
+        once: :meth:`RegionScan.add`)."""
         t0 = time.perf_counter()
         if self.source.lr_bands is not None:
             data = data[list(self.source.lr_bands)]
@@ -330,6 +332,7 @@ class RegionMeasure:
         key = self.key_of(rect)
         y0, x0, h, w = self.lr_rect(key)
         read = self.read_rect(key)
+        inputs = inputs_within(window_inputs, read, r) if window_inputs is not None else None
         lr, hr = inputs if inputs is not None else self.read(read)
         a0, b0 = read[0], read[1]
         inner = (slice(None), slice(y0 - a0, y0 - a0 + h), slice(x0 - b0, x0 - b0 + w))
@@ -516,23 +519,10 @@ class RegionScan:
         called from the windows' threads)."""
         self.handed[window.key] = (window.lr_read, lr, hr)
 
-    def _inputs(self, key: Key, rect: Rect) -> Optional[tuple[np.ndarray, np.ndarray]]:
-        """The LR-HSI over LR ``rect`` and the HR-MSI under it, cut from what region ``key``'s
-        window handed over when that covers ``rect``; None: to be read."""
-        handed, r = self.handed.pop(key, None), self.model.scale
-        if handed is not None:
-            (y, x, h, w), lr, hr = handed
-            top, left = rect[0] - y, rect[1] - x
-            if min(top, left) >= 0 and top + rect[2] <= h and left + rect[3] <= w:
-                return (lr[:, top:top + rect[2], left:left + rect[3]],
-                        hr[:, top * r:(top + rect[2]) * r, left * r:(left + rect[3]) * r])
-        return None
-
     def add(self, rect: Rect, data: np.ndarray) -> None:
         """Take the written region at HR rectangle ``rect`` ``(row0, col0, rows, cols)``, its
         values ``(bands, rows, cols)`` (NaN: nodata; only the source's ``lr_bands`` are used)."""
-        key = self.measure.key_of(rect)
-        self.take(self.measure(rect, data, self._inputs(key, self.measure.read_rect(key)), copies=False))
+        self.take(self.measure(rect, data, self.handed.pop(self.measure.key_of(rect), None), copies=False))
 
     def take(self, measures: RegionMeasures) -> None:
         """Add up a region's measures (:class:`RegionMeasure`, here or on a Dask worker)."""

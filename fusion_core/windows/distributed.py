@@ -53,13 +53,19 @@ from ..errors import InputError
 from ..portable import WORKER_PATH_SETUP, Shipped, alias_top_level
 from ..progress import Progress
 from .assemble import blend_region, cut_piece
-from .layout import WindowGrid
+from .layout import Window, WindowGrid
 from .memory import WORKER_GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES
 from .region_files import RegionFiles
 from .state import Key
-from .task import WindowJob, fuse_window
+from .task import ReadInputs, WindowJob, fuse_window
 
 Rect = tuple[int, int, int, int]
+#: A window fused on a worker: its weighted result and, when its region is measured there, the
+#: inputs it read (:func:`fuse_on_worker`).
+Fused = tuple[np.ndarray, Optional[ReadInputs]]
+#: Measures a written region on the worker (the report's scan): ``(rect, values, the inputs its
+#: window read or None)`` -> what the client adds up.
+Measure = Callable[[Rect, np.ndarray, Optional[ReadInputs]], Any]
 
 __all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "codec_threads", "local_cluster_shape", "cluster_room",
            "in_gdal_cache", "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client",
@@ -151,13 +157,21 @@ def cluster_room(scheduler: str, bound: int) -> int:
     return min(rooms or [bound - beside])
 
 
-def fuse_on_worker(job: WindowJob, key: Key) -> np.ndarray:
+def fuse_on_worker(job: WindowJob, keep_inputs: bool, key: Key) -> Fused:
     """:func:`fuse_window` on a Dask worker: one torch thread per task, on the device that
-    ``job.worker_device`` resolves to on this worker."""
+    ``job.worker_device`` resolves to on this worker; with ``keep_inputs``, the window's inputs
+    as read stay beside its result, for the task that measures its region (which then need not
+    read and decode them again)."""
     device = resolve_device(job.worker_device) if job.worker_device else job.config.device
     job = dataclasses.replace(job, config=dataclasses.replace(job.config, device=device),
                               torch_threads=1)
-    return fuse_window(job, key)
+    kept: list[ReadInputs] = []
+
+    def keep(window: Window, lr: np.ndarray, hr: np.ndarray) -> None:
+        kept.append((window.lr_read, lr, hr))
+
+    weighted = fuse_window(job, key, keep=keep if keep_inputs else None)
+    return weighted, (kept[0] if kept else None)
 
 
 def _workers_on_this_python() -> None:
@@ -284,29 +298,31 @@ def _threads(client) -> int:
     return sum(client.nthreads().values())
 
 
-def piece_of(grid: WindowGrid, window: Key, weighted: np.ndarray, region: Key) -> np.ndarray:
+def piece_of(grid: WindowGrid, window: Key, fused: Fused, region: Key) -> np.ndarray:
     """A copy of window ``window``'s contribution to ``region`` (a strip of its blending ramp),
     cut on the worker that fused it so only the strip travels."""
-    return np.array(cut_piece(grid, window, weighted, region))
+    return np.array(cut_piece(grid, window, fused[0], region))
 
 
-def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Callable[[Rect, np.ndarray], Any]],
-                    region: Key, weighted: np.ndarray, others: list[Key], *strips: np.ndarray
+def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Measure],
+                    region: Key, fused: Fused, others: list[Key], *strips: np.ndarray
                     ) -> tuple[Key, float, Any]:
-    """Blend output region ``region`` from its own window's result ``weighted`` and the strips
+    """Blend output region ``region`` from its own window's result ``fused`` and the strips
     of windows ``others``, write its file, and measure it with ``measure`` when given (the
-    report's scan); returns ``(region, seconds, measures or None)``.
+    report's scan, on the inputs the window read); returns ``(region, seconds, measures or
+    None)``.
 
     The sum is made in place in ``weighted`` (no copy of the region): its core, the part this
     task changes, is read by nothing else (the strips cut from the same window lie beyond it).
     """
     t0 = time.perf_counter()
+    weighted, inputs = fused
     pieces = dict(zip(others, strips))
     pieces[region] = cut_piece(grid, region, weighted, region)
     rect = grid.region(*region)
     values = blend_region(grid, region, pieces)
     files.write(region, rect, values)
-    measured = measure(rect, values) if measure is not None else None
+    measured = measure(rect, values, inputs) if measure is not None else None
     return region, time.perf_counter() - t0, measured
 
 
@@ -348,7 +364,7 @@ def check_workers_see(client, files: RegionFiles, inputs: list[str]) -> None:
 
 
 def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, scheduler: str,
-                progress: Progress, measure: Optional[Callable[[Rect, np.ndarray], Any]] = None
+                progress: Progress, measure: Optional[Measure] = None
                 ) -> Generator[tuple[str, Key, Any], None, None]:
     """Fuse the windows that output ``regions`` need on the cluster, each region blended,
     written into ``files`` and measured by ``measure`` (when given) by a worker; yield
@@ -364,7 +380,7 @@ def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, schedule
     alias_top_level()  # what workers send back (an engine error) names the engine fusion_core
     grid, todo = job.grid, set(regions)
     windows = sorted({w for region in todo for w in grid.region_contributors(*region)})
-    fuse = Shipped(partial(in_gdal_cache, partial(fuse_on_worker, job)))
+    fuse = Shipped(partial(in_gdal_cache, partial(fuse_on_worker, job, measure is not None)))
     cut = Shipped(partial(piece_of, grid))
     write = Shipped(partial(in_gdal_cache, partial(write_on_worker, files, grid, measure)))
     run = uuid.uuid4().hex[:12]

@@ -66,7 +66,7 @@ MIN_TILE = 128
 
 
 #: ``(measure, take)``: a region measured where it is written, its measures taken here.
-RegionTasks = tuple[Callable[[tuple[int, int, int, int], np.ndarray], Any], Callable[[Any], None]]
+RegionTasks = tuple[Callable[[tuple[int, int, int, int], np.ndarray, Any], Any], Callable[[Any], None]]
 
 #: Fused windows, ``(key, weighted result)``, as they come; closed to stop the ones under way.
 Windows = Generator[tuple[Key, np.ndarray], None, None]
@@ -115,8 +115,8 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
         name_of: how the caller names a request field (``"max_memory_gb"`` →
             ``"MAX_MEMORY_GB"`` in QGIS), for messages.
         keep_inputs: whether each window's inputs are kept after it, until its region is
-            written (``on_inputs`` of :func:`run_windows`: the report's scan), or, on Dask
-            workers, read again to measure the region for the report.
+            written (``on_inputs`` of :func:`run_windows`: the report's scan), here or, on Dask
+            workers, beside the window's result until the task that measures its region.
         worker_bytes: on a running Dask cluster, the memory one window may use on its tightest
             worker thread (:func:`~.distributed.cluster_room`), which then sizes the windows
             instead of ``max_memory_bytes``; 0 elsewhere.
@@ -389,8 +389,8 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
         on_inputs: receives the inputs of each window fused in this process whose own region
             is still to be written, as read (not on a Dask cluster: its windows are read there).
         region_tasks: ``(measure, take)`` instead of ``on_region`` on a Dask cluster: the
-            worker that writes a region measures it (``measure(rect, values)``, picklable) and
-            ``take`` gets what it measured here.
+            worker that writes a region measures it (``measure(rect, values, inputs its window
+            read)``, picklable) and ``take`` gets what it measured here.
     """
     progress = progress or Progress()
     t0 = time.perf_counter()

@@ -33,11 +33,27 @@ from .fallback import HsiFallback, with_hsi_fallback
 from .layout import Window, WindowGrid
 from .source import Source
 
-__all__ = ["WindowJob", "KeepInputs", "read_window", "fuse_window", "valid_output"]
+__all__ = ["WindowJob", "KeepInputs", "ReadInputs", "inputs_within", "read_window", "fuse_window",
+           "valid_output"]
 
 #: Receives a window and its LR-HSI and HR-MSI pixels as read (before normalising), e.g. the
 #: report's scan, which then need not read them again (:meth:`~fusion_core.report.region_scan.RegionScan.keep`).
 KeepInputs = Callable[[Window, np.ndarray, np.ndarray], None]
+#: A window's inputs as read: its LR rectangle ``lr_read`` ``(row0, col0, rows, cols)``, the
+#: LR-HSI over it and the HR-MSI under it.
+ReadInputs = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]
+
+
+def inputs_within(read: ReadInputs, rect: tuple[int, int, int, int], scale: int
+                  ) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """The LR-HSI over LR ``rect`` and the HR-MSI under it, cut (views) from a window's inputs
+    ``read``; None when they do not cover ``rect``."""
+    (y, x, h, w), lr, hr = read
+    top, left = rect[0] - y, rect[1] - x
+    if min(top, left) < 0 or top + rect[2] > h or left + rect[3] > w:
+        return None
+    return (lr[:, top:top + rect[2], left:left + rect[3]],
+            hr[:, top * scale:(top + rect[2]) * scale, left * scale:(left + rect[3]) * scale])
 
 
 @dataclass

@@ -26,7 +26,9 @@ from fusion_core.methods.base import FusionConfig
 from fusion_core.progress import Progress
 from fusion_core.report import assemble as report_assemble
 from fusion_core.report.region_scan import RegionMeasure
-from fusion_core.windows import WindowJob, distributed
+from fusion_core.io import read_raster_info
+from fusion_core.windows import TiledOutput, WindowJob, distributed
+from fusion_core.windows.region_files import RegionFiles
 from fusion_core.windows.distributed import ENV_VAR, resolve_scheduler
 
 from .conftest import RidgeFusion, grid_for, run, source_of
@@ -54,12 +56,30 @@ def test_a_worker_resolves_the_device_itself_with_one_torch_thread(tmp_rasters, 
     job = WindowJob(source_of(pair), RidgeFusion(), pair.model, FusionConfig(), 1.0, grid_for(pair, 4),
                     torch_threads=2, worker_device="bogus")
     with pytest.raises(InputError, match="Unknown device 'bogus'"):
-        distributed.fuse_on_worker(job, (0, 0))
+        distributed.fuse_on_worker(job, False, (0, 0))
     seen = {}
     monkeypatch.setattr(distributed, "fuse_window",
-                        lambda job, key: seen.update(device=job.config.device, threads=job.torch_threads))
-    distributed.fuse_on_worker(dataclasses.replace(job, worker_device="cpu"), (0, 0))
+                        lambda job, key, keep: seen.update(device=job.config.device, threads=job.torch_threads))
+    distributed.fuse_on_worker(dataclasses.replace(job, worker_device="cpu"), False, (0, 0))
     assert seen == {"device": torch.device("cpu"), "threads": 1}
+
+
+def test_a_worker_measures_its_region_on_the_inputs_its_window_read(tmp_rasters, tmp_path):
+    # Reading them again for the report's measures decoded each region's inputs twice.
+    pair = tmp_rasters(size=32, n_hsi=8)
+    grid = grid_for(pair, 8)
+    job = WindowJob(source_of(pair), RidgeFusion(), pair.model, FusionConfig(), 1.0, grid)
+    fused = distributed.fuse_on_worker(job, True, (0, 0))
+    (y, x, h, w), lr, hr = fused[1]
+    assert (y, x, h, w) == grid.window(0, 0).lr_read
+    np.testing.assert_array_equal(lr, source_of(pair).read_lr((y, x, h, w)))
+    assert hr.shape[1:] == (h * grid.scale, w * grid.scale)
+    assert distributed.fuse_on_worker(job, False, (0, 0))[1] is None
+    output = TiledOutput(tmp_path / "out.tif", read_raster_info(pair.hr_path).grid, 8, 16)
+    measured = []
+    distributed.write_on_worker(RegionFiles.of(output, tmp_path / "regions"), grid,
+                                lambda rect, values, inputs: measured.append(inputs), (0, 0), fused, [])
+    assert measured == [fused[1]]
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_rasters, tmp_path, monkeypatch):
