@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 import psutil
 
@@ -95,8 +96,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def address_cluster(workers: int, memory: str = "") -> tuple[str, list[subprocess.Popen]]:
-    """A scheduler and ``workers`` one-thread workers on this machine; their address and processes."""
+def address_cluster(workers: int, memory: str = "", logs: Optional[Path] = None
+                    ) -> tuple[str, list[subprocess.Popen]]:
+    """A scheduler and ``workers`` one-thread workers on this machine; their address and
+    processes. ``logs``: a folder for each worker's log (``worker<k>.log``: pauses, restarts)."""
     # the scheduler's and workers' command-line entry points, on this interpreter (its torch)
     scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
     worker = [sys.executable, "-m", "fusion_core", "worker"]
@@ -105,12 +108,13 @@ def address_cluster(workers: int, memory: str = "") -> tuple[str, list[subproces
     address = f"tcp://127.0.0.1:{port}"
     procs = [subprocess.Popen([*scheduler, "--host", "127.0.0.1", "--port", str(port), *loopback],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    for _ in range(workers):
+    for k in range(workers):
+        log = open(logs / f"worker{k}.log", "w") if logs is not None else subprocess.DEVNULL
         procs.append(subprocess.Popen([*worker, address, "--nthreads", "1", "--nworkers", "1",
                                        "--memory-limit", memory or WORKER_MEMORY, "--host", "127.0.0.1",
                                        *loopback], cwd=HERE,
                                       env=dict(os.environ, PYTHONPATH=str(HERE)),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                      stdout=subprocess.DEVNULL, stderr=log))
     from distributed import Client
 
     with Client(address, timeout=60) as client:
@@ -158,6 +162,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--skip-single", action="store_true", help="leave out the one-thread run")
     parser.add_argument("--batch", type=int, default=0, help="a batch of this many scenes on 1 then 2 workers")
+    parser.add_argument("--worker-logs", type=Path, help="a folder for the logs of the cluster by address's workers")
     args = parser.parse_args()
     runs: dict = {}
     if args.batch:
@@ -180,7 +185,7 @@ def main() -> int:
     keep()
     runs["embedded Dask cluster (DASK_SCHEDULER=local)"] = fuse(args.folder, 2, "local", args.shared, [])
     keep()
-    address, procs = address_cluster(2)
+    address, procs = address_cluster(2, logs=args.worker_logs)
     try:
         time.sleep(1)
         runs["2-worker cluster by address"] = fuse(args.folder, 2, address, args.shared,
