@@ -21,15 +21,14 @@ from distributed import Client, LocalCluster
 from fusion_core import FusionRequest, fuse_files
 from fusion_core import worker as worker_module
 from fusion_core.errors import Cancelled, InputError
-from fusion_core.io import read_raster
+from fusion_core.io import read_raster, read_raster_info
 from fusion_core.methods.base import FusionConfig
 from fusion_core.progress import Progress
 from fusion_core.report import assemble as report_assemble
 from fusion_core.report.region_scan import RegionMeasure
-from fusion_core.io import read_raster_info
 from fusion_core.windows import TiledOutput, WindowJob, distributed
-from fusion_core.windows.region_files import RegionFiles
 from fusion_core.windows.distributed import ENV_VAR, resolve_scheduler
+from fusion_core.windows.region_files import RegionFiles
 
 from .conftest import RidgeFusion, grid_for, run, source_of
 
