@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
+import time
 from typing import Optional, Sequence
 
 from .errors import FusionError
@@ -148,13 +150,17 @@ def _batch(args: argparse.Namespace, progress: Progress) -> int:
     return 1 if failed else 0
 
 
-def _interrupted(signal_name: str, request: Optional[Request]) -> str:
-    """The one line printed when a signal ends the run."""
+def _interrupted(signal_name: str, request: Optional[Request], started: float) -> str:
+    """The one line printed when a signal ends the run that started at ``started`` (epoch s)."""
     from .windows import ResumeState
 
-    if isinstance(request, FusionRequest) and request.resume and ResumeState.exists(request.output):
-        return (f"interrupted ({signal_name}): the finished windows are kept beside "
-                f"{request.output}; run the same command again to continue.")
+    if isinstance(request, FusionRequest):
+        if request.resume and ResumeState.exists(request.output):
+            return (f"interrupted ({signal_name}): the finished windows are kept beside "
+                    f"{request.output}; run the same command again to continue.")
+        if os.path.exists(request.output) and os.stat(request.output).st_mtime >= started:
+            return (f"interrupted ({signal_name}) after the fusion: the fused image "
+                    f"{request.output} is complete; its quality report was not written.")
     return f"interrupted ({signal_name}): no output was written."
 
 
@@ -176,6 +182,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     ended = threading.Event()
     progress = _progress(args.quiet, ended)
+    started = time.time()
     request: Optional[Request] = None
     try:
         with signals_as_exceptions():
@@ -201,6 +208,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, Terminated) as exc:
         ended.set()
         name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
-        print(f"\nerror: {_interrupted(name, request)}", file=sys.stderr)
+        print(f"\nerror: {_interrupted(name, request, started)}", file=sys.stderr)
         return EXIT_CODES[name]
     return 0

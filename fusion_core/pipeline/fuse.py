@@ -16,7 +16,7 @@ import numpy as np
 from affine import Affine
 
 from ..degradation import DegradationModel
-from ..errors import InputError
+from ..errors import Cancelled, InputError
 from ..io import Raster, RasterGrid
 from ..products import Delivery
 from ..progress import Progress
@@ -126,8 +126,12 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
                          getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr))
     if start is not None:
         fuse = array_fusion(plan.method, plan.lr.select(bands).wavelengths, plan.hr.band_names)
-        seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start, fuse,
-                                  masks.disagreement))
+        try:
+            seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start, fuse,
+                                      masks.disagreement))
+        except Cancelled:  # the fused image is already in place: say so
+            raise Cancelled(f"Cancelled by the user after the fusion: the fused image {request.output} "
+                            "is complete; its quality report was not written.") from None
     return _Run(seconds, provenance)
 
 

@@ -79,3 +79,24 @@ def test_messages_of_every_command_name_its_flags(tmp_rasters, tmp_path, capsys)
     code = main(["-q", "metrics", str(pair.reference_path), str(pair.lr_path)])
     assert code == 2 and "REFERENCE is 24×24 pixels × 12 bands but ESTIMATE is 6×6" in capsys.readouterr().err
     assert not (tmp_path / "lr.tif").exists() and not (tmp_path / "hr.tif").exists()
+
+
+@pytest.mark.parametrize("during, said", [
+    ("fusion_core.windows.runner._fuse_here", "no output was written."),
+    ("fusion_core.pipeline.reporting.report_run", "the fused image {out} is complete; its quality "
+                                                  "report was not written."),
+])
+def test_ctrl_c_says_whether_the_fused_image_was_written(tmp_rasters, tmp_path, capsys, monkeypatch,
+                                                         during, said):
+    # Ctrl-C while the report is computed leaves the fused image complete (it is renamed into
+    # place before the report): the last line must not say that nothing was written.
+    pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
+    out = tmp_path / "fused.tif"
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(during, interrupt)
+    assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out)]) == 130
+    assert capsys.readouterr().err.strip().endswith(said.format(out=out))
+    assert out.exists() == ("complete" in said)

@@ -7,7 +7,7 @@ import pytest
 from affine import Affine
 
 from fusion_core import pipeline
-from fusion_core.errors import InputError
+from fusion_core.errors import Cancelled, InputError
 from fusion_core.io import RasterGrid, read_raster, read_raster_info, write_raster
 from fusion_core.metrics import psnr
 from fusion_core.pipeline import estimate
@@ -155,3 +155,18 @@ def test_windows_read_from_the_scans_decoded_copy_give_the_same_output_and_leave
     fuse(pair, tmp_path / "direct.tif", RidgeFusion(adaptive=False), window_size=32, report="")
     assert reads == []
     np.testing.assert_array_equal(read_raster(kept / "fused.tif").data, read_raster(tmp_path / "direct.tif").data)
+
+
+def test_a_cancel_while_the_report_is_computed_says_the_fused_image_is_complete(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=32, n_hsi=12)
+    out = tmp_path / "fused.tif"
+    reporting = {"on": False}
+
+    def log(message: str) -> None:
+        reporting["on"] = reporting["on"] or message.startswith("Computing the quality report")
+
+    with pytest.raises(Cancelled, match=f"the fused image {out} is complete; its quality report was not"):
+        pipeline.fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(out)),
+                            Progress(is_cancelled=lambda: reporting["on"], log=log))
+    assert read_raster_info(out).count == 12
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("fused") and p != out]  # no partial report
