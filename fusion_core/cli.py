@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import threading
-import time
 from typing import Optional, Sequence
 
 from .errors import FusionError
@@ -150,15 +149,28 @@ def _batch(args: argparse.Namespace, progress: Progress) -> int:
     return 1 if failed else 0
 
 
-def _interrupted(signal_name: str, request: Optional[Request], started: float) -> str:
-    """The one line printed when a signal ends the run that started at ``started`` (epoch s)."""
+def _file_identity(path: str) -> Optional[tuple[int, int, int]]:
+    """(inode, modification time in ns, size) of ``path``; None when there is no such file. A
+    file renamed into place, or rewritten, has another."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
+
+
+def _interrupted(signal_name: str, request: Optional[Request],
+                 before: Optional[tuple[int, int, int]]) -> str:
+    """The one line printed when a signal ends the run; ``before``: the output's
+    :func:`_file_identity` when the run started."""
     from .windows import ResumeState
 
     if isinstance(request, FusionRequest):
         if request.resume and ResumeState.exists(request.output):
             return (f"interrupted ({signal_name}): the finished windows are kept beside "
                     f"{request.output}; run the same command again to continue.")
-        if os.path.exists(request.output) and os.stat(request.output).st_mtime >= started:
+        now = _file_identity(request.output)
+        if now is not None and now != before:
             return (f"interrupted ({signal_name}) after the fusion: the fused image "
                     f"{request.output} is complete; its quality report was not written.")
     return f"interrupted ({signal_name}): no output was written."
@@ -182,13 +194,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     ended = threading.Event()
     progress = _progress(args.quiet, ended)
-    started = time.time()
+    before: Optional[tuple[int, int, int]] = None
     request: Optional[Request] = None
     try:
         with signals_as_exceptions():
             if args.command == "batch":
                 return _batch(args, progress)
             request = request_from_args(args)
+            if isinstance(request, FusionRequest):
+                before = _file_identity(request.output)
             if isinstance(request, SimulationRequest):
                 pipeline.simulate_pair_files(request, progress)
             elif isinstance(request, EstimationRequest):
@@ -208,6 +222,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, Terminated) as exc:
         ended.set()
         name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
-        print(f"\nerror: {_interrupted(name, request, started)}", file=sys.stderr)
+        print(f"\nerror: {_interrupted(name, request, before)}", file=sys.stderr)
         return EXIT_CODES[name]
     return 0

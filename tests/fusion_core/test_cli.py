@@ -100,3 +100,20 @@ def test_ctrl_c_says_whether_the_fused_image_was_written(tmp_rasters, tmp_path, 
     assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out)]) == 130
     assert capsys.readouterr().err.strip().endswith(said.format(out=out))
     assert out.exists() == ("complete" in said)
+
+
+def test_ctrl_c_before_the_fusion_ends_leaves_an_earlier_result_and_says_nothing_was_written(
+        tmp_rasters, tmp_path, capsys, monkeypatch):
+    pair = tmp_rasters(size=32, n_hsi=16, n_msi=4)
+    out = tmp_path / "fused.tif"
+    assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out)]) == 0
+    earlier = out.read_bytes()
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("fusion_core.windows.runner._fuse_here", interrupt)
+    capsys.readouterr()
+    assert main(["-q", "fuse", str(pair.lr_path), str(pair.hr_path), str(out)]) == 130
+    assert capsys.readouterr().err.strip().endswith("no output was written.")
+    assert out.read_bytes() == earlier
