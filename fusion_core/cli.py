@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import threading
 from typing import Optional, Sequence
 
 from .errors import FusionError
@@ -38,16 +37,12 @@ BATCH_EXCLUDED = ("lr_hsi", "hr_msi", "output", "report", "degradation_output", 
                   "agreement_mask", "provenance", "dask_scheduler")
 
 
-def _progress(quiet: bool, ended: threading.Event) -> Progress:
-    """Progress on stderr until ``ended`` is set: then the command's last line stays its last,
-    whatever a thread still unwinding reports."""
+def _progress(quiet: bool) -> Progress:
     def report(percent: float, message: str) -> None:
-        if not ended.is_set():
-            print(f"\r{percent:5.1f} % {message[:70]:70s}", end="", file=sys.stderr, flush=True)
+        print(f"\r{percent:5.1f} % {message[:70]:70s}", end="", file=sys.stderr, flush=True)
 
     def log(message: str) -> None:
-        if not ended.is_set():
-            print(f"\n{message}", file=sys.stderr, flush=True)
+        print(f"\n{message}", file=sys.stderr, flush=True)
 
     return Progress(None if quiet else report, None, None if quiet else log)
 
@@ -192,8 +187,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     args = build_parser().parse_args(argv)
-    ended = threading.Event()
-    progress = _progress(args.quiet, ended)
+    progress = _progress(args.quiet)
     before: Optional[tuple[int, int, int]] = None
     request: Optional[Request] = None
     try:
@@ -216,11 +210,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             elif isinstance(request, MetricsRequest):
                 print(json.dumps(pipeline.metrics_files(request)))
     except FusionError as exc:
-        ended.set()
         print(f"\nerror: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Terminated) as exc:
-        ended.set()
         name = "SIGINT" if isinstance(exc, KeyboardInterrupt) else "SIGTERM"
         print(f"\nerror: {_interrupted(name, request, before)}", file=sys.stderr)
         return EXIT_CODES[name]

@@ -40,6 +40,7 @@ from ..errors import Cancelled
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
 from .assemble import Assembler
+from .distributed import Measure
 from .layout import Window, WindowGrid, psf_halo
 from .memory import (
     GDAL_CACHE_BYTES,
@@ -66,7 +67,7 @@ MIN_TILE = 128
 
 
 #: ``(measure, take)``: a region measured where it is written, its measures taken here.
-RegionTasks = tuple[Callable[[tuple[int, int, int, int], np.ndarray, Any], Any], Callable[[Any], None]]
+RegionTasks = tuple[Measure, Callable[[Any], None]]
 
 #: Fused windows, ``(key, weighted result)``, as they come; closed to stop the ones under way.
 Windows = Generator[tuple[Key, np.ndarray], None, None]

@@ -25,6 +25,7 @@ import torch
 from ..degradation import DegradationModel
 from ..device import seed_everything
 from ..errors import FusionError
+from ..io.pair import scaled_rect
 from ..methods.base import FusionConfig, FusionMethod
 from ..methods.gaps import fuse_with_gaps
 from ..progress import Progress
@@ -49,11 +50,11 @@ def inputs_within(read: ReadInputs, rect: tuple[int, int, int, int], scale: int
     """The LR-HSI over LR ``rect`` and the HR-MSI under it, cut (views) from a window's inputs
     ``read``; None when they do not cover ``rect``."""
     (y, x, h, w), lr, hr = read
-    top, left = rect[0] - y, rect[1] - x
-    if min(top, left) < 0 or top + rect[2] > h or left + rect[3] > w:
+    top, left, rows, cols = rect[0] - y, rect[1] - x, rect[2], rect[3]
+    if min(top, left) < 0 or top + rows > h or left + cols > w:
         return None
-    return (lr[:, top:top + rect[2], left:left + rect[3]],
-            hr[:, top * scale:(top + rect[2]) * scale, left * scale:(left + rect[3]) * scale])
+    hy, hx, hh, hw = scaled_rect((top, left, rows, cols), scale)
+    return lr[:, top:top + rows, left:left + cols], hr[:, hy:hy + hh, hx:hx + hw]
 
 
 @dataclass
