@@ -12,8 +12,12 @@ largest core that fits is chosen, on the tile grid of the output.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import gc
 import math
-from typing import Optional
+import sys
+from typing import Callable, Optional
 
 import psutil
 import torch
@@ -21,7 +25,7 @@ import torch
 from ..errors import InputError
 
 __all__ = ["GDAL_CACHE_BYTES", "WORKER_GDAL_CACHE_BYTES",
-           "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "device_free_bytes",
+           "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "release_free_memory", "device_free_bytes",
            "window_bytes", "input_copies", "strip_bytes", "core_unit", "choose_core"]
 
 #: GDAL block cache used while reading and writing windows: large enough to keep the input
@@ -48,8 +52,33 @@ _MARGIN = 0.9  # keep 10 % of the bound for what the estimate does not see (allo
 
 
 def process_bytes() -> int:
-    """Resident memory of this process now."""
+    """Resident memory of this process now, once the memory its allocator holds freed is given
+    back to the system (:func:`release_free_memory`): what sizes the windows is what the process
+    still uses, not the high-water mark of the estimation before them."""
+    release_free_memory()
     return int(psutil.Process().memory_info().rss)
+
+
+def release_free_memory() -> None:
+    """Give the pages of freed heap memory back to the system. glibc keeps them resident after
+    ``free`` (below the top of its heaps, and in every thread's arena): after the 3000² scene's
+    estimation the process holds 1.14 GB, of which 0.76 GB is freed memory. Elsewhere (macOS,
+    Windows, musl) nothing is done: their allocators return large blocks on release."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Optional[Callable[[int], int]]:
+    """glibc's ``malloc_trim``, or None where the C library has none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def device_free_bytes(device: torch.device) -> Optional[int]:

@@ -150,6 +150,41 @@ def test_killing_a_worker_mid_run_still_gives_the_complete_correct_output(tmp_ra
                                   read_raster(tmp_path / "here.tif").data)
 
 
+@pytest.mark.timeout(60)
+def test_waiting_for_futures_that_do_not_finish_in_time_keeps_no_hold_on_them():
+    # distributed.wait(timeout=…) left a coroutine holding the futures after each timeout, so
+    # the windows' results stayed on the workers until Python's cycle collector ran.
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        slow = client.submit(time.sleep, 2, pure=False)
+        key = slow.key
+        assert distributed.wait_some([slow]) == set()
+        assert distributed.wait_some([slow]) == set()
+        del slow
+        deadline = time.monotonic() + 5
+        while key in client.futures and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert key not in client.futures  # released without a collection of cycles
+
+
+@pytest.mark.timeout(120)
+def test_a_windows_result_stays_on_the_worker_that_fused_it(tmp_rasters, tmp_path):
+    # Left to the scheduler, a region's task often ran on the other worker, which then received
+    # a copy of the whole window's result (and held it beside its own windows).
+    pair = tmp_rasters(size=64, n_hsi=12)
+    grid = grid_for(pair, 4)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+        run(pair, RidgeFusion(delay_s=0.1), tmp_path / "dask.tif", grid, scheduler=cluster.scheduler_address)
+
+        def received(dask_worker) -> list:
+            return [key for transfer in dask_worker.transfer_incoming_log for key in transfer["keys"]]
+
+        moved = [key for keys in client.run(received).values() for key in keys]
+    assert any(key.startswith("hsi-fusion-strip-") for key in moved)  # strips do travel
+    assert not [key for key in moved if key.startswith("hsi-fusion-window-")]
+
+
 def grid_keys(grid) -> set:
     return {window.key for window in grid}
 
