@@ -1,4 +1,4 @@
-"""Output regions written by Dask workers: one GeoTIFF per region beside the output, joined at the end.
+"""Output regions written by Dask workers: one GeoTIFF per region beside the output, joined as each is complete.
 
 On a Dask cluster every worker blends and writes the output regions it owns itself, to storage
 all workers and the client share, so no fused pixel crosses the network to the client (a
@@ -11,7 +11,7 @@ store and not another:
   when complete, so a resumed run (here or on another host) knows what is done by listing the
   folder, and a worker that dies leaves nothing half-written;
 * the user still gets one GeoTIFF in the format asked for, at almost no cost: the regions' tiles
-  are already compressed as the output wants them, so :func:`~.tiff_assembly.assemble` appends
+  are already compressed as the output wants them, so :class:`~.tiff_assembly.Assembly` appends
   them to the output and points its tile directory at them (no decoding, no re-encoding; a COG
   or overviews are then made from that file as for any run);
 * GDAL's Zarr driver would also take many writers, but GDAL 3.6 cannot turn a Zarr store into
@@ -26,7 +26,6 @@ import re
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 from affine import Affine
@@ -91,13 +90,6 @@ class RegionFiles:
         from ..io import read_raster
 
         return read_raster(self.path(region), "region file").data
-
-    def assemble_into(self, output: Path, regions: Iterable[tuple[Key, tuple[int, int, int, int]]]) -> int:
-        """Put the files of ``regions`` (key, HR rectangle) into the closed GeoTIFF ``output``;
-        returns the tiles placed."""
-        from .tiff_assembly import assemble
-
-        return assemble(output, [(self.path(key), rect) for key, rect in regions])
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -55,9 +55,11 @@ from .memory import (
     strip_bytes,
 )
 from .output import TiledOutput, tile_edge
+from .region_files import RegionFiles
 from .source import Source
 from .state import Key, ResumeState
 from .task import KeepInputs, WindowJob, fuse_window, read_window
+from .tiff_assembly import Assembly
 
 __all__ = ["plan_grid", "run_windows", "RunStats", "RegionTasks", "window_threads"]
 
@@ -319,10 +321,9 @@ def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress
 def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str,
                      progress: Progress, t0: float, region_tasks: Optional[RegionTasks]) -> tuple[int, int]:
     """Fuse on a Dask cluster whose workers write the regions (:mod:`.region_files`) and
-    measure them (``region_tasks``), then join the regions into the output without
-    recompressing them; (fused, resumed)."""
+    measure them (``region_tasks``), their files joined into the output without recompressing
+    them as each is complete (:class:`~.tiff_assembly.Assembly`); (fused, resumed)."""
     from .distributed import run_on_dask
-    from .region_files import RegionFiles
 
     if state.regions is None:
         raise ValueError("A run on a Dask cluster writes files: its state needs the output's path.")
@@ -338,33 +339,64 @@ def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, sc
                       "were already written.")
     fused = 0
     measure, take = region_tasks if region_tasks is not None else (None, None)
-    with closing(run_on_dask(job, regions, files, scheduler, progress, measure)) as results:
-        for kind, _, measured in results:  # closed on an error here: the tasks are cancelled
-            if kind == "window":
-                fused += 1
-                _report(progress, t0, resumed + fused, fused, len(needed), total)
-            elif take is not None:
-                take(measured)
-    lost = set(regions) - files.done()
-    if lost:  # the workers said they wrote them: another machine's disk, or removed meanwhile
-        raise OSError(f"{len(lost)} region file(s) the workers wrote are not in {files.folder} as this "
-                      "machine sees it: the output must be on storage the workers share with it.")
-    joined = [(key, grid.region(*key)) for key in sorted(files.done() - state.written)]
-    t1 = time.perf_counter()
-    if all(rect[0] % output.tile == 0 and rect[1] % output.tile == 0 for _, rect in joined):
-        output.close()
-        files.assemble_into(output.path, joined)
-        how = "their tiles moved as they are"
-    else:  # regions off the tile grid (cores too small for a tile): decoded and written again
-        for key, rect in joined:
-            output.write(rect, files.read(key))
-        output.flush()
-        how = "decoded and written again: their edges are off the output's tile grid"
-    progress.info(f"{len(joined)} region file(s) joined into the output in {time.perf_counter() - t1:.1f} s "
-                  f"({how}).")
-    state.written.update(key for key, _ in joined)
+    earlier = sorted(stored - state.written)
+    rects = {key: grid.region(*key) for key in (*earlier, *regions)}
+    assembly: Optional[Assembly] = None
+    if all(rect[0] % output.tile == 0 and rect[1] % output.tile == 0 for rect in rects.values()):
+        output.close()  # its tiles are appended as each region's file is complete
+        assembly = Assembly(output.path)
+    joining = 0.0
+    try:
+        for key in earlier:
+            if assembly is not None:
+                joining += _append_region(assembly, files, key, rects[key])
+        with closing(run_on_dask(job, regions, files, scheduler, progress, measure)) as results:
+            for kind, key, measured in results:  # closed on an error here: the tasks are cancelled
+                if kind == "window":
+                    fused += 1
+                    _report(progress, t0, resumed + fused, fused, len(needed), total)
+                    continue
+                if take is not None:
+                    take(measured)
+                if assembly is not None:
+                    joining += _append_region(assembly, files, key, rects[key])
+        t1 = time.perf_counter()
+        if assembly is not None:
+            assembly.finish()
+            how = "their tiles appended as each was written"
+        else:  # regions off the tile grid (cores too small for a tile): decoded and written again
+            lost = set(regions) - files.done()
+            if lost:
+                raise _unseen_regions(len(lost), files)
+            for key, rect in rects.items():
+                output.write(rect, files.read(key))
+            output.flush()
+            how = "decoded and written again: their edges are off the output's tile grid"
+    except BaseException:
+        if assembly is not None:
+            assembly.close()
+        raise
+    progress.info(f"{len(rects)} region file(s) joined into the output ({how}): "
+                  f"{joining + time.perf_counter() - t1:.1f} s, {time.perf_counter() - t1:.1f} s of it "
+                  "after the last window.")
+    state.written.update(rects)
     state.save()
     return fused, resumed
+
+
+def _append_region(assembly: Assembly, files: RegionFiles, key: Key, rect: tuple[int, int, int, int]) -> float:
+    """Append region ``key``'s file to the output; the seconds it took."""
+    t0 = time.perf_counter()
+    if not files.path(key).exists():
+        raise _unseen_regions(1, files)
+    assembly.add(files.path(key), rect)
+    return time.perf_counter() - t0
+
+
+def _unseen_regions(count: int, files: RegionFiles) -> OSError:
+    """The workers said they wrote ``count`` region files that this machine does not see."""
+    return OSError(f"{count} region file(s) the workers wrote are not in {files.folder} as this "
+                   "machine sees it: the output must be on storage the workers share with it.")
 
 
 def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str = "",

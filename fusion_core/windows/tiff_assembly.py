@@ -25,7 +25,7 @@ from typing import BinaryIO, Iterable
 
 import numpy as np
 
-__all__ = ["TiffLayout", "read_layout", "assemble"]
+__all__ = ["TiffLayout", "read_layout", "Assembly", "assemble"]
 
 _TILE_WIDTH, _TILE_LENGTH, _TILE_OFFSETS, _TILE_BYTE_COUNTS = 322, 323, 324, 325
 _WIDTH, _LENGTH, _BITS, _COMPRESSION, _SAMPLES, _PLANAR, _PREDICTOR, _FORMAT = (
@@ -135,45 +135,80 @@ def _checked(part: TiffLayout, output: TiffLayout, rect: tuple[int, int, int, in
                          f"whole output tiles at {rect}.")
 
 
+class Assembly:
+    """Region files appended to the closed tiled GeoTIFF ``output`` one at a time, as they come
+    (:meth:`add`: the bytes copied, the tiles noted), its tile directory pointed at them once at
+    the end (:meth:`finish`). Until then the output's directory is as it was: the appended bytes
+    are unreferenced, so a run that dies meanwhile leaves a valid file. Appending each region as
+    its file is complete, while the workers fuse the next ones, spreads the copy over the run:
+    6.3 GB copied after the last window took 20 s of a 3000² scene's run."""
+
+    def __init__(self, output: str | os.PathLike):
+        self.output = output
+        self.layout = read_layout(output)
+        if self.layout.tags[_PLANAR] != (2,) and self.layout.shape[0] > 1:
+            raise ValueError(f"{output} is not band-separate (INTERLEAVE=BAND).")
+        self.offsets, self.counts = self.layout.offsets.copy(), self.layout.byte_counts.copy()
+        self.placed = 0
+        self._dst: BinaryIO = open(output, "r+b")
+
+    def add(self, path: str | os.PathLike, rect: tuple[int, int, int, int]) -> None:
+        """Append the region file ``path`` (HR rectangle ``(row0, col0, rows, cols)``), checked
+        first to have the output's layout; tiles it leaves empty (sparse) stay empty."""
+        out, layout = self.layout, read_layout(path)
+        _checked(layout, out, rect, Path(path).name)
+        base = _append(self._dst, Path(path))
+        row0, col0 = rect[0] // out.tile[0], rect[1] // out.tile[1]
+        for band in range(layout.shape[0]):
+            for ty in range(layout.tiles_down):
+                for tx in range(layout.tiles_across):
+                    k = layout.index(band, ty, tx)
+                    if layout.byte_counts[k] == 0:
+                        continue
+                    target = out.index(band, row0 + ty, col0 + tx)
+                    self.offsets[target] = base + int(layout.offsets[k])
+                    self.counts[target] = layout.byte_counts[k]
+                    self.placed += 1
+
+    def finish(self) -> int:
+        """Put the appended bytes on disk, then the directory that points at them; the tiles
+        placed."""
+        dst = self._dst
+        try:
+            dst.flush()
+            os.fsync(dst.fileno())
+            _rewrite(dst, self.layout.entries[_TILE_BYTE_COUNTS], self.counts, self.output)
+            _rewrite(dst, self.layout.entries[_TILE_OFFSETS], self.offsets, self.output)
+            dst.flush()
+            os.fsync(dst.fileno())
+        finally:
+            dst.close()
+        return self.placed
+
+    def close(self) -> None:
+        """Stop without changing the output's directory."""
+        self._dst.close()
+
+
 def assemble(output: str | os.PathLike, parts: Iterable[tuple[str | os.PathLike, tuple[int, int, int, int]]]) -> int:
     """Append the tiles of region files ``parts`` (path, HR rectangle ``(row0, col0, rows, cols)``)
-    to the tiled GeoTIFF ``output`` (closed) and point its tile directory at them.
-
-    Tiles a region file leaves empty (all nodata, sparse) stay empty. Returns the number of
-    tiles placed. The output is changed only after every part was checked; a failure while
-    copying leaves its directory as it was (the appended bytes are then unreferenced).
+    to the tiled GeoTIFF ``output`` (closed) and point its tile directory at them (an
+    :class:`Assembly` of them all). Returns the number of tiles placed. Every part is checked
+    before anything is appended; a failure while copying leaves the output's directory as it
+    was (the appended bytes are then unreferenced).
     """
     out = read_layout(output)
-    if out.tags[_PLANAR] != (2,) and out.shape[0] > 1:
-        raise ValueError(f"{output} is not band-separate (INTERLEAVE=BAND).")
-    layouts = []
+    parts = list(parts)
     for path, rect in parts:
-        layout = read_layout(path)
-        _checked(layout, out, rect, Path(path).name)
-        layouts.append((Path(path), rect, layout))
-    offsets, counts = out.offsets.copy(), out.byte_counts.copy()
-    placed = 0
-    with open(output, "r+b") as dst:
-        for path, rect, layout in layouts:
-            base = _append(dst, path)
-            row0, col0 = rect[0] // out.tile[0], rect[1] // out.tile[1]
-            for band in range(layout.shape[0]):
-                for ty in range(layout.tiles_down):
-                    for tx in range(layout.tiles_across):
-                        k = layout.index(band, ty, tx)
-                        if layout.byte_counts[k] == 0:
-                            continue
-                        target = out.index(band, row0 + ty, col0 + tx)
-                        offsets[target] = base + int(layout.offsets[k])
-                        counts[target] = layout.byte_counts[k]
-                        placed += 1
-        dst.flush()
-        os.fsync(dst.fileno())
-        _rewrite(dst, out.entries[_TILE_BYTE_COUNTS], counts, output)
-        _rewrite(dst, out.entries[_TILE_OFFSETS], offsets, output)
-        dst.flush()
-        os.fsync(dst.fileno())
-    return placed
+        _checked(read_layout(path), out, rect, Path(path).name)
+    assembly = Assembly(output)
+    try:
+        for path, rect in parts:
+            assembly.add(path, rect)
+    except BaseException:
+        assembly.close()
+        raise
+    return assembly.finish()
 
 
 def _append(dst: BinaryIO, path: Path) -> int:

@@ -9,7 +9,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from fusion_core.windows.tiff_assembly import assemble, read_layout
+from fusion_core.windows.tiff_assembly import Assembly, assemble, read_layout
 
 PROFILE = dict(driver="GTiff", count=3, dtype="float32", tiled=True, blockxsize=64, blockysize=64,
                interleave="band", bigtiff="yes", sparse_ok=True, compress="zstd", nodata=float("nan"),
@@ -55,6 +55,21 @@ def test_regions_written_apart_join_into_the_scene_exactly(tmp_path):
     tiles = 3 * 3 * 4  # bands × tile rows × tile columns
     assert placed == tiles - 3  # the nodata tile stays empty in each band
     assert read_layout(output).byte_counts.tolist().count(0) == 3
+
+
+def test_regions_appended_as_they_come_are_pointed_at_only_when_the_assembly_finishes(tmp_path):
+    # A run appends each region as its file is complete; until the end the output stays valid.
+    data = _scene()
+    output = _empty_output(tmp_path / "out.tif", data.shape)
+    assembly = Assembly(output)
+    assembly.add(_write(tmp_path / "left.tif", data[:, :, :128]), (0, 0, 150, 128))
+    assert (tmp_path / "out.tif").stat().st_size > data[:, :, :128].nbytes / 2
+    with rasterio.open(output) as ds:  # a run that dies here leaves an empty, readable output
+        assert np.isnan(ds.read()).all()
+    assembly.add(_write(tmp_path / "right.tif", data[:, :, 128:], 0, 128), (0, 128, 150, 72))
+    assembly.finish()
+    with rasterio.open(output) as ds:
+        np.testing.assert_array_equal(ds.read(), data)
 
 
 def test_a_region_file_of_another_codec_is_refused_and_the_output_left_as_it_was(tmp_path):
