@@ -457,7 +457,6 @@ def _fuse_pinned(client, job: WindowJob, todo: set[Key], files: RegionFiles,
             kept = {future for future, _ in held} | set(running)
             results &= kept
             where = {future: worker for future, worker in where.items() if future in kept}
-
             progress.check_cancelled()
             for future in sorted(finished, key=lambda done: running[done]):
                 kind, key = running.pop(future)
