@@ -347,9 +347,8 @@ def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, sc
         assembly = Assembly(output.path)
     joining = 0.0
     try:
-        for key in earlier:
-            if assembly is not None:
-                joining += _append_region(assembly, files, key, rects[key])
+        if assembly is not None:
+            joining += sum(_append_region(assembly, files, key, rects[key]) for key in earlier)
         with closing(run_on_dask(job, regions, files, scheduler, progress, measure)) as results:
             for kind, key, measured in results:  # closed on an error here: the tasks are cancelled
                 if kind == "window":

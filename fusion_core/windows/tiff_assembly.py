@@ -155,8 +155,17 @@ class Assembly:
     def add(self, path: str | os.PathLike, rect: tuple[int, int, int, int]) -> None:
         """Append the region file ``path`` (HR rectangle ``(row0, col0, rows, cols)``), checked
         first to have the output's layout; tiles it leaves empty (sparse) stay empty."""
-        out, layout = self.layout, read_layout(path)
-        _checked(layout, out, rect, Path(path).name)
+        self._place(path, rect, self.checked(path, rect))
+
+    def checked(self, path: str | os.PathLike, rect: tuple[int, int, int, int]) -> TiffLayout:
+        """The layout of region file ``path``, which must fill whole output tiles at ``rect`` with
+        the output's codec, data type and bands (else ``ValueError``)."""
+        layout = read_layout(path)
+        _checked(layout, self.layout, rect, Path(path).name)
+        return layout
+
+    def _place(self, path: str | os.PathLike, rect: tuple[int, int, int, int], layout: TiffLayout) -> None:
+        out = self.layout
         base = _append(self._dst, Path(path))
         row0, col0 = rect[0] // out.tile[0], rect[1] // out.tile[1]
         for band in range(layout.shape[0]):
@@ -197,14 +206,11 @@ def assemble(output: str | os.PathLike, parts: Iterable[tuple[str | os.PathLike,
     before anything is appended; a failure while copying leaves the output's directory as it
     was (the appended bytes are then unreferenced).
     """
-    out = read_layout(output)
-    parts = list(parts)
-    for path, rect in parts:
-        _checked(read_layout(path), out, rect, Path(path).name)
     assembly = Assembly(output)
     try:
-        for path, rect in parts:
-            assembly.add(path, rect)
+        checked = [(path, rect, assembly.checked(path, rect)) for path, rect in parts]
+        for path, rect, layout in checked:
+            assembly._place(path, rect, layout)
     except BaseException:
         assembly.close()
         raise
