@@ -5,8 +5,9 @@ It is ``dask worker`` (its scheduler address or ``--scheduler-file``, ``--nthrea
 as ``fusion_core`` in the worker process: run it from the plugin's folder, or wherever the engine
 is installed. Jobs sent from QGIS, qgis_process, the command line or Python name the engine only
 so (:mod:`fusion_core.portable`). Dask's nanny starts the worker process with one OpenMP/BLAS
-thread; each task uses one torch thread and resolves its device here (CUDA where this machine
-has it, :func:`fusion_core.windows.distributed.fuse_on_worker`). The worker loads this module
+thread and glibc's own allocator settings, Dask's spilling and pausing off
+(:mod:`fusion_core.dask_settings`); each task uses one torch thread and resolves its device here
+(CUDA where this machine has it, :func:`fusion_core.windows.distributed.fuse_on_worker`). The worker loads this module
 (Dask's ``--preload``), which imports torch and the engine once, before the first task, and
 logs where the engine comes from and the device it found.
 """
@@ -17,28 +18,13 @@ import logging
 import sys
 from typing import Optional, Sequence
 
+from .dask_settings import worker_settings
 from .errors import InputError
 from .portable import ENGINE_ROOT
 
 __all__ = ["PROG", "run_worker", "dask_setup"]
 
 PROG = "python -m fusion_core worker"
-#: Dask's own defaults of the shares of a worker's memory limit where it spills results to disk
-#: and pauses: the engine sizes its windows to the limit itself, and Dask spilling a window's
-#: result (at 70 %) or pausing the worker (at 80 %), which then would not run the task that frees
-#: that result, would only slow a run down or stall it. Dask still restarts a worker at 95 %.
-_DASK_DEFAULTS = {"target": 0.6, "spill": 0.7, "pause": 0.8}
-
-
-def _own_memory() -> dict[str, object]:
-    """Dask's spilling and pausing turned off where the user left Dask's defaults (settings of
-    their own, in Dask's configuration files or environment, win)."""
-    import dask
-
-    return {f"distributed.worker.memory.{key}": False for key, default in _DASK_DEFAULTS.items()
-            if dask.config.get(f"distributed.worker.memory.{key}", default) == default}
-
-
 def run_worker(arguments: Sequence[str]) -> int:
     """Run ``dask worker arguments`` (with this module preloaded) until it is stopped; its exit
     status (2 with a usage message on bad arguments).
@@ -59,7 +45,7 @@ def run_worker(arguments: Sequence[str]) -> int:
                                  f"file ({PROG} --scheduler-file scheduler.json).")
             if ENGINE_ROOT not in sys.path:  # the worker process inherits this path
                 sys.path.append(ENGINE_ROOT)
-            with dask.config.set(_own_memory()):
+            with dask.config.set(worker_settings()):
                 dask_worker.invoke(context)
     except click.exceptions.Exit as exc:  # --help
         return exc.exit_code

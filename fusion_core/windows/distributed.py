@@ -52,7 +52,8 @@ import torch
 
 from ..device import resolve_device
 from ..errors import InputError
-from ..portable import WORKER_PATH_SETUP, Shipped, alias_top_level
+from ..dask_settings import worker_settings
+from ..portable import TOP, WORKER_PATH_SETUP, Shipped, alias_top_level
 from ..progress import Progress
 from .assemble import blend_region, cut_piece
 from .layout import Window, WindowGrid
@@ -261,12 +262,17 @@ def _announce_local(progress: Progress, device: torch.device) -> int:
 
 @contextmanager
 def _local_cluster(workers: int) -> Iterator:
-    """A client of an embedded cluster of ``workers`` one-thread worker processes on loopback."""
+    """A client of an embedded cluster of ``workers`` one-thread worker processes on loopback,
+    with the settings of :func:`~fusion_core.dask_settings.worker_settings`; each worker imports
+    torch and the engine as it starts (:mod:`fusion_core.worker`'s preload), while this process
+    estimates the degradation, rather than with its first task."""
+    import dask
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None, memory_limit=0,
-                      silence_logs=logging.ERROR, preload=[WORKER_PATH_SETUP]) as cluster, \
+    with dask.config.set(worker_settings()), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                         host="127.0.0.1", dashboard_address=None, memory_limit=0,
+                         silence_logs=logging.ERROR, preload=[WORKER_PATH_SETUP, f"{TOP}.worker"]) as cluster, \
             Client(cluster) as client:
         yield client
 

@@ -36,16 +36,16 @@ GDAL_CACHE_BYTES = 256 * 2**20
 #: neighbours mostly go to other workers, so it keeps no tiles for them; each window's read is
 #: one request, decoded once whatever the cache.
 WORKER_GDAL_CACHE_BYTES = 64 * 2**20
-#: Resident memory of an idle local Dask worker before its first window: a fresh interpreter
-#: with torch, rasterio, distributed and the engine imported measures 300 MB (Debian 12, torch
-#: 2.13 CPU), plus the nanny process that watches it and the worker's own bookkeeping. The
-#: client's own memory is not a worker's: after the estimation it holds much more.
-WORKER_PROCESS_BYTES = 550 * 2**20
+#: Resident memory of an idle Dask worker process before its first window: a fresh interpreter
+#: with torch, rasterio, distributed and the engine imported measures 320–340 MB (Debian 12,
+#: torch 2.13 CPU; the embedded cluster's nannies live in the client's process).
+WORKER_PROCESS_BYTES = 350 * 2**20
 #: Output copies a window on a Dask worker holds beyond an in-process one: its result, kept on
 #: the worker until the task that blends, writes and measures its region has run, beside the
-#: next window (:func:`~fusion_core.windows.distributed.run_on_dask`). It was 2 while windows'
-#: results leaked on the workers (up to 12 held, restarts of 1.4 GiB workers on the 3000²
-#: scene); with the leak mended, the embedded workers peak at 1.1 GB against 1.5 GB modelled.
+#: next window (:func:`~fusion_core.windows.distributed.run_on_dask`), and the freed memory
+#: glibc keeps for the next window. Measured on the 3000² scene (embedded cluster, cores of
+#: 480 HR px): each worker peaks at 1.49–1.54 GB, which this model with the process above
+#: puts at 1.6 GB.
 WORKER_RESULT_COPIES = 1
 _FLOAT = 4
 _MARGIN = 0.9  # keep 10 % of the bound for what the estimate does not see (allocator, Python)

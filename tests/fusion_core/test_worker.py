@@ -5,6 +5,7 @@ load it, ``hsi_fusion.fusion_core``: before, every task failed with "No module n
 client's own. The cluster (a scheduler and one worker) listens on loopback only."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,17 @@ def test_a_worker_from_the_plugin_folder_runs_jobs_sent_from_the_plugin_package(
     assert said["error"] is not None and "Unknown device 'bogus'" in said["error"]
     np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data,
                                   read_raster(tmp_path / "here.tif").data)
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_runs_with_glibcs_own_allocator_settings(tmp_path, monkeypatch):
+    from distributed import Client
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a nanny started here sets it here
+
+    with address_cluster(tmp_path) as (address, _), Client(address, timeout=30) as client:
+        environ = client.run(lambda: dict(os.environ))
+    (worker_environ,) = environ.values()
+    # Dask's nanny would set MALLOC_TRIM_THRESHOLD_=65536: every window's arrays on fresh pages
+    assert "MALLOC_TRIM_THRESHOLD_" not in worker_environ
+    assert worker_environ["OMP_NUM_THREADS"] == "1"

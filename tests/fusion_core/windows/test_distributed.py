@@ -20,6 +20,7 @@ from distributed import Client, LocalCluster
 
 from fusion_core import FusionRequest, fuse_files
 from fusion_core import worker as worker_module
+from fusion_core.dask_settings import worker_settings
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.io import read_raster, read_raster_info
 from fusion_core.methods.base import FusionConfig
@@ -95,7 +96,7 @@ def test_windows_on_a_cluster_are_sized_by_its_workers_memory_and_threads():
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, memory_limit="3GiB",
                       dashboard_address=None) as limited:  # Dask spills at 70 % of the limit
         assert distributed.cluster_room(limited.scheduler_address, 8 * 2**30) == (int(0.7 * 3 * 2**30) - beside) // 2
-    with dask.config.set(worker_module._own_memory()), \
+    with dask.config.set(worker_settings()), \
             LocalCluster(n_workers=1, threads_per_worker=2, processes=False, memory_limit="3GiB",
                          dashboard_address=None) as limited:  # as python -m fusion_core worker runs
         assert distributed.cluster_room(limited.scheduler_address, 8 * 2**30) == (3 * 2**30 - beside) // 2
@@ -114,6 +115,15 @@ def test_workers_that_cannot_see_the_output_folder_are_refused_before_any_window
         with pytest.raises(InputError, match=r"cannot see the output's folder .* on storage they share"):
             run(pair, method, tmp_path / "fused.tif", grid_for(pair, 8), scheduler=cluster.scheduler_address)
     assert method.calls == 0 and not list(tmp_path.glob("fused.tif*"))
+
+
+@pytest.mark.timeout(120)
+def test_embedded_workers_start_with_the_engine_loaded_and_glibcs_own_allocator_settings(monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a nanny started here sets it here
+    with distributed._local_cluster(1) as client:
+        (state,) = client.run(lambda: ("MALLOC_TRIM_THRESHOLD_" in os.environ, "torch" in sys.modules and "fusion_core.device" in sys.modules,
+                                       os.environ.get("OMP_NUM_THREADS"))).values()
+    assert state == (False, True, "1")
 
 
 @pytest.mark.timeout(120)

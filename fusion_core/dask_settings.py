@@ -1,0 +1,41 @@
+"""Dask settings of the worker processes this engine starts: the embedded cluster's and those of
+``python -m fusion_core worker``. Each applies only where the user left Dask's default (settings
+of their own, in Dask's configuration files or environment, win).
+
+- **Memory**: the engine sizes its windows to a worker's memory limit itself; Dask spilling a
+  window's result to disk (at 70 % of the limit) or pausing the worker (at 80 %), which then would
+  not run the task that frees that result, would only slow a run down or stall it. Dask still
+  restarts a worker at 95 %.
+- **The allocator**: Dask's nanny starts each worker process with ``MALLOC_TRIM_THRESHOLD_=65536``
+  (``distributed.nanny.pre-spawn-environ``), which makes glibc give every freed block back to the
+  system at once and turns off its adaptive choice of which blocks it maps afresh: each of a
+  window's arrays then comes from new pages that the kernel faults in and clears. On the 3000²
+  scene that doubled the workers' system time (62 against 30 CPU-s) and made the embedded cluster
+  1.4× slower than threads (``benchmarks/SCALE_OUT.md``). Without it glibc keeps freed memory
+  for the next window, as it does in a process of threads; the windows' memory model counts it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["worker_settings"]
+
+_MEMORY_DEFAULTS = {"target": 0.6, "spill": 0.7, "pause": 0.8}
+_ENVIRON = "distributed.nanny.pre-spawn-environ"
+_TRIM = "MALLOC_TRIM_THRESHOLD_"
+_TRIM_DEFAULT = 65536
+
+
+def worker_settings() -> dict[str, object]:
+    """Settings for :func:`dask.config.set` around the start of workers (or of their nanny):
+    spilling and pausing off, and glibc's default allocator behaviour, each where Dask's default
+    is in force."""
+    import dask
+
+    settings: dict[str, object] = {
+        f"distributed.worker.memory.{key}": False for key, default in _MEMORY_DEFAULTS.items()
+        if dask.config.get(f"distributed.worker.memory.{key}", default) == default}
+    environ = dict(dask.config.get(_ENVIRON, {}) or {})
+    if str(environ.get(_TRIM, "")) == str(_TRIM_DEFAULT):
+        del environ[_TRIM]
+        settings[_ENVIRON] = environ
+    return settings
