@@ -50,9 +50,9 @@ from typing import Any, Callable, Generator, Iterator, Optional
 import numpy as np
 import torch
 
+from ..dask_settings import worker_settings
 from ..device import resolve_device
 from ..errors import InputError
-from ..dask_settings import worker_settings
 from ..portable import TOP, WORKER_PATH_SETUP, Shipped, alias_top_level
 from ..progress import Progress
 from .assemble import blend_region, cut_piece

@@ -19,7 +19,6 @@ import torch
 from distributed import Client, LocalCluster
 
 from fusion_core import FusionRequest, fuse_files
-from fusion_core import worker as worker_module
 from fusion_core.dask_settings import worker_settings
 from fusion_core.errors import Cancelled, InputError
 from fusion_core.io import read_raster, read_raster_info
@@ -121,7 +120,8 @@ def test_workers_that_cannot_see_the_output_folder_are_refused_before_any_window
 def test_embedded_workers_start_with_the_engine_loaded_and_glibcs_own_allocator_settings(monkeypatch):
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a nanny started here sets it here
     with distributed._local_cluster(1) as client:
-        (state,) = client.run(lambda: ("MALLOC_TRIM_THRESHOLD_" in os.environ, "torch" in sys.modules and "fusion_core.device" in sys.modules,
+        (state,) = client.run(lambda: ("MALLOC_TRIM_THRESHOLD_" in os.environ,
+                                       {"torch", "fusion_core.device"} <= set(sys.modules),
                                        os.environ.get("OMP_NUM_THREADS"))).values()
     assert state == (False, True, "1")
 
