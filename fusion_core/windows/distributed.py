@@ -57,7 +57,7 @@ from ..portable import TOP, WORKER_PATH_SETUP, Shipped, alias_top_level
 from ..progress import Progress
 from .assemble import blend_region, cut_piece
 from .layout import Window, WindowGrid
-from .memory import WORKER_GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES
+from .memory import WORKER_GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES, give_back_heap
 from .region_files import RegionFiles
 from .state import Key
 from .task import ReadInputs, WindowJob, fuse_window
@@ -174,6 +174,7 @@ def fuse_on_worker(job: WindowJob, keep_inputs: bool, key: Key) -> Fused:
         kept.append((window.lr_read, lr, hr))
 
     weighted = fuse_window(job, key, keep=keep if keep_inputs else None)
+    give_back_heap()
     return weighted, (kept[0] if kept else None)
 
 
@@ -331,6 +332,8 @@ def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Meas
     values = blend_region(grid, region, pieces)
     files.write(region, rect, values)
     measured = measure(rect, values, inputs) if measure is not None else None
+    del values, pieces
+    give_back_heap()
     return region, time.perf_counter() - t0, measured
 
 

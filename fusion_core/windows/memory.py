@@ -25,7 +25,7 @@ import torch
 from ..errors import InputError
 
 __all__ = ["GDAL_CACHE_BYTES", "WORKER_GDAL_CACHE_BYTES",
-           "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "release_free_memory", "device_free_bytes",
+           "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "release_free_memory", "give_back_heap", "device_free_bytes",
            "window_bytes", "input_copies", "strip_bytes", "core_unit", "choose_core"]
 
 #: GDAL block cache used while reading and writing windows: large enough to keep the input
@@ -65,6 +65,14 @@ def release_free_memory() -> None:
     estimation the process holds 1.14 GB, of which 0.76 GB is freed memory. Elsewhere (macOS,
     Windows, musl) nothing is done: their allocators return large blocks on release."""
     gc.collect()
+    give_back_heap()
+
+
+def give_back_heap() -> None:
+    """Give glibc's freed heap pages back to the system (``malloc_trim``; nothing elsewhere). A
+    Dask worker does so after each window and region: glibc keeps freed memory for reuse within
+    a window (cheap), but what it keeps between windows, fragmented, grows past the memory limit
+    Dask restarts a worker at."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
