@@ -174,18 +174,18 @@ def _interrupted(signal_name: str, request: Optional[Request],
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run one job; exit status 2 with a one-line message on bad input, 130 on Ctrl-C, 143 on
     SIGTERM (a one-line message, no traceback, no partial output left)."""
-    from . import pipeline
-    from .interrupt import EXIT_CODES, Terminated, signals_as_exceptions
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if "worker" in argv and all(a.startswith("-") for a in argv[:argv.index("worker")]):
         from .worker import run_worker
 
-        try:  # dask worker parses its own arguments
+        try:  # dask worker parses its own arguments; its nanny holds no torch (0.2 GB a worker)
             return run_worker(argv[argv.index("worker") + 1:])
         except FusionError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    from . import pipeline
+    from .interrupt import EXIT_CODES, Terminated, signals_as_exceptions
+
     args = build_parser().parse_args(argv)
     progress = _progress(args.quiet)
     before: Optional[tuple[int, int, int]] = None

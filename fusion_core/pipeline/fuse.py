@@ -79,7 +79,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     from ..io.reading import kept_open
     from ..windows import TiledOutput, WindowJob, run_windows
     from ..windows.decoded import DecodedCopy, decoded_copy
-    from ..windows.distributed import local_cluster_shape
+    from ..windows.distributed import local_cluster_shape, workers_on_this_machine
     from ..windows.memory import GDAL_CACHE_BYTES
     from .disagreement import hsi_fallback, scene_masks
     from .provenance import provenance_codes, write_provenance
@@ -93,14 +93,15 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
                   + (f", Dask scheduler {plan.scheduler}." if plan.scheduler else "."))
     bands = scene.source.lr_bands
     out_bands = None if bands is None else (plan.lr.count, tuple(bands))
-    # in this process the scan keeps the inputs decoded for the windows and reads them through
-    # datasets kept open (GDAL decodes the tiles its strips share once); Dask's workers decode
-    # their own (on the embedded cluster the copy saved 3 % of the time and raised the peak of
-    # its processes by 0.56 GB on the 3000² scene, already past the bound: windows/decoded.py)
-    keep = not plan.scheduler and isinstance(output, TiledOutput)
+    # the scan keeps the inputs decoded for the windows (windows/decoded.py), in this process
+    # or on Dask workers of this machine; elsewhere the workers decode their own (the copy would
+    # travel through shared storage); here it reads through datasets kept open (GDAL decodes the
+    # tiles its strips share once)
+    keep = isinstance(output, TiledOutput) and (not plan.scheduler or workers_on_this_machine(plan.scheduler))
     with decoded_copy(scene.source, output.final, output.raw_bytes) if keep else \
             nullcontext(DecodedCopy(scene.source, scene.source)) as copy:
-        with kept_open() if keep else nullcontext(), rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+        with kept_open() if keep and not plan.scheduler else nullcontext(), \
+                rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             masks = scene_masks(plan, replace(scene, source=copy.recording), progress.child(0.09, 0.1))
         fallback = hsi_fallback(masks, scene.model)
         job = WindowJob(source=copy.reading, method=plan.method, model=scene.model, config=plan.config,

@@ -12,12 +12,11 @@ the 36 windows' reads took 9.1 CPU-s decoding and 1.3 from the copy; the scan 11
 
 The copy is rows of all bands (band-interleaved by line), so a strip is one write and a window
 one read per few rows. Its objects are small and picklable, and every transfer opens the file,
-so any process on this machine could use it; the pipeline uses it in this process only. On the
-embedded Dask cluster it saved 3 % of the 3000² scene's time (169 against 174 s) and raised the
-peak of all processes from 4.59 to 5.15 GB, already past the 4 GB bound there (its windows'
-memory is not modelled closely yet, ``benchmarks/SCALE_OUT.md``); a cluster by address may not
-see this machine's disk, and decoding on its workers costs no more than moving the copy through
-shared storage. The copy lives as long as the run (:func:`decoded_copy`); a run killed before
+so any process that sees it may use it: in this process, and on Dask workers of this machine,
+whose scan tasks write the strips and whose windows read them (on the embedded cluster the 3000²
+scene's windows took 72.5 instead of 85 CPU-s). Workers on other machines decode the inputs
+themselves: the copy would travel through shared storage, which costs no less than decoding.
+The copy lives as long as the run (:func:`decoded_copy`); a run killed before
 deleting it leaves it to the next run of the same output (which holds the output's lock).
 """
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import socket
 import sys
 import threading
 import time
@@ -72,7 +73,7 @@ Measure = Callable[[Rect, np.ndarray, Optional[ReadInputs]], Any]
 
 __all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "codec_threads", "local_cluster_shape", "cluster_room",
            "in_gdal_cache", "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client",
-           "run_on_dask", "map_on_dask", "wait_some"]
+           "run_on_dask", "map_on_dask", "wait_some", "machine_id", "workers_on_this_machine"]
 
 ENV_VAR = "HSI_FUSION_DASK_SCHEDULER"
 _POLL_S = 0.25
@@ -158,6 +159,25 @@ def cluster_room(scheduler: str, bound: int) -> int:
     rooms = [(int((limit or bound) * (share if limit else 1.0)) - beside) // max(1, threads)
              for limit, threads, share in shapes]
     return min(rooms or [bound - beside])
+
+
+def machine_id() -> str:
+    """What tells this machine from another: Linux's boot id (two containers or hosts may share a
+    name), else the host's name."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return socket.gethostname()
+
+
+def workers_on_this_machine(scheduler: str) -> bool:
+    """Whether every worker of the running cluster ``scheduler`` runs on this machine (the
+    embedded cluster's always do): a file this process writes is then in their page cache too."""
+    if scheduler == "local":
+        return True
+    with dask_client(scheduler, Progress(), torch.device("cpu")) as client:
+        found = set(client.run(Shipped(machine_id)).values())
+    return found == {machine_id()}
 
 
 def fuse_on_worker(job: WindowJob, keep_inputs: bool, key: Key) -> Fused:

@@ -24,9 +24,9 @@ import torch
 
 from ..errors import InputError
 
-__all__ = ["GDAL_CACHE_BYTES", "WORKER_GDAL_CACHE_BYTES",
-           "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES", "process_bytes", "release_free_memory", "give_back_heap", "device_free_bytes",
-           "window_bytes", "input_copies", "strip_bytes", "core_unit", "choose_core"]
+__all__ = ["GDAL_CACHE_BYTES", "WORKER_GDAL_CACHE_BYTES", "WORKER_PROCESS_BYTES", "WORKER_RESULT_COPIES",
+           "process_bytes", "release_free_memory", "give_back_heap", "device_free_bytes", "window_bytes",
+           "input_copies", "strip_bytes", "core_unit", "choose_core"]
 
 #: GDAL block cache used while reading and writing windows: large enough to keep the input
 #: tiles that horizontally neighbouring windows share (two windows in flight), so most tiles

@@ -94,3 +94,11 @@ def test_a_worker_runs_with_glibcs_own_allocator_settings(tmp_path, monkeypatch)
     # Dask's nanny would set MALLOC_TRIM_THRESHOLD_=65536: every window's arrays on fresh pages
     assert "MALLOC_TRIM_THRESHOLD_" not in worker_environ
     assert worker_environ["OMP_NUM_THREADS"] == "1"
+
+
+def test_the_worker_command_leaves_torch_to_the_worker_process():
+    # the command's process is the worker's nanny, which runs no task: torch there is 0.2 GB lost
+    shown = subprocess.run([sys.executable, "-c", "import sys\nfrom fusion_core.cli import main\n"
+                            "main(['worker', '--help'])\nprint('torch' in sys.modules)"],
+                           cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert shown.stdout.splitlines()[-1] == "False", shown.stderr[-2000:]

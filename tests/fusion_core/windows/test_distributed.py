@@ -312,3 +312,44 @@ def test_a_scene_on_a_one_thread_worker_is_fused_on_the_tasks_thread_and_outside
         client.submit(run, pair, ThreadNoting(), tmp_path / "task.tif", grid, pure=False).result()
     assert len(ThreadNoting.threads) == len(grid) and not any(n.startswith("hsi-fusion") for n in ThreadNoting.threads)
     np.testing.assert_array_equal(read_raster(tmp_path / "task.tif").data, read_raster(tmp_path / "here.tif").data)
+
+
+#: A worker preload noting every read from a decoded copy in the file $READS_LOG.
+SPY_ON_COPY_READS = """
+import os
+from fusion_core.windows import decoded
+def read(self, rect, real_read=decoded.RawRows.read):
+    with open(os.environ["READS_LOG"], "a") as log:
+        log.write(f"{rect}\\n")
+    return real_read(self, rect)
+if not hasattr(decoded.RawRows.read, "spied"):  # Dask may run a preload twice
+    read.spied = True
+    decoded.RawRows.read = read
+"""
+
+
+@pytest.mark.timeout(180)
+def test_workers_on_this_machine_read_the_scans_decoded_copy_and_others_decode_the_inputs(
+        tmp_rasters, tmp_path, monkeypatch):
+    pair = tmp_rasters(size=96, n_hsi=20, snr_db=40)
+    pair.model.save(tmp_path / "model.json")
+    reads = tmp_path / "reads.log"
+    monkeypatch.setenv("READS_LOG", str(reads))
+
+    def fuse(name: str, scheduler: str = "") -> np.ndarray:
+        fuse_files(FusionRequest(str(pair.lr_path), str(pair.hr_path), str(tmp_path / name), device="cpu",
+                                 degradation=str(tmp_path / "model.json"), window_size=32, report="",
+                                 dask_scheduler=scheduler), method=RidgeFusion(adaptive=False))
+        return read_raster(tmp_path / name).data
+
+    here = fuse("here.tif")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      memory_limit=0, preload=[SPY_ON_COPY_READS]) as cluster:
+        assert distributed.workers_on_this_machine(cluster.scheduler_address)
+        np.testing.assert_array_equal(fuse("same_machine.tif", cluster.scheduler_address), here)
+        assert len(reads.read_text().splitlines()) >= 2 * 9  # each of the 9 windows read both images from it
+        reads.unlink()
+        monkeypatch.setattr(distributed, "workers_on_this_machine", lambda scheduler: False)
+        np.testing.assert_array_equal(fuse("elsewhere.tif", cluster.scheduler_address), here)
+        assert not reads.exists()
+    assert not [p for p in tmp_path.iterdir() if "decoded" in p.name]
