@@ -7,7 +7,8 @@ running scheduler (``"tcp://host:8786"``, e.g. a dask-jobqueue or dask-kubernete
 ``dask scheduler``). :func:`resolve_scheduler` takes it from the algorithm parameter, else from
 the environment variable ``HSI_FUSION_DASK_SCHEDULER``.
 
-Workers do the I/O. Each worker reads its windows from the input files itself, keeps each fused
+Workers do the I/O. Each worker reads its windows itself (workers of this machine from the scan's
+decoded copy, :func:`workers_on_this_machine`; others from the input files), keeps each fused
 window, and blends and writes the output region it owns into a file of its own on storage every
 worker and this process share (:mod:`.region_files`; with a remote cluster the inputs and the
 output folder must be at the same path on every worker: a shared file system). Only the blending
