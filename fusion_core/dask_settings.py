@@ -24,27 +24,26 @@ from __future__ import annotations
 
 __all__ = ["worker_settings"]
 
-_MEMORY_DEFAULTS = {"target": 0.6, "spill": 0.7, "pause": 0.8}
+#: Dask's default and this engine's value of each setting it changes.
+_OURS: dict[str, tuple[object, object]] = {
+    "distributed.worker.memory.target": (0.6, False),
+    "distributed.worker.memory.spill": (0.7, False),
+    "distributed.worker.memory.pause": (0.8, False),
+    "distributed.admin.tick.interval": ("20ms", "1s"),
+    "distributed.worker.profile.enabled": (True, False),
+}
 _ENVIRON = "distributed.nanny.pre-spawn-environ"
-_TRIM = "MALLOC_TRIM_THRESHOLD_"
-_TRIM_DEFAULT = 65536
-#: Dask's default and this engine's value of the settings of its upkeep.
-_UPKEEP: dict[str, tuple[object, object]] = {"distributed.admin.tick.interval": ("20ms", "1s"),
-                                             "distributed.worker.profile.enabled": (True, False)}
+_TRIM, _TRIM_DEFAULT = "MALLOC_TRIM_THRESHOLD_", 65536
 
 
 def worker_settings() -> dict[str, object]:
-    """Settings for :func:`dask.config.set` around the start of workers (or of their nanny):
-    spilling and pausing off, a slower tick and no profiler, and glibc's default allocator
-    behaviour, each where Dask's default is in force."""
+    """Settings for :func:`dask.config.set` while workers (or their nannies) start, which read
+    them then: spilling and pausing off, a slower tick and no profiler, and glibc's default
+    allocator behaviour, each where Dask's default is in force."""
     import dask
     import distributed  # noqa: F401  (its defaults join Dask's settings on import)
 
-    settings: dict[str, object] = {
-        f"distributed.worker.memory.{key}": False for key, default in _MEMORY_DEFAULTS.items()
-        if dask.config.get(f"distributed.worker.memory.{key}", default) == default}
-    settings.update({key: ours for key, (default, ours) in _UPKEEP.items()
-                     if dask.config.get(key, default) == default})
+    settings = {key: ours for key, (default, ours) in _OURS.items() if dask.config.get(key, default) == default}
     environ = dict(dask.config.get(_ENVIRON, {}) or {})
     if str(environ.get(_TRIM, "")) == str(_TRIM_DEFAULT):
         del environ[_TRIM]

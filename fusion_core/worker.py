@@ -5,11 +5,11 @@ It is ``dask worker`` (its scheduler address or ``--scheduler-file``, ``--nthrea
 as ``fusion_core`` in the worker process: run it from the plugin's folder, or wherever the engine
 is installed. Jobs sent from QGIS, qgis_process, the command line or Python name the engine only
 so (:mod:`fusion_core.portable`). Dask's nanny starts the worker process with one OpenMP/BLAS
-thread and glibc's own allocator settings, Dask's spilling and pausing off
-(:mod:`fusion_core.dask_settings`); each task uses one torch thread and resolves its device here
-(CUDA where this machine has it, :func:`fusion_core.windows.distributed.fuse_on_worker`). The worker loads this module
-(Dask's ``--preload``), which imports torch and the engine once, before the first task, and
-logs where the engine comes from and the device it found.
+thread and glibc's own allocator settings, Dask's spilling, pausing and profiler off
+(:mod:`fusion_core.dask_settings`); each task uses one torch thread and resolves its device
+here (CUDA where this machine has it, :func:`fusion_core.windows.distributed.fuse_on_worker`).
+The worker loads this module (Dask's ``--preload``), which imports torch and the engine once,
+before the first task, and logs where the engine comes from and the device it found.
 """
 
 from __future__ import annotations

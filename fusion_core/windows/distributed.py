@@ -285,17 +285,18 @@ def _announce_local(progress: Progress, device: torch.device) -> int:
 @contextmanager
 def _local_cluster(workers: int) -> Iterator:
     """A client of an embedded cluster of ``workers`` one-thread worker processes on loopback,
-    with the settings of :func:`~fusion_core.dask_settings.worker_settings`; each worker imports
-    torch and the engine as it starts (:mod:`fusion_core.worker`'s preload), while this process
-    estimates the degradation, rather than with its first task."""
+    started with the settings of :func:`~fusion_core.dask_settings.worker_settings` (set only
+    while it starts, which is when Dask reads them: this process may be QGIS's, running other
+    work); each worker imports torch and the engine as it starts (:mod:`fusion_core.worker`'s
+    preload), while this process estimates the degradation, rather than with its first task."""
     import dask
     from distributed import Client, LocalCluster
 
-    with dask.config.set(worker_settings()), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         host="127.0.0.1", dashboard_address=None, memory_limit=0,
-                         silence_logs=logging.ERROR, preload=[WORKER_PATH_SETUP, f"{TOP}.worker"]) as cluster, \
-            Client(cluster) as client:
+    with dask.config.set(worker_settings()):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, memory_limit=0,
+                               silence_logs=logging.ERROR, preload=[WORKER_PATH_SETUP, f"{TOP}.worker"])
+    with cluster, Client(cluster) as client:
         yield client
 
 
