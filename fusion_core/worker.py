@@ -58,13 +58,13 @@ def run_worker(arguments: Sequence[str]) -> int:
 
 
 def dask_setup(worker: Optional[object] = None) -> None:
-    """Dask's preload hook, in the worker process: load torch and the engine, one torch thread."""
-    import torch
-
+    """Dask's preload hook, in the worker process: load torch and the engine, one torch and one
+    BLAS thread per task."""
     from . import __file__ as engine_file
     from .device import resolve_device
+    from .threads import one_thread_each_from_now
 
-    torch.set_num_threads(1)
+    one_thread_each_from_now()
     logging.getLogger("distributed.worker").info(
         "HSI Fusion engine from %s; tasks asking for device 'auto' use %s.",
         engine_file, resolve_device("auto"))

@@ -34,6 +34,7 @@ ENGINE: tuple[Requirement, ...] = (
     Requirement("scipy", "scipy", "filters and optimisation"),
     Requirement("skimage", "scikit-image", "co-registration"),
     Requirement("distributed", "dask[distributed]", "processing windows in parallel"),
+    Requirement("threadpoolctl", "threadpoolctl", "one BLAS thread per window"),
     Requirement("pyrsr", "pyrsr", "sensor spectral responses"),
     Requirement("matplotlib", "matplotlib", "the report's figures"),
 )

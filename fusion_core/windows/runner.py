@@ -39,6 +39,7 @@ from ..degradation import DegradationModel
 from ..errors import Cancelled
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
+from ..threads import one_thread_each
 from .assemble import Assembler
 from .distributed import Measure
 from .layout import Window, WindowGrid, psf_halo
@@ -237,39 +238,34 @@ def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int]
 def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
                       progress_for: Callable[[int], Progress],
                       keep: Optional[KeepInputs]) -> Windows:
-    """Fuse ``threads`` windows at a time on threads, each with one torch thread; yield the
+    """Fuse ``threads`` windows at a time on threads, each with one torch and one BLAS thread; yield the
     results as they finish. A finished window's successor starts before it is yielded, so the
     windows keep every thread busy while the caller writes (``threads + 1`` windows in memory)."""
     def fuse(key: Key, progress: Progress) -> np.ndarray:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             return fuse_window(job, key, progress, keep)
 
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
     queue = list(enumerate(keys))
     running: dict[Any, Key] = {}
     stop = threading.Event()  # set when this loop ends early: the windows fusing stop too
-    try:
-        with ThreadPoolExecutor(threads, thread_name_prefix="hsi-fusion-window") as pool:
-            def start() -> None:
-                while queue and len(running) < threads:
-                    k, key = queue.pop(0)
-                    running[pool.submit(fuse, key, progress_for(k).stopping_when(stop.is_set))] = key
+    with one_thread_each(), ThreadPoolExecutor(threads, thread_name_prefix="hsi-fusion-window") as pool:
+        def start() -> None:
+            while queue and len(running) < threads:
+                k, key = queue.pop(0)
+                running[pool.submit(fuse, key, progress_for(k).stopping_when(stop.is_set))] = key
 
-            try:
+        try:
+            start()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                finished = [(running.pop(future), future) for future in done]
                 start()
-                while running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    finished = [(running.pop(future), future) for future in done]
-                    start()
-                    for key, future in sorted(finished, key=lambda item: item[0]):
-                        yield key, future.result()
-            finally:
-                stop.set()
-                for future in running:
-                    future.cancel()
-    finally:
-        torch.set_num_threads(saved)
+                for key, future in sorted(finished, key=lambda item: item[0]):
+                    yield key, future.result()
+        finally:
+            stop.set()
+            for future in running:
+                future.cancel()
 
 
 def _report(progress: Progress, t0: float, done: int, fused: int, todo: int, total: int) -> None:
