@@ -73,22 +73,49 @@ def _cutoff_ratio(band: np.ndarray) -> float:
 def block_factor(band: np.ndarray, valid: np.ndarray) -> int:
     """The largest block size of :data:`CANDIDATE_FACTORS` at which ``band`` ``(H, W)`` repeats
     each value over k×k blocks (nearest-neighbour resampling from k× coarser pixels), whatever
-    the blocks' phase; 1 when it does at none. Only blocks wholly ``valid`` count."""
+    the blocks' phase; 1 when it does at none. Only blocks wholly ``valid`` count.
+
+    Every block's sums come from summed-area tables of the band and its square, so all k² phases
+    of a block size cost one pass over the blocks (the band is centred first: the squares' sums
+    then carry its variance, not its offset, and keep their precision)."""
+    if not valid.any():
+        return 1
     data = band.astype(np.float64)
-    total = float(np.var(data[valid])) if valid.any() else 0.0
+    data -= data[valid].mean()
+    total = float(np.mean(data[valid] ** 2))
     if total <= 0:
         return 1
+    sums = _summed_area(np.where(valid, data, 0.0))
+    squares = _summed_area(np.where(valid, data * data, 0.0))
+    invalid = _summed_area((~valid).astype(np.int64))
     for k in sorted(CANDIDATE_FACTORS, reverse=True):
         for py in range(k):
             for px in range(k):
                 rows, cols = (data.shape[0] - py) // k, (data.shape[1] - px) // k
                 if rows < 2 or cols < 2:
                     continue
-                blocks = data[py:py + rows * k, px:px + cols * k].reshape(rows, k, cols, k)
-                ok = valid[py:py + rows * k, px:px + cols * k].reshape(rows, k, cols, k).all(axis=(1, 3))
-                if ok.sum() >= 16 and blocks.var(axis=(1, 3))[ok].mean() < BLOCK_SHARE * total:
+                corners = (slice(py, py + rows * k + 1, k), slice(px, px + cols * k + 1, k))
+                ok = _block_sums(invalid[corners]) == 0
+                if ok.sum() < 16:
+                    continue
+                mean = _block_sums(sums[corners])[ok] / (k * k)
+                within = _block_sums(squares[corners])[ok] / (k * k) - mean * mean
+                if within.mean() < BLOCK_SHARE * total:
                     return k
     return 1
+
+
+def _summed_area(image: np.ndarray) -> np.ndarray:
+    """``table[i, j]`` = the sum of ``image[:i, :j]`` ``(H + 1, W + 1)``."""
+    table = np.zeros((image.shape[0] + 1, image.shape[1] + 1), image.dtype)
+    np.cumsum(image, axis=0, out=table[1:, 1:])
+    np.cumsum(table[1:, 1:], axis=1, out=table[1:, 1:])
+    return table
+
+
+def _block_sums(corners: np.ndarray) -> np.ndarray:
+    """The sums over blocks from a summed-area table's values at their corners."""
+    return corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
 
 
 def coarse_bands(hr_msi: np.ndarray, valid: Optional[np.ndarray] = None,
