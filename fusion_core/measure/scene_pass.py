@@ -9,6 +9,8 @@ and the areas fused from the LR-HSI alone are one and the same.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence
@@ -17,6 +19,7 @@ import numpy as np
 
 from ..degradation import DegradationModel
 from ..progress import Progress
+from ..threads import one_thread_each
 from ..windows.layout import psf_halo
 from .consistency import NoiseLevels, input_noise, noise_units
 from .crop import crop_pixels
@@ -26,8 +29,8 @@ if TYPE_CHECKING:
     from ..windows.sampling import Texture
     from ..windows.source import Source
 
-__all__ = ["ScenePass", "Mapper", "scan_strip", "scan_scene", "cross_units_map", "crop_noise", "crop_normal",
-           "measure_disagreement", "judged_bands"]
+__all__ = ["ScenePass", "Mapper", "on_threads", "scan_strip", "scan_scene", "cross_units_map", "crop_noise",
+           "crop_normal", "measure_disagreement", "judged_bands"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,33 @@ Mapper = Callable[[Callable[[Any], Any], list], Iterable[Any]]
 
 def _here(function: Callable[[Any], Any], items: list) -> Iterator[Any]:
     return map(function, items)
+
+
+def on_threads(threads: int) -> Mapper:
+    """A :data:`Mapper` over ``threads`` threads of this process, each with one torch and one
+    BLAS thread, in order, at most ``threads`` items running ahead of the one the caller holds
+    (each holds a strip's pixels); those not started are dropped when the caller stops.
+
+    The scan's strips spend most of their time decoding the inputs, which GDAL does without
+    Python's lock; a dataset is read by one thread at a time
+    (:func:`~fusion_core.io.reading.kept_open`), so one strip's LR-HSI is decoded while
+    another's HR-MSI is, and the strips' own arithmetic fills the rest.
+    """
+    def mapper(function: Callable[[Any], Any], items: list) -> Iterator[Any]:
+        with one_thread_each(), ThreadPoolExecutor(threads, thread_name_prefix="hsi-fusion-scan") as pool:
+            pending: deque = deque()
+            try:
+                for item in items:
+                    pending.append(pool.submit(function, item))
+                    if len(pending) > threads:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    return mapper
 
 
 def scan_strip(source: "Source", model: DegradationModel, normal: Optional[np.ndarray],

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
+import torch
 
 from ..degradation import DegradationModel
 from ..measure.consistency import NoiseLevels
 from ..measure.disagreement import Disagreement, cross_normal, find_disagreement
-from ..measure.scene_pass import crop_noise, scan_scene
+from ..measure.scene_pass import Mapper, crop_noise, on_threads, scan_scene
 from ..progress import Progress
 from ..windows.fallback import HsiFallback, feather_pixels, reach_pixels
 
@@ -59,13 +60,15 @@ def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> Sce
     t0 = time.perf_counter()
     noise = crop_noise(scene.source, model, scene.texture) if request.disagreement_from_hsi else None
     normal = None if noise is None else cross_normal(noise, model)
-    mapper = None
+    mapper: Mapper
     if plan.scheduler:  # the strips as tasks of the cluster, whose workers read them
         from ..windows.distributed import map_on_dask
 
-        mapper = map_on_dask(plan.scheduler, progress)
-    found = scan_scene(scene.source, model, normal, max(request.memory_bytes // 8, 2 ** 26), progress,
-                       mapper=mapper)
+        mapper, budget = map_on_dask(plan.scheduler, progress), request.memory_bytes // 8
+    else:  # on this process's cores; before the windows, the strips in flight share a third
+        threads = max(1, torch.get_num_threads())
+        mapper, budget = on_threads(threads), request.memory_bytes // 3 // (threads + 1)
+    found = scan_scene(scene.source, model, normal, max(budget, 2 ** 26), progress, mapper=mapper)
     disagreement = None if found.units is None else find_disagreement(found.units)
     masks = SceneMasks(found.lr_valid, found.hr_gaps, disagreement, noise)
     seconds = time.perf_counter() - t0
