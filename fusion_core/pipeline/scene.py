@@ -114,6 +114,7 @@ def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Sourc
                   psf_size: Optional[int] = None) -> PreparedScene:
     """Bands, factor, co-registration and degradation model of a pair (fusion and the
     estimation job share it). ``model`` (or the request's DEGRADATION) is used when given."""
+    from ..io.reading import kept_open
     from ..windows.memory import process_bytes
     from ..windows.sampling import Texture
 
@@ -132,23 +133,24 @@ def prepare_scene(request: FusionRequest, lr: Raster, hr: Raster, source: "Sourc
     texture = Texture.of(sample, step)
     rect = estimation_rect(request, source, lr_info, hr, budget, texture, progress)
     before = source.plan
-    source, shift = coregister(request, source, rect, hr_shape, model, progress)
-    rect = _follow(rect, before, source)
-    moved = source.plan.lr_window != before.lr_window     # the texture was sampled on another area
-    if request.sharpen_msi:
-        source = source.with_sharpening(fit_msi_sharpening(source, rect, hr, progress))
-    if model is not None:
-        model.check_compatible(lr_info.count, hr.count, source.scale,
-                               request.name_of("degradation"))
-    else:
-        t0 = time.perf_counter()
-        model = estimate_scene(request, source, lr_info, hr, norm, rect,
-                               progress.child(0.0, 0.1), psf_size)
-        seconds["estimation"] = time.perf_counter() - t0
-        progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
-        note = gain_note(model)
-        if note:
-            progress.info(note)
+    with kept_open():  # co-registration, sharpening and estimation read the same crop: decoded once
+        source, shift = coregister(request, source, rect, hr_shape, model, progress)
+        rect = _follow(rect, before, source)
+        moved = source.plan.lr_window != before.lr_window     # the texture was sampled on another area
+        if request.sharpen_msi:
+            source = source.with_sharpening(fit_msi_sharpening(source, rect, hr, progress))
+        if model is not None:
+            model.check_compatible(lr_info.count, hr.count, source.scale,
+                                   request.name_of("degradation"))
+        else:
+            t0 = time.perf_counter()
+            model = estimate_scene(request, source, lr_info, hr, norm, rect,
+                                   progress.child(0.0, 0.1), psf_size)
+            seconds["estimation"] = time.perf_counter() - t0
+            progress.info(f"Degradation estimated in {seconds['estimation']:.1f} s.")
+            note = gain_note(model)
+            if note:
+                progress.info(note)
     pixel = source.plan.hr_grid(hr).pixel_size[0] if hr.grid.crs is not None else None
     shown = report_misregistration(request, model, source.plan, shift, pixel, progress)
     return PreparedScene(source, norm, model, shift, shown, seconds, None if moved else texture)
