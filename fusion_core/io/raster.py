@@ -155,7 +155,7 @@ def _native_resolution(ds, indexes: Sequence[int]) -> list[Optional[float]]:
 
 
 def read_raster(path: str | os.PathLike, role: str = "input", window: Optional[Window] = None,
-                out_shape: Optional[tuple[int, int]] = None) -> Raster:
+                out_shape: Optional[tuple[int, int]] = None, bands: Optional[Sequence[int]] = None) -> Raster:
     """Read a raster as physical float32 ``(C, H, W)`` values, NaN wherever a pixel is invalid.
 
     Args:
@@ -164,10 +164,14 @@ def read_raster(path: str | os.PathLike, role: str = "input", window: Optional[W
         window: optional pixel window to read.
         out_shape: optional ``(rows, cols)`` to decimate the window to (nearest neighbour, masks
             and scaling as at full resolution); the grid returned has the coarser pixels.
+        bands: positions (0-based) of the data bands to read (all when None); the rest of the
+            description is the whole raster's.
     """
     with open_raster(path, role) as ds:
         info = _info(ds, path)
-        data = read_pixels(ds, info.band_indexes, info.radiometry, role, window, out_shape)
+        wanted = range(len(info.band_indexes)) if bands is None else bands
+        data = read_pixels(ds, [info.band_indexes[b] for b in wanted], [info.radiometry[b] for b in wanted],
+                           role, window, out_shape)
         if window is not None or out_shape is not None:
             win = window if window is not None else Window(0, 0, ds.width, ds.height)
             rows, cols = data.shape[1:]

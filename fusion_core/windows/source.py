@@ -7,14 +7,17 @@ input the plan warps is read through GDAL's warper, window by window. Invalid pi
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Protocol
 
 import numpy as np
+import torch
 from rasterio.windows import Window
 
 from ..io import PairPlan, read_raster
 from ..io.pair import Rect
+from ..io.reading import open_raster
 from ..io.resample import read_warped
 from ..spectral.multiresolution import MsiSharpening
 
@@ -118,15 +121,31 @@ class PairSource(PlannedSource):
     def read_lr_sample(self, step: int) -> np.ndarray:
         """The LR-HSI keeping every ``step``-th pixel of every ``step``-th row, ``(C, rows, cols)``.
 
-        A decimated read lets GDAL decode each tile once, whatever the scene size.
+        A decimated read lets GDAL decode each tile once, whatever the scene size; the bands of a
+        band-interleaved file are read in groups on the run's threads.
         """
         if step == 1 or self.plan.lr_warp is not None:
             return self.read_lr()[:, ::step, ::step]
         rows, cols = self.lr_shape
         off_r, off_c = self.plan.lr_window[:2]
-        data = read_raster(self.lr_path, "LR-HSI", window=Window(off_c, off_r, cols, rows),
-                           out_shape=(max(1, rows // step), max(1, cols // step))).data
-        return data if self.lr_bands is None else data[list(self.lr_bands)]
+        bands = list(self.lr_bands) if self.lr_bands is not None else list(range(self.lr_count))
+        threads = max(1, min(torch.get_num_threads(), len(bands))) if _band_interleaved(self.lr_path, "LR-HSI") else 1
+
+        def read(group: list[int]) -> np.ndarray:
+            return read_raster(self.lr_path, "LR-HSI", window=Window(off_c, off_r, cols, rows),
+                               out_shape=(max(1, rows // step), max(1, cols // step)), bands=group).data
+
+        with ThreadPoolExecutor(threads, thread_name_prefix="hsi-fusion-sample") as pool:
+            n = len(bands)
+            return np.concatenate(list(pool.map(read, [bands[k * n // threads:(k + 1) * n // threads]
+                                                       for k in range(threads)])))
+
+
+def _band_interleaved(path: str, role: str) -> bool:
+    """Whether the raster stores each band's blocks apart (a GeoTIFF with INTERLEAVE=BAND): then
+    groups of bands read on threads decode none of the same blocks."""
+    with open_raster(path, role) as ds:
+        return ds.count > 1 and ds.interleaving is not None and ds.interleaving.name == "band"
 
 
 
