@@ -62,6 +62,9 @@ def choose_tile(grid: WindowGrid) -> int:
 
 #: The pixel step of :meth:`TiledOutput._stored_tiles`'s probe, in rows and columns.
 _PROBE = 8
+#: Bytes of the bands :meth:`TiledOutput.write` passes to GDAL at a time when a region is not
+#: contiguous (about an L3 cache's worth: the copy into its buffer stays in the cache).
+_GROUP_BYTES = 8 * 2**20
 
 
 class TiledOutput:
@@ -93,6 +96,7 @@ class TiledOutput:
         self._ds: Any = None  # the open rasterio dataset, between open() and close()
         self._unflushed: list[tuple[int, int, int]] = []  # (band, tile column, tile row)
         self._durable = True
+        self._buffer: Optional[np.ndarray] = None  # :meth:`_write_in_band_groups`'s
 
     @property
     def raw_bytes(self) -> int:
@@ -134,8 +138,28 @@ class TiledOutput:
         """Write ``data`` ``(C, rows, cols)`` (physical values, NaN for nodata) at HR rectangle
         ``rect`` ``(row0, col0, rows, cols)``."""
         counts = self.options.encode(data)
-        self._ds.write(counts, window=Window(rect[1], rect[0], rect[3], rect[2]))
+        window = Window(rect[1], rect[0], rect[3], rect[2])
+        if counts.flags.c_contiguous:
+            self._ds.write(counts, window=window)
+        else:  # a region cut from a window's result: passed on a few bands at a time
+            self._write_in_band_groups(counts, window)
         self._unflushed += self._stored_tiles(rect, counts)
+
+    def _write_in_band_groups(self, counts: np.ndarray, window: Window) -> None:
+        """Write ``counts`` ``(C, rows, cols)``, not contiguous, a few bands at a time through one
+        buffer the output keeps: rasterio would copy it whole into a fresh array first, whose
+        pages the kernel clears and maps for each region (3.5 CPU-s of the 6.6 GB written on the
+        3000² scene) where a buffer in use stays mapped and in the cache."""
+        band_bytes = counts[0].size * counts.itemsize
+        step = max(1, min(len(counts), _GROUP_BYTES // band_bytes))
+        size = step * counts[0].size
+        if self._buffer is None or self._buffer.dtype != counts.dtype or self._buffer.size < size:
+            self._buffer = np.empty(size, counts.dtype)
+        for b in range(0, len(counts), step):
+            n = min(step, len(counts) - b)
+            group = self._buffer[:n * counts[0].size].reshape(n, *counts.shape[1:])
+            group[...] = counts[b:b + n]
+            self._ds.write(group, indexes=list(range(b + 1, b + n + 1)), window=window)
 
     def _stored_tiles(self, rect: tuple[int, int, int, int], counts: np.ndarray) -> list[tuple[int, int, int]]:
         """``(band, tile column, tile row)`` of tiles under ``rect`` that GDAL must have stored:
