@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..windows.sampling import Texture
     from ..windows.source import Source
 
-__all__ = ["ScenePass", "Mapper", "on_threads", "scan_strip", "scan_scene", "cross_units_map", "crop_noise",
+__all__ = ["ScenePass", "Mapper", "on_threads", "scan_strip", "scan_run", "scan_scene", "cross_units_map", "crop_noise",
            "crop_normal", "measure_disagreement", "judged_bands"]
 
 
@@ -114,16 +114,33 @@ def scan_strip(source: "Source", model: DegradationModel, normal: Optional[np.nd
     return valid, whole, units
 
 
+def scan_run(source: "Source", model: DegradationModel, normal: Optional[np.ndarray],
+             judged: list[int], halo: int, strips: list[tuple[int, int]]
+             ) -> list[tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]]:
+    """:func:`scan_strip` of consecutive ``strips`` (a Dask task), the inputs' datasets kept open
+    with a block cache that holds a row of their tiles: the tiles two strips share (an LR-HSI
+    tile is 128 rows, a strip a few dozen) are decoded once, as in one process."""
+    import rasterio
+
+    from ..io.reading import kept_open
+    from ..windows.memory import GDAL_CACHE_BYTES
+
+    with kept_open(), rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+        return [scan_strip(source, model, normal, judged, halo, strip) for strip in strips]
+
+
 def scan_scene(source: "Source", model: DegradationModel, normal: Optional[np.ndarray],
                budget_bytes: int, progress: Optional[Progress] = None,
-               bands: Optional[Sequence[int]] = None, mapper: Optional[Mapper] = None) -> ScenePass:
+               bands: Optional[Sequence[int]] = None, mapper: Optional[Mapper] = None,
+               runs: Optional[int] = None) -> ScenePass:
     """Read the whole scene strip by strip, with the PSF's reach above and below each strip, and
     note per LR pixel :class:`ScenePass`'s masks and, given ``normal`` ``(M,)``, the
     cross-sensor residual in its units: NaN where the PSF footprint of an LR pixel is not
     wholly valid or leaves the scene
     (:func:`.disagreement.judged_cross_residual`). The residual is judged on the HR-MSI
     ``bands`` (default :func:`judged_bands`). ``mapper`` runs the strips (:func:`scan_strip`,
-    each within ``budget_bytes``): here by default, or as tasks of a Dask cluster."""
+    each within ``budget_bytes``): here by default, or as tasks of a Dask cluster, one strip
+    each or, given ``runs``, that many runs of consecutive strips (:func:`scan_run`)."""
     judged = list(bands if bands is not None else judged_bands(source) or range(model.n_msi_bands))
     rows, cols = source.lr_shape
     halo = psf_halo(max(model.psf.shape), model.scale) + 1 if normal is not None else 0
@@ -133,7 +150,13 @@ def scan_scene(source: "Source", model: DegradationModel, normal: Optional[np.nd
     lr_valid = np.zeros((rows, cols), bool)
     hr_whole = np.zeros((rows, cols), bool)
     units = np.full((rows, cols), np.nan, np.float32) if normal is not None else None
-    found = (mapper or _here)(partial(scan_strip, source, model, normal, judged, halo), strips)
+    if runs:
+        size = -(-len(strips) // runs)
+        grouped = [strips[k:k + size] for k in range(0, len(strips), size)]
+        found: Iterable = (strip for run in (mapper or _here)(
+            partial(scan_run, source, model, normal, judged, halo), grouped) for strip in run)
+    else:
+        found = (mapper or _here)(partial(scan_strip, source, model, normal, judged, halo), strips)
     for (a, b), (valid, whole, strip_units) in zip(strips, found):
         lr_valid[a:b], hr_whole[a:b] = valid, whole
         if units is not None:

@@ -61,14 +61,16 @@ def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> Sce
     noise = crop_noise(scene.source, model, scene.texture) if request.disagreement_from_hsi else None
     normal = None if noise is None else cross_normal(noise, model)
     mapper: Mapper
-    if plan.scheduler:  # the strips as tasks of the cluster, whose workers read them
-        from ..windows.distributed import map_on_dask
+    runs = None
+    if plan.scheduler:  # runs of strips as tasks of the cluster (two per worker thread), whose workers read them
+        from ..windows.distributed import cluster_threads, map_on_dask
 
         mapper, budget = map_on_dask(plan.scheduler, progress), request.memory_bytes // 8
+        runs = 2 * cluster_threads(plan.scheduler)
     else:  # on this process's cores; before the windows, the strips in flight share a third
         threads = max(1, torch.get_num_threads())
         mapper, budget = on_threads(threads), request.memory_bytes // 3 // (threads + 1)
-    found = scan_scene(scene.source, model, normal, max(budget, 2 ** 26), progress, mapper=mapper)
+    found = scan_scene(scene.source, model, normal, max(budget, 2 ** 26), progress, mapper=mapper, runs=runs)
     disagreement = None if found.units is None else find_disagreement(found.units)
     masks = SceneMasks(found.lr_valid, found.hr_gaps, disagreement, noise)
     seconds = time.perf_counter() - t0

@@ -74,7 +74,7 @@ Measure = Callable[[Rect, np.ndarray, Optional[ReadInputs]], Any]
 
 __all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "codec_threads", "local_cluster_shape", "cluster_room",
            "in_gdal_cache", "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client",
-           "run_on_dask", "map_on_dask", "wait_some", "machine_id", "workers_on_this_machine"]
+           "run_on_dask", "map_on_dask", "cluster_threads", "wait_some", "machine_id", "workers_on_this_machine"]
 
 ENV_VAR = "HSI_FUSION_DASK_SCHEDULER"
 _POLL_S = 0.25
@@ -322,6 +322,12 @@ def _connect(scheduler: str, progress: Progress, device: torch.device) -> Iterat
         progress.info(f"Fusing on the Dask cluster at {client.scheduler_info()['address']} "
                       f"({_threads(client)} worker thread(s)).")
         yield client
+
+
+def cluster_threads(scheduler: str) -> int:
+    """The worker threads of the running cluster ``scheduler`` now (at least 1)."""
+    with dask_client(scheduler, Progress(), torch.device("cpu")) as client:
+        return max(1, _threads(client))
 
 
 def _threads(client) -> int:

@@ -20,7 +20,7 @@ def test_the_scene_pass_finds_the_lr_pixels_whose_hr_block_lacks_a_value(tmp_ras
     assert found.units is None
 
 
-def test_strips_scanned_on_threads_give_the_same_masks_and_residual_in_order(tmp_rasters):
+def test_strips_scanned_on_threads_or_in_runs_give_the_same_masks_and_residual_in_order(tmp_rasters):
     pair = tmp_rasters(size=48, n_hsi=24, n_msi=4)
     hr, lr = pair.hr_msi.copy(), pair.lr_hsi.copy()
     hr[:, 8:12, 12:16] = np.nan
@@ -30,10 +30,12 @@ def test_strips_scanned_on_threads_give_the_same_masks_and_residual_in_order(tmp
 
     here = scan_scene(source, pair.model, normal, strip_budget)
     threaded = scan_scene(source, pair.model, normal, strip_budget, mapper=on_threads(2))
+    in_runs = scan_scene(source, pair.model, normal, strip_budget, mapper=on_threads(2), runs=4)
 
-    np.testing.assert_array_equal(threaded.lr_valid, here.lr_valid)
-    np.testing.assert_array_equal(threaded.hr_gaps, here.hr_gaps)
-    np.testing.assert_array_equal(threaded.units, here.units)
+    for other in (threaded, in_runs):
+        np.testing.assert_array_equal(other.lr_valid, here.lr_valid)
+        np.testing.assert_array_equal(other.hr_gaps, here.hr_gaps)
+        np.testing.assert_array_equal(other.units, here.units)
     assert not here.lr_valid[7, 1] and here.hr_gaps[2, 3]
 
 
