@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-import torch
 from scipy.ndimage import uniform_filter
 
 from ..errors import DependencyError
+from ..threads import run_threads
 
 __all__ = ["Shift", "measure_shift", "MAX_SHIFT_LR", "MIN_GAIN"]
 
@@ -102,7 +102,7 @@ def measure_shift(lr_hsi: np.ndarray, hr_msi: np.ndarray, scale: int) -> Shift:
     z_blur_ok = uniform_filter(z_ok.astype(float), size=r, mode="nearest") > 0.999
     if y_hr_ok.sum() < 64 * r * r or z_blur_ok.sum() < 64 * r * r:
         return Shift()
-    with scipy.fft.set_workers(max(1, torch.get_num_threads())):  # its FFTs on the run's cores
+    with scipy.fft.set_workers(run_threads()):  # its FFTs on the run's cores
         found = phase_cross_correlation(y_hr, z_blur, reference_mask=y_hr_ok, moving_mask=z_blur_ok,
                                         overlap_ratio=0.5)
     shift = found[0] if isinstance(found, tuple) else found

@@ -9,8 +9,6 @@ and the areas fused from the LR-HSI alone are one and the same.
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence
@@ -19,7 +17,6 @@ import numpy as np
 
 from ..degradation import DegradationModel
 from ..progress import Progress
-from ..threads import one_thread_each
 from ..windows.layout import psf_halo
 from .consistency import NoiseLevels, input_noise, noise_units
 from .crop import crop_pixels
@@ -29,7 +26,7 @@ if TYPE_CHECKING:
     from ..windows.sampling import Texture
     from ..windows.source import Source
 
-__all__ = ["ScenePass", "Mapper", "on_threads", "scan_strip", "scan_run", "scan_scene", "cross_units_map", "crop_noise",
+__all__ = ["ScenePass", "Mapper", "scan_strip", "scan_run", "scan_scene", "cross_units_map", "crop_noise",
            "crop_normal", "measure_disagreement", "judged_bands"]
 
 
@@ -58,40 +55,16 @@ def judged_bands(source: "Source") -> Optional[tuple[int, ...]]:
     return None if sharpening is None else tuple(sharpening.sharp)
 
 
-#: Runs a function over items, yielding the results in the items' order: here by default, or as
-#: tasks of a Dask cluster (:func:`fusion_core.windows.distributed.map_on_dask`).
+#: Runs a function over items, yielding the results in the items' order: here by default, on
+#: threads (:func:`fusion_core.threads.on_threads`: the scan's strips spend most of their time
+#: decoding, a dataset read by one thread at a time, so one strip's LR-HSI is decoded while
+#: another's HR-MSI is), or as tasks of a Dask cluster
+#: (:func:`fusion_core.windows.distributed.map_on_dask`).
 Mapper = Callable[[Callable[[Any], Any], list], Iterable[Any]]
 
 
 def _here(function: Callable[[Any], Any], items: list) -> Iterator[Any]:
     return map(function, items)
-
-
-def on_threads(threads: int) -> Mapper:
-    """A :data:`Mapper` over ``threads`` threads of this process, each with one torch and one
-    BLAS thread, in order, at most ``threads`` items running ahead of the one the caller holds
-    (each holds a strip's pixels); those not started are dropped when the caller stops.
-
-    The scan's strips spend most of their time decoding the inputs, which GDAL does without
-    Python's lock; a dataset is read by one thread at a time
-    (:func:`~fusion_core.io.reading.kept_open`), so one strip's LR-HSI is decoded while
-    another's HR-MSI is, and the strips' own arithmetic fills the rest.
-    """
-    def mapper(function: Callable[[Any], Any], items: list) -> Iterator[Any]:
-        with one_thread_each(), ThreadPoolExecutor(threads, thread_name_prefix="hsi-fusion-scan") as pool:
-            pending: deque = deque()
-            try:
-                for item in items:
-                    pending.append(pool.submit(function, item))
-                    if len(pending) > threads:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
-            finally:
-                for future in pending:
-                    future.cancel()
-
-    return mapper
 
 
 def scan_strip(source: "Source", model: DegradationModel, normal: Optional[np.ndarray],

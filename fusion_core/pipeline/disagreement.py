@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
-import torch
 
 from ..degradation import DegradationModel
 from ..measure.consistency import NoiseLevels
 from ..measure.disagreement import Disagreement, cross_normal, find_disagreement
-from ..measure.scene_pass import Mapper, crop_noise, on_threads, scan_scene
+from ..measure.scene_pass import Mapper, crop_noise, scan_scene
 from ..progress import Progress
+from ..threads import on_threads, run_threads
 from ..windows.fallback import HsiFallback, feather_pixels, reach_pixels
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def scene_masks(plan: "RunPlan", scene: "SceneModel", progress: Progress) -> Sce
         mapper, budget = map_on_dask(plan.scheduler, progress), request.memory_bytes // 8
         runs = 2 * cluster_threads(plan.scheduler)
     else:  # on this process's cores; before the windows, the strips in flight share a third
-        threads = max(1, torch.get_num_threads())
+        threads = run_threads()
         mapper, budget = on_threads(threads), request.memory_bytes // 3 // (threads + 1)
     found = scan_scene(scene.source, model, normal, max(budget, 2 ** 26), progress, mapper=mapper, runs=runs)
     disagreement = None if found.units is None else find_disagreement(found.units)

@@ -33,13 +33,12 @@ from typing import Any, Callable, Generator, Optional
 
 import numpy as np
 import rasterio
-import torch
 
 from ..degradation import DegradationModel
 from ..errors import Cancelled
 from ..methods.base import FusionConfig, FusionMethod
 from ..progress import Progress, format_duration
-from ..threads import one_thread_each
+from ..threads import one_thread_each, run_threads
 from .assemble import Assembler
 from .distributed import Measure
 from .layout import Window, WindowGrid, psf_halo
@@ -92,7 +91,7 @@ def window_threads(method: FusionMethod, config: Optional[FusionConfig] = None) 
     device = (config or FusionConfig()).device
     if device.type != "cpu" or not getattr(method, "concurrent_windows", False):
         return 1
-    return max(1, torch.get_num_threads())
+    return run_threads()
 
 
 def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,

@@ -7,12 +7,10 @@ input the plan warps is read through GDAL's warper, window by window. Invalid pi
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Protocol
 
 import numpy as np
-import torch
 from rasterio.windows import Window
 
 from ..io import PairPlan, read_raster
@@ -20,6 +18,7 @@ from ..io.pair import Rect
 from ..io.reading import open_raster
 from ..io.resample import read_warped
 from ..spectral.multiresolution import MsiSharpening
+from ..threads import on_threads, run_threads
 
 __all__ = ["PairSource", "Rect", "Source", "read_within"]
 
@@ -129,16 +128,15 @@ class PairSource(PlannedSource):
         rows, cols = self.lr_shape
         off_r, off_c = self.plan.lr_window[:2]
         bands = list(self.lr_bands) if self.lr_bands is not None else list(range(self.lr_count))
-        threads = max(1, min(torch.get_num_threads(), len(bands))) if _band_interleaved(self.lr_path, "LR-HSI") else 1
+        threads = min(run_threads(), len(bands)) if _band_interleaved(self.lr_path, "LR-HSI") else 1
 
         def read(group: list[int]) -> np.ndarray:
             return read_raster(self.lr_path, "LR-HSI", window=Window(off_c, off_r, cols, rows),
                                out_shape=(max(1, rows // step), max(1, cols // step)), bands=group).data
 
-        with ThreadPoolExecutor(threads, thread_name_prefix="hsi-fusion-sample") as pool:
-            n = len(bands)
-            return np.concatenate(list(pool.map(read, [bands[k * n // threads:(k + 1) * n // threads]
-                                                       for k in range(threads)])))
+        n = len(bands)
+        groups = [bands[k * n // threads:(k + 1) * n // threads] for k in range(threads)]
+        return np.concatenate(list(on_threads(threads)(read, groups)))
 
 
 def _band_interleaved(path: str, role: str) -> bool:

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from fusion_core.threads import one_thread_each
+from fusion_core.threads import on_threads, one_thread_each
 
 
 def _blas_threads() -> set[int]:
@@ -30,3 +30,16 @@ def test_inside_the_block_torch_and_blas_use_one_thread_on_every_thread_and_thei
             assert torch.get_num_threads() == 2 and _blas_threads() == {2}
         finally:
             torch.set_num_threads(saved)
+
+
+def test_threads_run_at_most_their_number_of_items_ahead_and_start_none_once_stopped():
+    started = []
+
+    def strip(item: int) -> int:
+        started.append(item)
+        return item * 10
+
+    found = on_threads(2)(strip, list(range(20)))
+    assert [next(found), next(found)] == [0, 10]
+    found.close()
+    assert len(started) <= 4                                          # the two taken, two ahead

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from fusion_core.measure.scene_pass import on_threads, scan_scene
+from fusion_core.measure.scene_pass import scan_scene
+from fusion_core.threads import on_threads
 from fusion_core.windows.in_memory import ArraySource
 
 
@@ -37,16 +38,3 @@ def test_strips_scanned_on_threads_or_in_runs_give_the_same_masks_and_residual_i
         np.testing.assert_array_equal(other.hr_gaps, here.hr_gaps)
         np.testing.assert_array_equal(other.units, here.units)
     assert not here.lr_valid[7, 1] and here.hr_gaps[2, 3]
-
-
-def test_threads_run_at_most_their_number_of_items_ahead_and_start_none_once_stopped():
-    started = []
-
-    def strip(item: int) -> int:
-        started.append(item)
-        return item * 10
-
-    found = on_threads(2)(strip, list(range(20)))
-    assert [next(found), next(found)] == [0, 10]
-    found.close()
-    assert len(started) <= 4                                          # the two taken, two ahead
