@@ -113,11 +113,11 @@ def input_noise(lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel)
     for the MSI). Nodata (NaN) is left out as SSCF leaves it out: the gaps are filled smoothly
     (zeros would make the edge of a nodata swath look like noise) and only the LR pixels whose
     PSF footprint is wholly valid are regressed on."""
-    from ..methods.gaps import fill_gaps, support_valid, valid_pixels
+    from ..methods.gaps import fill_gaps, finite_pixels, support_valid, valid_pixels
 
     y = torch.from_numpy(np.asarray(lr_hsi, np.float64))
     z = torch.from_numpy(np.asarray(hr_msi, np.float64))
-    lr_ok, hr_ok = torch.isfinite(y).all(0), torch.isfinite(z).all(0)
+    lr_ok, hr_ok = finite_pixels(y), finite_pixels(z)
     valid = None
     if not (bool(lr_ok.all()) and bool(hr_ok.all())):
         valid = support_valid(lr_ok, hr_ok, model.psf, model.scale)

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from ..progress import Progress
     from .base import FusionConfig, FusionMethod
 
-__all__ = ["fuse_with_gaps", "fill_pairs", "fill_invalid", "bridge_pairs", "fill_gaps", "support_valid", "valid_pixels"]
+__all__ = ["fuse_with_gaps", "fill_pairs", "fill_invalid", "bridge_pairs", "fill_gaps", "support_valid", "valid_pixels",
+           "finite_pixels"]
 
 
 def fuse_with_gaps(method: "FusionMethod", lr_hsi: torch.Tensor, hr_msi: torch.Tensor,
@@ -106,6 +107,15 @@ def support_valid(lr_ok: torch.Tensor, hr_ok: torch.Tensor, psf: np.ndarray | to
         cut = pad // scale
         reach = reach[cut:reach.shape[0] - cut, cut:reach.shape[1] - cut]
     return lr_ok & (reach <= outside_share * float(kernel.sum()))
+
+
+def finite_pixels(image: torch.Tensor) -> torch.Tensor:
+    """``(h, w)``: the pixels of an image ``(C, h, w)`` finite in every band. On the CPU through
+    numpy: torch reduces the ``(C, h, w)`` mask over its first axis 15× slower (70 ms for a
+    window of 198 bands, 208² LR pixels, against 4 ms)."""
+    if image.device.type == "cpu":
+        return torch.from_numpy(np.isfinite(image.detach().numpy()).all(0))
+    return torch.isfinite(image).all(0)
 
 
 def valid_pixels(image: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:

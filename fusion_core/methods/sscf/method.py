@@ -20,7 +20,7 @@ from ...spectral import (
     signal_subspace,
 )
 from ..base import FusionConfig, FusionMethod
-from ..gaps import bridge_pairs, fill_gaps, support_valid, valid_pixels
+from ..gaps import bridge_pairs, fill_gaps, finite_pixels, support_valid, valid_pixels
 from .alignment import Alignment, estimate_alignment, noise_gains, warp
 from .settings import PRESETS, SSCFSettings
 from .solver import consistency_correction, fourier_correction
@@ -143,7 +143,7 @@ class SSCF(FusionMethod):
             delta = consistency_correction(residual, psf, r, settings.smoothness, damping,
                                            settings.cg_iters, settings.cg_tol, progress.child(0.45, 1.0),
                                            data)
-        coefficients = delta.float() if coefficients is None else coefficients + delta.float()
+        coefficients = delta.float() if coefficients is None else coefficients.add_(delta)
         progress.update(0.95, "Composing the bands")
         x = _compose(ridge, basis, z, coefficients)
         progress.update(1.0, "Fused")
@@ -163,7 +163,7 @@ def _leave_out_gaps(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: Degradati
     the window (:data:`FIT_OUTSIDE_SHARE`) while they are :data:`MIN_VALID_LR_PIXELS` and
     :data:`MIN_FIT_SHARE` of the valid ones, else on every valid one. With fewer valid pixels
     than :data:`MIN_VALID_LR_PIXELS`, the gaps are bridged as for any method."""
-    lr_ok, hr_ok = torch.isfinite(lr_hsi).all(0).cpu(), torch.isfinite(hr_msi).all(0).cpu()
+    lr_ok, hr_ok = finite_pixels(lr_hsi).cpu(), finite_pixels(hr_msi).cpu()
     inside = support_valid(lr_ok, hr_ok, model.psf, model.scale, edge_valid=False,
                            outside_share=FIT_OUTSIDE_SHARE)
     if bool(lr_ok.all()) and bool(hr_ok.all()):

@@ -42,6 +42,10 @@ __all__ = ["spatial_adjoint", "neg_laplacian", "conjugate_gradient", "consistenc
 #: response to a border decays about sevenfold per LR pixel, so at this distance the
 #: periodic wrap-around changes it by less than 1e-6 of its range.
 MIRROR_LR_PIXELS = 8
+#: Bytes of the HR images :func:`fourier_correction` inverts at a time: a few channels' spectra
+#: and inverse transforms instead of all of them at once (tens of MB per window, fresh pages
+#: each time).
+_BLOCK_BYTES = 1 << 23
 
 
 def spatial_adjoint(lr: torch.Tensor, psf: np.ndarray | torch.Tensor, scale: int) -> torch.Tensor:
@@ -230,13 +234,18 @@ def fourier_correction(
     mu = damping.double().clamp_min(1e-6 * tau).tolist()
     lr_spectrum = torch.fft.fft2(padded)                                          # (C, h, w)
     adjoint = blur[:, :half].conj()
-    spectrum = torch.empty(c, hr_h, half, dtype=lr_spectrum.dtype, device=padded.device)
+    delta = torch.empty(c, h * r, w * r, dtype=residual.dtype, device=padded.device)
+    step = max(1, _BLOCK_BYTES // (hr_h * hr_w * padded.element_size()))
+    spectrum = torch.empty(min(step, c), hr_h, half, dtype=lr_spectrum.dtype, device=padded.device)
     a = torch.empty_like(laplacian)
-    for channel in range(c):
-        torch.add(laplacian, mu[channel], out=a)                                  # (H, W)
-        inner = lr_spectrum[channel] / (1.0 + alias_mean(power / a, r))           # (h, w)
-        # Sᵀ: the LR spectrum repeated over the HR one (its half, for the real inverse FFT).
-        repeated = inner.repeat(r, -(-half // big_w))[:, :half]
-        torch.mul(repeated, adjoint / a[:, :half], out=spectrum[channel])
-    delta = torch.fft.irfft2(spectrum, s=(hr_h, hr_w))
-    return delta[:, top * r:(top + h) * r, left * r:(left + w) * r].to(residual.dtype)
+    for start in range(0, c, step):  # a few channels at a time: their spectra stay small
+        block = range(start, min(start + step, c))
+        for i, channel in enumerate(block):
+            torch.add(laplacian, mu[channel], out=a)                              # (H, W)
+            inner = lr_spectrum[channel] / (1.0 + alias_mean(power / a, r))       # (h, w)
+            # Sᵀ: the LR spectrum repeated over the HR one (its half, for the real inverse FFT).
+            repeated = inner.repeat(r, -(-half // big_w))[:, :half]
+            torch.mul(repeated, adjoint / a[:, :half], out=spectrum[i])
+        whole = torch.fft.irfft2(spectrum[:len(block)], s=(hr_h, hr_w))
+        delta[start:block.stop] = whole[:, top * r:(top + h) * r, left * r:(left + w) * r]
+    return delta
