@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from fusion_core.degradation import sensor_psf
-from fusion_core.methods.gaps import support_valid
+from fusion_core.methods.gaps import finite_pixels, support_valid
 
 R = 3
 
@@ -27,3 +27,15 @@ def test_beyond_the_edge_counts_as_invalid_when_asked():
     inside = support_valid(everywhere, torch.ones(12, 12, dtype=torch.bool), sensor_psf(R, 3.0), R,
                            edge_valid=False)
     assert inside[1:3, 1:3].all() and not inside[0].any() and not inside[:, -1].any()
+
+
+def test_a_pixel_is_finite_only_where_every_band_is():
+    image = torch.ones(5, 3, 4)
+    image[1, 0, 0] = float("nan")
+    image[2, 0, 1] = float("inf")
+    image[3, 0, 2], image[4, 0, 2] = float("inf"), -float("inf")
+    image[0, 1, 1] = image[1, 1, 1] = torch.finfo(torch.float32).max  # finite, however large
+    found = finite_pixels(image)
+    assert found.dtype == torch.bool and found.shape == (3, 4)
+    assert torch.equal(found, torch.isfinite(image).all(0))
+    assert not found[0, :3].any() and found[1, 1] and int(found.sum()) == 9

@@ -7,7 +7,7 @@ import torch
 from fusion_core.baselines import bicubic_upsample
 from fusion_core.degradation import sensor_psf, spatial_degrade
 from fusion_core.metrics import psnr
-from fusion_core.spectral import apply_local_map, fit_local_map, fit_ridge_map, ridge_fusion
+from fusion_core.spectral import apply_local_map, fit_local_map, fit_ridge_map, ridge_fusion, sample_moments
 
 
 def _linear_scene(seed: int = 0):
@@ -30,6 +30,17 @@ def test_noise_penalty_shrinks_the_map():
     plain = fit_ridge_map(msi, hsi)
     shrunk = fit_ridge_map(msi, hsi, noise_var=torch.full((4,), 0.05, dtype=torch.float64))
     assert shrunk.weights.norm() < 0.9 * plain.weights.norm()
+
+
+def test_ridge_map_from_the_pixels_equals_the_one_from_their_full_moments():
+    msi, hsi, _ = _linear_scene(2)
+    hsi = hsi + 0.01 * torch.randn(hsi.shape, generator=torch.Generator().manual_seed(1), dtype=hsi.dtype)
+    noise = torch.full((4,), 1e-3, dtype=torch.float64)
+    direct = fit_ridge_map(msi, hsi, noise)
+    given = fit_ridge_map(msi, hsi, noise, sample_moments(hsi, msi, every_pixel=True))
+    assert direct.strength == given.strength
+    assert torch.allclose(direct.weights, given.weights, rtol=1e-9, atol=1e-12)
+    assert torch.allclose(direct.bias, given.bias, rtol=1e-9, atol=1e-12)
 
 
 def test_ridge_fusion_is_exact_when_the_hsi_is_a_linear_map_of_the_msi():

@@ -85,3 +85,18 @@ def test_fourier_solve_of_a_larger_psf_agrees_a_few_lr_pixels_from_the_border():
     assert torch.allclose(fast[inner], exact[inner], atol=1e-4 * float(exact.abs().max()))
     again = spatial_degrade(fast[None], psf, 4)[0]
     assert torch.allclose(again[:, 8:-8, 8:-8], residual[:, 8:-8, 8:-8], atol=1e-2 * float(residual.abs().max()))
+
+
+def test_fourier_solve_a_few_channels_at_a_time_equals_all_at_once(monkeypatch):
+    from fusion_core.methods.sscf import solver
+
+    psf = sensor_psf(3, 3.0, size=3)
+    residual = _smooth_residual(5, 30, 3, psf).float()
+    damping = torch.tensor([0.0, 0.05, 0.3, 1.0, 0.01])
+    whole = fourier_correction(residual, psf, 3, 0.16, damping)
+    close = 1e-6 * float(whole.abs().max())  # the FFTs of a batch round a little differently
+    monkeypatch.setattr(solver, "_BLOCK_BYTES", 1)  # one channel at a time
+    assert torch.allclose(fourier_correction(residual, psf, 3, 0.16, damping), whole, rtol=0, atol=close)
+    # two at a time, then the last alone: the mirrored residual is 48² LR pixels, 144² at HR
+    monkeypatch.setattr(solver, "_BLOCK_BYTES", 2 * 4 * 144 ** 2)
+    assert torch.allclose(fourier_correction(residual, psf, 3, 0.16, damping), whole, rtol=0, atol=close)
