@@ -101,7 +101,8 @@ def sample_moments(lr_hsi: torch.Tensor, others: Optional[torch.Tensor] = None,
     if others is not None:
         y = torch.cat([y, samples(others)])
     mean = y.mean(1)
-    y = y - mean[:, None]
+    # centred in place where ``y`` is a copy of its own (a view of the caller's pixels is not)
+    y = y.sub_(mean[:, None]) if others is not None else y - mean[:, None]
     return SampleMoments(y @ y.T, mean, y.shape[1], lr_hsi.shape[0])
 
 

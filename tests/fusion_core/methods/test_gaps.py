@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from fusion_core.degradation import sensor_psf
-from fusion_core.methods.gaps import finite_pixels, support_valid
+from fusion_core.methods.gaps import finite_pixels, support_valid, valid_pixels
 
 R = 3
 
@@ -39,3 +39,13 @@ def test_a_pixel_is_finite_only_where_every_band_is():
     assert found.dtype == torch.bool and found.shape == (3, 4)
     assert torch.equal(found, torch.isfinite(image).all(0))
     assert not found[0, :3].any() and found[1, 1] and int(found.sum()) == 9
+
+
+def test_valid_pixels_are_the_pixels_of_the_mask_in_row_order():
+    image = torch.arange(2 * 3 * 4, dtype=torch.float64).reshape(2, 3, 4)
+    valid = torch.zeros(3, 4, dtype=torch.bool)
+    valid[0, 1] = valid[2, 0] = valid[2, 3] = True
+    picked = valid_pixels(image, valid)
+    assert picked.shape == (2, 3, 1)
+    assert picked[:, :, 0].tolist() == [[1.0, 8.0, 11.0], [13.0, 20.0, 23.0]]
+    assert valid_pixels(image, None) is image

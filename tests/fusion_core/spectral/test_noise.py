@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from fusion_core.degradation import DegradationModel, sensor_psf, simulate_pair, spatial_degrade
-from fusion_core.spectral import hsi_noise_std, msi_noise_std
+from fusion_core.spectral import hsi_noise_std, msi_noise_std, sample_moments
 
 
 def _low_rank_cube(bands: int, size: int, rank: int = 4, seed: int = 0) -> np.ndarray:
@@ -110,3 +110,18 @@ def test_cross_sensor_noise_equals_the_regression_on_the_pixels(six_band_srf):
     expected = _pooled((var - propagated).clamp_min(0.0) / 0.5, hr)
     est = msi_noise_std(hr, lr_msi, lr, sigma, srf, 0.5)
     assert torch.allclose(est, expected, rtol=1e-6)
+
+
+def test_sample_moments_are_the_centred_gram_matrix_and_leave_the_pixels_as_they_were():
+    rng = np.random.default_rng(4)
+    hsi = torch.from_numpy(rng.normal(5.0, 1.0, (6, 10, 12)))
+    msi = torch.from_numpy(rng.normal(-2.0, 0.5, (3, 10, 12)))
+    before = hsi.clone(), msi.clone()
+    both = sample_moments(hsi, msi, every_pixel=True)
+    alone = sample_moments(hsi, every_pixel=True)
+    pixels = np.concatenate([hsi.reshape(6, -1).numpy(), msi.reshape(3, -1).numpy()])
+    expected = np.cov(pixels, bias=True) * pixels.shape[1]
+    assert np.allclose(both.gram.numpy(), expected, rtol=1e-12, atol=1e-9)
+    assert np.allclose(alone.gram.numpy(), expected[:6, :6], rtol=1e-12, atol=1e-9)
+    assert both.count == alone.count == 120 and both.bands == 6
+    assert torch.equal(hsi, before[0]) and torch.equal(msi, before[1])
