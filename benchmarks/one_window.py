@@ -4,8 +4,8 @@ Whole runs of the 3000² scene vary by a third from one hour to the next on a sh
 one window alone, repeated, varies by a few per cent, so two commits compare by running this in
 each checkout in turn (``--old``). The window is the 208² LR pixels (624² HR) at LR pixel
 (300, 300) of the scene ``benchmarks.large_scene build`` writes, fused with the scene's true
-degradation model on a worker thread (as the threaded runner and a Dask worker fuse one), after
-one unmeasured repetition.
+degradation model on a worker thread (as the threaded runner and a Dask worker fuse one); the
+last of ``--repeats`` fusions is reported, the ones before it warm the process up.
 
 Usage::
 
