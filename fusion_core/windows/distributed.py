@@ -9,15 +9,17 @@ the environment variable ``HSI_FUSION_DASK_SCHEDULER``.
 
 Workers do the I/O. Each worker reads its windows itself (workers of this machine from the scan's
 decoded copy, :func:`workers_on_this_machine`; others from the input files), keeps each fused
-window, and blends and writes the output region it owns into a file of its own on storage every
-worker and this process share (:mod:`.region_files`; with a remote cluster the inputs and the
-output folder must be at the same path on every worker: a shared file system). Only the blending
-strips of neighbouring windows move between workers; this process gets small messages (a window
-is done, a region is written) and, at the end, joins the region files into the output without
-recompressing them (:mod:`.tiff_assembly`). A resumed run finds the regions done by listing
-their folder. The disagreement scan runs as tasks too (:func:`map_on_dask`), and one client (one
-embedded cluster) serves every Dask step of a run (:func:`dask_session`). Windows are sized from
-the workers' own memory limit and threads (:func:`cluster_room`). At most two windows' results
+window, and blends the output region it owns, encodes it and writes it into the output file, on
+storage every worker and this process share, in a range of the file handed out to it alone
+(:class:`FileRanges`), then records where its tiles are (:mod:`.region_writer`; with a remote
+cluster the inputs and the output folder must be at the same path on every worker: a shared
+file system). Only the blending strips of neighbouring windows move between workers; this
+process gets small messages (a window is done, a region is written, where its tiles are) and,
+at the end, points the output's tile directory at the tiles (:mod:`.tiff_assembly`). A resumed
+run finds the regions done by listing their records. The disagreement scan runs as tasks too
+(:func:`map_on_dask`), and one client (one embedded cluster) serves every Dask step of a run
+(:func:`dask_session`). Windows are sized from the workers' own memory limit and threads
+(:func:`cluster_room`). At most two windows' results
 per worker thread are held at a time, fusing or waiting for the tasks that cut their strips and
 write their region (the count follows workers that join or leave); a window and the tasks that
 use its result are pinned to one worker, so a window's result never travels. When a worker
@@ -60,7 +62,7 @@ from ..progress import Progress
 from .assemble import blend_region, cut_piece
 from .layout import Window, WindowGrid
 from .memory import WORKER_GDAL_CACHE_BYTES, WORKER_PROCESS_BYTES, give_back_heap
-from .region_files import RegionFiles
+from .region_writer import Placed, RegionWriter, aligned_end
 from .state import Key
 from .task import ReadInputs, WindowJob, fuse_window
 
@@ -341,13 +343,13 @@ def piece_of(grid: WindowGrid, window: Key, fused: Fused, region: Key) -> np.nda
     return np.array(cut_piece(grid, window, fused[0], region))
 
 
-def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Measure],
-                    region: Key, fused: Fused, others: list[Key], *strips: np.ndarray
-                    ) -> tuple[Key, float, Any]:
+def write_on_worker(writer: RegionWriter, grid: WindowGrid, measure: Optional[Measure],
+                    reserve: Callable[[int], int], region: Key, fused: Fused, others: list[Key],
+                    *strips: np.ndarray) -> tuple[Key, float, Any, Placed]:
     """Blend output region ``region`` from its own window's result ``fused`` and the strips
-    of windows ``others``, write its file, and measure it with ``measure`` when given (the
-    report's scan, on the inputs the window read); returns ``(region, seconds, measures or
-    None)``.
+    of windows ``others``, write it into the output in the range ``reserve`` hands out, and
+    measure it with ``measure`` when given (the report's scan, on the inputs the window read);
+    returns ``(region, seconds, measures or None, where its tiles are)``.
 
     The sum is made in place in ``weighted`` (no copy of the region): its core, the part this
     task changes, is read by nothing else (the strips cut from the same window lie beyond it).
@@ -358,11 +360,39 @@ def write_on_worker(files: RegionFiles, grid: WindowGrid, measure: Optional[Meas
     pieces[region] = cut_piece(grid, region, weighted, region)
     rect = grid.region(*region)
     values = blend_region(grid, region, pieces)
-    files.write(region, rect, values)
+    placed = writer.write(region, rect, values, reserve)
     measured = measure(rect, values, inputs) if measure is not None else None
     del values, pieces
     give_back_heap()
-    return region, time.perf_counter() - t0, measured
+    return region, time.perf_counter() - t0, measured, placed
+
+
+class FileRanges:
+    """Ranges of one file handed out to the workers that append to it, one at a time across the
+    cluster, so that workers on any host never get overlapping ones: the end of what is handed
+    out is kept by the scheduler (a Dask ``Variable``) and moved under a one-lease Dask
+    ``Semaphore`` (the lease of a worker that dies holding it lapses after Dask's lease
+    timeout). Made by the client for ``start``, the first free byte; called on a worker with a
+    size, it returns where that many bytes may be written."""
+
+    def __init__(self, client, run: str, start: int):
+        from distributed import Semaphore, Variable
+
+        self.turn = Semaphore(max_leases=1, name=f"hsi-fusion-append-{run}", scheduler_rpc=client.scheduler,
+                              loop=client.loop)
+        self.end = Variable(f"hsi-fusion-end-{run}", client=client)
+        self.end.set(start)
+
+    def __call__(self, size: int) -> int:
+        with self.turn:  # a task left running after the run ended raises here, or times out below
+            start = int(self.end.get(timeout=_CONNECT_TIMEOUT_S))
+            self.end.set(start + size)
+        return start
+
+    def close(self) -> None:
+        """Forget the ranges on the scheduler (at the end of the run)."""
+        self.end.delete()
+        self.turn.close()
 
 
 def in_gdal_cache(function: Callable[..., Any], *args: Any) -> Any:
@@ -379,21 +409,22 @@ def _missing(paths: list[str]) -> list[str]:
     return [path for path in paths if not os.path.exists(path)]
 
 
-def check_workers_see(client, files: RegionFiles, inputs: list[str]) -> None:
-    """Refuse, before any window is fused, a cluster whose workers do not see the folder they
-    write the regions in, or a plain input file, at this process's paths (a run writing to a
-    disk of this machine only, or inputs not on the shared file system)."""
-    files.folder.mkdir(parents=True, exist_ok=True)
-    probe = files.folder / f".probe-{uuid.uuid4().hex[:8]}"
+def check_workers_see(client, writer: RegionWriter, inputs: list[str]) -> None:
+    """Refuse, before any window is fused, a cluster whose workers do not see the output's
+    folder (where they write the regions and their records), or a plain input file, at this
+    process's paths (a run writing to a disk of this machine only, or inputs not on the shared
+    file system)."""
+    writer.folder.mkdir(parents=True, exist_ok=True)
+    probe = writer.folder / f".probe-{uuid.uuid4().hex[:8]}"
     probe.touch()
     try:
-        wanted = [str(probe)] + [path for path in inputs if os.path.isfile(path)]
+        wanted = [str(probe), str(writer.path)] + [path for path in inputs if os.path.isfile(path)]
         unseen = {worker: missing for worker, missing in client.run(Shipped(_missing), wanted).items() if missing}
     finally:
         probe.unlink(missing_ok=True)
     if unseen:
         worker, missing = next(iter(unseen.items()))
-        what = ("the output's folder " + str(files.folder.parent) if missing[0] == str(probe)
+        what = ("the output's folder " + str(writer.folder.parent) if missing[0] in (str(probe), str(writer.path))
                 else "the input " + missing[0])
         raise InputError(
             f"{len(unseen)} Dask worker(s) (e.g. {worker}) cannot see {what}: on a cluster the "
@@ -402,34 +433,39 @@ def check_workers_see(client, files: RegionFiles, inputs: list[str]) -> None:
             "there, or leave DASK_SCHEDULER empty to fuse on this machine.")
 
 
-def run_on_dask(job: WindowJob, regions: list[Key], files: RegionFiles, scheduler: str,
+def run_on_dask(job: WindowJob, regions: list[Key], writer: RegionWriter, scheduler: str,
                 progress: Progress, measure: Optional[Measure] = None
                 ) -> Generator[tuple[str, Key, Any], None, None]:
     """Fuse the windows that output ``regions`` need on the cluster, each region blended,
-    written into ``files`` and measured by ``measure`` (when given) by a worker; yield
-    ``("window", key, None)`` as a window is fused (once per window) and ``("region", key,
-    measures)`` as a region's file is complete.
+    written into the output by ``writer`` and measured by ``measure`` (when given) by a worker;
+    yield ``("window", key, None)`` as a window is fused (once per window) and ``("region",
+    key, (measures, where its tiles are))`` as a region is written.
 
     Only the blending strips of neighbouring windows move between workers: a window, the strips
     cut from it and its region are pinned to one worker (:func:`_fuse_pinned`). When a worker
     leaves the cluster, what it was given is given again to the others: the regions whose
-    measures have not come back are fused again (a region file written twice is replaced whole).
+    measures have not come back are fused again (a region written twice is recorded again: the
+    bytes of its first writing are left unreferenced).
     Checks for cancel every quarter second; on cancel or error the tasks not done are cancelled
     and an embedded cluster is shut down.
     """
     alias_top_level()  # what workers send back (an engine error) names the engine fusion_core
     with dask_client(scheduler, progress, job.config.device) as client:
-        check_workers_see(client, files, [str(getattr(job.source, name, "")) for name in ("lr_path", "hr_path")])
+        check_workers_see(client, writer, [str(getattr(job.source, name, "")) for name in ("lr_path", "hr_path")])
         todo, reported = set(regions), set[Key]()
-        while todo:
-            lost = yield from _fuse_pinned(client, job, todo, files, measure, progress, reported)
-            if not lost:
-                return
-            progress.info(f"Dask worker(s) {', '.join(sorted(lost))} left the cluster: the {len(todo)} "
-                          "output region(s) not yet written are fused again on the others.")
+        ranges = FileRanges(client, uuid.uuid4().hex[:12], aligned_end(writer.path))
+        try:
+            while todo:
+                lost = yield from _fuse_pinned(client, job, todo, writer, ranges, measure, progress, reported)
+                if not lost:
+                    return
+                progress.info(f"Dask worker(s) {', '.join(sorted(lost))} left the cluster: the {len(todo)} "
+                              "output region(s) not yet written are fused again on the others.")
+        finally:
+            ranges.close()
 
 
-def _fuse_pinned(client, job: WindowJob, todo: set[Key], files: RegionFiles,
+def _fuse_pinned(client, job: WindowJob, todo: set[Key], writer: RegionWriter, ranges: FileRanges,
                  measure: Optional[Measure], progress: Progress, reported: set[Key]
                  ) -> Generator[tuple[str, Key, Any], None, set[str]]:
     """One pass of :func:`run_on_dask` over the regions ``todo`` (removed from it as their
@@ -447,7 +483,7 @@ def _fuse_pinned(client, job: WindowJob, todo: set[Key], files: RegionFiles,
     windows = sorted({w for region in todo for w in grid.region_contributors(*region)})
     fuse = Shipped(partial(in_gdal_cache, partial(fuse_on_worker, job, measure is not None)))
     cut = Shipped(partial(piece_of, grid))
-    write = Shipped(partial(in_gdal_cache, partial(write_on_worker, files, grid, measure)))
+    write = Shipped(partial(in_gdal_cache, partial(write_on_worker, writer, grid, measure, ranges)))
     run = uuid.uuid4().hex[:12]
     queue = list(windows)
     running: dict = {}  # future -> ("window" | "region", key)
@@ -499,7 +535,7 @@ def _fuse_pinned(client, job: WindowJob, todo: set[Key], files: RegionFiles,
                 kind, key = running.pop(future)
                 if kind == "region":
                     todo.discard(key)
-                    yield kind, key, future.result()[2]  # small: what the region measured
+                    yield kind, key, future.result()[2:]  # small: what it measured, where it is
                 else:
                     if future.status == "error":
                         future.result()  # raises the task's error here

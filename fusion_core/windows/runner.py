@@ -55,7 +55,7 @@ from .memory import (
     strip_bytes,
 )
 from .output import TiledOutput, tile_edge
-from .region_files import RegionFiles
+from .region_writer import RegionWriter
 from .source import Source
 from .state import Key, ResumeState
 from .task import KeepInputs, WindowJob, fuse_window, read_window
@@ -161,8 +161,8 @@ def plan_grid(source: Source, method: FusionMethod, model: DegradationModel,
             log(f"Windows sized by the {gpu_free / 2**30:.1f} GB free on {config.device}.")
         core = min(core, _with_tiles(gpu_core, unit, scale, max(source.lr_shape), ramp))
     if window_hr:
-        step = core_unit(scale)
-        wanted = max(step, ramp, round(window_hr / scale / step) * step)
+        step = core_unit(scale)  # on the tile grid, as wide as the ramp at least
+        wanted = max(math.ceil(ramp / step) * step, round(window_hr / scale / step) * step)
         if wanted > core and log is not None:
             log(f"{name_of('window_size')} {window_hr} does not fit the memory bound: windows of "
                 f"{core * scale} HR pixels are used instead.")
@@ -315,82 +315,47 @@ def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress
 
 def _fuse_on_cluster(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str,
                      progress: Progress, t0: float, region_tasks: Optional[RegionTasks]) -> tuple[int, int]:
-    """Fuse on a Dask cluster whose workers write the regions (:mod:`.region_files`) and
-    measure them (``region_tasks``), their files joined into the output without recompressing
-    them as each is complete (:class:`~.tiff_assembly.Assembly`); (fused, resumed)."""
+    """Fuse on a Dask cluster whose workers write the regions into the output and record where
+    their tiles are (:mod:`.region_writer`), and measure them (``region_tasks``); the output's
+    tile directory is pointed at them at the end (:class:`~.tiff_assembly.Assembly`); (fused,
+    resumed)."""
     from .distributed import run_on_dask
 
     if state.regions is None:
         raise ValueError("A run on a Dask cluster writes files: its state needs the output's path.")
-    files = RegionFiles.of(output, state.regions)
+    output.close()  # the workers write into it; only its tile directory changes here
+    writer = RegionWriter.of(output, state.regions)
     grid = job.grid
-    stored = files.done()
-    regions = [w.key for w in grid if w.key not in state.written and w.key not in stored]
+    placed = writer.done()
+    regions = [w.key for w in grid if w.key not in state.written and w.key not in placed]
     needed = {w for region in regions for w in grid.region_contributors(*region)}
     total = len(grid)
     resumed = total - len(needed)
-    if stored or state.written:
-        progress.info(f"Resuming: {len(stored) + len(state.written)} of {total} output regions "
+    if placed or state.written:
+        progress.info(f"Resuming: {len(set(placed) | state.written)} of {total} output regions "
                       "were already written.")
     fused = 0
     measure, take = region_tasks if region_tasks is not None else (None, None)
-    earlier = sorted(stored - state.written)
-    rects = {key: grid.region(*key) for key in (*earlier, *regions)}
-    assembly: Optional[Assembly] = None
-    if all(rect[0] % output.tile == 0 and rect[1] % output.tile == 0 for rect in rects.values()):
-        output.close()  # its tiles are appended as each region's file is complete
-        assembly = Assembly(output.path)
-    joining = 0.0
-    try:
-        if assembly is not None:
-            joining += sum(_append_region(assembly, files, key, rects[key]) for key in earlier)
-        with closing(run_on_dask(job, regions, files, scheduler, progress, measure)) as results:
-            for kind, key, measured in results:  # closed on an error here: the tasks are cancelled
-                if kind == "window":
-                    fused += 1
-                    _report(progress, t0, resumed + fused, fused, len(needed), total)
-                    continue
-                if take is not None:
-                    take(measured)
-                if assembly is not None:
-                    joining += _append_region(assembly, files, key, rects[key])
-        t1 = time.perf_counter()
-        if assembly is not None:
-            assembly.finish()
-            how = "their tiles appended as each was written"
-        else:  # regions off the tile grid (cores too small for a tile): decoded and written again
-            lost = set(regions) - files.done()
-            if lost:
-                raise _unseen_regions(len(lost), files)
-            for key, rect in rects.items():
-                output.write(rect, files.read(key))
-            output.flush()
-            how = "decoded and written again: their edges are off the output's tile grid"
-    except BaseException:
-        if assembly is not None:
-            assembly.close()
-        raise
-    progress.info(f"{len(rects)} region file(s) joined into the output ({how}): "
-                  f"{joining + time.perf_counter() - t1:.1f} s, {time.perf_counter() - t1:.1f} s of it "
-                  "after the last window.")
-    state.written.update(rects)
+    assembly = Assembly(output.path)
+    for key, earlier in placed.items():
+        assembly.place(earlier.layout, earlier.rect, f"r{key[0]}_{key[1]}")
+    with closing(run_on_dask(job, regions, writer, scheduler, progress, measure)) as results:
+        for kind, key, answer in results:  # closed on an error here: the tasks are cancelled
+            if kind == "window":
+                fused += 1
+                _report(progress, t0, resumed + fused, fused, len(needed), total)
+                continue
+            measured, where = answer
+            if take is not None:
+                take(measured)
+            assembly.place(where.layout, where.rect, f"r{key[0]}_{key[1]}")
+    t1 = time.perf_counter()
+    assembly.finish()
+    progress.info(f"{len(placed) + len(regions)} region(s) the workers wrote pointed at by the output's "
+                  f"tile directory: {time.perf_counter() - t1:.1f} s after the last window.")
+    state.written.update(placed, regions)
     state.save()
     return fused, resumed
-
-
-def _append_region(assembly: Assembly, files: RegionFiles, key: Key, rect: tuple[int, int, int, int]) -> float:
-    """Append region ``key``'s file to the output; the seconds it took."""
-    t0 = time.perf_counter()
-    if not files.path(key).exists():
-        raise _unseen_regions(1, files)
-    assembly.add(files.path(key), rect)
-    return time.perf_counter() - t0
-
-
-def _unseen_regions(count: int, files: RegionFiles) -> OSError:
-    """The workers said they wrote ``count`` region files that this machine does not see."""
-    return OSError(f"{count} region file(s) the workers wrote are not in {files.folder} as this "
-                   "machine sees it: the output must be on storage the workers share with it.")
 
 
 def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, scheduler: str = "",
@@ -426,7 +391,8 @@ def run_windows(job: WindowJob, output: TiledOutput, state: ResumeState, schedul
     if fresh:
         state.remove()  # an earlier run's state and contributions, of other settings
     try:
-        output.open(resume_from=state.partial if state.written else None, durable=keep_partial)
+        output.open(resume_from=state.partial if state.written or state.regions_done() else None,
+                    durable=keep_partial)
         state.partial = output.path
         state.save()
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):

@@ -18,6 +18,8 @@ For an output ``fused.tif`` a run keeps, beside it:
 
 * ``fused.tif.resume/``: blending contributions of done windows to regions not yet written
   (``w<i>_<j>-r<k>_<l>.npy``), so a resumed run recomputes no finished window.
+* ``fused.tif.regions/``: on a Dask cluster, where the workers placed each output region's
+  tiles in the ``.part`` file (``r<i>_<j>.json``, :mod:`.region_writer`).
 
 A resumed run reuses the layout, factor and model of the state (so it estimates nothing again)
 when the fingerprint matches; all three are removed when the output is complete. Only the run
@@ -74,7 +76,7 @@ class ResumeState:
         p = Path(final) if final is not None else None
         self.path = p.with_name(p.name + ".resume.json") if p is not None else None
         self.stash = p.with_name(p.name + ".resume") if p is not None else None
-        #: Where Dask workers write the output's regions (:mod:`.region_files`).
+        #: Where Dask workers record the output's regions they wrote (:mod:`.region_writer`).
         self.regions = p.with_name(p.name + ".regions") if p is not None else None
         self.partial: Optional[Path] = None
         self.fingerprint = fingerprint_
@@ -155,7 +157,7 @@ class ResumeState:
             self._piece(window, region).unlink(missing_ok=True)
 
     def regions_done(self) -> bool:
-        """Whether Dask workers wrote regions of this output (kept for a resumed run)."""
+        """Whether Dask workers wrote regions of this output (their records kept for a resumed run)."""
         return self.regions is not None and self.regions.is_dir() and any(self.regions.iterdir())
 
     def remove(self) -> None:

@@ -1,36 +1,33 @@
-"""Put region files written by many workers into one tiled GeoTIFF without recompressing them.
+"""Point one tiled GeoTIFF at tiles that many workers encoded and placed in it, without recompressing them.
 
-Dask workers each write their output regions as small GeoTIFFs (:mod:`.region_files`) with the
-output's own tiling, codec and data type, every region a whole number of the output's tiles.
-Decoding them and encoding them again into the output would cost as much as writing it did
-(33 s for a 3000² × 198 scene on two cores, measured: more than the 15 % a cluster may add).
-A TIFF, though, is a directory that points at tiles anywhere in the file: :func:`assemble`
-appends each region file's bytes to the output (in the kernel, ``copy_file_range``, where the
-platform has it) and points the output's tile directory at the tiles inside them. The output is
-created by GDAL beforehand (sparse, every tile empty, its georeferencing and band metadata
-written), so only its two tile arrays change; the region files' own headers stay in the output as
-unreferenced bytes, which TIFF allows. Every region file is checked first to have the output's
-layout (tile size, codec, predictor, data type, planar configuration, bands): a mismatch raises
-before anything is written.
+Dask workers each encode their output regions as small GeoTIFFs with the output's own tiling,
+codec and data type, every region a whole number of the output's tiles, and write those bytes
+into the output file, each in a range of its own (:mod:`.region_writer`). Decoding them and
+encoding them again would cost as much as writing the output did (33 s for a 3000² × 198 scene
+on two cores, measured: more than the 15 % a cluster may add). A TIFF, though, is a directory
+that points at tiles anywhere in the file: :class:`Assembly` points the output's tile directory
+at the placed tiles. The output is created by GDAL beforehand (sparse, every tile empty, its
+georeferencing and band metadata written), so only its two tile arrays change; the regions' own
+headers stay in the output as unreferenced bytes, which TIFF allows. Every region is checked to
+have the output's layout (tile size, codec, predictor, data type, planar configuration, bands):
+a mismatch raises before the directory changes.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import Any, BinaryIO
 
 import numpy as np
 
-__all__ = ["TiffLayout", "read_layout", "Assembly", "assemble"]
+__all__ = ["TiffLayout", "read_layout", "Assembly"]
 
 _TILE_WIDTH, _TILE_LENGTH, _TILE_OFFSETS, _TILE_BYTE_COUNTS = 322, 323, 324, 325
 _WIDTH, _LENGTH, _BITS, _COMPRESSION, _SAMPLES, _PLANAR, _PREDICTOR, _FORMAT = (
     256, 257, 258, 259, 277, 284, 317, 339)
-#: Tags that must agree between a region file and the output for its tiles to be taken as they are.
+#: Tags that must agree between a region and the output for its tiles to be taken as they are.
 _SAME = (_BITS, _COMPRESSION, _SAMPLES, _PLANAR, _PREDICTOR, _FORMAT, _TILE_WIDTH, _TILE_LENGTH)
 _TYPES = {1: "B", 3: "H", 4: "I", 16: "Q"}  # BYTE, SHORT, LONG, LONG8 (all an array may be)
 
@@ -72,44 +69,59 @@ class TiffLayout:
         """Position of a tile in the tile arrays (band-separate: band after band)."""
         return (band * self.tiles_down + tile_row) * self.tiles_across + tile_col
 
+    def to_dict(self) -> dict[str, Any]:
+        """The tags and tile arrays, as JSON holds them (where the directory's entries are is
+        left out: only the output's own directory is ever rewritten)."""
+        return {"tags": {str(tag): list(values) for tag, values in self.tags.items()},
+                "offsets": self.offsets.tolist(), "byte_counts": self.byte_counts.tolist()}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "TiffLayout":
+        return cls({int(tag): tuple(values) for tag, values in raw["tags"].items()}, {},
+                   np.array(raw["offsets"], dtype=np.uint64), np.array(raw["byte_counts"], dtype=np.uint64))
+
 
 def read_layout(path: str | os.PathLike) -> TiffLayout:
     """The layout of the tiled TIFF or BigTIFF ``path`` (little- or big-endian)."""
     with open(path, "rb") as f:
-        order = {b"II": "<", b"MM": ">"}.get(f.read(2))
-        if order is None:
-            raise ValueError(f"{path} is not a TIFF file.")
-        (magic,) = struct.unpack(order + "H", f.read(2))
-        big = magic == 43
-        if big:
-            f.read(4)
-            (first,) = struct.unpack(order + "Q", f.read(8))
-        elif magic == 42:
-            (first,) = struct.unpack(order + "I", f.read(4))
-        else:
-            raise ValueError(f"{path} is not a TIFF file.")
-        f.seek(first)
-        (n,) = struct.unpack(order + ("Q" if big else "H"), f.read(8 if big else 2))
-        entry, inline = (order + "HHQ", 8) if big else (order + "HHI", 4)
-        entries: dict[int, _Entry] = {}
-        for k in range(n):
-            f.seek(first + (8 if big else 2) + k * (20 if big else 12))
-            tag, typ, count = struct.unpack(entry, f.read(struct.calcsize(entry)))
-            size = struct.calcsize(_TYPES.get(typ, "B")) * count
-            here = f.tell()
-            if size > inline:
-                (pointer,) = struct.unpack(order + ("Q" if big else "I"), f.read(inline))
-                here = pointer
-            entries[tag] = _Entry(typ, count, here)
-        tags = {tag: _values(f, order, entries[tag]) for tag in (*_SAME, _WIDTH, _LENGTH)
-                if tag in entries and entries[tag].typ in _TYPES}
-        tags.setdefault(_PREDICTOR, (1,))
-        tags.setdefault(_PLANAR, (1,))
-        tags.setdefault(_FORMAT, (1,))
-        if _TILE_OFFSETS not in entries:
-            raise ValueError(f"{path} is not tiled.")
-        offsets = np.array(_values(f, order, entries[_TILE_OFFSETS]), dtype=np.uint64)
-        counts = np.array(_values(f, order, entries[_TILE_BYTE_COUNTS]), dtype=np.uint64)
+        return _layout(f, str(path))
+
+
+def _layout(f: BinaryIO, path: str) -> TiffLayout:
+    order = {b"II": "<", b"MM": ">"}.get(f.read(2))
+    if order is None:
+        raise ValueError(f"{path} is not a TIFF file.")
+    (magic,) = struct.unpack(order + "H", f.read(2))
+    big = magic == 43
+    if big:
+        f.read(4)
+        (first,) = struct.unpack(order + "Q", f.read(8))
+    elif magic == 42:
+        (first,) = struct.unpack(order + "I", f.read(4))
+    else:
+        raise ValueError(f"{path} is not a TIFF file.")
+    f.seek(first)
+    (n,) = struct.unpack(order + ("Q" if big else "H"), f.read(8 if big else 2))
+    entry, inline = (order + "HHQ", 8) if big else (order + "HHI", 4)
+    entries: dict[int, _Entry] = {}
+    for k in range(n):
+        f.seek(first + (8 if big else 2) + k * (20 if big else 12))
+        tag, typ, count = struct.unpack(entry, f.read(struct.calcsize(entry)))
+        size = struct.calcsize(_TYPES.get(typ, "B")) * count
+        here = f.tell()
+        if size > inline:
+            (pointer,) = struct.unpack(order + ("Q" if big else "I"), f.read(inline))
+            here = pointer
+        entries[tag] = _Entry(typ, count, here)
+    tags = {tag: _values(f, order, entries[tag]) for tag in (*_SAME, _WIDTH, _LENGTH)
+            if tag in entries and entries[tag].typ in _TYPES}
+    tags.setdefault(_PREDICTOR, (1,))
+    tags.setdefault(_PLANAR, (1,))
+    tags.setdefault(_FORMAT, (1,))
+    if _TILE_OFFSETS not in entries:
+        raise ValueError(f"{path} is not tiled.")
+    offsets = np.array(_values(f, order, entries[_TILE_OFFSETS]), dtype=np.uint64)
+    counts = np.array(_values(f, order, entries[_TILE_BYTE_COUNTS]), dtype=np.uint64)
     return TiffLayout(tags, entries, offsets, counts)
 
 
@@ -123,7 +135,7 @@ def _checked(part: TiffLayout, output: TiffLayout, rect: tuple[int, int, int, in
     bands, rows, cols = part.shape
     for tag in _SAME:
         if part.tags.get(tag) != output.tags.get(tag):
-            raise ValueError(f"The region file {name} has tag {tag} = {part.tags.get(tag)}, the "
+            raise ValueError(f"The region {name} has tag {tag} = {part.tags.get(tag)}, the "
                              f"output {output.tags.get(tag)}: it cannot be assembled as it is.")
     t_rows, t_cols = output.tile
     out_bands, out_rows, out_cols = output.shape
@@ -131,17 +143,16 @@ def _checked(part: TiffLayout, output: TiffLayout, rect: tuple[int, int, int, in
             or rect[0] + rows > out_rows or rect[1] + cols > out_cols or bands != out_bands
             or (cols % t_cols and rect[1] + cols != out_cols)
             or (rows % t_rows and rect[0] + rows != out_rows)):
-        raise ValueError(f"The region file {name} ({bands} × {rows} × {cols}) does not fill "
+        raise ValueError(f"The region {name} ({bands} × {rows} × {cols}) does not fill "
                          f"whole output tiles at {rect}.")
 
 
 class Assembly:
-    """Region files appended to the closed tiled GeoTIFF ``output`` one at a time, as they come
-    (:meth:`add`: the bytes copied, the tiles noted), its tile directory pointed at them once at
-    the end (:meth:`finish`). Until then the output's directory is as it was: the appended bytes
-    are unreferenced, so a run that dies meanwhile leaves a valid file. Appending each region as
-    its file is complete, while the workers fuse the next ones, spreads the copy over the run:
-    6.3 GB copied after the last window took 20 s of a 3000² scene's run."""
+    """Tiles placed in the closed tiled GeoTIFF ``output`` by other processes, pointed at by its
+    tile directory once all are in. :meth:`place` notes a region's tiles (checked first to have
+    the output's layout); :meth:`finish` puts the file on disk, then rewrites the directory's two
+    tile arrays. Until then the output's directory is as it was: the placed bytes are
+    unreferenced, so a run that dies meanwhile leaves a valid file."""
 
     def __init__(self, output: str | os.PathLike):
         self.output = output
@@ -150,94 +161,35 @@ class Assembly:
             raise ValueError(f"{output} is not band-separate (INTERLEAVE=BAND).")
         self.offsets, self.counts = self.layout.offsets.copy(), self.layout.byte_counts.copy()
         self.placed = 0
-        self._dst: BinaryIO = open(output, "r+b")
 
-    def add(self, path: str | os.PathLike, rect: tuple[int, int, int, int]) -> None:
-        """Append the region file ``path`` (HR rectangle ``(row0, col0, rows, cols)``), checked
-        first to have the output's layout; tiles it leaves empty (sparse) stay empty."""
-        self._place(path, rect, self.checked(path, rect))
-
-    def checked(self, path: str | os.PathLike, rect: tuple[int, int, int, int]) -> TiffLayout:
-        """The layout of region file ``path``, which must fill whole output tiles at ``rect`` with
-        the output's codec, data type and bands (else ``ValueError``)."""
-        layout = read_layout(path)
-        _checked(layout, self.layout, rect, Path(path).name)
-        return layout
-
-    def _place(self, path: str | os.PathLike, rect: tuple[int, int, int, int], layout: TiffLayout) -> None:
+    def place(self, part: TiffLayout, rect: tuple[int, int, int, int], name: str) -> None:
+        """Point at the tiles of region ``name`` (HR rectangle ``(row0, col0, rows, cols)``),
+        whose layout ``part`` has offsets counted from the start of the output; it must fill
+        whole output tiles at ``rect`` with the output's codec, data type and bands (else
+        ``ValueError``). Tiles it leaves empty (sparse) stay empty."""
+        _checked(part, self.layout, rect, name)
         out = self.layout
-        base = _append(self._dst, Path(path))
         row0, col0 = rect[0] // out.tile[0], rect[1] // out.tile[1]
-        for band in range(layout.shape[0]):
-            for ty in range(layout.tiles_down):
-                for tx in range(layout.tiles_across):
-                    k = layout.index(band, ty, tx)
-                    if layout.byte_counts[k] == 0:
+        for band in range(part.shape[0]):
+            for ty in range(part.tiles_down):
+                for tx in range(part.tiles_across):
+                    k = part.index(band, ty, tx)
+                    if part.byte_counts[k] == 0:
                         continue
                     target = out.index(band, row0 + ty, col0 + tx)
-                    self.offsets[target] = base + int(layout.offsets[k])
-                    self.counts[target] = layout.byte_counts[k]
+                    self.offsets[target] = part.offsets[k]
+                    self.counts[target] = part.byte_counts[k]
                     self.placed += 1
 
     def finish(self) -> int:
-        """Put the appended bytes on disk, then the directory that points at them; the tiles
-        placed."""
-        dst = self._dst
-        try:
-            dst.flush()
-            os.fsync(dst.fileno())
+        """Point the directory at the placed tiles; the tiles placed. The workers wrote them
+        and closed the file before: a process killed later loses none of them (as for an
+        output written in one process, nothing forces them onto the disk itself: 6 GB written
+        back within the run cost a 3000² scene 20 CPU-s of system time)."""
+        with open(self.output, "r+b") as dst:
             _rewrite(dst, self.layout.entries[_TILE_BYTE_COUNTS], self.counts, self.output)
             _rewrite(dst, self.layout.entries[_TILE_OFFSETS], self.offsets, self.output)
-            dst.flush()
-            os.fsync(dst.fileno())
-        finally:
-            dst.close()
         return self.placed
-
-    def close(self) -> None:
-        """Stop without changing the output's directory."""
-        self._dst.close()
-
-
-def assemble(output: str | os.PathLike, parts: Iterable[tuple[str | os.PathLike, tuple[int, int, int, int]]]) -> int:
-    """Append the tiles of region files ``parts`` (path, HR rectangle ``(row0, col0, rows, cols)``)
-    to the tiled GeoTIFF ``output`` (closed) and point its tile directory at them (an
-    :class:`Assembly` of them all). Returns the number of tiles placed. Every part is checked
-    before anything is appended; a failure while copying leaves the output's directory as it
-    was (the appended bytes are then unreferenced).
-    """
-    assembly = Assembly(output)
-    try:
-        checked = [(path, rect, assembly.checked(path, rect)) for path, rect in parts]
-        for path, rect, layout in checked:
-            assembly._place(path, rect, layout)
-    except BaseException:
-        assembly.close()
-        raise
-    return assembly.finish()
-
-
-def _append(dst: BinaryIO, path: Path) -> int:
-    """Append the file ``path`` to ``dst``; where it starts in ``dst``."""
-    base = dst.seek(0, os.SEEK_END)
-    size = path.stat().st_size
-    with open(path, "rb") as src:
-        copied = 0
-        if hasattr(os, "copy_file_range"):
-            try:
-                while copied < size:
-                    n = os.copy_file_range(src.fileno(), dst.fileno(), size - copied,
-                                           offset_src=copied, offset_dst=base + copied)
-                    if n == 0:
-                        break
-                    copied += n
-            except OSError:  # another file system, or none that supports it: copy in user space
-                copied = 0
-        if copied < size:
-            src.seek(copied)
-            dst.seek(base + copied)
-            shutil.copyfileobj(src, dst, 2**24)
-    return base
 
 
 def _rewrite(dst: BinaryIO, entry: _Entry, values: np.ndarray, output: str | os.PathLike) -> None:

@@ -40,7 +40,7 @@ def fused(inputs, out, resume):
 @pytest.mark.parametrize("point, k", [("window", 11), ("flush", 2), ("save", 6)])
 def test_kill_9_then_resume_gives_the_uninterrupted_result_bit_for_bit(input_pair, tmp_path,
                                                                        point, k):
-    inputs = input_pair(64)
+    inputs = input_pair(128)  # 16 windows of 32 HR px
     out, straight = tmp_path / "fused.tif", tmp_path / "straight.tif"
     killed(inputs, out, point, k)
     assert ResumeState.exists(out)
@@ -52,14 +52,14 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result_bit_for_bit(input_pai
 
 
 def test_on_the_embedded_cluster_too(input_pair, tmp_path):
-    inputs = input_pair(64)
+    inputs = input_pair(128)
     out = tmp_path / "fused.tif"
     child = start([sys.executable, str(KILLED_RUN), str(inputs.lr), str(inputs.hr), str(out),
                    "none", "0", "local"])
     regions = tmp_path / "fused.tif.regions"  # what the workers wrote
 
     def regions_done() -> int:
-        return len(list(regions.glob("r*.tif")))
+        return len(list(regions.glob("r*.json")))
 
     wait_for(lambda: regions_done() >= 3, child)
     family = psutil.Process(child.pid).children(recursive=True)

@@ -28,7 +28,7 @@ from fusion_core.report import assemble as report_assemble
 from fusion_core.report.region_scan import RegionMeasure
 from fusion_core.windows import TiledOutput, WindowJob, distributed
 from fusion_core.windows.distributed import ENV_VAR, resolve_scheduler
-from fusion_core.windows.region_files import RegionFiles
+from fusion_core.windows.region_writer import RegionWriter, aligned_end
 
 from .conftest import RidgeFusion, grid_for, run, source_of
 
@@ -75,10 +75,27 @@ def test_a_worker_measures_its_region_on_the_inputs_its_window_read(tmp_rasters,
     assert hr.shape[1:] == (h * grid.scale, w * grid.scale)
     assert distributed.fuse_on_worker(job, False, (0, 0))[1] is None
     output = TiledOutput(tmp_path / "out.tif", read_raster_info(pair.hr_path).grid, 8, 16)
+    output.open()
+    output.close()
+    writer = RegionWriter.of(output, tmp_path / "regions")
+    writer.folder.mkdir()
     measured = []
-    distributed.write_on_worker(RegionFiles.of(output, tmp_path / "regions"), grid,
-                                lambda rect, values, inputs: measured.append(inputs), (0, 0), fused, [])
+    distributed.write_on_worker(writer, grid, lambda rect, values, inputs: measured.append(inputs),
+                                lambda size: aligned_end(output.path), (0, 0), fused, [])
     assert measured == [fused[1]]
+
+
+@pytest.mark.timeout(120)
+def test_workers_on_any_host_are_handed_ranges_of_the_output_that_never_overlap():
+    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1",
+                      dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+        ranges = distributed.FileRanges(client, "test", 8192)
+        sizes = [4096 * (1 + k % 5) for k in range(40)]
+        starts = client.gather(client.map(lambda size, ranges: ranges(size), sizes, ranges=ranges, pure=False))
+        ranges.close()
+    given = sorted(zip(starts, sizes))
+    assert given[0][0] == 8192
+    assert all(start + size == following for (start, size), (following, _) in zip(given, given[1:]))
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_rasters, tmp_path, monkeypatch):
@@ -208,12 +225,12 @@ def test_workers_write_the_regions_and_a_resumed_run_fuses_only_what_is_missing(
     regions = out.with_name("dask.tif.regions")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, memory_limit=0) as cluster:
-        stop = Progress(is_cancelled=lambda: len(list(regions.glob("r*.tif"))) >= 6)
+        stop = Progress(is_cancelled=lambda: len(list(regions.glob("r*.json"))) >= 6)
         with pytest.raises(Cancelled):
             run(pair, RidgeFusion(delay_s=0.2), out, grid, scheduler=cluster.scheduler_address,
                 keep_partial=True, progress=stop)
         time.sleep(2)  # the windows running when it was cancelled finish and write their regions
-        written = {tuple(map(int, p.stem[1:].split("_"))) for p in regions.glob("r*.tif")}
+        written = {tuple(map(int, p.stem[1:].split("_"))) for p in regions.glob("r*.json")}
         assert 6 <= len(written) < len(grid) and not out.exists()
         log: list[str] = []
         stats = run(pair, RidgeFusion(), out, grid, scheduler=cluster.scheduler_address, keep_partial=True,
@@ -265,7 +282,7 @@ def test_on_a_cluster_the_workers_measure_the_report_and_it_says_what_one_proces
 
 
 @pytest.mark.timeout(300)
-def test_region_files_join_into_a_scaled_int16_cog_as_one_process_writes_it(tmp_rasters, tmp_path):
+def test_regions_placed_by_workers_make_the_scaled_int16_cog_one_process_writes(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=96, n_hsi=12, snr_db=40)
     pair.model.save(tmp_path / "model.json")
     for name, scheduler in (("here", ""), ("dask", "local")):

@@ -127,6 +127,18 @@ def test_windows_are_sized_by_the_memory_bound(tmp_rasters, tmp_path):
         plan_grid(source, method, pair.model, process_bytes())
 
 
+def test_a_window_size_asked_for_keeps_every_core_on_the_output_tile_grid(tmp_rasters):
+    # Dask workers place whole tiles in the output: a core as wide as the ramp (9 LR pixels at
+    # r = 4) would have ended mid-tile.
+    pair = tmp_rasters(size=96, n_hsi=8)
+    source, method = source_of(pair), RidgeFusion()
+    method.halo_lr_pixels = 8
+    grid = plan_grid(source, method, pair.model, 64 * 2**30, window_hr=32)
+    assert grid.rows.ramp > 8 and len(grid) > 1
+    assert all(rect[0] % 16 == 0 and rect[1] % 16 == 0 for rect in (grid.region(*w.key) for w in grid))
+    assert grid.core * grid.scale % 16 == 0 and grid.core >= grid.rows.ramp
+
+
 def test_local_dask_workers_are_counted_at_a_fresh_workers_size_not_the_clients(tmp_rasters,
                                                                               monkeypatch):
     """After the estimation the client holds 3 GB; each worker process only Python, torch and
