@@ -290,16 +290,36 @@ def _local_cluster(workers: int) -> Iterator:
     started with the settings of :func:`~fusion_core.dask_settings.worker_settings` (set only
     while it starts, which is when Dask reads them: this process may be QGIS's, running other
     work); each worker imports torch and the engine as it starts (:mod:`fusion_core.worker`'s
-    preload), while this process estimates the degradation, rather than with its first task."""
+    preload), while this process estimates the degradation, rather than with its first task.
+    The variables Dask's nannies set in their own process's environment for the workers they
+    spawn (``OMP_NUM_THREADS=1``…; here, this process's) are put back as they were once the
+    workers have started: software this process runs later (QGIS's) keeps its threads."""
     import dask
     from distributed import Client, LocalCluster
 
     with dask.config.set(worker_settings()):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None, memory_limit=0,
-                               silence_logs=logging.ERROR, preload=[WORKER_PATH_SETUP, f"{TOP}.worker"])
-    with cluster, Client(cluster) as client:
-        yield client
+        spawn_environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+        kept = {name: os.environ.get(name) for name in spawn_environ}
+        try:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None, memory_limit=0,
+                                   silence_logs=logging.ERROR, preload=[WORKER_PATH_SETUP, f"{TOP}.worker"])
+        finally:
+            _set_environ(kept)
+    try:
+        with cluster, Client(cluster) as client:
+            yield client
+    finally:
+        _set_environ(kept)  # a nanny that started a worker again set them again
+
+
+def _set_environ(values: dict[str, Optional[str]]) -> None:
+    """Set (a value) or remove (None) environment variables of this process."""
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @contextmanager

@@ -136,11 +136,14 @@ def test_workers_that_cannot_see_the_output_folder_are_refused_before_any_window
 @pytest.mark.timeout(120)
 def test_embedded_workers_start_with_the_engine_loaded_and_glibcs_own_allocator_settings(monkeypatch):
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a nanny started here sets it here
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     with distributed._local_cluster(1) as client:
         (state,) = client.run(lambda: ("MALLOC_TRIM_THRESHOLD_" in os.environ,
                                        {"torch", "fusion_core.device"} <= set(sys.modules),
                                        os.environ.get("OMP_NUM_THREADS"))).values()
+        assert "OMP_NUM_THREADS" not in os.environ  # the nannies' setting for their workers, not QGIS's
     assert state == (False, True, "1")
+    assert "OMP_NUM_THREADS" not in os.environ
 
 
 @pytest.mark.timeout(120)
