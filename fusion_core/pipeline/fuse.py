@@ -126,7 +126,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
         write_provenance(request.provenance, provenance,
                          getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr))
     if start is not None:
-        fuse = array_fusion(plan.method, plan.lr.select(bands).wavelengths, plan.hr.band_names)
+        fuse = array_fusion(plan.method, plan.lr.select(bands).wavelengths, plan.hr.band_names, plan.scheduler)
         try:
             seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start, fuse,
                                       masks.disagreement))
@@ -250,9 +250,11 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
 
 
 def array_fusion(method: "FusionMethod", wavelengths: Optional[np.ndarray] = None,
-                 msi_band_names: Optional[Sequence[str]] = None) -> "Fuse":
+                 msi_band_names: Optional[Sequence[str]] = None, scheduler: str = "") -> "Fuse":
     """:func:`fuse_arrays` with ``method`` and a given model: the run's fusion in memory that the
-    report's reduced-resolution check is handed (the report does not call the pipeline)."""
+    report's reduced-resolution check is handed (the report does not call the pipeline). With
+    the run's Dask ``scheduler``, it fuses on a worker, whose method has run the windows: in this
+    process it would start cold (1.5 s instead of 0.5 s on the 1200² scene, measured)."""
     def fuse(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel,
              progress: Optional[Progress]) -> np.ndarray:
         fused = fuse_arrays(request, lr_hsi, hr_msi, model=model, method=method, wavelengths=wavelengths,
@@ -260,7 +262,17 @@ def array_fusion(method: "FusionMethod", wavelengths: Optional[np.ndarray] = Non
         assert fused is not None
         return fused
 
-    return fuse
+    if not scheduler:
+        return fuse
+    from ..windows.distributed import on_a_worker
+
+    call = on_a_worker(scheduler)
+
+    def on_the_cluster(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray,
+                       model: DegradationModel, progress: Optional[Progress]) -> np.ndarray:
+        return call(progress or Progress(), fuse, request, lr_hsi, hr_msi, model, None)
+
+    return on_the_cluster
 
 
 def _checked_arrays(lr_hsi: np.ndarray, hr_msi: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

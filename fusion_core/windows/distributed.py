@@ -76,7 +76,8 @@ Measure = Callable[[Rect, np.ndarray, Optional[ReadInputs]], Any]
 
 __all__ = ["ENV_VAR", "resolve_scheduler", "in_dask_task", "codec_threads", "local_cluster_shape", "cluster_room",
            "in_gdal_cache", "fuse_on_worker", "piece_of", "write_on_worker", "dask_session", "dask_client",
-           "run_on_dask", "map_on_dask", "cluster_threads", "wait_some", "machine_id", "workers_on_this_machine"]
+           "run_on_dask", "map_on_dask", "on_a_worker", "cluster_threads", "wait_some", "machine_id",
+           "workers_on_this_machine", "FileRanges"]
 
 ENV_VAR = "HSI_FUSION_DASK_SCHEDULER"
 _POLL_S = 0.25
@@ -592,6 +593,30 @@ def map_on_dask(scheduler: str, progress: Progress) -> Callable[[Callable[[Any],
                 client.cancel(futures)
 
     return run
+
+
+def on_a_worker(scheduler: str) -> Callable[..., Any]:
+    """A caller, ``call(progress, function, *args)``, that runs ``function(*args)`` as one task of
+    the run's cluster ``scheduler`` and returns its result, checking ``progress`` for cancel
+    while it runs. It holds the run's client (:func:`dask_session`), taken here, so any thread of
+    the run may call it; without one, it calls ``function`` here."""
+    client = getattr(_SESSION, "clients", {}).get(scheduler)
+    if isinstance(client, Future):
+        client = client.result()
+
+    def call(progress: Progress, function: Callable[..., Any], *args: Any) -> Any:
+        if client is None:
+            return function(*args)
+        alias_top_level()
+        future = client.submit(Shipped(function), *args, pure=False, key=f"hsi-fusion-call-{uuid.uuid4().hex[:12]}")
+        try:
+            while not wait_some([future]):
+                progress.check_cancelled()
+            return future.result()
+        finally:
+            client.cancel([future])
+
+    return call
 
 
 def wait_some(futures: list) -> set:

@@ -245,6 +245,25 @@ def test_workers_write_the_regions_and_a_resumed_run_fuses_only_what_is_missing(
     np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "here.tif").data)
 
 
+@pytest.mark.timeout(120)
+def test_a_call_on_a_worker_runs_in_a_worker_process_from_any_thread_and_stops_on_cancel():
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, memory_limit=0) as cluster:
+        address = cluster.scheduler_address
+        assert distributed.on_a_worker(address)(Progress(), os.getpid) == os.getpid()  # no session: here
+        with distributed.dask_session(address, Progress(), torch.device("cpu")):
+            call = distributed.on_a_worker(address)
+            elsewhere = []
+            thread = threading.Thread(target=lambda: elsewhere.append(call(Progress(), os.getpid)))
+            thread.start()
+            thread.join()
+            assert elsewhere and elsewhere[0] != os.getpid()
+            t0 = time.monotonic()
+            with pytest.raises(Cancelled):
+                call(Progress(is_cancelled=lambda: time.monotonic() - t0 > 0.5), time.sleep, 30)
+            assert time.monotonic() - t0 < 5
+
+
 @pytest.mark.timeout(60)
 def test_inside_a_dask_task_a_run_never_opens_a_cluster_of_its_own(monkeypatch):
     monkeypatch.setenv(ENV_VAR, "local")
@@ -281,6 +300,9 @@ def test_on_a_cluster_the_workers_measure_the_report_and_it_says_what_one_proces
                                    here["consistency"][figure]["residual_rms"], rtol=1e-5)
     np.testing.assert_allclose(on_cluster["consistency"]["spatial_map"], here["consistency"]["spatial_map"],
                                rtol=1e-5)
+    for figure in ("PSNR", "SAM"):  # fused on a worker there
+        np.testing.assert_allclose(on_cluster["reduced_resolution"][figure], here["reduced_resolution"][figure],
+                                   rtol=1e-5)
     np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data, read_raster(tmp_path / "here.tif").data)
 
 
