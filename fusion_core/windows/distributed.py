@@ -608,7 +608,10 @@ def on_a_worker(scheduler: str) -> Callable[..., Any]:
         if client is None:
             return function(*args)
         alias_top_level()
-        future = client.submit(Shipped(function), *args, pure=False, key=f"hsi-fusion-call-{uuid.uuid4().hex[:12]}")
+        # the arguments travel inside the shipped call: engine objects among them (a request, a
+        # model) are then named fusion_core too, not by the plugin's folder
+        future = client.submit(Shipped(partial(function, *args)), pure=False,
+                               key=f"hsi-fusion-call-{uuid.uuid4().hex[:12]}")
         try:
             while not wait_some([future]):
                 progress.check_cancelled()
