@@ -19,12 +19,11 @@ at the end, points the output's tile directory at the tiles (:mod:`.tiff_assembl
 run finds the regions done by listing their records. The disagreement scan runs as tasks too
 (:func:`map_on_dask`), and one client (one embedded cluster) serves every Dask step of a run
 (:func:`dask_session`). Windows are sized from the workers' own memory limit and threads
-(:func:`cluster_room`). At most two windows' results
-per worker thread are held at a time, fusing or waiting for the tasks that cut their strips and
-write their region (the count follows workers that join or leave); a window and the tasks that
-use its result are pinned to one worker, so a window's result never travels. When a worker
-dies, the regions not yet written are given to the others; since each window is reseeded, the
-output does not change.
+(:func:`cluster_room`). At most two windows' results per worker thread are held at a time,
+fusing or waiting for the tasks that cut their strips and write their region (the count follows
+workers that join or leave); a window and the tasks that use its result are pinned to one
+worker, so a window's result never travels. When a worker dies, the regions not yet written are
+given to the others; since each window is reseeded, the output does not change.
 
 What is sent names the engine ``fusion_core`` (:mod:`fusion_core.portable`), never the plugin's
 folder, so any worker that can import ``fusion_core`` runs jobs from QGIS, qgis_process, the
@@ -268,12 +267,19 @@ def dask_client(scheduler: str, progress: Progress, device: torch.device) -> Ite
     """A client of ``scheduler``: the run's own (:func:`dask_session`), else a new one
     (``"local"``: an embedded cluster for ``device``, shut down on leaving), or a clear
     :class:`InputError` when it cannot be reached."""
-    client = getattr(_SESSION, "clients", {}).get(scheduler)
+    client = _session_client(scheduler)
     if client is not None:
-        yield client.result() if isinstance(client, Future) else client
+        yield client
         return
     with _connect(scheduler, progress, device) as client:
         yield client
+
+
+def _session_client(scheduler: str) -> Any:
+    """The client of the run going on in this thread for ``scheduler`` (:func:`dask_session`;
+    an embedded cluster still starting is waited for), or None."""
+    client = getattr(_SESSION, "clients", {}).get(scheduler)
+    return client.result() if isinstance(client, Future) else client
 
 
 def _announce_local(progress: Progress, device: torch.device) -> int:
@@ -600,9 +606,7 @@ def on_a_worker(scheduler: str) -> Callable[..., Any]:
     the run's cluster ``scheduler`` and returns its result, checking ``progress`` for cancel
     while it runs. It holds the run's client (:func:`dask_session`), taken here, so any thread of
     the run may call it; without one, it calls ``function`` here."""
-    client = getattr(_SESSION, "clients", {}).get(scheduler)
-    if isinstance(client, Future):
-        client = client.result()
+    client = _session_client(scheduler)
 
     def call(progress: Progress, function: Callable[..., Any], *args: Any) -> Any:
         if client is None:

@@ -119,7 +119,7 @@ class RegionWriter:
             part.close()
             layout = read_layout(part.path)
             size = part.path.stat().st_size
-            base = reserve(-(-size // _ALIGN) * _ALIGN)
+            base = reserve(_on_pages(size))
             _copy(part.path, self.path, base, size)
         finally:
             part.discard()
@@ -163,5 +163,10 @@ def _copy(source: Path, target: Path, at: int, size: int) -> None:
 
 def aligned_end(path: str | os.PathLike) -> int:
     """Where the first range appended to ``path`` may start: its end, on a page."""
-    return -(-os.path.getsize(path) // _ALIGN) * _ALIGN
+    return _on_pages(os.path.getsize(path))
+
+
+def _on_pages(size: int) -> int:
+    """``size`` bytes rounded up to whole pages."""
+    return -(-size // _ALIGN) * _ALIGN
 
