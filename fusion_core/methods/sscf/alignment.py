@@ -23,6 +23,7 @@ from typing import Optional
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.optimize import minimize
 
 from ...degradation import alias_mean, blur_spectrum, spectral_degrade
 
@@ -36,7 +37,10 @@ FIT_LR_PIXELS = 48
 #: Fewest valid LR pixels in that crop for a fit (fewer: no alignment).
 MIN_FIT_PIXELS = 64
 _PAD = 8
-_LBFGS_ITERS = 40
+#: L-BFGS (scipy's: torch's optimisers import torch._dynamo on first use, 1.4 s of every
+#: process's first window) to the tolerances of torch's LBFGS, which the fit was tuned with: a
+#: looser gradient tolerance stops at the blur's start, whose gradient is small.
+_LBFGS_OPTIONS = {"maxiter": 40, "maxfun": 50, "gtol": 1e-7, "ftol": 1e-9}
 
 
 @dataclass(frozen=True)
@@ -121,19 +125,19 @@ def estimate_alignment(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, psf: np.ndarr
 
     with torch.no_grad():
         base = float(mismatch(0.0, 0.0, 0.0))
-    theta = torch.tensor([0.0, 0.0, -4.0], dtype=torch.float64, device=z.device, requires_grad=True)
-    opt = torch.optim.LBFGS([theta], max_iter=_LBFGS_ITERS, line_search_fn="strong_wolfe")
 
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = mismatch(theta[0], theta[1], F.softplus(theta[2]))
-        loss.backward()
-        return loss
+    def loss_and_gradient(params: np.ndarray) -> tuple[float, np.ndarray]:
+        theta = torch.tensor(params, dtype=torch.float64, device=z.device, requires_grad=True)
+        with torch.enable_grad():
+            loss = mismatch(theta[0], theta[1], F.softplus(theta[2]))
+            loss.backward()
+        assert theta.grad is not None
+        return float(loss.detach()), theta.grad.cpu().numpy()
 
-    with torch.enable_grad():
-        opt.step(closure)
+    fit = minimize(loss_and_gradient, np.array([0.0, 0.0, -4.0]), jac=True, method="L-BFGS-B",
+                   options=_LBFGS_OPTIONS)
+    dy, dx, blur = float(fit.x[0]), float(fit.x[1]), float(F.softplus(torch.tensor(fit.x[2])))
     with torch.no_grad():
-        dy, dx, blur = float(theta[0]), float(theta[1]), float(F.softplus(theta[2]))
         best = float(mismatch(dy, dx, blur))
     if not all(map(math.isfinite, (dy, dx, blur, best))) or best > (1.0 - MIN_GAIN) * base:
         return Alignment()
