@@ -1,5 +1,8 @@
 """Relative alignment: the Fourier warp, and recovery of a known shift between the sensors."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -34,3 +37,29 @@ def test_noise_gains_of_identity_and_blur():
     assert hr_gain == pytest.approx(1.0) and lr_gain == pytest.approx(0.25)
     blurred, _ = noise_gains(Alignment(blur=1.0), psf, torch.float64, torch.device("cpu"))
     assert blurred < 0.5
+
+
+#: A fresh process (a Dask worker's first window) fusing a window with SSCF, then saying whether
+#: torch's compiler (torch._dynamo: 1.4 s to import, which torch's optimisers do on first use)
+#: was loaded.
+FRESH_WINDOW = """
+import sys
+import rasterio, torch
+import fusion_core.pipeline
+from fusion_core.degradation.model import DegradationModel
+from fusion_core.methods.base import FusionConfig
+from fusion_core.methods.sscf.method import SSCF
+from fusion_core.progress import Progress
+lr, hr = (torch.from_numpy(rasterio.open(path).read()) for path in sys.argv[1:3])
+SSCF().fuse(lr, hr, DegradationModel.load(sys.argv[3]), FusionConfig(), Progress())
+print("torch._dynamo" in sys.modules)
+"""
+
+
+def test_a_first_window_does_not_load_torchs_compiler(tmp_rasters, tmp_path):
+    pair = tmp_rasters(size=48, n_hsi=12, snr_db=40)
+    pair.model.save(tmp_path / "model.json")
+    done = subprocess.run([sys.executable, "-c", FRESH_WINDOW, str(pair.lr_path), str(pair.hr_path),
+                           str(tmp_path / "model.json")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False"]
