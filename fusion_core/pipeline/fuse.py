@@ -79,7 +79,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
     from ..io.reading import kept_open
     from ..windows import TiledOutput, WindowJob, run_windows
     from ..windows.decoded import DecodedCopy, decoded_copy
-    from ..windows.distributed import local_cluster_shape, workers_on_this_machine
+    from ..windows.distributed import local_cluster_shape, release_session, workers_on_this_machine
     from ..windows.memory import GDAL_CACHE_BYTES
     from .disagreement import hsi_fallback, scene_masks
     from .provenance import provenance_codes, write_provenance
@@ -117,6 +117,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
                             on_inputs=scan.keep if scan is not None else None,
                             region_tasks=(scan.measure, scan.take) if scan is not None else None)
     seconds = dict(scene.seconds, fusion=time.perf_counter() - t0 - (scan.seconds if scan else 0.0))
+    release_session(plan.scheduler)  # what follows needs no cluster: an embedded one stops meanwhile
     progress.info(f"{stats.fused} window(s) fused in {seconds['fusion']:.1f} s"
                   + (f", {stats.resumed} found done by an earlier run." if stats.resumed else "."))
     provenance = None
@@ -126,7 +127,7 @@ def _run(plan: RunPlan, scene: SceneModel, output, progress: Progress,
         write_provenance(request.provenance, provenance,
                          getattr(output, "grid", None) or scene.source.plan.hr_grid(plan.hr))
     if start is not None:
-        fuse = array_fusion(plan.method, plan.lr.select(bands).wavelengths, plan.hr.band_names, plan.scheduler)
+        fuse = array_fusion(plan.method, plan.lr.select(bands).wavelengths, plan.hr.band_names)
         try:
             seconds.update(report_run(plan, scene, output, seconds, progress.child(end, 1.0), start, fuse,
                                       masks.disagreement))
@@ -250,11 +251,9 @@ def fuse_arrays(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, 
 
 
 def array_fusion(method: "FusionMethod", wavelengths: Optional[np.ndarray] = None,
-                 msi_band_names: Optional[Sequence[str]] = None, scheduler: str = "") -> "Fuse":
+                 msi_band_names: Optional[Sequence[str]] = None) -> "Fuse":
     """:func:`fuse_arrays` with ``method`` and a given model: the run's fusion in memory that the
-    report's reduced-resolution check is handed (the report does not call the pipeline). With
-    the run's Dask ``scheduler``, it fuses on a worker, whose method has run the windows: in this
-    process it would start cold (1.5 s instead of 0.5 s on the 1200² scene, measured)."""
+    report's reduced-resolution check is handed (the report does not call the pipeline)."""
     def fuse(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray, model: DegradationModel,
              progress: Optional[Progress]) -> np.ndarray:
         fused = fuse_arrays(request, lr_hsi, hr_msi, model=model, method=method, wavelengths=wavelengths,
@@ -262,17 +261,7 @@ def array_fusion(method: "FusionMethod", wavelengths: Optional[np.ndarray] = Non
         assert fused is not None
         return fused
 
-    if not scheduler:
-        return fuse
-    from ..windows.distributed import on_a_worker
-
-    call = on_a_worker(scheduler)
-
-    def on_the_cluster(request: FusionRequest, lr_hsi: np.ndarray, hr_msi: np.ndarray,
-                       model: DegradationModel, progress: Optional[Progress]) -> np.ndarray:
-        return call(progress or Progress(), fuse, request, lr_hsi, hr_msi, model, None)
-
-    return on_the_cluster
+    return fuse
 
 
 def _checked_arrays(lr_hsi: np.ndarray, hr_msi: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

@@ -13,6 +13,7 @@ import time
 import cloudpickle
 import dask
 import numpy as np
+import psutil
 import pytest
 import rasterio
 import torch
@@ -147,6 +148,18 @@ def test_embedded_workers_start_with_the_engine_loaded_and_glibcs_own_allocator_
 
 
 @pytest.mark.timeout(120)
+def test_a_released_embedded_cluster_is_no_longer_handed_out_and_is_gone_when_the_run_ends():
+    cpu = torch.device("cpu")
+    with distributed.dask_session("local", Progress(), cpu):
+        with distributed.dask_client("local", Progress(), cpu) as client:
+            workers = list(client.run(os.getpid).values())
+        distributed.release_session("local")  # the windows are done: it stops while the report is written
+        assert distributed._session_client("local") is None
+        distributed.release_session("local")  # again: nothing more to do
+    assert workers and not any(psutil.pid_exists(pid) for pid in workers)
+
+
+@pytest.mark.timeout(120)
 def test_the_embedded_cluster_gives_the_single_process_result(tmp_rasters, tmp_path):
     pair = tmp_rasters(size=64, n_hsi=12)
     grid = grid_for(pair, 8)
@@ -245,25 +258,6 @@ def test_workers_write_the_regions_and_a_resumed_run_fuses_only_what_is_missing(
     np.testing.assert_array_equal(read_raster(out).data, read_raster(tmp_path / "here.tif").data)
 
 
-@pytest.mark.timeout(120)
-def test_a_call_on_a_worker_runs_in_a_worker_process_from_any_thread_and_stops_on_cancel():
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, memory_limit=0) as cluster:
-        address = cluster.scheduler_address
-        assert distributed.on_a_worker(address)(Progress(), os.getpid) == os.getpid()  # no session: here
-        with distributed.dask_session(address, Progress(), torch.device("cpu")):
-            call = distributed.on_a_worker(address)
-            elsewhere = []
-            thread = threading.Thread(target=lambda: elsewhere.append(call(Progress(), os.getpid)))
-            thread.start()
-            thread.join()
-            assert elsewhere and elsewhere[0] != os.getpid()
-            t0 = time.monotonic()
-            with pytest.raises(Cancelled):
-                call(Progress(is_cancelled=lambda: time.monotonic() - t0 > 0.5), time.sleep, 30)
-            assert time.monotonic() - t0 < 5
-
-
 @pytest.mark.timeout(60)
 def test_inside_a_dask_task_a_run_never_opens_a_cluster_of_its_own(monkeypatch):
     monkeypatch.setenv(ENV_VAR, "local")
@@ -300,7 +294,7 @@ def test_on_a_cluster_the_workers_measure_the_report_and_it_says_what_one_proces
                                    here["consistency"][figure]["residual_rms"], rtol=1e-5)
     np.testing.assert_allclose(on_cluster["consistency"]["spatial_map"], here["consistency"]["spatial_map"],
                                rtol=1e-5)
-    for figure in ("PSNR", "SAM"):  # fused on a worker there
+    for figure in ("PSNR", "SAM"):
         np.testing.assert_allclose(on_cluster["reduced_resolution"][figure], here["reduced_resolution"][figure],
                                    rtol=1e-5)
     np.testing.assert_array_equal(read_raster(tmp_path / "dask.tif").data, read_raster(tmp_path / "here.tif").data)
