@@ -37,6 +37,7 @@ import rasterio
 from ..degradation import DegradationModel
 from ..errors import Cancelled
 from ..methods.base import FusionConfig, FusionMethod
+from ..methods.result_memory import ResultPool
 from ..progress import Progress, format_duration
 from ..threads import one_thread_each, run_threads
 from .assemble import Assembler
@@ -201,7 +202,7 @@ def _unwritten(on_inputs: Optional[KeepInputs], state: ResumeState) -> Optional[
 
 
 def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int], Progress],
-                   keep: Optional[KeepInputs]) -> Windows:
+                   keep: Optional[KeepInputs], results: ResultPool) -> Windows:
     """Fuse one window at a time (on a GPU, or a method that fuses windows one by one) while
     the next window is read and the previous one is written: three stages on their own threads,
     so the device waits for neither GDAL's decoding nor its encoding. Yields ``(key, result)``
@@ -221,12 +222,12 @@ def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int]
                 inputs = reading.result()
                 reading = reader.submit(read, keys[k + 1]) if k + 1 < len(keys) else None
                 fusing = fuser.submit(fuse_window, job, key, progress_for(k).stopping_when(stop.is_set), keep,
-                                      inputs)
+                                      inputs, results)
                 if previous is not None:
-                    yield previous[0], previous[1].result()
+                    yield _handed_over(previous)
                 previous = (key, fusing)
             if previous is not None:
-                yield previous[0], previous[1].result()
+                yield _handed_over(previous)
         finally:
             stop.set()
             for pending in (reading, previous[1] if previous else None):
@@ -236,13 +237,13 @@ def _run_pipelined(job: WindowJob, keys: list[Key], progress_for: Callable[[int]
 
 def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
                       progress_for: Callable[[int], Progress],
-                      keep: Optional[KeepInputs]) -> Windows:
+                      keep: Optional[KeepInputs], results: ResultPool) -> Windows:
     """Fuse ``threads`` windows at a time on threads, each with one torch and one BLAS thread; yield the
     results as they finish. A finished window's successor starts before it is yielded, so the
     windows keep every thread busy while the caller writes (``threads + 1`` windows in memory)."""
     def fuse(key: Key, progress: Progress) -> np.ndarray:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            return fuse_window(job, key, progress, keep)
+            return fuse_window(job, key, progress, keep, results=results)
 
     queue = list(enumerate(keys))
     running: dict[Any, Key] = {}
@@ -256,15 +257,22 @@ def _run_concurrently(job: WindowJob, keys: list[Key], threads: int,
         try:
             start()
             while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                finished = [(running.pop(future), future) for future in done]
+                finished = sorted(((running.pop(future), future) for future in
+                                   wait(running, return_when=FIRST_COMPLETED).done), key=lambda item: item[0])
                 start()
-                for key, future in sorted(finished, key=lambda item: item[0]):
-                    yield key, future.result()
+                while finished:
+                    yield _handed_over(finished.pop(0))
         finally:
             stop.set()
             for future in running:
                 future.cancel()
+
+
+def _handed_over(finished: tuple[Key, Any]) -> tuple[Key, np.ndarray]:
+    """``(key, result)`` of a finished window ``(key, future)``, which the caller then drops: the
+    result's memory is lent again (:class:`ResultPool`) as soon as it has been written."""
+    key, future = finished
+    return key, future.result()
 
 
 def _report(progress: Progress, t0: float, done: int, fused: int, todo: int, total: int) -> None:
@@ -297,17 +305,20 @@ def _fuse_here(job: WindowJob, output: TiledOutput, state: ResumeState, progress
 
     keep = _unwritten(on_inputs, state)
     threads = window_threads(job.method, job.config)
-    results: Windows
+    pool = ResultPool(threads + 1)  # the windows fused at once and the one being written
+    windows: Windows
     if threads > 1:
-        results = _run_concurrently(job, todo, threads, progress_for, keep)
+        windows = _run_concurrently(job, todo, threads, progress_for, keep, pool)
     elif task_threads() == 1:  # a scene of a batch on a one-thread worker: one core, no more
-        results = ((key, fuse_window(job, key, progress_for(k), keep)) for k, key in enumerate(todo))
+        windows = ((key, fuse_window(job, key, progress_for(k), keep, results=pool))
+                   for k, key in enumerate(todo))
     else:
-        results = _run_pipelined(job, todo, progress_for, keep)
+        windows = _run_pipelined(job, todo, progress_for, keep, pool)
     fused = 0
-    with closing(results):  # an error or Ctrl-C here stops the windows on other threads first
-        for key, weighted in results:
+    with closing(windows):  # an error or Ctrl-C here stops the windows on other threads first
+        for key, weighted in windows:
             assembler.add(key, weighted)
+            del weighted  # written: its memory may be lent to the windows fusing meanwhile
             fused += 1
             _report(progress, t0, resumed + fused, fused, len(todo), total)
     return fused, resumed

@@ -28,6 +28,7 @@ from ..errors import FusionError
 from ..io.pair import scaled_rect
 from ..methods.base import FusionConfig, FusionMethod
 from ..methods.gaps import fuse_with_gaps
+from ..methods.result_memory import ResultPool, lent
 from ..progress import Progress
 from .blend import window_weights
 from .fallback import HsiFallback, with_hsi_fallback
@@ -100,10 +101,12 @@ def read_window(job: WindowJob, key: tuple[int, int]) -> tuple[np.ndarray, np.nd
 
 def fuse_window(job: WindowJob, key: tuple[int, int], progress: Optional[Progress] = None,
                 keep: Optional[KeepInputs] = None,
-                inputs: Optional[tuple[np.ndarray, np.ndarray]] = None) -> np.ndarray:
+                inputs: Optional[tuple[np.ndarray, np.ndarray]] = None,
+                results: Optional[ResultPool] = None) -> np.ndarray:
     """The weighted fused window ``key`` over its HR support, float32 ``(C, rows, cols)``, NaN
     where the inputs are invalid; ``keep`` receives the window's inputs as read. ``inputs``:
-    the window's pixels when already read (:func:`read_window`)."""
+    the window's pixels when already read (:func:`read_window`); ``results``: memory the
+    method may write its result into (reused once the result is written and dropped)."""
     if job.torch_threads:
         torch.set_num_threads(job.torch_threads)
     window = job.grid.window(*key)
@@ -116,7 +119,8 @@ def fuse_window(job: WindowJob, key: tuple[int, int], progress: Optional[Progres
     valid = valid_output(lr, hr, job.grid.scale)
     expected = (lr.shape[0], hr.shape[1], hr.shape[2])
     if valid.any():
-        out = _fused(job, lr, hr, progress)
+        with lent(results):
+            out = _fused(job, lr, hr, progress)
         if out.shape != expected:
             raise FusionError(f"The method {job.method.name} returned {out.shape} for a window of "
                               f"{expected}.")

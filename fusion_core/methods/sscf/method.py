@@ -21,6 +21,7 @@ from ...spectral import (
 )
 from ..base import FusionConfig, FusionMethod
 from ..gaps import bridge_pairs, fill_gaps, finite_pixels, support_valid, valid_pixels
+from ..result_memory import result_tensor
 from .alignment import Alignment, estimate_alignment, noise_gains, warp
 from .settings import PRESETS, SSCFSettings
 from .solver import consistency_correction, fourier_correction
@@ -182,12 +183,19 @@ def _leave_out_gaps(lr_hsi: torch.Tensor, hr_msi: torch.Tensor, model: Degradati
 
 def _compose(ridge: RidgeMap, basis: torch.Tensor, msi: torch.Tensor,
              coefficients: torch.Tensor) -> torch.Tensor:
-    """``W z + b + basis @ c`` ``(C, H, W)`` in float32: two matrix products into the output,
-    which is the only C-band image the method ever holds."""
+    """``W z + b + basis @ c`` ``(C, H, W)`` in float32, the only C-band image the method ever
+    holds: one matrix product ``[W basis b] @ [z; c; 1]``, which writes the output once, rather
+    than a broadcast of ``b`` and two products over it, into the memory lent for results
+    (:mod:`~fusion_core.methods.result_memory`)."""
     m, h, w = msi.shape
-    out = torch.addmm(ridge.bias.float()[:, None], ridge.weights.float(), msi.reshape(m, h * w))
-    out.addmm_(basis.float(), coefficients.reshape(-1, h * w))
-    return out.reshape(-1, h, w)
+    p = coefficients.shape[0]
+    maps = msi.new_empty((m + p + 1, h * w))
+    maps[:m] = msi.reshape(m, h * w)
+    maps[m:m + p] = coefficients.reshape(p, h * w)
+    maps[-1] = 1.0
+    weights = torch.cat([ridge.weights, basis, ridge.bias[:, None]], 1).float()
+    out = result_tensor((weights.shape[0], h * w), msi)
+    return torch.mm(weights, maps, out=out).reshape(-1, h, w)
 
 
 def _projected(ridge: RidgeMap, basis: torch.Tensor) -> RidgeMap:
