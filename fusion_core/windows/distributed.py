@@ -56,6 +56,7 @@ import torch
 from ..dask_settings import worker_settings
 from ..device import resolve_device
 from ..errors import InputError
+from ..methods.result_memory import ResultPool
 from ..portable import TOP, WORKER_PATH_SETUP, Shipped, alias_top_level
 from ..progress import Progress
 from .assemble import blend_region, cut_piece
@@ -196,9 +197,32 @@ def fuse_on_worker(job: WindowJob, keep_inputs: bool, key: Key) -> Fused:
     def keep(window: Window, lr: np.ndarray, hr: np.ndarray) -> None:
         kept.append((window.lr_read, lr, hr))
 
-    weighted = fuse_window(job, key, keep=keep if keep_inputs else None)
+    weighted = fuse_window(job, key, keep=keep if keep_inputs else None, results=worker_results())
     give_back_heap()
     return weighted, (kept[0] if kept else None)
+
+
+#: This worker process's memory for window results (:mod:`~fusion_core.methods.result_memory`),
+#: made by its first window of a run and let go of at the run's end.
+_RESULTS: list[ResultPool] = []
+_RESULTS_LOCK = threading.Lock()
+
+
+def worker_results() -> ResultPool:
+    """The memory this worker lends its windows' results: two per thread, what the windows'
+    sizes count on a worker (the window fusing and one result waiting for its region's task,
+    :data:`~.memory.WORKER_RESULT_COPIES`; :func:`_fuse_pinned` holds no more), so that buffers
+    kept between windows never take a worker past its memory limit's pause threshold."""
+    with _RESULTS_LOCK:
+        if not _RESULTS:
+            _RESULTS.append(ResultPool(2 * (task_threads() or 1)))
+        return _RESULTS[0]
+
+
+def release_worker_results() -> None:
+    """Let go of this worker's result memory: a worker of a cluster by address outlives the run."""
+    with _RESULTS_LOCK:
+        _RESULTS.clear()
 
 
 def _workers_on_this_python() -> None:
@@ -508,6 +532,7 @@ def run_on_dask(job: WindowJob, regions: list[Key], writer: RegionWriter, schedu
             while todo:
                 lost = yield from _fuse_pinned(client, job, todo, writer, ranges, measure, progress, reported)
                 if not lost:
+                    client.run(Shipped(release_worker_results))
                     return
                 progress.info(f"Dask worker(s) {', '.join(sorted(lost))} left the cluster: the {len(todo)} "
                               "output region(s) not yet written are fused again on the others.")

@@ -16,6 +16,7 @@ from fusion_core.degradation import spatial_degrade
 from fusion_core.io import read_raster_info
 from fusion_core.io.resample import plan_pair
 from fusion_core.methods.base import FusionConfig, FusionMethod
+from fusion_core.methods.result_memory import ResultPool
 from fusion_core.windows import PairSource, ResumeState, TiledOutput, WindowGrid, WindowJob, choose_tile, run_windows
 
 
@@ -104,3 +105,19 @@ def grid_for(pair, core_lr: int, halo: int = 4, ramp: int = 4) -> WindowGrid:
 def whole(pair) -> WindowGrid:
     """One window: the whole scene."""
     return grid_for(pair, max(pair.lr_hsi.shape[1:]), 0, 0)
+
+
+@pytest.fixture
+def lent_again(monkeypatch) -> list[bool]:
+    """For each result memory taken from a :class:`ResultPool`, whether it was a buffer lent before."""
+    lent: list[bool] = []
+    take = ResultPool.take
+
+    def counted(self, count):
+        before = [id(b) for b in self._buffers]  # not the buffers: a reference keeps one lent
+        buffer = take(self, count)
+        lent.append(id(buffer.base) in before)
+        return buffer
+
+    monkeypatch.setattr(ResultPool, "take", counted)
+    return lent

@@ -228,6 +228,24 @@ def test_a_windows_result_stays_on_the_worker_that_fused_it(tmp_rasters, tmp_pat
     assert not [key for key in moved if key.startswith("hsi-fusion-window-")]
 
 
+@pytest.mark.timeout(120)
+def test_a_worker_lends_its_windows_results_again_and_lets_go_of_them_at_the_runs_end(tmp_rasters, tmp_path,
+                                                                                    lent_again):
+    from fusion_core.methods.sscf.method import SSCF
+
+    pair = tmp_rasters(size=96, scale=4, n_hsi=20, snr_db=40)
+    grid = grid_for(pair, 8, halo=8, ramp=4)
+    run(pair, SSCF(), tmp_path / "here.tif", grid)
+    lent_again.clear()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        run(pair, SSCF(), tmp_path / "dask.tif", grid, scheduler=cluster.scheduler_address)  # worker in this process
+    assert len(lent_again) == len(grid) == 9 and any(lent_again)
+    assert distributed._RESULTS == []
+    # the same within float32 rounding (one torch thread there, every one here)
+    np.testing.assert_allclose(read_raster(tmp_path / "dask.tif").data, read_raster(tmp_path / "here.tif").data,
+                               rtol=1e-6, atol=1e-8)
+
+
 def grid_keys(grid) -> set:
     return {window.key for window in grid}
 

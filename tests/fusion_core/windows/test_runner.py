@@ -345,7 +345,7 @@ def test_ctrl_c_stops_the_windows_on_other_threads_before_the_run_returns(tmp_ra
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_windows_write_their_results_into_memory_the_run_lends_again(tmp_rasters, tmp_path, monkeypatch,
-                                                                   threads):
+                                                                   lent_again, threads):
     # SSCF composes each window's bands into memory the run lends (fusion_core.methods.result_memory):
     # a later window reuses it once the earlier one is written, and the output is the one that
     # new memory for every window gives.
@@ -356,16 +356,6 @@ def test_windows_write_their_results_into_memory_the_run_lends_again(tmp_rasters
     pair = tmp_rasters(size=96, scale=4, n_hsi=20, snr_db=40)
     grid = grid_for(pair, 8, halo=8, ramp=4)
     monkeypatch.setattr(runner, "window_threads", lambda method, config: threads)
-    lent_again = []
-    take = ResultPool.take
-
-    def counted(self, count):
-        before = [id(b) for b in self._buffers]  # not the buffers: a reference keeps one lent
-        buffer = take(self, count)
-        lent_again.append(id(buffer.base) in before)
-        return buffer
-
-    monkeypatch.setattr(ResultPool, "take", counted)
     run(pair, SSCF(), tmp_path / "reused.tif", grid)
     assert len(lent_again) == len(grid) == 9 and any(lent_again)
     monkeypatch.setattr(runner, "ResultPool", lambda size: ResultPool(0))  # keeps nothing
