@@ -58,8 +58,8 @@ def test_a_worker_resolves_the_device_itself_with_one_torch_thread(tmp_rasters, 
     with pytest.raises(InputError, match="Unknown device 'bogus'"):
         distributed.fuse_on_worker(job, False, (0, 0))
     seen = {}
-    monkeypatch.setattr(distributed, "fuse_window",
-                        lambda job, key, keep: seen.update(device=job.config.device, threads=job.torch_threads))
+    monkeypatch.setattr(distributed, "fuse_window", lambda job, key, keep, results: seen.update(
+        device=job.config.device, threads=job.torch_threads))
     distributed.fuse_on_worker(dataclasses.replace(job, worker_device="cpu"), False, (0, 0))
     assert seen == {"device": torch.device("cpu"), "threads": 1}
 
