@@ -202,6 +202,9 @@ def fuse_on_worker(job: WindowJob, keep_inputs: bool, key: Key) -> Fused:
     return weighted, (kept[0] if kept else None)
 
 
+#: Windows' results a worker holds at most per thread, fusing or waiting for the task that
+#: writes their region (:func:`_fuse_pinned`); its window sizes count them (``WORKER_RESULT_COPIES``).
+RESULTS_PER_THREAD = 2
 #: This worker process's memory for window results (:mod:`~fusion_core.methods.result_memory`),
 #: made by its first window of a run and let go of at the run's end.
 _RESULTS: list[ResultPool] = []
@@ -209,13 +212,12 @@ _RESULTS_LOCK = threading.Lock()
 
 
 def worker_results() -> ResultPool:
-    """The memory this worker lends its windows' results: two per thread, what the windows'
-    sizes count on a worker (the window fusing and one result waiting for its region's task,
-    :data:`~.memory.WORKER_RESULT_COPIES`; :func:`_fuse_pinned` holds no more), so that buffers
-    kept between windows never take a worker past its memory limit's pause threshold."""
+    """The memory this worker lends its windows' results: :data:`RESULTS_PER_THREAD` per thread,
+    no more than the windows' sizes count, so that buffers kept between windows never take a
+    worker past its memory limit's pause threshold."""
     with _RESULTS_LOCK:
         if not _RESULTS:
-            _RESULTS.append(ResultPool(2 * (task_threads() or 1)))
+            _RESULTS.append(ResultPool(RESULTS_PER_THREAD * (task_threads() or 1)))
         return _RESULTS[0]
 
 
@@ -575,7 +577,7 @@ def _fuse_pinned(client, job: WindowJob, todo: set[Key], writer: RegionWriter, r
             lost = set(where.values()) - set(threads)
             if lost:  # the tasks pinned to them would wait for them for ever
                 return lost
-            while queue and threads and len(results) < max(2, 2 * sum(threads.values())):
+            while queue and threads and len(results) < RESULTS_PER_THREAD * max(1, sum(threads.values())):
                 worker = min(threads, key=lambda w: sum(where[f] == w for f in results) / threads[w])
                 pinned = dict(workers=[worker], allow_other_workers=False)
                 window = queue.pop(0)
